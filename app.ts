@@ -1,0 +1,100 @@
+/**
+ * Wires one gateway: media engine, core, plugins and listeners. Used by
+ * `main.ts` and by the tests (ports 0 pick free ports).
+ *
+ * @module
+ */
+import type { Config } from "./core/config.ts";
+import { Gateway } from "./core/gateway.ts";
+import { createLogger } from "./core/log.ts";
+import type { MediaEngine } from "./core/media/types.ts";
+import type { Clock } from "./core/clock.ts";
+import type { Plugin } from "./core/plugin.ts";
+import { BUILTIN_PLUGINS } from "./plugins/mod.ts";
+import { adminWsOptions, createAdminHttp } from "./transports/admin.ts";
+import { createHttpTransport } from "./transports/http.ts";
+import { janusWsOptions, upgradeRequest, type WsStats } from "./transports/ws.ts";
+
+const log = createLogger("app");
+
+/** A running gateway and its listeners. */
+export interface RunningApp {
+  gateway: Gateway;
+  ports: { http?: number; ws?: number; adminHttp?: number; adminWs?: number };
+  /** Live sockets and polls, for leak checks. */
+  transportCounts(): { sockets: number; polls: number };
+  /** Graceful stop: refuse sessions, destroy them, close listeners. */
+  stop(): Promise<void>;
+}
+
+/** Options for `startApp`. */
+export interface StartOptions {
+  media?: MediaEngine;
+  clock?: Clock;
+  plugins?: readonly (() => Plugin)[];
+  /** Start the watchdog timer (default true). */
+  watchdog?: boolean;
+}
+
+/** Starts a gateway with `config`. */
+export async function startApp(config: Config, options: StartOptions = {}): Promise<RunningApp> {
+  const gateway = new Gateway({
+    config,
+    ...(options.media ? { media: options.media } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  for (const factory of options.plugins ?? BUILTIN_PLUGINS) await gateway.addPlugin(factory());
+  if (options.watchdog ?? true) gateway.startWatchdog();
+
+  const abort = new AbortController();
+  const servers: Deno.HttpServer[] = [];
+  const ports: RunningApp["ports"] = {};
+  const wsStats: WsStats = { sockets: 0 };
+  const adminStats: WsStats = { sockets: 0 };
+  const serve = (hostname: string, port: number, handler: Deno.ServeHandler): number => {
+    const server = Deno.serve(
+      { hostname, port, signal: abort.signal, onListen: () => {} },
+      handler,
+    );
+    servers.push(server);
+    return server.addr.port;
+  };
+
+  const http = createHttpTransport(gateway);
+  if (config.http.enabled) ports.http = serve(config.http.bind, config.http.port, http.app.fetch);
+  if (config.ws.enabled) {
+    const ws = janusWsOptions(gateway, wsStats);
+    ports.ws = serve(config.http.bind, config.ws.port, (req) => upgradeRequest(req, ws));
+  }
+  if (config.general.admin_secret !== undefined) {
+    const admin = createAdminHttp(gateway);
+    ports.adminHttp = serve(config.admin.bind, config.admin.http_port, admin.fetch);
+    const adminWs = adminWsOptions(gateway, adminStats);
+    ports.adminWs = serve(
+      config.admin.bind,
+      config.admin.ws_port,
+      (req) => upgradeRequest(req, adminWs),
+    );
+  } else {
+    log.info("admin API off: no admin_secret configured (set JANUS_ADMIN_SECRET to enable it)");
+  }
+  log.info(`listening: ${JSON.stringify(ports)}`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    gateway,
+    ports,
+    transportCounts: () => ({
+      sockets: wsStats.sockets + adminStats.sockets,
+      polls: http.stats.polls,
+    }),
+    stop() {
+      stopped ??= (async () => {
+        await gateway.shutdown();
+        abort.abort();
+        await Promise.all(servers.map((s) => s.finished));
+      })();
+      return stopped;
+    },
+  };
+}

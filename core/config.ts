@@ -1,0 +1,246 @@
+/**
+ * Configuration: one zod schema, layered as embedded defaults < config file
+ * (`--config FILE`, JSON) < environment (`JANUS_*`) < command-line flags.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const port = z.number().int().min(0).max(65535);
+const seconds = z.number().min(0);
+const stringList = z.array(z.string().min(1));
+
+/** The whole configuration. Every limit is here, with its default. */
+export const ConfigSchema = z.object({
+  general: z.object({
+    server_name: z.string().default("Janus-compatible gateway"),
+    /** Seconds without activity before a session expires; 0 disables. */
+    session_timeout: seconds.default(60),
+    /** Seconds a session survives its WebSocket closing; 0 destroys at once. */
+    reclaim_session_timeout: seconds.default(0),
+    candidates_timeout: seconds.default(45),
+    /** How often the watchdog looks for expired sessions, in seconds. */
+    watchdog_interval: z.number().positive().default(2),
+    api_secret: z.string().min(1).optional(),
+    token_auth: z.boolean().default(false),
+    admin_secret: z.string().min(1).optional(),
+    log_level: z.number().int().min(0).max(7).default(4),
+    full_trickle: z.boolean().default(false),
+    no_media_timer: seconds.default(1),
+    slowlink_threshold: z.number().int().min(0).default(0),
+  }).prefault({}),
+  http: z.object({
+    enabled: z.boolean().default(true),
+    bind: z.string().default("0.0.0.0"),
+    port: port.default(8088),
+    base_path: z.string().startsWith("/").default("/janus"),
+    /** Seconds an idle long poll waits before answering `keepalive`. */
+    long_poll_timeout: z.number().positive().default(30),
+    allow_origin: z.string().optional(),
+  }).prefault({}),
+  ws: z.object({
+    enabled: z.boolean().default(true),
+    port: port.default(8188),
+  }).prefault({}),
+  admin: z.object({
+    /** Admin listeners stay on loopback unless told otherwise. */
+    bind: z.string().default("127.0.0.1"),
+    http_port: port.default(7088),
+    ws_port: port.default(7188),
+    base_path: z.string().startsWith("/").default("/admin"),
+  }).prefault({}),
+  media: z.object({
+    workers: z.number().int().min(0).default(1),
+    max_peers_per_worker: z.number().int().positive().default(500),
+    ice_enforce_list: stringList.default([]),
+    ice_ignore_list: stringList.default(["vmnet"]),
+    nat_1_1_mapping: z.string().optional(),
+    rtp_port_range: z.object({ min: port, max: port }).optional(),
+  }).prefault({}),
+  limits: z.object({
+    /** Largest HTTP body or WebSocket frame accepted, in bytes. */
+    max_message_bytes: z.number().int().positive().default(1024 * 1024),
+    /** Events kept per session while nobody drains them; the oldest go first. */
+    event_queue_size: z.number().int().positive().default(1000),
+    max_sessions: z.number().int().positive().default(100_000),
+    max_handles_per_session: z.number().int().positive().default(1000),
+    /** Requests one WebSocket may send per second before it is closed; 0 = no limit. */
+    ws_requests_per_second: z.number().int().min(0).default(2000),
+  }).prefault({}),
+  plugins: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** The parsed configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+/** What a layer may say: any subset. */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** An invalid configuration value: the message names the key and the expected form. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+type Kind = "string" | "port" | "seconds" | "int" | "bool" | "list" | "range";
+
+/** Environment variables (a contract: tools depend on these names). */
+export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: Kind }>> = {
+  JANUS_BIND: { path: ["http", "bind"], kind: "string" },
+  JANUS_HTTP_PORT: { path: ["http", "port"], kind: "port" },
+  JANUS_WS_PORT: { path: ["ws", "port"], kind: "port" },
+  JANUS_ADMIN_BIND: { path: ["admin", "bind"], kind: "string" },
+  JANUS_ADMIN_HTTP_PORT: { path: ["admin", "http_port"], kind: "port" },
+  JANUS_ADMIN_WS_PORT: { path: ["admin", "ws_port"], kind: "port" },
+  JANUS_ADMIN_SECRET: { path: ["general", "admin_secret"], kind: "string" },
+  JANUS_API_SECRET: { path: ["general", "api_secret"], kind: "string" },
+  JANUS_TOKEN_AUTH: { path: ["general", "token_auth"], kind: "bool" },
+  JANUS_SESSION_TIMEOUT: { path: ["general", "session_timeout"], kind: "seconds" },
+  JANUS_RECLAIM_SESSION_TIMEOUT: { path: ["general", "reclaim_session_timeout"], kind: "seconds" },
+  JANUS_ICE_ENFORCE_LIST: { path: ["media", "ice_enforce_list"], kind: "list" },
+  JANUS_ICE_IGNORE_LIST: { path: ["media", "ice_ignore_list"], kind: "list" },
+  JANUS_NAT_1_1_MAPPING: { path: ["media", "nat_1_1_mapping"], kind: "string" },
+  JANUS_RTP_PORT_RANGE: { path: ["media", "rtp_port_range"], kind: "range" },
+  JANUS_LOG_LEVEL: { path: ["general", "log_level"], kind: "int" },
+  JANUS_MEDIA_WORKERS: { path: ["media", "workers"], kind: "int" },
+};
+
+const EXPECTED: Record<Kind, string> = {
+  string: "a non-empty string",
+  port: "an integer from 0 to 65535",
+  seconds: "a number of seconds (0 or more)",
+  int: "an integer",
+  bool: "true or false",
+  list: "a comma-separated list",
+  range: "MIN-MAX, e.g. 20000-40000",
+};
+
+function convert(name: string, kind: Kind, raw: string): unknown {
+  const fail = (): never => {
+    throw new ConfigError(`Invalid ${name}: expected ${EXPECTED[kind]}, got '${raw}'`);
+  };
+  switch (kind) {
+    case "string":
+      return raw.length > 0 ? raw : fail();
+    case "bool":
+      if (/^(true|1|yes)$/i.test(raw)) return true;
+      if (/^(false|0|no)$/i.test(raw)) return false;
+      return fail();
+    case "port":
+    case "int":
+    case "seconds": {
+      const n = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(n)) return fail();
+      if (kind !== "seconds" && !Number.isInteger(n)) return fail();
+      return n;
+    }
+    case "list":
+      return raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    case "range": {
+      const m = /^(\d+)-(\d+)$/.exec(raw.trim());
+      if (!m) return fail();
+      return { min: Number(m[1]), max: Number(m[2]) };
+    }
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] ?? ""] = value;
+}
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(over)) {
+    const current = base[key];
+    if (
+      typeof value === "object" && value !== null && !Array.isArray(value) &&
+      typeof current === "object" && current !== null && !Array.isArray(current)
+    ) {
+      merge(current as Record<string, unknown>, value as Record<string, unknown>);
+    } else {
+      base[key] = value;
+    }
+  }
+}
+
+/** Flag name for an env key: JANUS_HTTP_PORT -> --http-port. */
+function flagName(envKey: string): string {
+  return "--" + envKey.replace(/^JANUS_/, "").toLowerCase().replaceAll("_", "-");
+}
+
+/** Validates a merged layer stack, naming the first bad key. */
+export function parseConfig(input: unknown): Config {
+  const result = ConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = issue?.path.join(".") ?? "?";
+  throw new ConfigError(`Invalid configuration key '${key}': ${issue?.message ?? "invalid"}`);
+}
+
+/** Where the layers come from; each defaults to the process's own. */
+export interface ConfigSources {
+  args?: string[];
+  env?: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+  /** Extra layer between the defaults and the file (tests). */
+  base?: ConfigInput;
+}
+
+/** Loads the layered configuration. Throws `ConfigError` naming the bad key. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const args = sources.args ?? Deno.args;
+  const env = sources.env ?? Deno.env.toObject();
+  const readFile = sources.readFile ?? ((p: string) => Deno.readTextFileSync(p));
+  const layered: Record<string, unknown> = structuredClone(sources.base ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const flags = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (!arg.startsWith("--")) throw new ConfigError(`Unexpected argument '${arg}'`);
+    const eq = arg.indexOf("=");
+    if (eq > 0) flags.set(arg.slice(0, eq), arg.slice(eq + 1));
+    else {
+      const value = args[i + 1];
+      if (value === undefined) throw new ConfigError(`Flag ${arg} needs a value`);
+      flags.set(arg, value);
+      i++;
+    }
+  }
+  const file = flags.get("--config") ?? env.JANUS_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFile(file));
+    } catch (e) {
+      throw new ConfigError(`Cannot read config file '${file}': ${(e as Error).message}`);
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`Config file '${file}' must hold a JSON object`);
+    }
+    merge(layered, parsed as Record<string, unknown>);
+  }
+  flags.delete("--config");
+  for (const [name, spec] of Object.entries(ENV_KEYS)) {
+    const raw = env[name];
+    if (raw !== undefined) setPath(layered, spec.path, convert(name, spec.kind, raw));
+  }
+  const known = new Map(Object.entries(ENV_KEYS).map(([k, v]) => [flagName(k), v]));
+  for (const [flag, raw] of flags) {
+    const spec = known.get(flag);
+    if (!spec) {
+      throw new ConfigError(
+        `Unknown flag ${flag}: expected --config or one of ${[...known.keys()].join(", ")}`,
+      );
+    }
+    setPath(layered, spec.path, convert(flag, spec.kind, raw));
+  }
+  return parseConfig(layered);
+}

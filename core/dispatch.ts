@@ -1,0 +1,397 @@
+/**
+ * The Janus API: a parsed request in, a reply out (plus work to run once the
+ * reply is on its way, so that an `ack` always precedes its event).
+ *
+ * @module
+ */
+import { JanusError, PluginError } from "./errors.ts";
+import type { Gateway } from "./gateway.ts";
+import type { Handle } from "./handle.ts";
+import { createLogger } from "./log.ts";
+import type { Owner } from "./owner.ts";
+import type { Jsep, PluginReply } from "./plugin.ts";
+import {
+  HANDLE_REQUESTS,
+  isJsonObject,
+  JANUS_ERROR,
+  type JsonObject,
+  ROOT_REQUESTS,
+  SESSION_REQUESTS,
+} from "./protocol.ts";
+import {
+  CandidateSchema,
+  checkSdp,
+  ENVELOPE_STYLE,
+  FIELD,
+  IdSchema,
+  JSEP_STYLE,
+  optional,
+  required,
+  TRICKLE_STYLE,
+} from "./schemas.ts";
+import { serverInfo } from "./server_info.ts";
+import type { Session } from "./session.ts";
+import type { IceCandidate } from "./media/types.ts";
+
+const log = createLogger("dispatch");
+
+/** Where a request came from. */
+export interface RequestContext {
+  owner: Owner;
+  /** Ids from an HTTP path; they are injected into the body. */
+  path?: { sessionId?: number; handleId?: number };
+}
+
+/** A reply, and work to run after it has been sent. */
+export interface DispatchResult {
+  reply: JsonObject;
+  after?: () => void;
+}
+
+interface Envelope {
+  /** The request name, lower-cased for matching. */
+  janus: string;
+  /** The request name as sent, for error texts (the reference quotes it unchanged). */
+  name: string;
+  transaction: string;
+  body: JsonObject;
+  sessionId: number | undefined;
+}
+
+/** Handles one Janus API request. Never throws: every failure becomes an error reply. */
+export async function dispatch(
+  gateway: Gateway,
+  request: unknown,
+  context: RequestContext,
+): Promise<DispatchResult> {
+  if (!isJsonObject(request)) {
+    return {
+      reply: new JanusError(JANUS_ERROR.INVALID_JSON_OBJECT, "JSON error: not an object").toReply(
+        {},
+      ),
+    };
+  }
+  const pathConflict = injectPath(request, context.path);
+  if (pathConflict) return { reply: pathConflict.toReply({}) };
+  const rawSession = request.session_id;
+  const readableSession = IdSchema.safeParse(rawSession).success
+    ? (rawSession as number)
+    : undefined;
+  const transaction = typeof request.transaction === "string" ? request.transaction : undefined;
+  try {
+    const envelope = readEnvelope(request, readableSession);
+    return await route(gateway, envelope, context);
+  } catch (e) {
+    if (e instanceof JanusError) {
+      return { reply: e.toReply({ sessionId: readableSession, transaction }) };
+    }
+    log.error(`unexpected failure: ${(e as Error).stack ?? e}`);
+    return {
+      reply: new JanusError(JANUS_ERROR.UNKNOWN, `Unexpected error: ${(e as Error).message}`)
+        .toReply({ sessionId: readableSession, transaction }),
+    };
+  }
+}
+
+function injectPath(body: JsonObject, path: RequestContext["path"]): JanusError | undefined {
+  if (path?.sessionId !== undefined) {
+    if (body.session_id !== undefined && body.session_id !== path.sessionId) {
+      return new JanusError(
+        JANUS_ERROR.INVALID_REQUEST_PATH,
+        "Conflicting session ID (payload and path)",
+      );
+    }
+    body.session_id = path.sessionId;
+  }
+  if (path?.handleId !== undefined) {
+    if (body.handle_id !== undefined && body.handle_id !== path.handleId) {
+      return new JanusError(
+        JANUS_ERROR.INVALID_REQUEST_PATH,
+        "Conflicting handle ID (payload and path)",
+      );
+    }
+    body.handle_id = path.handleId;
+  }
+  return undefined;
+}
+
+function readEnvelope(body: JsonObject, sessionId: number | undefined): Envelope {
+  const transaction = required(body, "transaction", FIELD.string, ENVELOPE_STYLE);
+  const name = required(body, "janus", FIELD.string, ENVELOPE_STYLE);
+  const janus = name.toLowerCase();
+  optional(body, "id", FIELD.positiveInteger, ENVELOPE_STYLE);
+  return { janus, name, transaction, body, sessionId };
+}
+
+function authorized(gateway: Gateway, body: JsonObject): boolean {
+  const { api_secret, token_auth } = gateway.config.general;
+  if (api_secret === undefined && !token_auth) return true;
+  if (api_secret !== undefined && body.apisecret === api_secret) return true;
+  if (token_auth && typeof body.token === "string" && gateway.tokens.has(body.token)) return true;
+  return false;
+}
+
+/** True when auth is off or the GET query carries a valid secret or token. */
+export function authorizedQuery(
+  gateway: Gateway,
+  query: { apisecret?: string | undefined; token?: string | undefined },
+): boolean {
+  return authorized(gateway, { apisecret: query.apisecret, token: query.token });
+}
+
+async function route(
+  gateway: Gateway,
+  env: Envelope,
+  context: RequestContext,
+): Promise<DispatchResult> {
+  const { janus, name, transaction, body } = env;
+  const rawHandle = body.handle_id;
+  let handleId: number | undefined;
+  if (rawHandle !== undefined && rawHandle !== 0) {
+    if (!IdSchema.safeParse(rawHandle).success) throw new JanusError(JANUS_ERROR.HANDLE_NOT_FOUND);
+    handleId = rawHandle as number;
+    if (env.sessionId === undefined) throw new JanusError(JANUS_ERROR.SESSION_NOT_FOUND);
+  }
+  if (env.sessionId === undefined) {
+    if (janus === "info") return { reply: serverInfo(gateway, transaction) };
+    if (janus === "ping") return { reply: { janus: "pong", transaction } };
+    if (!authorized(gateway, body)) throw new JanusError(JANUS_ERROR.UNAUTHORIZED);
+    if (janus === "create") return create(gateway, env, context.owner);
+    throw new JanusError(
+      JANUS_ERROR.INVALID_REQUEST_PATH,
+      `Unhandled request '${name}' at this path`,
+    );
+  }
+  if (!authorized(gateway, body)) throw new JanusError(JANUS_ERROR.UNAUTHORIZED);
+  const session = gateway.sessions.get(env.sessionId);
+  if (!session) {
+    throw new JanusError(JANUS_ERROR.SESSION_NOT_FOUND, `No such session ${env.sessionId}`);
+  }
+  session.touch(gateway.clock.now());
+  const ok = (extra: JsonObject = {}): DispatchResult => ({
+    reply: { janus: "success", session_id: session.id, transaction, ...extra },
+  });
+  if (handleId === undefined) {
+    if (!SESSION_REQUESTS.has(janus)) throw levelError(janus, name);
+    switch (janus) {
+      case "keepalive":
+        return { reply: { janus: "ack", session_id: session.id, transaction } };
+      case "claim":
+        session.setOwner(context.owner);
+        return ok();
+      case "destroy":
+        await gateway.destroySession(session, "destroy");
+        return ok();
+      default:
+        return await attach(gateway, session, env);
+    }
+  }
+  const handle = session.handles.get(handleId);
+  if (!handle) {
+    throw new JanusError(
+      JANUS_ERROR.HANDLE_NOT_FOUND,
+      `No such handle ${handleId} in session ${session.id}`,
+    );
+  }
+  if (!HANDLE_REQUESTS.has(janus)) throw levelError(janus, name);
+  switch (janus) {
+    case "keepalive":
+      return { reply: { janus: "ack", session_id: session.id, transaction } };
+    case "claim":
+      session.setOwner(context.owner);
+      return ok();
+    case "hangup":
+      return { ...ok(), after: () => void handle.hangup("Janus API") };
+    case "detach":
+      return { ...ok(), after: () => void handle.detach() };
+    case "trickle":
+      return trickle(handle, env);
+    default:
+      return await message(handle, env);
+  }
+}
+
+/** 457 for a verb of another level (or any verb at the root), else 453. */
+function levelError(janus: string, name: string): JanusError {
+  const known = SESSION_REQUESTS.has(janus) || HANDLE_REQUESTS.has(janus);
+  if (known && !ROOT_REQUESTS.has(janus)) {
+    return new JanusError(
+      JANUS_ERROR.INVALID_REQUEST_PATH,
+      `Unhandled request '${name}' at this path`,
+    );
+  }
+  return new JanusError(JANUS_ERROR.UNKNOWN_REQUEST, `Unknown request '${name}'`);
+}
+
+function create(gateway: Gateway, env: Envelope, owner: Owner): DispatchResult {
+  const id = optional(env.body, "id", FIELD.positiveInteger, ENVELOPE_STYLE);
+  try {
+    const session = gateway.createSession({ id, owner });
+    return { reply: { janus: "success", transaction: env.transaction, data: { id: session.id } } };
+  } catch (e) {
+    if (e instanceof JanusError && e.code === JANUS_ERROR.SESSION_CONFLICT) {
+      return { reply: e.toReply({ sessionId: id, transaction: env.transaction }) };
+    }
+    throw e;
+  }
+}
+
+async function attach(gateway: Gateway, session: Session, env: Envelope): Promise<DispatchResult> {
+  const pluginId = required(env.body, "plugin", FIELD.string);
+  const opaqueId = optional(env.body, "opaque_id", FIELD.string);
+  const plugin = gateway.plugins.get(pluginId);
+  if (!plugin) throw new JanusError(JANUS_ERROR.PLUGIN_NOT_FOUND, `No such plugin '${pluginId}'`);
+  if (gateway.config.general.token_auth) {
+    const token = env.body.token;
+    if (typeof token !== "string" || !gateway.tokens.canAccess(token, pluginId)) {
+      throw new JanusError(
+        JANUS_ERROR.UNAUTHORIZED_PLUGIN,
+        `Provided token can't access plugin '${pluginId}'`,
+      );
+    }
+  }
+  const handle = await gateway.attach(session, { plugin, opaqueId });
+  return {
+    reply: {
+      janus: "success",
+      session_id: session.id,
+      transaction: env.transaction,
+      data: { id: handle.id },
+    },
+  };
+}
+
+function readJsep(handle: Handle, raw: unknown): Jsep | undefined {
+  if (raw === undefined) return undefined;
+  if (!isJsonObject(raw)) {
+    throw new JanusError(JANUS_ERROR.INVALID_JSON_OBJECT, "Invalid jsep object");
+  }
+  const type = required(raw, "type", FIELD.string, JSEP_STYLE);
+  const sdp = required(raw, "sdp", FIELD.string, JSEP_STYLE);
+  if (type !== "offer" && type !== "answer") {
+    throw new JanusError(
+      JANUS_ERROR.JSEP_UNKNOWN_TYPE,
+      `JSEP error: unknown message type '${type}'`,
+    );
+  }
+  checkSdp(sdp);
+  if (type === "answer" && !handle.webrtc.awaitingAnswer) {
+    throw new JanusError(JANUS_ERROR.UNEXPECTED_ANSWER, "Unexpected ANSWER (did we offer?)");
+  }
+  return type === "offer" && handle.webrtc.negotiated ? { type, sdp, update: true } : { type, sdp };
+}
+
+async function message(handle: Handle, env: Envelope): Promise<DispatchResult> {
+  const body = required(env.body, "body", FIELD.object) as JsonObject;
+  const jsep = readJsep(handle, env.body.jsep);
+  const pluginSession = handle.pluginSession;
+  if (!pluginSession) {
+    throw new JanusError(JANUS_ERROR.PLUGIN_MESSAGE, "No plugin to handle this message");
+  }
+  const { transaction } = env;
+  const sessionId = handle.session.id;
+  if (jsep?.type === "answer") await handle.webrtc.acceptAnswer(jsep);
+  let reply: PluginReply;
+  try {
+    reply = await pluginSession.handleMessage(
+      jsep ? { transaction, body, jsep } : { transaction, body },
+    );
+  } catch (e) {
+    if (e instanceof PluginError) {
+      reply = { kind: "success", data: handle.plugin.formatError(e) };
+    } else if (e instanceof JanusError) {
+      throw e;
+    } else {
+      log.warn(`[${sessionId}][${handle.id}] plugin failed: ${(e as Error).message}`);
+      throw new JanusError(
+        JANUS_ERROR.PLUGIN_MESSAGE,
+        (e as Error).message || "Plugin didn't give a result",
+      );
+    }
+  }
+  if (reply.kind === "success") {
+    return {
+      reply: {
+        janus: "success",
+        session_id: sessionId,
+        transaction,
+        sender: handle.id,
+        plugindata: { plugin: handle.plugin.info.id, data: reply.data },
+      },
+    };
+  }
+  const ack: JsonObject = { janus: "ack", session_id: sessionId, transaction };
+  if (reply.hint !== undefined) ack.hint = reply.hint;
+  const pending = reply.event;
+  if (!pending) return { reply: ack };
+  return {
+    reply: ack,
+    after: () => {
+      pending.then(
+        (event) => {
+          if (event) {
+            handle.pushPluginEvent({ ...event, transaction: event.transaction ?? transaction });
+          }
+        },
+        (e: unknown) => {
+          const error = e instanceof PluginError
+            ? e
+            : new PluginError(499, (e as Error).message ?? String(e));
+          handle.pushPluginEvent({ transaction, data: handle.plugin.formatError(error) });
+        },
+      );
+    },
+  };
+}
+
+function trickle(handle: Handle, env: Envelope): DispatchResult {
+  const { body, transaction } = env;
+  const hasOne = "candidate" in body;
+  const hasMany = "candidates" in body;
+  if (hasOne && hasMany) {
+    throw new JanusError(JANUS_ERROR.INVALID_JSON, "Can't have both candidate and candidates");
+  }
+  if (!hasOne && !hasMany) {
+    throw new JanusError(
+      JANUS_ERROR.MISSING_MANDATORY_ELEMENT,
+      "Missing mandatory element (candidate|candidates)",
+    );
+  }
+  const ack: DispatchResult = {
+    reply: { janus: "ack", session_id: handle.session.id, transaction },
+  };
+  const raw = hasOne ? [body.candidate] : body.candidates;
+  if (!handle.webrtc.negotiated) {
+    // Queued and acked without validation until offer/answer is done (as the reference).
+    const list = Array.isArray(raw) ? raw : [];
+    for (const c of list) void handle.webrtc.trickle(toCandidate(c));
+    return ack;
+  }
+  if (!Array.isArray(raw)) {
+    throw new JanusError(JANUS_ERROR.INVALID_ELEMENT_TYPE, "candidates is not an array");
+  }
+  const accepted = raw.map((c) => validateCandidate(c));
+  for (const c of accepted) if (c !== "ignored") void handle.webrtc.trickle(c);
+  return ack;
+}
+
+function toCandidate(raw: unknown): IceCandidate | null {
+  const parsed = CandidateSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/** Validates a candidate once a PeerConnection exists; non-objects and `completed` end trickling. */
+function validateCandidate(raw: unknown): IceCandidate | null | "ignored" {
+  if (!isJsonObject(raw) || raw.completed === true) return null;
+  required(raw, "candidate", FIELD.string, TRICKLE_STYLE);
+  if (raw.sdpMid === undefined && raw.sdpMLineIndex === undefined) {
+    throw new JanusError(
+      JANUS_ERROR.MISSING_MANDATORY_ELEMENT,
+      "Trickle error: missing mandatory element (sdpMid or sdpMLineIndex)",
+    );
+  }
+  optional(raw, "sdpMid", FIELD.string, TRICKLE_STYLE);
+  optional(raw, "sdpMLineIndex", FIELD.positiveInteger, TRICKLE_STYLE);
+  const parsed = CandidateSchema.safeParse(raw);
+  return parsed.success ? parsed.data : "ignored";
+}

@@ -1,0 +1,147 @@
+/**
+ * A handle: one attachment of a session to a plugin, with its plugin session
+ * and its PeerConnection.
+ *
+ * @module
+ */
+import { createLogger } from "./log.ts";
+import type { Plugin, PluginEvent, PluginHandle, PluginSession } from "./plugin.ts";
+import type { JsonObject } from "./protocol.ts";
+import type { Session } from "./session.ts";
+import { HandleWebRTC } from "./webrtc.ts";
+import type { MediaEngine, PeerCloseReason } from "./media/types.ts";
+
+const log = createLogger("handle");
+
+/** How a handle ends: by itself (events) or with its session (silent). */
+export type HandleEnd = "detach" | "session";
+
+/** One plugin attachment. Created by `Gateway.attach`. */
+export class Handle {
+  readonly id: number;
+  readonly session: Session;
+  readonly plugin: Plugin;
+  readonly opaqueId: string | undefined;
+  readonly createdAt: number;
+  readonly webrtc: HandleWebRTC;
+  #abort = new AbortController();
+  #pluginSession: PluginSession | undefined;
+  #closed = false;
+  #onEnd: (handle: Handle) => void;
+
+  constructor(options: {
+    id: number;
+    session: Session;
+    plugin: Plugin;
+    opaqueId: string | undefined;
+    now: number;
+    engine: MediaEngine | undefined;
+    fullTrickle: boolean;
+    /** Called once when the handle is gone, to drop it from its session. */
+    onEnd: (handle: Handle) => void;
+  }) {
+    this.id = options.id;
+    this.session = options.session;
+    this.plugin = options.plugin;
+    this.opaqueId = options.opaqueId;
+    this.createdAt = options.now;
+    this.#onEnd = options.onEnd;
+    this.webrtc = new HandleWebRTC({
+      engine: options.engine,
+      fullTrickle: options.fullTrickle,
+      events: {
+        emit: (event) => this.emit(event),
+        connected: () => {
+          this.emit({ janus: "webrtcup" });
+          this.#pluginSession?.setupMedia();
+        },
+        data: (data, label) => this.#pluginSession?.onData?.(data, label),
+        lost: (reason) => this.#lost(reason),
+      },
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get pluginSession(): PluginSession | undefined {
+    return this.#pluginSession;
+  }
+
+  /** Creates the plugin session; the handle is not usable before. */
+  async start(): Promise<void> {
+    this.#pluginSession = await this.plugin.createSession(this.#pluginView());
+  }
+
+  /** Pushes a core event for this handle (`session_id` and `sender` in Janus's key order). */
+  emit(event: JsonObject): void {
+    if (this.#closed) return;
+    const { janus, transaction, ...rest } = event;
+    const ordered: JsonObject = { janus, session_id: this.session.id };
+    if (transaction !== undefined) ordered.transaction = transaction;
+    ordered.sender = this.id;
+    this.session.push(Object.assign(ordered, rest));
+  }
+
+  /** Pushes a plugin event. */
+  pushPluginEvent(event: PluginEvent): void {
+    const message: JsonObject = { janus: "event" };
+    if (event.transaction !== undefined) message.transaction = event.transaction;
+    message.plugindata = { plugin: this.plugin.info.id, data: event.data };
+    if (event.jsep) message.jsep = { type: event.jsep.type, sdp: event.jsep.sdp };
+    this.emit(message);
+  }
+
+  #pluginView(): PluginHandle {
+    return {
+      id: this.id,
+      opaqueId: this.opaqueId,
+      signal: this.#abort.signal,
+      webrtc: this.webrtc,
+      pushEvent: (event) => this.pushPluginEvent(event),
+      closePeer: () => void this.hangup("Close PC"),
+      end: () => void this.detach(),
+    };
+  }
+
+  #lost(reason: PeerCloseReason): void {
+    this.#pluginSession?.hangupMedia();
+    this.emit({ janus: "hangup", reason });
+  }
+
+  /** Hangup: the plugin hears it (its event comes first), then `hangup` if a peer existed. */
+  async hangup(reason: string): Promise<void> {
+    if (this.#closed) return;
+    this.#pluginSession?.hangupMedia();
+    const hadPeer = await this.webrtc.close();
+    if (hadPeer) this.emit({ janus: "hangup", reason });
+  }
+
+  /** Detach by request: `detached` and nothing else, even with a live peer (as the reference). */
+  async detach(): Promise<void> {
+    if (this.#closed) return;
+    await this.#close();
+    this.session.push({ janus: "detached", session_id: this.session.id, sender: this.id });
+  }
+
+  /** The session is going away: close silently. */
+  async sessionClosed(): Promise<void> {
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#abort.abort();
+    this.#onEnd(this);
+    await this.webrtc.close();
+    const pluginSession = this.#pluginSession;
+    this.#pluginSession = undefined;
+    try {
+      await pluginSession?.destroy();
+    } catch (e) {
+      log.warn(`[${this.session.id}][${this.id}] plugin destroy failed: ${(e as Error).message}`);
+    }
+  }
+}

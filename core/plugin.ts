@@ -1,0 +1,117 @@
+/**
+ * The plugin interface: what a plugin implements and the only view of the core
+ * it gets (an idiomatic shape of Janus's `plugin.h`). Plugins import this module
+ * and nothing else from the core.
+ *
+ * @module
+ */
+import type { Json, JsonObject } from "./protocol.ts";
+import type { IceCandidate } from "./media/types.ts";
+export { PluginError } from "./errors.ts";
+export type { Json, JsonObject };
+
+/** Descriptive metadata, announced in `info`. */
+export interface PluginInfo {
+  /** The package id, e.g. `janus.plugin.echotest`. */
+  id: string;
+  name: string;
+  description: string;
+  author: string;
+  version: number;
+  versionString: string;
+}
+
+/** An SDP as it travels in `jsep`. */
+export interface Jsep {
+  type: "offer" | "answer";
+  sdp: string;
+  /** True when a later offer on the same handle renegotiates. */
+  update?: boolean;
+}
+
+/** A `message` as the plugin receives it. */
+export interface PluginMessage {
+  transaction: string;
+  body: JsonObject;
+  jsep?: Jsep;
+}
+
+/** What a plugin pushes to its handle's session. */
+export interface PluginEvent {
+  /** The request this answers; absent for unprompted events. */
+  transaction?: string;
+  data: JsonObject;
+  jsep?: Jsep;
+}
+
+/** The answer to `handleMessage`. */
+export type PluginReply =
+  | { kind: "success"; data: JsonObject }
+  | {
+    kind: "ack";
+    hint?: string;
+    /** The later event; rejected with a `PluginError`, it becomes an error event. */
+    event?: Promise<PluginEvent | undefined>;
+  };
+
+/** Media controls of the handle's one PeerConnection, owned by the core. */
+export interface PluginWebRTC {
+  /** Applies a client offer and resolves the answer to send back. */
+  acceptOffer(jsep: Jsep, options?: { bitrateCap?: number }): Promise<Jsep>;
+  /** Creates an offer of ours (subscriber flows). */
+  createOffer(options?: { iceRestart?: boolean }): Promise<Jsep>;
+  /** Sends back what this handle receives; flags toggle each kind. */
+  setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
+  /** Sends a data-channel message to the client. */
+  sendData(data: string | Uint8Array, label?: string): Promise<void>;
+  /** True while a PeerConnection exists. */
+  readonly active: boolean;
+}
+
+/** The core as one plugin session sees it (janus_callbacks bound to one handle). */
+export interface PluginHandle {
+  readonly id: number;
+  readonly opaqueId: string | undefined;
+  /** Aborted on detach, destroy, timeout and shutdown. */
+  readonly signal: AbortSignal;
+  readonly webrtc: PluginWebRTC;
+  pushEvent(event: PluginEvent): void;
+  /** Closes the PeerConnection; the client gets `hangup` with reason "Close PC". */
+  closePeer(): void;
+  /** Ends the handle (the client gets `detached`). */
+  end(): void;
+}
+
+/** One plugin session per attached handle. */
+export interface PluginSession {
+  /** Resolves fast: `success` with data, or `ack` with a later event. */
+  handleMessage(message: PluginMessage): Promise<PluginReply>;
+  /** The PeerConnection is up (after `webrtcup`). */
+  setupMedia(): void;
+  /** A data-channel message from the client. */
+  onData?(data: string | Uint8Array, label: string): void;
+  /** The PeerConnection went away, or a hangup was asked for. */
+  hangupMedia(): void;
+  /** Trickled candidate (informational; the core feeds the peer). */
+  onCandidate?(candidate: IceCandidate | null): void;
+  destroy(): Promise<void>;
+  /** The plugin's state for admin `handle_info`. */
+  query(): JsonObject;
+}
+
+/** A plugin. */
+export interface Plugin {
+  readonly info: PluginInfo;
+  init(config: unknown): Promise<void>;
+  destroy(): Promise<void>;
+  createSession(handle: PluginHandle): Promise<PluginSession>;
+  /** A `message_plugin` admin request. */
+  handleAdminMessage?(body: JsonObject): Promise<JsonObject>;
+  /** The plugin's error body, e.g. `{echotest:"event", error_code, error}`. */
+  formatError(error: { code: number; message: string }): JsonObject;
+}
+
+/** Convenience: is this JSON value a string? */
+export function isString(value: Json | undefined): value is string {
+  return typeof value === "string";
+}

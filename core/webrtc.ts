@@ -1,0 +1,220 @@
+/**
+ * The core side of a handle's one PeerConnection: creates the peer through the
+ * media engine, queues early trickles, and turns peer happenings into Janus
+ * events (`webrtcup`, `media`, `slowlink`, `trickle`, `hangup`).
+ *
+ * @module
+ */
+import { JanusError } from "./errors.ts";
+import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
+import type { Jsep, PluginWebRTC } from "./plugin.ts";
+import type {
+  IceCandidate,
+  MediaEngine,
+  MediaStateChange,
+  Peer,
+  PeerCloseReason,
+  PeerInfo,
+  SlowLinkReport,
+} from "./media/types.ts";
+
+/** What the handle learns from its peer. */
+export interface WebRTCEvents {
+  /** A Janus core event for the client (`session_id`/`sender` are added by the handle). */
+  emit(event: JsonObject): void;
+  connected(): void;
+  data(data: string | Uint8Array, label: string): void;
+  /** The peer went away by itself (remote close, ICE failure, worker gone). */
+  lost(reason: PeerCloseReason): void;
+}
+
+/** Per-handle WebRTC state. */
+export class HandleWebRTC implements PluginWebRTC {
+  #engine: MediaEngine | undefined;
+  #events: WebRTCEvents;
+  #affinity: string | undefined;
+  #fullTrickle: boolean;
+  #peer: Peer | undefined;
+  #creating: Promise<Peer> | undefined;
+  #pending: (IceCandidate | null)[] = [];
+  #negotiated = false;
+  #weOffered = false;
+  #gotOffer = false;
+  #ready = false;
+  #closed = false;
+
+  constructor(options: {
+    engine: MediaEngine | undefined;
+    events: WebRTCEvents;
+    affinity?: string;
+    fullTrickle: boolean;
+  }) {
+    this.#engine = options.engine;
+    this.#events = options.events;
+    this.#affinity = options.affinity;
+    this.#fullTrickle = options.fullTrickle;
+  }
+
+  /** True while a PeerConnection exists. */
+  get active(): boolean {
+    return this.#peer !== undefined || this.#creating !== undefined;
+  }
+
+  /** Whether offer/answer is complete (trickles then go straight to the peer). */
+  get negotiated(): boolean {
+    return this.#negotiated;
+  }
+
+  /** True when we sent an offer whose answer has not come. */
+  get awaitingAnswer(): boolean {
+    return this.#weOffered && !this.#negotiated;
+  }
+
+  /** Flags for admin `handle_info`. */
+  flags(): JsonObject {
+    return {
+      "got-offer": this.#gotOffer,
+      "got-answer": this.#weOffered ? this.#negotiated : this.#gotOffer,
+      negotiated: this.#negotiated,
+      ready: this.#ready,
+      stopped: this.#closed,
+      trickle: this.#gotOffer || this.#weOffered,
+    };
+  }
+
+  async #ensurePeer(): Promise<Peer> {
+    if (this.#peer) return this.#peer;
+    if (this.#creating) return await this.#creating;
+    const engine = this.#engine;
+    if (!engine) throw new JanusError(JANUS_ERROR.UNKNOWN, "No media engine is running");
+    this.#closed = false;
+    this.#creating = engine.createPeer({
+      ...(this.#affinity ? { affinity: this.#affinity } : {}),
+      listener: {
+        onConnected: () => {
+          this.#ready = true;
+          this.#events.connected();
+        },
+        onMedia: (change: MediaStateChange) =>
+          this.#events.emit({
+            janus: "media",
+            mid: change.mid,
+            type: change.kind,
+            receiving: change.receiving,
+          }),
+        onSlowLink: (r: SlowLinkReport) =>
+          this.#events.emit({
+            janus: "slowlink",
+            mid: r.mid,
+            media: r.kind,
+            uplink: r.uplink,
+            lost: r.lost,
+          }),
+        onLocalCandidate: (c: IceCandidate | null) => {
+          if (!this.#fullTrickle) return;
+          this.#events.emit({
+            janus: "trickle",
+            candidate: c
+              ? {
+                sdpMid: c.sdpMid ?? "0",
+                sdpMLineIndex: c.sdpMLineIndex ?? 0,
+                candidate: c.candidate,
+              }
+              : { completed: true },
+          });
+        },
+        onData: (m) => this.#events.data(m.data, m.label),
+        onClosed: (reason: PeerCloseReason) => {
+          if (this.#closed) return;
+          this.#reset();
+          this.#events.lost(reason);
+        },
+      },
+    });
+    try {
+      this.#peer = await this.#creating;
+      return this.#peer;
+    } finally {
+      this.#creating = undefined;
+    }
+  }
+
+  async #flushTrickles(peer: Peer): Promise<void> {
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const c of pending) await peer.addRemoteCandidate(c).catch(() => {});
+  }
+
+  async acceptOffer(jsep: Jsep, options?: { bitrateCap?: number }): Promise<Jsep> {
+    this.#gotOffer = true;
+    const peer = await this.#ensurePeer();
+    const sdp = await peer.acceptOffer(jsep.sdp, options);
+    this.#negotiated = true;
+    await this.#flushTrickles(peer);
+    return { type: "answer", sdp };
+  }
+
+  async createOffer(options?: { iceRestart?: boolean }): Promise<Jsep> {
+    const peer = await this.#ensurePeer();
+    const sdp = await peer.createOffer(options);
+    this.#weOffered = true;
+    return { type: "offer", sdp };
+  }
+
+  /** Applies the client's answer to our offer (469 when we never offered). */
+  async acceptAnswer(jsep: Jsep): Promise<void> {
+    const peer = this.#peer;
+    if (!peer || !this.#weOffered) {
+      throw new JanusError(JANUS_ERROR.UNEXPECTED_ANSWER, "Unexpected ANSWER (did we offer?)");
+    }
+    await peer.acceptAnswer(jsep.sdp);
+    this.#negotiated = true;
+    await this.#flushTrickles(peer);
+  }
+
+  /** A client trickle: queued until negotiation is done, then handed to the peer. */
+  async trickle(candidate: IceCandidate | null): Promise<void> {
+    if (!this.#peer || !this.#negotiated) {
+      this.#pending.push(candidate);
+      return;
+    }
+    await this.#peer.addRemoteCandidate(candidate).catch(() => {});
+  }
+
+  async setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void> {
+    if (this.#peer) await this.#peer.setEcho(options);
+  }
+
+  async sendData(data: string | Uint8Array, label?: string): Promise<void> {
+    if (this.#peer) await this.#peer.sendData(label ? { data, label } : { data });
+  }
+
+  async info(): Promise<PeerInfo | undefined> {
+    return await this.#peer?.info().catch(() => undefined);
+  }
+
+  /** The peer object, for wiring tracks between handles of one worker. */
+  get peer(): Peer | undefined {
+    return this.#peer;
+  }
+
+  #reset(): void {
+    this.#closed = true;
+    this.#peer = undefined;
+    this.#negotiated = false;
+    this.#weOffered = false;
+    this.#gotOffer = false;
+    this.#ready = false;
+    this.#pending = [];
+  }
+
+  /** Closes the peer. Resolves true when there was one (the caller then emits `hangup`). */
+  async close(): Promise<boolean> {
+    const creating = this.#creating;
+    const peer = this.#peer ?? (creating ? await creating.catch(() => undefined) : undefined);
+    this.#reset();
+    if (!peer) return false;
+    await peer.close().catch(() => {});
+    return true;
+  }
+}

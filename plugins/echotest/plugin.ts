@@ -1,0 +1,136 @@
+/**
+ * EchoTest: sends a peer's own media and data back to it. Every request is
+ * asynchronous: an `ack` with a hint, then an event with the same transaction.
+ *
+ * @module
+ */
+import {
+  type JsonObject,
+  type Plugin,
+  PluginError,
+  type PluginEvent,
+  type PluginHandle,
+  type PluginInfo,
+  type PluginMessage,
+  type PluginReply,
+  type PluginSession,
+} from "../../core/plugin.ts";
+import { checkBody } from "../_shared/validate.ts";
+import { ECHOTEST_ERROR } from "./errors.ts";
+import { ECHOTEST_FIELDS, EchoTestBody } from "./schemas.ts";
+
+const INFO: PluginInfo = {
+  id: "janus.plugin.echotest",
+  name: "JANUS EchoTest plugin",
+  description: "Sends a peer's own audio, video and data back to it.",
+  author: "Janus-compatible gateway",
+  version: 7,
+  versionString: "0.0.7",
+};
+
+/** The reference's hint on every EchoTest ack. */
+export const ECHOTEST_HINT = "I'm taking my time!";
+/** Prefix of every echoed data-channel text. */
+export const ECHOTEST_DATA_PREFIX = "Janus EchoTest here! You wrote: ";
+
+class EchoTestSession implements PluginSession {
+  #handle: PluginHandle;
+  #audio = true;
+  #video = true;
+  #bitrate = 0;
+  #substream: number | undefined;
+  #temporal: number | undefined;
+  #slowlinks = 0;
+  #hangingUp = false;
+  #destroyed = false;
+
+  constructor(handle: PluginHandle) {
+    this.#handle = handle;
+  }
+
+  handleMessage(message: PluginMessage): Promise<PluginReply> {
+    return Promise.resolve({ kind: "ack", hint: ECHOTEST_HINT, event: this.#process(message) });
+  }
+
+  async #process(message: PluginMessage): Promise<PluginEvent> {
+    const { body, jsep } = message;
+    checkBody(body, ECHOTEST_FIELDS, {
+      missing: ECHOTEST_ERROR.INVALID_ELEMENT,
+      invalid: ECHOTEST_ERROR.INVALID_ELEMENT,
+    });
+    const known = ECHOTEST_FIELDS.some((f) => body[f.name] !== undefined);
+    if (!known && !jsep) {
+      throw new PluginError(
+        ECHOTEST_ERROR.INVALID_ELEMENT,
+        "Message error: no supported attributes found",
+      );
+    }
+    const request = EchoTestBody.parse(body);
+    if (request.audio !== undefined) this.#audio = request.audio;
+    if (request.video !== undefined) this.#video = request.video;
+    if (request.bitrate !== undefined) this.#bitrate = request.bitrate;
+    if (request.substream !== undefined) this.#substream = request.substream;
+    if (request.temporal !== undefined) this.#temporal = request.temporal;
+    const cap = this.#bitrate > 0 ? { bitrateCap: this.#bitrate } : {};
+    const echo = { audio: this.#audio, video: this.#video, ...cap };
+    const event: PluginEvent = { data: { echotest: "event", result: "ok" } };
+    if (jsep?.type === "offer") {
+      try {
+        event.jsep = await this.#handle.webrtc.acceptOffer(jsep, cap);
+      } catch (e) {
+        throw new PluginError(ECHOTEST_ERROR.INVALID_SDP, (e as Error).message);
+      }
+      this.#hangingUp = false;
+    }
+    if (this.#handle.webrtc.active) await this.#handle.webrtc.setEcho(echo);
+    return event;
+  }
+
+  setupMedia(): void {
+    this.#hangingUp = false;
+  }
+
+  onData(data: string | Uint8Array, label: string): void {
+    const text = typeof data === "string" ? data : new TextDecoder().decode(data);
+    void this.#handle.webrtc.sendData(ECHOTEST_DATA_PREFIX + text, label).catch(() => {});
+  }
+
+  hangupMedia(): void {
+    this.#hangingUp = true;
+    this.#handle.pushEvent({ data: { echotest: "event", result: "done" } });
+    this.#audio = true;
+    this.#video = true;
+    this.#bitrate = 0;
+  }
+
+  destroy(): Promise<void> {
+    this.#destroyed = true;
+    return Promise.resolve();
+  }
+
+  query(): JsonObject {
+    const info: JsonObject = {
+      audio_active: this.#audio,
+      video_active: this.#video,
+      bitrate: this.#bitrate,
+      "peer-bitrate": 0,
+      slowlink_count: this.#slowlinks,
+      hangingup: this.#hangingUp ? 1 : 0,
+      destroyed: this.#destroyed ? 1 : 0,
+    };
+    if (this.#substream !== undefined) info.substream = this.#substream;
+    if (this.#temporal !== undefined) info.temporal = this.#temporal;
+    return info;
+  }
+}
+
+/** Creates the EchoTest plugin. */
+export function createEchoTestPlugin(): Plugin {
+  return {
+    info: INFO,
+    init: () => Promise.resolve(),
+    destroy: () => Promise.resolve(),
+    createSession: (handle) => Promise.resolve(new EchoTestSession(handle)),
+    formatError: (error) => ({ echotest: "event", error_code: error.code, error: error.message }),
+  };
+}

@@ -1,0 +1,10 @@
+/**
+ * The built-in plugins, by name.
+ *
+ * @module
+ */
+import type { Plugin } from "../core/plugin.ts";
+import { createEchoTestPlugin } from "./echotest/mod.ts";
+
+/** Factories of every built-in plugin, in the order `info` lists them. */
+export const BUILTIN_PLUGINS: readonly (() => Plugin)[] = [createEchoTestPlugin];

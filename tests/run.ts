@@ -1,0 +1,84 @@
+/**
+ * The whole test suite (`deno task test`): brings what the tests need where it
+ * can (Chromium through apt-get when root), then runs every test inside a private
+ * network namespace so all traffic stays on loopback, and ends with one
+ * `N passed, N failed` line.
+ *
+ * @module
+ */
+import { netnsArgv } from "./_helpers/netns.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+function fail(message: string): never {
+  // deno-lint-ignore no-console
+  console.error(`deno task test: ${message}`);
+  Deno.exit(1);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function commandExists(name: string): Promise<boolean> {
+  const { success } = await new Deno.Command("sh", { args: ["-c", `command -v ${name}`] })
+    .output();
+  return success;
+}
+
+async function ensureTools(): Promise<void> {
+  const root = Deno.uid() === 0;
+  const missing: string[] = [];
+  if (!(await exists(CHROMIUM))) missing.push("chromium");
+  if (!(await commandExists("ip"))) missing.push("iproute2");
+  if (!(await commandExists("unshare"))) missing.push("util-linux");
+  if (missing.length === 0) return;
+  if (!root) {
+    fail(`missing ${missing.join(", ")}: install them (apt-get install -y ${missing.join(" ")})`);
+  }
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (args: string[]) =>
+    new Deno.Command("apt-get", { args, env, stdout: "inherit", stderr: "inherit" }).output();
+  await apt(["update", "-qq"]);
+  const { success } = await apt(["install", "-y", "-qq", ...missing]);
+  if (!success) fail(`apt-get install ${missing.join(" ")} failed`);
+}
+
+async function main(): Promise<void> {
+  await ensureTools();
+  const filters = Deno.args;
+  const argv = netnsArgv([Deno.execPath(), "test", "--allow-all", ...filters]);
+  const [command, ...args] = argv;
+  if (!command) fail("no command");
+  const child = new Deno.Command(command, {
+    args,
+    stdout: "piped",
+    stderr: "inherit",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  let passed = 0;
+  let failed = 0;
+  let tail = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    await Deno.stdout.write(chunk);
+    tail = (tail + decoder.decode(chunk)).slice(-4000);
+  }
+  const status = await child.status;
+  const summary = /(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(tail);
+  if (summary) {
+    passed = Number(summary[1]);
+    failed = Number(summary[2]);
+  }
+  if (!summary && !status.success) failed = Math.max(failed, 1);
+  // deno-lint-ignore no-console
+  console.log(`\ntests: ${passed} passed, ${failed} failed`);
+  Deno.exit(status.success && failed === 0 && passed > 0 ? 0 : 1);
+}
+
+await main();

@@ -1,0 +1,72 @@
+/**
+ * The admin API over HTTP (`POST /admin[/{session}[/{handle}]]`) and WebSocket
+ * (`janus-admin-protocol`). Only started when an admin secret is configured.
+ *
+ * @module
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { dispatchAdmin } from "../core/admin.ts";
+import { errorReply } from "../core/errors.ts";
+import type { Gateway } from "../core/gateway.ts";
+import { randomString } from "../core/ids.ts";
+import { JANUS_ERROR } from "../core/protocol.ts";
+import { serverInfo } from "../core/server_info.ts";
+import { corsHeaders, jsonReply, readBody } from "./http.ts";
+import { parseRequest } from "./json.ts";
+import type { WsListenerOptions, WsStats } from "./ws.ts";
+
+const ID_PATTERN = /^[1-9][0-9]{0,15}$/;
+
+/** Creates the admin HTTP app. */
+export function createAdminHttp(gateway: Gateway): Hono {
+  const base = gateway.config.admin.base_path.replace(/\/$/, "");
+  const app = new Hono();
+  app.use("*", async (c, next) => {
+    corsHeaders(c, undefined);
+    await next();
+  });
+  app.options("*", (c) => c.body(null, 200));
+  const post = async (c: Context) => {
+    const text = await readBody(c, gateway.config.limits.max_message_bytes);
+    if (typeof text !== "string") return text;
+    const parsed = parseRequest(text);
+    if (!parsed.ok) {
+      return jsonReply(c, errorReply(JANUS_ERROR.INVALID_JSON, `JSON error: ${parsed.reason}`, {}));
+    }
+    const s = c.req.param("session");
+    const h = c.req.param("handle");
+    const path: { sessionId?: number; handleId?: number } = {};
+    if (s !== undefined && ID_PATTERN.test(s)) {
+      path.sessionId = Number(s);
+      if (h !== undefined && ID_PATTERN.test(h)) path.handleId = Number(h);
+    }
+    return jsonReply(c, await dispatchAdmin(gateway, parsed.value, { path }));
+  };
+  app.post(base, post);
+  app.post(`${base}/:session`, post);
+  app.post(`${base}/:session/:handle`, post);
+  app.get(`${base}/info`, (c) => jsonReply(c, serverInfo(gateway, randomString(11))));
+  app.get(
+    base,
+    (c) => jsonReply(c, errorReply(JANUS_ERROR.INVALID_JSON, "Request payload missing", {})),
+  );
+  app.notFound((c) => c.body(null, 404));
+  return app;
+}
+
+/** The admin WebSocket listener's options. */
+export function adminWsOptions(gateway: Gateway, stats: WsStats): WsListenerOptions {
+  return {
+    protocol: "janus-admin-protocol",
+    maxMessageBytes: gateway.config.limits.max_message_bytes,
+    requestsPerSecond: gateway.config.limits.ws_requests_per_second,
+    stats,
+    connect() {
+      return {
+        handle: async (request) => ({ reply: await dispatchAdmin(gateway, request, {}) }),
+        closed: () => {},
+      };
+    },
+  };
+}

@@ -1,0 +1,127 @@
+/**
+ * The Janus API over WebSocket (`janus-protocol`): replies go to the sender,
+ * events to the connection that owns the session; a closed socket destroys its
+ * sessions unless a reclaim window is configured.
+ *
+ * @module
+ */
+import { dispatch, type DispatchResult } from "../core/dispatch.ts";
+import { errorReply } from "../core/errors.ts";
+import type { Gateway } from "../core/gateway.ts";
+import { createLogger } from "../core/log.ts";
+import { createOwner } from "../core/owner.ts";
+import { JANUS_ERROR, type JsonObject } from "../core/protocol.ts";
+import { encode, parseRequest } from "./json.ts";
+
+const log = createLogger("ws");
+
+/** Counters of one WebSocket listener. */
+export interface WsStats {
+  sockets: number;
+}
+
+/** What a request handler does with one socket's text messages. */
+export type WsHandler = (
+  request: unknown,
+  send: (reply: JsonObject) => void,
+) => Promise<DispatchResult>;
+
+/** Options shared by the API and admin WebSocket listeners. */
+export interface WsListenerOptions {
+  protocol: string;
+  maxMessageBytes: number;
+  requestsPerSecond: number;
+  stats: WsStats;
+  /** Called for each new socket; returns the request handler and a close hook. */
+  connect(send: (reply: JsonObject) => void): { handle: WsHandler; closed(): void };
+}
+
+/** Upgrades `request` if it asks for `protocol`; otherwise the reference-like refusal. */
+export function upgradeRequest(request: Request, options: WsListenerOptions): Response {
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return new Response("<html><body><h1>403 Forbidden</h1></body></html>", {
+      status: 403,
+      headers: { "Content-Type": "text/html" },
+    });
+  }
+  const offered = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((s) =>
+    s.trim()
+  );
+  if (!offered.includes(options.protocol)) {
+    return new Response(null, { status: 400, headers: { Connection: "close" } });
+  }
+  const { socket, response } = Deno.upgradeWebSocket(request, { protocol: options.protocol });
+  serveSocket(socket, options);
+  return response;
+}
+
+function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
+  const send = (reply: JsonObject) => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(encode(reply));
+  };
+  socket.binaryType = "arraybuffer";
+  const connection = options.connect(send);
+  let windowStart = 0;
+  let windowCount = 0;
+  let open = true;
+  socket.onopen = () => options.stats.sockets++;
+  socket.onmessage = (event: MessageEvent) => {
+    const data: unknown = event.data;
+    const text = typeof data === "string"
+      ? data
+      : data instanceof ArrayBuffer
+      ? new TextDecoder().decode(data)
+      : "";
+    if (text.length > options.maxMessageBytes) {
+      socket.close(1009, `Message larger than ${options.maxMessageBytes} bytes`);
+      return;
+    }
+    if (options.requestsPerSecond > 0) {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        windowCount = 0;
+      }
+      if (++windowCount > options.requestsPerSecond) {
+        log.warn(`closing a socket over ${options.requestsPerSecond} requests/s`);
+        socket.close(1008, "Too many requests");
+        return;
+      }
+    }
+    const parsed = parseRequest(text);
+    if (!parsed.ok) {
+      send(
+        errorReply(JANUS_ERROR.INVALID_JSON, `Invalid Janus API request - ${parsed.reason}`, {}),
+      );
+      return;
+    }
+    connection.handle(parsed.value, send).then((result) => {
+      send(result.reply);
+      result.after?.();
+    }, (e) => log.error(`request failed: ${(e as Error).message}`));
+  };
+  socket.onclose = () => {
+    if (!open) return;
+    open = false;
+    options.stats.sockets--;
+    connection.closed();
+  };
+  socket.onerror = () => {};
+}
+
+/** The Janus API WebSocket listener's request handler. */
+export function janusWsOptions(gateway: Gateway, stats: WsStats): WsListenerOptions {
+  return {
+    protocol: "janus-protocol",
+    maxMessageBytes: gateway.config.limits.max_message_bytes,
+    requestsPerSecond: gateway.config.limits.ws_requests_per_second,
+    stats,
+    connect(send) {
+      const owner = createOwner("janus.transport.websockets", send);
+      return {
+        handle: (request) => dispatch(gateway, request, { owner }),
+        closed: () => void gateway.transportGone(owner),
+      };
+    },
+  };
+}
