@@ -12,6 +12,7 @@ import type { Clock } from "./core/clock.ts";
 import type { Plugin } from "./core/plugin.ts";
 import { BUILTIN_PLUGINS } from "./plugins/mod.ts";
 import { adminWsOptions, createAdminHttp } from "./transports/admin.ts";
+import { addDemoRoutes } from "./transports/demo.ts";
 import { createHttpTransport } from "./transports/http.ts";
 import { janusWsOptions, upgradeRequest, type WsStats } from "./transports/ws.ts";
 
@@ -61,6 +62,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   };
 
   const http = createHttpTransport(gateway);
+  if (config.http.demo) {
+    await addDemoRoutes(http.app, { basePath: config.http.base_path, wsPort: () => ports.ws });
+  }
   if (config.http.enabled) ports.http = serve(config.http.bind, config.http.port, http.app.fetch);
   if (config.ws.enabled) {
     const ws = janusWsOptions(gateway, wsStats);

@@ -37,6 +37,8 @@ export const ConfigSchema = z.object({
     /** Seconds an idle long poll waits before answering `keepalive`. */
     long_poll_timeout: z.number().positive().default(30),
     allow_origin: z.string().optional(),
+    /** Serve the demo pages (official janus.js) under `/demo/`. */
+    demo: z.boolean().default(true),
   }).prefault({}),
   ws: z.object({
     enabled: z.boolean().default(true),

@@ -1,0 +1,218 @@
+/**
+ * The wrtc media engine: a pool of media worker processes (`worker_main.ts`) and `Peer`
+ * proxies placed on them by affinity key. wrtc never loads in this process.
+ *
+ * - Placement: peers with the same affinity key share a worker (their media can meet);
+ *   others go to the least loaded worker.
+ * - Recycling: after `maxPeersPerWorker` peers a worker takes no new peers (a replacement
+ *   starts at once) and exits once its last peer is gone. A key whose peers still live on a
+ *   draining worker keeps going there: media that must meet wins over recycling.
+ * - A worker that dies takes its peers with it (`onClosed("Worker gone")`); a fresh worker
+ *   replaces it.
+ *
+ * @module
+ */
+import { createLogger, logLevel } from "../log.ts";
+import { MediaWorker, type WorkerCommand } from "./media_worker.ts";
+import { PeerProxy } from "./peer_proxy.ts";
+import type { WorkerConfig } from "./protocol.ts";
+import type { MediaEngine, Peer, PeerListener } from "./types.ts";
+
+export type { WorkerCommand } from "./media_worker.ts";
+
+const log = createLogger("media");
+
+/** The worker entry point. */
+export const WORKER_MAIN_URL: URL = new URL("./worker_main.ts", import.meta.url);
+
+/** A worker that dies sooner than this after its start is not replaced until needed, in ms. */
+const EARLY_DEATH_MS = 2_000;
+
+/** Settings of {@link createMediaEngine}. */
+export interface MediaEngineOptions {
+  /** Worker processes kept ready (default 1). */
+  workers?: number;
+  /** Peers a worker creates before it is recycled (0 or absent = never). */
+  maxPeersPerWorker?: number;
+  /** Only candidates whose address starts with (or whose interface is) one of these. */
+  iceEnforceList?: string[];
+  /** Candidates whose address starts with (or whose interface is) one of these are dropped. */
+  iceIgnoreList?: string[];
+  /** Public IP written into our host candidates (Janus `nat_1_1_mapping`). */
+  nat1to1?: string;
+  /** Candidates on ports outside this range are dropped and logged (wrtc cannot bind one). */
+  rtpPortRange?: { min: number; max: number };
+  /** Lost packets per second that make `onSlowLink`; 0 = off (default). */
+  slowLinkThreshold?: number;
+  /** Silence after which `onMedia({receiving:false})` fires, in ms (default 1000). */
+  noMediaMs?: number;
+  /** Longest wait for ICE gathering before an SDP is returned, in ms (default 2000). */
+  gatherTimeoutMs?: number;
+  /** How to start a worker (default: this Deno running `worker_main.ts` with all permissions). */
+  workerCommand?: WorkerCommand;
+}
+
+/** The default command: `deno run --allow-all [--config deno.json] worker_main.ts`. */
+export function defaultWorkerCommand(): WorkerCommand {
+  const args = ["run", "--allow-all"];
+  let cwd: string | undefined;
+  if (WORKER_MAIN_URL.protocol === "file:") {
+    const config = new URL("../../deno.json", WORKER_MAIN_URL);
+    try {
+      Deno.statSync(config);
+      args.push("--config", decodeURIComponent(config.pathname));
+      cwd = decodeURIComponent(new URL("../../", WORKER_MAIN_URL).pathname);
+    } catch {
+      // No project config beside us: rely on the worker's own resolution.
+    }
+  }
+  args.push(WORKER_MAIN_URL.href);
+  return { command: Deno.execPath(), args, ...(cwd !== undefined ? { cwd } : {}) };
+}
+
+class WorkerMediaEngine implements MediaEngine {
+  #size: number;
+  #maxPeers: number;
+  #config: WorkerConfig;
+  #command: WorkerCommand;
+  #workers: MediaWorker[] = [];
+  #startedAt = new Map<MediaWorker, number>();
+  #affinity = new Map<string, MediaWorker>();
+  #nextWorker = 0;
+  #nextPeer = 0;
+  #closed = false;
+
+  constructor(options: MediaEngineOptions) {
+    this.#size = Math.max(1, Math.floor(options.workers ?? 1));
+    this.#maxPeers = Math.max(0, Math.floor(options.maxPeersPerWorker ?? 0));
+    this.#command = options.workerCommand ?? defaultWorkerCommand();
+    this.#config = {
+      iceEnforceList: options.iceEnforceList ?? [],
+      iceIgnoreList: options.iceIgnoreList ?? [],
+      ...(options.nat1to1 ? { nat1to1: options.nat1to1 } : {}),
+      ...(options.rtpPortRange ? { rtpPortRange: options.rtpPortRange } : {}),
+      slowLinkThreshold: options.slowLinkThreshold ?? 0,
+      noMediaMs: options.noMediaMs ?? 1000,
+      gatherTimeoutMs: options.gatherTimeoutMs ?? 2000,
+      logLevel: logLevel(),
+    };
+    if (options.rtpPortRange) {
+      log.warn(
+        "wrtc cannot bind RTP to a port range: candidates outside " +
+          `${options.rtpPortRange.min}-${options.rtpPortRange.max} are dropped (and logged)`,
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    this.#ensureWorkers();
+    await Promise.all(this.#workers.map((w) => w.ready));
+  }
+
+  async createPeer(options: { affinity?: string; listener: PeerListener }): Promise<Peer> {
+    if (this.#closed) throw new Error("Media engine is closed");
+    const { affinity, listener } = options;
+    const worker = this.#place(affinity);
+    const id = `w${worker.index}-p${++this.#nextPeer}`;
+    const peer = new PeerProxy({ id, worker, listener, affinity });
+    worker.addPeer(peer);
+    if (affinity !== undefined) this.#affinity.set(affinity, worker);
+    if (this.#maxPeers > 0 && worker.created >= this.#maxPeers && !worker.draining) {
+      worker.draining = true;
+      log.verbose(`media worker ${worker.index} reached ${this.#maxPeers} peers, draining`);
+      this.#ensureWorkers();
+    }
+    try {
+      await worker.ready;
+      await worker.request("createPeer", { peerId: id });
+    } catch (e) {
+      peer.forget();
+      worker.removePeer(peer);
+      throw e;
+    }
+    if (peer.closed) throw new Error("Worker gone");
+    peer.announce();
+    return peer;
+  }
+
+  counts(): { peers: number; workers: number } {
+    let peers = 0;
+    for (const w of this.#workers) peers += w.load;
+    return { peers, workers: this.#workers.length };
+  }
+
+  workerPids(): number[] {
+    return this.#workers.filter((w) => w.alive).map((w) => w.pid);
+  }
+
+  workerPidOf(peer: Peer): number | undefined {
+    return peer instanceof PeerProxy && !peer.closed ? peer.worker.pid : undefined;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#workers.map((w) => w.retire()));
+  }
+
+  #place(affinity: string | undefined): MediaWorker {
+    if (affinity !== undefined) {
+      const bound = this.#affinity.get(affinity);
+      if (bound?.alive && (!bound.draining || bound.hasAffinity(affinity))) return bound;
+      this.#affinity.delete(affinity);
+    }
+    this.#ensureWorkers();
+    const active = this.#workers.filter((w) => w.alive && !w.draining);
+    let best = active[0];
+    for (const w of active) if (best && w.load < best.load) best = w;
+    if (!best) throw new Error("No media worker available");
+    return best;
+  }
+
+  #ensureWorkers(): void {
+    if (this.#closed) return;
+    let active = this.#workers.filter((w) => w.alive && !w.draining).length;
+    while (active < this.#size) {
+      this.#spawn();
+      active++;
+    }
+  }
+
+  #spawn(): MediaWorker {
+    const worker = new MediaWorker({
+      index: this.#nextWorker++,
+      command: this.#command,
+      config: this.#config,
+      onExit: (w, expected) => this.#exited(w, expected),
+    });
+    this.#workers.push(worker);
+    this.#startedAt.set(worker, Date.now());
+    log.verbose(`media worker ${worker.index} started (pid ${worker.pid})`);
+    return worker;
+  }
+
+  #exited(worker: MediaWorker, expected: boolean): void {
+    this.#workers = this.#workers.filter((w) => w !== worker);
+    for (const [key, w] of this.#affinity) if (w === worker) this.#affinity.delete(key);
+    const started = this.#startedAt.get(worker) ?? 0;
+    this.#startedAt.delete(worker);
+    if (this.#closed) return;
+    // A worker that cannot even start is replaced on demand, not in a tight loop.
+    if (expected || Date.now() - started > EARLY_DEATH_MS) this.#ensureWorkers();
+  }
+}
+
+/**
+ * Starts the media workers and resolves once they are ready.
+ *
+ * @throws {Error} when a worker cannot start
+ */
+export async function createMediaEngine(options: MediaEngineOptions = {}): Promise<MediaEngine> {
+  const engine = new WorkerMediaEngine(options);
+  try {
+    await engine.start();
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  return engine;
+}

@@ -1,0 +1,189 @@
+/**
+ * The core's handle on one media worker process: spawn, RPC, its peers, draining and exit.
+ *
+ * @module
+ */
+import { createLogger } from "../log.ts";
+import type { WorkerConfig, WorkerEvents, WorkerMethods } from "./protocol.ts";
+import { type EventMessage, RpcClient, RpcClosedError } from "./rpc.ts";
+import type { PeerProxy } from "./peer_proxy.ts";
+
+const log = createLogger("media");
+
+/** How to start a worker process. */
+export interface WorkerCommand {
+  command: string;
+  args: string[];
+  cwd?: string;
+}
+
+/** Longest wait for a new worker to say `ready`, in ms. */
+const READY_TIMEOUT_MS = 20_000;
+/** Longest wait for a retiring worker to exit before it is killed, in ms. */
+const EXIT_TIMEOUT_MS = 5_000;
+
+/** One worker process. */
+export class MediaWorker {
+  readonly index: number;
+  /** Peers created here so far (for recycling). */
+  created = 0;
+  /** No new peers go here; the worker exits once its last peer is gone. */
+  draining = false;
+  #child: Deno.ChildProcess;
+  #rpc: RpcClient<WorkerMethods, WorkerEvents>;
+  #peers = new Map<string, PeerProxy>();
+  #ready: Promise<void>;
+  #exited: Promise<Deno.CommandStatus>;
+  #alive = true;
+  #retiring = false;
+  #onExit: (worker: MediaWorker, expected: boolean) => void;
+
+  constructor(options: {
+    index: number;
+    command: WorkerCommand;
+    config: WorkerConfig;
+    onExit: (worker: MediaWorker, expected: boolean) => void;
+  }) {
+    this.index = options.index;
+    this.#onExit = options.onExit;
+    const { command, args, cwd } = options.command;
+    this.#child = new Deno.Command(command, {
+      args,
+      ...(cwd !== undefined ? { cwd } : {}),
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const ready = Promise.withResolvers<void>();
+    this.#rpc = new RpcClient<WorkerMethods, WorkerEvents>(
+      { readable: this.#child.stdout, writable: this.#child.stdin },
+      (message) => {
+        if (message.event === "ready") ready.resolve();
+        else this.#route(message);
+      },
+    );
+    const timer = setTimeout(
+      () => ready.reject(new Error("Media worker did not start in time")),
+      READY_TIMEOUT_MS,
+    );
+    this.#exited = this.#child.status.then(async (status) => {
+      clearTimeout(timer);
+      ready.reject(new Error(`Media worker exited before ready (code ${status.code})`));
+      await this.#rpc.done;
+      this.#died(status);
+      return status;
+    });
+    this.#ready = ready.promise.then(async () => {
+      clearTimeout(timer);
+      await this.#rpc.request("configure", options.config);
+    });
+    this.#ready.catch(() => {}); // observed by whoever awaits `ready`
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** Until the process is gone. */
+  get alive(): boolean {
+    return this.#alive;
+  }
+
+  /** Live peers, including those being created. */
+  get load(): number {
+    return this.#peers.size;
+  }
+
+  /** Resolves once the worker is configured; rejects if it fails to start. */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** Resolves with the exit status. */
+  get exited(): Promise<Deno.CommandStatus> {
+    return this.#exited;
+  }
+
+  /** Registers a peer being created here (it counts for recycling from now on). */
+  addPeer(peer: PeerProxy): void {
+    this.created++;
+    this.#peers.set(peer.id, peer);
+  }
+
+  /** Calls a worker method. */
+  request<K extends keyof WorkerMethods & string>(
+    method: K,
+    params: WorkerMethods[K]["params"],
+  ): Promise<WorkerMethods[K]["result"]> {
+    if (!this.#alive) return Promise.reject(new RpcClosedError("Worker gone"));
+    return this.#rpc.request(method, params).catch((e: unknown) => {
+      throw e instanceof RpcClosedError ? new RpcClosedError("Worker gone") : e;
+    });
+  }
+
+  /** Whether a live peer placed with `key` is here. */
+  hasAffinity(key: string): boolean {
+    for (const p of this.#peers.values()) if (p.affinity === key) return true;
+    return false;
+  }
+
+  /** Drops a closed peer; a draining worker retires when its last one goes. */
+  removePeer(peer: PeerProxy): void {
+    if (this.#peers.get(peer.id) === peer) this.#peers.delete(peer.id);
+    this.#maybeRetire();
+  }
+
+  /**
+   * Asks the worker to exit: stdin is closed, the worker closes its peers and calls
+   * `Deno.exit(0)`; killed if it has not exited in time. Resolves when it has exited.
+   */
+  async retire(): Promise<void> {
+    if (!this.#retiring) {
+      this.#retiring = true;
+      for (const p of this.#peers.values()) p.forget();
+      this.#peers.clear();
+      await this.#rpc.close().catch(() => {});
+      const timer = setTimeout(() => this.kill(), EXIT_TIMEOUT_MS);
+      this.#exited.finally(() => clearTimeout(timer));
+    }
+    await this.#exited;
+  }
+
+  /** Kills the process at once. */
+  kill(): void {
+    try {
+      this.#child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+
+  #maybeRetire(): void {
+    if (this.draining && this.#alive && this.load === 0) {
+      log.verbose(`media worker ${this.index} (pid ${this.pid}) drained, retiring`);
+      this.retire().catch(() => {});
+    }
+  }
+
+  #route(message: EventMessage<WorkerEvents>): void {
+    if (message.event === "ready") return;
+    const peer = this.#peers.get(message.params.peerId);
+    peer?.handleEvent(message);
+  }
+
+  #died(status: Deno.CommandStatus): void {
+    this.#alive = false;
+    const expected = this.#retiring;
+    if (!expected) {
+      log.error(
+        `media worker ${this.index} (pid ${this.pid}) died: code ${status.code}` +
+          (status.signal ? ` signal ${status.signal}` : "") + `, ${this.#peers.size} peer(s) lost`,
+      );
+    }
+    const peers = [...this.#peers.values()];
+    this.#peers.clear();
+    for (const p of peers) p.lost("Worker gone");
+    this.#onExit(this, expected);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The RPC vocabulary between the core (parent) and a media worker: methods the parent calls,
+ * and the events the worker pushes. Only plain JSON crosses: binary data-channel payloads
+ * travel as base64.
+ *
+ * @module
+ */
+import type {
+  IceCandidate,
+  MediaStateChange,
+  PeerCloseReason,
+  PeerInfo,
+  SlowLinkReport,
+} from "./types.ts";
+
+/** A data-channel payload on the wire. */
+export type WireData = { text: string } | { base64: string };
+
+/** What a worker is told once, right after it said `ready`. */
+export interface WorkerConfig {
+  iceEnforceList: string[];
+  iceIgnoreList: string[];
+  nat1to1?: string;
+  rtpPortRange?: { min: number; max: number };
+  /** Lost packets per second that make a `slowLink` event; 0 = off. */
+  slowLinkThreshold: number;
+  /** Silence on a mid after which `receiving:false` is reported, in ms. */
+  noMediaMs: number;
+  /** Longest wait for ICE gathering before an SDP is returned, in ms. */
+  gatherTimeoutMs: number;
+  logLevel: number;
+}
+
+type P = { peerId: string };
+
+/** Methods a worker serves: name -> params and result. */
+export interface WorkerMethods {
+  configure: { params: WorkerConfig; result: { pid: number } };
+  createPeer: { params: P; result: null };
+  acceptOffer: { params: P & { sdp: string; bitrateCap?: number }; result: { sdp: string } };
+  createOffer: { params: P & { iceRestart?: boolean; data?: boolean }; result: { sdp: string } };
+  acceptAnswer: { params: P & { sdp: string }; result: null };
+  addRemoteCandidate: { params: P & { candidate: IceCandidate | null }; result: null };
+  setEcho: {
+    params: P & { audio: boolean; video: boolean; bitrateCap?: number };
+    result: null;
+  };
+  forwardTo: { params: P & { target: string; audio?: boolean; video?: boolean }; result: null };
+  sendData: { params: P & { label?: string; data: WireData }; result: null };
+  info: { params: P; result: PeerInfo };
+  closePeer: { params: P; result: null };
+}
+
+/** Events a worker pushes: name -> params. */
+export interface WorkerEvents {
+  ready: { pid: number };
+  localCandidate: P & { candidate: IceCandidate | null };
+  connected: P;
+  media: P & { change: MediaStateChange };
+  slowLink: P & { report: SlowLinkReport };
+  data: P & { label: string; data: WireData };
+  closed: P & { reason: PeerCloseReason };
+}
+
+/** Encodes a payload for the wire. */
+export function toWire(data: string | Uint8Array): WireData {
+  return typeof data === "string" ? { text: data } : { base64: data.toBase64() };
+}
+
+/** Decodes a payload from the wire. */
+export function fromWire(data: WireData): string | Uint8Array {
+  return "text" in data ? data.text : Uint8Array.fromBase64(data.base64);
+}

@@ -1,0 +1,137 @@
+/**
+ * Entry point of a media worker process: holds the PeerConnections (wrtc loads here and
+ * nowhere in the gateway's process), serves the RPC of `protocol.ts` on stdin/stdout, and
+ * ends with `Deno.exit()` after closing every peer once stdin closes (a normal exit of a
+ * process that used wrtc can crash in native finalizers).
+ *
+ * Run as `deno run --allow-all core/media/worker_main.ts`; stdout is the RPC channel, logs
+ * go to stderr.
+ *
+ * @module
+ */
+import { createLogger, setLogLevel } from "../log.ts";
+import { createCandidateFilter, localInterfaces } from "./ice_filter.ts";
+import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "./protocol.ts";
+import { type Handlers, RpcServer } from "./rpc.ts";
+import { codecNames } from "./sdp.ts";
+import { WorkerPeer, type WorkerPeerContext } from "./worker_peer.ts";
+import { loadWrtc, type Wrtc } from "./wrtc.ts";
+
+const log = createLogger("media-worker");
+
+/** The codecs this wrtc build can negotiate, read from an offer of a throwaway peer. */
+async function probeCodecs(wrtc: Wrtc): Promise<WorkerPeerContext["supported"]> {
+  const pc = new wrtc.RTCPeerConnection({});
+  try {
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    pc.addTransceiver("video", { direction: "recvonly" });
+    const offer = await pc.createOffer();
+    return { audio: codecNames(offer.sdp, "audio"), video: codecNames(offer.sdp, "video") };
+  } finally {
+    pc.close();
+  }
+}
+
+/** Serves one worker until stdin ends, then exits the process. */
+async function main(): Promise<void> {
+  const wrtc = await loadWrtc();
+  const peers = new Map<string, WorkerPeer>();
+  let context: Omit<WorkerPeerContext, "notify" | "onClosed"> | undefined;
+
+  const peer = (peerId: string): WorkerPeer => {
+    const p = peers.get(peerId);
+    if (!p) throw new Error(`Unknown peer ${peerId}`);
+    return p;
+  };
+
+  const handlers: Handlers<WorkerMethods> = {
+    configure: async (config: WorkerConfig) => {
+      setLogLevel(config.logLevel);
+      const filter = createCandidateFilter({
+        enforce: config.iceEnforceList,
+        ignore: config.iceIgnoreList,
+        ...(config.nat1to1 !== undefined ? { nat1to1: config.nat1to1 } : {}),
+        ...(config.rtpPortRange !== undefined ? { portRange: config.rtpPortRange } : {}),
+        interfaces: localInterfaces(),
+        onDrop: (candidate, why) => {
+          const line = `dropped candidate (${why}): ${candidate}`;
+          if (why.startsWith("port outside")) log.warn(line);
+          else log.verbose(line);
+        },
+      });
+      context = { config, filter, supported: await probeCodecs(wrtc) };
+      return { pid: Deno.pid };
+    },
+    createPeer: ({ peerId }) => {
+      if (!context) throw new Error("Worker not configured");
+      if (peers.has(peerId)) throw new Error(`Peer ${peerId} exists`);
+      const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+      peers.set(
+        peerId,
+        new WorkerPeer(peerId, pc, {
+          ...context,
+          notify: (event, params) => server.notify(event, params),
+          onClosed: (closed) => {
+            peers.delete(closed.id);
+            for (const p of peers.values()) p.forgetTarget(closed);
+          },
+        }),
+      );
+      return Promise.resolve(null);
+    },
+    acceptOffer: async ({ peerId, sdp, bitrateCap }) => ({
+      sdp: await peer(peerId).acceptOffer(sdp, bitrateCap),
+    }),
+    createOffer: async ({ peerId, iceRestart, data }) => ({
+      sdp: await peer(peerId).createOffer({
+        ...(iceRestart !== undefined ? { iceRestart } : {}),
+        ...(data !== undefined ? { data } : {}),
+      }),
+    }),
+    acceptAnswer: async ({ peerId, sdp }) => {
+      await peer(peerId).acceptAnswer(sdp);
+      return null;
+    },
+    addRemoteCandidate: async ({ peerId, candidate }) => {
+      await peer(peerId).addRemoteCandidate(candidate);
+      return null;
+    },
+    setEcho: async ({ peerId, ...options }) => {
+      await peer(peerId).setEcho(options);
+      return null;
+    },
+    forwardTo: async ({ peerId, target, audio, video }) => {
+      await peer(peerId).forwardTo(peer(target), {
+        ...(audio !== undefined ? { audio } : {}),
+        ...(video !== undefined ? { video } : {}),
+      });
+      return null;
+    },
+    sendData: ({ peerId, label, data }) => {
+      peer(peerId).sendData(label, fromWire(data));
+      return Promise.resolve(null);
+    },
+    info: async ({ peerId }) => await peer(peerId).info(),
+    closePeer: async ({ peerId }) => {
+      await peers.get(peerId)?.close();
+      return null;
+    },
+  };
+
+  const server = new RpcServer<WorkerMethods, WorkerEvents>(Deno.stdout.writable, handlers);
+  server.notify("ready", { pid: Deno.pid });
+  await server.serve(Deno.stdin.readable);
+  log.verbose(`stdin closed, closing ${peers.size} peer(s) and exiting`);
+  for (const p of [...peers.values()]) {
+    await p.close().catch((e: unknown) => log.error(`closing ${p.id}: ${String(e)}`));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  Deno.exit(0);
+}
+
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  log.error(`unhandled rejection: ${String(event.reason)}`);
+});
+
+if (import.meta.main) await main();

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { type Handlers, RpcClient, RpcClosedError, RpcServer } from "../../core/media/rpc.ts";
+import { fromWire, toWire } from "../../core/media/protocol.ts";
+
+interface Methods {
+  add: { params: { a: number; b: number }; result: number };
+  fail: { params: null; result: null };
+}
+interface Events {
+  tick: { n: number };
+}
+
+function pair(handlers: Handlers<Methods>) {
+  const up = new TransformStream<Uint8Array, Uint8Array>();
+  const down = new TransformStream<Uint8Array, Uint8Array>();
+  const server = new RpcServer<Methods, Events>(down.writable, handlers);
+  const serving = server.serve(up.readable);
+  const events: Events["tick"][] = [];
+  const client = new RpcClient<Methods, Events>(
+    { readable: down.readable, writable: up.writable },
+    (m) => void events.push(m.params),
+  );
+  return { server, serving, client, events };
+}
+
+Deno.test("RpcClient gets results, remote errors and events in order", async () => {
+  const { server, serving, client, events } = pair({
+    add: ({ a, b }) => Promise.resolve(a + b),
+    fail: () => Promise.reject(new Error("nope")),
+  });
+  server.notify("tick", { n: 1 });
+  assert.equal(await client.request("add", { a: 2, b: 3 }), 5);
+  await assert.rejects(client.request("fail", null), /nope/);
+  assert.deepEqual(events, [{ n: 1 }]);
+  await client.close();
+  await serving;
+  await server.close();
+  await client.done;
+  await assert.rejects(client.request("add", { a: 1, b: 1 }), RpcClosedError);
+});
+
+Deno.test("pending requests reject when the other side ends", async () => {
+  const never = Promise.withResolvers<number>();
+  const { server, serving, client } = pair({
+    add: () => never.promise,
+    fail: () => Promise.resolve(null),
+  });
+  const pending = client.request("add", { a: 1, b: 2 });
+  await server.close();
+  await assert.rejects(pending, RpcClosedError);
+  await client.close();
+  await serving;
+  never.resolve(0);
+});
+
+Deno.test("wire data keeps text and bytes", () => {
+  assert.equal(fromWire(toWire("hi")), "hi");
+  assert.deepEqual(fromWire(toWire(new Uint8Array([0, 255]))), new Uint8Array([0, 255]));
+});
