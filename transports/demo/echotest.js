@@ -15,7 +15,7 @@
     dataEcho: null,
     error: null,
   };
-  window.demo = demo;
+  globalThis.demo = demo;
   let echotest = null;
   let audioOn = true;
   let videoOn = true;
@@ -84,7 +84,7 @@
         stream.addTrack(track);
         el.srcObject = stream;
       },
-      onremotetrack: (track, mid, on) => {
+      onremotetrack: (track, _mid, on) => {
         if (!on) return;
         demo.remoteTracks++;
         const el = document.getElementById("remote");
