@@ -58,8 +58,15 @@ export type PluginReply =
 export interface PluginWebRTC {
   /** Applies a client offer and resolves the answer to send back. */
   acceptOffer(jsep: Jsep, options?: { bitrateCap?: number }): Promise<Jsep>;
-  /** Creates an offer of ours (subscriber flows). */
-  createOffer(options?: { iceRestart?: boolean }): Promise<Jsep>;
+  /** Creates an offer of ours (subscriber flows); `data` adds a data channel. */
+  createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<Jsep>;
+  /**
+   * Places this handle's peer with every peer of the same key (one media worker), so that
+   * tracks can be forwarded between them. Call before the first offer or answer.
+   */
+  useAffinity(key: string): void;
+  /** Sends what this handle receives to `target` (same affinity); false flags stop it. */
+  forwardTo(target: PluginWebRTC, kinds?: { audio?: boolean; video?: boolean }): Promise<void>;
   /** Sends back what this handle receives; flags toggle each kind. */
   setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
   /** Sends a data-channel message to the client. */

@@ -154,7 +154,23 @@ export class HandleWebRTC implements PluginWebRTC {
     return { type: "answer", sdp };
   }
 
-  async createOffer(options?: { iceRestart?: boolean }): Promise<Jsep> {
+  useAffinity(key: string): void {
+    this.#affinity = key;
+  }
+
+  async forwardTo(
+    target: PluginWebRTC,
+    kinds: { audio?: boolean; video?: boolean } = {},
+  ): Promise<void> {
+    if (!(target instanceof HandleWebRTC)) throw new TypeError("Unknown forwarding target");
+    const from = this.#peer;
+    if (!from) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
+    // A subscriber's peer is made here, so its tracks are in place before its offer.
+    const to = await target.#ensurePeer();
+    await from.forwardTo(to, kinds);
+  }
+
+  async createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<Jsep> {
     const peer = await this.#ensurePeer();
     const sdp = await peer.createOffer(options);
     this.#weOffered = true;
