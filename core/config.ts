@@ -54,6 +54,8 @@ export const ConfigSchema = z.object({
   media: z.object({
     workers: z.number().int().min(0).default(1),
     max_peers_per_worker: z.number().int().positive().default(500),
+    /** A worker whose resident memory passes this is drained and replaced; 0 = never. */
+    max_worker_rss_mb: z.number().min(0).default(1536),
     ice_enforce_list: stringList.default([]),
     ice_ignore_list: stringList.default(["vmnet"]),
     nat_1_1_mapping: z.string().optional(),

@@ -4,7 +4,8 @@
  *
  * - Placement: peers with the same affinity key share a worker (their media can meet);
  *   others go to the least loaded worker.
- * - Recycling: after `maxPeersPerWorker` peers a worker takes no new peers (a replacement
+ * - Recycling: after `maxPeersPerWorker` peers, or once its resident memory passes
+ *   `maxWorkerRssBytes` (wrtc leaks slowly), a worker takes no new peers (a replacement
  *   starts at once) and exits once its last peer is gone. A key whose peers still live on a
  *   draining worker keeps going there: media that must meet wins over recycling.
  * - A worker that dies takes its peers with it (`onClosed("Worker gone")`); a fresh worker
@@ -34,6 +35,8 @@ export interface MediaEngineOptions {
   workers?: number;
   /** Peers a worker creates before it is recycled (0 or absent = never). */
   maxPeersPerWorker?: number;
+  /** Resident memory above which a worker is recycled, in bytes (0 or absent = never). */
+  maxWorkerRssBytes?: number;
   /** Only candidates whose address starts with (or whose interface is) one of these. */
   iceEnforceList?: string[];
   /** Candidates whose address starts with (or whose interface is) one of these are dropped. */
@@ -73,6 +76,7 @@ export function defaultWorkerCommand(): WorkerCommand {
 class WorkerMediaEngine implements MediaEngine {
   #size: number;
   #maxPeers: number;
+  #maxRss: number;
   #config: WorkerConfig;
   #command: WorkerCommand;
   #workers: MediaWorker[] = [];
@@ -85,6 +89,7 @@ class WorkerMediaEngine implements MediaEngine {
   constructor(options: MediaEngineOptions) {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
     this.#maxPeers = Math.max(0, Math.floor(options.maxPeersPerWorker ?? 0));
+    this.#maxRss = Math.max(0, options.maxWorkerRssBytes ?? 0);
     this.#command = options.workerCommand ?? defaultWorkerCommand();
     this.#config = {
       iceEnforceList: options.iceEnforceList ?? [],
@@ -161,6 +166,17 @@ class WorkerMediaEngine implements MediaEngine {
       this.#affinity.delete(affinity);
     }
     this.#ensureWorkers();
+    if (this.#maxRss > 0) {
+      for (const w of this.#workers) {
+        if (!w.alive || w.draining) continue;
+        const rss = residentBytes(w.pid);
+        if (rss !== undefined && rss > this.#maxRss) {
+          w.draining = true;
+          log.info(`media worker ${w.index} uses ${rss} bytes (over ${this.#maxRss}), draining`);
+        }
+      }
+      this.#ensureWorkers();
+    }
     const active = this.#workers.filter((w) => w.alive && !w.draining);
     let best = active[0];
     for (const w of active) if (best && w.load < best.load) best = w;
@@ -198,6 +214,17 @@ class WorkerMediaEngine implements MediaEngine {
     if (this.#closed) return;
     // A worker that cannot even start is replaced on demand, not in a tight loop.
     if (expected || Date.now() - started > EARLY_DEATH_MS) this.#ensureWorkers();
+  }
+}
+
+/** A process's resident memory from /proc (Linux); undefined where it cannot be read. */
+export function residentBytes(pid: number): number | undefined {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) * 1024;
+  } catch {
+    return undefined;
   }
 }
 

@@ -14,6 +14,7 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
   return await createMediaEngine({
     workers: media.workers,
     maxPeersPerWorker: media.max_peers_per_worker,
+    maxWorkerRssBytes: media.max_worker_rss_mb * 1024 * 1024,
     iceEnforceList: media.ice_enforce_list,
     iceIgnoreList: media.ice_ignore_list,
     ...(media.nat_1_1_mapping ? { nat1to1: media.nat_1_1_mapping } : {}),

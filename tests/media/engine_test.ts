@@ -237,6 +237,25 @@ wrtcTest(
   },
 );
 
+wrtcTest("a worker over maxWorkerRssBytes is drained and replaced", async () => {
+  // Any worker is over a 1-byte ceiling, so each new peer lands on a fresh worker.
+  const engine = await createMediaEngine({ workers: 1, maxWorkerRssBytes: 1 });
+  try {
+    const p1 = await engine.createPeer({ listener: {} });
+    const p2 = await engine.createPeer({ listener: {} });
+    const pid1 = engine.workerPidOf?.(p1);
+    const pid2 = engine.workerPidOf?.(p2);
+    assert.ok(pid1 !== undefined && pid2 !== undefined);
+    assert.notEqual(pid1, pid2);
+    await p1.close();
+    await waitUntil("drained worker exit", () => !engine.workerPids?.().includes(pid1));
+    await p2.close();
+    assert.equal(engine.counts().peers, 0);
+  } finally {
+    await closeAll(engine, []);
+  }
+});
+
 function existsSync(path: string): boolean {
   try {
     Deno.statSync(path);
