@@ -155,8 +155,11 @@ async function route(
   if (env.sessionId === undefined) {
     if (janus === "info") return { reply: serverInfo(gateway, transaction) };
     if (janus === "ping") return { reply: { janus: "pong", transaction } };
-    if (!authorized(gateway, body)) throw new JanusError(JANUS_ERROR.UNAUTHORIZED);
-    if (janus === "create") return create(gateway, env, context.owner);
+    // At the root only `create` is checked for a secret: others are 457 first (as the reference).
+    if (janus === "create") {
+      if (!authorized(gateway, body)) throw new JanusError(JANUS_ERROR.UNAUTHORIZED);
+      return create(gateway, env, context.owner);
+    }
     throw new JanusError(
       JANUS_ERROR.INVALID_REQUEST_PATH,
       `Unhandled request '${name}' at this path`,

@@ -32,7 +32,14 @@ export function createAdminHttp(gateway: Gateway): Hono {
     if (typeof text !== "string") return text;
     const parsed = parseRequest(text);
     if (!parsed.ok) {
-      return jsonReply(c, errorReply(JANUS_ERROR.INVALID_JSON, `JSON error: ${parsed.reason}`, {}));
+      return jsonReply(
+        c,
+        errorReply(
+          JANUS_ERROR.INVALID_JSON,
+          `JSON error: on line ${parsed.line}: ${parsed.reason}`,
+          {},
+        ),
+      );
     }
     const s = c.req.param("session");
     const h = c.req.param("handle");

@@ -118,7 +118,14 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
     }
     const parsed = parseRequest(text);
     if (!parsed.ok) {
-      return jsonReply(c, errorReply(JANUS_ERROR.INVALID_JSON, `JSON error: ${parsed.reason}`, {}));
+      return jsonReply(
+        c,
+        errorReply(
+          JANUS_ERROR.INVALID_JSON,
+          `JSON error: on line ${parsed.line}: ${parsed.reason}`,
+          {},
+        ),
+      );
     }
     const result = await dispatch(gateway, parsed.value, { owner, path });
     result.after?.();

@@ -10,13 +10,36 @@ export function encode(value: JsonObject | JsonObject[]): string {
   return JSON.stringify(value, null, 3);
 }
 
-/** Parses a request; undefined with a reason when it is not JSON. */
-export function parseRequest(
-  text: string,
-): { ok: true; value: unknown } | { ok: false; reason: string } {
+/** Why a text is not a Janus request, worded like the reference's JSON parser. */
+export interface ParseFailure {
+  ok: false;
+  /** e.g. `'[' or '{' expected near 'nope'` */
+  reason: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Parses a request. Like the reference, only an object or an array is JSON here: a bare
+ * scalar (`5`, `null`, `"x"`) fails as a parse error.
+ */
+export function parseRequest(text: string): { ok: true; value: unknown } | ParseFailure {
+  const start = text.search(/\S/);
+  const first = start < 0 ? "" : text[start];
+  if (first !== "{" && first !== "[") {
+    const token = start < 0
+      ? ""
+      : /^("(?:[^"\\]|\\.)*"?|[^\s,:\[\]{}]+|.)/.exec(text.slice(start))?.[0] ?? "";
+    const before = text.slice(0, start);
+    const line = before.split("\n").length;
+    const column = start - (before.lastIndexOf("\n") + 1) + token.length;
+    return token === ""
+      ? { ok: false, reason: "'[' or '{' expected near end of file", line, column }
+      : { ok: false, reason: `'[' or '{' expected near '${token}'`, line, column };
+  }
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
-    return { ok: false, reason: (e as Error).message };
+    return { ok: false, reason: (e as Error).message, line: 1, column: 0 };
   }
 }

@@ -90,8 +90,24 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
     }
     const parsed = parseRequest(text);
     if (!parsed.ok) {
+      const where = `<string>(${parsed.line},${parsed.column})`;
       send(
-        errorReply(JANUS_ERROR.INVALID_JSON, `Invalid Janus API request - ${parsed.reason}`, {}),
+        errorReply(
+          JANUS_ERROR.INVALID_JSON,
+          `Invalid Janus API request - ${where}: ${parsed.reason}`,
+          {},
+        ),
+      );
+      return;
+    }
+    if (Array.isArray(parsed.value)) {
+      // The reference's WebSocket transport reads an array as an object without fields.
+      send(
+        errorReply(
+          JANUS_ERROR.MISSING_MANDATORY_ELEMENT,
+          "Missing mandatory element (transaction)",
+          {},
+        ),
       );
       return;
     }

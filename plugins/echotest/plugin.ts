@@ -80,7 +80,6 @@ class EchoTestSession implements PluginSession {
       } catch (e) {
         throw new PluginError(ECHOTEST_ERROR.INVALID_SDP, (e as Error).message);
       }
-      this.#hangingUp = false;
     }
     if (this.#handle.webrtc.active) await this.#handle.webrtc.setEcho(echo);
     return event;
@@ -96,6 +95,8 @@ class EchoTestSession implements PluginSession {
   }
 
   hangupMedia(): void {
+    // Only the first hangup after a media setup is announced (the reference's hangingup flag).
+    if (this.#hangingUp) return;
     this.#hangingUp = true;
     this.#handle.pushEvent({ data: { echotest: "event", result: "done" } });
     this.#audio = true;
