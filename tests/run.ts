@@ -49,8 +49,26 @@ async function ensureTools(): Promise<void> {
   if (!success) fail(`apt-get install ${missing.join(" ")} failed`);
 }
 
+/** janode (a Node client) for the interop tests; npm cannot be reached inside the namespace. */
+async function ensureJanode(): Promise<void> {
+  const dir = new URL("../node_modules/.janode-1.8.0", import.meta.url).pathname;
+  try {
+    await Deno.stat(`${dir}/node_modules/janode/package.json`);
+    return;
+  } catch {
+    await Deno.mkdir(dir, { recursive: true });
+  }
+  const { success } = await new Deno.Command("npm", {
+    args: ["install", "--no-audit", "--no-fund", "--silent", "--prefix", dir, "janode@1.8.0"],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!success) fail("npm install janode@1.8.0 failed: Node.js and npm are needed");
+}
+
 async function main(): Promise<void> {
   await ensureTools();
+  await ensureJanode();
   const filters = Deno.args;
   const argv = netnsArgv([Deno.execPath(), "test", "--allow-all", ...filters]);
   const [command, ...args] = argv;

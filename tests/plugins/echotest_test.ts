@@ -1,0 +1,199 @@
+/**
+ * EchoTest with a real wrtc client peer, over WebSocket and over HTTP long-poll: the signalling
+ * flow and event order observed on Janus 1.1.2 (janus-core-api.md §1.3, §3, §10), echoed
+ * media and data (plugins/echotest.md), toggles, bitrate, renegotiation, admin handle_info and
+ * the hangup teardown. Runs inside the test network namespace (`wrtcTest`).
+ */
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../core/protocol.ts";
+import { isLoopbackAddress } from "../_helpers/netns.ts";
+import { ClientPeer, goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
+import {
+  attachEcho,
+  Candidates,
+  checkAnswer,
+  createSession,
+  DATA_PREFIX,
+  echoMessage,
+  ECHOTEST,
+  expectSuccess,
+  framesIn,
+  handleInfo,
+  origin,
+  sleep,
+  startCall,
+  startEchoGateway,
+  takeMediaUp,
+  takeTeardown,
+  trickleAll,
+} from "./_echotest.ts";
+import { openSignal } from "./_signal.ts";
+
+function iceUfrag(sdp: string): string | undefined {
+  return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
+}
+
+function object(value: unknown, what: string): JsonObject {
+  assert.ok(typeof value === "object" && value !== null && !Array.isArray(value), what);
+  return value as JsonObject;
+}
+
+for (const kind of ["ws", "http"] as const) {
+  wrtcTest(
+    `echotest over ${kind}: offer/answer, trickles, webrtcup, media, echo, toggles, ` +
+      "bitrate, renegotiation, handle_info, hangup",
+    async (wrtc) => {
+      await using gw = await startEchoGateway();
+      const sig = await openSignal(kind, gw);
+      const client = new ClientPeer(wrtc, { audio: true, video: true, data: "echo" });
+      try {
+        const s = await createSession(sig);
+        const h = await attachEcho(sig, s);
+
+        // Offer -> ack (hint) -> event (same transaction, result ok, answer); trickles; webrtcup.
+        const call = await startCall(sig, s, h, client);
+        assert.equal(call.answer.match(/\r\na=sendrecv/g)?.length, 2, "audio, video");
+        assert.match(call.answer, /\r\nm=application [1-9]\d* /);
+        const media = await takeMediaUp(sig, s, h);
+
+        // Echoed video: decoded by the client, with the pattern it sent (bright left half).
+        await waitUntil("echoed video frames", () => client.videoFrames >= 20);
+        assert.equal(client.luma.width, 320);
+        assert.equal(client.luma.height, 240);
+        assert.ok(client.luma.left > 150 && client.luma.right < 100, JSON.stringify(client.luma));
+        // Echoed audio: the 440 Hz tone.
+        await waitUntil("echoed audio", () => client.audio.length >= client.audioRate);
+        const tail = client.audio.slice(-client.audioRate / 2);
+        const tone = goertzel(tail, client.audioRate, 440);
+        const other = goertzel(tail, client.audioRate, 1000);
+        assert.ok(tone > 50 * other && tone > 1000, `440 Hz ${tone} vs 1 kHz ${other}`);
+
+        // Data channel text comes back with the reference's prefix.
+        await waitUntil("data channel open", () => client.channel?.readyState === "open");
+        client.channel?.send("hello echotest");
+        await waitUntil("data echo", () => client.messages.length > 0);
+        assert.deepEqual(client.messages, ["Janus EchoTest here! You wrote: hello echotest"]);
+        assert.equal(client.messages[0], `${DATA_PREFIX}hello echotest`);
+
+        // {video:false} stops the echoed frames, {video:true} brings them back.
+        const flowing = await framesIn(client, 1000);
+        assert.ok(flowing >= 15, `echoed frames per second before the toggle: ${flowing}`);
+        await echoMessage(sig, s, h, { video: false });
+        await sleep(400); // frames already in flight
+        const stopped = await framesIn(client, 1000);
+        assert.ok(stopped <= 2, `frames per second with video:false: ${stopped}`);
+        await echoMessage(sig, s, h, { video: true });
+        await sleep(500);
+        const resumed = await framesIn(client, 1000);
+        assert.ok(resumed >= 10, `frames per second after video:true: ${resumed}`);
+
+        // {bitrate} -> ack + ok; the plugin state shows it.
+        await echoMessage(sig, s, h, { bitrate: 128000 });
+
+        // handle_info during the call.
+        const info = await handleInfo(gw, s, h);
+        assert.equal(info.session_id, s);
+        assert.equal(info.handle_id, h);
+        assert.equal(info.plugin, ECHOTEST);
+        assert.equal(info.opaque_id, "echotest-test");
+        assert.equal(
+          info.session_transport,
+          kind === "ws" ? "janus.transport.websockets" : "janus.transport.http",
+        );
+        const ps = object(info.plugin_specific, "plugin_specific");
+        assert.equal(ps.audio_active, true);
+        assert.equal(ps.video_active, true);
+        assert.equal(ps.bitrate, 128000);
+        const flags = object(info.flags, "flags");
+        assert.equal(flags.ready, true);
+        assert.equal(flags.negotiated, true);
+        assert.equal(flags["got-offer"], true);
+        const webrtc = object(info.webrtc, "a webrtc object during a call");
+        const ice = object(webrtc.ice, "webrtc.ice");
+        const dtls = object(webrtc.dtls, "webrtc.dtls");
+        assert.equal(ice.state, "ready");
+        assert.equal(dtls["dtls-state"], "connected");
+        const pair = String(ice["selected-pair"]);
+        assert.match(pair, /127\.|::1/, `selected pair ${pair}`);
+        const remote = ice["remote-candidates"];
+        assert.ok(Array.isArray(remote));
+        const trickled = call.candidates.map((c) => String(c.candidate).replace(/^candidate:/, ""));
+        for (const c of trickled) {
+          assert.ok(
+            remote.some((r) => String(r).replace(/^candidate:/, "") === c),
+            `trickled ${c} applied; remote-candidates: ${JSON.stringify(remote)}`,
+          );
+        }
+        const local = ice["local-candidates"];
+        assert.ok(Array.isArray(local) && local.length > 0);
+        for (const l of local) {
+          const address = String(l).replace(/^candidate:/, "").split(" ")[4] ?? "";
+          assert.ok(isLoopbackAddress(address), `local candidate ${l}`);
+        }
+
+        // Renegotiation: a second offer (with an ICE restart) on the same handle -> ack, then
+        // an event with a fresh answer; the new candidates are trickled; media goes on.
+        const restart = new Candidates(client);
+        const offer2 = await client.pc.createOffer({ iceRestart: true });
+        await client.pc.setLocalDescription(offer2);
+        const reneg = await echoMessage(sig, s, h, { audio: true, video: true }, {
+          type: "offer",
+          sdp: offer2.sdp,
+        });
+        const answer2 = checkAnswer(reneg.event.msg.jsep);
+        assert.notEqual(answer2, call.answer);
+        const o1 = origin(call.answer);
+        const o2 = origin(answer2);
+        assert.equal(o2.id, o1.id, "same o= session id");
+        assert.ok(o2.version > o1.version, `o= version ${o1.version} -> ${o2.version}`);
+        assert.notEqual(iceUfrag(answer2), iceUfrag(call.answer), "new ICE credentials");
+        await client.answer(answer2);
+        await trickleAll(sig, s, h, await restart.all());
+        await sleep(300);
+        const after = await framesIn(client, 1000);
+        assert.ok(after >= 10, `frames per second after renegotiation: ${after}`);
+        assert.equal(client.pc.connectionState, "connected");
+
+        // Exactly one media event per mid for the whole call (nothing stopped arriving).
+        const mediaEvents = sig.events.filter((r) => r.msg.janus === "media");
+        assert.deepEqual(mediaEvents.map((r) => r.msg), media.map((r) => r.msg));
+
+        // Hangup: success, then result:"done" (no transaction), then hangup "Janus API".
+        const before = sig.seq;
+        await expectSuccess(sig, { janus: "hangup", session_id: s, handle_id: h });
+        await takeTeardown(sig, s, h, "Janus API", before);
+        await waitUntil("no peer left", () => gw.counts().peers === 0);
+        const idle = await handleInfo(gw, s, h);
+        assert.equal(object(idle.flags, "flags").ready, false);
+        assert.equal(idle.webrtc, undefined, "no webrtc object once hung up");
+
+        // The handle outlives the hangup: detach -> success + detached; destroy -> success.
+        const beforeDetach = sig.seq;
+        await expectSuccess(sig, { janus: "detach", session_id: s, handle_id: h });
+        const detached = await sig.take("detached", (m) => m.janus === "detached");
+        assert.deepEqual(detached.msg, { janus: "detached", session_id: s, sender: h });
+        assert.deepEqual(sig.since(s, beforeDetach).map((r) => r.msg), [detached.msg]);
+        await expectSuccess(sig, { janus: "destroy", session_id: s });
+        assert.deepEqual(
+          {
+            sessions: gw.counts().sessions,
+            handles: gw.counts().handles,
+            peers: gw.counts().peers,
+          },
+          { sessions: 0, handles: 0, peers: 0 },
+        );
+        // deno-lint-ignore no-console
+        console.log(
+          `[${kind}] offer->answer ${call.timings.answerMs.toFixed(0)} ms, ` +
+            `offer->webrtcup ${call.timings.webrtcupMs.toFixed(0)} ms, ` +
+            `offer->media ${
+              (Math.max(...media.map((r) => r.at)) - call.timings.sentAt).toFixed(0)
+            } ms`,
+        );
+      } finally {
+        client.close();
+        await sig.close();
+      }
+    },
+  );
+}
