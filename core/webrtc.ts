@@ -39,6 +39,8 @@ export class HandleWebRTC implements PluginWebRTC {
   #pending: (IceCandidate | null)[] = [];
   #negotiated = false;
   #weOffered = false;
+  /** An offer of ours is out and its answer has not come (renegotiations included). */
+  #offerPending = false;
   #gotOffer = false;
   #ready = false;
   #closed = false;
@@ -67,7 +69,7 @@ export class HandleWebRTC implements PluginWebRTC {
 
   /** True when we sent an offer whose answer has not come. */
   get awaitingAnswer(): boolean {
-    return this.#weOffered && !this.#negotiated;
+    return this.#offerPending;
   }
 
   /** Flags for admin `handle_info`. */
@@ -174,16 +176,18 @@ export class HandleWebRTC implements PluginWebRTC {
     const peer = await this.#ensurePeer();
     const sdp = await peer.createOffer(options);
     this.#weOffered = true;
+    this.#offerPending = true;
     return { type: "offer", sdp };
   }
 
   /** Applies the client's answer to our offer (469 when we never offered). */
   async acceptAnswer(jsep: Jsep): Promise<void> {
     const peer = this.#peer;
-    if (!peer || !this.#weOffered) {
+    if (!peer || !this.#offerPending) {
       throw new JanusError(JANUS_ERROR.UNEXPECTED_ANSWER, "Unexpected ANSWER (did we offer?)");
     }
     await peer.acceptAnswer(jsep.sdp);
+    this.#offerPending = false;
     this.#negotiated = true;
     await this.#flushTrickles(peer);
   }
@@ -219,6 +223,7 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#peer = undefined;
     this.#negotiated = false;
     this.#weOffered = false;
+    this.#offerPending = false;
     this.#gotOffer = false;
     this.#ready = false;
     this.#pending = [];

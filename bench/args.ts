@@ -1,0 +1,151 @@
+/**
+ * Command-line flags of the bench (`--name=value` or `--name value`).
+ *
+ * @module
+ */
+
+/** Every knob of a bench run. Durations are in seconds. */
+export interface BenchOptions {
+  /** Seconds each timed load phase runs. */
+  duration: number;
+  /** Seconds of unmeasured load before each timed phase. */
+  warmup: number;
+  /** Times each load phase runs (alternating ours / reference); the best counts. */
+  rounds: number;
+  httpClients: number;
+  wsSockets: number;
+  kaSockets: number;
+  /** Keepalives in flight per socket. */
+  kaWindow: number;
+  sessions: number;
+  memConcurrency: number;
+  /** Seconds to let the process settle before sampling RSS. */
+  settle: number;
+  /** Per-request timeout. */
+  timeout: number;
+  /** `limits.ws_requests_per_second` of the gateway under test (0 = off). */
+  wsRateLimit: number;
+  /** Phases to run: http, ws, ka, mem. */
+  only: Set<Phase>;
+  /** Skip the reference. */
+  noRef: boolean;
+  /**
+   * Measure the reference's memory on a fresh private instance (start.sh on free
+   * ports) rather than on the long-running one, whose freed memory gets reused.
+   */
+  freshRefMem: boolean;
+  help: boolean;
+}
+
+/** A bench phase. */
+export type Phase = "http" | "ws" | "ka" | "mem";
+
+const PHASES: readonly Phase[] = ["http", "ws", "ka", "mem"];
+
+/** Usage text. */
+export const USAGE = `deno task bench [flags]
+  --duration=S        seconds per timed load phase (default 5)
+  --warmup=S          unmeasured seconds before each phase (default 1)
+  --rounds=N          runs of each load phase, alternating ours/reference; best kept (default 3)
+  --http-clients=N    concurrent HTTP lifecycle clients (default 8)
+  --ws-sockets=N      parallel WebSocket lifecycle sockets (default 8)
+  --ka-sockets=N      WebSockets pipelining keepalives (default 4)
+  --ka-window=N       keepalives in flight per socket (default 16)
+  --sessions=N        idle sessions for the memory phase (default 10000)
+  --mem-concurrency=N concurrent creates in the memory phase (default 32)
+  --settle=S          settle time before sampling RSS (default 2)
+  --timeout=S         per-request timeout (default 10)
+  --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
+  --only=LIST         phases among http,ws,ka,mem (default all)
+  --no-ref            do not measure the reference Janus
+  --shared-ref-mem    measure the reference's memory on the running instance; by default a
+                      fresh private one is started with start.sh on free ports (when janus is
+                      installed and the script exists) and stopped afterwards
+Env: REF_HTTP (port or http://127.0.0.1:PORT/janus), REF_WS (port or ws://127.0.0.1:PORT),
+     REF_PID, BENCH_START_REF=1 (start ../shared/ref-janus/start.sh if the reference is down).`;
+
+/** Parses `args`; throws an Error naming a bad flag. */
+export function parseArgs(args: readonly string[]): BenchOptions {
+  const options: BenchOptions = {
+    duration: 5,
+    warmup: 1,
+    rounds: 3,
+    httpClients: 8,
+    wsSockets: 8,
+    kaSockets: 4,
+    kaWindow: 16,
+    sessions: 10_000,
+    memConcurrency: 32,
+    settle: 2,
+    timeout: 10,
+    wsRateLimit: 0,
+    only: new Set(PHASES),
+    noRef: false,
+    freshRefMem: true,
+    help: false,
+  };
+  const numeric: Record<string, (v: number) => void> = {
+    duration: (v) => options.duration = v,
+    warmup: (v) => options.warmup = v,
+    rounds: (v) => options.rounds = v,
+    "http-clients": (v) => options.httpClients = v,
+    "ws-sockets": (v) => options.wsSockets = v,
+    "ka-sockets": (v) => options.kaSockets = v,
+    "ka-window": (v) => options.kaWindow = v,
+    sessions: (v) => options.sessions = v,
+    "mem-concurrency": (v) => options.memConcurrency = v,
+    settle: (v) => options.settle = v,
+    timeout: (v) => options.timeout = v,
+    "ws-rate-limit": (v) => options.wsRateLimit = v,
+  };
+  const integers = new Set([
+    "rounds",
+    "http-clients",
+    "ws-sockets",
+    "ka-sockets",
+    "ka-window",
+    "sessions",
+    "mem-concurrency",
+    "ws-rate-limit",
+  ]);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!match?.[1]) throw new Error(`Unknown argument '${arg}'`);
+    const name = match[1];
+    if (name === "help") {
+      options.help = true;
+      continue;
+    }
+    if (name === "no-ref") {
+      options.noRef = true;
+      continue;
+    }
+    if (name === "shared-ref-mem") {
+      options.freshRefMem = false;
+      continue;
+    }
+    const value = match[2] ?? args[++i];
+    if (value === undefined) throw new Error(`--${name} needs a value`);
+    if (name === "only") {
+      const list = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+      const bad = list.filter((p) => !(PHASES as readonly string[]).includes(p));
+      if (bad.length > 0 || list.length === 0) {
+        throw new Error(`--only takes a list among ${PHASES.join(",")}, got '${value}'`);
+      }
+      options.only = new Set(list as Phase[]);
+      continue;
+    }
+    const set = numeric[name];
+    if (!set) throw new Error(`Unknown flag --${name}`);
+    const n = Number(value);
+    const min = name === "ws-rate-limit" || name === "warmup" ? 0 : Number.MIN_VALUE;
+    if (!Number.isFinite(n) || n < min || (integers.has(name) && !Number.isInteger(n))) {
+      throw new Error(
+        `--${name}: expected a ${integers.has(name) ? "whole " : ""}number, got '${value}'`,
+      );
+    }
+    set(n);
+  }
+  return options;
+}

@@ -1,0 +1,212 @@
+/**
+ * The synchronous requests (`create`, `edit`, `destroy`, `exists`, `list`, `allowed`, `kick`,
+ * `moderate`, `enable_recording`, `listparticipants`, `listforwarders`, `rtp_forward`,
+ * `stop_rtp_forward`), shared by the Janus API and the admin API's `message_plugin`.
+ *
+ * @module
+ */
+import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { noRtpForwarding, noSuchFeed, VIDEOROOM_ERROR } from "./errors.ts";
+import type { RoomStore } from "./persist.ts";
+import { clampBitrate, Room, roomProps, type RoomRegistry } from "./room.ts";
+import { check, CREATE_FIELDS, EDIT_FIELDS, REQUEST_FIELDS, ROOM_FIELD } from "./schemas.ts";
+
+/** Names of the synchronous requests. */
+export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
+  "create",
+  "edit",
+  "destroy",
+  "exists",
+  "list",
+  "allowed",
+  "kick",
+  "moderate",
+  "enable_recording",
+  "listparticipants",
+  "listforwarders",
+  "rtp_forward",
+  "stop_rtp_forward",
+]);
+
+/** What the synchronous requests work on. */
+export interface SyncContext {
+  rooms: RoomRegistry;
+  store: RoomStore;
+}
+
+/**
+ * Answers one synchronous request.
+ *
+ * @throws {PluginError} with the reference's code and text
+ */
+export async function handleSync(
+  ctx: SyncContext,
+  request: string,
+  body: JsonObject,
+): Promise<JsonObject> {
+  switch (request) {
+    case "create":
+      return await create(ctx, body);
+    case "list":
+      return {
+        videoroom: "success",
+        list: [...ctx.rooms.rooms.values()].filter((r) => !r.props.is_private).map((r) =>
+          r.listEntry()
+        ),
+      };
+  }
+  check(body, ROOM_FIELD);
+  const id = body.room as number;
+  if (request === "exists") {
+    const room = ctx.rooms.rooms.get(id);
+    return { videoroom: "success", room: id, exists: room !== undefined && !room.destroyed };
+  }
+  if (request === "edit") check(body, EDIT_FIELDS);
+  const fields = REQUEST_FIELDS[request];
+  if (fields) check(body, fields);
+  const room = ctx.rooms.get(id);
+  if (request !== "listparticipants") room.checkSecret(body);
+  switch (request) {
+    case "edit":
+      return await edit(ctx, room, body);
+    case "destroy": {
+      ctx.rooms.remove(room);
+      const permanent = body.permanent === true && room.permanent &&
+        await ctx.store.save(ctx.rooms.rooms.values());
+      return { videoroom: "destroyed", room: id, permanent };
+    }
+    case "allowed":
+      return allowed(room, body);
+    case "kick": {
+      const member = room.members.get(body.id as number);
+      if (!member) throw noSuchUser(body.id as number, id);
+      member.kicked();
+      return { videoroom: "success" };
+    }
+    case "moderate":
+      return moderate(room, body);
+    case "enable_recording":
+      // Recording is not implemented (no frame taps yet): the flag is kept and listed.
+      room.props.record = body.record as boolean;
+      return { videoroom: "success", record: room.props.record };
+    case "listparticipants":
+      return { videoroom: "participants", room: id, participants: participants(room) };
+    case "listforwarders":
+      // No RTP forwarders can exist with this media engine.
+      return { videoroom: "forwarders", room: id, publishers: [] };
+    default: {
+      const feed = room.members.get(body.publisher_id as number);
+      if (!feed?.active) throw noSuchFeed(body.publisher_id as number);
+      throw noRtpForwarding();
+    }
+  }
+}
+
+async function create(ctx: SyncContext, body: JsonObject): Promise<JsonObject> {
+  check(body, CREATE_FIELDS);
+  const requested = typeof body.room === "number" && body.room > 0 ? body.room : undefined;
+  const id = requested ?? ctx.rooms.freeId();
+  const list = Array.isArray(body.allowed)
+    ? body.allowed.filter((t): t is string => typeof t === "string")
+    : undefined;
+  const wantSave = body.permanent === true;
+  const room = new Room(roomProps(id, body), {
+    permanent: wantSave,
+    ...(list ? { allowed: list } : {}),
+  });
+  ctx.rooms.add(room);
+  const permanent = wantSave && await ctx.store.save(ctx.rooms.rooms.values());
+  room.permanent = permanent;
+  return { videoroom: "created", room: id, permanent };
+}
+
+async function edit(ctx: SyncContext, room: Room, body: JsonObject): Promise<JsonObject> {
+  const p = room.props;
+  const s = (name: string) => typeof body[name] === "string" ? body[name] as string : undefined;
+  const n = (name: string) => typeof body[name] === "number" ? body[name] as number : undefined;
+  const b = (name: string) => typeof body[name] === "boolean" ? body[name] as boolean : undefined;
+  p.description = s("new_description") ?? p.description;
+  p.secret = s("new_secret") ?? p.secret;
+  p.pin = s("new_pin") ?? p.pin;
+  p.is_private = b("new_is_private") ?? p.is_private;
+  p.require_pvtid = b("new_require_pvtid") ?? p.require_pvtid;
+  const bitrate = n("new_bitrate");
+  if (bitrate !== undefined) p.bitrate = clampBitrate(bitrate);
+  p.fir_freq = n("new_fir_freq") ?? p.fir_freq;
+  p.publishers = n("new_publishers") ?? p.publishers;
+  p.lock_record = b("new_lock_record") ?? p.lock_record;
+  p.rec_dir = s("new_rec_dir") ?? p.rec_dir;
+  let permanent = false;
+  if (body.permanent === true) {
+    room.permanent = true;
+    permanent = await ctx.store.save(ctx.rooms.rooms.values());
+    room.permanent = permanent;
+  }
+  return { videoroom: "edited", room: room.id, permanent };
+}
+
+function allowed(room: Room, body: JsonObject): JsonObject {
+  const action = body.action as string;
+  const tokens = Array.isArray(body.allowed)
+    ? body.allowed.filter((t): t is string => typeof t === "string")
+    : [];
+  switch (action) {
+    case "enable":
+      room.aclEnabled = true;
+      break;
+    case "disable":
+      room.aclEnabled = false;
+      return { videoroom: "success", room: room.id };
+    case "add":
+      for (const t of tokens) room.allowed.add(t);
+      break;
+    case "remove":
+      for (const t of tokens) room.allowed.delete(t);
+      break;
+    default:
+      throw new PluginError(
+        VIDEOROOM_ERROR.INVALID_ELEMENT,
+        `Unsupported action '${action}' (allowed)`,
+      );
+  }
+  return { videoroom: "success", room: room.id, allowed: [...room.allowed] };
+}
+
+function moderate(room: Room, body: JsonObject): JsonObject {
+  const id = body.id as number;
+  const member = room.members.get(id);
+  if (!member) throw noSuchUser(id, room.id);
+  const mid = body.mid as string;
+  const stream = member.streams.find((s) => s.mid === mid);
+  if (!stream) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such stream ${mid}`);
+  // Signalling only: the relay keeps flowing (the media engine forwards per kind, not per
+  // mid, and has no per-sender pause yet).
+  stream.moderated = body.mute as boolean;
+  const event: JsonObject = {
+    videoroom: "event",
+    room: room.id,
+    id,
+    mid,
+    moderation: stream.moderated ? "muted" : "unmuted",
+  };
+  room.notify(event);
+  return { videoroom: "success" };
+}
+
+function participants(room: Room): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const m of room.members.values()) {
+    const entry: JsonObject = { id: m.id };
+    if (m.display !== undefined) entry.display = m.display;
+    entry.publisher = m.active;
+    if (m.active && room.props.audiolevel_ext && m.streams.some((s) => s.type === "audio")) {
+      entry.talking = false;
+    }
+    out.push(entry);
+  }
+  return out;
+}
+
+function noSuchUser(id: number, room: number): PluginError {
+  return new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such user ${id} in room ${room}`);
+}

@@ -1,0 +1,171 @@
+/**
+ * VideoRoom request fields, in the order the reference checks them, plus the plugin's
+ * configuration schema. Each list is checked with `checkBody` (429 missing, 430 invalid).
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { JsonObject } from "../../core/plugin.ts";
+import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import { FIELD_CODES } from "./errors.ts";
+
+const ARRAY = { schema: z.array(z.unknown()), expected: "an array" } as const;
+const OBJECT = { schema: z.record(z.string(), z.unknown()), expected: "an object" } as const;
+
+const f = (
+  name: string,
+  rule: { schema: z.ZodType; expected: string },
+  required = false,
+): BodyField => ({ name, ...rule, required });
+
+const str = (name: string, required = false) => f(name, BODY.string, required);
+const bool = (name: string, required = false) => f(name, BODY.bool, required);
+const int = (name: string, required = false) => f(name, BODY.positiveInt, required);
+
+/** `room` as most requests need it. */
+export const ROOM_FIELD: readonly BodyField[] = [int("room", true)];
+
+/** Room properties of `create` (and of rooms in the configuration). */
+export const CREATE_FIELDS: readonly BodyField[] = [
+  int("room"),
+  bool("permanent"),
+  str("description"),
+  str("secret"),
+  str("pin"),
+  bool("is_private"),
+  f("allowed", ARRAY),
+  bool("require_pvtid"),
+  bool("signed_tokens"),
+  int("publishers"),
+  int("bitrate"),
+  bool("bitrate_cap"),
+  int("fir_freq"),
+  str("audiocodec"),
+  str("videocodec"),
+  str("vp9_profile"),
+  str("h264_profile"),
+  bool("opus_fec"),
+  bool("opus_dtx"),
+  bool("video_svc"),
+  bool("audiolevel_ext"),
+  bool("audiolevel_event"),
+  int("audio_active_packets"),
+  int("audio_level_average"),
+  bool("videoorient_ext"),
+  bool("playoutdelay_ext"),
+  bool("transport_wide_cc_ext"),
+  bool("record"),
+  str("rec_dir"),
+  bool("lock_record"),
+  bool("notify_joining"),
+  bool("require_e2ee"),
+  bool("dummy_publisher"),
+  str("admin_key"),
+];
+
+/** `edit`'s optional changes. */
+export const EDIT_FIELDS: readonly BodyField[] = [
+  str("secret"),
+  str("new_description"),
+  str("new_secret"),
+  str("new_pin"),
+  bool("new_is_private"),
+  bool("new_require_pvtid"),
+  int("new_bitrate"),
+  int("new_fir_freq"),
+  int("new_publishers"),
+  bool("new_lock_record"),
+  str("new_rec_dir"),
+  bool("permanent"),
+];
+
+/** Fields checked per request, after `room`. */
+export const REQUEST_FIELDS: Readonly<Record<string, readonly BodyField[]>> = {
+  destroy: [str("secret"), bool("permanent")],
+  allowed: [str("secret"), str("action", true), f("allowed", ARRAY)],
+  kick: [str("secret"), int("id", true)],
+  moderate: [str("secret"), int("id", true), str("mid", true), bool("mute", true)],
+  enable_recording: [str("secret"), bool("record", true)],
+  listforwarders: [str("secret")],
+  rtp_forward: [str("secret"), str("host", true), int("publisher_id", true)],
+  stop_rtp_forward: [str("secret"), int("publisher_id", true), int("stream_id", true)],
+};
+
+/** `join` for both kinds (after `room`). */
+export const JOIN_FIELDS: readonly BodyField[] = [str("ptype", true)];
+
+/** The publisher's identity fields of `join`. */
+export const PUBLISHER_JOIN_FIELDS: readonly BodyField[] = [
+  int("id"),
+  str("display"),
+  str("token"),
+];
+
+/** Publisher `configure` / `publish` fields. */
+export const CONFIGURE_FIELDS: readonly BodyField[] = [
+  bool("audio"),
+  bool("video"),
+  bool("data"),
+  str("audiocodec"),
+  str("videocodec"),
+  int("bitrate"),
+  bool("record"),
+  str("filename"),
+  str("display"),
+  bool("keyframe"),
+  int("audio_level_average"),
+  int("audio_active_packets"),
+  f("descriptions", ARRAY),
+  f("streams", ARRAY),
+];
+
+/** Subscriber `join` fields. */
+export const SUBSCRIBER_JOIN_FIELDS: readonly BodyField[] = [
+  f("streams", ARRAY),
+  int("feed"),
+  int("private_id"),
+  bool("use_msid"),
+  bool("autoupdate"),
+  str("token"),
+];
+
+/** One entry of a subscriber's `streams` array. */
+export const STREAM_FIELDS: readonly BodyField[] = [
+  int("feed"),
+  str("mid"),
+  str("sub_mid"),
+  bool("send"),
+];
+
+/** Subscriber `update` lists. */
+export const UPDATE_FIELDS: readonly BodyField[] = [f("subscribe", ARRAY), f("unsubscribe", ARRAY)];
+
+/** Checks `body` against `fields` with VideoRoom's codes. */
+export function check(body: JsonObject, fields: readonly BodyField[]): void {
+  checkBody(body, fields, FIELD_CODES);
+}
+
+/** Checks each element of an array field is an object with `fields`. */
+export function checkEach(items: readonly unknown[], fields: readonly BodyField[]): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const item of items) {
+    if (!OBJECT.schema.safeParse(item).success) continue;
+    const entry = item as JsonObject;
+    check(entry, fields);
+    out.push(entry);
+  }
+  return out;
+}
+
+/** The plugin's section of the gateway configuration. */
+export const VideoRoomConfig = z.object({
+  /** Rooms to create at start-up (default: the reference's stock rooms 1234 and 5678). */
+  rooms: z.array(z.record(z.string(), z.unknown())).optional(),
+  /** JSON file that `permanent: true` rooms are written to (and read from at start-up). */
+  rooms_file: z.string().optional(),
+  /** Admission control: forwarded subscriber streams a room may carry. */
+  max_streams_per_room: z.number().int().positive().default(64),
+}).passthrough();
+
+/** The parsed plugin configuration. */
+export type VideoRoomConfig = z.infer<typeof VideoRoomConfig>;

@@ -1,0 +1,305 @@
+/**
+ * VideoRoom with real wrtc peers inside the test network namespace: a publisher and a
+ * subscriber (decoded pattern frames), three participants each receiving the other two on one
+ * multistream subscriber PC, and unpublish / leave as the others see them. Every peer is
+ * released at the end (the gateway helper asserts zero counts on stop).
+ *
+ * Run: `deno run -A tests/_helpers/netns.ts deno test -A tests/plugins/videoroom_media_test.ts`
+ */
+import assert from "node:assert/strict";
+import { startMediaEngine } from "../../core/media/start.ts";
+import { parseConfig } from "../../core/config.ts";
+import type { JsonObject } from "../../core/protocol.ts";
+import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
+import { assertInsideNetns } from "../_helpers/netns.ts";
+import { ClientPeer, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
+import { dataOf, jsepOf, type TestJsep, VideoRoomClient } from "./videoroom_client.ts";
+
+async function gateway() {
+  assertInsideNetns();
+  const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
+  assert.ok(media, "media engine");
+  return await startTestGateway({ media: { workers: 1 } }, { media });
+}
+
+async function gathered(peer: ClientPeer): Promise<string> {
+  await waitUntil("ICE gathering", () => peer.pc.iceGatheringState === "complete", 5000);
+  return peer.pc.localDescription?.sdp ?? "";
+}
+
+/** Directions of the audio/video m-lines of an SDP. */
+function directions(sdp: string): string[] {
+  const out: string[] = [];
+  for (const section of sdp.split(/\r\nm=/).slice(1)) {
+    if (!/^(audio|video)/.test(section)) continue;
+    out.push(/\r\na=(sendrecv|sendonly|recvonly|inactive)/.exec(section)?.[1] ?? "?");
+  }
+  return out;
+}
+
+/** Joins as publisher and publishes audio+video with `configure` + offer (videoroomtest.js). */
+async function publish(
+  wrtc: Wrtc,
+  c: VideoRoomClient,
+  room: number,
+  display: string,
+): Promise<{ handle: number; id: number; peer: ClientPeer; joined: JsonObject }> {
+  const handle = await c.attach();
+  const joined = await c.ask(handle, { request: "join", ptype: "publisher", room, display });
+  assert.equal(joined.videoroom, "joined");
+  const peer = new ClientPeer(wrtc, { audio: true, video: true });
+  for (const t of peer.pc.getTransceivers()) t.direction = "sendonly";
+  await peer.offer();
+  const offer: TestJsep = { type: "offer", sdp: await gathered(peer) };
+  const event = await c.request(handle, { request: "configure", audio: true, video: true }, offer);
+  const data = dataOf(event);
+  assert.equal(data.configured, "ok", JSON.stringify(data));
+  assert.equal(data.audio_codec, "opus");
+  assert.equal(data.video_codec, "vp8");
+  assert.deepEqual(data.streams, [
+    { type: "audio", mindex: 0, mid: "0", codec: "opus", fec: true },
+    { type: "video", mindex: 1, mid: "1", codec: "vp8" },
+  ]);
+  const jsep = jsepOf(event);
+  assert.equal(jsep.type, "answer");
+  assert.deepEqual(directions(jsep.sdp), ["recvonly", "recvonly"]);
+  assert.doesNotMatch(jsep.sdp, /VP9|H264|AV1/, "only the room's codec is answered");
+  await peer.answer(jsep.sdp);
+  await c.take((e) => e.sender === handle && e.janus === "webrtcup");
+  return { handle, id: joined.id as number, peer, joined };
+}
+
+/** Joins as subscriber to `feeds`, answers the offer with `start`. */
+async function subscribe(
+  wrtc: Wrtc,
+  c: VideoRoomClient,
+  room: number,
+  feeds: number[],
+  privateId?: number,
+): Promise<{ handle: number; peer: ClientPeer; attached: JsonObject }> {
+  const handle = await c.attach();
+  const body: JsonObject = {
+    request: "join",
+    ptype: "subscriber",
+    room,
+    streams: feeds.map((feed) => ({ feed })),
+  };
+  if (privateId !== undefined) body.private_id = privateId;
+  const event = await c.request(handle, body);
+  const attached = dataOf(event);
+  assert.equal(attached.videoroom, "attached", JSON.stringify(attached));
+  const offer = jsepOf(event);
+  assert.equal(offer.type, "offer");
+  assert.deepEqual(directions(offer.sdp), feeds.flatMap(() => ["sendonly", "sendonly"]));
+  const peer = new ClientPeer(wrtc, {});
+  await peer.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+  await peer.pc.setLocalDescription(await peer.pc.createAnswer());
+  const answer: TestJsep = { type: "answer", sdp: await gathered(peer) };
+  assert.deepEqual(await c.ask(handle, { request: "start", room }, answer), {
+    videoroom: "event",
+    room,
+    started: "ok",
+  });
+  await c.take((e) => e.sender === handle && e.janus === "webrtcup");
+  return { handle, peer, attached };
+}
+
+/** Inbound video m-lines that decoded at least `n` frames. */
+async function decodingVideos(peer: ClientPeer, n: number): Promise<number> {
+  let count = 0;
+  (await peer.pc.getStats()).forEach((value) => {
+    const r = value as { type: string; kind?: string; framesDecoded?: number };
+    if (r.type === "inbound-rtp" && r.kind === "video" && (r.framesDecoded ?? 0) >= n) count++;
+  });
+  return count;
+}
+
+wrtcTest(
+  "videoroom: a publisher and a subscriber, pattern frames, unpublish and leave",
+  async (wrtc) => {
+    await using gw = await gateway();
+    await using c = await VideoRoomClient.open(gw.httpUrl);
+    const peers: ClientPeer[] = [];
+    try {
+      const R = 1234;
+      const bob = await c.attach();
+      const bobId =
+        (await c.ask(bob, { request: "join", ptype: "publisher", room: R, display: "bob" }))
+          .id;
+      const alice = await publish(wrtc, c, R, "alice");
+      peers.push(alice.peer);
+      const announced = await c.takeData(bob, (d) => "publishers" in d);
+      assert.deepEqual(announced, {
+        videoroom: "event",
+        room: R,
+        publishers: [{
+          id: alice.id,
+          display: "alice",
+          audio_codec: "opus",
+          video_codec: "vp8",
+          streams: [
+            { type: "audio", mindex: 0, mid: "0", codec: "opus", fec: true },
+            { type: "video", mindex: 1, mid: "1", codec: "vp8" },
+          ],
+        }],
+      });
+      const sub = await subscribe(wrtc, c, R, [alice.id]);
+      peers.push(sub.peer);
+      assert.deepEqual(sub.attached.streams, [
+        {
+          type: "audio",
+          active: true,
+          mindex: 0,
+          mid: "0",
+          ready: false,
+          send: true,
+          feed_id: alice.id,
+          feed_display: "alice",
+          feed_mid: "0",
+          codec: "opus",
+        },
+        {
+          type: "video",
+          active: true,
+          mindex: 1,
+          mid: "1",
+          ready: false,
+          send: true,
+          feed_id: alice.id,
+          feed_display: "alice",
+          feed_mid: "1",
+          codec: "vp8",
+        },
+      ]);
+      await waitUntil("relayed frames", () => sub.peer.videoFrames > 15, 15000);
+      assert.ok(
+        sub.peer.luma.left > sub.peer.luma.right + 60,
+        `pattern survives the relay: ${JSON.stringify(sub.peer.luma)}`,
+      );
+      const parts = await c.sync(bob, { request: "listparticipants", room: R });
+      assert.deepEqual(parts.participants, [
+        { id: bobId, display: "bob", publisher: false },
+        { id: alice.id, display: "alice", publisher: true, talking: false },
+      ]);
+
+      // Unpublish: ok, then the core's hangup; bob hears it (twice); the subscriber gets an
+      // `updated` offer with inactive m-lines.
+      const gone = await c.ask(alice.handle, { request: "unpublish" });
+      assert.deepEqual(gone, { videoroom: "event", room: R, unpublished: "ok" });
+      await c.take((e) =>
+        e.sender === alice.handle && e.janus === "hangup" && e.reason === "Close PC"
+      );
+      assert.deepEqual(await c.takeData(bob, (d) => "unpublished" in d), {
+        videoroom: "event",
+        room: R,
+        unpublished: alice.id,
+      });
+      await c.takeData(bob, (d) => "unpublished" in d);
+      const update = await c.take((e) =>
+        e.sender === sub.handle && dataOf(e).videoroom === "updated"
+      );
+      assert.deepEqual(dataOf(update).streams, [
+        { type: "audio", active: false, mindex: 0, mid: "0", ready: false, send: true },
+        { type: "video", active: false, mindex: 1, mid: "1", ready: false, send: true },
+      ]);
+      const reoffer = jsepOf(update);
+      assert.equal(reoffer.type, "offer");
+      assert.deepEqual(directions(reoffer.sdp), ["inactive", "inactive"]);
+      await c.none(sub.handle, (d) => "unpublished" in d);
+
+      // Subscriber leave: left, then hangup. Publisher leave: bob hears leaving.
+      assert.deepEqual(await c.ask(sub.handle, { request: "leave" }), {
+        videoroom: "event",
+        room: R,
+        left: "ok",
+      });
+      await c.take((e) => e.sender === sub.handle && e.janus === "hangup");
+      assert.deepEqual(await c.ask(alice.handle, { request: "leave" }), {
+        videoroom: "event",
+        room: R,
+        leaving: "ok",
+      });
+      assert.deepEqual(await c.takeData(bob, (d) => "leaving" in d), {
+        videoroom: "event",
+        room: R,
+        leaving: alice.id,
+      });
+    } finally {
+      for (const p of peers) p.close();
+    }
+  },
+);
+
+wrtcTest(
+  "videoroom: three participants each receive the other two on one subscriber PC",
+  async (wrtc) => {
+    await using gw = await gateway();
+    await using c = await VideoRoomClient.open(gw.httpUrl);
+    const peers: ClientPeer[] = [];
+    try {
+      const R = 970200;
+      const admin = await c.attach();
+      await c.sync(admin, { request: "create", room: R, publishers: 3 });
+      const names = ["ann", "ben", "cid"];
+      const pubs = [];
+      for (const name of names) {
+        const p = await publish(wrtc, c, R, name);
+        peers.push(p.peer);
+        pubs.push(p);
+      }
+      // The last one to join saw the two others in `joined`.
+      const listed = (pubs[2]?.joined.publishers as JsonObject[]).map((p) => p.display);
+      assert.deepEqual(listed, ["ann", "ben"]);
+      const subs = [];
+      for (const [i, me] of pubs.entries()) {
+        const others: number[] = pubs.filter((p) => p !== me).map((p) => p.id);
+        const sub = await subscribe(wrtc, c, R, others, me.joined.private_id as number);
+        peers.push(sub.peer);
+        const feeds = (sub.attached.streams as JsonObject[]).map((s) => s.feed_id);
+        assert.deepEqual(feeds, [others[0], others[0], others[1], others[1]], names[i]);
+        subs.push(sub);
+      }
+      for (const [i, sub] of subs.entries()) {
+        await waitUntil(`${names[i]} decodes two feeds`, () => sub.peer.videoFrames > 30, 20000);
+        let decoding = 0;
+        const deadline = Date.now() + 10000;
+        while ((decoding = await decodingVideos(sub.peer, 5)) < 2 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        assert.equal(decoding, 2, `${names[i]} receives both other feeds`);
+      }
+      // cid leaves: the two others hear unpublished then leaving; their subscribers get an
+      // `updated` offer where cid's m-lines are inactive.
+      const [ann, ben, cid] = pubs as [typeof pubs[0], typeof pubs[0], typeof pubs[0]];
+      await c.ask(cid.handle, { request: "leave" });
+      for (const p of [ann, ben]) {
+        assert.deepEqual(await c.takeData(p.handle, (d) => "unpublished" in d), {
+          videoroom: "event",
+          room: R,
+          unpublished: cid.id,
+        });
+        assert.deepEqual(await c.takeData(p.handle, (d) => "leaving" in d), {
+          videoroom: "event",
+          room: R,
+          leaving: cid.id,
+        });
+      }
+      for (const sub of subs.slice(0, 2)) {
+        const update = await c.take((e) =>
+          e.sender === sub.handle && dataOf(e).videoroom === "updated"
+        );
+        const streams = dataOf(update).streams as JsonObject[];
+        assert.equal(streams.filter((s) => s.active === false).length, 2);
+        assert.equal(streams.filter((s) => s.active === true).length, 2);
+        assert.deepEqual(
+          directions(jsepOf(update).sdp).filter((d) => d === "inactive").length,
+          2,
+        );
+      }
+      await c.sync(admin, { request: "destroy", room: R });
+      for (const p of [ann, ben]) await c.takeData(p.handle, (d) => d.videoroom === "destroyed");
+    } finally {
+      for (const p of peers) p.close();
+    }
+  },
+);

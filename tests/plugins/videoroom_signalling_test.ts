@@ -1,0 +1,528 @@
+/**
+ * VideoRoom signalling without media (no media workers): every synchronous request's reply
+ * shape, the async join/configure/leave flows and their events, and the main error codes,
+ * as measured on Janus 1.1.2 (docs/plugins/videoroom.md).
+ */
+import assert from "node:assert/strict";
+import { startTestGateway } from "../_helpers/gateway.ts";
+import type { JsonObject } from "../../core/protocol.ts";
+import { VideoRoomClient } from "./videoroom_client.ts";
+
+const err = (code: number, error: string): JsonObject => ({
+  videoroom: "event",
+  error_code: code,
+  error,
+});
+
+const ROOM_1234 = {
+  room: 1234,
+  description: "Demo Room",
+  pin_required: false,
+  is_private: false,
+  max_publishers: 6,
+  bitrate: 128000,
+  fir_freq: 10,
+  require_pvtid: false,
+  require_e2ee: false,
+  dummy_publisher: false,
+  notify_joining: false,
+  audiocodec: "opus",
+  videocodec: "vp8",
+  opus_fec: true,
+  record: false,
+  lock_record: false,
+  num_participants: 0,
+  audiolevel_ext: true,
+  audiolevel_event: false,
+  videoorient_ext: true,
+  playoutdelay_ext: true,
+  transport_wide_cc_ext: true,
+};
+
+Deno.test("videoroom list shows the stock rooms 1234 and 5678 with the reference's keys", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const h = await c.attach();
+  const list = (await c.sync(h, { request: "list" })).list as JsonObject[];
+  const r1234 = list.find((r) => r.room === 1234);
+  assert.deepEqual(Object.keys(r1234 ?? {}), Object.keys(ROOM_1234));
+  assert.deepEqual(r1234, ROOM_1234);
+  const r5678 = list.find((r) => r.room === 5678);
+  assert.equal(r5678?.videocodec, "vp9");
+  assert.equal(r5678?.video_svc, true);
+  assert.equal(r5678?.bitrate, 512000);
+});
+
+Deno.test("videoroom create/exists/edit/destroy: replies, secrets, 426/427/429/430/433", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const h = await c.attach();
+  const R = 970101;
+  assert.deepEqual(
+    await c.sync(h, { request: "create", room: R, secret: "s", pin: "p", publishers: 1, bogus: 1 }),
+    { videoroom: "created", room: R, permanent: false },
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "create", room: R }),
+    err(427, `Room ${R} already exists`),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "create", room: "x" }),
+    err(430, "Invalid element type (room should be a positive integer)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "create", publishers: "x" }),
+    err(430, "Invalid element type (publishers should be a positive integer)"),
+  );
+  const random = await c.sync(h, { request: "create" });
+  assert.equal(random.videoroom, "created");
+  assert.ok(
+    typeof random.room === "number" && Number.isSafeInteger(random.room) && random.room > 0,
+  );
+  assert.deepEqual(await c.sync(h, { request: "exists", room: R }), {
+    videoroom: "success",
+    room: R,
+    exists: true,
+  });
+  assert.deepEqual(await c.sync(h, { request: "exists", room: 1 }), {
+    videoroom: "success",
+    room: 1,
+    exists: false,
+  });
+  assert.deepEqual(
+    await c.sync(h, { request: "exists" }),
+    err(429, "Missing mandatory element (room)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "edit", room: R }),
+    err(429, "Missing mandatory element (secret)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "edit", room: R, secret: "x" }),
+    err(433, "Unauthorized (wrong secret)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "edit", room: 999, secret: "x" }),
+    err(426, "No such room (999)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, {
+      request: "edit",
+      room: R,
+      secret: "s",
+      new_description: "d2",
+      new_bitrate: 5000,
+      new_publishers: 2,
+      new_is_private: false,
+    }),
+    { videoroom: "edited", room: R, permanent: false },
+  );
+  const entry = ((await c.sync(h, { request: "list" })).list as JsonObject[]).find((r) =>
+    r.room === R
+  );
+  assert.equal(entry?.description, "d2");
+  assert.equal(entry?.bitrate, 64000, "raised to 64 kbit/s as the reference");
+  assert.equal(entry?.max_publishers, 2);
+  assert.equal(entry?.pin_required, true);
+  await c.sync(h, { request: "edit", room: R, secret: "s", new_is_private: true });
+  const after = (await c.sync(h, { request: "list" })).list as JsonObject[];
+  assert.equal(after.some((r) => r.room === R), false, "private rooms are not listed");
+  assert.deepEqual(await c.sync(h, { request: "destroy", room: R, secret: "s" }), {
+    videoroom: "destroyed",
+    room: R,
+    permanent: false,
+  });
+  assert.deepEqual(
+    await c.sync(h, { request: "destroy", room: R, secret: "s" }),
+    err(426, `No such room (${R})`),
+  );
+  // Without a rooms_file nothing can be saved: the reference then answers permanent:false.
+  assert.deepEqual(await c.sync(h, { request: "create", room: 970102, permanent: true }), {
+    videoroom: "created",
+    room: 970102,
+    permanent: false,
+  });
+});
+
+Deno.test("videoroom permanent rooms are written to rooms_file and loaded at start-up", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/rooms.json`;
+  const config = { plugins: { "janus.plugin.videoroom": { rooms_file: file } } };
+  try {
+    {
+      await using gw = await startTestGateway(config);
+      await using c = await VideoRoomClient.open(gw.httpUrl);
+      const h = await c.attach();
+      assert.deepEqual(
+        await c.sync(h, { request: "create", room: 970150, permanent: true, description: "kept" }),
+        { videoroom: "created", room: 970150, permanent: true },
+      );
+      const saved = JSON.parse(await Deno.readTextFile(file)) as { rooms: JsonObject[] };
+      assert.equal(saved.rooms[0]?.room, 970150);
+    }
+    await using gw = await startTestGateway(config);
+    await using c = await VideoRoomClient.open(gw.httpUrl);
+    const h = await c.attach();
+    assert.equal((await c.sync(h, { request: "exists", room: 970150 })).exists, true);
+    assert.equal((await c.sync(h, { request: "exists", room: 1234 })).exists, true);
+    assert.deepEqual(await c.sync(h, { request: "destroy", room: 970150, permanent: true }), {
+      videoroom: "destroyed",
+      room: 970150,
+      permanent: true,
+    });
+    const saved = JSON.parse(await Deno.readTextFile(file)) as { rooms: JsonObject[] };
+    assert.deepEqual(saved.rooms, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("videoroom allowed/kick/moderate/enable_recording/listforwarders/rtp_forward replies", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const h = await c.attach();
+  const R = 970103;
+  await c.sync(h, { request: "create", room: R, secret: "s" });
+  const base = { room: R, secret: "s" };
+  assert.deepEqual(
+    await c.sync(h, { request: "allowed", ...base, action: "zzz" }),
+    err(430, "Unsupported action 'zzz' (allowed)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "allowed", ...base }),
+    err(429, "Missing mandatory element (action)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "allowed", ...base, action: "enable", allowed: ["t1"] }),
+    {
+      videoroom: "success",
+      room: R,
+      allowed: [],
+    },
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "allowed", ...base, action: "add", allowed: ["t2", "t1"] }),
+    {
+      videoroom: "success",
+      room: R,
+      allowed: ["t2", "t1"],
+    },
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "allowed", ...base, action: "remove", allowed: ["t1"] }),
+    {
+      videoroom: "success",
+      room: R,
+      allowed: ["t2"],
+    },
+  );
+  assert.deepEqual(await c.sync(h, { request: "allowed", ...base, action: "disable" }), {
+    videoroom: "success",
+    room: R,
+  });
+  assert.deepEqual(
+    await c.sync(h, { request: "kick", ...base, id: 5 }),
+    err(428, `No such user 5 in room ${R}`),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "kick", ...base }),
+    err(429, "Missing mandatory element (id)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "moderate", ...base, id: 5, mid: "0", mute: true }),
+    err(428, `No such user 5 in room ${R}`),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "moderate", ...base, id: 5 }),
+    err(429, "Missing mandatory element (mid)"),
+  );
+  assert.deepEqual(await c.sync(h, { request: "enable_recording", ...base, record: false }), {
+    videoroom: "success",
+    record: false,
+  });
+  assert.deepEqual(await c.sync(h, { request: "listparticipants", room: R }), {
+    videoroom: "participants",
+    room: R,
+    participants: [],
+  });
+  assert.deepEqual(await c.sync(h, { request: "listforwarders", ...base }), {
+    videoroom: "forwarders",
+    room: R,
+    publishers: [],
+  });
+  assert.deepEqual(
+    await c.sync(h, { request: "listforwarders", room: R }),
+    err(429, "Missing mandatory element (secret)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "rtp_forward", ...base }),
+    err(429, "Missing mandatory element (host)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "rtp_forward", ...base, publisher_id: 5, host: "127.0.0.1" }),
+    err(428, "No such feed (5)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "stop_rtp_forward", ...base, publisher_id: 5 }),
+    err(429, "Missing mandatory element (stream_id)"),
+  );
+  assert.deepEqual(await c.sync(h, { request: "foo" }), err(423, "Unknown request 'foo'"));
+  assert.deepEqual(await c.sync(h, {}), err(429, "Missing mandatory element (request)"));
+});
+
+Deno.test("videoroom join errors arrive as events after an ack (424-436)", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const admin = await c.attach();
+  const R = 970110;
+  await c.sync(admin, { request: "create", room: R, pin: "p" });
+  const p = await c.attach();
+  const cases: [JsonObject, JsonObject][] = [
+    [
+      { request: "join", room: "x" },
+      err(430, "Invalid element type (room should be a positive integer)"),
+    ],
+    [{ request: "join", ptype: "publisher" }, err(429, "Missing mandatory element (room)")],
+    [{ request: "join", room: R }, err(429, "Missing mandatory element (ptype)")],
+    [
+      { request: "join", room: R, ptype: 5 },
+      err(430, "Invalid element type (ptype should be a string)"),
+    ],
+    [{ request: "join", room: 999, ptype: "publisher" }, err(426, "No such room (999)")],
+    [{ request: "join", room: R, ptype: "publisher" }, err(429, "Missing mandatory element (pin)")],
+    [
+      { request: "join", room: R, ptype: "publisher", pin: "w" },
+      err(433, "Unauthorized (wrong pin)"),
+    ],
+    [{ request: "join", room: R, ptype: "x", pin: "p" }, err(430, "Invalid element (ptype)")],
+    [{ request: "configure" }, err(424, "Invalid request on unconfigured participant")],
+    [{ request: "leave" }, err(424, "Invalid request on unconfigured participant")],
+    [{ request: "start" }, err(424, "Invalid request on unconfigured participant")],
+  ];
+  for (const [body, expected] of cases) {
+    assert.deepEqual(await c.ask(p, body), expected, JSON.stringify(body));
+  }
+  const joined = await c.ask(p, {
+    request: "join",
+    room: R,
+    ptype: "publisher",
+    pin: "p",
+    display: "al",
+    id: 77,
+  });
+  assert.deepEqual(Object.keys(joined), [
+    "videoroom",
+    "room",
+    "description",
+    "id",
+    "private_id",
+    "publishers",
+  ]);
+  assert.equal(joined.videoroom, "joined");
+  assert.equal(joined.id, 77);
+  assert.deepEqual(joined.publishers, []);
+  const q = await c.attach();
+  assert.deepEqual(
+    await c.ask(q, { request: "join", room: R, ptype: "publisher", pin: "p", id: 77 }),
+    err(436, "User ID 77 already exists"),
+  );
+  assert.deepEqual(
+    await c.ask(p, { request: "join", room: R, ptype: "subscriber", pin: "p", feed: 1 }),
+    err(425, "Already in as a publisher on this handle"),
+  );
+  assert.deepEqual(await c.ask(p, { request: "start" }), err(423, "Unknown request 'start'"));
+  assert.deepEqual(
+    await c.ask(p, { request: "unpublish" }),
+    err(435, "Can't unpublish, not published"),
+  );
+  const s = await c.attach();
+  assert.deepEqual(
+    await c.ask(s, {
+      request: "join",
+      room: R,
+      ptype: "subscriber",
+      pin: "p",
+      streams: [{ feed: 77 }],
+    }),
+    err(428, "No such feed (77)"),
+    "a publisher without a PC is no feed",
+  );
+  assert.deepEqual(
+    await c.ask(s, { request: "join", room: R, ptype: "subscriber", pin: "p" }),
+    err(429, "Missing mandatory element (feed)"),
+  );
+  assert.deepEqual(
+    await c.ask(s, { request: "join", room: R, ptype: "subscriber", pin: "p", streams: "x" }),
+    err(430, "Invalid element type (streams should be an array)"),
+  );
+  // `publish` without an offer does not fail (reference quirk).
+  assert.deepEqual(await c.ask(p, { request: "publish" }), {
+    videoroom: "event",
+    room: R,
+    configured: "ok",
+  });
+});
+
+Deno.test("videoroom participants: joined lists, joining, display, leave, detach, kick, destroy", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const admin = await c.attach();
+  const R = 970130;
+  await c.sync(admin, { request: "create", room: R, notify_joining: true, secret: "s" });
+  const a = await c.attach();
+  const b = await c.attach();
+  const d = await c.attach();
+  const ja = await c.ask(a, {
+    request: "join",
+    room: R,
+    ptype: "publisher",
+    display: "al",
+    id: 11,
+  });
+  assert.deepEqual(ja.attendees, []);
+  const jb = await c.ask(b, {
+    request: "join",
+    room: R,
+    ptype: "publisher",
+    display: "bo",
+    id: 12,
+  });
+  assert.deepEqual(jb.attendees, [{ id: 11, display: "al" }]);
+  assert.deepEqual(await c.takeData(a, (x) => "joining" in x), {
+    videoroom: "event",
+    room: R,
+    joining: { id: 12, display: "bo" },
+  });
+  await c.ask(d, { request: "join", room: R, ptype: "publisher", id: 13 });
+  assert.deepEqual(await c.takeData(a, (x) => "joining" in x), {
+    videoroom: "event",
+    room: R,
+    joining: { id: 13 },
+  });
+  await c.takeData(b, (x) => "joining" in x);
+  assert.deepEqual(await c.sync(admin, { request: "listparticipants", room: R }), {
+    videoroom: "participants",
+    room: R,
+    participants: [
+      { id: 11, display: "al", publisher: false },
+      { id: 12, display: "bo", publisher: false },
+      { id: 13, publisher: false },
+    ],
+  });
+  // A display change: the others get an event without `room`.
+  assert.deepEqual(await c.ask(a, { request: "configure", display: "al2" }), {
+    videoroom: "event",
+    room: R,
+    configured: "ok",
+  });
+  assert.deepEqual(await c.takeData(b, (x) => "display" in x), {
+    videoroom: "event",
+    id: 11,
+    display: "al2",
+  });
+  await c.takeData(d, (x) => "display" in x);
+  // Leave: the others hear `leaving`; a second leave gives 426.
+  assert.deepEqual(await c.ask(a, { request: "leave" }), {
+    videoroom: "event",
+    room: R,
+    leaving: "ok",
+  });
+  assert.deepEqual(await c.takeData(b, (x) => "leaving" in x), {
+    videoroom: "event",
+    room: R,
+    leaving: 11,
+  });
+  await c.takeData(d, (x) => "leaving" in x);
+  assert.deepEqual(await c.ask(a, { request: "leave" }), err(426, "No such room"));
+  // Detach: unpublished (twice, as measured) then leaving.
+  const detached = await c.send({ janus: "detach" }, d);
+  assert.equal(detached.janus, "success");
+  assert.deepEqual(await c.takeData(b, (x) => "unpublished" in x), {
+    videoroom: "event",
+    room: R,
+    unpublished: 13,
+  });
+  await c.takeData(b, (x) => "unpublished" in x);
+  assert.deepEqual(await c.takeData(b, (x) => "leaving" in x), {
+    videoroom: "event",
+    room: R,
+    leaving: 13,
+  });
+  // Kick: the kicked handle gets leaving ok + reason, the others `kicked`.
+  await c.ask(a, { request: "join", room: R, ptype: "publisher", id: 21 });
+  await c.takeData(b, (x) => "joining" in x);
+  assert.deepEqual(await c.sync(admin, { request: "kick", room: R, secret: "s", id: 12 }), {
+    videoroom: "success",
+  });
+  assert.deepEqual(await c.takeData(b, (x) => "leaving" in x), {
+    videoroom: "event",
+    room: R,
+    leaving: "ok",
+    reason: "kicked",
+  });
+  assert.deepEqual(await c.takeData(a, (x) => "kicked" in x), {
+    videoroom: "event",
+    room: R,
+    kicked: 12,
+  });
+  // Destroy: every participant hears `destroyed`.
+  await c.sync(admin, { request: "destroy", room: R, secret: "s" });
+  assert.deepEqual(await c.takeData(a, (x) => x.videoroom === "destroyed"), {
+    videoroom: "destroyed",
+    room: R,
+  });
+  await c.none(b, (x) => x.videoroom === "destroyed");
+});
+
+Deno.test("videoroom token ACL and require_pvtid", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const admin = await c.attach();
+  const R = 970131;
+  await c.sync(admin, { request: "create", room: R, require_pvtid: true, allowed: ["tk"] });
+  const p = await c.attach();
+  assert.deepEqual(
+    await c.ask(p, { request: "join", room: R, ptype: "publisher", token: "zz" }),
+    err(433, "Unauthorized (not in the allowed list)"),
+  );
+  assert.equal(
+    (await c.ask(p, { request: "join", room: R, ptype: "publisher", token: "tk" })).videoroom,
+    "joined",
+  );
+  const s = await c.attach();
+  assert.deepEqual(
+    await c.ask(s, {
+      request: "join",
+      room: R,
+      ptype: "subscriber",
+      token: "tk",
+      feed: 1,
+      private_id: 42,
+    }),
+    err(433, "Unauthorized (this room requires a valid private_id)"),
+  );
+});
+
+Deno.test("videoroom message_plugin over the admin API answers the sync requests", async () => {
+  await using gw = await startTestGateway();
+  const admin = async (request: JsonObject) => {
+    const res = await fetch(gw.adminUrl, {
+      method: "POST",
+      body: JSON.stringify({
+        janus: "message_plugin",
+        transaction: "adm",
+        admin_secret: "janusoverlord",
+        plugin: "janus.plugin.videoroom",
+        request,
+      }),
+    });
+    return await res.json() as JsonObject;
+  };
+  const created = await admin({ request: "create", room: 970140 });
+  assert.equal(created.janus, "success");
+  assert.deepEqual(created.response, { videoroom: "created", room: 970140, permanent: false });
+  const exists = await admin({ request: "exists", room: 970140 });
+  assert.deepEqual(exists.response, { videoroom: "success", room: 970140, exists: true });
+  const unknown = await admin({ request: "join", room: 970140 });
+  assert.deepEqual(unknown.response, err(423, "Unknown request 'join'"));
+});
