@@ -68,8 +68,8 @@ export const ConfigSchema = z.object({
     event_queue_size: z.number().int().positive().default(1000),
     max_sessions: z.number().int().positive().default(100_000),
     max_handles_per_session: z.number().int().positive().default(1000),
-    /** Requests one WebSocket may send per second before it is closed; 0 = no limit. */
-    ws_requests_per_second: z.number().int().min(0).default(2000),
+    /** Requests one WebSocket may send per second; more get error 490; 0 = no limit. */
+    ws_requests_per_second: z.number().int().min(0).default(20_000),
   }).prefault({}),
   plugins: z.record(z.string(), z.unknown()).default({}),
 });

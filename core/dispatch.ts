@@ -23,7 +23,7 @@ import {
   checkSdp,
   ENVELOPE_STYLE,
   FIELD,
-  IdSchema,
+  isId,
   JSEP_STYLE,
   optional,
   required,
@@ -74,9 +74,7 @@ export async function dispatch(
   const pathConflict = injectPath(request, context.path);
   if (pathConflict) return { reply: pathConflict.toReply({}) };
   const rawSession = request.session_id;
-  const readableSession = IdSchema.safeParse(rawSession).success
-    ? (rawSession as number)
-    : undefined;
+  const readableSession = isId(rawSession) ? (rawSession as number) : undefined;
   const transaction = typeof request.transaction === "string" ? request.transaction : undefined;
   try {
     const envelope = readEnvelope(request, readableSession);
@@ -148,7 +146,7 @@ async function route(
   const rawHandle = body.handle_id;
   let handleId: number | undefined;
   if (rawHandle !== undefined && rawHandle !== 0) {
-    if (!IdSchema.safeParse(rawHandle).success) throw new JanusError(JANUS_ERROR.HANDLE_NOT_FOUND);
+    if (!isId(rawHandle)) throw new JanusError(JANUS_ERROR.HANDLE_NOT_FOUND);
     handleId = rawHandle as number;
     if (env.sessionId === undefined) throw new JanusError(JANUS_ERROR.SESSION_NOT_FOUND);
   }

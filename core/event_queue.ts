@@ -63,6 +63,11 @@ export class EventQueue {
     for (const event of queued) sink(event);
   }
 
+  /** Takes up to `max` queued events without waiting. */
+  take(max: number): JsonObject[] {
+    return this.#items.length > 0 ? this.#items.splice(0, max) : [];
+  }
+
   /**
    * Takes up to `max` events, waiting for the first one until `signal` aborts.
    * Resolves `[]` when aborted. When an event arrives for several pollers, the

@@ -13,6 +13,9 @@ import type { MediaEngine, PeerCloseReason } from "./media/types.ts";
 
 const log = createLogger("handle");
 
+/** The abort reason of a handle's signal. */
+const HANDLE_GONE = "handle closed";
+
 /** How a handle ends: by itself (events) or with its session (silent). */
 export type HandleEnd = "detach" | "session";
 
@@ -133,7 +136,8 @@ export class Handle {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#abort.abort();
+    // A plain reason: aborting without one builds a DOMException with a stack each time.
+    this.#abort.abort(HANDLE_GONE);
     this.#onEnd(this);
     await this.webrtc.close();
     const pluginSession = this.#pluginSession;

@@ -1,8 +1,15 @@
+const POOL = new Uint32Array(512);
+let poolAt = POOL.length;
+
 /** Random positive ids below 2^53, safe as JavaScript numbers (like the reference). */
 export function randomId(): number {
-  const words = crypto.getRandomValues(new Uint32Array(2));
-  const high = (words[0] ?? 0) & 0x1fffff;
-  const id = high * 0x100000000 + (words[1] ?? 0);
+  // One getRandomValues call serves 256 ids: ids are made on every create and attach.
+  if (poolAt >= POOL.length) {
+    crypto.getRandomValues(POOL);
+    poolAt = 0;
+  }
+  const high = (POOL[poolAt++] ?? 0) & 0x1fffff;
+  const id = high * 0x100000000 + (POOL[poolAt++] ?? 0);
   return id === 0 ? 1 : id;
 }
 

@@ -104,6 +104,11 @@ function check<T>(object: JsonObject, name: string, rule: FieldRule<T>, style: F
 /** An id read from `session_id` / `handle_id`: a positive integer, else absent. */
 export const IdSchema: z.ZodType<number> = z.number().int().positive();
 
+/** True when `value` is a valid id (the common absent case answers without zod). */
+export function isId(value: unknown): value is number {
+  return typeof value === "number" && IdSchema.safeParse(value).success;
+}
+
 /** An ICE candidate as checked once a PeerConnection exists. */
 export const CandidateSchema = z.object({
   candidate: z.string(),

@@ -1,8 +1,8 @@
 /**
  * The whole test suite (`deno task test`): brings what the tests need where it
  * can (Chromium through apt-get when root), then runs every test inside a private
- * network namespace so all traffic stays on loopback, and ends with one
- * `N passed, N failed` line.
+ * network namespace so all traffic stays on loopback (`_helpers/suite.ts` runs the files
+ * and ends with one `N passed, N failed` line).
  *
  * @module
  */
@@ -69,34 +69,13 @@ async function ensureJanode(): Promise<void> {
 async function main(): Promise<void> {
   await ensureTools();
   await ensureJanode();
-  const filters = Deno.args;
-  const argv = netnsArgv([Deno.execPath(), "test", "--allow-all", ...filters]);
+  const suite = new URL("./_helpers/suite.ts", import.meta.url).pathname;
+  const argv = netnsArgv([Deno.execPath(), "run", "--allow-all", suite, ...Deno.args]);
   const [command, ...args] = argv;
   if (!command) fail("no command");
-  const child = new Deno.Command(command, {
-    args,
-    stdout: "piped",
-    stderr: "inherit",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  let passed = 0;
-  let failed = 0;
-  let tail = "";
-  const decoder = new TextDecoder();
-  for await (const chunk of child.stdout) {
-    await Deno.stdout.write(chunk);
-    tail = (tail + decoder.decode(chunk)).slice(-4000);
-  }
-  const status = await child.status;
-  const summary = /(?:ok|FAILED) \| (\d+) passed(?: \(\d+ steps?\))? \| (\d+) failed/.exec(tail);
-  if (summary) {
-    passed = Number(summary[1]);
-    failed = Number(summary[2]);
-  }
-  if (!summary && !status.success) failed = Math.max(failed, 1);
-  // deno-lint-ignore no-console
-  console.log(`\ntests: ${passed} passed, ${failed} failed`);
-  Deno.exit(status.success && failed === 0 && passed > 0 ? 0 : 1);
+  const status = await new Deno.Command(command, { args, stdout: "inherit", stderr: "inherit" })
+    .spawn().status;
+  Deno.exit(status.code);
 }
 
 await main();

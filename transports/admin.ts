@@ -12,7 +12,7 @@ import type { Gateway } from "../core/gateway.ts";
 import { randomString } from "../core/ids.ts";
 import { JANUS_ERROR } from "../core/protocol.ts";
 import { serverInfo } from "../core/server_info.ts";
-import { corsHeaders, jsonReply, readBody } from "./http.ts";
+import { readBody, Replies } from "./http.ts";
 import { parseRequest } from "./json.ts";
 import type { WsListenerOptions, WsStats } from "./ws.ts";
 
@@ -22,18 +22,17 @@ const ID_PATTERN = /^[1-9][0-9]{0,15}$/;
 export function createAdminHttp(gateway: Gateway): Hono {
   const base = gateway.config.admin.base_path.replace(/\/$/, "");
   const app = new Hono();
-  app.use("*", async (c, next) => {
-    corsHeaders(c, undefined);
-    await next();
-  });
-  app.options("*", (c) => c.body(null, 200));
+  const replies = new Replies(undefined);
+  app.options("*", () => replies.empty(200));
   const post = async (c: Context) => {
-    const text = await readBody(c, gateway.config.limits.max_message_bytes);
+    const text = await readBody(c.req.raw, {
+      limit: gateway.config.limits.max_message_bytes,
+      replies,
+    });
     if (typeof text !== "string") return text;
     const parsed = parseRequest(text);
     if (!parsed.ok) {
-      return jsonReply(
-        c,
+      return replies.json(
         errorReply(
           JANUS_ERROR.INVALID_JSON,
           `JSON error: on line ${parsed.line}: ${parsed.reason}`,
@@ -48,17 +47,17 @@ export function createAdminHttp(gateway: Gateway): Hono {
       path.sessionId = Number(s);
       if (h !== undefined && ID_PATTERN.test(h)) path.handleId = Number(h);
     }
-    return jsonReply(c, await dispatchAdmin(gateway, parsed.value, { path }));
+    return replies.json(await dispatchAdmin(gateway, parsed.value, { path }));
   };
   app.post(base, post);
   app.post(`${base}/:session`, post);
   app.post(`${base}/:session/:handle`, post);
-  app.get(`${base}/info`, (c) => jsonReply(c, serverInfo(gateway, randomString(11))));
+  app.get(`${base}/info`, () => replies.json(serverInfo(gateway, randomString(11))));
   app.get(
     base,
-    (c) => jsonReply(c, errorReply(JANUS_ERROR.INVALID_JSON, "Request payload missing", {})),
+    () => replies.json(errorReply(JANUS_ERROR.INVALID_JSON, "Request payload missing", {})),
   );
-  app.notFound((c) => c.body(null, 404));
+  app.notFound(() => replies.empty(404));
   return app;
 }
 

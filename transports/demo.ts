@@ -5,7 +5,7 @@
  * @module
  */
 import { createRequire } from "node:module";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 
 const PAGES: Record<string, { file: string; type: string }> = {
   "": { file: "echotest.html", type: "text/html; charset=utf-8" },
@@ -40,8 +40,7 @@ export async function addDemoRoutes(
     return text;
   };
   app.get("/demo", (c) => c.redirect("/demo/"));
-  app.get("/demo/:file{.*}", async (c) => {
-    const name = c.req.param("file");
+  const serve = async (c: Context, name: string) => {
     c.header("Cache-Control", "no-cache");
     if (name === "settings.js") {
       const host = new URL(c.req.url).hostname;
@@ -62,5 +61,7 @@ export async function addDemoRoutes(
     if (!page) return c.body(null, 404);
     c.header("Content-Type", page.type);
     return c.body(await read(new URL(`./demo/${page.file}`, import.meta.url).pathname));
-  });
+  };
+  app.get("/demo/", (c) => serve(c, ""));
+  app.get("/demo/:file", (c) => serve(c, c.req.param("file")));
 }

@@ -5,7 +5,6 @@
  * @module
  */
 import { Hono } from "hono";
-import type { Context } from "hono";
 import { authorizedQuery, dispatch } from "../core/dispatch.ts";
 import { errorReply } from "../core/errors.ts";
 import type { Gateway } from "../core/gateway.ts";
@@ -33,28 +32,51 @@ function pathId(segment: string | undefined): number | undefined {
   return segment !== undefined && ID_PATTERN.test(segment) ? Number(segment) : undefined;
 }
 
-/** Adds CORS headers the way the reference does. */
-export function corsHeaders(c: Context, allowOrigin: string | undefined): void {
-  c.header("Access-Control-Allow-Origin", allowOrigin ?? "*");
-  c.header("Access-Control-Max-Age", "86400");
+/** The CORS headers the reference puts on every reply. */
+export function corsHeaders(allowOrigin: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {
+    "Access-Control-Allow-Origin": allowOrigin ?? "*",
+    "Access-Control-Max-Age": "86400",
+  };
   if (allowOrigin) {
-    c.header("Access-Control-Allow-Credentials", "true");
-    c.header("Vary", "Origin");
+    headers["Access-Control-Allow-Credentials"] = "true";
+    headers["Vary"] = "Origin";
+  }
+  return headers;
+}
+
+/** Builds replies with fixed headers (built once: replies are the hot path). */
+export class Replies {
+  readonly #json: Record<string, string>;
+  readonly #empty: Record<string, string>;
+
+  constructor(allowOrigin: string | undefined) {
+    this.#empty = corsHeaders(allowOrigin);
+    this.#json = { ...this.#empty, "Content-Type": "application/json" };
+  }
+
+  /** A JSON reply, status 200 unless told (errors too, as the reference). */
+  json(body: JsonObject | JsonObject[], status = 200): Response {
+    return new Response(encode(body), { status, headers: this.#json });
+  }
+
+  /** An empty reply with CORS headers (and extra ones). */
+  empty(status: number, extra?: Record<string, string>): Response {
+    return new Response(null, {
+      status,
+      headers: extra ? { ...this.#empty, ...extra } : this.#empty,
+    });
   }
 }
 
-/** A JSON reply with status 200 (errors too, as the reference). */
-export function jsonReply(c: Context, body: JsonObject | JsonObject[], status = 200): Response {
-  c.header("Content-Type", "application/json");
-  return c.body(encode(body), status as 200);
-}
-
 /** Reads a body with a size limit; a string, or a Response to send instead. */
-export async function readBody(c: Context, limit: number): Promise<string | Response> {
-  const declared = Number(c.req.header("content-length") ?? "0");
+export async function readBody(
+  request: Request,
+  options: { limit: number; replies: Replies },
+): Promise<string | Response> {
+  const { limit, replies } = options;
   const tooLarge = () =>
-    jsonReply(
-      c,
+    replies.json(
       errorReply(
         JANUS_ERROR.INVALID_JSON,
         `JSON error: request body larger than ${limit} bytes`,
@@ -62,8 +84,12 @@ export async function readBody(c: Context, limit: number): Promise<string | Resp
       ),
       413,
     );
-  if (declared > limit) return tooLarge();
-  const reader = c.req.raw.body?.getReader();
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    // A declared length is enforced by the server, so the body can be read at once.
+    return Number(declared) > limit ? tooLarge() : await request.text();
+  }
+  const reader = request.body?.getReader();
   if (!reader) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -93,118 +119,97 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
   const owner = createOwner("janus.transport.http");
   const stats: HttpTransportStats = { polls: 0 };
   const app = new Hono();
-
-  app.use("*", async (c, next) => {
-    corsHeaders(c, http.allow_origin);
-    await next();
-  });
+  const replies = new Replies(http.allow_origin);
 
   app.options("*", (c) => {
+    const extra: Record<string, string> = {};
     const method = c.req.header("access-control-request-method");
     const headers = c.req.header("access-control-request-headers");
-    if (method) c.header("Access-Control-Allow-Methods", method);
-    if (headers) c.header("Access-Control-Allow-Headers", headers);
-    return c.body(null, 200);
+    if (method) extra["Access-Control-Allow-Methods"] = method;
+    if (headers) extra["Access-Control-Allow-Headers"] = headers;
+    return replies.empty(200, extra);
   });
 
-  const post = async (c: Context, path: { sessionId?: number; handleId?: number }) => {
-    const text = await readBody(c, limits.max_message_bytes);
+  const post = async (request: Request, path: { sessionId?: number; handleId?: number }) => {
+    const text = await readBody(request, { limit: limits.max_message_bytes, replies });
     if (typeof text !== "string") return text;
     if (text.trim() === "") {
-      return jsonReply(
-        c,
+      return replies.json(
         errorReply(JANUS_ERROR.INVALID_JSON, "JSON error: empty request body", {}),
       );
     }
     const parsed = parseRequest(text);
     if (!parsed.ok) {
-      return jsonReply(
-        c,
-        errorReply(
-          JANUS_ERROR.INVALID_JSON,
-          `JSON error: on line ${parsed.line}: ${parsed.reason}`,
-          {},
-        ),
-      );
+      const reason = `JSON error: on line ${parsed.line}: ${parsed.reason}`;
+      return replies.json(errorReply(JANUS_ERROR.INVALID_JSON, reason, {}));
     }
     const result = await dispatch(gateway, parsed.value, { owner, path });
     result.after?.();
-    return jsonReply(c, result.reply);
+    return replies.json(result.reply);
   };
 
-  app.post(`${base}/info`, (c) => c.body(null, 400));
-  app.post(base, (c) => post(c, {}));
+  app.post(`${base}/info`, () => replies.empty(400));
+  app.post(base, (c) => post(c.req.raw, {}));
   app.post(`${base}/:session`, (c) => {
     const sessionId = pathId(c.req.param("session"));
-    return post(c, sessionId === undefined ? {} : { sessionId });
+    return post(c.req.raw, sessionId === undefined ? {} : { sessionId });
   });
   app.post(`${base}/:session/:handle`, (c) => {
     const sessionId = pathId(c.req.param("session"));
     const handleId = pathId(c.req.param("handle"));
-    if (sessionId === undefined) return post(c, {});
-    return post(c, handleId === undefined ? { sessionId } : { sessionId, handleId });
+    if (sessionId === undefined) return post(c.req.raw, {});
+    return post(c.req.raw, handleId === undefined ? { sessionId } : { sessionId, handleId });
   });
 
-  app.get(`${base}/info`, (c) => jsonReply(c, serverInfo(gateway, randomString(11))));
+  app.get(`${base}/info`, () => replies.json(serverInfo(gateway, randomString(11))));
 
   app.get(`${base}/:session`, async (c) => {
     const sessionId = pathId(c.req.param("session"));
-    if (
-      !authorizedQuery(gateway, {
-        apisecret: c.req.query("apisecret"),
-        token: c.req.query("token"),
-      })
-    ) {
-      return c.body(null, 403);
-    }
+    const query = { apisecret: c.req.query("apisecret"), token: c.req.query("token") };
+    if (!authorizedQuery(gateway, query)) return replies.empty(403);
     const session = sessionId === undefined ? undefined : gateway.sessions.get(sessionId);
-    if (!session || session.owner !== owner) return c.body(null, 404);
+    if (!session || session.owner !== owner) return replies.empty(404);
     session.touch(gateway.clock.now());
     const maxev = Number.parseInt(c.req.query("maxev") ?? "", 10);
     const max = Number.isFinite(maxev) && maxev >= 2 ? maxev : 1;
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), http.long_poll_timeout * 1000);
-    const onGone = () => abort.abort();
-    c.req.raw.signal.addEventListener("abort", onGone, { once: true });
-    stats.polls++;
-    let events: JsonObject[];
-    try {
-      events = await session.queue.receive({ max, signal: abort.signal });
-    } finally {
-      stats.polls--;
-      clearTimeout(timer);
-      c.req.raw.signal.removeEventListener("abort", onGone);
+    let events: JsonObject[] = session.queue.take(max);
+    if (events.length === 0) {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), http.long_poll_timeout * 1000);
+      const gone = c.req.raw.signal;
+      const onGone = () => abort.abort();
+      gone.addEventListener("abort", onGone, { once: true });
+      stats.polls++;
+      try {
+        events = await session.queue.receive({ max, signal: abort.signal });
+      } finally {
+        stats.polls--;
+        clearTimeout(timer);
+        gone.removeEventListener("abort", onGone);
+      }
     }
     if (events.length === 0) events = [{ janus: "keepalive" }];
-    return jsonReply(c, max >= 2 ? events : events[0] ?? { janus: "keepalive" });
+    return replies.json(max >= 2 ? events : events[0] ?? { janus: "keepalive" });
   });
 
   app.get(`${base}/:session/:handle`, async (c) => {
     const sessionId = pathId(c.req.param("session"));
     if (sessionId !== undefined) {
-      const result = await dispatch(
-        gateway,
-        { janus: "keepalive", transaction: randomString(12) },
-        {
-          owner,
-          path: { sessionId },
-        },
-      );
+      const keepalive = { janus: "keepalive", transaction: randomString(12) };
+      const result = await dispatch(gateway, keepalive, { owner, path: { sessionId } });
       result.after?.();
     }
-    c.header("Location", `${base}/${c.req.param("session")}`);
-    return c.body(null, 302);
+    return replies.empty(302, { Location: `${base}/${c.req.param("session")}` });
   });
 
-  app.on(["PUT", "DELETE", "PATCH"], "*", (c) =>
-    jsonReply(
-      c,
-      errorReply(JANUS_ERROR.TRANSPORT_SPECIFIC, `Unsupported method ${c.req.method}`, {}),
-    ));
+  app.on(["PUT", "DELETE", "PATCH"], "*", (c) => {
+    const reason = `Unsupported method ${c.req.method}`;
+    return replies.json(errorReply(JANUS_ERROR.TRANSPORT_SPECIFIC, reason, {}));
+  });
 
-  app.notFound((c) => c.body(null, 404));
-  app.onError((e, c) =>
-    jsonReply(c, errorReply(JANUS_ERROR.UNKNOWN, `Unexpected error: ${e.message}`, {}))
+  app.notFound(() => replies.empty(404));
+  app.onError((e) =>
+    replies.json(errorReply(JANUS_ERROR.UNKNOWN, `Unexpected error: ${e.message}`, {}))
   );
   return { app, owner, stats };
 }

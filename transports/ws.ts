@@ -76,18 +76,6 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
       socket.close(1009, `Message larger than ${options.maxMessageBytes} bytes`);
       return;
     }
-    if (options.requestsPerSecond > 0) {
-      const now = Date.now();
-      if (now - windowStart >= 1000) {
-        windowStart = now;
-        windowCount = 0;
-      }
-      if (++windowCount > options.requestsPerSecond) {
-        log.warn(`closing a socket over ${options.requestsPerSecond} requests/s`);
-        socket.close(1008, "Too many requests");
-        return;
-      }
-    }
     const parsed = parseRequest(text);
     if (!parsed.ok) {
       const where = `<string>(${parsed.line},${parsed.column})`;
@@ -110,6 +98,22 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
         ),
       );
       return;
+    }
+    if (options.requestsPerSecond > 0) {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        windowStart = now;
+        windowCount = 0;
+      }
+      if (++windowCount > options.requestsPerSecond) {
+        // Refuse the request, keep the socket: closing it would destroy the client's sessions.
+        const value = parsed.value as { transaction?: unknown };
+        const transaction = typeof value.transaction === "string" ? value.transaction : undefined;
+        const reason =
+          `Too many requests: over ${options.requestsPerSecond} per second on this socket`;
+        send(errorReply(JANUS_ERROR.UNKNOWN, reason, { transaction }));
+        return;
+      }
     }
     connection.handle(parsed.value, send).then((result) => {
       send(result.reply);

@@ -12,7 +12,8 @@ import type { MediaEngine } from "../../core/media/types.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
 import { isLoopbackAddress } from "../_helpers/netns.ts";
-import { allLoopback, type ClientPeer, sdpCandidateAddresses } from "../media/_client.ts";
+import { allLoopback, sdpCandidateAddresses } from "../media/_client.ts";
+import { type ClientCandidate, type RemotePeer, until } from "./_peers.ts";
 import { type Received, type Signal, txn } from "./_signal.ts";
 
 /** The plugin package id. */
@@ -140,35 +141,14 @@ export function origin(sdp: string): { id: string; version: bigint } {
   return { id: m[1], version: BigInt(m[2]) };
 }
 
-/** Local candidates of a client PeerConnection, collected as Janus trickles them. */
-export class Candidates {
-  readonly list: JsonObject[] = [];
-  readonly gathered: Promise<void>;
-
-  constructor(client: ClientPeer) {
-    let done: () => void = () => {};
-    this.gathered = new Promise<void>((resolve) => (done = resolve));
-    client.pc.addEventListener("icecandidate", ({ candidate }) => {
-      if (!candidate || candidate.candidate === "") return done();
-      this.list.push({
-        candidate: candidate.candidate,
-        sdpMid: candidate.sdpMid ?? "0",
-        sdpMLineIndex: candidate.sdpMLineIndex ?? 0,
-        ...(candidate.usernameFragment ? { usernameFragment: candidate.usernameFragment } : {}),
-      });
-    });
+/** Checks that the client gathered loopback-range candidates only; returns them as JSON. */
+export function checkClientCandidates(candidates: ClientCandidate[]): JsonObject[] {
+  assert.ok(candidates.length > 0, "the client gathered candidates");
+  for (const c of candidates) {
+    const address = c.candidate.split(" ")[4] ?? "";
+    assert.ok(isLoopbackAddress(address), `client candidate ${c.candidate}`);
   }
-
-  /** Resolves once gathering is complete; checks every address is loopback-range. */
-  async all(): Promise<JsonObject[]> {
-    await this.gathered;
-    assert.ok(this.list.length > 0, "the client gathered candidates");
-    for (const c of this.list) {
-      const address = String(c.candidate).split(" ")[4] ?? "";
-      assert.ok(isLoopbackAddress(address), `client candidate ${c.candidate}`);
-    }
-    return this.list;
-  }
+  return candidates.map((c) => ({ ...c }));
 }
 
 /** Sends one trickle; asserts its plain `ack`. */
@@ -261,16 +241,22 @@ export async function startCall(
   sig: Signal,
   s: number,
   h: number,
-  client: ClientPeer,
+  client: RemotePeer,
   options: { trickleFirst?: boolean } = {},
-): Promise<{ answer: string; candidates: JsonObject[]; timings: CallTimings }> {
-  const candidates = new Candidates(client);
+): Promise<{
+  answer: string;
+  candidates: JsonObject[];
+  /** The answer event and `webrtcup` as received. */
+  received: { answer: Received; webrtcup: Received };
+  timings: CallTimings;
+}> {
   const offer = await client.offer();
   assert.match(offer, /a=ice-options:trickle/);
   assert.doesNotMatch(offer, /a=candidate:/, "an offer straight from createOffer()");
+  let candidates: JsonObject[] = [];
   if (options.trickleFirst) {
-    const all = await candidates.all();
-    await trickle(sig, s, h, { candidates: [...all, { completed: true }] });
+    candidates = checkClientCandidates(await client.candidates());
+    await trickle(sig, s, h, { candidates: [...candidates, { completed: true }] });
   }
   const { event, sentAt } = await echoMessage(sig, s, h, { audio: true, video: true }, {
     type: "offer",
@@ -278,11 +264,15 @@ export async function startCall(
   });
   const answer = checkAnswer(event.msg.jsep);
   await client.answer(answer);
-  if (!options.trickleFirst) await trickleAll(sig, s, h, await candidates.all());
+  if (!options.trickleFirst) {
+    candidates = checkClientCandidates(await client.candidates());
+    await trickleAll(sig, s, h, candidates);
+  }
   const up = await takeWebrtcup(sig, s, h);
   return {
     answer,
-    candidates: candidates.list,
+    candidates,
+    received: { answer: event, webrtcup: up },
     timings: { sentAt, answerMs: event.at - sentAt, webrtcupMs: up.at - sentAt },
   };
 }
@@ -365,10 +355,15 @@ export async function takeTeardown(
 }
 
 /** Video frames the client decodes in `ms`. */
-export async function framesIn(client: ClientPeer, ms: number): Promise<number> {
-  const before = client.videoFrames;
+export async function framesIn(client: RemotePeer, ms: number): Promise<number> {
+  const before = (await client.stats()).videoFrames;
   await sleep(ms);
-  return client.videoFrames - before;
+  return (await client.stats()).videoFrames - before;
+}
+
+/** Waits until the client has decoded `n` echoed frames. */
+export async function framesAtLeast(client: RemotePeer, n: number): Promise<void> {
+  await until(`${n} echoed frames`, async () => (await client.stats()).videoFrames >= n);
 }
 
 /** A pause. */

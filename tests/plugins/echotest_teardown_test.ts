@@ -4,11 +4,11 @@
  * detach and destroy with a live peer, and trickles sent before the offer.
  */
 import assert from "node:assert/strict";
-import { ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
 import {
   attachEcho,
   createSession,
   expectSuccess,
+  framesAtLeast,
   handleInfo,
   keepalive,
   sleep,
@@ -17,52 +17,53 @@ import {
   takeMediaUp,
   takeTeardown,
 } from "./_echotest.ts";
+import { peerTest, until } from "./_peers.ts";
 import { openSignal } from "./_signal.ts";
 
 for (const kind of ["ws", "http"] as const) {
-  wrtcTest(
+  peerTest(
     `echotest over ${kind}: the client closing its PeerConnection gives result:"done", then ` +
       `hangup "DTLS alert"; the handle takes a new call`,
-    async (wrtc) => {
+    async (host) => {
       await using gw = await startEchoGateway();
       const sig = await openSignal(kind, gw);
-      const first = new ClientPeer(wrtc, { audio: true, video: true });
-      const second = new ClientPeer(wrtc, { audio: true, video: true });
+      const first = await host.peer({ audio: true, video: true });
+      const second = await host.peer({ audio: true, video: true });
       try {
         const s = await createSession(sig);
         const h = await attachEcho(sig, s);
         await startCall(sig, s, h, first);
         await takeMediaUp(sig, s, h);
-        await waitUntil("echoed frames", () => first.videoFrames >= 5);
+        await framesAtLeast(first, 5);
 
         const before = sig.seq;
         const closedAt = performance.now();
-        first.close();
+        await first.close();
         const { hangup } = await takeTeardown(sig, s, h, "DTLS alert", before);
-        await waitUntil("no peer left", () => gw.counts().peers === 0);
+        await until("no peer left", () => Promise.resolve(gw.counts().peers === 0));
         // deno-lint-ignore no-console
         console.log(`[${kind}] client close -> hangup ${(hangup.at - closedAt).toFixed(0)} ms`);
 
         // Same handle, new PeerConnection: a full call again.
         await startCall(sig, s, h, second);
         await takeMediaUp(sig, s, h);
-        await waitUntil("echoed frames on the new call", () => second.videoFrames >= 5);
+        await framesAtLeast(second, 5);
         await keepalive(sig, s);
         await expectSuccess(sig, { janus: "destroy", session_id: s });
       } finally {
-        first.close();
-        second.close();
+        await first.close();
+        await second.close();
         await sig.close();
       }
     },
   );
 
-  wrtcTest(
+  peerTest(
     `echotest over ${kind}: detach with a live peer gives success and only detached`,
-    async (wrtc) => {
+    async (host) => {
       await using gw = await startEchoGateway();
       const sig = await openSignal(kind, gw);
-      const client = new ClientPeer(wrtc, { audio: true, video: true });
+      const client = await host.peer({ audio: true, video: true });
       try {
         const s = await createSession(sig);
         const h = await attachEcho(sig, s);
@@ -74,7 +75,7 @@ for (const kind of ["ws", "http"] as const) {
         await expectSuccess(sig, { janus: "detach", session_id: s, handle_id: h });
         const detached = await sig.take("detached", (m) => m.janus === "detached");
         assert.deepEqual(detached.msg, { janus: "detached", session_id: s, sender: h });
-        await waitUntil("no peer left", () => gw.counts().peers === 0);
+        await until("no peer left", () => Promise.resolve(gw.counts().peers === 0));
         await sleep(1000); // no hangup, no plugin event may follow
         assert.deepEqual(sig.since(s, before).map((r) => r.msg), [detached.msg]);
         assert.deepEqual(
@@ -96,18 +97,18 @@ for (const kind of ["ws", "http"] as const) {
         });
         await expectSuccess(sig, { janus: "destroy", session_id: s });
       } finally {
-        client.close();
+        await client.close();
         await sig.close();
       }
     },
   );
 
-  wrtcTest(
+  peerTest(
     `echotest over ${kind}: destroy with a live peer gives success and nothing else`,
-    async (wrtc) => {
+    async (host) => {
       await using gw = await startEchoGateway();
       const sig = await openSignal(kind, gw);
-      const client = new ClientPeer(wrtc, { audio: true, video: true });
+      const client = await host.peer({ audio: true, video: true });
       try {
         const s = await createSession(sig);
         const h = await attachEcho(sig, s);
@@ -117,7 +118,7 @@ for (const kind of ["ws", "http"] as const) {
 
         const before = sig.seq;
         await expectSuccess(sig, { janus: "destroy", session_id: s });
-        await waitUntil("no peer left", () => gw.counts().peers === 0);
+        await until("no peer left", () => Promise.resolve(gw.counts().peers === 0));
         await sleep(1000); // no detached, hangup or plugin event may follow
         assert.deepEqual(sig.since(s, before).map((r) => r.msg), []);
         const { sessions, handles, peers } = gw.counts();
@@ -131,24 +132,24 @@ for (const kind of ["ws", "http"] as const) {
           error: { code: 458, reason: `No such session ${s}` },
         });
       } finally {
-        client.close();
+        await client.close();
         await sig.close();
       }
     },
   );
 
-  wrtcTest(
+  peerTest(
     `echotest over ${kind}: candidates trickled before the offer are queued, acked and applied`,
-    async (wrtc) => {
+    async (host) => {
       await using gw = await startEchoGateway();
       const sig = await openSignal(kind, gw);
-      const client = new ClientPeer(wrtc, { audio: true, video: true });
+      const client = await host.peer({ audio: true, video: true });
       try {
         const s = await createSession(sig);
         const h = await attachEcho(sig, s);
         const { candidates, timings } = await startCall(sig, s, h, client, { trickleFirst: true });
         await takeMediaUp(sig, s, h);
-        await waitUntil("echoed frames", () => client.videoFrames >= 5);
+        await framesAtLeast(client, 5);
 
         const info = await handleInfo(gw, s, h);
         const webrtc = info.webrtc as { ice?: { "remote-candidates"?: unknown } } | undefined;
@@ -167,7 +168,7 @@ for (const kind of ["ws", "http"] as const) {
         );
         await expectSuccess(sig, { janus: "destroy", session_id: s });
       } finally {
-        client.close();
+        await client.close();
         await sig.close();
       }
     },

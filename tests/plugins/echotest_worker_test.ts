@@ -4,44 +4,45 @@
  * placement"), the sessions live on, and a new call gets a fresh worker.
  */
 import assert from "node:assert/strict";
-import { ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
 import {
   attachEcho,
   createSession,
   expectSuccess,
+  framesAtLeast,
   keepalive,
   startCall,
   startEchoGateway,
   takeMediaUp,
   takeTeardown,
 } from "./_echotest.ts";
+import { peerTest, type RemotePeer } from "./_peers.ts";
 import { openSignal, type Signal } from "./_signal.ts";
 
-wrtcTest(
+peerTest(
   "echotest: a killed media worker hangs up both live calls (Worker gone); sessions live on " +
     "and a new call on a fresh handle connects",
-  async (wrtc) => {
+  async (host) => {
     await using gw = await startEchoGateway();
     // One session over each transport.
     const sigs: Signal[] = [await openSignal("ws", gw), await openSignal("http", gw)];
-    const clients: ClientPeer[] = [];
-    const peer = () => {
-      const c = new ClientPeer(wrtc, { audio: true, video: true });
+    const clients: RemotePeer[] = [];
+    const peer = async () => {
+      const c = await host.peer({ audio: true, video: true });
       clients.push(c);
       return c;
     };
     try {
-      const calls: { sig: Signal; s: number; h: number; client: ClientPeer }[] = [];
+      const calls: { sig: Signal; s: number; h: number; client: RemotePeer }[] = [];
       for (const sig of sigs) {
         const s = await createSession(sig);
         const h = await attachEcho(sig, s);
-        const client = peer();
+        const client = await peer();
         await startCall(sig, s, h, client);
         await takeMediaUp(sig, s, h);
         calls.push({ sig, s, h, client });
       }
       for (const { client } of calls) {
-        await waitUntil("echoed frames", () => client.videoFrames >= 5);
+        await framesAtLeast(client, 5);
       }
       assert.equal(gw.counts().peers, 2);
       const pids = gw.media.workerPids?.() ?? [];
@@ -69,11 +70,11 @@ wrtcTest(
       // A new call on a fresh handle, on each session: a new worker takes it.
       for (const { sig, s } of calls) {
         const h = await attachEcho(sig, s);
-        const client = peer();
+        const client = await peer();
         const started = performance.now();
         const { timings } = await startCall(sig, s, h, client);
         await takeMediaUp(sig, s, h);
-        await waitUntil("echoed frames on the new worker", () => client.videoFrames >= 5);
+        await framesAtLeast(client, 5);
         // deno-lint-ignore no-console
         console.log(
           `[${sig.kind}] after the kill: offer->webrtcup ${timings.webrtcupMs.toFixed(0)} ms ` +
@@ -87,7 +88,7 @@ wrtcTest(
       for (const { sig, s } of calls) await expectSuccess(sig, { janus: "destroy", session_id: s });
       assert.equal(gw.counts().peers, 0);
     } finally {
-      for (const c of clients) c.close();
+      for (const c of clients) await c.close();
       for (const sig of sigs) await sig.close();
     }
   },
