@@ -12,6 +12,7 @@ import { type AdminRequest, formatId, unhandled } from "./admin_common.ts";
 import { handleRequest } from "./admin_handle.ts";
 import { tokenRequest } from "./admin_tokens.ts";
 import { errorReply, JanusError, PluginError } from "./errors.ts";
+import { injectPath } from "./dispatch.ts";
 import type { Gateway } from "./gateway.ts";
 import { createLogger, logLevel, setLogLevel } from "./log.ts";
 import { isJsonObject, JANUS_ERROR, type JsonObject } from "./protocol.ts";
@@ -148,21 +149,6 @@ export async function dispatchAdmin(
     return new JanusError(JANUS_ERROR.UNKNOWN, `Unexpected error: ${(e as Error).message}`)
       .toReply({ sessionId, transaction });
   }
-}
-
-function injectPath(body: JsonObject, path: AdminContext["path"]): JanusError | undefined {
-  const ids = [["session_id", "session", path?.sessionId], ["handle_id", "handle", path?.handleId]];
-  for (const [key, which, id] of ids as [string, string, number | undefined][]) {
-    if (id === undefined) continue;
-    if (body[key] !== undefined && body[key] !== id) {
-      return new JanusError(
-        JANUS_ERROR.INVALID_REQUEST_PATH,
-        `Conflicting ${which} ID (payload and path)`,
-      );
-    }
-    body[key] = id;
-  }
-  return undefined;
 }
 
 function authorized(gateway: Gateway, given: unknown): boolean {

@@ -91,24 +91,24 @@ export async function dispatch(
   }
 }
 
-function injectPath(body: JsonObject, path: RequestContext["path"]): JanusError | undefined {
-  if (path?.sessionId !== undefined) {
-    if (body.session_id !== undefined && body.session_id !== path.sessionId) {
+/** Copies HTTP path ids into the body; a body id that differs is 457 (as the reference). */
+export function injectPath(
+  body: JsonObject,
+  path: RequestContext["path"],
+): JanusError | undefined {
+  const ids = [
+    ["session_id", path?.sessionId, "session"],
+    ["handle_id", path?.handleId, "handle"],
+  ] as const;
+  for (const [key, id, name] of ids) {
+    if (id === undefined) continue;
+    if (body[key] !== undefined && body[key] !== id) {
       return new JanusError(
         JANUS_ERROR.INVALID_REQUEST_PATH,
-        "Conflicting session ID (payload and path)",
+        `Conflicting ${name} ID (payload and path)`,
       );
     }
-    body.session_id = path.sessionId;
-  }
-  if (path?.handleId !== undefined) {
-    if (body.handle_id !== undefined && body.handle_id !== path.handleId) {
-      return new JanusError(
-        JANUS_ERROR.INVALID_REQUEST_PATH,
-        "Conflicting handle ID (payload and path)",
-      );
-    }
-    body.handle_id = path.handleId;
+    body[key] = id;
   }
   return undefined;
 }

@@ -66,6 +66,18 @@ export const HANDLE_REQUESTS: ReadonlySet<string> = new Set([
   "detach",
 ]);
 
+/** Messages that arrive on their own (events), as opposed to direct replies. */
+export const ASYNC_EVENTS: ReadonlySet<string> = new Set([
+  "event",
+  "webrtcup",
+  "media",
+  "slowlink",
+  "hangup",
+  "detached",
+  "trickle",
+  "timeout",
+]);
+
 /** A JSON value as it travels on the wire. */
 export type Json = string | number | boolean | null | Json[] | JsonObject;
 /** A JSON object. */

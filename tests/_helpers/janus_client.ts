@@ -4,18 +4,9 @@
  *
  * @module
  */
-import type { JsonObject } from "../../core/protocol.ts";
+import { ASYNC_EVENTS, type JsonObject } from "../../core/protocol.ts";
 
-const ASYNC = new Set([
-  "event",
-  "webrtcup",
-  "media",
-  "slowlink",
-  "hangup",
-  "detached",
-  "trickle",
-  "timeout",
-]);
+const ASYNC = ASYNC_EVENTS;
 
 let counter = 0;
 /** A fresh transaction id. */

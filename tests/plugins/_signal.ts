@@ -11,19 +11,9 @@
  *
  * @module
  */
-import type { JsonObject } from "../../core/protocol.ts";
+import { ASYNC_EVENTS, type JsonObject } from "../../core/protocol.ts";
 
-/** Asynchronous `janus` kinds (everything that is not a direct reply). */
-const ASYNC = new Set([
-  "event",
-  "webrtcup",
-  "media",
-  "slowlink",
-  "hangup",
-  "detached",
-  "trickle",
-  "timeout",
-]);
+const ASYNC = ASYNC_EVENTS;
 
 /** One message as received. */
 export interface Received {
