@@ -66,8 +66,20 @@ async function ensureJanode(): Promise<void> {
   if (!success) fail("npm install janode@1.8.0 failed: Node.js and npm are needed");
 }
 
+/** Every npm package in deno.json, fetched now: the namespace has no network. */
+async function ensureDependencies(): Promise<void> {
+  const { success } = await new Deno.Command(Deno.execPath(), {
+    args: ["install", "--quiet"],
+    cwd: new URL("..", import.meta.url).pathname,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!success) fail("deno install failed: the npm registry must be reachable for the first run");
+}
+
 async function main(): Promise<void> {
   await ensureTools();
+  await ensureDependencies();
   await ensureJanode();
   const suite = new URL("./_helpers/suite.ts", import.meta.url).pathname;
   const argv = netnsArgv([Deno.execPath(), "run", "--allow-all", suite, ...Deno.args]);
