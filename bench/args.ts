@@ -25,8 +25,25 @@ export interface BenchOptions {
   timeout: number;
   /** `limits.ws_requests_per_second` of the gateway under test (0 = off). */
   wsRateLimit: number;
-  /** Phases to run: http, ws, ka, mem. */
+  /** Phases to run: http, ws, ka, mem, echo, videoroom. */
   only: Set<Phase>;
+  /** EchoTest ramp: concurrent calls per step. */
+  echoCalls: number[];
+  /** Seconds of each measured EchoTest window. */
+  echoSeconds: number;
+  /** VideoRoom join storm: participants, participants joining at once, rounds (best kept). */
+  vrParticipants: number;
+  vrConcurrency: number;
+  vrRounds: number;
+  /** Whether the join storm's room notifies every join to the others (`notify_joining`). */
+  vrNotifyJoining: boolean;
+  /** VideoRoom fan-out ramp: subscribers per step, seconds per window. */
+  vrSubscribers: number[];
+  vrSeconds: number;
+  /** Seconds between a media step's setup and its measured window. */
+  mediaSettle: number;
+  /** Media worker processes of our gateway in the media phases. */
+  mediaWorkers: number;
   /** Skip the reference. */
   noRef: boolean;
   /**
@@ -38,9 +55,9 @@ export interface BenchOptions {
 }
 
 /** A bench phase. */
-export type Phase = "http" | "ws" | "ka" | "mem";
+export type Phase = "http" | "ws" | "ka" | "mem" | "echo" | "videoroom";
 
-const PHASES: readonly Phase[] = ["http", "ws", "ka", "mem"];
+const PHASES: readonly Phase[] = ["http", "ws", "ka", "mem", "echo", "videoroom"];
 
 /** Usage text. */
 export const USAGE = `deno task bench [flags]
@@ -56,11 +73,25 @@ export const USAGE = `deno task bench [flags]
   --settle=S          settle time before sampling RSS (default 2)
   --timeout=S         per-request timeout (default 10)
   --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
-  --only=LIST         phases among http,ws,ka,mem (default all)
+  --only=LIST         phases among http,ws,ka,mem,echo,videoroom (default all)
+  --echo-calls=LIST   EchoTest ramp, concurrent calls per step (default 1,2,4)
+  --echo-seconds=S    measured window per EchoTest step (default 8)
+  --vr-participants=N publishers joining in the VideoRoom join storm (default 200)
+  --vr-concurrency=N  participants joining at once in the storm (default 16)
+  --vr-rounds=N       storms per server, alternating; the fastest kept (default 3)
+  --vr-notify-joining create the storm's room with notify_joining: every join is also sent
+                      to everyone already in (P(P-1)/2 'joining' events); off by default, as
+                      in the stock room 1234
+  --vr-subscribers=LIST VideoRoom fan-out ramp, subscribers of one publisher (default 1,2,4)
+  --vr-seconds=S      measured window per fan-out step (default 6)
+  --media-settle=S    pause between a media step's setup and its window (default 1.5)
+  --media-workers=N   media worker processes of our gateway (default 1)
   --no-ref            do not measure the reference Janus
   --shared-ref-mem    measure the reference's memory on the running instance; by default a
                       fresh private one is started with start.sh on free ports (when janus is
                       installed and the script exists) and stopped afterwards
+The echo and videoroom phases run inside a private network namespace with their own gateway
+(with media workers) and their own private reference (start.sh on free ports).
 Env: REF_HTTP (port or http://127.0.0.1:PORT/janus), REF_WS (port or ws://127.0.0.1:PORT),
      REF_PID, BENCH_START_REF=1 (start ../shared/ref-janus/start.sh if the reference is down).`;
 
@@ -80,6 +111,16 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     timeout: 10,
     wsRateLimit: 0,
     only: new Set(PHASES),
+    echoCalls: [1, 2, 4],
+    echoSeconds: 8,
+    vrParticipants: 200,
+    vrConcurrency: 16,
+    vrRounds: 3,
+    vrNotifyJoining: false,
+    vrSubscribers: [1, 2, 4],
+    vrSeconds: 6,
+    mediaSettle: 1.5,
+    mediaWorkers: 1,
     noRef: false,
     freshRefMem: true,
     help: false,
@@ -97,6 +138,17 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     settle: (v) => options.settle = v,
     timeout: (v) => options.timeout = v,
     "ws-rate-limit": (v) => options.wsRateLimit = v,
+    "echo-seconds": (v) => options.echoSeconds = v,
+    "vr-participants": (v) => options.vrParticipants = v,
+    "vr-concurrency": (v) => options.vrConcurrency = v,
+    "vr-rounds": (v) => options.vrRounds = v,
+    "vr-seconds": (v) => options.vrSeconds = v,
+    "media-settle": (v) => options.mediaSettle = v,
+    "media-workers": (v) => options.mediaWorkers = v,
+  };
+  const lists: Record<string, (v: number[]) => void> = {
+    "echo-calls": (v) => options.echoCalls = v,
+    "vr-subscribers": (v) => options.vrSubscribers = v,
   };
   const integers = new Set([
     "rounds",
@@ -107,6 +159,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "sessions",
     "mem-concurrency",
     "ws-rate-limit",
+    "vr-participants",
+    "vr-concurrency",
+    "vr-rounds",
+    "media-workers",
   ]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? "";
@@ -125,6 +181,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
       options.freshRefMem = false;
       continue;
     }
+    if (name === "vr-notify-joining") {
+      options.vrNotifyJoining = true;
+      continue;
+    }
     const value = match[2] ?? args[++i];
     if (value === undefined) throw new Error(`--${name} needs a value`);
     if (name === "only") {
@@ -136,16 +196,30 @@ export function parseArgs(args: readonly string[]): BenchOptions {
       options.only = new Set(list as Phase[]);
       continue;
     }
+    const setList = lists[name];
+    if (setList) {
+      const list = value.split(",").map((v) => Number(v.trim()));
+      if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1 || n > 64)) {
+        throw new Error(`--${name}: expected a list of whole numbers 1..64, got '${value}'`);
+      }
+      setList(list);
+      continue;
+    }
     const set = numeric[name];
     if (!set) throw new Error(`Unknown flag --${name}`);
     const n = Number(value);
-    const min = name === "ws-rate-limit" || name === "warmup" ? 0 : Number.MIN_VALUE;
+    const min = name === "ws-rate-limit" || name === "warmup" || name === "media-settle"
+      ? 0
+      : Number.MIN_VALUE;
     if (!Number.isFinite(n) || n < min || (integers.has(name) && !Number.isInteger(n))) {
       throw new Error(
         `--${name}: expected a ${integers.has(name) ? "whole " : ""}number, got '${value}'`,
       );
     }
     set(n);
+  }
+  if (options.vrParticipants > 1000) {
+    throw new Error(`--vr-participants: at most 1000, got ${options.vrParticipants}`);
   }
   return options;
 }

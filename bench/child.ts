@@ -45,7 +45,9 @@ export class GatewayChild {
         "run",
         "--allow-all",
         "--v8-flags=--expose-gc",
-        ...(Deno.env.get("BENCH_CPU_PROF") ? ["--cpu-prof", `--cpu-prof-dir=${Deno.env.get("BENCH_CPU_PROF")}`] : []),
+        ...(Deno.env.get("BENCH_CPU_PROF")
+          ? ["--cpu-prof", `--cpu-prof-dir=${Deno.env.get("BENCH_CPU_PROF")}`]
+          : []),
         CHILD.pathname,
         `--ws-rate-limit=${options.wsRateLimit}`,
       ],

@@ -33,10 +33,12 @@ export interface TargetResults {
   mem?: MemoryResult;
 }
 
-/** A goal: ratio (ours/reference) at least `min`, or an absolute maximum. */
+/** A goal: ratio (ours/reference) at least `min` or at most `max`, or an absolute maximum. */
 export interface Target {
   figure: string;
   ratioAtLeast?: number;
+  /** For costs (CPU, time): ours/reference must not exceed this. */
+  ratioAtMost?: number;
   below?: number;
 }
 
@@ -89,6 +91,7 @@ export function met(
 ): boolean | undefined {
   if (target.below !== undefined) return ours === undefined ? undefined : ours < target.below;
   const r = ratio(ours, ref);
+  if (r !== undefined && target.ratioAtMost !== undefined) return r <= target.ratioAtMost;
   return r === undefined || target.ratioAtLeast === undefined
     ? undefined
     : r >= target.ratioAtLeast;
@@ -97,6 +100,7 @@ export function met(
 function targetText(target: Target | undefined): string {
   if (!target) return "";
   if (target.below !== undefined) return `< ${fmt(target.below)} B`;
+  if (target.ratioAtMost !== undefined) return `<= ${target.ratioAtMost}x ref`;
   return target.ratioAtLeast === undefined ? "" : `>= ${target.ratioAtLeast}x ref`;
 }
 
@@ -104,8 +108,21 @@ function yesNo(value: boolean | undefined): string {
   return value === undefined ? "n/a" : value ? "yes" : "NO";
 }
 
-/** The headline table: each figure, ours vs reference, ratio, target. */
-export function summaryTable(ours: TargetResults, ref: TargetResults | undefined): string {
+/** A headline row from another phase (e.g. the media phases, with their own reference). */
+export interface SummaryRow {
+  figure: string;
+  ours: number | undefined;
+  reference: number | undefined;
+  target?: Target;
+  digits?: number;
+}
+
+/** The headline table: each figure, ours vs reference, ratio, target; then `extra` rows. */
+export function summaryTable(
+  ours: TargetResults,
+  ref: TargetResults | undefined,
+  extra: readonly SummaryRow[] = [],
+): string {
   const rows: string[][] = [["figure", "ours", "reference", "ours/ref", "target", "met"]];
   const add = (figure: string, o: number | undefined, r: number | undefined, t?: Target, d = 0) => {
     const x = ratio(o, r);
@@ -127,6 +144,17 @@ export function summaryTable(ours: TargetResults, ref: TargetResults | undefined
     ref?.mem?.bytesPerSession,
     TARGETS.mem,
   );
+  for (const row of extra) {
+    const x = ratio(row.ours, row.reference);
+    rows.push([
+      row.figure,
+      fmt(row.ours, row.digits ?? 0),
+      fmt(row.reference, row.digits ?? 0),
+      x === undefined ? "-" : `${x.toFixed(2)}x`,
+      targetText(row.target),
+      row.target ? yesNo(met(row.target, row.ours, row.reference)) : "",
+    ]);
+  }
   return table(rows);
 }
 

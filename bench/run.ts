@@ -10,6 +10,16 @@ import { GatewayChild } from "./child.ts";
 import type { ChildStats } from "./gateway_child.ts";
 import type { Endpoint } from "./janus_client.ts";
 import { httpLifecycles, type LoadResult, wsKeepalives, wsLifecycles } from "./lifecycle.ts";
+import {
+  echoTable,
+  fanoutTable,
+  joinTable,
+  mediaJson,
+  mediaNotes,
+  mediaSummaryRows,
+} from "./media/report.ts";
+import type { MediaBenchResult } from "./media/results.ts";
+import { runMediaBench } from "./media/run_media.ts";
 import { measureIdleSessions, type MemoryProbe } from "./memory.ts";
 import { print } from "./print.ts";
 import { readSystemBusySeconds, startUsage } from "./proc.ts";
@@ -247,12 +257,42 @@ async function memoryPhase(
   return notes;
 }
 
+/** The echo and videoroom phases, in a network namespace with their own servers. */
+async function mediaPhases(
+  options: BenchOptions,
+): Promise<MediaBenchResult | { failed: string } | undefined> {
+  const echo = options.only.has("echo");
+  const videoroom = options.only.has("videoroom");
+  if (!echo && !videoroom) return undefined;
+  print(
+    " Media phases (private network namespace; our gateway with " +
+      `${options.mediaWorkers} media worker(s) and a private reference):`,
+  );
+  return await runMediaBench({
+    echo,
+    videoroom,
+    echoCalls: options.echoCalls,
+    echoSeconds: options.echoSeconds,
+    vrParticipants: options.vrParticipants,
+    vrConcurrency: options.vrConcurrency,
+    vrRounds: options.vrRounds,
+    vrNotifyJoining: options.vrNotifyJoining,
+    vrSubscribers: options.vrSubscribers,
+    vrSeconds: options.vrSeconds,
+    settle: options.mediaSettle,
+    workers: options.mediaWorkers,
+    noRef: options.noRef,
+    timeoutMs: Math.max(15_000, options.timeout * 1000),
+  });
+}
+
 function summaryJson(
   options: BenchOptions,
   ours: TargetResults,
   ref: TargetResults | undefined,
   referenceStatus: string,
   leaks: LeakCheck | undefined,
+  media: MediaBenchResult | { failed: string } | undefined,
 ): Record<string, unknown> {
   const figures = (t: TargetResults | undefined) =>
     t && {
@@ -307,6 +347,15 @@ function summaryJson(
       ka_window: options.kaWindow,
       sessions: options.sessions,
       ws_rate_limit: options.wsRateLimit,
+      echo_calls: options.echoCalls,
+      echo_seconds: options.echoSeconds,
+      vr_participants: options.vrParticipants,
+      vr_concurrency: options.vrConcurrency,
+      vr_rounds: options.vrRounds,
+      vr_notify_joining: options.vrNotifyJoining,
+      vr_subscribers: options.vrSubscribers,
+      vr_seconds: options.vrSeconds,
+      media_workers: options.mediaWorkers,
       phases: [...options.only],
     },
     cpus: navigator.hardwareConcurrency,
@@ -325,6 +374,7 @@ function summaryJson(
       idle_session_below_4KiB: m("mem", ours.mem?.bytesPerSession, undefined),
     },
     leaks: leaks ?? null,
+    media: media === undefined ? null : "failed" in media ? media : mediaJson(media),
   };
 }
 
@@ -373,9 +423,38 @@ async function main(): Promise<number> {
   } finally {
     if (reference) await stopStartedReference(reference);
   }
+  const media = await mediaPhases(options);
+  const mediaResult = media && !("failed" in media) ? media : undefined;
 
   print("");
-  print(summaryTable(ours, ref));
+  print(summaryTable(ours, ref, mediaResult ? mediaSummaryRows(mediaResult) : []));
+  if (mediaResult) {
+    print(`Media phases reference: ${mediaResult.referenceStatus}`);
+    if (mediaResult.ours.echo.length > 0) {
+      print("");
+      print("EchoTest (CPU in % of one core over the window; per call = total / calls)");
+      print(echoTable(mediaResult));
+    }
+    if (mediaResult.ours.join) {
+      print("");
+      print(
+        "VideoRoom join storm (signalling only; each participant: WS connect, create, " +
+          "attach, join; time = first connect → last joined)",
+      );
+      print(joinTable(mediaResult));
+    }
+    if (mediaResult.ours.fanout) {
+      print("");
+      print(
+        "VideoRoom fan-out, 1 publisher (per sub = total / subscribers; marginal = " +
+          "(total − publisher alone) / subscribers)",
+      );
+      print(fanoutTable(mediaResult));
+    }
+    notes.push(...mediaNotes(mediaResult));
+  } else if (media && "failed" in media) {
+    notes.push(`media phases failed: ${media.failed}`);
+  }
   if (ours.http || ours.ws || ours.ka) {
     print("");
     print(cpuTable(ref ? [ours, ref] : [ours]));
@@ -404,7 +483,7 @@ async function main(): Promise<number> {
   for (const line of [...errorLines(ref ? [ours, ref] : [ours]), ...notes]) print(`Note: ${line}`);
   if (!reference) print("Reference unreachable: ratios and ratio targets not judged.");
   print(`Total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  print(JSON.stringify(summaryJson(options, ours, ref, referenceStatus, leaks)));
+  print(JSON.stringify(summaryJson(options, ours, ref, referenceStatus, leaks, media)));
   return 0;
 }
 

@@ -1,0 +1,196 @@
+/**
+ * EchoTest under load: N concurrent calls, each a wrtc client sending 320x240 video at 30 fps
+ * plus a 440 Hz tone over the Janus API (WebSocket), set up at once; then a steady window in
+ * which the server's CPU and the echoed frames decoded by the clients are counted.
+ *
+ * @module
+ */
+import { errorText, mean, percentOfCore, pool, quantile, sleep, startCpu } from "./cpu.ts";
+import type { ClientHost, Log, MediaServer } from "./server.ts";
+import { jsepSdp, Signal } from "./signal.ts";
+
+const ECHOTEST = "janus.plugin.echotest";
+
+/** One ramp step on one server. */
+export interface EchoStep {
+  calls: number;
+  /** Calls that reached webrtcup. */
+  up: number;
+  /** Offer sent → webrtcup received, per established call, in ms. */
+  webrtcupMs: number[];
+  webrtcupP50Ms: number | undefined;
+  webrtcupMaxMs: number | undefined;
+  /** Offer sent → the event carrying the answer, p50, in ms. */
+  answerP50Ms: number | undefined;
+  /** Server CPU over the steady window, in CPU seconds and % of one core. */
+  serverCpuSeconds: number | undefined;
+  serverCpuPercent: number | undefined;
+  /** CPU % of one core of the server's first process (ours: the gateway, without workers). */
+  mainCpuPercent: number | undefined;
+  /** Server CPU % of one core per established call. */
+  cpuPercentPerCall: number | undefined;
+  /** Echoed frames decoded per second by each client over the window. */
+  fps: number[];
+  fpsMean: number | undefined;
+  fpsMin: number | undefined;
+  /** CPU % of one core of the client host over the window (context: the machine is shared). */
+  clientCpuPercent: number | undefined;
+  windowSeconds: number | undefined;
+  /** Processes counted as the server. */
+  serverPids: number[];
+  errors: number;
+  firstError: string | undefined;
+}
+
+/** Settings of a step. */
+export interface EchoOptions {
+  /** Seconds of the measured window. */
+  seconds: number;
+  /** Seconds between the last webrtcup and the window (bitrate ramp-up). */
+  settle: number;
+  timeoutMs: number;
+}
+
+/** What a call set up so far (to tear down whatever exists). */
+interface Opened {
+  sig?: Signal;
+  session?: number;
+  peer?: number;
+}
+
+interface Call {
+  sig: Signal;
+  session: number;
+  peer: number;
+  answerMs: number;
+  webrtcupMs: number;
+}
+
+async function startCall(
+  server: MediaServer,
+  host: ClientHost,
+  timeoutMs: number,
+  opened: Opened,
+): Promise<Call> {
+  const sig = await Signal.open(server.wsUrl, timeoutMs);
+  opened.sig = sig;
+  const session = await sig.createSession();
+  opened.session = session;
+  const handle = await sig.attach(session, ECHOTEST);
+  const { id } = await host.call("create", { kind: "echo" });
+  opened.peer = id;
+  const { sdp } = await host.call("offer", { id });
+  const sentAt = performance.now();
+  const event = await sig.message(session, handle, { audio: true, video: true }, {
+    type: "offer",
+    sdp,
+  });
+  const answer = jsepSdp(event.msg);
+  if (!answer) throw new Error(`no answer in ${JSON.stringify(event.msg).slice(0, 200)}`);
+  await host.call("answer", { id, sdp: answer });
+  const { candidates } = await host.call("candidates", { id });
+  await sig.trickle(session, handle, candidates.map((c) => ({ ...c })));
+  const up = await sig.take(
+    (m) => (m.janus === "webrtcup" || m.janus === "hangup") && m.sender === handle,
+    "webrtcup",
+  );
+  if (up.msg.janus === "hangup") {
+    throw new Error(`hangup before webrtcup: ${String(up.msg.reason)}`);
+  }
+  return { sig, session, peer: id, answerMs: event.at - sentAt, webrtcupMs: up.at - sentAt };
+}
+
+async function endCall(host: ClientHost, call: Opened): Promise<void> {
+  if (call.sig && call.session !== undefined) await call.sig.destroySession(call.session);
+  await call.sig?.close();
+  if (call.peer !== undefined) await host.call("close", { id: call.peer }).catch(() => {});
+}
+
+/** Sets up `calls` concurrent calls on `server`, measures a window, tears them down. */
+export async function echoStep(
+  server: MediaServer,
+  host: ClientHost,
+  calls: number,
+  options: EchoOptions,
+  log: Log,
+): Promise<EchoStep> {
+  const errors: string[] = [];
+  const opened: Opened[] = Array.from({ length: calls }, () => ({}));
+  const results = await pool(opened, calls, async (slot) => {
+    try {
+      return await startCall(server, host, options.timeoutMs, slot);
+    } catch (e) {
+      errors.push(errorText(e));
+      return undefined;
+    }
+  });
+  const up = results.filter((c): c is Call => c !== undefined);
+  const webrtcupMs = up.map((c) => c.webrtcupMs);
+  const step: EchoStep = {
+    calls,
+    up: up.length,
+    webrtcupMs,
+    webrtcupP50Ms: quantile(webrtcupMs, 0.5),
+    webrtcupMaxMs: webrtcupMs.length > 0 ? Math.max(...webrtcupMs) : undefined,
+    answerP50Ms: quantile(up.map((c) => c.answerMs), 0.5),
+    serverCpuSeconds: undefined,
+    serverCpuPercent: undefined,
+    mainCpuPercent: undefined,
+    cpuPercentPerCall: undefined,
+    fps: [],
+    fpsMean: undefined,
+    fpsMin: undefined,
+    clientCpuPercent: undefined,
+    windowSeconds: undefined,
+    serverPids: [],
+    errors: errors.length,
+    firstError: errors[0],
+  };
+  try {
+    if (up.length > 0) {
+      await sleep(options.settle * 1000);
+      const ids = up.map((c) => c.peer);
+      const before = await host.call("frames", { ids });
+      const serverCpu = await startCpu(server.pids);
+      const clientCpu = await startCpu(() => Promise.resolve([host.pid]));
+      const t0 = performance.now();
+      await sleep(options.seconds * 1000);
+      const after = await host.call("frames", { ids });
+      const seconds = (performance.now() - t0) / 1000;
+      const s = await serverCpu();
+      const c = await clientCpu();
+      step.fps = after.frames.map((f, i) => (f - (before.frames[i] ?? 0)) / seconds);
+      step.fpsMean = mean(step.fps);
+      step.fpsMin = step.fps.length > 0 ? Math.min(...step.fps) : undefined;
+      step.serverCpuSeconds = s.cpuSeconds;
+      step.serverCpuPercent = percentOfCore(s);
+      step.mainCpuPercent = (s.perPid[0] ?? 0) / s.wallSeconds * 100;
+      step.cpuPercentPerCall = step.serverCpuPercent / up.length;
+      step.clientCpuPercent = percentOfCore(c);
+      step.windowSeconds = s.wallSeconds;
+      step.serverPids = s.pids;
+      if (s.lost.length > 0) errors.push(`server processes gone during the window: ${s.lost}`);
+      const broken = after.states.filter((st) => st !== "connected").length;
+      if (broken > 0) errors.push(`${broken} client peers not connected at the end`);
+    }
+  } finally {
+    await Promise.all(opened.map((slot) => endCall(host, slot)));
+    await server.idle();
+  }
+  step.errors = errors.length;
+  step.firstError = errors[0];
+  const f = (v: number | undefined, d = 0) => v === undefined ? "-" : v.toFixed(d);
+  log(
+    `  echo ${String(calls).padStart(2)} calls  ${server.name.padEnd(9)} ` +
+      `up ${up.length}/${calls}, webrtcup p50 ${f(step.webrtcupP50Ms)} ms max ` +
+      `${f(step.webrtcupMaxMs)} ms (answer p50 ${f(step.answerP50Ms)} ms), server CPU ${
+        f(step.serverCpuPercent, 1)
+      }% ` +
+      `(${f(step.cpuPercentPerCall, 1)}%/call, first process ${
+        f(step.mainCpuPercent, 1)
+      }%), echoed ${f(step.fpsMean, 1)} fps ` +
+      `(min ${f(step.fpsMin, 1)}), client CPU ${f(step.clientCpuPercent, 0)}%` +
+      (step.firstError ? `; ${step.errors} errors, first: ${step.firstError}` : ""),
+  );
+  return step;
+}

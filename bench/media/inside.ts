@@ -1,0 +1,238 @@
+/**
+ * The media phases, run inside a private network namespace (design.md, "Networking in
+ * tests"): starts our gateway with media workers (`gateway_main.ts`), a private reference
+ * Janus (`../shared/ref-janus/start.sh` on free ports) and a wrtc client host
+ * (`client_host.ts`), runs the EchoTest ramp and the VideoRoom join storm and fan-out against
+ * both, stops everything, and prints progress lines then one `BENCH_MEDIA_RESULT {json}` line.
+ *
+ * Usage: `deno run -A bench/media/inside.ts --options='{"echo":true,...}'` (see
+ * `MediaBenchOptions`), through `netnsArgv`; `bench/media/run_media.ts` does that.
+ *
+ * @module
+ */
+import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { print } from "../print.ts";
+import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
+import { fanoutRun } from "../videoroom/fanout.ts";
+import { joinStorm } from "../videoroom/join.ts";
+import { errorText, sleep } from "./cpu.ts";
+import { echoStep } from "./echo.ts";
+import type { ClientEvents, ClientMethods, GatewayEvents, GatewayMethods } from "./protocol.ts";
+import {
+  type MediaBenchOptions,
+  type MediaBenchResult,
+  type MediaServerResults,
+  REFERENCE_PREFIX,
+  RESULT_PREFIX,
+} from "./results.ts";
+import { RpcChild } from "./rpc_child.ts";
+import type { ClientHost, MediaServer } from "./server.ts";
+
+const GATEWAY = new URL("./gateway_main.ts", import.meta.url);
+const CLIENT_HOST = new URL("./client_host.ts", import.meta.url);
+
+type Gateway = RpcChild<GatewayMethods, GatewayEvents>;
+
+function parseOptions(): MediaBenchOptions {
+  const arg = Deno.args.find((a) => a.startsWith("--options="));
+  if (!arg) throw new Error("Missing --options={json}");
+  return JSON.parse(arg.slice("--options=".length)) as MediaBenchOptions;
+}
+
+function oursServer(gateway: Gateway, notes: string[]): MediaServer {
+  const info = gateway.ready;
+  return {
+    name: "ours",
+    wsUrl: `ws://127.0.0.1:${info.ws}`,
+    pids: async () => {
+      const now = await gateway.call("info", null);
+      return [now.pid, ...now.workerPids];
+    },
+    idle: async () => {
+      const deadline = performance.now() + 5000;
+      let counts: Record<string, number> = {};
+      while (performance.now() < deadline) {
+        counts = (await gateway.call("info", null)).counts;
+        if ((counts.peers ?? 0) === 0 && (counts.sessions ?? 0) === 0) return;
+        await sleep(100);
+      }
+      notes.push(`ours still had ${JSON.stringify(counts)} 5 s after a step's teardown`);
+    },
+  };
+}
+
+function referenceServer(reference: Reference): MediaServer {
+  const pid = reference.pid;
+  return {
+    name: "reference",
+    wsUrl: `ws://127.0.0.1:${reference.endpoint.wsPort}`,
+    pids: () => Promise.resolve(pid === undefined ? [] : [pid]),
+    idle: () => sleep(500),
+  };
+}
+
+function empty(): MediaServerResults {
+  return { echo: [] };
+}
+
+async function phases(
+  options: MediaBenchOptions,
+  servers: { server: MediaServer; results: MediaServerResults }[],
+  host: ClientHost,
+  notes: string[],
+): Promise<void> {
+  const timeoutMs = options.timeoutMs;
+  if (options.echo) {
+    print(
+      ` EchoTest ramp: ${options.echoCalls.join(", ")} concurrent calls, ` +
+        `${options.echoSeconds} s windows`,
+    );
+    for (const calls of options.echoCalls) {
+      for (const { server, results } of servers) {
+        try {
+          results.echo.push(
+            await echoStep(server, host, calls, {
+              seconds: options.echoSeconds,
+              settle: options.settle,
+              timeoutMs,
+            }, print),
+          );
+        } catch (e) {
+          notes.push(`echo ${calls} calls on ${server.name} failed: ${errorText(e)}`);
+        }
+      }
+    }
+  }
+  if (!options.videoroom) return;
+  print(
+    ` VideoRoom join storm: ${options.vrParticipants} publishers (signalling only), ` +
+      `${options.vrConcurrency} at once, notify_joining ${options.vrNotifyJoining}, ` +
+      `best of ${options.vrRounds}`,
+  );
+  for (let round = 1; round <= options.vrRounds; round++) {
+    for (const { server, results } of servers) {
+      try {
+        const run = await joinStorm(server, {
+          participants: options.vrParticipants,
+          concurrency: options.vrConcurrency,
+          notifyJoining: options.vrNotifyJoining,
+          timeoutMs,
+        }, print);
+        const rounds = [...(results.join?.roundSeconds ?? []), run.joinSeconds ?? NaN];
+        const best = results.join;
+        const faster = best === undefined || best.joined < run.joined ||
+          (best.joined === run.joined && (run.joinSeconds ?? Infinity) <
+              (best.joinSeconds ?? Infinity));
+        results.join = { ...(faster ? run : best), roundSeconds: rounds };
+      } catch (e) {
+        notes.push(`videoroom join storm on ${server.name} failed: ${errorText(e)}`);
+      }
+    }
+  }
+  print(
+    ` VideoRoom fan-out: 1 publisher to ${options.vrSubscribers.join(", ")} subscribers, ` +
+      `${options.vrSeconds} s windows`,
+  );
+  for (const { server, results } of servers) {
+    try {
+      results.fanout = await fanoutRun(server, host, {
+        subscribers: options.vrSubscribers,
+        seconds: options.vrSeconds,
+        settle: options.settle,
+        timeoutMs,
+      }, print);
+    } catch (e) {
+      notes.push(`videoroom fan-out on ${server.name} failed: ${errorText(e)}`);
+    }
+  }
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  assertInsideNetns();
+  const options = parseOptions();
+  const notes: string[] = [];
+  let gateway: Gateway | undefined;
+  let reference: Reference | undefined;
+  let host: ClientHost | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    cleaning ??= (async () => {
+      await host?.stop().catch(() => {});
+      if (reference) await stopStartedReference(reference);
+      await gateway?.stop().catch(() => {});
+    })();
+  const onSignal = () => {
+    print("  media bench interrupted: cleaning up");
+    void cleanup().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGTERM", onSignal);
+  Deno.addSignalListener("SIGINT", onSignal);
+
+  let referenceStatus = "skipped (--no-ref)";
+  let result: MediaBenchResult | undefined;
+  try {
+    gateway = await RpcChild.start<GatewayMethods, GatewayEvents>(GATEWAY, {
+      args: [`--workers=${options.workers}`],
+      label: "gateway",
+    });
+    const ours = { server: oursServer(gateway, notes), results: empty() };
+    print(
+      ` Ours: pid ${gateway.ready.pid}, ws ${gateway.ready.ws}, media workers ` +
+        `${gateway.ready.workerPids.join(",")}`,
+    );
+    const servers = [ours];
+    let ref: { server: MediaServer; results: MediaServerResults } | undefined;
+    if (!options.noRef) {
+      const fresh = await startFreshReference();
+      if ("unreachable" in fresh) {
+        referenceStatus = `reference not measured: ${fresh.unreachable}`;
+      } else {
+        reference = fresh;
+        print(`${REFERENCE_PREFIX}${JSON.stringify({ pid: fresh.pid, runDir: fresh.runDir })}`);
+        referenceStatus = `private Janus ${fresh.version} (start.sh), pid ${fresh.pid}, ws ` +
+          `${fresh.endpoint.wsPort}, run dir ${fresh.runDir}`;
+        ref = { server: referenceServer(fresh), results: empty() };
+        servers.push(ref);
+      }
+    }
+    print(` Reference: ${referenceStatus}`);
+    host = await RpcChild.start<ClientMethods, ClientEvents>(CLIENT_HOST, { label: "client" });
+    await phases(options, servers, host, notes);
+    const after = await gateway.call("info", null);
+    result = {
+      ours: {
+        ...ours.results,
+        pid: gateway.ready.pid,
+        workerPids: after.workerPids,
+        countsAfter: after.counts,
+      },
+      reference: ref && reference
+        ? { ...ref.results, pid: reference.pid ?? 0, version: reference.version }
+        : undefined,
+      referenceStatus,
+      notes,
+      seconds: 0,
+    };
+  } finally {
+    await cleanup();
+  }
+  result.seconds = (performance.now() - started) / 1000;
+  print(`${RESULT_PREFIX}${JSON.stringify(result)}`);
+  return 0;
+}
+
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  print(`  media bench: unhandled rejection: ${String(event.reason)}`);
+});
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (e) {
+    print(`  media bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,62 @@
+/**
+ * Settings and results of the media phases (`echo`, `videoroom`), as passed between the bench
+ * and its child inside the network namespace (`inside.ts`).
+ *
+ * @module
+ */
+import type { FanoutResult } from "../videoroom/fanout.ts";
+import type { JoinResult } from "../videoroom/join.ts";
+import type { EchoStep } from "./echo.ts";
+
+/** Settings of the media phases. */
+export interface MediaBenchOptions {
+  echo: boolean;
+  videoroom: boolean;
+  /** Concurrent EchoTest calls per ramp step. */
+  echoCalls: number[];
+  /** Seconds of each measured window. */
+  echoSeconds: number;
+  /** Participants of the VideoRoom join storm, and how many join at once. */
+  vrParticipants: number;
+  vrConcurrency: number;
+  /** Join storms per server (alternating ours / reference); the fastest is kept. */
+  vrRounds: number;
+  /** Whether the join storm's room has `notify_joining` (the others hear every join). */
+  vrNotifyJoining: boolean;
+  /** Subscribers per fan-out step. */
+  vrSubscribers: number[];
+  vrSeconds: number;
+  /** Seconds between setup and a measured window. */
+  settle: number;
+  /** Our media worker processes. */
+  workers: number;
+  noRef: boolean;
+  /** Per-request and per-wait timeout, in ms. */
+  timeoutMs: number;
+}
+
+/** One server's figures. */
+export interface MediaServerResults {
+  echo: EchoStep[];
+  join?: JoinResult;
+  fanout?: FanoutResult;
+}
+
+/** Everything the child measured. */
+export interface MediaBenchResult {
+  ours: MediaServerResults & {
+    pid: number;
+    workerPids: number[];
+    /** Live counts after every phase (all should be 0). */
+    countsAfter: Record<string, number> | undefined;
+  };
+  reference: (MediaServerResults & { pid: number; version: string }) | undefined;
+  referenceStatus: string;
+  notes: string[];
+  seconds: number;
+}
+
+/** Prefix of the child's result line. */
+export const RESULT_PREFIX = "BENCH_MEDIA_RESULT ";
+/** Prefix of the line naming the private reference (for cleanup should the child die). */
+export const REFERENCE_PREFIX = "BENCH_MEDIA_REFERENCE ";
