@@ -63,7 +63,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
 
   const http = createHttpTransport(gateway);
   if (config.http.demo) {
-    await addDemoRoutes(http.app, { basePath: config.http.base_path, wsPort: () => ports.ws });
+    await addDemoRoutes(http.app, {
+      basePath: config.http.base_path,
+      wsPort: () => ports.ws,
+      demosDir: config.http.demos_dir,
+    });
   }
   if (config.http.enabled) ports.http = serve(config.http.bind, config.http.port, http.app.fetch);
   if (config.ws.enabled) {

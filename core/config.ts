@@ -39,6 +39,11 @@ export const ConfigSchema = z.object({
     allow_origin: z.string().optional(),
     /** Serve the demo pages (official janus.js) under `/demo/`. */
     demo: z.boolean().default(true),
+    /**
+     * The official Janus demos (Debian `janus-demos`), served under `/demos/` when this
+     * directory exists (needs `demo`); "" turns them off.
+     */
+    demos_dir: z.string().default("/usr/share/janus/demos"),
   }).prefault({}),
   ws: z.object({
     enabled: z.boolean().default(true),
@@ -60,6 +65,8 @@ export const ConfigSchema = z.object({
     ice_ignore_list: stringList.default(["vmnet"]),
     nat_1_1_mapping: z.string().optional(),
     rtp_port_range: z.object({ min: port, max: port }).optional(),
+    /** Offer and accept ICE-TCP candidates (Janus `ice_tcp`); off as in the reference. */
+    ice_tcp: z.boolean().default(false),
   }).prefault({}),
   limits: z.object({
     /** Largest HTTP body or WebSocket frame accepted, in bytes. */

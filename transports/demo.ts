@@ -1,11 +1,14 @@
 /**
  * The demo pages, served on the HTTP API port under `/demo/`: the EchoTest page
- * driven by the official janus.js (npm `janus-gateway`) and webrtc-adapter.
+ * driven by the official janus.js (npm `janus-gateway`) and webrtc-adapter. The official
+ * Janus demos (Debian `janus-demos`) are served under `/demos/` when installed
+ * (`demo/official.ts`).
  *
  * @module
  */
 import { createRequire } from "node:module";
 import type { Context, Hono } from "hono";
+import { addOfficialDemoRoutes, DEFAULT_DEMOS_DIR } from "./demo/official.ts";
 
 const PAGES: Record<string, { file: string; type: string }> = {
   "": { file: "echotest.html", type: "text/html; charset=utf-8" },
@@ -24,11 +27,19 @@ async function libraryFiles(): Promise<Record<string, string>> {
   };
 }
 
-/** Adds `/demo/*` to the HTTP app; the settings point janus.js at this gateway's ports. */
+/**
+ * Adds `/demo/*` to the HTTP app, and `/demos/*` (the official demos in `demosDir`, default
+ * `/usr/share/janus/demos`, "" for none); the settings point janus.js at this gateway's ports.
+ */
 export async function addDemoRoutes(
   app: Hono,
-  options: { basePath: string; wsPort: () => number | undefined },
+  options: { basePath: string; wsPort: () => number | undefined; demosDir?: string },
 ): Promise<void> {
+  addOfficialDemoRoutes(app, {
+    dir: options.demosDir ?? DEFAULT_DEMOS_DIR,
+    basePath: options.basePath,
+    wsPort: options.wsPort,
+  });
   const libraries = await libraryFiles();
   const cache = new Map<string, string>();
   const read = async (path: string) => {
