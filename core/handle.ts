@@ -139,7 +139,7 @@ export class Handle {
     // A plain reason: aborting without one builds a DOMException with a stack each time.
     this.#abort.abort(HANDLE_GONE);
     this.#onEnd(this);
-    await this.webrtc.close();
+    await this.webrtc.end();
     const pluginSession = this.#pluginSession;
     this.#pluginSession = undefined;
     try {

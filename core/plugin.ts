@@ -6,9 +6,9 @@
  * @module
  */
 import type { Json, JsonObject } from "./protocol.ts";
-import type { IceCandidate } from "./media/types.ts";
+import type { AnswerOptions, AudioLevelReport, IceCandidate } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
-export type { Json, JsonObject };
+export type { AnswerOptions, AudioLevelReport, Json, JsonObject };
 
 /** Descriptive metadata, announced in `info`. */
 export interface PluginInfo {
@@ -54,10 +54,39 @@ export type PluginReply =
     event?: Promise<PluginEvent | undefined>;
   };
 
-/** Media controls of the handle's one PeerConnection, owned by the core. */
+/** One stream to forward from a handle's PeerConnection to another's. */
+export interface ForwardRequest {
+  /** The handle whose PeerConnection sends the stream on (same affinity key). */
+  to: PluginWebRTC;
+  /** The m-line of this handle whose received media is forwarded. */
+  fromMid: string;
+  /**
+   * The target's m-line (same kind; what it carried is replaced, as `switch` does). Absent: a
+   * free m-line of that kind, or a new one, which the target's next offer carries.
+   */
+  toMid?: string;
+  /** False sets the forward up paused. Default true. */
+  active?: boolean;
+}
+
+/** A target m-line of a forward. */
+export interface ForwardTo {
+  to: PluginWebRTC;
+  toMid: string;
+}
+
+/**
+ * Media controls of the handle's one PeerConnection, owned by the core.
+ *
+ * Forwarding is per stream: `forward` sends what this handle receives on one m-line to one
+ * m-line of another handle and resolves that m-line's mid (new m-lines get theirs at once:
+ * `"0"`, `"1"`, ... in the order they are added). `setForwarding` pauses and resumes it and
+ * `stopForward` ends it, all without renegotiation; a target m-line whose forward stopped
+ * stays and can take another stream. The older `forwardTo` works per kind.
+ */
 export interface PluginWebRTC {
   /** Applies a client offer and resolves the answer to send back. */
-  acceptOffer(jsep: Jsep, options?: { bitrateCap?: number }): Promise<Jsep>;
+  acceptOffer(jsep: Jsep, options?: AnswerOptions): Promise<Jsep>;
   /** Creates an offer of ours (subscriber flows); `data` adds a data channel. */
   createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<Jsep>;
   /**
@@ -67,6 +96,21 @@ export interface PluginWebRTC {
   useAffinity(key: string): void;
   /** Sends what this handle receives to `target` (same affinity); false flags stop it. */
   forwardTo(target: PluginWebRTC, kinds?: { audio?: boolean; video?: boolean }): Promise<void>;
+  /**
+   * Forwards one received stream (the target's PeerConnection is created if needed).
+   *
+   * @returns the target m-line's mid
+   */
+  forward(request: ForwardRequest): Promise<string>;
+  /** Pauses (false) or resumes (true) what this handle forwards to `toMid` of `to`. */
+  setForwarding(options: ForwardTo & { active: boolean }): Promise<void>;
+  /** Stops what this handle forwards to `toMid` of `to`; a no-op when either PC is gone. */
+  stopForward(options: ForwardTo): Promise<void>;
+  /**
+   * Receives the levels of the audio this handle receives (about twice a second per audio
+   * m-line while media flows); `undefined` stops them.
+   */
+  onAudioLevel(listener: ((report: AudioLevelReport) => void) | undefined): void;
   /** Sends back what this handle receives; flags toggle each kind. */
   setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
   /** Sends a data-channel message to the client. */

@@ -7,8 +7,10 @@
  */
 import { JanusError } from "./errors.ts";
 import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
-import type { Jsep, PluginWebRTC } from "./plugin.ts";
+import type { ForwardRequest, ForwardTo, Jsep, PluginWebRTC } from "./plugin.ts";
 import type {
+  AnswerOptions,
+  AudioLevelReport,
   IceCandidate,
   MediaEngine,
   MediaStateChange,
@@ -44,6 +46,10 @@ export class HandleWebRTC implements PluginWebRTC {
   #gotOffer = false;
   #ready = false;
   #closed = false;
+  /** The handle is gone: no peer may be made any more. */
+  #ended = false;
+  #allTrickles = false;
+  #audioLevel: ((report: AudioLevelReport) => void) | undefined;
 
   constructor(options: {
     engine: MediaEngine | undefined;
@@ -81,6 +87,7 @@ export class HandleWebRTC implements PluginWebRTC {
       ready: this.#ready,
       stopped: this.#closed,
       trickle: this.#gotOffer || this.#weOffered,
+      "all-trickles": this.#allTrickles,
     };
   }
 
@@ -89,6 +96,8 @@ export class HandleWebRTC implements PluginWebRTC {
     if (this.#creating) return await this.#creating;
     const engine = this.#engine;
     if (!engine) throw new JanusError(JANUS_ERROR.UNKNOWN, "No media engine is running");
+    // Late plugin work (a renegotiation racing a detach) must not revive a dead handle.
+    if (this.#ended) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Handle is gone");
     this.#closed = false;
     this.#creating = engine.createPeer({
       ...(this.#affinity ? { affinity: this.#affinity } : {}),
@@ -125,6 +134,7 @@ export class HandleWebRTC implements PluginWebRTC {
               : { completed: true },
           });
         },
+        onAudioLevel: (report: AudioLevelReport) => this.#audioLevel?.(report),
         onData: (m) => this.#events.data(m.data, m.label),
         onClosed: (reason: PeerCloseReason) => {
           if (this.#closed) return;
@@ -134,8 +144,10 @@ export class HandleWebRTC implements PluginWebRTC {
       },
     });
     try {
-      this.#peer = await this.#creating;
-      return this.#peer;
+      const peer = await this.#creating;
+      this.#peer = peer;
+      if (this.#audioLevel) await peer.setAudioLevels?.(true).catch(() => {});
+      return peer;
     } finally {
       this.#creating = undefined;
     }
@@ -147,7 +159,7 @@ export class HandleWebRTC implements PluginWebRTC {
     for (const c of pending) await peer.addRemoteCandidate(c).catch(() => {});
   }
 
-  async acceptOffer(jsep: Jsep, options?: { bitrateCap?: number }): Promise<Jsep> {
+  async acceptOffer(jsep: Jsep, options?: AnswerOptions): Promise<Jsep> {
     this.#gotOffer = true;
     const peer = await this.#ensurePeer();
     const sdp = await peer.acceptOffer(jsep.sdp, options);
@@ -172,6 +184,49 @@ export class HandleWebRTC implements PluginWebRTC {
     await from.forwardTo(to, kinds);
   }
 
+  async forward(request: ForwardRequest): Promise<string> {
+    const target = HandleWebRTC.#handleOf(request.to);
+    const from = this.#peer;
+    if (!from) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
+    if (!from.forward) throw new TypeError("This media engine cannot forward single streams");
+    const to = await target.#ensurePeer();
+    const { fromMid, toMid, active } = request;
+    return await from.forward({
+      to,
+      fromMid,
+      ...(toMid !== undefined ? { toMid } : {}),
+      ...(active !== undefined ? { active } : {}),
+    });
+  }
+
+  async setForwarding(options: ForwardTo & { active: boolean }): Promise<void> {
+    const to = HandleWebRTC.#handleOf(options.to).#peer;
+    const from = this.#peer;
+    if (!from || !to) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
+    if (!from.setForwarding) throw new TypeError("This media engine cannot pause a stream");
+    await from.setForwarding({ to, toMid: options.toMid, active: options.active });
+  }
+
+  async stopForward(options: ForwardTo): Promise<void> {
+    const to = HandleWebRTC.#handleOf(options.to).#peer;
+    const from = this.#peer;
+    if (!from || !to) return;
+    await from.stopForward?.({ to, toMid: options.toMid });
+  }
+
+  onAudioLevel(listener: ((report: AudioLevelReport) => void) | undefined): void {
+    const was = this.#audioLevel !== undefined;
+    this.#audioLevel = listener;
+    if (was !== (listener !== undefined)) {
+      void this.#peer?.setAudioLevels?.(listener !== undefined).catch(() => {});
+    }
+  }
+
+  static #handleOf(target: PluginWebRTC): HandleWebRTC {
+    if (!(target instanceof HandleWebRTC)) throw new TypeError("Unknown forwarding target");
+    return target;
+  }
+
   async createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<Jsep> {
     const peer = await this.#ensurePeer();
     const sdp = await peer.createOffer(options);
@@ -194,6 +249,7 @@ export class HandleWebRTC implements PluginWebRTC {
 
   /** A client trickle: queued until negotiation is done, then handed to the peer. */
   async trickle(candidate: IceCandidate | null): Promise<void> {
+    if (candidate === null) this.#allTrickles = true;
     if (!this.#peer || !this.#negotiated) {
       this.#pending.push(candidate);
       return;
@@ -226,7 +282,14 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#offerPending = false;
     this.#gotOffer = false;
     this.#ready = false;
+    this.#allTrickles = false;
     this.#pending = [];
+  }
+
+  /** Closes the peer for good: the handle is detached or its session is gone. */
+  async end(): Promise<void> {
+    this.#ended = true;
+    await this.close();
   }
 
   /** Closes the peer. Resolves true when there was one (the caller then emits `hangup`). */

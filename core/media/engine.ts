@@ -45,6 +45,8 @@ export interface MediaEngineOptions {
   nat1to1?: string;
   /** Candidates on ports outside this range are dropped and logged (wrtc cannot bind one). */
   rtpPortRange?: { min: number; max: number };
+  /** Offer and accept ICE-TCP candidates (default false: UDP only, as Janus's `ice_tcp`). */
+  iceTcp?: boolean;
   /** Lost packets per second that make `onSlowLink`; 0 = off (default). */
   slowLinkThreshold?: number;
   /** Silence after which `onMedia({receiving:false})` fires, in ms (default 1000). */
@@ -96,6 +98,7 @@ class WorkerMediaEngine implements MediaEngine {
       iceIgnoreList: options.iceIgnoreList ?? [],
       ...(options.nat1to1 ? { nat1to1: options.nat1to1 } : {}),
       ...(options.rtpPortRange ? { rtpPortRange: options.rtpPortRange } : {}),
+      iceTcp: options.iceTcp ?? false,
       slowLinkThreshold: options.slowLinkThreshold ?? 0,
       noMediaMs: options.noMediaMs ?? 1000,
       gatherTimeoutMs: options.gatherTimeoutMs ?? 2000,

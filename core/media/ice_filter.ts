@@ -41,6 +41,8 @@ export interface CandidateFilterOptions {
   enforce?: readonly string[];
   /** Candidates matching one entry are dropped (address prefix or interface name). */
   ignore?: readonly string[];
+  /** Keep TCP candidates (Janus `ice_tcp`); default false: only UDP ones are offered. */
+  tcp?: boolean;
   /** Public address to write instead of our host addresses (same IP family only). */
   nat1to1?: string;
   /** Host candidates outside this UDP/TCP port range are dropped (see below). */
@@ -89,6 +91,7 @@ export function createCandidateFilter(options: CandidateFilterOptions): Candidat
     const c = parseCandidate(candidate);
     if (!c) return drop(candidate, "unparsable candidate");
     if (c.address.endsWith(".local")) return drop(candidate, "mDNS candidate");
+    if (c.protocol === "tcp" && options.tcp !== true) return drop(candidate, "TCP (ice_tcp off)");
     if (enforce.length > 0 && !enforce.some((e) => matches(e, c.address, interfaces))) {
       return drop(candidate, "not in the enforce list");
     }
@@ -125,4 +128,20 @@ export function localInterfaces(): Map<string, string[]> {
     map.set(i.name, list);
   }
   return map;
+}
+
+/**
+ * A candidate as the reference lists its own in `handle_info`: no `candidate:` prefix and no
+ * extension attributes (`generation`, `ufrag`, `network-id`...), only the address fields,
+ * `raddr` / `rport` and `tcptype`.
+ */
+export function shortCandidate(candidate: string): string {
+  const text = candidate.replace(/^a=/, "").replace(/^candidate:/, "");
+  const parts = text.split(" ");
+  const out = parts.slice(0, 8);
+  for (let i = 8; i + 1 < parts.length; i += 2) {
+    const key = parts[i];
+    if (key === "raddr" || key === "rport" || key === "tcptype") out.push(key, parts[i + 1] ?? "");
+  }
+  return out.join(" ");
 }

@@ -7,7 +7,16 @@
 import { createLogger } from "../log.ts";
 import { fromWire, toWire, type WorkerEvents, type WorkerMethods } from "./protocol.ts";
 import type { EventMessage } from "./rpc.ts";
-import type { IceCandidate, Peer, PeerCloseReason, PeerInfo, PeerListener } from "./types.ts";
+import type {
+  AnswerOptions,
+  ForwardOptions,
+  ForwardTarget,
+  IceCandidate,
+  Peer,
+  PeerCloseReason,
+  PeerInfo,
+  PeerListener,
+} from "./types.ts";
 import type { MediaWorker } from "./media_worker.ts";
 
 const log = createLogger("media");
@@ -44,12 +53,13 @@ export class PeerProxy implements Peer {
     return this.#closed;
   }
 
-  async acceptOffer(sdp: string, options?: { bitrateCap?: number }): Promise<string> {
-    const bitrateCap = options?.bitrateCap;
+  async acceptOffer(sdp: string, options: AnswerOptions = {}): Promise<string> {
+    const { bitrateCap, singleCodec } = options;
     const { sdp: answer } = await this.#call("acceptOffer", {
       peerId: this.id,
       sdp,
       ...(bitrateCap !== undefined ? { bitrateCap } : {}),
+      ...(singleCodec !== undefined ? { singleCodec } : {}),
     });
     return answer;
   }
@@ -77,10 +87,49 @@ export class PeerProxy implements Peer {
    * affinity key for peers whose media must meet)
    */
   async forwardTo(target: Peer, options?: { audio?: boolean; video?: boolean }): Promise<void> {
+    await this.#call("forwardTo", { peerId: this.id, target: this.#sibling(target), ...options });
+  }
+
+  /** @throws {TypeError} as `forwardTo` */
+  async forward(options: ForwardOptions): Promise<string> {
+    const { to, fromMid, toMid, active } = options;
+    const { mid } = await this.#call("forward", {
+      peerId: this.id,
+      target: this.#sibling(to),
+      fromMid,
+      ...(toMid !== undefined ? { toMid } : {}),
+      ...(active !== undefined ? { active } : {}),
+    });
+    return mid;
+  }
+
+  /** @throws {TypeError} as `forwardTo` */
+  async setForwarding(options: ForwardTarget & { active: boolean }): Promise<void> {
+    const { to, toMid, active } = options;
+    await this.#call("setForwarding", {
+      peerId: this.id,
+      target: this.#sibling(to),
+      toMid,
+      active,
+    });
+  }
+
+  /** @throws {TypeError} as `forwardTo` */
+  async stopForward(options: ForwardTarget): Promise<void> {
+    const { to, toMid } = options;
+    await this.#call("stopForward", { peerId: this.id, target: this.#sibling(to), toMid });
+  }
+
+  async setAudioLevels(enabled: boolean): Promise<void> {
+    await this.#call("setAudioLevels", { peerId: this.id, enabled });
+  }
+
+  /** The id of `target`, which must be a peer of our worker. */
+  #sibling(target: Peer): string {
     if (!(target instanceof PeerProxy) || target.worker !== this.#worker) {
-      throw new TypeError("forwardTo needs a peer of the same media worker (same affinity key)");
+      throw new TypeError("Forwarding needs a peer of the same media worker (same affinity key)");
     }
-    await this.#call("forwardTo", { peerId: this.id, target: target.id, ...options });
+    return target.id;
   }
 
   async sendData(message: { label?: string; data: string | Uint8Array }): Promise<void> {
@@ -138,6 +187,8 @@ export class PeerProxy implements Peer {
         return this.#emit(() => l.onMedia?.(message.params.change));
       case "slowLink":
         return this.#emit(() => l.onSlowLink?.(message.params.report));
+      case "audioLevel":
+        return this.#emit(() => l.onAudioLevel?.(message.params.report));
       case "data": {
         const { label, data } = message.params;
         return this.#emit(() => l.onData?.({ label, data: fromWire(data) }));

@@ -6,6 +6,8 @@
  * @module
  */
 import type {
+  AnswerOptions,
+  AudioLevelReport,
   IceCandidate,
   MediaStateChange,
   PeerCloseReason,
@@ -22,6 +24,8 @@ export interface WorkerConfig {
   iceIgnoreList: string[];
   nat1to1?: string;
   rtpPortRange?: { min: number; max: number };
+  /** Keep TCP candidates, ours and the client's (Janus `ice_tcp`). */
+  iceTcp: boolean;
   /** Lost packets per second that make a `slowLink` event; 0 = off. */
   slowLinkThreshold: number;
   /** Silence on a mid after which `receiving:false` is reported, in ms. */
@@ -37,7 +41,7 @@ type P = { peerId: string };
 export interface WorkerMethods {
   configure: { params: WorkerConfig; result: { pid: number } };
   createPeer: { params: P; result: null };
-  acceptOffer: { params: P & { sdp: string; bitrateCap?: number }; result: { sdp: string } };
+  acceptOffer: { params: P & AnswerOptions & { sdp: string }; result: { sdp: string } };
   createOffer: { params: P & { iceRestart?: boolean; data?: boolean }; result: { sdp: string } };
   acceptAnswer: { params: P & { sdp: string }; result: null };
   addRemoteCandidate: { params: P & { candidate: IceCandidate | null }; result: null };
@@ -46,6 +50,13 @@ export interface WorkerMethods {
     result: null;
   };
   forwardTo: { params: P & { target: string; audio?: boolean; video?: boolean }; result: null };
+  forward: {
+    params: P & { target: string; fromMid: string; toMid?: string; active?: boolean };
+    result: { mid: string };
+  };
+  setForwarding: { params: P & { target: string; toMid: string; active: boolean }; result: null };
+  stopForward: { params: P & { target: string; toMid: string }; result: null };
+  setAudioLevels: { params: P & { enabled: boolean }; result: null };
   sendData: { params: P & { label?: string; data: WireData }; result: null };
   info: { params: P; result: PeerInfo };
   closePeer: { params: P; result: null };
@@ -58,6 +69,7 @@ export interface WorkerEvents {
   connected: P;
   media: P & { change: MediaStateChange };
   slowLink: P & { report: SlowLinkReport };
+  audioLevel: P & { report: AudioLevelReport };
   data: P & { label: string; data: WireData };
   closed: P & { reason: PeerCloseReason };
 }

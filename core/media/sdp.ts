@@ -1,7 +1,9 @@
 /**
- * SDP rewriting around wrtc: reject m-lines it cannot decode, cap bitrate with `b=AS`, and
- * replace the gathered candidates of a local description by the filtered ones followed by
- * `a=end-of-candidates`. Pure string work, unit-tested without wrtc.
+ * SDP rewriting around wrtc: reject m-lines it cannot decode, narrow offers to one codec per
+ * m-line, cap bitrate with `b=AS`, replace the gathered candidates of a local description by
+ * the filtered ones followed by `a=end-of-candidates`, rename the mids of new m-lines of our
+ * own offers, and shape what we send like the reference (`o=`, `msid-semantic`, data
+ * direction). Pure string work, unit-tested without wrtc.
  *
  * @module
  */
@@ -95,11 +97,7 @@ export function rejectUnsupportedMedia(
     rejected.push(attribute(section, "mid") ?? "");
   }
   if (rejected.length === 0) return { sdp, rejected };
-  split.session = split.session.map((line) => {
-    if (!line.startsWith("a=group:BUNDLE")) return line;
-    const mids = line.split(" ").slice(1).filter((m) => !rejected.includes(m));
-    return ["a=group:BUNDLE", ...mids].join(" ");
-  });
+  split.session = unbundle(split.session, rejected);
   return { sdp: joinSdp(split), rejected };
 }
 
@@ -185,4 +183,170 @@ export function midKinds(sdp: string): Map<string, "audio" | "video"> {
     if ((kind === "audio" || kind === "video") && mid !== undefined) out.set(mid, kind);
   }
   return out;
+}
+
+/** The mid of each m-section, in order (undefined for a section without `a=mid`). */
+export function sectionMids(sdp: string): (string | undefined)[] {
+  return splitSdp(sdp).media.map((section) => attribute(section, "mid"));
+}
+
+/**
+ * Gives the m-sections at the listed indexes a new mid (their `a=mid` line and their entry in
+ * the BUNDLE group). wrtc takes such an offer of its own in `setLocalDescription` for m-lines
+ * that have no mid yet: it maps them to their transceivers by index and adopts the new mid.
+ */
+export function renameMids(sdp: string, renames: ReadonlyMap<number, string>): string {
+  if (renames.size === 0) return sdp;
+  const split = splitSdp(sdp);
+  const byOld = new Map<string, string>();
+  for (const [index, mid] of renames) {
+    const section = split.media[index];
+    if (!section) continue;
+    const at = section.findIndex((l) => l.startsWith("a=mid:"));
+    if (at < 0) continue;
+    byOld.set(section[at]?.slice(6) ?? "", mid);
+    section[at] = `a=mid:${mid}`;
+  }
+  split.session = split.session.map((line) => {
+    if (!line.startsWith("a=group:BUNDLE")) return line;
+    const [head, ...mids] = line.split(" ");
+    return [head, ...mids.map((m) => byOld.get(m) ?? m)].join(" ");
+  });
+  return joinSdp(split);
+}
+
+/** Drops `mids` from the BUNDLE group of a session part. */
+function unbundle(session: string[], mids: readonly string[]): string[] {
+  return session.map((line) => {
+    if (!line.startsWith("a=group:BUNDLE")) return line;
+    const kept = line.split(" ").slice(1).filter((m) => !mids.includes(m));
+    return ["a=group:BUNDLE", ...kept].join(" ");
+  });
+}
+
+/** Payload type -> lower-case codec name of a section (static payloads included). */
+function payloadNames(section: readonly string[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const pt of (section[0] ?? "").split(" ").slice(3)) {
+    const name = STATIC_PAYLOADS[pt];
+    if (name) names.set(pt, name);
+  }
+  for (const line of section) {
+    const m = /^a=rtpmap:(\d+) ([^/]+)/.exec(line);
+    if (m?.[1] && m[2]) names.set(m[1], m[2].toLowerCase());
+  }
+  return names;
+}
+
+/**
+ * Narrows each live audio/video m-line of an offer to one codec, as the reference answers:
+ * the preferred one for that kind when the m-line offers it (else the m-line is rejected with
+ * port 0), or the first offered codec in `supported`; the rtx repairing it is kept, every
+ * other payload (red, fec, cn, telephone-event, other codecs) goes.
+ *
+ * @returns the rewritten offer and the codec kept per mindex (undefined: untouched or rejected)
+ */
+export function keepSingleCodec(
+  sdp: string,
+  supported: { audio: ReadonlySet<string>; video: ReadonlySet<string> },
+  preferred: { audio?: string; video?: string } = {},
+): { sdp: string; codecs: (string | undefined)[] } {
+  const split = splitSdp(sdp);
+  const codecs: (string | undefined)[] = [];
+  const rejected: string[] = [];
+  split.media = split.media.map((section) => {
+    const kind = mediaKind(section);
+    if ((kind !== "audio" && kind !== "video") || mediaPort(section) === 0) {
+      codecs.push(undefined);
+      return section;
+    }
+    const names = payloadNames(section);
+    const payloads = (section[0] ?? "").split(" ").slice(3);
+    const want = preferred[kind]?.toLowerCase();
+    const pt = payloads.find((p) => {
+      const name = names.get(p);
+      if (name === undefined || HELPER_CODECS.has(name)) return false;
+      return want !== undefined ? name === want : supported[kind].has(name);
+    });
+    if (pt === undefined) {
+      codecs.push(undefined);
+      rejected.push(attribute(section, "mid") ?? "");
+      const out = [...section];
+      setPort(out, 0);
+      return out;
+    }
+    codecs.push(names.get(pt));
+    const keep = new Set([pt]);
+    for (const line of section) {
+      const rtx = /^a=fmtp:(\d+) apt=(\d+)\s*$/.exec(line);
+      if (rtx?.[1] && rtx[2] === pt && names.get(rtx[1]) === "rtx") keep.add(rtx[1]);
+    }
+    const [head = "", ...rest] = section;
+    const prefix = head.split(" ").slice(0, 3).join(" ");
+    return [
+      [prefix, ...payloads.filter((p) => keep.has(p))].join(" "),
+      ...rest.filter((line) => {
+        const p = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)/.exec(line)?.[1];
+        return p === undefined || keep.has(p);
+      }),
+    ];
+  });
+  if (rejected.length > 0) split.session = unbundle(split.session, rejected);
+  return { sdp: joinSdp(split), codecs };
+}
+
+/** The session id and version of an SDP's `o=` line. */
+export interface SdpOrigin {
+  sessionId: string;
+  version: number;
+}
+
+/** Reads the `o=` line; undefined when there is none. */
+export function sessionOrigin(sdp: string): SdpOrigin | undefined {
+  const m = /^o=\S+ (\d+) (\d+) /m.exec(sdp);
+  return m?.[1] && m[2] ? { sessionId: m[1], version: Number(m[2]) } : undefined;
+}
+
+/**
+ * Shapes an SDP we send as the reference does: `a=msid-semantic: WMS *`, `a=sendrecv` on a
+ * live `m=application` section without a direction, and (answers) the given `o=` session id
+ * and version. Only the copy sent to the client changes: wrtc keeps its local description.
+ */
+export function conformSdp(sdp: string, options: { origin?: SdpOrigin } = {}): string {
+  const split = splitSdp(sdp);
+  const { origin } = options;
+  split.session = split.session.map((line) => {
+    if (line.startsWith("a=msid-semantic:")) return "a=msid-semantic: WMS *";
+    if (origin && line.startsWith("o=")) {
+      const parts = line.split(" ");
+      parts[1] = origin.sessionId;
+      parts[2] = String(origin.version);
+      return parts.join(" ");
+    }
+    return line;
+  });
+  if (!split.session.some((l) => l.startsWith("a=msid-semantic:"))) {
+    split.session.push("a=msid-semantic: WMS *");
+  }
+  for (const section of split.media) {
+    if (mediaKind(section) !== "application" || mediaPort(section) === 0) continue;
+    if (section.some((l) => /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l))) continue;
+    const at = section.findIndex((l) => l.startsWith("c="));
+    section.splice(at >= 0 ? at + 1 : 1, 0, "a=sendrecv");
+  }
+  return joinSdp(split);
+}
+
+/**
+ * Whether a remote candidate belongs to a bundled m-line other than the first of its BUNDLE
+ * group: the reference acks and ignores those (one transport carries the whole group).
+ */
+export function bundledAway(
+  sdp: string,
+  candidate: { sdpMid?: string | null; sdpMLineIndex?: number | null },
+): boolean {
+  const group = /^a=group:BUNDLE (.*)$/m.exec(sdp)?.[1]?.trim().split(/\s+/) ?? [];
+  if (group.length < 2) return false;
+  const mid = candidate.sdpMid ?? sectionMids(sdp)[candidate.sdpMLineIndex ?? 0];
+  return mid !== undefined && group.includes(mid) && mid !== group[0];
 }

@@ -20,5 +20,6 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
     ...(media.nat_1_1_mapping ? { nat1to1: media.nat_1_1_mapping } : {}),
     ...(media.rtp_port_range ? { rtpPortRange: media.rtp_port_range } : {}),
     slowLinkThreshold: general.slowlink_threshold,
+    iceTcp: media.ice_tcp,
   });
 }

@@ -38,6 +38,38 @@ export interface SlowLinkReport {
   lost: number;
 }
 
+/**
+ * The audio level of one received audio m-line over the last sampling interval (about half a
+ * second), in RFC 6464 terms: -dBov as an integer, 0 the loudest and 127 silence.
+ */
+export interface AudioLevelReport {
+  mid: string;
+  level: number;
+  /** Packets received in the interval: the weight of `level` in an average over packets. */
+  packets: number;
+}
+
+/** What {@link Peer.forward} takes. */
+export interface ForwardOptions {
+  /** The peer that sends the stream on (same media worker: same affinity key). */
+  to: Peer;
+  /** Our m-line whose received stream is forwarded. */
+  fromMid: string;
+  /**
+   * The target's m-line, of the same kind; a stream it already carries is replaced. Absent: a
+   * free m-line of that kind, or a new one (`sendonly`, in the target's next offer).
+   */
+  toMid?: string;
+  /** False sets the forward up paused (nothing is sent until `setForwarding`). Default true. */
+  active?: boolean;
+}
+
+/** One target m-line of a forward. */
+export interface ForwardTarget {
+  to: Peer;
+  toMid: string;
+}
+
 /** What a peer tells its owner; every callback is optional. */
 export interface PeerListener {
   /** A server-side candidate, after the allow/ignore lists and NAT rewriting. */
@@ -46,6 +78,8 @@ export interface PeerListener {
   onConnected?(): void;
   onMedia?(change: MediaStateChange): void;
   onSlowLink?(report: SlowLinkReport): void;
+  /** Levels of received audio, only while `setAudioLevels(true)` is on. */
+  onAudioLevel?(report: AudioLevelReport): void;
   /** Data-channel message from the remote side. */
   onData?(message: { label: string; data: string | Uint8Array }): void;
   /** The peer is gone for a reason other than our own `close()`. */
@@ -65,11 +99,32 @@ export interface PeerInfo {
   stats: Record<string, unknown>;
 }
 
-/** One PeerConnection in a media worker. */
+/** How a peer answers an offer. */
+export interface AnswerOptions {
+  /** Video bitrate cap written as `b=AS` into the answer, in bits per second. */
+  bitrateCap?: number;
+  /**
+   * Answer one codec per audio/video m-line (plus the rtx repairing it): the named one when the
+   * m-line offers it (else the m-line is rejected), or the first offered one the engine can use.
+   */
+  singleCodec?: { audio?: string; video?: string };
+}
+
+/**
+ * One PeerConnection in a media worker.
+ *
+ * Forwarding: a peer sends the stream it receives on one m-line (`fromMid`) to an m-line of
+ * another peer of the same worker; each target m-line carries at most one stream at a time,
+ * which can be paused, resumed, replaced (`forward` again with the same `toMid`) or stopped
+ * without renegotiation. Mids of new target m-lines are assigned at once (`"0"`, `"1"`, ... in
+ * the order they are added) and the target's next offer uses them. The per-stream methods are
+ * optional so that engines (and test doubles) without them still fit; `forwardTo` is the older,
+ * per-kind form.
+ */
 export interface Peer {
   readonly id: string;
   /** Apply a remote offer and produce our answer SDP (candidates included). */
-  acceptOffer(sdp: string, options?: { bitrateCap?: number }): Promise<string>;
+  acceptOffer(sdp: string, options?: AnswerOptions): Promise<string>;
   /** Produce an offer SDP of our own (subscribers); `data` adds a data channel. */
   createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<string>;
   /** Apply the remote answer to our offer. */
@@ -78,8 +133,19 @@ export interface Peer {
   addRemoteCandidate(candidate: IceCandidate | null): Promise<void>;
   /** Send back what this peer receives (echo); flags toggle each kind. */
   setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
-  /** Forward this peer's received tracks to another peer of the same worker. */
+  /**
+   * Forward every received stream of each kind to `target` (free or new m-lines); a false flag
+   * stops the forwards of that kind to it. Kept for older callers: prefer `forward`.
+   */
   forwardTo(target: Peer, options?: { audio?: boolean; video?: boolean }): Promise<void>;
+  /** Forwards one received stream; resolves the target m-line's mid. */
+  forward?(options: ForwardOptions): Promise<string>;
+  /** Pauses (false) or resumes (true) the stream this peer forwards to `toMid` of `to`. */
+  setForwarding?(options: ForwardTarget & { active: boolean }): Promise<void>;
+  /** Stops forwarding to `toMid` of `to` (the m-line stays, free); idempotent. */
+  stopForward?(options: ForwardTarget): Promise<void>;
+  /** Turns `onAudioLevel` reports on or off (off by default). */
+  setAudioLevels?(enabled: boolean): Promise<void>;
   /** Send a data-channel message. */
   sendData(message: { label?: string; data: string | Uint8Array }): Promise<void>;
   info(): Promise<PeerInfo>;

@@ -10,6 +10,7 @@
  * @module
  */
 import { createLogger, setLogLevel } from "../log.ts";
+import { ForwardHub } from "./forwarding.ts";
 import { createCandidateFilter, localInterfaces } from "./ice_filter.ts";
 import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "./protocol.ts";
 import { type Handlers, RpcServer } from "./rpc.ts";
@@ -36,6 +37,7 @@ async function probeCodecs(wrtc: Wrtc): Promise<WorkerPeerContext["supported"]> 
 async function main(): Promise<void> {
   const wrtc = await loadWrtc();
   const peers = new Map<string, WorkerPeer>();
+  const forwards = new ForwardHub();
   let context: Omit<WorkerPeerContext, "notify" | "onClosed"> | undefined;
 
   const peer = (peerId: string): WorkerPeer => {
@@ -53,13 +55,14 @@ async function main(): Promise<void> {
         ...(config.nat1to1 !== undefined ? { nat1to1: config.nat1to1 } : {}),
         ...(config.rtpPortRange !== undefined ? { portRange: config.rtpPortRange } : {}),
         interfaces: localInterfaces(),
+        tcp: config.iceTcp,
         onDrop: (candidate, why) => {
           const line = `dropped candidate (${why}): ${candidate}`;
           if (why.startsWith("port outside")) log.warn(line);
           else log.verbose(line);
         },
       });
-      context = { config, filter, supported: await probeCodecs(wrtc) };
+      context = { config, filter, supported: await probeCodecs(wrtc), forwards };
       return { pid: Deno.pid };
     },
     createPeer: ({ peerId }) => {
@@ -71,16 +74,13 @@ async function main(): Promise<void> {
         new WorkerPeer(peerId, pc, {
           ...context,
           notify: (event, params) => server.notify(event, params),
-          onClosed: (closed) => {
-            peers.delete(closed.id);
-            for (const p of peers.values()) p.forgetTarget(closed);
-          },
+          onClosed: (closed) => void peers.delete(closed.id),
         }),
       );
       return Promise.resolve(null);
     },
-    acceptOffer: async ({ peerId, sdp, bitrateCap }) => ({
-      sdp: await peer(peerId).acceptOffer(sdp, bitrateCap),
+    acceptOffer: async ({ peerId, sdp, ...options }) => ({
+      sdp: await peer(peerId).acceptOffer(sdp, options),
     }),
     createOffer: async ({ peerId, iceRestart, data }) => ({
       sdp: await peer(peerId).createOffer({
@@ -101,11 +101,33 @@ async function main(): Promise<void> {
       return null;
     },
     forwardTo: async ({ peerId, target, audio, video }) => {
-      await peer(peerId).forwardTo(peer(target), {
+      const source = peer(peerId);
+      await forwards.forwardKinds(source, peer(target), source.receivedMids(), {
         ...(audio !== undefined ? { audio } : {}),
         ...(video !== undefined ? { video } : {}),
       });
       return null;
+    },
+    forward: async ({ peerId, target, fromMid, toMid, active }) => ({
+      mid: await forwards.forward(peer(peerId), peer(target), {
+        fromMid,
+        ...(toMid !== undefined ? { toMid } : {}),
+        ...(active !== undefined ? { active } : {}),
+      }),
+    }),
+    setForwarding: async ({ peerId, target, toMid, active }) => {
+      await forwards.setActive(peer(peerId), peer(target), toMid, active);
+      return null;
+    },
+    stopForward: async ({ peerId, target, toMid }) => {
+      const source = peers.get(peerId);
+      const to = peers.get(target);
+      if (source && to) await forwards.stop(source, to, toMid);
+      return null;
+    },
+    setAudioLevels: ({ peerId, enabled }) => {
+      peer(peerId).setAudioLevels(enabled);
+      return Promise.resolve(null);
     },
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));

@@ -5,19 +5,24 @@
  * @module
  */
 import { createLogger } from "../log.ts";
+import type { ForwardHub, ForwardPeer } from "./forwarding.ts";
 import type { CandidateFilter } from "./ice_filter.ts";
-import { applyBitrateCap, finalizeCandidates, rejectUnsupportedMedia } from "./sdp.ts";
-import { dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
-import type { WorkerConfig, WorkerEvents } from "./protocol.ts";
-import type { IceCandidate, PeerCloseReason, PeerInfo } from "./types.ts";
-import type {
-  SessionDescription,
-  WrtcDataChannel,
-  WrtcPeerConnection,
-  WrtcSender,
-  WrtcTrack,
-  WrtcTransceiver,
-} from "./wrtc.ts";
+import { type SendSlot, SendSlots } from "./send_slots.ts";
+import { CandidateBook } from "./candidates.ts";
+import {
+  applyBitrateCap,
+  conformSdp,
+  finalizeCandidates,
+  keepSingleCodec,
+  rejectUnsupportedMedia,
+  type SdpOrigin,
+  sessionOrigin,
+} from "./sdp.ts";
+import { AudioLevelMeter, dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
+import { toWire, type WorkerConfig, type WorkerEvents } from "./protocol.ts";
+import { DataChannels } from "./channels.ts";
+import type { AnswerOptions, IceCandidate, PeerCloseReason, PeerInfo } from "./types.ts";
+import type { SessionDescription, WrtcPeerConnection, WrtcTrack, WrtcTransceiver } from "./wrtc.ts";
 
 const log = createLogger("media-worker");
 
@@ -29,32 +34,29 @@ export interface WorkerPeerContext {
   config: WorkerConfig;
   filter: CandidateFilter;
   supported: { audio: ReadonlySet<string>; video: ReadonlySet<string> };
+  /** The worker's forwards between its peers. */
+  forwards: ForwardHub;
   notify<K extends keyof WorkerEvents & string>(event: K, params: WorkerEvents[K]): void;
   /** Called once the peer is closed, whoever closed it. */
   onClosed(peer: WorkerPeer): void;
 }
 
-/** A forwarded track: our received `track` is sent by `sender` of `target`. */
-interface Forward {
-  target: WorkerPeer;
-  sender: WrtcSender;
-  track: WrtcTrack;
-}
-
 /** A PeerConnection and its bookkeeping. */
-export class WorkerPeer {
+export class WorkerPeer implements ForwardPeer {
   readonly id: string;
   #pc: WrtcPeerConnection;
   #ctx: WorkerPeerContext;
   #queued: (IceCandidate | null)[] = [];
   #echo: { audio: boolean; video: boolean } | undefined;
   #bitrateCap: number | undefined;
-  #channels = new Map<string, WrtcDataChannel>();
-  #forwards: Forward[] = [];
+  #channels: DataChannels;
+  #slots: SendSlots;
+  /** Set while audio level reports are on. */
+  #levels: AudioLevelMeter | undefined;
   #connected = false;
   #closed = false;
-  #localCandidates = new Set<string>();
-  #remoteCandidates = new Set<string>();
+  #candidates: CandidateBook;
+  #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
   #monitor: MediaMonitor;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,13 +65,19 @@ export class WorkerPeer {
     this.id = id;
     this.#pc = pc;
     this.#ctx = ctx;
+    this.#slots = new SendSlots(pc);
+    this.#candidates = new CandidateBook({ tcp: ctx.config.iceTcp });
     this.#monitor = new MediaMonitor({
       noMediaMs: ctx.config.noMediaMs,
       slowLinkThreshold: ctx.config.slowLinkThreshold,
     });
     pc.addEventListener("icecandidate", ({ candidate }) => this.#onLocalCandidate(candidate));
     pc.addEventListener("connectionstatechange", () => this.#checkState());
-    pc.addEventListener("datachannel", ({ channel }) => this.#addChannel(channel));
+    this.#channels = new DataChannels((label, data) => {
+      if (this.#closed) return;
+      this.#ctx.notify("data", { peerId: this.id, label, data: toWire(data) });
+    });
+    pc.addEventListener("datachannel", ({ channel }) => this.#channels.add(channel));
     this.#timer = setTimeout(() => this.#poll(), POLL_MS);
   }
 
@@ -79,9 +87,14 @@ export class WorkerPeer {
   }
 
   /** Applies an offer and returns our answer with the filtered candidates. */
-  async acceptOffer(sdp: string, bitrateCap: number | undefined): Promise<string> {
-    const { sdp: offer, rejected } = rejectUnsupportedMedia(sdp, this.#ctx.supported);
+  async acceptOffer(sdp: string, options: AnswerOptions): Promise<string> {
+    const supported = this.#ctx.supported;
+    const usable = rejectUnsupportedMedia(sdp, supported);
+    const { rejected } = usable;
     if (rejected.length > 0) log.verbose(`[${this.id}] rejected m-lines ${rejected.join(",")}`);
+    const offer = options.singleCodec
+      ? keepSingleCodec(usable.sdp, supported, options.singleCodec).sdp
+      : usable.sdp;
     await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
     // Answer sendrecv wherever the offer lets us (the answer is the intersection), so that
     // echo can be switched on later with replaceTrack and no renegotiation.
@@ -90,17 +103,22 @@ export class WorkerPeer {
     const answer = await this.#pc.createAnswer();
     await this.#pc.setLocalDescription(answer);
     await this.#flushCandidates();
-    const cap = bitrateCap ?? this.#bitrateCap;
-    return await this.#finalLocalSdp(cap);
+    const cap = options.bitrateCap ?? this.#bitrateCap;
+    // The answer takes the offer's o= session id and version, then counts up (the reference).
+    const offered = sessionOrigin(sdp);
+    const origin = this.#origin ? { ...this.#origin, version: this.#origin.version + 1 } : offered;
+    if (origin) this.#origin = origin;
+    return await this.#finalLocalSdp(cap, origin);
   }
 
   /** Makes an offer of our own (sendonly tracks added by forwarding, optional data channel). */
   async createOffer(options: { iceRestart?: boolean; data?: boolean }): Promise<string> {
     if (options.data && this.#channels.size === 0) {
-      this.#addChannel(this.#pc.createDataChannel("JanusDataChannel"));
+      this.#channels.add(this.#pc.createDataChannel("JanusDataChannel"));
     }
     const offer = await this.#pc.createOffer(options.iceRestart ? { iceRestart: true } : {});
-    await this.#pc.setLocalDescription(offer);
+    await this.#pc.setLocalDescription({ type: "offer", sdp: this.#slots.prepareOffer(offer.sdp) });
+    this.#slots.settle();
     return await this.#finalLocalSdp(this.#bitrateCap);
   }
 
@@ -128,49 +146,47 @@ export class WorkerPeer {
     if (this.#pc.remoteDescription !== null) await this.#applyEcho(this.#echo);
   }
 
-  /** Forwards our received tracks to `target` (same worker); false flags stop forwarding. */
-  async forwardTo(target: WorkerPeer, kinds: { audio?: boolean; video?: boolean }): Promise<void> {
-    if (target.closed) throw new Error("Target peer is closed");
-    if (target === this) throw new Error("A peer cannot forward to itself");
-    for (const kind of ["audio", "video"] as const) {
-      const want = kinds[kind] ?? true;
-      const mine = this.#forwards.filter((f) => f.target === target && f.track.kind === kind);
-      if (!want) {
-        for (const f of mine) await f.sender.replaceTrack(null).catch(() => {});
-        this.#forwards = this.#forwards.filter((f) => !mine.includes(f));
-        continue;
-      }
-      for (const t of this.#mediaTransceivers()) {
-        const track = t.receiver.track;
-        if (track.kind !== kind || mine.some((f) => f.track === track)) continue;
-        const sender = await target.takeSender(track);
-        this.#forwards.push({ target, sender, track });
-      }
-    }
+  /** The track received on `mid` (forwarding source). */
+  receivedTrack(mid: string): WrtcTrack {
+    const t = this.#mediaTransceivers().find((t) => t.mid === mid);
+    if (!t) throw new Error(`No m-line ${mid} to forward`);
+    return t.receiver.track;
   }
 
-  /** Puts `track` on a free sendable transceiver of ours, or on a new sendonly one. */
-  async takeSender(track: WrtcTrack): Promise<WrtcSender> {
-    const free = this.#mediaTransceivers().find((t) =>
-      t.receiver.track.kind === track.kind && t.sender.track === null &&
+  /** The received audio/video m-lines, for the per-kind `forwardTo`. */
+  receivedMids(): { mid: string; kind: "audio" | "video" }[] {
+    return this.#mediaTransceivers().map((t) => ({
+      mid: t.mid ?? "",
+      kind: t.receiver.track.kind,
+    }));
+  }
+
+  /** Our live m-line `mid`, negotiated or reserved (forwarding target). */
+  sendSlot(mid: string): SendSlot | undefined {
+    const transceiver = this.#slots.byMid(mid);
+    return transceiver ? { transceiver, mid } : undefined;
+  }
+
+  /** A free sendable m-line of `kind`, or a new `sendonly` one with a reserved mid. */
+  freeSendSlot(kind: "audio" | "video", busy: (t: WrtcTransceiver) => boolean): SendSlot {
+    const free = this.#slots.transceivers().find((t) =>
+      t.receiver.track.kind === kind && t.sender.track === null && !busy(t) &&
       (t.direction === "sendonly" || t.direction === "sendrecv")
     );
-    if (free) {
-      await free.sender.replaceTrack(track);
-      return free.sender;
-    }
-    return this.#pc.addTransceiver(track, { direction: "sendonly" }).sender;
+    const mid = free ? this.#slots.midOf(free) : undefined;
+    if (free && mid !== undefined) return { transceiver: free, mid };
+    return this.#slots.add(kind);
+  }
+
+  /** Turns audio level reports on or off. */
+  setAudioLevels(enabled: boolean): void {
+    if (enabled) this.#levels ??= new AudioLevelMeter();
+    else this.#levels = undefined;
   }
 
   /** Sends on the named channel, or on the first open one. */
   sendData(label: string | undefined, data: string | Uint8Array): void {
-    const channel = label !== undefined
-      ? this.#channels.get(label)
-      : [...this.#channels.values()].find((c) => c.readyState === "open");
-    if (!channel || channel.readyState !== "open") {
-      throw new Error(`No open data channel${label !== undefined ? ` "${label}"` : ""}`);
-    }
-    channel.send(data);
+    this.#channels.send(label, data);
   }
 
   /** A snapshot for admin handle_info. */
@@ -184,8 +200,8 @@ export class WorkerPeer {
       dtlsState: dtlsStateOf(stats) ?? this.#dtlsState() ?? "new",
       connectionState: this.#pc.connectionState,
       ...(pair !== undefined ? { selectedPair: pair } : {}),
-      localCandidates: [...this.#localCandidates],
-      remoteCandidates: [...this.#remoteCandidates],
+      localCandidates: this.#candidates.local,
+      remoteCandidates: this.#candidates.remote,
       ...(this.#localSdp !== undefined ? { localSdp: this.#localSdp } : {}),
       ...(this.#pc.remoteDescription ? { remoteSdp: this.#pc.remoteDescription.sdp } : {}),
       stats: { mids: this.#monitor.summary },
@@ -201,15 +217,12 @@ export class WorkerPeer {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
-    for (const f of this.#forwards) {
-      if (!f.target.closed) await f.sender.replaceTrack(null).catch(() => {});
-    }
-    this.#forwards = [];
+    await this.#ctx.forwards.dropPeer(this);
     const transceivers = this.#pc.getTransceivers();
     for (const t of transceivers) {
       if (t.sender.track !== null) await t.sender.replaceTrack(null).catch(() => {});
     }
-    for (const c of this.#channels.values()) c.close();
+    this.#channels.close();
     const stopped = new Set<WrtcTrack>();
     for (const t of transceivers) {
       const track = t.receiver.track;
@@ -222,11 +235,6 @@ export class WorkerPeer {
     this.#ctx.onClosed(this);
   }
 
-  /** Forgets the forwards to `target`, which is closed (its close detached our tracks). */
-  forgetTarget(target: WorkerPeer): void {
-    this.#forwards = this.#forwards.filter((f) => f.target !== target);
-  }
-
   #mediaTransceivers(): WrtcTransceiver[] {
     return this.#pc.getTransceivers().filter((t) =>
       t.mid !== null && t.direction !== "stopped" && t.stopped !== true
@@ -236,21 +244,24 @@ export class WorkerPeer {
   async #applyEcho(echo: { audio: boolean; video: boolean }): Promise<void> {
     for (const t of this.#mediaTransceivers()) {
       if (t.direction !== "sendrecv" && t.direction !== "sendonly") continue;
+      if (this.#ctx.forwards.carries(t)) continue;
       const track = t.receiver.track;
       const wanted = echo[track.kind] ? track : null;
       if (t.sender.track !== wanted) await t.sender.replaceTrack(wanted);
     }
   }
 
-  async #finalLocalSdp(bitrateCap: number | undefined): Promise<string> {
+  /** The SDP we send: wrtc's local description with our candidates, cap and shape. */
+  async #finalLocalSdp(bitrateCap: number | undefined, origin?: SdpOrigin): Promise<string> {
     await this.#gathered();
     const local: SessionDescription | null = this.#pc.localDescription;
     if (!local) throw new Error("No local description");
     const { sdp, candidates } = finalizeCandidates(local.sdp, this.#ctx.filter);
-    for (const c of candidates) this.#localCandidates.add(c);
-    this.#localSdp = bitrateCap !== undefined && bitrateCap > 0
+    for (const c of candidates) this.#candidates.noteLocal(c);
+    const capped = bitrateCap !== undefined && bitrateCap > 0
       ? applyBitrateCap(sdp, bitrateCap)
       : sdp;
+    this.#localSdp = conformSdp(capped, origin ? { origin } : {});
     return this.#localSdp;
   }
 
@@ -283,8 +294,8 @@ export class WorkerPeer {
       sdpMLineIndex: candidate.sdpMLineIndex ??
         (candidate.sdpMid === undefined || candidate.sdpMid === null ? 0 : null),
     };
-    this.#remoteCandidates.add(value);
-    // Candidates for bundled mids other than the first are refused by libwebrtc: harmless.
+    const remote = this.#pc.remoteDescription?.sdp ?? "";
+    if (!this.#candidates.acceptRemote(value, init, remote)) return;
     await this.#pc.addIceCandidate(init).catch((e: unknown) =>
       log.debug(`[${this.id}] candidate refused: ${String(e)}`)
     );
@@ -298,7 +309,7 @@ export class WorkerPeer {
     }
     const value = this.#ctx.filter(candidate.candidate);
     if (value === undefined) return;
-    this.#localCandidates.add(value);
+    this.#candidates.noteLocal(value);
     this.#ctx.notify("localCandidate", {
       peerId: this.id,
       candidate: {
@@ -307,23 +318,6 @@ export class WorkerPeer {
         sdpMLineIndex: candidate.sdpMLineIndex ?? null,
       },
     });
-  }
-
-  #addChannel(channel: WrtcDataChannel): void {
-    channel.binaryType = "arraybuffer";
-    this.#channels.set(channel.label, channel);
-    channel.onmessage = ({ data }) => {
-      if (this.#closed) return;
-      const payload = typeof data === "string" ? data : new Uint8Array(data);
-      this.#ctx.notify("data", {
-        peerId: this.id,
-        label: channel.label,
-        data: typeof payload === "string" ? { text: payload } : { base64: payload.toBase64() },
-      });
-    };
-    channel.onclose = () => {
-      if (this.#channels.get(channel.label) === channel) this.#channels.delete(channel.label);
-    };
   }
 
   #dtlsState(): string | undefined {
@@ -380,6 +374,9 @@ export class WorkerPeer {
     const stats = await this.#stats();
     if (stats.length > 0 && !this.#closed) {
       this.#emitMonitor(this.#monitor.update(stats, Date.now()));
+      for (const report of this.#levels?.update(stats) ?? []) {
+        this.#ctx.notify("audioLevel", { peerId: this.id, report });
+      }
     }
     if (!this.#closed) this.#timer = setTimeout(() => this.#poll(), POLL_MS);
   }

@@ -75,8 +75,14 @@ class EchoTestSession implements PluginSession {
     const echo = { audio: this.#audio, video: this.#video, ...cap };
     const event: PluginEvent = { data: { echotest: "event", result: "ok" } };
     if (jsep?.type === "offer") {
+      // One codec per medium, as the reference answers: the requested one, else the first
+      // offered one the engine can use.
+      const singleCodec = {
+        ...(request.audiocodec !== undefined ? { audio: request.audiocodec } : {}),
+        ...(request.videocodec !== undefined ? { video: request.videocodec } : {}),
+      };
       try {
-        event.jsep = await this.#handle.webrtc.acceptOffer(jsep, cap);
+        event.jsep = await this.#handle.webrtc.acceptOffer(jsep, { ...cap, singleCodec });
       } catch (e) {
         throw new PluginError(ECHOTEST_ERROR.INVALID_SDP, (e as Error).message);
       }

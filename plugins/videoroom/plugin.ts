@@ -3,13 +3,21 @@
  * joining, publishing and subscribing are asynchronous (an `ack`, then an event). Each
  * handle's async requests run one after another, so its events keep their order.
  *
+ * Media: each subscriber m-line is fed by one per-stream forward from its publisher's PC
+ * (`PluginWebRTC.forward`), so `pause` / `start`, `configure` `send`, `moderate`, a publisher's
+ * `streams[].send`, `switch`, `update` / `unsubscribe` and `unpublish` act on exactly the
+ * m-lines they address and media really stops and resumes, with no renegotiation.
+ *
+ * `audiolevel_event` rooms send `talking` / `stopped-talking` from the levels the media engine
+ * measures (`PluginWebRTC.onAudioLevel`, about twice a second), averaged over
+ * `audio_active_packets` packets as the reference does.
+ *
  * Gaps with the reference, due to the media engine (wrtc relays decoded tracks):
- * - no audio levels reach plugins, so `audiolevel_event` rooms never emit `talking` /
- *   `stopped-talking` (the option is accepted and listed);
- * - `pause`, `send:false`, `moderate` and `configure {substream, temporal}` only change the
- *   signalled state: the relay keeps flowing (no per-sender pause API);
- * - forwarding is per kind: subscribing to one video mid of a feed with two video streams
- *   takes both; `rtp_forward` / `stop_rtp_forward` answer 499 (no raw RTP), recording is not done;
+ * - wrtc's levels are peaks of decoded audio, averaged in energy per half second, not the
+ *   per-packet RMS levels of the RFC 6464 extension: a pure tone reads about 3 dB louder
+ *   (12 where the reference says 15), and speech pauses weigh less in the average;
+ * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
+ * - `rtp_forward` / `stop_rtp_forward` answer 499 (no raw RTP), recording is not done;
  * - data channels of publishers are listed but not relayed to subscribers.
  *
  * @module
@@ -184,7 +192,7 @@ class VideoRoomSession implements PluginSession {
           "Already in as a subscriber on this handle",
         );
       case "start": {
-        const started = sub.start(jsep);
+        const started = await sub.start(jsep);
         if (!started.follow) return event(started.data);
         this.#handle.pushEvent({ transaction, data: started.data });
         const next = await sub.followUp();
@@ -192,7 +200,7 @@ class VideoRoomSession implements PluginSession {
         return undefined;
       }
       case "pause":
-        return event(sub.pause());
+        return event(await sub.pause());
       case "configure": {
         const done = await sub.configure(body);
         return event(done.data, done.jsep);

@@ -6,6 +6,7 @@
  * @module
  */
 import {
+  type AudioLevelReport,
   type Jsep,
   type JsonObject,
   PluginError,
@@ -24,6 +25,8 @@ import {
 } from "./room.ts";
 import { check, PUBLISHER_JOIN_FIELDS } from "./schemas.ts";
 import { answerRecvonly, mediaSections, pickCodecs } from "./sdp.ts";
+import { readDescriptions, streamJson } from "./streams.ts";
+import { TalkDetector } from "./talking.ts";
 
 /** Codecs the media engine can decode and re-encode (wrtc: no H264/H265). */
 const ENGINE_CODECS = {
@@ -46,6 +49,12 @@ export class Publisher implements Member {
   #videoCodec: string | undefined;
   #bitrate: number;
   #left = false;
+  /** The publisher's own `audio_active_packets` / `audio_level_average` (0: the room's). */
+  #talkOverride = { packets: 0, average: 0 };
+  #talk = new TalkDetector(() => ({
+    packets: this.#talkOverride.packets || this.room.props.audio_active_packets,
+    average: this.#talkOverride.average || this.room.props.audio_level_average,
+  }));
 
   private constructor(handle: PluginHandle, room: Room, id: number, display?: string) {
     this.#handle = handle;
@@ -112,6 +121,10 @@ export class Publisher implements Member {
   get left(): boolean {
     return this.#left;
   }
+  /** Whether its audio is talking (`audiolevel_event` rooms; false elsewhere). */
+  get talking(): boolean {
+    return this.#talk.talking;
+  }
   get streams(): readonly FeedStream[] {
     return this.#streams;
   }
@@ -127,7 +140,7 @@ export class Publisher implements Member {
     if (this.#audioCodec) entry.audio_codec = this.#audioCodec;
     if (this.#videoCodec) entry.video_codec = this.#videoCodec;
     entry.streams = this.#streams.map((s) => streamJson(s, talking));
-    if (talking && this.#streams.some((s) => s.type === "audio")) entry.talking = false;
+    if (talking && this.#streams.some((s) => s.type === "audio")) entry.talking = this.talking;
     return entry;
   }
 
@@ -148,6 +161,12 @@ export class Publisher implements Member {
   ): Promise<{ fields: JsonObject; jsep?: Jsep }> {
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
     if (typeof body.bitrate === "number") this.#bitrate = body.bitrate;
+    if (typeof body.audio_active_packets === "number") {
+      this.#talkOverride.packets = body.audio_active_packets;
+    }
+    if (typeof body.audio_level_average === "number") {
+      this.#talkOverride.average = body.audio_level_average;
+    }
     const display = typeof body.display === "string" ? body.display : undefined;
     const descriptions = readDescriptions(body.descriptions);
     if (display !== undefined && display !== this.#display) {
@@ -158,6 +177,7 @@ export class Publisher implements Member {
       const d = descriptions.get(s.mid);
       if (d !== undefined) s.description = d;
     }
+    this.#applySend(body.streams);
     if (jsep?.type !== "offer") return { fields: {} };
     if (request === "publish" && this.#publishing && this.#active) {
       throw new PluginError(VIDEOROOM_ERROR.ALREADY_PUBLISHED, "Can't publish, already published");
@@ -175,6 +195,7 @@ export class Publisher implements Member {
     };
     const offer = pickCodecs(jsep.sdp, allowed);
     this.webrtc.useAffinity(this.room.mediaKey);
+    if (this.room.props.audiolevel_event) this.webrtc.onAudioLevel((r) => this.#level(r));
     let answer: Jsep;
     try {
       const cap = this.#bitrate > 0 ? { bitrateCap: this.#bitrate } : {};
@@ -184,16 +205,22 @@ export class Publisher implements Member {
       throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
     }
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
+    const previous = this.#streams;
     this.#streams = [];
     for (const s of mediaSections(offer.sdp)) {
       if (s.port === 0) continue;
       const type = s.kind === "application" ? "data" : s.kind;
       if (type !== "audio" && type !== "video" && type !== "data") continue;
-      const stream: FeedStream = { type, mindex: s.mindex, mid: s.mid };
-      const description = descriptions.get(s.mid);
+      // A renegotiated stream keeps its object: subscriber slots and moderation point at it.
+      const kept = previous.find((p) => p.mid === s.mid && p.type === type);
+      const stream: FeedStream = kept ?? { type, mindex: s.mindex, mid: s.mid };
+      stream.mindex = s.mindex;
+      const description = descriptions.get(s.mid) ?? kept?.description;
       if (description !== undefined) stream.description = description;
       const codec = offer.codecs[s.mindex];
+      delete stream.codec;
       if (type !== "data" && codec) stream.codec = codec;
+      delete stream.fec;
       if (codec === "opus" && this.room.props.opus_fec) stream.fec = true;
       this.#streams.push(stream);
     }
@@ -206,6 +233,37 @@ export class Publisher implements Member {
     if (this.#videoCodec) fields.video_codec = this.#videoCodec;
     fields.streams = this.#streams.map((s) => streamJson(s, false));
     return { fields, jsep: { type: "answer", sdp: answerRecvonly(answer.sdp) } };
+  }
+
+  /** `configure` `streams:[{mid, send}]`: whether each stream is relayed to subscribers. */
+  #applySend(raw: unknown): void {
+    if (!Array.isArray(raw)) return;
+    let changed = false;
+    for (const entry of raw as { mid?: unknown; send?: unknown }[]) {
+      const stream = this.#streams.find((s) => s.mid === entry?.mid);
+      if (!stream || typeof entry.send !== "boolean") continue;
+      if ((stream.send ?? true) === entry.send) continue;
+      stream.send = entry.send;
+      changed = true;
+    }
+    if (changed) { for (const w of this.subscribers) w.streamsChanged(this); }
+  }
+
+  /** A level report of our audio: `talking` / `stopped-talking` to everyone, us included. */
+  #level(report: AudioLevelReport): void {
+    if (!this.#active || this.#left) return;
+    const stream = this.#streams.find((s) => s.type === "audio" && s.mid === report.mid);
+    if (!stream) return;
+    const change = this.#talk.feed(report);
+    if (!change) return;
+    this.room.notify({
+      videoroom: change.talking ? "talking" : "stopped-talking",
+      room: this.room.id,
+      id: this.id,
+      mindex: stream.mindex,
+      mid: stream.mid,
+      "audio-level-dBov-avg": change.average,
+    });
   }
 
   #codecs(kind: "audio" | "video", forced: unknown): string[] {
@@ -297,6 +355,8 @@ export class Publisher implements Member {
   #release(): void {
     this.#publishing = false;
     this.#active = false;
+    this.webrtc.onAudioLevel(undefined);
+    this.#talk.reset();
     const watchers = [...this.subscribers];
     this.subscribers.clear();
     for (const w of watchers) w.feedGone(this);
@@ -324,27 +384,4 @@ export class Publisher implements Member {
     out.subscribers = this.subscribers.size;
     return out;
   }
-}
-
-/** A publisher stream as events show it. */
-function streamJson(s: FeedStream, talking: boolean): JsonObject {
-  const out: JsonObject = { type: s.type, mindex: s.mindex, mid: s.mid };
-  if (s.description !== undefined) out.description = s.description;
-  if (s.codec !== undefined) out.codec = s.codec;
-  if (s.fec) out.fec = true;
-  if (s.moderated) out.moderated = true;
-  if (talking && s.type === "audio") out.talking = false;
-  return out;
-}
-
-function readDescriptions(raw: unknown): Map<string, string> {
-  const out = new Map<string, string>();
-  if (!Array.isArray(raw)) return out;
-  for (const d of raw) {
-    const entry = d as { mid?: unknown; description?: unknown };
-    if (typeof entry?.mid === "string" && typeof entry.description === "string") {
-      out.set(entry.mid, entry.description);
-    }
-  }
-  return out;
 }

@@ -179,9 +179,9 @@ function moderate(room: Room, body: JsonObject): JsonObject {
   const mid = body.mid as string;
   const stream = member.streams.find((s) => s.mid === mid);
   if (!stream) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such stream ${mid}`);
-  // Signalling only: the relay keeps flowing (the media engine forwards per kind, not per
-  // mid, and has no per-sender pause yet).
+  // The relay of that one stream pauses for every subscriber (and resumes on unmute).
   stream.moderated = body.mute as boolean;
+  for (const w of member.subscribers) w.streamsChanged(member);
   const event: JsonObject = {
     videoroom: "event",
     room: room.id,
@@ -200,7 +200,7 @@ function participants(room: Room): JsonObject[] {
     if (m.display !== undefined) entry.display = m.display;
     entry.publisher = m.active;
     if (m.active && room.props.audiolevel_ext && m.streams.some((s) => s.type === "audio")) {
-      entry.talking = false;
+      entry.talking = m.talking;
     }
     out.push(entry);
   }

@@ -28,10 +28,7 @@ export interface RoomProps {
   opus_dtx: boolean;
   video_svc: boolean;
   audiolevel_ext: boolean;
-  /**
-   * Accepted and listed, but no `talking` / `stopped-talking` events are sent: the media
-   * engine exposes no audio levels to plugins yet.
-   */
+  /** Emit `talking` / `stopped-talking` (levels measured by the media engine). */
   audiolevel_event: boolean;
   audio_active_packets: number;
   audio_level_average: number;
@@ -80,7 +77,10 @@ export interface FeedStream {
   codec?: string | undefined;
   description?: string | undefined;
   fec?: boolean;
+  /** Muted for everyone by `moderate`: not relayed. */
   moderated?: boolean;
+  /** False when its publisher asked (`configure` `streams[].send`) not to relay it. */
+  send?: boolean;
 }
 
 /** What a room needs of a participant (a publisher handle that joined). */
@@ -92,6 +92,8 @@ export interface Member {
   readonly publishing: boolean;
   /** PeerConnection up: a feed that can be subscribed to. */
   readonly active: boolean;
+  /** Its audio is talking (`audiolevel_event` rooms). */
+  readonly talking: boolean;
   readonly streams: readonly FeedStream[];
   readonly webrtc: PluginWebRTC;
   /** Subscribers currently fed by this member. */
@@ -111,6 +113,8 @@ export interface Watcher {
   readonly forwarded: number;
   /** A publisher it watches stopped publishing. */
   feedGone(member: Member): void;
+  /** Streams of `member` were muted or unmuted (moderation, publisher `send`). */
+  streamsChanged(member: Member): void;
   roomDestroyed(): void;
 }
 

@@ -2,10 +2,10 @@
  * A subscriber: a handle that joined as `ptype: "subscriber"` and receives streams of one or
  * more feeds on its own PeerConnection. We offer (`sendonly`), the client answers in `start`.
  *
- * The media engine forwards a publisher's received tracks per kind onto the subscriber's peer,
- * taking the first free sender of that kind or adding one; `#slots` mirrors that placement so
- * that each subscriber m-line (mid) is known to carry a given feed stream. Unsubscribed m-lines
- * stay, offered `inactive`, and are reused first (as the reference does).
+ * Each subscriber m-line (`Slot`, see `slots.ts`) is fed by one per-stream forward from its
+ * publisher's PC, so `pause`, `send:false`, moderation and `switch` act on exactly that
+ * m-line. Unsubscribed m-lines stay, offered `inactive`, and are reused first (as the
+ * reference does).
  *
  * @module
  */
@@ -14,19 +14,7 @@ import { missing, noSuchFeed, unauthorized, VIDEOROOM_ERROR } from "./errors.ts"
 import type { FeedStream, Member, Room, Watcher } from "./room.ts";
 import { check, checkEach, STREAM_FIELDS, SUBSCRIBER_JOIN_FIELDS } from "./schemas.ts";
 import { markInactive, mediaSections, pickCodecs } from "./sdp.ts";
-
-type Kind = "audio" | "video";
-
-/** One m-line of the subscriber PC. */
-interface Slot {
-  mindex: number;
-  mid: string;
-  kind: Kind;
-  feed: Member | undefined;
-  stream: FeedStream | undefined;
-  send: boolean;
-  ready: boolean;
-}
+import { type Slot, Slots } from "./slots.ts";
 
 /** A requested feed stream. */
 interface Want {
@@ -39,10 +27,9 @@ export class Subscriber implements Watcher {
   readonly room: Room;
   #handle: PluginHandle;
   #maxStreams: number;
-  #slots: Slot[] = [];
+  #slots: Slots;
   #awaitingAnswer = false;
   #pending = false;
-  #paused = false;
   #autoupdate: boolean;
   #left = false;
 
@@ -54,6 +41,7 @@ export class Subscriber implements Watcher {
     this.room = room;
     this.#maxStreams = options.maxStreams;
     this.#autoupdate = options.autoupdate;
+    this.#slots = new Slots(handle.webrtc, this);
   }
 
   /**
@@ -106,9 +94,10 @@ export class Subscriber implements Watcher {
         data.warning = "deprecated_api";
         if (first.display !== undefined) data.display = first.display;
       }
-      data.streams = sub.#streamsJson();
+      data.streams = sub.#slots.json();
       return { subscriber: sub, data, jsep };
     } catch (e) {
+      for (const slot of sub.#slots.list) await sub.#slots.detach(slot, false);
       sub.destroy();
       throw e;
     }
@@ -120,7 +109,7 @@ export class Subscriber implements Watcher {
 
   /** Active (forwarded) streams, for admission control. */
   get forwarded(): number {
-    return this.#slots.filter((s) => s.feed !== undefined).length;
+    return this.#slots.forwarded;
   }
 
   /** 428s for unknown feeds or mids; every stream of the feed when no mid is given. */
@@ -145,135 +134,61 @@ export class Subscriber implements Watcher {
     return out;
   }
 
-  /** Places new streams on slots (reusing inactive ones) and forwards their tracks. */
+  /** Forwards each new stream to a slot (reusing inactive ones), in the order asked. */
   async #add(wants: readonly Want[]): Promise<void> {
-    const members: Member[] = [];
-    for (const w of wants) if (!members.includes(w.member)) members.push(w.member);
-    const before = this.#slots.length;
-    const placed: Slot[] = [];
-    for (const member of members) {
-      // The engine forwards a member's tracks audio first, then video, in its m-line order.
-      for (const kind of ["audio", "video"] as const) {
-        if (!wants.some((w) => w.member === member && w.stream.type === kind)) continue;
-        if (this.#slots.some((s) => s.feed === member && s.kind === kind)) continue;
-        for (const stream of member.streams.filter((s) => s.type === kind)) {
-          placed.push(this.#place(member, stream, kind));
-        }
-      }
-    }
-    const total = this.room.forwardedStreams();
+    const fresh = wants.filter((w, i) =>
+      !this.#slots.list.some((s) => s.feed === w.member && s.stream === w.stream) &&
+      wants.findIndex((o) => o.member === w.member && o.stream === w.stream) === i
+    );
+    const total = this.room.forwardedStreams() + fresh.length;
     if (total > this.#maxStreams) {
-      for (const slot of placed) this.#clear(slot, false);
-      this.#slots.length = before;
       throw new PluginError(
         VIDEOROOM_ERROR.UNKNOWN,
         `Too many forwarded streams in room ${this.room.id} (max_streams_per_room is ${this.#maxStreams})`,
       );
     }
-    for (const member of members) {
-      member.subscribers.add(this);
-      await this.#forward(member);
-    }
-  }
-
-  #place(member: Member, stream: FeedStream, kind: Kind): Slot {
-    let slot = this.#slots.find((s) => s.kind === kind && s.feed === undefined);
-    if (!slot) {
-      const mindex = this.#slots.length;
-      slot = {
-        mindex,
-        mid: String(mindex),
-        kind,
-        feed: undefined,
-        stream: undefined,
-        send: true,
-        ready: false,
-      };
-      this.#slots.push(slot);
-    }
-    slot.feed = member;
-    slot.stream = stream;
-    slot.send = true;
-    slot.ready = false;
-    return slot;
-  }
-
-  #clear(slot: Slot, send: boolean): void {
-    slot.feed = undefined;
-    slot.stream = undefined;
-    slot.ready = false;
-    slot.send = send;
-  }
-
-  /** Makes the engine's forwards from `member` match the slots that take it. */
-  async #forward(member: Member): Promise<void> {
-    const audio = this.#slots.some((s) => s.feed === member && s.kind === "audio");
-    const video = this.#slots.some((s) => s.feed === member && s.kind === "video");
-    if (!audio && !video) member.subscribers.delete(this);
-    try {
-      await member.webrtc.forwardTo(this.#handle.webrtc, { audio, video });
-    } catch (e) {
-      // A publisher whose PC is gone has nothing left to forward.
-      if (audio || video) throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
+    for (const w of fresh) {
+      if (this.#handle.signal.aborted) {
+        throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, "Handle gone");
+      }
+      await this.#slots.attach(w.member, w.stream, false);
     }
   }
 
   async #offer(iceRestart = false): Promise<Jsep> {
     const offer = await this.#handle.webrtc.createOffer(iceRestart ? { iceRestart } : {});
     const sections = mediaSections(offer.sdp);
-    for (const slot of this.#slots) {
-      const s = sections[slot.mindex];
-      if (s) slot.mid = s.mid;
+    for (const slot of this.#slots.list) {
+      const at = sections.findIndex((s) => s.mid === slot.mid);
+      if (at >= 0) slot.mindex = at;
     }
-    const idle = new Set(this.#slots.filter((s) => s.feed === undefined).map((s) => s.mindex));
+    const list = this.#slots.list;
+    const idle = new Set(list.filter((s) => s.feed === undefined).map((s) => s.mindex));
     this.#awaitingAnswer = true;
     const codecs = new Map<number, string>();
-    for (const slot of this.#slots) {
-      if (slot.stream?.codec) codecs.set(slot.mindex, slot.stream.codec);
-    }
+    for (const slot of list) if (slot.stream?.codec) codecs.set(slot.mindex, slot.stream.codec);
     const narrowed = pickCodecs(offer.sdp, { audio: [], video: [] }, codecs).sdp;
     return { type: "offer", sdp: markInactive(narrowed, idle) };
-  }
-
-  #streamsJson(): JsonObject[] {
-    return this.#slots.map((s) => {
-      const out: JsonObject = {
-        type: s.kind,
-        active: s.feed !== undefined,
-        mindex: s.mindex,
-        mid: s.mid,
-      };
-      out.ready = s.ready;
-      out.send = s.send;
-      if (s.feed && s.stream) {
-        out.feed_id = s.feed.id;
-        if (s.feed.display !== undefined) out.feed_display = s.feed.display;
-        out.feed_mid = s.stream.mid;
-        if (s.stream.description !== undefined) out.feed_description = s.stream.description;
-        if (s.stream.codec !== undefined) out.codec = s.stream.codec;
-      }
-      return out;
-    });
   }
 
   /**
    * `start`: with the answer (applied by the core) the streams are ready; without one it
    * resumes after `pause`. A renegotiation held back meanwhile is offered right after.
    */
-  start(jsep: Jsep | undefined): { data: JsonObject; follow: boolean } {
-    this.#paused = false;
+  async start(jsep: Jsep | undefined): Promise<{ data: JsonObject; follow: boolean }> {
     if (jsep?.type === "answer") {
       this.#awaitingAnswer = false;
-      for (const s of this.#slots) s.ready = s.feed !== undefined;
+      for (const s of this.#slots.list) s.ready = s.feed !== undefined;
     }
+    await this.#slots.setPaused(false);
     const follow = this.#pending && !this.#awaitingAnswer;
     if (follow) this.#pending = false;
     return { data: { videoroom: "event", room: this.room.id, started: "ok" }, follow };
   }
 
-  /** `pause` (signalling only: the engine has no per-sender pause yet). */
-  pause(): JsonObject {
-    this.#paused = true;
+  /** `pause`: every forward to this PC stops until `start`. */
+  async pause(): Promise<JsonObject> {
+    await this.#slots.setPaused(true);
     return { videoroom: "event", room: this.room.id, paused: "ok" };
   }
 
@@ -285,8 +200,10 @@ export class Subscriber implements Watcher {
       ? [body]
       : [];
     for (const e of entries) {
-      const slot = this.#slots.find((s) => s.mid === e.mid);
-      if (slot && typeof e.send === "boolean") slot.send = e.send;
+      const slot = typeof e.mid === "string" ? this.#slots.byMid(e.mid) : undefined;
+      if (!slot || typeof e.send !== "boolean") continue;
+      slot.send = e.send;
+      await this.#slots.sync(slot);
     }
     const data: JsonObject = { videoroom: "event", room: this.room.id, configured: "ok" };
     if (body.restart === true) return { data, jsep: await this.#offer(true) };
@@ -299,19 +216,15 @@ export class Subscriber implements Watcher {
     unsubscribe: readonly JsonObject[],
   ): Promise<{ data: JsonObject; jsep?: Jsep }> {
     const wants = this.#resolve(subscribe);
-    const touched = new Set<Member>();
     for (const u of unsubscribe) {
-      for (const slot of this.#slots) {
+      for (const slot of this.#slots.list) {
         if (!slot.feed || !slot.stream) continue;
         const hit = typeof u.sub_mid === "string"
           ? slot.mid === u.sub_mid
           : slot.feed.id === u.feed && (u.mid === undefined || slot.stream.mid === u.mid);
-        if (!hit) continue;
-        touched.add(slot.feed);
-        this.#clear(slot, false);
+        if (hit) await this.#slots.detach(slot, false);
       }
     }
-    for (const member of touched) await this.#forward(member);
     await this.#add(wants);
     return await this.#renegotiate();
   }
@@ -323,7 +236,7 @@ export class Subscriber implements Watcher {
     }
     const jsep = await this.#offer();
     return {
-      data: { videoroom: "updated", room: this.room.id, streams: this.#streamsJson() },
+      data: { videoroom: "updated", room: this.room.id, streams: this.#slots.json() },
       jsep,
     };
   }
@@ -342,7 +255,7 @@ export class Subscriber implements Watcher {
         if (typeof e.mid !== "string") throw missing("mid");
         if (typeof e.sub_mid !== "string") throw missing("sub_mid");
         const [want] = this.#resolve([{ feed: e.feed, mid: e.mid }]);
-        const slot = this.#slots.find((s) => s.mid === e.sub_mid);
+        const slot = this.#slots.byMid(e.sub_mid);
         if (!slot) {
           throw new PluginError(
             VIDEOROOM_ERROR.NO_SUCH_FEED,
@@ -354,52 +267,54 @@ export class Subscriber implements Watcher {
     } else {
       if (typeof body.feed !== "number") throw missing("feed");
       const wants = this.#resolve([{ feed: body.feed }]);
-      for (const slot of this.#slots) {
+      for (const slot of this.#slots.list) {
         const want = wants.find((w) => w.stream.type === slot.kind);
         if (want && slot.feed) changes.push({ slot, ...want });
       }
     }
     let count = 0;
-    const old = new Set<Member>();
     for (const c of changes) {
       if (c.slot.feed === c.member && c.slot.stream === c.stream) continue;
-      if (c.slot.feed) old.add(c.slot.feed);
-      c.slot.feed = undefined;
+      await this.#slots.switchTo(c.slot, c.member, c.stream, !this.#awaitingAnswer);
       count++;
     }
-    for (const member of old) await this.#forward(member);
-    for (const c of changes) {
-      if (c.slot.feed !== undefined) continue;
-      c.slot.feed = c.member;
-      c.slot.stream = c.stream;
-      c.slot.ready = !this.#awaitingAnswer;
-      c.member.subscribers.add(this);
-    }
-    for (const member of new Set(changes.map((c) => c.member))) await this.#forward(member);
     return {
       videoroom: "event",
       switched: "ok",
       room: this.room.id,
       changes: count,
-      streams: this.#streamsJson(),
+      streams: this.#slots.json(),
     };
   }
 
   /** A watched publisher is gone: its m-lines go inactive and a new offer follows. */
   feedGone(member: Member): void {
-    let hit = false;
-    for (const slot of this.#slots) {
-      if (slot.feed !== member) continue;
-      this.#clear(slot, slot.send);
-      hit = true;
-    }
-    if (!hit || this.#left || !this.#autoupdate || !this.#handle.webrtc.active) return;
-    void member.webrtc.forwardTo(this.#handle.webrtc, { audio: false, video: false }).catch(
-      () => {},
-    ).then(() => this.#renegotiate()).then(
-      (r) => this.#handle.pushEvent(r.jsep ? { data: r.data, jsep: r.jsep } : { data: r.data }),
+    const hit = this.#slots.list.filter((slot) => slot.feed === member);
+    if (hit.length === 0) return;
+    const detached = Promise.all(hit.map((slot) => this.#slots.detach(slot, slot.send)));
+    if (!this.#autoupdate || !this.#live()) return;
+    // The client may detach this handle meanwhile (the demos do on `unpublished`): no new
+    // offer then, which would make a PeerConnection nobody closes.
+    void detached.then(() => this.#live() ? this.#renegotiate() : undefined).then(
+      (r) => {
+        if (r && this.#live()) {
+          this.#handle.pushEvent(r.jsep ? { data: r.data, jsep: r.jsep } : { data: r.data });
+        }
+      },
       () => {},
     );
+  }
+
+  /** Still subscribed, on a live handle with its PeerConnection. */
+  #live(): boolean {
+    return !this.#left && !this.#handle.signal.aborted && this.#handle.webrtc.active;
+  }
+
+  /** Moderation or the publisher's `send` changed: the slots fed by `member` follow. */
+  streamsChanged(member: Member): void {
+    for (const slot of this.#slots.list) {
+      if (slot.feed === member) void this.#slots.sync(slot);
+    }
   }
 
   /** `leave`: `left`, then the core's `hangup`. */
@@ -419,8 +334,7 @@ export class Subscriber implements Watcher {
 
   /** The PC is gone: nothing is forwarded any more. */
   hangupMedia(): void {
-    for (const slot of this.#slots) slot.feed?.subscribers.delete(this);
-    this.#slots = [];
+    this.#slots.clear();
     this.#awaitingAnswer = false;
     this.#pending = false;
   }
@@ -437,8 +351,8 @@ export class Subscriber implements Watcher {
     return {
       type: "subscriber",
       room: this.room.id,
-      paused: this.#paused,
-      streams: this.#streamsJson(),
+      paused: this.#slots.paused,
+      streams: this.#slots.json(),
     };
   }
 }

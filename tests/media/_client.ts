@@ -19,6 +19,7 @@ import {
   type WrtcDataChannel,
   type WrtcPeerConnection,
   type WrtcTrack,
+  type WrtcTransceiver,
 } from "../../core/media/wrtc.ts";
 import type { Wrtc } from "../../core/media/wrtc.ts";
 import type { IceCandidate } from "../../core/media/types.ts";
@@ -95,6 +96,25 @@ export function allLoopback(addresses: readonly string[]): boolean {
 const WIDTH = 320;
 const HEIGHT = 240;
 
+/** What one received video m-line decoded. */
+export interface MidFrames {
+  frames: number;
+  /** Mean luma of the left and right halves of the last frame. */
+  left: number;
+  right: number;
+}
+
+/** Options of {@link ClientPeer}. */
+export interface ClientPeerOptions {
+  audio?: boolean;
+  video?: boolean;
+  /** Video tracks to send (default 1 with `video`); odd ones have the pattern mirrored. */
+  videoStreams?: number;
+  /** Mirror the pattern of every video track (bright right half instead of left). */
+  invert?: boolean;
+  data?: string;
+}
+
 /** A client PeerConnection with synthetic media. */
 export class ClientPeer {
   readonly pc: WrtcPeerConnection;
@@ -105,22 +125,27 @@ export class ClientPeer {
   videoFrames = 0;
   /** Mean luma of the left and right halves of the last decoded frame. */
   luma = { left: 0, right: 0, width: 0, height: 0 };
+  /** Decoded video per receiving m-line. */
+  readonly byMid = new Map<string, MidFrames>();
   /** First channel of received audio (up to 3 s). */
   audio: number[] = [];
   audioRate = 48000;
+  /** Peak of the 440 Hz tone sent (0 sends silence). */
+  amplitude = 8000;
   #wrtc: Wrtc;
   #tracks: WrtcTrack[] = [];
   #sinks: { stop(): void }[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
-  constructor(wrtc: Wrtc, options: { audio?: boolean; video?: boolean; data?: string }) {
+  constructor(wrtc: Wrtc, options: ClientPeerOptions) {
     this.#wrtc = wrtc;
     this.pc = new wrtc.RTCPeerConnection({ iceServers: [] });
     const { RTCAudioSource, RTCVideoSource } = wrtc.nonstandard;
     const audio = options.audio ? new RTCAudioSource() : undefined;
-    const video = options.video ? new RTCVideoSource() : undefined;
-    for (const source of [audio, video]) {
+    const count = options.video ? options.videoStreams ?? 1 : 0;
+    const videos = Array.from({ length: count }, () => new RTCVideoSource());
+    for (const source of [audio, ...videos]) {
       if (!source) continue;
       const track = source.createTrack();
       this.#tracks.push(track);
@@ -133,8 +158,23 @@ export class ClientPeer {
         this.messages.push(typeof data === "string" ? data : new Uint8Array(data));
       this.channel = channel;
     }
-    this.pc.addEventListener("track", ({ track }) => this.#sink(track));
-    this.#feed(audio, video);
+    this.pc.addEventListener("track", ({ track, transceiver }) => this.#sink(track, transceiver));
+    this.#feed(audio, videos, options.invert === true);
+  }
+
+  /** Frames decoded on the video m-line `mid` so far. */
+  framesOf(mid: string): number {
+    return this.byMid.get(mid)?.frames ?? 0;
+  }
+
+  /** RTP packets received on m-line `mid` so far (audio or video). */
+  async packetsOf(mid: string): Promise<number> {
+    let packets = 0;
+    (await this.pc.getStats()).forEach((value) => {
+      const r = value as { type: string; mid?: string; packetsReceived?: number };
+      if (r.type === "inbound-rtp" && r.mid === mid) packets += r.packetsReceived ?? 0;
+    });
+    return packets;
   }
 
   /** Sends every local candidate (then `null`) to `to`. */
@@ -182,41 +222,53 @@ export class ClientPeer {
 
   #feed(
     audio: { onData(d: { samples: Int16Array; sampleRate: number }): void } | undefined,
-    video: { onFrame(f: { width: number; height: number; data: Uint8Array }): void } | undefined,
+    videos: { onFrame(f: { width: number; height: number; data: Uint8Array }): void }[],
+    invert: boolean,
   ): void {
-    const frame = new Uint8Array(WIDTH * HEIGHT * 1.5).fill(128);
-    for (let y = 0; y < HEIGHT; y++) {
-      frame.fill(220, y * WIDTH, y * WIDTH + WIDTH / 2);
-      frame.fill(40, y * WIDTH + WIDTH / 2, (y + 1) * WIDTH);
-    }
+    const pattern = (mirrored: boolean) => {
+      const frame = new Uint8Array(WIDTH * HEIGHT * 1.5).fill(128);
+      const [left, right] = mirrored ? [40, 220] : [220, 40];
+      for (let y = 0; y < HEIGHT; y++) {
+        frame.fill(left, y * WIDTH, y * WIDTH + WIDTH / 2);
+        frame.fill(right, y * WIDTH + WIDTH / 2, (y + 1) * WIDTH);
+      }
+      return frame;
+    };
+    const frames = videos.map((_, i) => pattern(invert !== (i % 2 === 1)));
     const started = performance.now();
     let chunks = 0;
-    let frames = 0;
+    let sent = 0;
     let phase = 0;
     this.#timer = setInterval(() => {
       const elapsed = performance.now() - started;
       while (audio && chunks < Math.floor(elapsed / 10)) {
         const samples = new Int16Array(480);
         for (let i = 0; i < samples.length; i++) {
-          samples[i] = Math.round(8000 * Math.sin(phase));
+          samples[i] = Math.round(this.amplitude * Math.sin(phase));
           phase += (2 * Math.PI * 440) / 48000;
         }
         audio.onData({ samples, sampleRate: 48000 });
         chunks++;
       }
-      while (video && frames < Math.floor(elapsed / 33)) {
-        video.onFrame({ width: WIDTH, height: HEIGHT, data: frame });
-        frames++;
+      while (videos.length > 0 && sent < Math.floor(elapsed / 33)) {
+        for (const [i, video] of videos.entries()) {
+          video.onFrame({ width: WIDTH, height: HEIGHT, data: frames[i] ?? new Uint8Array() });
+        }
+        sent++;
       }
     }, 10);
   }
 
-  #sink(track: WrtcTrack): void {
+  #sink(track: WrtcTrack, transceiver: WrtcTransceiver): void {
     const { RTCAudioSink, RTCVideoSink } = this.#wrtc.nonstandard;
     if (track.kind === "video") {
       const sink = new RTCVideoSink(track);
       sink.onframe = ({ frame }) => {
         this.videoFrames++;
+        const mid = transceiver.mid ?? "";
+        const entry = this.byMid.get(mid) ?? { frames: 0, left: 0, right: 0 };
+        this.byMid.set(mid, entry);
+        entry.frames++;
         let left = 0;
         let right = 0;
         const half = frame.width / 2;
@@ -229,6 +281,8 @@ export class ClientPeer {
         }
         const n = (frame.height / 8) * (half / 8);
         this.luma = { left: left / n, right: right / n, width: frame.width, height: frame.height };
+        entry.left = left / n;
+        entry.right = right / n;
       };
       this.#sinks.push(sink);
     } else {

@@ -82,7 +82,7 @@ wrtcTest("echo peer: answer, onConnected, onMedia, echoed video and 440 Hz audio
     assert.ok(addresses.length > 0, "the answer carries candidates");
     assert.ok(allLoopback(addresses), `non-loopback candidate in ${addresses.join(",")}`);
     assert.match(answer, /a=end-of-candidates/);
-    assert.equal(answer.match(/a=sendrecv/g)?.length, 2, "audio and video answered sendrecv");
+    assert.equal(answer.match(/a=sendrecv/g)?.length, 3, "audio, video and data answered sendrecv");
     assert.ok(events.endOfCandidates && events.candidates > 0, "onLocalCandidate ran");
     assert.equal(events.connected, 1);
 

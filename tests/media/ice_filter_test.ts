@@ -42,6 +42,7 @@ Deno.test("the port range drops and reports host candidates outside it", () => {
   const drops: string[] = [];
   const filter = createCandidateFilter({
     portRange: { min: 40001, max: 40010 },
+    tcp: true,
     onDrop: (_c, why) => drops.push(why),
   });
   assert.equal(filter(HOST4), undefined);
@@ -54,4 +55,13 @@ Deno.test("nat1to1 rewrites host addresses of the same family only", () => {
   const filter = createCandidateFilter({ nat1to1: "192.0.2.1" });
   assert.equal(filter(HOST4), HOST4.replace("127.0.0.1", "192.0.2.1"));
   assert.equal(filter(HOST6), HOST6);
+});
+
+Deno.test("TCP candidates are dropped unless tcp (ice_tcp) is on", () => {
+  const drops: string[] = [];
+  const filter = createCandidateFilter({ onDrop: (_c, why) => drops.push(why) });
+  assert.equal(filter(TCP_ACTIVE), undefined);
+  assert.equal(filter(HOST4), HOST4);
+  assert.deepEqual(drops, ["TCP (ice_tcp off)"]);
+  assert.equal(createCandidateFilter({ tcp: true })(TCP_ACTIVE), TCP_ACTIVE);
 });

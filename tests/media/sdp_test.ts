@@ -1,13 +1,19 @@
 import assert from "node:assert/strict";
 import {
   applyBitrateCap,
+  bundledAway,
+  conformSdp,
   finalizeCandidates,
+  keepSingleCodec,
   midKinds,
   offeredCodecs,
   rejectUnsupportedMedia,
+  renameMids,
+  sectionMids,
+  sessionOrigin,
   splitSdp,
 } from "../../core/media/sdp.ts";
-import { createCandidateFilter } from "../../core/media/ice_filter.ts";
+import { createCandidateFilter, shortCandidate } from "../../core/media/ice_filter.ts";
 
 const OFFER = [
   "v=0",
@@ -72,7 +78,7 @@ const ANSWER = [
 ].join("\r\n") + "\r\n";
 
 Deno.test("finalizeCandidates filters, retargets the default and ends live sections", () => {
-  const filter = createCandidateFilter({ ignore: ["10."], nat1to1: "192.0.2.7" });
+  const filter = createCandidateFilter({ ignore: ["10."], nat1to1: "192.0.2.7", tcp: true });
   const { sdp, candidates } = finalizeCandidates(ANSWER, filter);
   assert.deepEqual(candidates, [
     "candidate:2 1 udp 2122194687 192.0.2.7 5002 typ host generation 0",
@@ -93,4 +99,149 @@ Deno.test("finalizeCandidates with nothing left points the m-line at 9 0.0.0.0",
   );
   assert.deepEqual(candidates, []);
   assert.match(sdp, /m=audio 9 .*\r\nc=IN IP4 0\.0\.0\.0/);
+});
+
+Deno.test("finalizeCandidates drops TCP candidates unless ice_tcp is on", () => {
+  const { candidates } = finalizeCandidates(ANSWER, createCandidateFilter({ ignore: ["10."] }));
+  assert.deepEqual(candidates, [
+    "candidate:2 1 udp 2122194687 127.0.0.1 5002 typ host generation 0",
+  ]);
+});
+
+/** A wrtc offer (audio, video, data), trimmed. */
+const WRTC_OFFER = [
+  "v=0",
+  "o=- 8077424431927758826 2 IN IP4 127.0.0.1",
+  "s=-",
+  "t=0 0",
+  "a=group:BUNDLE 0 1 2",
+  "a=msid-semantic: WMS",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 104 9 0 8 106 110",
+  "c=IN IP4 0.0.0.0",
+  "a=mid:0",
+  "a=sendrecv",
+  "a=rtpmap:111 opus/48000/2",
+  "a=rtcp-fb:111 transport-cc",
+  "a=fmtp:111 minptime=10;useinbandfec=1",
+  "a=rtpmap:63 red/48000/2",
+  "a=fmtp:63 111/111",
+  "a=rtpmap:104 ISAC/32000",
+  "a=rtpmap:9 G722/8000",
+  "a=rtpmap:0 PCMU/8000",
+  "a=rtpmap:8 PCMA/8000",
+  "a=rtpmap:106 CN/32000",
+  "a=rtpmap:110 telephone-event/48000",
+  "a=ssrc:1 cname:x",
+  "m=video 9 UDP/TLS/RTP/SAVPF 96 97 98 99 102",
+  "c=IN IP4 0.0.0.0",
+  "a=mid:1",
+  "a=sendrecv",
+  "a=rtpmap:96 VP8/90000",
+  "a=rtcp-fb:96 goog-remb",
+  "a=rtcp-fb:96 nack pli",
+  "a=rtpmap:97 rtx/90000",
+  "a=fmtp:97 apt=96",
+  "a=rtpmap:98 VP9/90000",
+  "a=rtcp-fb:98 nack",
+  "a=fmtp:98 profile-id=0",
+  "a=rtpmap:99 rtx/90000",
+  "a=fmtp:99 apt=98",
+  "a=rtpmap:102 ulpfec/90000",
+  "a=ssrc-group:FID 2 3",
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+  "c=IN IP4 0.0.0.0",
+  "a=mid:2",
+  "a=sctp-port:5000",
+].join("\r\n") + "\r\n";
+
+const ENGINE = {
+  audio: new Set(["opus", "isac", "g722", "pcmu", "pcma"]),
+  video: new Set(["vp8", "vp9", "av1"]),
+};
+
+Deno.test("keepSingleCodec keeps the first usable codec per m-line and its rtx", () => {
+  const { sdp, codecs } = keepSingleCodec(WRTC_OFFER, ENGINE);
+  assert.deepEqual(codecs, ["opus", "vp8", undefined]);
+  const [audio, video, data] = splitSdp(sdp).media;
+  assert.equal(audio?.[0], "m=audio 9 UDP/TLS/RTP/SAVPF 111");
+  assert.ok(audio?.includes("a=fmtp:111 minptime=10;useinbandfec=1"), "opus keeps its fmtp");
+  assert.ok(!audio?.some((l) => /^a=(rtpmap|fmtp):(63|104|0|106|110) /.test(l)));
+  assert.ok(audio?.includes("a=ssrc:1 cname:x"));
+  assert.equal(video?.[0], "m=video 9 UDP/TLS/RTP/SAVPF 96 97");
+  assert.deepEqual(video?.filter((l) => /^a=(rtpmap|fmtp|rtcp-fb):/.test(l)), [
+    "a=rtpmap:96 VP8/90000",
+    "a=rtcp-fb:96 goog-remb",
+    "a=rtcp-fb:96 nack pli",
+    "a=rtpmap:97 rtx/90000",
+    "a=fmtp:97 apt=96",
+  ]);
+  assert.deepEqual(data, splitSdp(WRTC_OFFER).media[2]);
+});
+
+Deno.test("keepSingleCodec honours preferences; a codec not offered rejects the m-line", () => {
+  const picked = keepSingleCodec(WRTC_OFFER, ENGINE, { audio: "PCMU", video: "vp9" });
+  assert.deepEqual(picked.codecs, ["pcmu", "vp9", undefined]);
+  const [audio, video] = splitSdp(picked.sdp).media;
+  assert.equal(audio?.[0], "m=audio 9 UDP/TLS/RTP/SAVPF 0");
+  assert.equal(video?.[0], "m=video 9 UDP/TLS/RTP/SAVPF 98 99");
+  assert.ok(video?.includes("a=fmtp:98 profile-id=0"));
+  const rejected = keepSingleCodec(WRTC_OFFER, ENGINE, { video: "h265" });
+  assert.deepEqual(rejected.codecs, ["opus", undefined, undefined]);
+  assert.match(rejected.sdp, /\r\nm=video 0 UDP\/TLS\/RTP\/SAVPF 96 97 98 99 102\r\n/);
+  assert.match(rejected.sdp, /a=group:BUNDLE 0 2\r\n/);
+});
+
+Deno.test("conformSdp: WMS *, a sendrecv data section, the offer's o= line", () => {
+  const origin = sessionOrigin(WRTC_OFFER);
+  assert.deepEqual(origin, { sessionId: "8077424431927758826", version: 2 });
+  const answer = WRTC_OFFER.replace("o=- 8077424431927758826 2", "o=- 42 7");
+  const out = conformSdp(answer, { origin: { sessionId: "8077424431927758826", version: 3 } });
+  const { session, media } = splitSdp(out);
+  assert.equal(session[1], "o=- 8077424431927758826 3 IN IP4 127.0.0.1");
+  assert.ok(session.includes("a=msid-semantic: WMS *"));
+  assert.ok(!session.includes("a=msid-semantic: WMS"));
+  assert.deepEqual(media[2]?.slice(0, 3), [
+    "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+    "c=IN IP4 0.0.0.0",
+    "a=sendrecv",
+  ]);
+  assert.equal(conformSdp(out), out, "idempotent");
+  assert.equal(conformSdp(out).match(/a=sendrecv/g)?.length, 3, "added once");
+  const plain = conformSdp(answer);
+  assert.match(plain, /^o=- 42 7 /m, "no origin given: kept");
+});
+
+Deno.test("renameMids renames sections and the BUNDLE group; sectionMids reads them", () => {
+  const out = renameMids(WRTC_OFFER, new Map([[1, "5"], [2, "6"]]));
+  assert.deepEqual(sectionMids(out), ["0", "5", "6"]);
+  assert.match(out, /a=group:BUNDLE 0 5 6\r\n/);
+  assert.equal(renameMids(WRTC_OFFER, new Map()), WRTC_OFFER);
+});
+
+Deno.test("bundledAway: candidates of bundled m-lines other than the first", () => {
+  assert.equal(bundledAway(WRTC_OFFER, { sdpMid: "0" }), false);
+  assert.equal(bundledAway(WRTC_OFFER, { sdpMid: "1", sdpMLineIndex: 1 }), true);
+  assert.equal(bundledAway(WRTC_OFFER, { sdpMLineIndex: 2 }), true);
+  assert.equal(bundledAway(WRTC_OFFER, {}), false);
+  const unbundled = WRTC_OFFER.replace("a=group:BUNDLE 0 1 2\r\n", "");
+  assert.equal(bundledAway(unbundled, { sdpMid: "1" }), false);
+});
+
+Deno.test("shortCandidate: the reference's handle_info form", () => {
+  assert.equal(
+    shortCandidate(
+      "candidate:1510613869 1 udp 2122063615 127.0.0.1 44931 typ host generation 0 ufrag F6Av network-id 3",
+    ),
+    "1510613869 1 udp 2122063615 127.0.0.1 44931 typ host",
+  );
+  assert.equal(
+    shortCandidate(
+      "a=candidate:2 1 udp 1686052607 192.0.2.9 5000 typ srflx raddr 10.0.0.2 rport 5000 generation 0",
+    ),
+    "2 1 udp 1686052607 192.0.2.9 5000 typ srflx raddr 10.0.0.2 rport 5000",
+  );
+  assert.equal(
+    shortCandidate("candidate:3 1 tcp 1518214911 127.0.0.1 9 typ host tcptype active generation 0"),
+    "3 1 tcp 1518214911 127.0.0.1 9 typ host tcptype active",
+  );
 });

@@ -244,6 +244,7 @@ export async function startCall(
   client: RemotePeer,
   options: { trickleFirst?: boolean } = {},
 ): Promise<{
+  offer: string;
   answer: string;
   candidates: JsonObject[];
   /** The answer event and `webrtcup` as received. */
@@ -270,6 +271,7 @@ export async function startCall(
   }
   const up = await takeWebrtcup(sig, s, h);
   return {
+    offer,
     answer,
     candidates,
     received: { answer: event, webrtcup: up },

@@ -5,9 +5,14 @@
  * the hangup teardown. Runs inside the test network namespace; the client peers live in a
  * child process (`_peers.ts`), so this module never loads wrtc itself.
  *
- * Not asserted (reference differences of the media layer, reported separately): the answer's
- * `o=` line is not the offer's, every offered codec is kept, `m=application` has no
- * `a=sendrecv`, candidates are listed in the first m-section only.
+ * The answer is shaped as the reference's (janus-core-api.md §10): the offer's `o=` session id
+ * and version (then +1 per renegotiation), one codec per medium (opus 111, VP8 96 + rtx 97),
+ * `a=msid-semantic: WMS *`, `a=sendrecv` on `m=application`, no TCP candidates; handle_info
+ * lists our candidates once in the short form and ignores the client's for bundled m-lines
+ * after the first (and TCP ones), and `all-trickles` is set after `completed`.
+ *
+ * Not asserted (a reference difference of the media layer): candidates are listed in the
+ * first m-section only.
  */
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../core/protocol.ts";
@@ -58,8 +63,15 @@ for (const kind of ["ws", "http"] as const) {
 
         // Offer -> ack (hint) -> event (same transaction, result ok, answer); trickles; webrtcup.
         const call = await startCall(sig, s, h, client);
-        assert.equal(call.answer.match(/\r\na=sendrecv/g)?.length, 2, "audio, video");
+        assert.equal(call.answer.match(/\r\na=sendrecv/g)?.length, 3, "audio, video, data");
         assert.match(call.answer, /\r\nm=application [1-9]\d* /);
+        assert.match(call.answer, /\r\nm=audio \d+ UDP\/TLS\/RTP\/SAVPF 111\r\n/);
+        assert.match(call.answer, /\r\nm=video \d+ UDP\/TLS\/RTP\/SAVPF 96 97\r\n/);
+        assert.match(call.answer, /\r\na=rtpmap:111 opus\/48000\/2\r\n/);
+        assert.match(call.answer, /\r\na=fmtp:111 [^\r]*useinbandfec=1/);
+        assert.match(call.answer, /\r\na=msid-semantic: WMS \*\r\n/);
+        assert.doesNotMatch(call.answer, /a=candidate:\S+ \d+ tcp /i, "ice_tcp is off");
+        assert.deepEqual(origin(call.answer), origin(call.offer), "the offer's o= id and version");
         const media = await takeMediaUp(sig, s, h);
         // Reference order: the answer event, then webrtcup, then the media events.
         assert.ok(call.received.answer.seq < call.received.webrtcup.seq);
@@ -132,19 +144,22 @@ for (const kind of ["ws", "http"] as const) {
         assert.equal(dtls["dtls-state"], "connected");
         const pair = String(ice["selected-pair"]);
         assert.match(pair, /127\.|::1/, `selected pair ${pair}`);
+        assert.equal(flags["all-trickles"], true, "after completed");
+        // Remote: the client's UDP candidates of the first bundled m-line, without the
+        // "candidate:" prefix; those of mids 1 and 2 (bundled) and TCP ones are ignored.
         const remote = ice["remote-candidates"];
         assert.ok(Array.isArray(remote));
-        const trickled = call.candidates.map((c) => String(c.candidate).replace(/^candidate:/, ""));
-        for (const c of trickled) {
-          assert.ok(
-            remote.some((r) => String(r).replace(/^candidate:/, "") === c),
-            `trickled ${c} applied; remote-candidates: ${JSON.stringify(remote)}`,
-          );
-        }
+        const applied = call.candidates.filter((c) =>
+          c.sdpMid === "0" && / udp /i.test(String(c.candidate))
+        ).map((c) => String(c.candidate).replace(/^candidate:/, ""));
+        assert.ok(applied.length > 0);
+        assert.deepEqual([...remote].sort(), [...new Set(applied)].sort());
         const local = ice["local-candidates"];
         assert.ok(Array.isArray(local) && local.length > 0);
+        assert.equal(new Set(local).size, local.length, `listed once: ${JSON.stringify(local)}`);
         for (const l of local) {
-          const address = String(l).replace(/^candidate:/, "").split(" ")[4] ?? "";
+          assert.match(String(l), /^\S+ 1 udp \d+ \S+ \d+ typ host$/, "short form");
+          const address = String(l).split(" ")[4] ?? "";
           assert.ok(isLoopbackAddress(address), `local candidate ${l}`);
         }
 
@@ -160,7 +175,7 @@ for (const kind of ["ws", "http"] as const) {
         const o1 = origin(call.answer);
         const o2 = origin(answer2);
         assert.equal(o2.id, o1.id, "same o= session id");
-        assert.ok(o2.version > o1.version, `o= version ${o1.version} -> ${o2.version}`);
+        assert.equal(o2.version, o1.version + 1n, `o= version ${o1.version} -> ${o2.version}`);
         assert.notEqual(iceUfrag(answer2), iceUfrag(call.answer), "new ICE credentials");
         await client.answer(answer2);
         await trickleAll(sig, s, h, checkClientCandidates(await client.candidates()));

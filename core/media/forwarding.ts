@@ -1,0 +1,178 @@
+/**
+ * Forwards between the peers of one media worker: the track a source peer receives on one
+ * m-line is sent by the sender of one m-line of a target peer. Each target m-line carries at
+ * most one forward; pausing detaches the track from the sender (nothing is sent, no
+ * renegotiation) and resuming puts it back (libwebrtc then starts with a keyframe).
+ *
+ * @module
+ */
+import type { SendSlot } from "./send_slots.ts";
+import type { WrtcSender, WrtcTrack, WrtcTransceiver } from "./wrtc.ts";
+
+/** What the hub needs of a worker peer. */
+export interface ForwardPeer {
+  readonly id: string;
+  readonly closed: boolean;
+  /**
+   * The track received on `mid`.
+   *
+   * @throws {Error} when there is no live audio/video m-line `mid`
+   */
+  receivedTrack(mid: string): WrtcTrack;
+  /** The live m-line `mid` (negotiated or reserved), if any. */
+  sendSlot(mid: string): SendSlot | undefined;
+  /** A free sendable m-line of `kind` (none carrying a forward or echo), or a new one. */
+  freeSendSlot(kind: "audio" | "video", busy: (t: WrtcTransceiver) => boolean): SendSlot;
+}
+
+/** One forwarded stream. */
+interface Forward {
+  source: ForwardPeer;
+  fromMid: string;
+  track: WrtcTrack;
+  target: ForwardPeer;
+  toMid: string;
+  transceiver: WrtcTransceiver;
+  active: boolean;
+}
+
+function sender(f: Forward): WrtcSender {
+  return f.transceiver.sender;
+}
+
+/** Every forward of one worker. */
+export class ForwardHub {
+  #forwards = new Set<Forward>();
+
+  /**
+   * Forwards what `source` receives on `fromMid` to `target` (on `toMid`, replacing what that
+   * m-line carried, or on a free or new m-line of the same kind).
+   *
+   * @returns the target m-line's mid
+   * @throws {Error} for an unknown or mismatched m-line, a closed target or a peer forwarding
+   * to itself
+   */
+  async forward(
+    source: ForwardPeer,
+    target: ForwardPeer,
+    options: { fromMid: string; toMid?: string; active?: boolean },
+  ): Promise<string> {
+    if (target.closed) throw new Error("Target peer is closed");
+    if (target === source) throw new Error("A peer cannot forward to itself");
+    const track = source.receivedTrack(options.fromMid);
+    let slot: SendSlot | undefined;
+    if (options.toMid !== undefined) {
+      slot = target.sendSlot(options.toMid);
+      if (!slot) throw new Error(`No m-line ${options.toMid} on the target`);
+      if (slot.transceiver.receiver.track.kind !== track.kind) {
+        throw new Error(`m-line ${options.toMid} of the target is not ${track.kind}`);
+      }
+    } else {
+      slot = target.freeSendSlot(track.kind, (t) => this.#onTransceiver(t) !== undefined);
+    }
+    const old = this.#onTransceiver(slot.transceiver);
+    if (old) this.#forwards.delete(old);
+    const forward: Forward = {
+      source,
+      fromMid: options.fromMid,
+      track,
+      target,
+      toMid: slot.mid,
+      transceiver: slot.transceiver,
+      active: options.active ?? true,
+    };
+    this.#forwards.add(forward);
+    await this.#apply(forward);
+    return slot.mid;
+  }
+
+  /**
+   * Pauses or resumes the forward from `source` to `toMid` of `target`.
+   *
+   * @throws {Error} when there is no such forward
+   */
+  async setActive(
+    source: ForwardPeer,
+    target: ForwardPeer,
+    toMid: string,
+    active: boolean,
+  ): Promise<void> {
+    const f = this.#find(source, target, toMid);
+    if (!f) throw new Error(`No forward from ${source.id} to m-line ${toMid} of ${target.id}`);
+    f.active = active;
+    await this.#apply(f);
+  }
+
+  /** Stops the forward from `source` to `toMid` of `target`, if there is one. */
+  async stop(source: ForwardPeer, target: ForwardPeer, toMid: string): Promise<void> {
+    const f = this.#find(source, target, toMid);
+    if (!f) return;
+    this.#forwards.delete(f);
+    if (!target.closed) await sender(f).replaceTrack(null).catch(() => {});
+  }
+
+  /**
+   * The per-kind form (`Peer.forwardTo`): every received m-line of a wanted kind that does not
+   * reach `target` yet is forwarded to a free or new m-line; an unwanted kind stops.
+   */
+  async forwardKinds(
+    source: ForwardPeer,
+    target: ForwardPeer,
+    mids: readonly { mid: string; kind: "audio" | "video" }[],
+    kinds: { audio?: boolean; video?: boolean },
+  ): Promise<void> {
+    if (target.closed) throw new Error("Target peer is closed");
+    if (target === source) throw new Error("A peer cannot forward to itself");
+    for (const { mid, kind } of mids) {
+      const existing = [...this.#forwards].filter((f) =>
+        f.source === source && f.target === target && f.fromMid === mid
+      );
+      if (kinds[kind] ?? true) {
+        if (existing.length === 0) await this.forward(source, target, { fromMid: mid });
+      } else {
+        for (const f of existing) await this.stop(source, target, f.toMid);
+      }
+    }
+  }
+
+  /**
+   * Forgets every forward of `peer`, which is closing: the targets it fed stop sending its
+   * tracks (before those tracks are stopped), and what it was fed is dropped.
+   */
+  async dropPeer(peer: ForwardPeer): Promise<void> {
+    for (const f of [...this.#forwards]) {
+      if (f.source !== peer && f.target !== peer) continue;
+      this.#forwards.delete(f);
+      if (f.source === peer && !f.target.closed) {
+        await sender(f).replaceTrack(null).catch(() => {});
+      }
+    }
+  }
+
+  /** Whether `t` carries a forward. */
+  carries(t: WrtcTransceiver): boolean {
+    return this.#onTransceiver(t) !== undefined;
+  }
+
+  /** Forwards in place (tests, leak checks). */
+  get size(): number {
+    return this.#forwards.size;
+  }
+
+  #onTransceiver(t: WrtcTransceiver): Forward | undefined {
+    for (const f of this.#forwards) if (f.transceiver === t) return f;
+    return undefined;
+  }
+
+  #find(source: ForwardPeer, target: ForwardPeer, toMid: string): Forward | undefined {
+    for (const f of this.#forwards) {
+      if (f.source === source && f.target === target && f.toMid === toMid) return f;
+    }
+    return undefined;
+  }
+
+  async #apply(f: Forward): Promise<void> {
+    const wanted = f.active ? f.track : null;
+    if (sender(f).track !== wanted) await sender(f).replaceTrack(wanted);
+  }
+}

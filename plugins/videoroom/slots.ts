@@ -1,0 +1,181 @@
+/**
+ * The m-lines of a subscriber PeerConnection and the publisher stream each one carries. Every
+ * slot is fed by one per-stream forward (`PluginWebRTC.forward`) from its publisher's PC; the
+ * forward runs only while the slot is wanted (`send`), the subscriber is not paused, and the
+ * publisher stream is neither moderated nor switched off by its publisher.
+ *
+ * @module
+ */
+import { type JsonObject, PluginError, type PluginWebRTC } from "../../core/plugin.ts";
+import { VIDEOROOM_ERROR } from "./errors.ts";
+import type { FeedStream, Member, Watcher } from "./room.ts";
+
+/** One m-line of the subscriber PC. */
+export interface Slot {
+  mindex: number;
+  mid: string;
+  kind: "audio" | "video";
+  feed: Member | undefined;
+  stream: FeedStream | undefined;
+  send: boolean;
+  ready: boolean;
+}
+
+/** The slots of one subscriber and the forwards feeding them. */
+export class Slots {
+  readonly list: Slot[] = [];
+  #webrtc: PluginWebRTC;
+  /** The subscriber these slots belong to, as publishers list it in `subscribers`. */
+  #owner: Watcher;
+  #paused = false;
+
+  constructor(webrtc: PluginWebRTC, owner: Watcher) {
+    this.#webrtc = webrtc;
+    this.#owner = owner;
+  }
+
+  /** Whether media flows to `slot` now. */
+  flowing(slot: Slot): boolean {
+    const s = slot.stream;
+    return slot.feed !== undefined && s !== undefined && slot.send && !this.#paused &&
+      s.moderated !== true && s.send !== false;
+  }
+
+  /** The slot whose mid is `mid`. */
+  byMid(mid: string): Slot | undefined {
+    return this.list.find((s) => s.mid === mid);
+  }
+
+  /** Streams being forwarded (admission control). */
+  get forwarded(): number {
+    return this.list.filter((s) => s.feed !== undefined).length;
+  }
+
+  /** Whether some slot carries a stream of `member`. */
+  watches(member: Member): boolean {
+    return this.list.some((s) => s.feed === member);
+  }
+
+  /**
+   * Puts `stream` of `member` on a free slot of its kind (an m-line kept `inactive`), or on a
+   * new one, and starts its forward.
+   *
+   * @throws {PluginError} 499 when the publisher's PC cannot forward
+   */
+  async attach(member: Member, stream: FeedStream, ready: boolean): Promise<Slot> {
+    const kind = stream.type === "audio" ? "audio" : "video";
+    const free = this.list.find((s) => s.kind === kind && s.feed === undefined);
+    const slot: Slot = free ?? {
+      mindex: this.list.length,
+      mid: "",
+      kind,
+      feed: undefined,
+      stream: undefined,
+      send: true,
+      ready: false,
+    };
+    Object.assign(slot, { feed: member, stream, send: true, ready });
+    try {
+      slot.mid = await member.webrtc.forward({
+        to: this.#webrtc,
+        fromMid: stream.mid,
+        ...(free ? { toMid: free.mid } : {}),
+        active: this.flowing(slot),
+      });
+    } catch (e) {
+      Object.assign(slot, { feed: undefined, stream: undefined, ready: false });
+      throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
+    }
+    if (!free) this.list.push(slot);
+    member.subscribers.add(this.#owner);
+    return slot;
+  }
+
+  /**
+   * Feeds an existing slot from another publisher stream (`switch`): the target m-line keeps
+   * its mid, no renegotiation.
+   *
+   * @throws {PluginError} 499 when the new publisher's PC cannot forward
+   */
+  async switchTo(slot: Slot, member: Member, stream: FeedStream, ready: boolean): Promise<void> {
+    const old = slot.feed;
+    Object.assign(slot, { feed: member, stream, ready });
+    try {
+      await member.webrtc.forward({
+        to: this.#webrtc,
+        fromMid: stream.mid,
+        toMid: slot.mid,
+        active: this.flowing(slot),
+      });
+    } catch (e) {
+      Object.assign(slot, { feed: undefined, stream: undefined, ready: false });
+      if (old) this.#forgetIfUnused(old);
+      throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
+    }
+    member.subscribers.add(this.#owner);
+    if (old && old !== member) this.#forgetIfUnused(old);
+  }
+
+  /** Stops the forward to `slot` and marks it free (`send` as given). */
+  async detach(slot: Slot, send: boolean): Promise<void> {
+    const member = slot.feed;
+    Object.assign(slot, { feed: undefined, stream: undefined, ready: false, send });
+    if (!member) return;
+    this.#forgetIfUnused(member);
+    await member.webrtc.stopForward({ to: this.#webrtc, toMid: slot.mid }).catch(() => {});
+  }
+
+  /** Applies whether `slot` should flow now. */
+  async sync(slot: Slot): Promise<void> {
+    if (!slot.feed) return;
+    await slot.feed.webrtc.setForwarding({
+      to: this.#webrtc,
+      toMid: slot.mid,
+      active: this.flowing(slot),
+    }).catch(() => {});
+  }
+
+  /** `pause` / `start`: every slot follows. */
+  async setPaused(paused: boolean): Promise<void> {
+    if (this.#paused === paused) return;
+    this.#paused = paused;
+    for (const slot of this.list) await this.sync(slot);
+  }
+
+  /** Whether the subscriber is paused. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** Forgets every slot (the PC is gone, and its forwards with it). */
+  clear(): void {
+    for (const slot of this.list) slot.feed?.subscribers.delete(this.#owner);
+    this.list.length = 0;
+  }
+
+  /** The subscriber `streams` entries. */
+  json(): JsonObject[] {
+    return this.list.map((s) => {
+      const out: JsonObject = {
+        type: s.kind,
+        active: s.feed !== undefined,
+        mindex: s.mindex,
+        mid: s.mid,
+        ready: s.ready,
+        send: s.send,
+      };
+      if (s.feed && s.stream) {
+        out.feed_id = s.feed.id;
+        if (s.feed.display !== undefined) out.feed_display = s.feed.display;
+        out.feed_mid = s.stream.mid;
+        if (s.stream.description !== undefined) out.feed_description = s.stream.description;
+        if (s.stream.codec !== undefined) out.codec = s.stream.codec;
+      }
+      return out;
+    });
+  }
+
+  #forgetIfUnused(member: Member): void {
+    if (!this.watches(member)) member.subscribers.delete(this.#owner);
+  }
+}
