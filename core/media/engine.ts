@@ -43,7 +43,7 @@ export interface MediaEngineOptions {
   iceIgnoreList?: string[];
   /** Public IP written into our host candidates (Janus `nat_1_1_mapping`). */
   nat1to1?: string;
-  /** Candidates on ports outside this range are dropped and logged (wrtc cannot bind one). */
+  /** Ports ICE binds to (wrtc's `portRange`); a candidate outside it is still dropped. */
   rtpPortRange?: { min: number; max: number };
   /** Offer and accept ICE-TCP candidates (default false: UDP only, as Janus's `ice_tcp`). */
   iceTcp?: boolean;
@@ -104,12 +104,6 @@ class WorkerMediaEngine implements MediaEngine {
       gatherTimeoutMs: options.gatherTimeoutMs ?? 2000,
       logLevel: logLevel(),
     };
-    if (options.rtpPortRange) {
-      log.warn(
-        "wrtc cannot bind RTP to a port range: candidates outside " +
-          `${options.rtpPortRange.min}-${options.rtpPortRange.max} are dropped (and logged)`,
-      );
-    }
   }
 
   async start(): Promise<void> {

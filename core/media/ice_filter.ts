@@ -74,10 +74,8 @@ function matches(
 /**
  * Builds the filter for one engine's settings.
  *
- * wrtc cannot bind its sockets to a port range (its RTCPeerConnection has no such option and
- * the port allocator is not exposed), so the range is applied by dropping candidates whose
- * port is outside it. That is logged through `onDrop` for each candidate, never silent: a
- * range that drops everything leaves the peer without candidates, which the log then explains.
+ * The worker binds ICE inside the port range through wrtc's non-standard `portRange`; this
+ * filter still drops (and logs through `onDrop`) any candidate outside it, as a guard.
  */
 export function createCandidateFilter(options: CandidateFilterOptions): CandidateFilter {
   const enforce = (options.enforce ?? []).filter((e) => e.trim() !== "");

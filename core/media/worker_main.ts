@@ -68,7 +68,12 @@ async function main(): Promise<void> {
     createPeer: ({ peerId }) => {
       if (!context) throw new Error("Worker not configured");
       if (peers.has(peerId)) throw new Error(`Peer ${peerId} exists`);
-      const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+      // wrtc's non-standard `portRange` binds ICE (and so RTP) inside the configured range.
+      const range = context.config.rtpPortRange;
+      const pc = new wrtc.RTCPeerConnection({
+        iceServers: [],
+        ...(range ? { portRange: { min: range.min, max: range.max } } : {}),
+      });
       peers.set(
         peerId,
         new WorkerPeer(peerId, pc, {

@@ -161,6 +161,22 @@ wrtcTest("an m-line wrtc cannot decode (H264 only) is rejected with port 0", asy
   }
 });
 
+wrtcTest("rtpPortRange binds every candidate of the answer inside the range", async (wrtc) => {
+  const engine = await createMediaEngine({ workers: 1, rtpPortRange: { min: 42000, max: 42100 } });
+  const peer = await engine.createPeer({ listener: {} });
+  const client = new ClientPeer(wrtc, { audio: true, video: true });
+  try {
+    const answer = await peer.acceptOffer(await client.offer());
+    const ports = [...answer.matchAll(/^a=candidate:\S+ \d+ \S+ \d+ \S+ (\d+) typ/gm)]
+      .map((m) => Number(m[1]));
+    assert.ok(ports.length > 0, "the answer has candidates");
+    for (const port of ports) assert.ok(port >= 42000 && port <= 42100, `port ${port}`);
+  } finally {
+    await peer.close();
+    await closeAll(engine, [client]);
+  }
+});
+
 wrtcTest(
   "a killed worker ends its peers with Worker gone; new peers get a new worker",
   async (wrtc) => {
