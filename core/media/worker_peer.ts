@@ -28,6 +28,11 @@ const log = createLogger("media-worker");
 
 /** How often stats are sampled, in ms. */
 const POLL_MS = 500;
+/** Poll period during the first seconds after connecting, in ms. */
+const FAST_POLL_MS = 50;
+const FAST_POLL_WINDOW_MS = 2000;
+/** Quiet time after the last UDP candidate before an SDP goes out without ICE-TCP, in ms. */
+const UDP_SETTLE_MS = 25;
 
 /** Everything a worker peer needs from its worker. */
 export interface WorkerPeerContext {
@@ -55,6 +60,9 @@ export class WorkerPeer implements ForwardPeer {
   #levels: AudioLevelMeter | undefined;
   #connected = false;
   #closed = false;
+  #lastUdpCandidateAt: number | undefined;
+  #connectedAt: number | undefined;
+  #polling = false;
   #candidates: CandidateBook;
   #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
@@ -265,12 +273,24 @@ export class WorkerPeer implements ForwardPeer {
     return this.#localSdp;
   }
 
-  /** Waits for ICE gathering to complete, bounded by the configured timeout. */
+  /**
+   * Waits for ICE gathering to complete, bounded by the configured timeout. Without ICE-TCP
+   * it stops once the UDP candidates have settled: libwebrtc starts its TCP phase ~100 ms
+   * after the UDP one, and those candidates would be dropped anyway (measured: UDP host
+   * candidates at ~5 ms, TCP at ~105 ms, gathering complete right after).
+   */
   async #gathered(): Promise<void> {
     const deadline = Date.now() + this.#ctx.config.gatherTimeoutMs;
-    while (this.#pc.iceGatheringState !== "complete" && Date.now() < deadline && !this.#closed) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    const udpSettled = () =>
+      !this.#ctx.config.iceTcp && this.#lastUdpCandidateAt !== undefined &&
+      Date.now() - this.#lastUdpCandidateAt >= UDP_SETTLE_MS;
+    while (
+      this.#pc.iceGatheringState !== "complete" && Date.now() < deadline && !this.#closed &&
+      !udpSettled()
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    if (udpSettled()) return;
     if (this.#pc.iceGatheringState !== "complete") {
       log.warn(`[${this.id}] ICE gathering not complete after timeout, answering anyway`);
     }
@@ -303,6 +323,7 @@ export class WorkerPeer implements ForwardPeer {
 
   #onLocalCandidate(candidate: IceCandidate | null): void {
     if (this.#closed) return;
+    if (candidate && / udp /i.test(candidate.candidate)) this.#lastUdpCandidateAt = Date.now();
     if (candidate === null) {
       this.#ctx.notify("localCandidate", { peerId: this.id, candidate: null });
       return;
@@ -334,7 +355,13 @@ export class WorkerPeer implements ForwardPeer {
     const dtls = this.#dtlsState();
     if (state === "connected" && dtls !== "closed" && !this.#connected) {
       this.#connected = true;
+      this.#connectedAt = Date.now();
       this.#ctx.notify("connected", { peerId: this.id });
+      if (!this.#polling) {
+        // One loop only: a poll in progress schedules its own next run.
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.#poll(), FAST_POLL_MS);
+      }
       return;
     }
     let reason: PeerCloseReason | undefined;
@@ -370,6 +397,16 @@ export class WorkerPeer implements ForwardPeer {
 
   async #poll(): Promise<void> {
     if (this.#closed) return;
+    this.#polling = true;
+    try {
+      await this.#pollOnce();
+    } finally {
+      this.#polling = false;
+    }
+    if (!this.#closed) this.#timer = setTimeout(() => this.#poll(), this.#pollDelay());
+  }
+
+  async #pollOnce(): Promise<void> {
     this.#checkState();
     const stats = await this.#stats();
     if (stats.length > 0 && !this.#closed) {
@@ -378,6 +415,11 @@ export class WorkerPeer implements ForwardPeer {
         this.#ctx.notify("audioLevel", { peerId: this.id, report });
       }
     }
-    if (!this.#closed) this.#timer = setTimeout(() => this.#poll(), POLL_MS);
+  }
+
+  /** Fast polls right after connecting, so the first `media` events follow `webrtcup` closely. */
+  #pollDelay(): number {
+    const since = this.#connectedAt === undefined ? Infinity : Date.now() - this.#connectedAt;
+    return since < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : POLL_MS;
   }
 }
