@@ -159,13 +159,20 @@ export class HandleWebRTC implements PluginWebRTC {
     for (const c of pending) await peer.addRemoteCandidate(c).catch(() => {});
   }
 
+  /** With full trickle our candidates go out as `trickle` events only (as the reference). */
+  #forClient(sdp: string): string {
+    if (!this.#fullTrickle) return sdp;
+    return sdp.split("\r\n").filter((l) => !/^a=(candidate:|end-of-candidates)/.test(l))
+      .join("\r\n");
+  }
+
   async acceptOffer(jsep: Jsep, options?: AnswerOptions): Promise<Jsep> {
     this.#gotOffer = true;
     const peer = await this.#ensurePeer();
     const sdp = await peer.acceptOffer(jsep.sdp, options);
     this.#negotiated = true;
     await this.#flushTrickles(peer);
-    return { type: "answer", sdp };
+    return { type: "answer", sdp: this.#forClient(sdp) };
   }
 
   useAffinity(key: string): void {
@@ -232,7 +239,7 @@ export class HandleWebRTC implements PluginWebRTC {
     const sdp = await peer.createOffer(options);
     this.#weOffered = true;
     this.#offerPending = true;
-    return { type: "offer", sdp };
+    return { type: "offer", sdp: this.#forClient(sdp) };
   }
 
   /** Applies the client's answer to our offer (469 when we never offered). */
