@@ -49,6 +49,35 @@ export function dataId(reply: Msg): number {
   return id;
 }
 
+/**
+ * Opens a WebSocket to `url` with subprotocol `janus-protocol`; rejects with `failures.failed`
+ * when it fails or `failures.timedOut` when not open within `timeoutMs` (then closing it).
+ */
+export function openJanusSocket(
+  url: string,
+  timeoutMs: number,
+  failures: { timedOut: string; failed: string } = {
+    timedOut: "WebSocket open timed out",
+    failed: "WebSocket open failed",
+  },
+): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, ["janus-protocol"]);
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(failures.timedOut));
+    }, timeoutMs);
+    ws.onopen = () => {
+      clearTimeout(timer);
+      resolve(ws);
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      reject(new Error(failures.failed));
+    };
+  });
+}
+
 /** One HTTP client: sequential requests on its own keep-alive connection. */
 export class JanusHttpClient {
   readonly #conn: HttpConnection;
@@ -128,22 +157,9 @@ export class JanusWsClient {
   }
 
   /** Opens `ws://host:port` with subprotocol `janus-protocol`. */
-  static open(endpoint: Endpoint, timeoutMs: number): Promise<JanusWsClient> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`ws://${endpoint.host}:${endpoint.wsPort}`, ["janus-protocol"]);
-      const timer = setTimeout(() => {
-        ws.close();
-        reject(new Error("WebSocket open timed out"));
-      }, timeoutMs);
-      ws.onopen = () => {
-        clearTimeout(timer);
-        resolve(new JanusWsClient(ws, timeoutMs));
-      };
-      ws.onerror = () => {
-        clearTimeout(timer);
-        reject(new Error("WebSocket open failed"));
-      };
-    });
+  static async open(endpoint: Endpoint, timeoutMs: number): Promise<JanusWsClient> {
+    const url = `ws://${endpoint.host}:${endpoint.wsPort}`;
+    return new JanusWsClient(await openJanusSocket(url, timeoutMs), timeoutMs);
   }
 
   /** Sends `body` with a fresh transaction; resolves its direct reply. */

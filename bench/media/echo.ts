@@ -5,9 +5,17 @@
  *
  * @module
  */
-import { errorText, mean, percentOfCore, pool, quantile, sleep, startCpu } from "./cpu.ts";
+import {
+  answerAndTrickle,
+  measureWindow,
+  type Opened,
+  openHandle,
+  release,
+  upOrHangup,
+} from "./call.ts";
+import { errorText, mean, percentOfCore, pool, quantile } from "./cpu.ts";
 import type { ClientHost, Log, MediaServer } from "./server.ts";
-import { jsepSdp, Signal } from "./signal.ts";
+import { jsepSdp, type Signal } from "./signal.ts";
 
 const ECHOTEST = "janus.plugin.echotest";
 
@@ -51,13 +59,6 @@ export interface EchoOptions {
   timeoutMs: number;
 }
 
-/** What a call set up so far (to tear down whatever exists). */
-interface Opened {
-  sig?: Signal;
-  session?: number;
-  peer?: number;
-}
-
 interface Call {
   sig: Signal;
   session: number;
@@ -72,11 +73,7 @@ async function startCall(
   timeoutMs: number,
   opened: Opened,
 ): Promise<Call> {
-  const sig = await Signal.open(server.wsUrl, timeoutMs);
-  opened.sig = sig;
-  const session = await sig.createSession();
-  opened.session = session;
-  const handle = await sig.attach(session, ECHOTEST);
+  const { sig, session, handle } = await openHandle(server, ECHOTEST, timeoutMs, opened);
   const { id } = await host.call("create", { kind: "echo" });
   opened.peer = id;
   const { sdp } = await host.call("offer", { id });
@@ -87,23 +84,14 @@ async function startCall(
   });
   const answer = jsepSdp(event.msg);
   if (!answer) throw new Error(`no answer in ${JSON.stringify(event.msg).slice(0, 200)}`);
-  await host.call("answer", { id, sdp: answer });
-  const { candidates } = await host.call("candidates", { id });
-  await sig.trickle(session, handle, candidates.map((c) => ({ ...c })));
-  const up = await sig.take(
-    (m) => (m.janus === "webrtcup" || m.janus === "hangup") && m.sender === handle,
+  await answerAndTrickle(host, sig, session, handle, id, answer);
+  const upAt = await upOrHangup(
+    sig,
+    handle,
     "webrtcup",
+    (reason) => `hangup before webrtcup: ${reason}`,
   );
-  if (up.msg.janus === "hangup") {
-    throw new Error(`hangup before webrtcup: ${String(up.msg.reason)}`);
-  }
-  return { sig, session, peer: id, answerMs: event.at - sentAt, webrtcupMs: up.at - sentAt };
-}
-
-async function endCall(host: ClientHost, call: Opened): Promise<void> {
-  if (call.sig && call.session !== undefined) await call.sig.destroySession(call.session);
-  await call.sig?.close();
-  if (call.peer !== undefined) await host.call("close", { id: call.peer }).catch(() => {});
+  return { sig, session, peer: id, answerMs: event.at - sentAt, webrtcupMs: upAt - sentAt };
 }
 
 /** Sets up `calls` concurrent calls on `server`, measures a window, tears them down. */
@@ -148,18 +136,11 @@ export async function echoStep(
   };
   try {
     if (up.length > 0) {
-      await sleep(options.settle * 1000);
       const ids = up.map((c) => c.peer);
-      const before = await host.call("frames", { ids });
-      const serverCpu = await startCpu(server.pids);
-      const clientCpu = await startCpu(() => Promise.resolve([host.pid]));
-      const t0 = performance.now();
-      await sleep(options.seconds * 1000);
-      const after = await host.call("frames", { ids });
-      const seconds = (performance.now() - t0) / 1000;
-      const s = await serverCpu();
-      const c = await clientCpu();
-      step.fps = after.frames.map((f, i) => (f - (before.frames[i] ?? 0)) / seconds);
+      const w = await measureWindow(server, host, ids, options.settle, options.seconds);
+      const s = w.server;
+      const c = await w.client();
+      step.fps = w.fps;
       step.fpsMean = mean(step.fps);
       step.fpsMin = step.fps.length > 0 ? Math.min(...step.fps) : undefined;
       step.serverCpuSeconds = s.cpuSeconds;
@@ -170,11 +151,11 @@ export async function echoStep(
       step.windowSeconds = s.wallSeconds;
       step.serverPids = s.pids;
       if (s.lost.length > 0) errors.push(`server processes gone during the window: ${s.lost}`);
-      const broken = after.states.filter((st) => st !== "connected").length;
+      const broken = w.states.filter((st) => st !== "connected").length;
       if (broken > 0) errors.push(`${broken} client peers not connected at the end`);
     }
   } finally {
-    await Promise.all(opened.map((slot) => endCall(host, slot)));
+    await Promise.all(opened.map((slot) => release(host, slot)));
     await server.idle();
   }
   step.errors = errors.length;

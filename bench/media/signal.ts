@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Msg } from "../janus_client.ts";
+import { type Msg, openJanusSocket } from "../janus_client.ts";
 
 export type { Msg };
 
@@ -64,22 +64,12 @@ export class Signal {
   }
 
   /** Opens `url` with subprotocol `janus-protocol`. */
-  static open(url: string, timeoutMs: number): Promise<Signal> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, ["janus-protocol"]);
-      const timer = setTimeout(() => {
-        ws.close();
-        reject(new Error(`WebSocket to ${url} did not open in time`));
-      }, timeoutMs);
-      ws.onopen = () => {
-        clearTimeout(timer);
-        resolve(new Signal(ws, timeoutMs));
-      };
-      ws.onerror = () => {
-        clearTimeout(timer);
-        reject(new Error(`WebSocket to ${url} failed`));
-      };
+  static async open(url: string, timeoutMs: number): Promise<Signal> {
+    const ws = await openJanusSocket(url, timeoutMs, {
+      timedOut: `WebSocket to ${url} did not open in time`,
+      failed: `WebSocket to ${url} failed`,
     });
+    return new Signal(ws, timeoutMs);
   }
 
   /** Sends `body` with a fresh transaction; resolves the direct reply. */

@@ -7,9 +7,18 @@
  *
  * @module
  */
+import {
+  answerAndTrickle,
+  measureWindow,
+  type Opened,
+  openHandle,
+  release,
+  trickleCandidates,
+  upOrHangup,
+} from "../media/call.ts";
 import { errorText, mean, percentOfCore, pool, quantile, sleep, startCpu } from "../media/cpu.ts";
 import type { ClientHost, Log, MediaServer } from "../media/server.ts";
-import { jsepSdp, pluginData, Signal } from "../media/signal.ts";
+import { jsepSdp, pluginData } from "../media/signal.ts";
 import { createRoom, VIDEOROOM } from "./room.ts";
 
 /** One step (N subscribers) on one server. */
@@ -53,30 +62,14 @@ export interface FanoutOptions {
   timeoutMs: number;
 }
 
-interface Member {
-  sig?: Signal;
-  session?: number;
-  peer?: number;
-}
-
-async function release(host: ClientHost, m: Member): Promise<void> {
-  if (m.sig && m.session !== undefined) await m.sig.destroySession(m.session);
-  await m.sig?.close();
-  if (m.peer !== undefined) await host.call("close", { id: m.peer }).catch(() => {});
-}
-
 async function publish(
   server: MediaServer,
   host: ClientHost,
   room: number,
-  m: Member,
+  m: Opened,
   timeoutMs: number,
 ): Promise<number> {
-  const sig = await Signal.open(server.wsUrl, timeoutMs);
-  m.sig = sig;
-  const session = await sig.createSession();
-  m.session = session;
-  const handle = await sig.attach(session, VIDEOROOM);
+  const { sig, session, handle } = await openHandle(server, VIDEOROOM, timeoutMs, m);
   const joined = pluginData(
     (await sig.message(session, handle, {
       request: "join",
@@ -99,20 +92,9 @@ async function publish(
   }, { type: "offer", sdp });
   const answer = jsepSdp(configured.msg);
   if (!answer) throw new Error(`configure: no answer in ${JSON.stringify(configured.msg)}`);
-  await host.call("answer", { id, sdp: answer });
-  const { candidates } = await host.call("candidates", { id });
-  await sig.trickle(session, handle, candidates.map((c) => ({ ...c })));
+  await answerAndTrickle(host, sig, session, handle, id, answer);
   await upOrHangup(sig, handle, "publisher webrtcup");
   return feed;
-}
-
-async function upOrHangup(sig: Signal, handle: number, what: string): Promise<number> {
-  const up = await sig.take(
-    (msg) => (msg.janus === "webrtcup" || msg.janus === "hangup") && msg.sender === handle,
-    what,
-  );
-  if (up.msg.janus === "hangup") throw new Error(`${what}: hangup ${String(up.msg.reason)}`);
-  return up.at;
 }
 
 async function subscribe(
@@ -120,14 +102,10 @@ async function subscribe(
   host: ClientHost,
   room: number,
   feed: number,
-  m: Member,
+  m: Opened,
   timeoutMs: number,
 ): Promise<number> {
-  const sig = await Signal.open(server.wsUrl, timeoutMs);
-  m.sig = sig;
-  const session = await sig.createSession();
-  m.session = session;
-  const handle = await sig.attach(session, VIDEOROOM);
+  const { sig, session, handle } = await openHandle(server, VIDEOROOM, timeoutMs, m);
   const sent = performance.now();
   const attached = await sig.message(session, handle, {
     request: "join",
@@ -149,8 +127,7 @@ async function subscribe(
   if (pluginData(started.msg).started !== "ok") {
     throw new Error(`start: ${JSON.stringify(started.msg).slice(0, 300)}`);
   }
-  const { candidates } = await host.call("candidates", { id });
-  await sig.trickle(session, handle, candidates.map((c) => ({ ...c })));
+  await trickleCandidates(host, sig, session, handle, id);
   return await upOrHangup(sig, handle, "subscriber webrtcup") - sent;
 }
 
@@ -169,7 +146,7 @@ export async function fanoutRun(
     firstError: undefined,
   };
   const room = await createRoom(server.wsUrl, { publishers: 300 }, timeoutMs);
-  const publisher: Member = {};
+  const publisher: Opened = {};
   const f = (v: number | undefined, d = 0) => v === undefined ? "-" : v.toFixed(d);
   try {
     const feed = await publish(server, host, room.id, publisher, timeoutMs);
@@ -207,7 +184,7 @@ async function fanoutStep(
   log: Log,
 ): Promise<FanoutStep> {
   const errors: string[] = [];
-  const members: Member[] = Array.from({ length: n }, () => ({}));
+  const members: Opened[] = Array.from({ length: n }, () => ({}));
   const times = await pool(members, n, async (m) => {
     try {
       return await subscribe(server, host, room, feed, m, options.timeoutMs);
@@ -236,16 +213,9 @@ async function fanoutStep(
   try {
     const ids = members.flatMap((m, i) => times[i] !== undefined && m.peer ? [m.peer] : []);
     if (ids.length > 0) {
-      await sleep(options.settle * 1000);
-      const before = await host.call("frames", { ids });
-      const serverCpu = await startCpu(server.pids);
-      const clientCpu = await startCpu(() => Promise.resolve([host.pid]));
-      const t0 = performance.now();
-      await sleep(options.seconds * 1000);
-      const after = await host.call("frames", { ids });
-      const seconds = (performance.now() - t0) / 1000;
-      const s = await serverCpu();
-      step.fps = after.frames.map((fr, i) => (fr - (before.frames[i] ?? 0)) / seconds);
+      const w = await measureWindow(server, host, ids, options.settle, options.seconds);
+      const s = w.server;
+      step.fps = w.fps;
       step.fpsMean = mean(step.fps);
       step.fpsMin = Math.min(...step.fps);
       step.serverCpuPercent = percentOfCore(s);
@@ -255,7 +225,7 @@ async function fanoutStep(
         step.marginalCpuPercentPerSubscriber = (step.serverCpuPercent - run.baselineCpuPercent) /
           ids.length;
       }
-      step.clientCpuPercent = percentOfCore(await clientCpu());
+      step.clientCpuPercent = percentOfCore(await w.client());
       if (s.lost.length > 0) errors.push(`server processes gone during the window: ${s.lost}`);
     }
   } finally {

@@ -9,6 +9,7 @@
  */
 import { errorText, pool, quantile, sleep, startCpu } from "../media/cpu.ts";
 import type { Log, MediaServer } from "../media/server.ts";
+import { openJanusSocket } from "../janus_client.ts";
 import type { Msg } from "../media/signal.ts";
 import { createRoom, VIDEOROOM } from "./room.ts";
 
@@ -73,22 +74,8 @@ class Participant {
     ws.onclose = () => this.#joined?.reject(new Error("WebSocket closed"));
   }
 
-  static open(url: string, timeoutMs: number): Promise<Participant> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, ["janus-protocol"]);
-      const timer = setTimeout(() => {
-        ws.close();
-        reject(new Error("WebSocket open timed out"));
-      }, timeoutMs);
-      ws.onopen = () => {
-        clearTimeout(timer);
-        resolve(new Participant(ws, timeoutMs));
-      };
-      ws.onerror = () => {
-        clearTimeout(timer);
-        reject(new Error("WebSocket open failed"));
-      };
-    });
+  static async open(url: string, timeoutMs: number): Promise<Participant> {
+    return new Participant(await openJanusSocket(url, timeoutMs), timeoutMs);
   }
 
   request(body: Msg, transaction = `j${++this.#next}`): Promise<Msg> {

@@ -8,32 +8,10 @@
  * Run: `deno run -A tests/_helpers/netns.ts deno test -A tests/plugins/videoroom_control_test.ts`
  */
 import assert from "node:assert/strict";
-import { startMediaEngine } from "../../core/media/start.ts";
-import { parseConfig } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
-import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
-import { assertInsideNetns } from "../_helpers/netns.ts";
 import { ClientPeer, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
-import { dataOf, jsepOf, type TestJsep, VideoRoomClient } from "./videoroom_client.ts";
-
-async function gateway() {
-  assertInsideNetns();
-  const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
-  assert.ok(media, "media engine");
-  return await startTestGateway({ media: { workers: 1 } }, { media });
-}
-
-async function gathered(peer: ClientPeer): Promise<string> {
-  await waitUntil("ICE gathering", () => peer.pc.iceGatheringState === "complete", 5000);
-  return peer.pc.localDescription?.sdp ?? "";
-}
-
-/** The answer of `peer` to our `offer`, once gathered. */
-async function answerOf(peer: ClientPeer, offer: TestJsep): Promise<TestJsep> {
-  await peer.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-  await peer.pc.setLocalDescription(await peer.pc.createAnswer());
-  return { type: "answer", sdp: await gathered(peer) };
-}
+import { answerOf, gateway, sendonlyOffer } from "./_videoroom_media.ts";
+import { dataOf, jsepOf, VideoRoomClient } from "./videoroom_client.ts";
 
 /** Joins `room` and publishes audio plus `videos` video streams. */
 async function publish(
@@ -45,18 +23,13 @@ async function publish(
 ): Promise<{ handle: number; id: number; peer: ClientPeer }> {
   const handle = await c.attach();
   const joined = await c.ask(handle, { request: "join", ptype: "publisher", room, display });
-  const peer = new ClientPeer(wrtc, {
+  const { peer, offer } = await sendonlyOffer(wrtc, {
     audio: true,
     video: true,
     videoStreams: options.videos,
     invert: options.invert ?? false,
   });
-  for (const t of peer.pc.getTransceivers()) t.direction = "sendonly";
-  await peer.offer();
-  const event = await c.request(handle, { request: "configure", audio: true, video: true }, {
-    type: "offer",
-    sdp: await gathered(peer),
-  });
+  const event = await c.request(handle, { request: "configure", audio: true, video: true }, offer);
   assert.equal(dataOf(event).configured, "ok", JSON.stringify(dataOf(event)));
   await peer.answer(jsepOf(event).sdp);
   await c.take((e) => e.sender === handle && e.janus === "webrtcup");

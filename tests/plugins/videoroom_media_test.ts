@@ -7,25 +7,10 @@
  * Run: `deno run -A tests/_helpers/netns.ts deno test -A tests/plugins/videoroom_media_test.ts`
  */
 import assert from "node:assert/strict";
-import { startMediaEngine } from "../../core/media/start.ts";
-import { parseConfig } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
-import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
-import { assertInsideNetns } from "../_helpers/netns.ts";
 import { ClientPeer, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
-import { dataOf, jsepOf, type TestJsep, VideoRoomClient } from "./videoroom_client.ts";
-
-async function gateway() {
-  assertInsideNetns();
-  const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
-  assert.ok(media, "media engine");
-  return await startTestGateway({ media: { workers: 1 } }, { media });
-}
-
-async function gathered(peer: ClientPeer): Promise<string> {
-  await waitUntil("ICE gathering", () => peer.pc.iceGatheringState === "complete", 5000);
-  return peer.pc.localDescription?.sdp ?? "";
-}
+import { answerOf, gateway, sendonlyOffer } from "./_videoroom_media.ts";
+import { dataOf, jsepOf, VideoRoomClient } from "./videoroom_client.ts";
 
 /** Directions of the audio/video m-lines of an SDP. */
 function directions(sdp: string): string[] {
@@ -47,10 +32,7 @@ async function publish(
   const handle = await c.attach();
   const joined = await c.ask(handle, { request: "join", ptype: "publisher", room, display });
   assert.equal(joined.videoroom, "joined");
-  const peer = new ClientPeer(wrtc, { audio: true, video: true });
-  for (const t of peer.pc.getTransceivers()) t.direction = "sendonly";
-  await peer.offer();
-  const offer: TestJsep = { type: "offer", sdp: await gathered(peer) };
+  const { peer, offer } = await sendonlyOffer(wrtc, { audio: true, video: true });
   const event = await c.request(handle, { request: "configure", audio: true, video: true }, offer);
   const data = dataOf(event);
   assert.equal(data.configured, "ok", JSON.stringify(data));
@@ -92,9 +74,7 @@ async function subscribe(
   assert.equal(offer.type, "offer");
   assert.deepEqual(directions(offer.sdp), feeds.flatMap(() => ["sendonly", "sendonly"]));
   const peer = new ClientPeer(wrtc, {});
-  await peer.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
-  await peer.pc.setLocalDescription(await peer.pc.createAnswer());
-  const answer: TestJsep = { type: "answer", sdp: await gathered(peer) };
+  const answer = await answerOf(peer, offer);
   assert.deepEqual(await c.ask(handle, { request: "start", room }, answer), {
     videoroom: "event",
     room,

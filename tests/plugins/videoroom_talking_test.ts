@@ -11,20 +11,10 @@
  * Run: `deno run -A tests/_helpers/netns.ts deno test -A tests/plugins/videoroom_talking_test.ts`
  */
 import assert from "node:assert/strict";
-import { startMediaEngine } from "../../core/media/start.ts";
-import { parseConfig } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
-import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
-import { assertInsideNetns } from "../_helpers/netns.ts";
-import { ClientPeer, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
+import { type ClientPeer, type Wrtc, wrtcTest } from "../media/_client.ts";
+import { gateway, sendonlyOffer } from "./_videoroom_media.ts";
 import { jsepOf, VideoRoomClient } from "./videoroom_client.ts";
-
-async function gateway() {
-  assertInsideNetns();
-  const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
-  assert.ok(media, "media engine");
-  return await startTestGateway({ media: { workers: 1 } }, { media });
-}
 
 /** Joins `room` and publishes the tone (audio only). */
 async function publishAudio(
@@ -34,14 +24,8 @@ async function publishAudio(
 ): Promise<{ handle: number; id: number; peer: ClientPeer }> {
   const handle = await c.attach();
   const joined = await c.ask(handle, { request: "join", ptype: "publisher", room, display: "al" });
-  const peer = new ClientPeer(wrtc, { audio: true });
-  for (const t of peer.pc.getTransceivers()) t.direction = "sendonly";
-  await peer.offer();
-  await waitUntil("ICE gathering", () => peer.pc.iceGatheringState === "complete", 5000);
-  const event = await c.request(handle, { request: "configure", audio: true }, {
-    type: "offer",
-    sdp: peer.pc.localDescription?.sdp ?? "",
-  });
+  const { peer, offer } = await sendonlyOffer(wrtc, { audio: true });
+  const event = await c.request(handle, { request: "configure", audio: true }, offer);
   await peer.answer(jsepOf(event).sdp);
   await c.take((e) => e.sender === handle && e.janus === "webrtcup");
   return { handle, id: joined.id as number, peer };
