@@ -307,6 +307,14 @@ export function sessionOrigin(sdp: string): SdpOrigin | undefined {
   return m?.[1] && m[2] ? { sessionId: m[1], version: Number(m[2]) } : undefined;
 }
 
+/** The same SDP with its `o=` session version one higher (for a renegotiation). */
+export function bumpSessionVersion(sdp: string): string {
+  return sdp.replace(
+    /^(o=\S+ \d+ )(\d+)/m,
+    (_, head: string, v: string) => `${head}${BigInt(v) + 1n}`,
+  );
+}
+
 /**
  * Shapes an SDP we send as the reference does: `a=msid-semantic: WMS *`, `a=sendrecv` on a
  * live `m=application` section without a direction, and (answers) the given `o=` session id

@@ -11,6 +11,7 @@ import { type SendSlot, SendSlots } from "./send_slots.ts";
 import { CandidateBook } from "./candidates.ts";
 import {
   applyBitrateCap,
+  bumpSessionVersion,
   conformSdp,
   finalizeCandidates,
   keepSingleCodec,
@@ -148,10 +149,12 @@ export class WorkerPeer implements ForwardPeer {
   /** Echo: send back the received tracks (or stop sending them) per kind. */
   async setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void> {
     this.#echo = { audio: options.audio, video: options.video };
-    // sender.setParameters throws in wrtc 0.10, so a cap applies through b=AS at the next
-    // negotiation only.
+    const recap = options.bitrateCap !== undefined && options.bitrateCap !== this.#bitrateCap;
     if (options.bitrateCap !== undefined) this.#bitrateCap = options.bitrateCap;
     if (this.#pc.remoteDescription !== null) await this.#applyEcho(this.#echo);
+    if (recap && options.bitrateCap !== undefined && options.bitrateCap > 0) {
+      await this.#capSending(options.bitrateCap);
+    }
   }
 
   /** The track received on `mid` (forwarding source). */
@@ -247,6 +250,25 @@ export class WorkerPeer implements ForwardPeer {
     return this.#pc.getTransceivers().filter((t) =>
       t.mid !== null && t.direction !== "stopped" && t.stopped !== true
     );
+  }
+
+  /**
+   * Caps what we send on a live call. sender.setParameters throws in wrtc 0.10, so the
+   * client's last offer is applied again locally with `b=AS` (a remote limit caps our
+   * sender), and answered locally: ICE and DTLS stay as they are and the client sees nothing.
+   */
+  async #capSending(bitsPerSecond: number): Promise<void> {
+    const remote = this.#pc.remoteDescription;
+    if (!remote || remote.type !== "offer" || this.#pc.signalingState !== "stable") return;
+    const offer = bumpSessionVersion(applyBitrateCap(remote.sdp, bitsPerSecond));
+    try {
+      await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
+      for (const t of this.#mediaTransceivers()) t.direction = "sendrecv";
+      await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+      if (this.#echo) await this.#applyEcho(this.#echo);
+    } catch (e) {
+      log.warn(`[${this.id}] could not cap the bitrate on the live call: ${String(e)}`);
+    }
   }
 
   async #applyEcho(echo: { audio: boolean; video: boolean }): Promise<void> {

@@ -112,6 +112,8 @@ export interface ClientPeerOptions {
   videoStreams?: number;
   /** Mirror the pattern of every video track (bright right half instead of left). */
   invert?: boolean;
+  /** Random chroma in every frame (luma pattern kept), so that video needs real bitrate. */
+  noise?: boolean;
   data?: string;
 }
 
@@ -136,10 +138,12 @@ export class ClientPeer {
   #tracks: WrtcTrack[] = [];
   #sinks: { stop(): void }[] = [];
   #timer: ReturnType<typeof setInterval> | undefined;
+  #noise: boolean;
   #closed = false;
 
   constructor(wrtc: Wrtc, options: ClientPeerOptions) {
     this.#wrtc = wrtc;
+    this.#noise = options.noise ?? false;
     this.pc = new wrtc.RTCPeerConnection({ iceServers: [] });
     const { RTCAudioSource, RTCVideoSource } = wrtc.nonstandard;
     const audio = options.audio ? new RTCAudioSource() : undefined;
@@ -252,7 +256,9 @@ export class ClientPeer {
       }
       while (videos.length > 0 && sent < Math.floor(elapsed / 33)) {
         for (const [i, video] of videos.entries()) {
-          video.onFrame({ width: WIDTH, height: HEIGHT, data: frames[i] ?? new Uint8Array() });
+          const data = frames[i] ?? new Uint8Array();
+          if (this.#noise) crypto.getRandomValues(data.subarray(WIDTH * HEIGHT));
+          video.onFrame({ width: WIDTH, height: HEIGHT, data });
         }
         sent++;
       }

@@ -161,6 +161,56 @@ wrtcTest("an m-line wrtc cannot decode (H264 only) is rejected with port 0", asy
   }
 });
 
+/** Video bytes the client received per second over `ms`. */
+async function videoBitrate(client: ClientPeer, ms: number): Promise<number> {
+  const bytes = async () => {
+    let total = 0;
+    (await client.pc.getStats()).forEach((value) => {
+      const r = value as { type: string; kind?: string; bytesReceived?: number };
+      if (r.type === "inbound-rtp" && r.kind === "video") total += r.bytesReceived ?? 0;
+    });
+    return total;
+  };
+  const before = await bytes();
+  await new Promise((r) => setTimeout(r, ms));
+  return ((await bytes()) - before) * 8 * 1000 / ms;
+}
+
+wrtcTest("setEcho with a bitrate cap lowers what a live call sends back", async (wrtc) => {
+  const engine = await createMediaEngine({ workers: 1 });
+  const events = new Recorder();
+  const peer = await engine.createPeer({ listener: events.listener });
+  const client = new ClientPeer(wrtc, { audio: true, video: true, noise: true });
+  try {
+    await peer.setEcho({ audio: true, video: true });
+    await connect(client, peer, events);
+    await waitUntil("echoed video frames", () => client.videoFrames >= 20);
+    await new Promise((r) => setTimeout(r, 1500));
+    const free = await videoBitrate(client, 2000);
+    await peer.setEcho({ audio: true, video: true, bitrateCap: 40_000 });
+    await new Promise((r) => setTimeout(r, 2000));
+    const capped = await videoBitrate(client, 2000);
+    assert.ok(
+      capped < 60_000,
+      `capped echo at ${capped.toFixed(0)} bit/s (uncapped ${free.toFixed(0)})`,
+    );
+    assert.ok(
+      capped < free / 2,
+      `capped ${capped.toFixed(0)} vs uncapped ${free.toFixed(0)} bit/s`,
+    );
+    // deno-lint-ignore no-console
+    console.log(
+      `echo bitrate ${free.toFixed(0)} -> ${capped.toFixed(0)} bit/s under a 40 kbit/s cap`,
+    );
+    const packets = await client.packetsOf("1");
+    await new Promise((r) => setTimeout(r, 2000));
+    assert.ok((await client.packetsOf("1")) > packets + 4, "video still flows under the cap");
+  } finally {
+    await peer.close();
+    await closeAll(engine, [client]);
+  }
+});
+
 wrtcTest("rtpPortRange binds every candidate of the answer inside the range", async (wrtc) => {
   const engine = await createMediaEngine({ workers: 1, rtpPortRange: { min: 42000, max: 42100 } });
   const peer = await engine.createPeer({ listener: {} });
