@@ -161,8 +161,3 @@ export interface Plugin {
   /** The plugin's error body, e.g. `{echotest:"event", error_code, error}`. */
   formatError(error: { code: number; message: string }): JsonObject;
 }
-
-/** Convenience: is this JSON value a string? */
-export function isString(value: Json | undefined): value is string {
-  return typeof value === "string";
-}
