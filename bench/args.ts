@@ -35,6 +35,11 @@ export interface BenchOptions {
   vrParticipants: number;
   vrConcurrency: number;
   vrRounds: number;
+  /** Unmeasured storms per server before the rounds. */
+  vrWarmup: number;
+  /** A second, larger storm: participants (0 = none) and rounds. */
+  vrLargeParticipants: number;
+  vrLargeRounds: number;
   /** Whether the join storm's room notifies every join to the others (`notify_joining`). */
   vrNotifyJoining: boolean;
   /** VideoRoom fan-out ramp: subscribers per step, seconds per window. */
@@ -77,8 +82,12 @@ export const USAGE = `deno task bench [flags]
   --echo-calls=LIST   EchoTest ramp, concurrent calls per step (default 1,2,4)
   --echo-seconds=S    measured window per EchoTest step (default 8)
   --vr-participants=N publishers joining in the VideoRoom join storm (default 200)
-  --vr-concurrency=N  participants joining at once in the storm (default 16)
-  --vr-rounds=N       storms per server, alternating; the fastest kept (default 3)
+  --vr-concurrency=N  participants joining at once in the storm (default 0 = all of them)
+  --vr-rounds=N       storms per server, alternating; the fastest kept (default 5)
+  --vr-warmup=N       unmeasured storms per server first (default 1)
+  --vr-large=N        participants of a second storm, where the room's size counts (default
+                      2000, 0 = none)
+  --vr-large-rounds=N rounds of that storm (default 3)
   --vr-notify-joining create the storm's room with notify_joining: every join is also sent
                       to everyone already in (P(P-1)/2 'joining' events); off by default, as
                       in the stock room 1234
@@ -114,8 +123,11 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     echoCalls: [1, 2, 4],
     echoSeconds: 8,
     vrParticipants: 200,
-    vrConcurrency: 16,
-    vrRounds: 3,
+    vrConcurrency: 0,
+    vrRounds: 5,
+    vrWarmup: 1,
+    vrLargeParticipants: 2000,
+    vrLargeRounds: 3,
     vrNotifyJoining: false,
     vrSubscribers: [1, 2, 4],
     vrSeconds: 6,
@@ -142,6 +154,9 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-participants": (v) => options.vrParticipants = v,
     "vr-concurrency": (v) => options.vrConcurrency = v,
     "vr-rounds": (v) => options.vrRounds = v,
+    "vr-warmup": (v) => options.vrWarmup = v,
+    "vr-large": (v) => options.vrLargeParticipants = v,
+    "vr-large-rounds": (v) => options.vrLargeRounds = v,
     "vr-seconds": (v) => options.vrSeconds = v,
     "media-settle": (v) => options.mediaSettle = v,
     "media-workers": (v) => options.mediaWorkers = v,
@@ -162,6 +177,9 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-participants",
     "vr-concurrency",
     "vr-rounds",
+    "vr-warmup",
+    "vr-large",
+    "vr-large-rounds",
     "media-workers",
   ]);
   for (let i = 0; i < args.length; i++) {
@@ -208,9 +226,11 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     const set = numeric[name];
     if (!set) throw new Error(`Unknown flag --${name}`);
     const n = Number(value);
-    const min = name === "ws-rate-limit" || name === "warmup" || name === "media-settle"
-      ? 0
-      : Number.MIN_VALUE;
+    const min =
+      ["ws-rate-limit", "warmup", "media-settle", "vr-concurrency", "vr-warmup", "vr-large"]
+          .includes(name)
+        ? 0
+        : Number.MIN_VALUE;
     if (!Number.isFinite(n) || n < min || (integers.has(name) && !Number.isInteger(n))) {
       throw new Error(
         `--${name}: expected a ${integers.has(name) ? "whole " : ""}number, got '${value}'`,

@@ -5,6 +5,7 @@
  * @module
  */
 import { HttpConnection } from "./http_client.ts";
+import { WsConnection } from "./ws_connection.ts";
 
 /** A Janus message as parsed JSON. */
 export type Msg = Record<string, unknown>;
@@ -78,6 +79,14 @@ export function openJanusSocket(
   });
 }
 
+/**
+ * Opens a light WebSocket (`WsConnection`) to `url` with subprotocol `janus-protocol`,
+ * for the loads that measure the server rather than the client.
+ */
+export function openJanusConnection(url: string, timeoutMs: number): Promise<WsConnection> {
+  return WsConnection.open(url, "janus-protocol", timeoutMs);
+}
+
 /** One HTTP client: sequential requests on its own keep-alive connection. */
 export class JanusHttpClient {
   readonly #conn: HttpConnection;
@@ -139,19 +148,19 @@ const DIRECT = new Set(["success", "ack", "error", "pong", "server_info"]);
 
 /** One WebSocket client: requests in parallel, matched to replies by transaction. */
 export class JanusWsClient {
-  readonly #ws: WebSocket;
+  readonly #ws: WsConnection;
   readonly #replies = new Map<string, Waiter>();
   readonly #events = new Map<string, Waiter>();
   readonly #timeoutMs: number;
   readonly #sweeper: ReturnType<typeof setInterval>;
   #closed: Error | undefined;
 
-  private constructor(ws: WebSocket, timeoutMs: number) {
+  private constructor(ws: WsConnection, timeoutMs: number) {
     this.#ws = ws;
     this.#timeoutMs = timeoutMs;
-    ws.onmessage = (event: MessageEvent) => this.#receive(event.data);
+    ws.onmessage = (text) => this.#receive(text);
     ws.onclose = () => this.#fail(new Error("socket closed"));
-    ws.onerror = () => {};
+    ws.start();
     // One timer per socket rather than one per request: expire stale waiters.
     this.#sweeper = setInterval(() => this.#expire(), Math.min(1000, timeoutMs));
   }
@@ -159,7 +168,7 @@ export class JanusWsClient {
   /** Opens `ws://host:port` with subprotocol `janus-protocol`. */
   static async open(endpoint: Endpoint, timeoutMs: number): Promise<JanusWsClient> {
     const url = `ws://${endpoint.host}:${endpoint.wsPort}`;
-    return new JanusWsClient(await openJanusSocket(url, timeoutMs), timeoutMs);
+    return new JanusWsClient(await openJanusConnection(url, timeoutMs), timeoutMs);
   }
 
   /** Sends `body` with a fresh transaction; resolves its direct reply. */
@@ -202,8 +211,7 @@ export class JanusWsClient {
     return promise;
   }
 
-  #receive(data: unknown): void {
-    if (typeof data !== "string") return;
+  #receive(data: string): void {
     let msg: Msg;
     try {
       msg = parse(data);

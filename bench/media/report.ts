@@ -5,6 +5,7 @@
  * @module
  */
 import type { FanoutResult } from "../videoroom/fanout.ts";
+import type { JoinResult } from "../videoroom/join.ts";
 import { fmt, met, ratio, type SummaryRow, table, type Target } from "../report.ts";
 import type { EchoStep } from "./echo.ts";
 import type { MediaBenchResult } from "./results.ts";
@@ -85,30 +86,38 @@ export function joinTable(result: MediaBenchResult): string {
     "total ev",
     "delivered s",
     "server CPU s",
+    "client CPU s",
     "errors",
   ]];
-  for (const [name, t] of [["ours", result.ours], ["reference", result.reference]] as const) {
-    const j = t?.join;
-    if (!j) continue;
-    rows.push([
-      name,
-      `${j.joined}/${j.participants}`,
-      fmt(j.joinSeconds, 3),
-      j.roundSeconds.map((s) => fmt(s, 3)).join(" "),
-      fmt(j.joinP50Ms, 1),
-      fmt(j.joinMaxMs, 1),
-      fmt(j.joinRequestP50Ms, 2),
-      fmt(j.events.joined),
-      `${fmt(j.events.joining)}/${fmt(j.expectedJoining)}`,
-      fmt(j.events.publishers),
-      fmt(j.events.other),
-      fmt(j.events.total),
-      fmt(j.deliveredSeconds, 3),
-      fmt(j.serverCpuSeconds, 2),
-      fmt(j.errors),
-    ]);
+  const runs = [["ours", result.ours], ["reference", result.reference]] as const;
+  for (const key of ["join", "joinLarge"] as const) {
+    for (const [name, t] of runs) {
+      const j = t?.[key];
+      if (j) rows.push(joinRow(name, j));
+    }
   }
   return table(rows);
+}
+
+function joinRow(name: string, j: JoinResult): string[] {
+  return [
+    name,
+    `${j.joined}/${j.participants}`,
+    fmt(j.joinSeconds, 3),
+    j.roundSeconds.map((s) => fmt(s, 3)).join(" "),
+    fmt(j.joinP50Ms, 1),
+    fmt(j.joinMaxMs, 1),
+    fmt(j.joinRequestP50Ms, 2),
+    fmt(j.events.joined),
+    `${fmt(j.events.joining)}/${fmt(j.expectedJoining)}`,
+    fmt(j.events.publishers),
+    fmt(j.events.other),
+    fmt(j.events.total),
+    fmt(j.deliveredSeconds, 3),
+    fmt(j.serverCpuSeconds, 2),
+    fmt(j.clientCpuSeconds, 3),
+    fmt(j.errors),
+  ];
 }
 
 function fanoutStep(f: FanoutResult | undefined, n: number) {
@@ -224,6 +233,15 @@ export function mediaSummaryRows(result: MediaBenchResult): SummaryRow[] {
       reference: ref?.join?.events.total,
     });
   }
+  const large = result.ours.joinLarge;
+  if (large) {
+    rows.push({
+      figure: `VideoRoom ${large.participants} publisher joins, s`,
+      ours: large.joinSeconds,
+      reference: ref?.joinLarge?.joinSeconds,
+      digits: 3,
+    });
+  }
   const f = result.ours.fanout;
   for (const s of f?.steps ?? []) {
     rows.push({
@@ -297,6 +315,10 @@ export function mediaJson(result: MediaBenchResult): Record<string, unknown> {
     ratios: {
       echo_cpu_per_call: echoRatios,
       videoroom_join_time: ratio(j?.joinSeconds, rj?.joinSeconds) ?? null,
+      videoroom_large_join_time: ratio(
+        result.ours.joinLarge?.joinSeconds,
+        result.reference?.joinLarge?.joinSeconds,
+      ) ?? null,
     },
     targets: {
       echo_cpu_per_call_within_8x_ref: echoMet,

@@ -21,6 +21,11 @@ export interface MediaBenchOptions {
   vrConcurrency: number;
   /** Join storms per server (alternating ours / reference); the fastest is kept. */
   vrRounds: number;
+  /** Participants of a second, larger storm (0 = none); it runs `vrLargeRounds` times. */
+  vrLargeParticipants: number;
+  vrLargeRounds: number;
+  /** Unmeasured storms per server first (JIT and caches warm, as in the load phases). */
+  vrWarmup: number;
   /** Whether the join storm's room has `notify_joining` (the others hear every join). */
   vrNotifyJoining: boolean;
   /** Subscribers per fan-out step. */
@@ -39,6 +44,8 @@ export interface MediaBenchOptions {
 export interface MediaServerResults {
   echo: EchoStep[];
   join?: JoinResult;
+  /** The same storm with `vrLargeParticipants`, where the room's size starts to count. */
+  joinLarge?: JoinResult;
   fanout?: FanoutResult;
 }
 

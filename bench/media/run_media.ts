@@ -33,7 +33,7 @@ export function mediaDeadlineMs(options: MediaBenchOptions): number {
   let ms = 90_000;
   if (options.echo) ms += servers * options.echoCalls.length * perWindow(options.echoSeconds);
   if (options.videoroom) {
-    ms += servers * options.vrRounds * 60_000;
+    ms += servers * (options.vrRounds + options.vrLargeRounds + 2 * options.vrWarmup) * 60_000;
     ms += servers * (options.vrSubscribers.length + 1) * perWindow(options.vrSeconds);
   }
   return ms;

@@ -7,9 +7,11 @@
  *
  * @module
  */
+import process from "node:process";
 import { errorText, pool, quantile, sleep, startCpu } from "../media/cpu.ts";
 import type { Log, MediaServer } from "../media/server.ts";
-import { openJanusSocket } from "../janus_client.ts";
+import { openJanusConnection } from "../janus_client.ts";
+import type { WsConnection } from "../ws_connection.ts";
 import type { Msg } from "../media/signal.ts";
 import { createRoom, VIDEOROOM } from "./room.ts";
 
@@ -37,6 +39,11 @@ export interface JoinResult {
   expectedJoining: number;
   /** Server CPU seconds from the first join to the end of delivery. */
   serverCpuSeconds: number | undefined;
+  /**
+   * The bench client's own CPU seconds from the first connect to the last `joined`: on a
+   * small machine it shares the cores with the server, and bounds the time from below.
+   */
+  clientCpuSeconds: number | undefined;
   errors: number;
   firstError: string | undefined;
 }
@@ -51,7 +58,7 @@ export interface JoinOptions {
 
 /** One participant's socket: replies by transaction, plugin events counted by kind. */
 class Participant {
-  readonly #ws: WebSocket;
+  readonly #ws: WsConnection;
   readonly #timeoutMs: number;
   readonly #replies = new Map<string, (msg: Msg) => void>();
   readonly #closed: Promise<void>;
@@ -66,16 +73,17 @@ class Participant {
   /** A callback for every counted event. */
   onEvent: () => void = () => {};
 
-  private constructor(ws: WebSocket, timeoutMs: number) {
+  private constructor(ws: WsConnection, timeoutMs: number) {
     this.#ws = ws;
     this.#timeoutMs = timeoutMs;
-    this.#closed = new Promise((resolve) => ws.addEventListener("close", () => resolve()));
-    ws.onmessage = (e: MessageEvent) => this.#receive(e.data);
+    this.#closed = ws.closed;
+    ws.onmessage = (text) => this.#receive(text);
     ws.onclose = () => this.#joined?.reject(new Error("WebSocket closed"));
+    ws.start();
   }
 
   static async open(url: string, timeoutMs: number): Promise<Participant> {
-    return new Participant(await openJanusSocket(url, timeoutMs), timeoutMs);
+    return new Participant(await openJanusConnection(url, timeoutMs), timeoutMs);
   }
 
   request(body: Msg, transaction = `j${++this.#next}`): Promise<Msg> {
@@ -140,8 +148,7 @@ class Participant {
     clearTimeout(timer);
   }
 
-  #receive(data: unknown): void {
-    if (typeof data !== "string") return;
+  #receive(data: string): void {
     let msg: Msg;
     try {
       msg = JSON.parse(data) as Msg;
@@ -212,12 +219,14 @@ export async function joinStorm(
     events: { joined: 0, joining: 0, publishers: 0, other: 0, total: 0 },
     expectedJoining: notifyJoining ? n * (n - 1) / 2 : 0,
     serverCpuSeconds: undefined,
+    clientCpuSeconds: undefined,
     errors: 0,
     firstError: undefined,
   };
   try {
     // Timed: each participant connects, creates a session, attaches and joins.
     const cpu = await startCpu(server.pids);
+    const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
     const latencies: number[] = [];
     const requests: number[] = [];
@@ -237,6 +246,8 @@ export async function joinStorm(
         errors.push(errorText(e));
       }
     });
+    const clientCpu = process.cpuUsage(clientCpu0);
+    result.clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
     result.joined = latencies.length;
     result.joinSeconds = (lastJoined - t0) / 1000;
     result.joinP50Ms = quantile(latencies, 0.5);
@@ -278,7 +289,8 @@ export async function joinStorm(
       } ms), events ${result.events.total} (joined ` +
       `${result.events.joined}, joining ${result.events.joining}/${result.expectedJoining}, ` +
       `publishers ${result.events.publishers}, other ${result.events.other}) delivered in ` +
-      `${f(result.deliveredSeconds, 3)} s, server CPU ${f(result.serverCpuSeconds, 2)} s` +
+      `${f(result.deliveredSeconds, 3)} s, server CPU ${f(result.serverCpuSeconds, 2)} s, ` +
+      `client CPU ${f(result.clientCpuSeconds, 3)} s` +
       (result.firstError ? `; ${result.errors} errors, first: ${result.firstError}` : ""),
   );
   return result;
