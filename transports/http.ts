@@ -5,6 +5,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { PatternRouter } from "hono/router/pattern-router";
 import { authorizedQuery, dispatch } from "../core/dispatch.ts";
 import { errorReply } from "../core/errors.ts";
 import type { Gateway } from "../core/gateway.ts";
@@ -118,7 +119,7 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
   const base = http.base_path.replace(/\/$/, "");
   const owner = createOwner("janus.transport.http");
   const stats: HttpTransportStats = { polls: 0 };
-  const app = new Hono();
+  const app = new Hono({ router: new PatternRouter() });
   const replies = new Replies(http.allow_origin);
 
   app.options("*", (c) => {
@@ -165,12 +166,13 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
 
   app.get(`${base}/:session`, async (c) => {
     const sessionId = pathId(c.req.param("session"));
-    const query = { apisecret: c.req.query("apisecret"), token: c.req.query("token") };
-    if (!authorizedQuery(gateway, query)) return replies.empty(403);
+    // One scan of the query string for all three parameters.
+    const params = c.req.query();
+    if (!authorizedQuery(gateway, params)) return replies.empty(403);
     const session = sessionId === undefined ? undefined : gateway.sessions.get(sessionId);
     if (!session || session.owner !== owner) return replies.empty(404);
     session.touch(gateway.clock.now());
-    const maxev = Number.parseInt(c.req.query("maxev") ?? "", 10);
+    const maxev = Number.parseInt(params.maxev ?? "", 10);
     const max = Number.isFinite(maxev) && maxev >= 2 ? maxev : 1;
     let events: JsonObject[] = session.queue.take(max);
     if (events.length === 0) {
