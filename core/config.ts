@@ -79,6 +79,11 @@ export const ConfigSchema = z.object({
     ws_requests_per_second: z.number().int().min(0).default(20_000),
   }).prefault({}),
   plugins: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * The JSON file the configuration was read from (`--config` / `JANUS_CONFIG`); plugins
+   * write their permanent changes back to it (VideoRoom's `permanent` rooms).
+   */
+  config_file: z.string().optional(),
 });
 
 /** The parsed configuration. */
@@ -237,6 +242,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       throw new ConfigError(`Config file '${file}' must hold a JSON object`);
     }
     merge(layered, parsed as Record<string, unknown>);
+    layered.config_file = file;
   }
   flags.delete("--config");
   for (const [name, spec] of Object.entries(ENV_KEYS)) {

@@ -6,6 +6,7 @@
  */
 import { type Clock, SYSTEM_CLOCK } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { updatePluginSection } from "./config_file.ts";
 import { JanusError } from "./errors.ts";
 import { Handle } from "./handle.ts";
 import { randomId } from "./ids.ts";
@@ -56,7 +57,12 @@ export class Gateway {
 
   /** Loads a plugin with its section of the configuration. */
   async addPlugin(plugin: Plugin): Promise<void> {
-    await plugin.init(this.config.plugins[plugin.info.id] ?? {});
+    const file = this.config.config_file;
+    const id = plugin.info.id;
+    await plugin.init(
+      this.config.plugins[id] ?? {},
+      file === undefined ? {} : { updateConfig: (update) => updatePluginSection(file, id, update) },
+    );
     this.plugins.set(plugin.info.id, plugin);
   }
 

@@ -150,10 +150,20 @@ export interface PluginSession {
   query(): JsonObject;
 }
 
+/** What the core offers a plugin at `init`. */
+export interface PluginHost {
+  /**
+   * Rewrites this plugin's section of the configuration file (`plugins[id]` of the JSON read
+   * with `--config`); resolves false when writing failed. Absent when the gateway runs
+   * without a configuration file, so there is nowhere to write.
+   */
+  updateConfig?: (update: (section: JsonObject) => JsonObject) => Promise<boolean>;
+}
+
 /** A plugin. */
 export interface Plugin {
   readonly info: PluginInfo;
-  init(config: unknown): Promise<void>;
+  init(config: unknown, host?: PluginHost): Promise<void>;
   destroy(): Promise<void>;
   createSession(handle: PluginHandle): Promise<PluginSession>;
   /** A `message_plugin` admin request. */

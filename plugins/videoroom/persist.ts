@@ -1,19 +1,30 @@
 /**
- * `permanent: true` rooms: written to the JSON file named by the plugin's `rooms_file`
- * setting, and read back at start-up. The reference writes its `.jcfg`; we keep JSON
- * (`{"rooms":[{...room properties as create takes them, "allowed":[...]}]}`).
+ * `permanent: true` rooms. As the reference rewrites its `.jcfg`, they are written back to
+ * the configuration file the gateway was started with (`--config`), as the `rooms` list of
+ * the plugin's section: the rooms read from there, plus the permanent ones created since,
+ * less the ones destroyed with `permanent: true`. A `rooms_file` setting sends them to a
+ * file of their own instead (`{"rooms":[{...room properties as create takes them,
+ * "allowed":[...]}]}`), read back at start-up.
  *
  * @module
  */
-import type { JsonObject } from "../../core/plugin.ts";
+import type { JsonObject, PluginHost } from "../../core/plugin.ts";
 import type { Room } from "./room.ts";
 
 /** Where permanent rooms live; without a file nothing can be saved. */
 export class RoomStore {
   readonly #path: string | undefined;
+  readonly #updateConfig: PluginHost["updateConfig"];
 
-  constructor(path: string | undefined) {
+  /** `rooms_file` wins; else the configuration file, when the host can write it. */
+  constructor(path: string | undefined, host: PluginHost = {}) {
     this.#path = path;
+    this.#updateConfig = path === undefined ? host.updateConfig : undefined;
+  }
+
+  /** Whether the rooms of the configuration itself are the permanent ones (they are saved). */
+  get inConfig(): boolean {
+    return this.#updateConfig !== undefined;
   }
 
   /** Rooms saved earlier (an absent file is an empty list). */
@@ -36,7 +47,7 @@ export class RoomStore {
    * reference then answers `"permanent":false` (the room lives on, unsaved).
    */
   async save(rooms: Iterable<Room>): Promise<boolean> {
-    if (this.#path === undefined) return false;
+    if (this.#path === undefined && this.#updateConfig === undefined) return false;
     const list: JsonObject[] = [];
     for (const room of rooms) {
       if (!room.permanent || room.destroyed) continue;
@@ -45,6 +56,10 @@ export class RoomStore {
       if (room.aclEnabled) entry.allowed = [...room.allowed];
       list.push(entry);
     }
+    if (this.#updateConfig) {
+      return await this.#updateConfig((section) => ({ ...section, rooms: list }));
+    }
+    if (this.#path === undefined) return false;
     try {
       const tmp = `${this.#path}.tmp`;
       await Deno.writeTextFile(tmp, JSON.stringify({ rooms: list }, null, 2) + "\n");

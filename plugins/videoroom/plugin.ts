@@ -291,16 +291,17 @@ export function createVideoRoomPlugin(): Plugin {
   };
   return {
     info: INFO,
-    async init(raw) {
+    async init(raw, host) {
       const parsed = VideoRoomConfig.safeParse(raw ?? {});
       if (!parsed.success) {
         throw new Error(`janus.plugin.videoroom: invalid configuration: ${parsed.error.message}`);
       }
       const config = parsed.data;
-      shared.store = new RoomStore(config.rooms_file);
+      shared.store = new RoomStore(config.rooms_file, host);
       shared.maxStreams = config.max_streams_per_room;
+      // Written back to the configuration file, its rooms are permanent ones.
       for (const entry of config.rooms ?? STOCK_ROOMS) {
-        configRoom(shared, entry as JsonObject, false);
+        configRoom(shared, entry as JsonObject, shared.store.inConfig);
       }
       for (const entry of await shared.store.load()) configRoom(shared, entry, true);
     },

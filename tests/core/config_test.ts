@@ -24,6 +24,9 @@ Deno.test("loadConfig() layers file < environment < flags", () => {
   assert.equal(c.http.port, 3000);
   assert.equal(c.general.session_timeout, 7);
   assert.equal(c.general.token_auth, true);
+  // Plugins write permanent changes back to the file the configuration came from.
+  assert.equal(c.config_file, "x.json");
+  assert.equal(loadConfig({ args: [], env: {} }).config_file, undefined);
 });
 
 Deno.test("loadConfig() reads every contract environment variable", () => {

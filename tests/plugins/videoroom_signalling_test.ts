@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { startTestGateway } from "../_helpers/gateway.ts";
+import { loadConfig } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { VideoRoomClient } from "./videoroom_client.ts";
 
@@ -172,6 +173,77 @@ Deno.test("videoroom permanent rooms are written to rooms_file and loaded at sta
     });
     const saved = JSON.parse(await Deno.readTextFile(file)) as { rooms: JsonObject[] };
     assert.deepEqual(saved.rooms, []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("videoroom permanent rooms are written back to the --config file", async () => {
+  const dir = await Deno.makeTempDir();
+  const file = `${dir}/gateway.json`;
+  const original = {
+    general: { session_timeout: 60 },
+    plugins: {
+      "janus.plugin.videoroom": {
+        max_streams_per_room: 64,
+        rooms: [{ room: 970160, description: "from the file" }],
+      },
+    },
+  };
+  await Deno.writeTextFile(file, JSON.stringify(original));
+  // The file's plugin section, as `--config FILE` reads it.
+  const fromFile = () => {
+    const c = loadConfig({ args: ["--config", file], env: {} });
+    return { config_file: c.config_file ?? "", plugins: c.plugins };
+  };
+  const section = async () =>
+    (JSON.parse(await Deno.readTextFile(file)) as {
+      plugins: Record<string, { rooms: JsonObject[]; max_streams_per_room: number }>;
+    }).plugins["janus.plugin.videoroom"];
+  try {
+    {
+      await using gw = await startTestGateway(fromFile());
+      await using c = await VideoRoomClient.open(gw.httpUrl);
+      const h = await c.attach();
+      assert.equal((await c.sync(h, { request: "exists", room: 1234 })).exists, false);
+      assert.deepEqual(
+        await c.sync(h, { request: "create", room: 970161, permanent: true, description: "new" }),
+        { videoroom: "created", room: 970161, permanent: true },
+      );
+      assert.deepEqual((await section())?.rooms.map((r) => [r.room, r.description]), [
+        [970160, "from the file"],
+        [970161, "new"],
+      ]);
+      // A room that is not permanent stays out of the file.
+      await c.sync(h, { request: "create", room: 970162 });
+      assert.equal((await section())?.rooms.length, 2);
+      assert.deepEqual(
+        await c.sync(h, {
+          request: "edit",
+          room: 970161,
+          new_description: "renamed",
+          permanent: true,
+        }),
+        { videoroom: "edited", room: 970161, permanent: true },
+      );
+      assert.deepEqual(
+        await c.sync(h, { request: "destroy", room: 970160, permanent: true }),
+        { videoroom: "destroyed", room: 970160, permanent: true },
+      );
+      const written = await section();
+      assert.deepEqual(written?.rooms.map((r) => [r.room, r.description]), [[970161, "renamed"]]);
+      // The rest of the file is kept.
+      assert.equal(written?.max_streams_per_room, 64);
+      const whole = JSON.parse(await Deno.readTextFile(file)) as typeof original;
+      assert.deepEqual(whole.general, original.general);
+    }
+    // A restart from the rewritten file has the permanent rooms and not the destroyed one.
+    await using gw = await startTestGateway(fromFile());
+    await using c = await VideoRoomClient.open(gw.httpUrl);
+    const h = await c.attach();
+    assert.equal((await c.sync(h, { request: "exists", room: 970161 })).exists, true);
+    assert.equal((await c.sync(h, { request: "exists", room: 970160 })).exists, false);
+    assert.equal((await c.sync(h, { request: "exists", room: 970162 })).exists, false);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
