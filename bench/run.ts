@@ -444,8 +444,9 @@ async function main(): Promise<number> {
     if (mediaResult.ours.join) {
       print("");
       print(
-        "VideoRoom join storm (signalling only; each participant: WS connect, create, " +
-          "attach, join; time = first connect → last joined)",
+        "VideoRoom join storm (signalling only; connect+join: each participant opens a WS, " +
+          "creates, attaches and joins, time = first connect → last joined; join alone: all " +
+          "connected and attached first, time = first join sent → last joined)",
       );
       print(joinTable(mediaResult));
     }

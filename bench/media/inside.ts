@@ -81,7 +81,7 @@ async function storms(
   servers: { server: MediaServer; results: MediaServerResults }[],
   participants: number,
   rounds: number,
-  key: "join" | "joinLarge",
+  key: "join" | "joinOnly" | "joinLarge",
   notes: string[],
 ): Promise<void> {
   // 0 = everyone arrives at once: the storm then measures the server's throughput, not the
@@ -92,9 +92,12 @@ async function storms(
     concurrency,
     notifyJoining: options.vrNotifyJoining,
     timeoutMs: options.timeoutMs,
+    preconnected: key === "joinOnly",
   };
   print(
-    ` VideoRoom join storm: ${participants} publishers (signalling only), ` +
+    ` VideoRoom join storm: ${participants} publishers (signalling only${
+      storm.preconnected ? ", join requests alone" : ""
+    }), ` +
       `${concurrency} at once, notify_joining ${options.vrNotifyJoining}, ` +
       `${options.vrWarmup} warm-up, best of ${rounds}`,
   );
@@ -152,6 +155,7 @@ async function phases(
   }
   if (!options.videoroom) return;
   await storms(options, servers, options.vrParticipants, options.vrRounds, "join", notes);
+  await storms(options, servers, options.vrParticipants, options.vrRounds, "joinOnly", notes);
   if (options.vrLargeParticipants > 0) {
     await storms(
       options,

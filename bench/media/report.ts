@@ -73,6 +73,7 @@ export function echoTable(result: MediaBenchResult): string {
 export function joinTable(result: MediaBenchResult): string {
   const rows: string[][] = [[
     "server",
+    "timed",
     "joined",
     "best s",
     "rounds s",
@@ -90,7 +91,7 @@ export function joinTable(result: MediaBenchResult): string {
     "errors",
   ]];
   const runs = [["ours", result.ours], ["reference", result.reference]] as const;
-  for (const key of ["join", "joinLarge"] as const) {
+  for (const key of ["join", "joinOnly", "joinLarge"] as const) {
     for (const [name, t] of runs) {
       const j = t?.[key];
       if (j) rows.push(joinRow(name, j));
@@ -102,6 +103,7 @@ export function joinTable(result: MediaBenchResult): string {
 function joinRow(name: string, j: JoinResult): string[] {
   return [
     name,
+    j.preconnected ? "join alone" : "connect+join",
     `${j.joined}/${j.participants}`,
     fmt(j.joinSeconds, 3),
     j.roundSeconds.map((s) => fmt(s, 3)).join(" "),
@@ -233,6 +235,15 @@ export function mediaSummaryRows(result: MediaBenchResult): SummaryRow[] {
       reference: ref?.join?.events.total,
     });
   }
+  const only = result.ours.joinOnly;
+  if (only) {
+    rows.push({
+      figure: `VideoRoom ${only.participants} join requests alone, s`,
+      ours: only.joinSeconds,
+      reference: ref?.joinOnly?.joinSeconds,
+      digits: 4,
+    });
+  }
   const large = result.ours.joinLarge;
   if (large) {
     rows.push({
@@ -315,6 +326,10 @@ export function mediaJson(result: MediaBenchResult): Record<string, unknown> {
     ratios: {
       echo_cpu_per_call: echoRatios,
       videoroom_join_time: ratio(j?.joinSeconds, rj?.joinSeconds) ?? null,
+      videoroom_join_requests_alone_time: ratio(
+        result.ours.joinOnly?.joinSeconds,
+        result.reference?.joinOnly?.joinSeconds,
+      ) ?? null,
       videoroom_large_join_time: ratio(
         result.ours.joinLarge?.joinSeconds,
         result.reference?.joinLarge?.joinSeconds,

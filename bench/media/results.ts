@@ -44,6 +44,8 @@ export interface MediaBenchOptions {
 export interface MediaServerResults {
   echo: EchoStep[];
   join?: JoinResult;
+  /** The same storm with everyone connected and attached first: the `join` requests alone. */
+  joinOnly?: JoinResult;
   /** The same storm with `vrLargeParticipants`, where the room's size starts to count. */
   joinLarge?: JoinResult;
   fanout?: FanoutResult;

@@ -20,6 +20,8 @@ export interface JoinResult {
   participants: number;
   concurrency: number;
   notifyJoining: boolean;
+  /** Whether only the `join` requests were timed (see `JoinOptions.preconnected`). */
+  preconnected: boolean;
   /** Participants that received `joined`. */
   joined: number;
   /** First participant's connect → last `joined` received, in seconds. */
@@ -54,6 +56,11 @@ export interface JoinOptions {
   concurrency: number;
   notifyJoining: boolean;
   timeoutMs: number;
+  /**
+   * Connect, create and attach every participant first, untimed, and time the `join`
+   * requests alone (participants already on the page, then everyone clicks "join").
+   */
+  preconnected?: boolean;
 }
 
 /** One participant's socket: replies by transaction, plugin events counted by kind. */
@@ -209,6 +216,7 @@ export async function joinStorm(
     participants: n,
     concurrency,
     notifyJoining,
+    preconnected: options.preconnected ?? false,
     joined: 0,
     joinSeconds: undefined,
     roundSeconds: [],
@@ -225,18 +233,33 @@ export async function joinStorm(
   };
   try {
     // Timed: each participant connects, creates a session, attaches and joins.
+    const indices = Array.from({ length: n }, (_, i) => i);
+    const connect = async (): Promise<Participant> => {
+      const p = await Participant.open(server.wsUrl, timeoutMs);
+      people.push(p);
+      await p.setup();
+      return p;
+    };
+    const ready: (Participant | undefined)[] = [];
+    if (options.preconnected) {
+      await pool(indices, concurrency, async (i) => {
+        ready[i] = await connect().catch((e) => {
+          errors.push(errorText(e));
+          return undefined;
+        });
+      });
+    }
     const cpu = await startCpu(server.pids);
     const clientCpu0 = process.cpuUsage();
     const t0 = performance.now();
     const latencies: number[] = [];
     const requests: number[] = [];
     let lastJoined = t0;
-    await pool(Array.from({ length: n }, (_, i) => i), concurrency, async (i) => {
+    await pool(indices, concurrency, async (i) => {
       const began = performance.now();
       try {
-        const p = await Participant.open(server.wsUrl, timeoutMs);
-        people.push(p);
-        await p.setup();
+        if (options.preconnected && !ready[i]) return;
+        const p = ready[i] ?? await connect();
         const sent = performance.now();
         const at = await p.join(room.id, `bench-${i}`);
         latencies.push(at - began);
