@@ -50,7 +50,6 @@ export async function addDemoRoutes(
     }
     return text;
   };
-  app.get("/demo", (c) => c.redirect("/demo/"));
   const serve = async (c: Context, name: string) => {
     c.header("Cache-Control", "no-cache");
     if (name === "settings.js") {
@@ -73,6 +72,8 @@ export async function addDemoRoutes(
     c.header("Content-Type", page.type);
     return c.body(await read(new URL(`./demo/${page.file}`, import.meta.url).pathname));
   };
-  app.get("/demo/", (c) => serve(c, ""));
+  // One route for both: the router treats a trailing slash as optional (as the reference's
+  // paths do), so the page's relative links need the redirect to `/demo/`.
+  app.get("/demo", (c) => c.req.path.endsWith("/") ? serve(c, "") : c.redirect("/demo/"));
   app.get("/demo/:file", (c) => serve(c, c.req.param("file")));
 }

@@ -298,6 +298,28 @@ export const HTTP_CASES: ApiCase[] = [
     },
   },
   {
+    name: "a trailing slash names the same path: POST /janus/, /janus/S/, GET /janus/info/",
+    only: "http",
+    async run({ gw }) {
+      const created = jsonOf(
+        await post(gw, "/", JSON.stringify({ janus: "create", transaction: "c" })),
+      ) as JsonObject;
+      assert.equal(created.janus, "success", JSON.stringify(created));
+      const s = (created.data as JsonObject).id as number;
+      const ack = jsonOf(
+        await post(gw, `/${s}/`, JSON.stringify({ janus: "keepalive", transaction: "k" })),
+      );
+      assert.deepEqual(ack, { janus: "ack", session_id: s, transaction: "k" });
+      const info = await rawHttp(`${gw.httpUrl}/info/`);
+      assert.equal(info.status, 200);
+      checkServerInfo(jsonOf(info) as JsonObject);
+      const gone = jsonOf(
+        await post(gw, `/${s}/`, JSON.stringify({ janus: "destroy", transaction: "d" })),
+      );
+      assert.deepEqual(gone, { janus: "success", session_id: s, transaction: "d" });
+    },
+  },
+  {
     name: "POST below /janus/S/H or outside /janus is a bare 404",
     only: "http",
     async run({ gw, client }) {
