@@ -52,7 +52,7 @@ export class HttpConnection {
     this.#deadline = performance.now() + timeoutMs;
     try {
       const conn = this.#conn ?? await this.#connect(timeoutMs);
-      await this.#writeAll(conn, this.#encode(method, path, body));
+      await writeAll(conn, this.#encode(method, path, body));
       return await this.#readResponse(conn);
     } catch (e) {
       this.close();
@@ -105,11 +105,6 @@ export class HttpConnection {
       this.close();
     }, Math.min(250, timeoutMs));
     return conn;
-  }
-
-  async #writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
-    let at = 0;
-    while (at < data.length) at += await conn.write(data.subarray(at));
   }
 
   /** Reads more bytes into the buffer, compacting or growing it first; false at end of stream. */
@@ -223,6 +218,12 @@ export class HttpConnection {
       this.#start += size + 2;
     }
   }
+}
+
+/** Writes all of `data` (a write may take only part of it). */
+export async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < data.length) at += await conn.write(data.subarray(at));
 }
 
 /** The value of header `name` in a lowercased response head, trimmed. */

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { writeAll } from "./http_client.ts";
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -246,11 +248,6 @@ export class WsConnection {
     this.onclose();
     this.#endedSignal.resolve();
   }
-}
-
-async function writeAll(conn: Deno.TcpConn, data: Uint8Array): Promise<void> {
-  let at = 0;
-  while (at < data.length) at += await conn.write(data.subarray(at));
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {
