@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { AudioLevelReport, MediaStateChange, SlowLinkReport } from "./types.ts";
+import type { MediaStateChange, SlowLinkReport } from "./types.ts";
 
 /** One stats entry (fields vary with `type`). */
 export type Stat = Record<string, unknown> & { id: string; type: string };
@@ -196,51 +196,4 @@ export function dtlsStateOf(stats: Iterable<Stat>): string | undefined {
     if (s.type === "transport" && typeof s.dtlsState === "string") return s.dtlsState;
   }
   return undefined;
-}
-
-/**
- * Audio levels from inbound-rtp stats. libwebrtc reports, per received audio stream, the
- * running `totalAudioEnergy` (the sum of squared levels, 0..1, times their duration) and
- * `totalSamplesDuration`: their growth between two samples gives the mean energy of that
- * interval, turned into RFC 6464 terms, -dBov as an integer (0 loudest, 127 silence).
- *
- * libwebrtc's level is the peak of each 10 ms of decoded audio, not the RMS that RFC 6464
- * senders put in the header extension: for a pure tone it reads 3 dB louder than the
- * reference (12 for a tone the reference measures at 15), and an interval is averaged in
- * energy, not per packet in dB.
- */
-export class AudioLevelMeter {
-  #last = new Map<string, { energy: number; duration: number; packets: number }>();
-
-  /** Feeds one sample; returns a report per audio mid that received packets since the last. */
-  update(stats: Iterable<Stat>): AudioLevelReport[] {
-    const now = new Map<string, { energy: number; duration: number; packets: number }>();
-    for (const s of stats) {
-      if (s.type !== "inbound-rtp" || kindOf(s) !== "audio" || typeof s.mid !== "string") continue;
-      if (typeof s.totalAudioEnergy !== "number") continue;
-      const row = now.get(s.mid) ?? { energy: 0, duration: 0, packets: 0 };
-      row.energy += num(s.totalAudioEnergy);
-      row.duration += num(s.totalSamplesDuration);
-      row.packets += num(s.packetsReceived);
-      now.set(s.mid, row);
-    }
-    const out: AudioLevelReport[] = [];
-    for (const [mid, row] of now) {
-      const prev = this.#last.get(mid);
-      this.#last.set(mid, row);
-      if (!prev) continue;
-      const packets = row.packets - prev.packets;
-      const duration = row.duration - prev.duration;
-      const energy = row.energy - prev.energy;
-      if (packets <= 0 || duration <= 0 || energy < 0) continue;
-      out.push({ mid, level: dBov(energy / duration), packets });
-    }
-    return out;
-  }
-}
-
-/** A mean energy (squared 0..1 level) as -dBov, 0..127. */
-export function dBov(meanEnergy: number): number {
-  if (!(meanEnergy > 0)) return 127;
-  return Math.min(127, Math.max(0, Math.round(-10 * Math.log10(meanEnergy))));
 }

@@ -62,7 +62,13 @@ async function main(): Promise<void> {
           else log.verbose(line);
         },
       });
-      context = { config, filter, supported: await probeCodecs(wrtc), forwards };
+      context = {
+        config,
+        filter,
+        supported: await probeCodecs(wrtc),
+        forwards,
+        openAudioSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
+      };
       return { pid: Deno.pid };
     },
     createPeer: ({ peerId }) => {

@@ -19,7 +19,8 @@ import {
   type SdpOrigin,
   sessionOrigin,
 } from "./sdp.ts";
-import { AudioLevelMeter, dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
+import { dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
+import { AudioLevelMeter, type OpenAudioSink } from "./audio_level.ts";
 import { toWire, type WorkerConfig, type WorkerEvents } from "./protocol.ts";
 import { DataChannels } from "./channels.ts";
 import type { AnswerOptions, IceCandidate, PeerCloseReason, PeerInfo } from "./types.ts";
@@ -42,6 +43,8 @@ export interface WorkerPeerContext {
   supported: { audio: ReadonlySet<string>; video: ReadonlySet<string> };
   /** The worker's forwards between its peers. */
   forwards: ForwardHub;
+  /** Sinks for measuring received audio levels. */
+  openAudioSink: OpenAudioSink;
   notify<K extends keyof WorkerEvents & string>(event: K, params: WorkerEvents[K]): void;
   /** Called once the peer is closed, whoever closed it. */
   onClosed(peer: WorkerPeer): void;
@@ -191,8 +194,13 @@ export class WorkerPeer implements ForwardPeer {
 
   /** Turns audio level reports on or off. */
   setAudioLevels(enabled: boolean): void {
-    if (enabled) this.#levels ??= new AudioLevelMeter();
-    else this.#levels = undefined;
+    if (enabled) {
+      this.#levels ??= new AudioLevelMeter(this.#ctx.openAudioSink);
+      this.#watchAudio();
+    } else {
+      this.#levels?.stop();
+      this.#levels = undefined;
+    }
   }
 
   /** Sends on the named channel, or on the first open one. */
@@ -228,6 +236,8 @@ export class WorkerPeer implements ForwardPeer {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#levels?.stop();
+    this.#levels = undefined;
     await this.#ctx.forwards.dropPeer(this);
     const transceivers = this.#pc.getTransceivers();
     for (const t of transceivers) {
@@ -244,6 +254,16 @@ export class WorkerPeer implements ForwardPeer {
     this.#pc.close();
     this.#channels.clear();
     this.#ctx.onClosed(this);
+  }
+
+  /** Keeps the level meter's sinks on the audio we receive now. */
+  #watchAudio(): void {
+    this.#levels?.watch(
+      this.#mediaTransceivers().filter((t) =>
+        t.receiver.track.kind === "audio" &&
+        (t.currentDirection === "recvonly" || t.currentDirection === "sendrecv")
+      ).map((t) => ({ mid: t.mid ?? "", track: t.receiver.track })),
+    );
   }
 
   #mediaTransceivers(): WrtcTransceiver[] {
@@ -433,6 +453,7 @@ export class WorkerPeer implements ForwardPeer {
     const stats = await this.#stats();
     if (stats.length > 0 && !this.#closed) {
       this.#emitMonitor(this.#monitor.update(stats, Date.now()));
+      this.#watchAudio();
       for (const report of this.#levels?.update(stats) ?? []) {
         this.#ctx.notify("audioLevel", { peerId: this.id, report });
       }

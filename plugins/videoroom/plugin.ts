@@ -9,13 +9,11 @@
  * m-lines they address and media really stops and resumes, with no renegotiation.
  *
  * `audiolevel_event` rooms send `talking` / `stopped-talking` from the levels the media engine
- * measures (`PluginWebRTC.onAudioLevel`, about twice a second), averaged over
+ * measures (`PluginWebRTC.onAudioLevel`, about twice a second: the RMS of each 20 ms of the
+ * decoded audio, as a sender fills the RFC 6464 extension the reference reads), averaged over
  * `audio_active_packets` packets as the reference does.
  *
  * Gaps with the reference, due to the media engine (wrtc relays decoded tracks):
- * - wrtc's levels are peaks of decoded audio, averaged in energy per half second, not the
- *   per-packet RMS levels of the RFC 6464 extension: a pure tone reads about 3 dB louder
- *   (12 where the reference says 15), and speech pauses weigh less in the average;
  * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
  * - `rtp_forward` / `stop_rtp_forward` answer 499 (no raw RTP), recording is not done;
  * - data channels of publishers are listed but not relayed to subscribers.
