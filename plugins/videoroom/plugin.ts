@@ -36,13 +36,17 @@ import { BODY } from "../_shared/validate.ts";
 import { joinFirst, missing, unknownRequest, VIDEOROOM_ERROR } from "./errors.ts";
 import { RoomStore } from "./persist.ts";
 import { Publisher } from "./publisher.ts";
-import { handleSync, SYNC_REQUESTS } from "./requests.ts";
-import { Room, roomProps, RoomRegistry, STOCK_ROOMS } from "./room.ts";
+import { allowedTokens, handleSync, SYNC_REQUESTS } from "./requests.ts";
+import { Room, type RoomProps, roomProps, RoomRegistry, STOCK_ROOMS } from "./room.ts";
 import {
   check,
   checkEach,
+  CONFIGURE_FIELDS,
   CREATE_FIELDS,
+  DESCRIPTION_FIELDS,
+  entryObject,
   JOIN_FIELDS,
+  PUBLISH_STREAM_FIELDS,
   ROOM_FIELD,
   STREAM_FIELDS,
   UPDATE_FIELDS,
@@ -116,7 +120,11 @@ class VideoRoomSession implements PluginSession {
 
   async #process(request: string, message: PluginMessage): Promise<PluginEvent | undefined> {
     const joining = request === "join" || request === "joinandconfigure";
-    // After `leave` the reference answers 426 "No such room" until the handle joins again.
+    // After `leave` the reference answers 426 "No such room" until the handle joins again;
+    // a kicked participant's handle cannot join again.
+    if (this.#publisher?.wasKicked && joining) {
+      throw new PluginError(VIDEOROOM_ERROR.ALREADY_JOINED, "Not in a room (create a new handle)");
+    }
     if (this.#publisher?.left && joining) this.#publisher = undefined;
     if (this.#subscriber?.left) this.#subscriber = undefined;
     const { body, jsep, transaction } = message;
@@ -162,6 +170,7 @@ class VideoRoomSession implements PluginSession {
         );
       case "configure":
       case "publish": {
+        checkConfigure(body);
         const done = await pub.configure(body, jsep, request);
         const data = { videoroom: "event", room: pub.room.id, configured: "ok", ...done.fields };
         return event(data, done.jsep);
@@ -259,25 +268,36 @@ class VideoRoomSession implements PluginSession {
   }
 }
 
+/** A publisher's `configure` / `publish` fields, then each description and stream entry. */
+function checkConfigure(body: JsonObject): void {
+  check(body, CONFIGURE_FIELDS);
+  for (const d of asArray(body.descriptions)) check(entryObject(d), DESCRIPTION_FIELDS);
+  for (const s of asArray(body.streams)) {
+    const entry = entryObject(s);
+    if (entry === s) check(entry, PUBLISH_STREAM_FIELDS);
+  }
+}
+
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
 
 /** Creates a room from a configuration entry; a bad entry stops start-up with its message. */
 function configRoom(shared: Shared, entry: JsonObject, permanent: boolean): void {
+  let props: RoomProps;
+  let allowed: string[] | undefined;
   try {
     check(entry, CREATE_FIELDS);
+    const id = typeof entry.room === "number" && entry.room > 0 ? entry.room : undefined;
+    props = roomProps(id ?? shared.rooms.freeId(), entry);
+    allowed = allowedTokens(entry);
   } catch (e) {
     throw new Error(
       `janus.plugin.videoroom: bad room ${JSON.stringify(entry)}: ${(e as Error).message}`,
     );
   }
-  const id = typeof entry.room === "number" && entry.room > 0 ? entry.room : shared.rooms.freeId();
-  const allowed = Array.isArray(entry.allowed)
-    ? entry.allowed.filter((t): t is string => typeof t === "string")
-    : undefined;
-  shared.rooms.rooms.delete(id);
-  shared.rooms.add(new Room(roomProps(id, entry), { permanent, ...(allowed ? { allowed } : {}) }));
+  shared.rooms.rooms.delete(props.room);
+  shared.rooms.add(new Room(props, { permanent, ...(allowed ? { allowed } : {}) }));
 }
 
 /** Creates the VideoRoom plugin. */

@@ -49,6 +49,7 @@ export class Publisher implements Member {
   #videoCodec: string | undefined;
   #bitrate: number;
   #left = false;
+  #kicked = false;
   /** The publisher's own `audio_active_packets` / `audio_level_average` (0: the room's). */
   #talkOverride = { packets: 0, average: 0 };
   #talk = new TalkDetector(() => ({
@@ -120,6 +121,11 @@ export class Publisher implements Member {
   }
   get left(): boolean {
     return this.#left;
+  }
+
+  /** Whether it was kicked: its handle may not join again (the reference). */
+  get wasKicked(): boolean {
+    return this.#kicked;
   }
   /** Whether its audio is talking (`audiolevel_event` rooms; false elsewhere). */
   get talking(): boolean {
@@ -331,6 +337,7 @@ export class Publisher implements Member {
 
   kicked(): void {
     if (this.#left) return;
+    this.#kicked = true;
     this.push({ videoroom: "event", room: this.room.id, leaving: "ok", reason: "kicked" });
     if (this.#publishing) this.#release();
     this.#removeFromRoom();

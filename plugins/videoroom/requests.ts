@@ -64,6 +64,13 @@ export async function handleSync(
   if (request === "edit") check(body, EDIT_FIELDS);
   const fields = REQUEST_FIELDS[request];
   if (fields) check(body, fields);
+  // The reference refuses an unknown `allowed` action before it looks the room up.
+  if (request === "allowed" && !ALLOWED_ACTIONS.has(body.action as string)) {
+    throw new PluginError(
+      VIDEOROOM_ERROR.INVALID_ELEMENT,
+      `Unsupported action '${body.action as string}' (allowed)`,
+    );
+  }
   const room = ctx.rooms.get(id);
   if (request !== "listparticipants") room.checkSecret(body);
   switch (request) {
@@ -95,9 +102,13 @@ export async function handleSync(
       // No RTP forwarders can exist with this media engine.
       return { videoroom: "forwarders", room: id, publishers: [] };
     default: {
-      const feed = room.members.get(body.publisher_id as number);
-      if (!feed?.active) throw noSuchFeed(body.publisher_id as number);
-      throw noRtpForwarding();
+      // The feed must exist (publishing or not), as in the reference.
+      const publisherId = body.publisher_id as number;
+      if (!room.members.has(publisherId)) throw noSuchFeed(publisherId);
+      if (request === "rtp_forward") throw noRtpForwarding();
+      // No forwarder can exist, so none can be stopped: the reference's answer for that.
+      const streamId = body.stream_id as number;
+      throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such stream (${streamId})`);
     }
   }
 }
@@ -106,11 +117,10 @@ async function create(ctx: SyncContext, body: JsonObject): Promise<JsonObject> {
   check(body, CREATE_FIELDS);
   const requested = typeof body.room === "number" && body.room > 0 ? body.room : undefined;
   const id = requested ?? ctx.rooms.freeId();
-  const list = Array.isArray(body.allowed)
-    ? body.allowed.filter((t): t is string => typeof t === "string")
-    : undefined;
+  const props = roomProps(id, body);
+  const list = allowedTokens(body);
   const wantSave = body.permanent === true;
-  const room = new Room(roomProps(id, body), {
+  const room = new Room(props, {
     permanent: wantSave,
     ...(list ? { allowed: list } : {}),
   });
@@ -125,7 +135,8 @@ async function edit(ctx: SyncContext, room: Room, body: JsonObject): Promise<Jso
   const s = (name: string) => typeof body[name] === "string" ? body[name] as string : undefined;
   const n = (name: string) => typeof body[name] === "number" ? body[name] as number : undefined;
   const b = (name: string) => typeof body[name] === "boolean" ? body[name] as boolean : undefined;
-  p.description = s("new_description") ?? p.description;
+  // An empty new description keeps the old one (the reference).
+  p.description = s("new_description") || p.description;
   p.secret = s("new_secret") ?? p.secret;
   p.pin = s("new_pin") ?? p.pin;
   p.is_private = b("new_is_private") ?? p.is_private;
@@ -145,11 +156,11 @@ async function edit(ctx: SyncContext, room: Room, body: JsonObject): Promise<Jso
   return { videoroom: "edited", room: room.id, permanent };
 }
 
+const ALLOWED_ACTIONS: ReadonlySet<string> = new Set(["enable", "disable", "add", "remove"]);
+
 function allowed(room: Room, body: JsonObject): JsonObject {
   const action = body.action as string;
-  const tokens = Array.isArray(body.allowed)
-    ? body.allowed.filter((t): t is string => typeof t === "string")
-    : [];
+  const tokens = action === "add" || action === "remove" ? allowedTokens(body) ?? [] : [];
   switch (action) {
     case "enable":
       room.aclEnabled = true;
@@ -163,13 +174,21 @@ function allowed(room: Room, body: JsonObject): JsonObject {
     case "remove":
       for (const t of tokens) room.allowed.delete(t);
       break;
-    default:
-      throw new PluginError(
-        VIDEOROOM_ERROR.INVALID_ELEMENT,
-        `Unsupported action '${action}' (allowed)`,
-      );
   }
   return { videoroom: "success", room: room.id, allowed: [...room.allowed] };
+}
+
+/** The `allowed` tokens of `body` (430 unless every one is a string), if any. */
+export function allowedTokens(body: JsonObject): string[] | undefined {
+  if (!Array.isArray(body.allowed)) return undefined;
+  const tokens = body.allowed.filter((t): t is string => typeof t === "string");
+  if (tokens.length !== body.allowed.length) {
+    throw new PluginError(
+      VIDEOROOM_ERROR.INVALID_ELEMENT,
+      "Invalid element in the allowed array (not a string)",
+    );
+  }
+  return tokens;
 }
 
 function moderate(room: Room, body: JsonObject): JsonObject {

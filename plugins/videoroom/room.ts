@@ -118,6 +118,36 @@ export interface Watcher {
   roomDestroyed(): void;
 }
 
+/** Codec names a room may list, as the reference knows them (case-insensitive). */
+const ROOM_CODECS = {
+  audio: {
+    names: ["opus", "multiopus", "isac32", "isac16", "pcmu", "pcma", "g722", "l16-48", "l16"],
+    message: "audiocodec can only be or contain opus, isac32, isac16, pcmu, pcma or g722",
+  },
+  video: {
+    names: ["vp8", "vp9", "h264", "av1", "h265"],
+    message: "videocodec can only be or contain vp8, vp9, av1, h264 or h265",
+  },
+} as const;
+
+/**
+ * A room's `audiocodec` / `videocodec` as the reference takes it: up to five names, each
+ * known (430 otherwise, an empty name included), lower-cased; what follows a fifth comma is
+ * ignored. Undefined (the default codec) for an empty string.
+ */
+export function roomCodecs(kind: "audio" | "video", csv: string | undefined): string | undefined {
+  if (csv === undefined || csv === "") return undefined;
+  const known: readonly string[] = ROOM_CODECS[kind].names;
+  const names = csv.split(",").slice(0, 5).map((c) => c.toLowerCase());
+  if (names.some((c) => !known.includes(c))) {
+    throw new PluginError(
+      VIDEOROOM_ERROR.INVALID_ELEMENT,
+      `Invalid element (${ROOM_CODECS[kind].message})`,
+    );
+  }
+  return names.join(",");
+}
+
 /** Parses a codec list (`"vp9,vp8"`), keeping known names in order. */
 export function codecList(csv: string): string[] {
   return csv.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c !== "");
@@ -266,7 +296,7 @@ export function roomProps(id: number, body: JsonObject): RoomProps {
   const s = (name: string) => typeof body[name] === "string" ? body[name] as string : undefined;
   return {
     room: id,
-    description: s("description") ?? `Room ${id}`,
+    description: s("description") || `Room ${id}`,
     secret: s("secret"),
     pin: s("pin"),
     is_private: b("is_private", false),
@@ -275,8 +305,8 @@ export function roomProps(id: number, body: JsonObject): RoomProps {
     bitrate: clampBitrate(n("bitrate", 0)),
     bitrate_cap: b("bitrate_cap", false),
     fir_freq: n("fir_freq", 0),
-    audiocodec: s("audiocodec") ?? "opus",
-    videocodec: s("videocodec") ?? "vp8",
+    audiocodec: roomCodecs("audio", s("audiocodec")) ?? "opus",
+    videocodec: roomCodecs("video", s("videocodec")) ?? "vp8",
     vp9_profile: s("vp9_profile"),
     h264_profile: s("h264_profile"),
     opus_fec: b("opus_fec", true),

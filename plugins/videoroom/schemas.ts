@@ -21,6 +21,8 @@ const f = (
 const str = (name: string, required = false) => f(name, BODY.string, required);
 const bool = (name: string, required = false) => f(name, BODY.bool, required);
 const int = (name: string, required = false) => f(name, BODY.positiveInt, required);
+const integer = (name: string) =>
+  f(name, { schema: z.number().int(), expected: "an integer" }, false);
 
 /** `room` as most requests need it. */
 export const ROOM_FIELD: readonly BodyField[] = [int("room", true)];
@@ -87,46 +89,119 @@ export const REQUEST_FIELDS: Readonly<Record<string, readonly BodyField[]>> = {
   moderate: [str("secret"), int("id", true), str("mid", true), bool("mute", true)],
   enable_recording: [str("secret"), bool("record", true)],
   listforwarders: [str("secret")],
-  rtp_forward: [str("secret"), str("host", true), int("publisher_id", true)],
+  rtp_forward: [
+    str("secret"),
+    str("host", true),
+    str("host_family"),
+    bool("simulcast"),
+    int("srtp_suite"),
+    str("srtp_crypto"),
+    f("streams", ARRAY),
+    ...[
+      "video_port",
+      "video_rtcp_port",
+      "video_ssrc",
+      "video_pt",
+      "video_port_2",
+      "video_ssrc_2",
+      "video_pt_2",
+      "video_port_3",
+      "video_ssrc_3",
+      "video_pt_3",
+      "audio_port",
+      "audio_rtcp_port",
+      "audio_ssrc",
+      "audio_pt",
+      "data_port",
+    ].map((name) => int(name)),
+    int("publisher_id", true),
+  ],
   stop_rtp_forward: [str("secret"), int("publisher_id", true), int("stream_id", true)],
 };
 
-/** `join` for both kinds (after `room`). */
-export const JOIN_FIELDS: readonly BodyField[] = [str("ptype", true)];
-
-/** The publisher's identity fields of `join`. */
-export const PUBLISHER_JOIN_FIELDS: readonly BodyField[] = [
-  int("id"),
-  str("display"),
-  str("token"),
-];
-
-/** Publisher `configure` / `publish` fields. */
-export const CONFIGURE_FIELDS: readonly BodyField[] = [
+/** `join` for both kinds (after `room`), legacy media flags included (the reference). */
+export const JOIN_FIELDS: readonly BodyField[] = [
+  str("ptype", true),
   bool("audio"),
   bool("video"),
   bool("data"),
-  str("audiocodec"),
-  str("videocodec"),
   int("bitrate"),
   bool("record"),
   str("filename"),
-  str("display"),
-  bool("keyframe"),
-  int("audio_level_average"),
-  int("audio_active_packets"),
-  f("descriptions", ARRAY),
-  f("streams", ARRAY),
+  str("token"),
 ];
 
-/** Subscriber `join` fields. */
+/** The publisher's identity fields of `join`. */
+export const PUBLISHER_JOIN_FIELDS: readonly BodyField[] = [str("display"), int("id")];
+
+/**
+ * Publisher `configure` / `publish` fields. The reference checks `audio_level_averge` (sic),
+ * so `audio_level_average` is never refused; `metadata` is not checked either.
+ */
+export const CONFIGURE_FIELDS: readonly BodyField[] = [
+  f("descriptions", ARRAY),
+  str("audiocodec"),
+  str("videocodec"),
+  int("bitrate"),
+  bool("keyframe"),
+  bool("record"),
+  str("filename"),
+  str("display"),
+  str("secret"),
+  int("audio_active_packets"),
+  bool("audio"),
+  bool("video"),
+  bool("data"),
+  bool("update"),
+  bool("restart"),
+];
+
+/** One entry of `configure`'s `descriptions` (a non-object entry misses `mid`). */
+export const DESCRIPTION_FIELDS: readonly BodyField[] = [
+  str("mid", true),
+  str("description", true),
+];
+
+/** One object entry of a publisher's `configure` `streams` (others are skipped). */
+export const PUBLISH_STREAM_FIELDS: readonly BodyField[] = [
+  str("mid"),
+  bool("send"),
+  integer("min_delay"),
+  integer("max_delay"),
+];
+
+/** Subscriber `join` fields (`use_msid` and `close_pc` are not checked by the reference). */
 export const SUBSCRIBER_JOIN_FIELDS: readonly BodyField[] = [
   f("streams", ARRAY),
-  int("feed"),
   int("private_id"),
-  bool("use_msid"),
   bool("autoupdate"),
-  str("token"),
+  bool("offer_audio"),
+  bool("offer_video"),
+  bool("offer_data"),
+  int("substream"),
+  int("temporal"),
+  int("fallback"),
+  int("spatial_layer"),
+  int("temporal_layer"),
+];
+
+/** `feed`, checked after the other fields of a subscription (top level or stream entry). */
+export const FEED_FIELD: readonly BodyField[] = [int("feed", true)];
+
+/**
+ * One entry of a subscriber `join`'s `streams`, before its `feed` (a non-object entry misses
+ * `feed`). Each entry is checked, then looked up, in turn.
+ */
+export const SUBSCRIBE_STREAM_FIELDS: readonly BodyField[] = [
+  str("mid"),
+  str("crossrefid"),
+  bool("send"),
+  int("substream"),
+  int("temporal"),
+  int("spatial_layer"),
+  int("temporal_layer"),
+  integer("min_delay"),
+  integer("max_delay"),
 ];
 
 /** One entry of a subscriber's `streams` array. */
@@ -143,6 +218,11 @@ export const UPDATE_FIELDS: readonly BodyField[] = [f("subscribe", ARRAY), f("un
 /** Checks `body` against `fields` with VideoRoom's codes. */
 export function check(body: JsonObject, fields: readonly BodyField[]): void {
   checkBody(body, fields, FIELD_CODES);
+}
+
+/** An array entry as an object to check (a non-object has none of the fields). */
+export function entryObject(item: unknown): JsonObject {
+  return OBJECT.schema.safeParse(item).success ? item as JsonObject : {};
 }
 
 /** Checks each element of an array field is an object with `fields`. */

@@ -12,7 +12,15 @@
 import { type Jsep, type JsonObject, PluginError, type PluginHandle } from "../../core/plugin.ts";
 import { missing, noSuchFeed, unauthorized, VIDEOROOM_ERROR } from "./errors.ts";
 import type { FeedStream, Member, Room, Watcher } from "./room.ts";
-import { check, checkEach, STREAM_FIELDS, SUBSCRIBER_JOIN_FIELDS } from "./schemas.ts";
+import {
+  check,
+  checkEach,
+  entryObject,
+  FEED_FIELD,
+  STREAM_FIELDS,
+  SUBSCRIBE_STREAM_FIELDS,
+  SUBSCRIBER_JOIN_FIELDS,
+} from "./schemas.ts";
 import { markInactive, mediaSections, pickCodecs } from "./sdp.ts";
 import { type Slot, Slots } from "./slots.ts";
 
@@ -62,20 +70,20 @@ export class Subscriber implements Watcher {
         : undefined;
       if (!owner) throw unauthorized("this room requires a valid private_id");
     }
-    const legacy = !Array.isArray(body.streams);
-    let requests: JsonObject[];
-    if (legacy) {
-      if (typeof body.feed !== "number") throw missing("feed");
-      requests = [{ feed: body.feed }];
-    } else {
-      requests = checkEach(body.streams as unknown[], STREAM_FIELDS);
-      if (requests.length === 0) throw missing("feed");
-    }
+    // An empty `streams` falls back to the legacy `feed`, as in the reference.
+    const entries = Array.isArray(body.streams) ? body.streams : [];
+    const legacy = entries.length === 0;
+    if (legacy) check(body, FEED_FIELD);
     const sub = new Subscriber(handle, room, {
       maxStreams: options.maxStreams,
       autoupdate: body.autoupdate !== false,
     });
-    let wants = sub.#resolve(requests);
+    let wants = legacy ? sub.#resolve([{ feed: body.feed }]) : entries.flatMap((item) => {
+      const entry = entryObject(item);
+      check(entry, SUBSCRIBE_STREAM_FIELDS);
+      check(entry, FEED_FIELD);
+      return sub.#resolve([entry]);
+    });
     if (legacy) {
       wants = wants.filter((w) =>
         (w.stream.type !== "audio" || body.audio !== false) &&

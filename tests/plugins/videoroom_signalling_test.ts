@@ -342,6 +342,261 @@ Deno.test("videoroom allowed/kick/moderate/enable_recording/listforwarders/rtp_f
   assert.deepEqual(await c.sync(h, {}), err(429, "Missing mandatory element (request)"));
 });
 
+Deno.test("videoroom checks fields in the reference's order (measured on Janus 1.1.2)", async () => {
+  await using gw = await startTestGateway();
+  await using c = await VideoRoomClient.open(gw.httpUrl);
+  const h = await c.attach();
+  const R = 96100;
+  const type = (name: string, expected: string) =>
+    err(430, `Invalid element type (${name} should be ${expected})`);
+  const audioCodecs = err(
+    430,
+    "Invalid element (audiocodec can only be or contain opus, isac32, isac16, pcmu, pcma or g722)",
+  );
+  const videoCodecs = err(
+    430,
+    "Invalid element (videocodec can only be or contain vp8, vp9, av1, h264 or h265)",
+  );
+  // create: codec lists (up to five known names, case-insensitive), before "already exists".
+  await c.sync(h, { request: "create", room: R, audiocodec: "OPUS,pcmu", videocodec: "AV1" });
+  const listed = ((await c.sync(h, { request: "list" })).list as JsonObject[])
+    .find((r) => r.room === R);
+  assert.equal(listed?.audiocodec, "opus,pcmu", "names are lower-cased");
+  assert.equal(listed?.videocodec, "av1");
+  const creates: [JsonObject, JsonObject][] = [
+    [{ room: R, audiocodec: "foo" }, audioCodecs],
+    [{ room: R + 1, audiocodec: "opus," }, audioCodecs],
+    [{ room: R + 1, audiocodec: " opus" }, audioCodecs],
+    [{ room: R + 1, videocodec: "vp8,foo" }, videoCodecs],
+    [{ room: R + 1, audiocodec: "foo", publishers: "x" }, type("publishers", "a positive integer")],
+  ];
+  for (const [body, expected] of creates) {
+    assert.deepEqual(
+      await c.sync(h, { request: "create", ...body }),
+      expected,
+      JSON.stringify(body),
+    );
+  }
+  const sixth = await c.sync(h, {
+    request: "create",
+    room: R + 2,
+    audiocodec: "opus,pcmu,pcma,g722,isac16,foo",
+  });
+  assert.equal(sixth.videoroom, "created", "a sixth name is ignored");
+
+  // join: the common fields (legacy media flags, token) first, then each kind's own.
+  const joins: [JsonObject, JsonObject][] = [
+    [{ ptype: "publisher", display: 5, audio: "x" }, type("audio", "a boolean")],
+    [{ ptype: "publisher", id: "x", token: 5 }, type("token", "a string")],
+    [{ ptype: "publisher", bitrate: "x", token: 5 }, type("bitrate", "a positive integer")],
+    [{ ptype: "publisher", filename: 5, data: "x" }, type("data", "a boolean")],
+    [{ ptype: "publisher", display: 5, id: "x" }, type("display", "a string")],
+    [{ ptype: "publisher", id: -1 }, type("id", "a positive integer")],
+    [{ ptype: "subscriber", feed: "x", audio: "x" }, type("audio", "a boolean")],
+    [{ ptype: "subscriber", streams: "x", private_id: "x" }, type("streams", "an array")],
+    [
+      { ptype: "subscriber", private_id: "x", autoupdate: "x" },
+      type(
+        "private_id",
+        "a positive integer",
+      ),
+    ],
+    [{ ptype: "subscriber", autoupdate: "x", offer_audio: "x" }, type("autoupdate", "a boolean")],
+    [{ ptype: "subscriber", feed: "x", offer_audio: "x" }, type("offer_audio", "a boolean")],
+    [{ ptype: "subscriber", feed: -4 }, type("feed", "a positive integer")],
+    [{ ptype: "subscriber", streams: [] }, err(429, "Missing mandatory element (feed)")],
+    [{ ptype: "subscriber", streams: [], feed: 42 }, err(428, "No such feed (42)")],
+    [{ ptype: "subscriber", streams: [{ feed: "x", mid: 5 }] }, type("mid", "a string")],
+    [{ ptype: "subscriber", streams: [{ feed: "x", send: "x" }] }, type("send", "a boolean")],
+    [
+      { ptype: "subscriber", streams: [{ feed: 42, crossrefid: 5 }] },
+      type(
+        "crossrefid",
+        "a string",
+      ),
+    ],
+    [
+      { ptype: "subscriber", streams: [{ feed: 42, min_delay: "x" }] },
+      type(
+        "min_delay",
+        "an integer",
+      ),
+    ],
+    [
+      { ptype: "subscriber", streams: [5, { feed: "x" }] },
+      err(
+        429,
+        "Missing mandatory element (feed)",
+      ),
+    ],
+    // Each entry is checked, then looked up, in turn.
+    [{ ptype: "subscriber", streams: [{ feed: 42 }, 5] }, err(428, "No such feed (42)")],
+    [
+      { ptype: "subscriber", streams: [{ feed: 42 }], use_msid: "x" },
+      err(
+        428,
+        "No such feed (42)",
+      ),
+    ],
+  ];
+  for (const [body, expected] of joins) {
+    const handle = await c.attach();
+    assert.deepEqual(
+      await c.ask(handle, { request: "join", room: R, ...body }),
+      expected,
+      JSON.stringify(body),
+    );
+  }
+
+  // configure / publish of a joined publisher (not publishing).
+  const p = await c.attach();
+  await c.ask(p, { request: "join", room: R, ptype: "publisher", id: 42 });
+  const configures: [JsonObject, JsonObject][] = [
+    [{ audio: "x" }, type("audio", "a boolean")],
+    [{ descriptions: "x", audio: "x" }, type("descriptions", "an array")],
+    [{ display: 5, bitrate: "x" }, type("bitrate", "a positive integer")],
+    [{ secret: 5, record: "x" }, type("record", "a boolean")],
+    [{ update: "x", audio: "x" }, type("audio", "a boolean")],
+    [{ bitrate: 1.5 }, type("bitrate", "a positive integer")],
+    [{ keyframe: true, audiocodec: 5 }, type("audiocodec", "a string")],
+    [
+      { audio_level_average: -5, audio_active_packets: -1 },
+      type(
+        "audio_active_packets",
+        "a positive integer",
+      ),
+    ],
+    [{ restart: "x" }, type("restart", "a boolean")],
+    [{ descriptions: [5] }, err(429, "Missing mandatory element (mid)")],
+    [
+      { descriptions: [{ mid: "0" }], streams: [{ mid: 5 }] },
+      err(
+        429,
+        "Missing mandatory element (description)",
+      ),
+    ],
+    [{ descriptions: [{ mid: "0", description: 5 }] }, type("description", "a string")],
+    [{ streams: [{ mid: 5, send: "x" }] }, type("mid", "a string")],
+    [{ streams: [{ send: "x", min_delay: "y" }] }, type("send", "a boolean")],
+    [{ streams: [{ mid: "0", max_delay: "x" }] }, type("max_delay", "an integer")],
+  ];
+  for (const [body, expected] of configures) {
+    for (const request of ["configure", "publish"]) {
+      assert.deepEqual(await c.ask(p, { request, ...body }), expected, JSON.stringify(body));
+    }
+  }
+  // What the reference lets through: non-object streams, metadata, codec names, zero bitrate.
+  const ok = { videoroom: "event", room: R, configured: "ok" };
+  for (
+    const body of [
+      { streams: "x" },
+      { streams: [5] },
+      { metadata: 5 },
+      { audiocodec: "foo" },
+      { bitrate: 0 },
+      { audio_level_average: "x" },
+    ]
+  ) {
+    assert.deepEqual(await c.ask(p, { request: "configure", ...body }), ok, JSON.stringify(body));
+  }
+
+  // rtp_forward / stop_rtp_forward: types, then the feed (publishing or not).
+  assert.deepEqual(
+    await c.sync(h, {
+      request: "rtp_forward",
+      room: R,
+      publisher_id: 42,
+      host: "127.0.0.1",
+      audio_port: "x",
+    }),
+    type("audio_port", "a positive integer"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "rtp_forward", room: R, publisher_id: 999, host: "127.0.0.1" }),
+    err(428, "No such feed (999)"),
+  );
+  const forward = await c.sync(h, {
+    request: "rtp_forward",
+    room: R,
+    publisher_id: 42,
+    host: "127.0.0.1",
+  });
+  assert.equal(forward.error_code, 499, "a clear error, not a forwarder");
+  assert.match(String(forward.error), /RTP forwarding is not available/);
+  assert.deepEqual(
+    await c.sync(h, { request: "stop_rtp_forward", room: R, publisher_id: 42, stream_id: 5 }),
+    err(428, "No such stream (5)"),
+  );
+
+  // allowed: an unknown action before the room lookup; tokens must all be strings (add,
+  // remove, and create), after the secret.
+  const notString = err(430, "Invalid element in the allowed array (not a string)");
+  assert.deepEqual(
+    await c.sync(h, { request: "allowed", room: 999999, action: "bogus" }),
+    err(430, "Unsupported action 'bogus' (allowed)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, { request: "create", room: R, allowed: [5] }),
+    notString,
+    "before 'already exists'",
+  );
+  await c.sync(h, { request: "create", room: R + 3, secret: "s", description: "" });
+  assert.deepEqual(
+    await c.sync(h, {
+      request: "allowed",
+      room: R + 3,
+      secret: "bad",
+      action: "add",
+      allowed: [5],
+    }),
+    err(433, "Unauthorized (wrong secret)"),
+  );
+  assert.deepEqual(
+    await c.sync(h, {
+      request: "allowed",
+      room: R + 3,
+      secret: "s",
+      action: "add",
+      allowed: ["a", 5],
+    }),
+    notString,
+  );
+  assert.deepEqual(
+    await c.sync(h, {
+      request: "allowed",
+      room: R + 3,
+      secret: "s",
+      action: "enable",
+      allowed: [5],
+    }),
+    { videoroom: "success", room: R + 3, allowed: [] },
+  );
+  // An empty description is the default one, and an empty new one keeps it.
+  await c.sync(h, { request: "edit", room: R + 3, secret: "s", new_description: "" });
+  const described = ((await c.sync(h, { request: "list" })).list as JsonObject[])
+    .find((r) => r.room === R + 3);
+  assert.equal(described?.description, `Room ${R + 3}`);
+
+  // A kicked participant's handle cannot join again; one that left can.
+  await c.sync(h, { request: "kick", room: R, id: 42 });
+  await c.takeData(p, (d) => d.leaving === "ok");
+  assert.deepEqual(
+    await c.ask(p, { request: "configure", display: "x" }),
+    err(426, "No such room"),
+  );
+  assert.deepEqual(
+    await c.ask(p, { request: "join", room: R, ptype: "publisher" }),
+    err(425, "Not in a room (create a new handle)"),
+  );
+  const q = await c.attach();
+  await c.ask(q, { request: "join", room: R, ptype: "publisher" });
+  assert.equal((await c.ask(q, { request: "leave" })).leaving, "ok");
+  assert.equal(
+    (await c.ask(q, { request: "join", room: R, ptype: "publisher" })).videoroom,
+    "joined",
+  );
+});
+
 Deno.test("videoroom join errors arrive as events after an ack (424-436)", async () => {
   await using gw = await startTestGateway();
   await using c = await VideoRoomClient.open(gw.httpUrl);
