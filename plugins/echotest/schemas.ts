@@ -25,10 +25,14 @@ export const ECHOTEST_FIELDS: readonly BodyField[] = [
   { name: "filename", ...BODY.string },
   layer("substream"),
   layer("temporal"),
+  { name: "fallback", ...BODY.positiveInt },
   { name: "audiocodec", ...BODY.string },
   { name: "videocodec", ...BODY.string },
   { name: "videoprofile", ...BODY.string },
   { name: "opusred", ...BODY.bool },
+  // Playout-delay extension bounds (accepted; wrtc does not negotiate the extension).
+  { name: "min_delay", schema: z.number().int(), expected: "an integer" },
+  { name: "max_delay", schema: z.number().int(), expected: "an integer" },
 ];
 
 /** A checked EchoTest body. */
@@ -40,10 +44,13 @@ export const EchoTestBody = z.object({
   filename: z.string().optional(),
   substream: z.number().int().min(0).max(2).optional(),
   temporal: z.number().int().min(0).max(2).optional(),
+  fallback: z.number().int().min(0).optional(),
   audiocodec: z.string().optional(),
   videocodec: z.string().optional(),
   videoprofile: z.string().optional(),
   opusred: z.boolean().optional(),
+  min_delay: z.number().int().optional(),
+  max_delay: z.number().int().optional(),
 });
 
 /** The parsed body type. */

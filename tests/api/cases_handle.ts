@@ -174,7 +174,14 @@ export const HANDLE_CASES: ApiCase[] = [
     async run({ client }) {
       const c = await client();
       const ids = await sessionWithHandle(c);
-      for (const body of [{ audio: false }, { video: true, bitrate: 128000 }]) {
+      const bodies = [
+        { audio: false },
+        { video: true, bitrate: 128000 },
+        { fallback: 5 },
+        { min_delay: 5 },
+        { max_delay: -5 },
+      ];
+      for (const body of bodies) {
         const { transaction, event } = await echoMessage(c, ids, body);
         assertShape(
           event,
@@ -190,7 +197,7 @@ export const HANDLE_CASES: ApiCase[] = [
     async run({ client }) {
       const c = await client();
       const ids = await sessionWithHandle(c);
-      for (const body of [{}, { request: "foo" }]) {
+      for (const body of [{}, { request: "foo" }, { spatial_layer: 1 }]) {
         const { transaction, event } = await echoMessage(c, ids, body);
         assertShape(
           event,
@@ -214,6 +221,19 @@ export const HANDLE_CASES: ApiCase[] = [
         [{ bitrate: -5 }, "Invalid element type (bitrate should be a positive integer)"],
         [{ audio: "yes" }, "Invalid element type (audio should be a boolean)"],
         [{ video: 1 }, "Invalid element type (video should be a boolean)"],
+        [
+          { fallback: "x", audiocodec: 5 },
+          "Invalid element type (fallback should be a positive integer)",
+        ],
+        [
+          { fallback: "x", temporal: "x" },
+          "Invalid element type (temporal should be a positive integer)",
+        ],
+        [{ min_delay: "x", opusred: "x" }, "Invalid element type (opusred should be a boolean)"],
+        [
+          { min_delay: "x", max_delay: "x" },
+          "Invalid element type (min_delay should be an integer)",
+        ],
       ];
       for (const [body, error] of cases) {
         const { transaction, event } = await echoMessage(c, ids, body);
