@@ -240,6 +240,8 @@ function create(gateway: Gateway, env: Envelope, owner: Owner): DispatchResult {
 async function attach(gateway: Gateway, session: Session, env: Envelope): Promise<DispatchResult> {
   const pluginId = required(env.body, "plugin", FIELD.string);
   const opaqueId = optional(env.body, "opaque_id", FIELD.string);
+  // Checked as the reference does; there is one event loop, so its value picks nothing.
+  optional(env.body, "loop_index", FIELD.positiveInteger);
   const plugin = gateway.plugins.get(pluginId);
   if (!plugin) throw new JanusError(JANUS_ERROR.PLUGIN_NOT_FOUND, `No such plugin '${pluginId}'`);
   if (gateway.config.general.token_auth) {

@@ -31,7 +31,7 @@ const CANDIDATE = {
 
 export const HANDLE_CASES: ApiCase[] = [
   {
-    name: "attach: success with data.id; 456 plugin; 467 plugin/opaque_id types; 460",
+    name: "attach: success with data.id; 456 plugin; 467 plugin/opaque_id/loop_index types; 460",
     async run({ client }) {
       const c = await client();
       const s = await createSession(c);
@@ -60,6 +60,16 @@ export const HANDLE_CASES: ApiCase[] = [
         "Invalid element type (opaque_id should be a string)",
         { session_id: s, transaction },
       );
+      for (const loop of ["x", -1]) {
+        transaction = tx("a");
+        await expectError(
+          c,
+          { ...base, transaction, plugin: "janus.plugin.nope", loop_index: loop },
+          467,
+          "Invalid element type (loop_index should be a positive integer)",
+          { session_id: s, transaction },
+        );
+      }
       transaction = tx("a");
       await expectError(
         c,
@@ -69,7 +79,13 @@ export const HANDLE_CASES: ApiCase[] = [
         { session_id: s, transaction },
       );
       transaction = tx("a");
-      const reply = await c.send({ ...base, transaction, plugin: ECHOTEST, opaque_id: "op-1" });
+      const reply = await c.send({
+        ...base,
+        transaction,
+        plugin: ECHOTEST,
+        opaque_id: "op-1",
+        loop_index: 3,
+      });
       const h = (reply.data as JsonObject | undefined)?.id;
       assert.ok(typeof h === "number" && h > 0 && h < 2 ** 53, JSON.stringify(reply));
       assertShape(reply, { janus: "success", session_id: s, transaction, data: { id: h } });
