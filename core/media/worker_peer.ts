@@ -258,7 +258,8 @@ export class WorkerPeer implements ForwardPeer {
 
   /** Keeps the level meter's sinks on the audio we receive now. */
   #watchAudio(): void {
-    this.#levels?.watch(
+    if (!this.#levels) return;
+    this.#levels.watch(
       this.#mediaTransceivers().filter((t) =>
         t.receiver.track.kind === "audio" &&
         (t.currentDirection === "recvonly" || t.currentDirection === "sendrecv")

@@ -15,7 +15,8 @@
  *
  * Gaps with the reference, due to the media engine (wrtc relays decoded tracks):
  * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
- * - `rtp_forward` / `stop_rtp_forward` answer 499 (no raw RTP), recording is not done;
+ * - `rtp_forward` answers 499 (no raw RTP; so `stop_rtp_forward` finds no such stream),
+ *   recording is not done;
  * - data channels of publishers are listed but not relayed to subscribers.
  *
  * @module
