@@ -230,7 +230,7 @@ export class Subscriber implements Watcher {
         const hit = typeof u.sub_mid === "string"
           ? slot.mid === u.sub_mid
           : slot.feed.id === u.feed && (u.mid === undefined || slot.stream.mid === u.mid);
-        if (hit) await this.#slots.detach(slot, false);
+        if (hit) await this.#slots.detach(slot, slot.send);
       }
     }
     await this.#add(wants);

@@ -154,6 +154,9 @@ wrtcTest("videoroom: pause, send, moderate, switch and unsubscribe act on one m-
       streams: [{ feed: alice.id, mid: "1" }],
     });
     assert.deepEqual(layout(jsepOf(unsub).sdp), ["0:inactive", "1:sendonly"]);
+    // The inactive m-line keeps its send flag (Janus 1.1.2 lists it with send: true).
+    const inactive = (dataOf(unsub).streams as JsonObject[])[0];
+    assert.deepEqual([inactive?.active, inactive?.send], [false, true]);
     await c.ask(sub, { request: "start" }, await answerOf(viewer, jsepOf(unsub)));
     assert.ok((await framesDuring(viewer, "0")) <= 2, "unsubscribed video stops");
     assert.ok((await packetsDuring(viewer, "1")) > 5, "audio still flows");
