@@ -179,12 +179,19 @@ export class Publisher implements Member {
       this.#display = display;
       this.room.notify({ videoroom: "event", id: this.id, display }, this);
     }
+    let described = false;
     for (const s of this.#streams) {
       const d = descriptions.get(s.mid);
-      if (d !== undefined) s.description = d;
+      if (d === undefined || d === s.description) continue;
+      s.description = d;
+      described = true;
     }
     this.#applySend(body.streams);
-    if (jsep?.type !== "offer") return { fields: {} };
+    if (jsep?.type !== "offer") {
+      // New descriptions of a live feed are announced again to the others (the reference).
+      if (described && this.#active) this.#announce();
+      return { fields: {} };
+    }
     if (request === "publish" && this.#publishing && this.#active) {
       throw new PluginError(VIDEOROOM_ERROR.ALREADY_PUBLISHED, "Can't publish, already published");
     }

@@ -186,7 +186,9 @@ export class Subscriber implements Watcher {
   async start(jsep: Jsep | undefined): Promise<{ data: JsonObject; follow: boolean }> {
     if (jsep?.type === "answer") {
       this.#awaitingAnswer = false;
-      for (const s of this.#slots.list) s.ready = s.feed !== undefined;
+      // Every m-line, inactive ones included (Janus 1.1.2 lists those ready: true in the
+      // offer that follows an answer, and false again once a stream leaves them).
+      for (const s of this.#slots.list) s.ready = true;
     }
     await this.#slots.setPaused(false);
     const follow = this.#pending && !this.#awaitingAnswer;
@@ -303,11 +305,11 @@ export class Subscriber implements Watcher {
     if (!this.#autoupdate || !this.#live()) return;
     // The client may detach this handle meanwhile (the demos do on `unpublished`): no new
     // offer then, which would make a PeerConnection nobody closes.
+    // While an earlier offer is unanswered, the new one waits for `start` (followUp) and,
+    // as on the reference, nothing is pushed meanwhile (no `updating`).
     void detached.then(() => this.#live() ? this.#renegotiate() : undefined).then(
       (r) => {
-        if (r && this.#live()) {
-          this.#handle.pushEvent(r.jsep ? { data: r.data, jsep: r.jsep } : { data: r.data });
-        }
+        if (r?.jsep && this.#live()) this.#handle.pushEvent({ data: r.data, jsep: r.jsep });
       },
       () => {},
     );

@@ -189,7 +189,9 @@ wrtcTest("setEcho with a bitrate cap lowers what a live call sends back", async 
     const free = await videoBitrate(client, 2000);
     await peer.setEcho({ audio: true, video: true, bitrateCap: 40_000 });
     await new Promise((r) => setTimeout(r, 2000));
-    const capped = await videoBitrate(client, 2000);
+    // The encoder converges on the cap in a few seconds (slower on a loaded machine).
+    let capped = await videoBitrate(client, 2000);
+    for (let i = 0; i < 3 && capped >= 60_000; i++) capped = await videoBitrate(client, 2000);
     assert.ok(
       capped < 60_000,
       `capped echo at ${capped.toFixed(0)} bit/s (uncapped ${free.toFixed(0)})`,

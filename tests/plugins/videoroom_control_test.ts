@@ -76,6 +76,8 @@ wrtcTest("videoroom: pause, send, moderate, switch and unsubscribe act on one m-
     const R = 970300;
     const admin = await c.attach();
     await c.sync(admin, { request: "create", room: R, publishers: 3 });
+    const bob = await c.attach();
+    await c.ask(bob, { request: "join", ptype: "publisher", room: R, display: "bob" });
     const alice = await publish(wrtc, c, R, "alice", { videos: 2 });
     peers.push(alice.peer);
 
@@ -173,10 +175,34 @@ wrtcTest("videoroom: pause, send, moderate, switch and unsubscribe act on one m-
     await waitUntil("re-subscribed video", () => viewer.framesOf("2") > 5, 10000);
     assert.ok((await framesDuring(viewer, "0")) > 5, "m-line 0 flows again");
 
-    // unpublish: every m-line stops and goes inactive in the update.
+    // New descriptions of a live feed reach the other participants again (the reference);
+    // the same ones again change nothing.
+    const described = (d: JsonObject) =>
+      ((d.publishers ?? []) as JsonObject[]).some((p) =>
+        (p.streams as JsonObject[]).some((s) => s.mid === "1" && s.description === "cam")
+      );
+    const cam = { request: "configure", descriptions: [{ mid: "1", description: "cam" }] };
+    await c.ask(alice.handle, cam);
+    const announced = await c.takeData(bob, described);
+    assert.equal((announced.publishers as JsonObject[])[0]?.id, alice.id);
+    await c.ask(alice.handle, cam);
+    await c.none(bob, described);
+
+    // unpublish while our offer (an ICE restart) is unanswered: nothing is pushed until the
+    // answer, then the update follows with every m-line inactive (and ready, as on Janus
+    // 1.1.2).
+    const restart = await c.request(sub, { request: "configure", restart: true });
     await c.ask(alice.handle, { request: "unpublish" });
+    const renegotiating = (d: JsonObject) =>
+      d.videoroom === "updating" || d.videoroom === "updated";
+    await c.none(sub, renegotiating, 1000);
+    await c.ask(sub, { request: "start" }, await answerOf(viewer, jsepOf(restart)));
     const gone = await c.take((e) => e.sender === sub && dataOf(e).videoroom === "updated");
     assert.deepEqual(layout(jsepOf(gone).sdp), ["0:inactive", "1:inactive", "2:inactive"]);
+    assert.deepEqual(
+      (dataOf(gone).streams as JsonObject[]).map((s) => [s.active, s.ready]),
+      [[false, true], [false, true], [false, true]],
+    );
     assert.ok((await packetsDuring(viewer, "1")) <= 2, "audio stopped with the unpublish");
   } finally {
     for (const p of peers) p.close();
