@@ -19,6 +19,10 @@
  *   recording is not done;
  * - data channels of publishers are listed but not relayed to subscribers.
  *
+ * One deliberate difference: the legacy `switch` (`{"feed": F}`, no `streams`) moves every
+ * m-line of the subscription to F's streams of the same kind, as its documentation says;
+ * Janus 1.1.2 answers 430 `Empty switch list` to it even when F is publishing.
+ *
  * @module
  */
 import {
@@ -226,10 +230,13 @@ class VideoRoomSession implements PluginSession {
               "At least one of either 'subscribe' or 'unsubscribe' must be present",
             );
           }
+          checkNotEmpty(body.subscribe, "subscription");
+          checkNotEmpty(body.unsubscribe, "unsubscription");
           add = checkEach(asArray(body.subscribe), STREAM_FIELDS);
           drop = checkEach(asArray(body.unsubscribe), STREAM_FIELDS);
         } else {
           if (!Array.isArray(body.streams)) throw missing("streams");
+          checkNotEmpty(body.streams, request === "subscribe" ? "subscription" : "unsubscription");
           const list = checkEach(body.streams, STREAM_FIELDS);
           if (request === "subscribe") add = list;
           else drop = list;
@@ -276,6 +283,13 @@ function checkConfigure(body: JsonObject): void {
   for (const s of asArray(body.streams)) {
     const entry = entryObject(s);
     if (entry === s) check(entry, PUBLISH_STREAM_FIELDS);
+  }
+}
+
+/** 430 `Empty subscription list` (or unsubscription) for a list given empty. */
+function checkNotEmpty(list: unknown, what: "subscription" | "unsubscription"): void {
+  if (Array.isArray(list) && list.length === 0) {
+    throw new PluginError(VIDEOROOM_ERROR.INVALID_ELEMENT, `Empty ${what} list`);
   }
 }
 

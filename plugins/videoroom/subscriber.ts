@@ -143,7 +143,7 @@ export class Subscriber implements Watcher {
   }
 
   /** Forwards each new stream to a slot (reusing inactive ones), in the order asked. */
-  async #add(wants: readonly Want[]): Promise<void> {
+  async #add(wants: readonly Want[]): Promise<number> {
     const fresh = wants.filter((w, i) =>
       !this.#slots.list.some((s) => s.feed === w.member && s.stream === w.stream) &&
       wants.findIndex((o) => o.member === w.member && o.stream === w.stream) === i
@@ -161,6 +161,7 @@ export class Subscriber implements Watcher {
       }
       await this.#slots.attach(w.member, w.stream, false);
     }
+    return fresh.length;
   }
 
   async #offer(iceRestart = false): Promise<Jsep> {
@@ -226,16 +227,23 @@ export class Subscriber implements Watcher {
     unsubscribe: readonly JsonObject[],
   ): Promise<{ data: JsonObject; jsep?: Jsep }> {
     const wants = this.#resolve(subscribe);
+    let changed = 0;
     for (const u of unsubscribe) {
       for (const slot of this.#slots.list) {
         if (!slot.feed || !slot.stream) continue;
         const hit = typeof u.sub_mid === "string"
           ? slot.mid === u.sub_mid
           : slot.feed.id === u.feed && (u.mid === undefined || slot.stream.mid === u.mid);
-        if (hit) await this.#slots.detach(slot, slot.send);
+        if (!hit) continue;
+        await this.#slots.detach(slot, slot.send);
+        changed++;
       }
     }
-    await this.#add(wants);
+    changed += await this.#add(wants);
+    // Nothing to change and nothing pending: the bare `updated` of the reference, no offer.
+    if (changed === 0 && !this.#awaitingAnswer) {
+      return { data: { videoroom: "updated", room: this.room.id } };
+    }
     return await this.#renegotiate();
   }
 
@@ -259,24 +267,20 @@ export class Subscriber implements Watcher {
   /** `switch`: new sources for existing m-lines, no renegotiation. */
   async switchFeeds(body: JsonObject): Promise<JsonObject> {
     const changes: { slot: Slot; member: Member; stream: FeedStream }[] = [];
-    if (Array.isArray(body.streams)) {
+    // As on the reference: an empty `streams` is the legacy form, whose missing feed is
+    // "No such feed (0)"; an unknown `sub_mid` or another kind is skipped, not refused.
+    if (Array.isArray(body.streams) && body.streams.length > 0) {
       for (const e of checkEach(body.streams, STREAM_FIELDS)) {
         if (typeof e.feed !== "number") throw missing("feed");
         if (typeof e.mid !== "string") throw missing("mid");
         if (typeof e.sub_mid !== "string") throw missing("sub_mid");
         const [want] = this.#resolve([{ feed: e.feed, mid: e.mid }]);
         const slot = this.#slots.byMid(e.sub_mid);
-        if (!slot) {
-          throw new PluginError(
-            VIDEOROOM_ERROR.NO_SUCH_FEED,
-            `No such subscription (${e.sub_mid})`,
-          );
-        }
-        if (want && slot.kind === want.stream.type) changes.push({ slot, ...want });
+        if (slot && want && slot.kind === want.stream.type) changes.push({ slot, ...want });
       }
     } else {
-      if (typeof body.feed !== "number") throw missing("feed");
-      const wants = this.#resolve([{ feed: body.feed }]);
+      const feed = typeof body.feed === "number" ? body.feed : 0;
+      const wants = this.#resolve([{ feed }]);
       for (const slot of this.#slots.list) {
         const want = wants.find((w) => w.stream.type === slot.kind);
         if (want && slot.feed) changes.push({ slot, ...want });

@@ -175,6 +175,32 @@ wrtcTest("videoroom: pause, send, moderate, switch and unsubscribe act on one m-
     await waitUntil("re-subscribed video", () => viewer.framesOf("2") > 5, 10000);
     assert.ok((await framesDuring(viewer, "0")) > 5, "m-line 0 flows again");
 
+    // What Janus 1.1.2 refuses or ignores: an empty list is 430; a request that changes
+    // nothing gets a bare `updated` and no offer; a switch skips an unknown sub_mid; a switch
+    // with neither streams nor feed looks feed 0 up.
+    const err = (code: number, error: string) => ({ videoroom: "event", error_code: code, error });
+    assert.deepEqual(
+      await c.ask(sub, { request: "subscribe", streams: [] }),
+      err(430, "Empty subscription list"),
+    );
+    assert.deepEqual(
+      await c.ask(sub, { request: "unsubscribe", streams: [] }),
+      err(430, "Empty unsubscription list"),
+    );
+    assert.deepEqual(
+      await c.ask(sub, { request: "update", subscribe: [], unsubscribe: [{ feed: 999 }] }),
+      err(430, "Empty subscription list"),
+    );
+    const noop = await c.request(sub, { request: "unsubscribe", streams: [{ feed: 999 }] });
+    assert.deepEqual(dataOf(noop), { videoroom: "updated", room: R });
+    assert.equal(noop.jsep, undefined, "no offer for no change");
+    const skipped = await c.ask(sub, {
+      request: "switch",
+      streams: [{ feed: alice.id, mid: "1", sub_mid: "9" }],
+    });
+    assert.equal(skipped.changes, 0);
+    assert.deepEqual(await c.ask(sub, { request: "switch" }), err(428, "No such feed (0)"));
+
     // New descriptions of a live feed reach the other participants again (the reference);
     // the same ones again change nothing.
     const described = (d: JsonObject) =>
