@@ -175,6 +175,7 @@ class VideoRoomSession implements PluginSession {
         );
       case "configure":
       case "publish": {
+        if (request === "publish") pub.checkCanPublish();
         checkConfigure(body);
         const done = await pub.configure(body, jsep, request);
         const data = { videoroom: "event", room: pub.room.id, configured: "ok", ...done.fields };

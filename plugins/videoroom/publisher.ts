@@ -123,6 +123,13 @@ export class Publisher implements Member {
     return this.#left;
   }
 
+  /** `publish` on a publishing participant: 434, before anything else is checked. */
+  checkCanPublish(): void {
+    if (this.#publishing) {
+      throw new PluginError(VIDEOROOM_ERROR.ALREADY_PUBLISHED, "Can't publish, already published");
+    }
+  }
+
   /** Whether it was kicked: its handle may not join again (the reference). */
   get wasKicked(): boolean {
     return this.#kicked;
@@ -166,6 +173,7 @@ export class Publisher implements Member {
     request: string,
   ): Promise<{ fields: JsonObject; jsep?: Jsep }> {
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
+    if (jsep?.type !== "offer") this.#checkStreams(body.streams);
     if (typeof body.bitrate === "number") this.#bitrate = body.bitrate;
     if (typeof body.audio_active_packets === "number") {
       this.#talkOverride.packets = body.audio_active_packets;
@@ -191,9 +199,6 @@ export class Publisher implements Member {
       // New descriptions of a live feed are announced again to the others (the reference).
       if (described && this.#active) this.#announce();
       return { fields: {} };
-    }
-    if (request === "publish" && this.#publishing && this.#active) {
-      throw new PluginError(VIDEOROOM_ERROR.ALREADY_PUBLISHED, "Can't publish, already published");
     }
     const max = this.room.props.publishers;
     if (!this.#publishing && this.room.publishingCount(this) >= max) {
@@ -249,15 +254,40 @@ export class Publisher implements Member {
   }
 
   /** `configure` `streams:[{mid, send}]`: whether each stream is relayed to subscribers. */
+  /**
+   * The `streams` entries of a `configure` as the reference refuses them, before anything is
+   * applied: a mid we do not publish is 428; a missing mid is 430 unless the entry is alone
+   * (then it is for every stream).
+   */
+  #checkStreams(raw: unknown): void {
+    if (!Array.isArray(raw)) return;
+    for (const entry of raw as { mid?: unknown }[]) {
+      const mid = entry?.mid;
+      if (typeof entry !== "object" || entry === null) continue;
+      if (typeof mid === "string") {
+        if (this.#streams.some((s) => s.mid === mid)) continue;
+        throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such mid '${mid}' published`);
+      }
+      if (raw.length > 1) {
+        throw new PluginError(
+          VIDEOROOM_ERROR.INVALID_ELEMENT,
+          "Invalid value (mid can't be null in a streams array)",
+        );
+      }
+    }
+  }
+
   #applySend(raw: unknown): void {
     if (!Array.isArray(raw)) return;
     let changed = false;
     for (const entry of raw as { mid?: unknown; send?: unknown }[]) {
-      const stream = this.#streams.find((s) => s.mid === entry?.mid);
-      if (!stream || typeof entry.send !== "boolean") continue;
-      if ((stream.send ?? true) === entry.send) continue;
-      stream.send = entry.send;
-      changed = true;
+      if (typeof entry?.send !== "boolean") continue;
+      const all = entry.mid === undefined && raw.length === 1;
+      for (const stream of this.#streams.filter((s) => all || s.mid === entry.mid)) {
+        if ((stream.send ?? true) === entry.send) continue;
+        stream.send = entry.send;
+        changed = true;
+      }
     }
     if (changed) { for (const w of this.subscribers) w.streamsChanged(this); }
   }

@@ -9,7 +9,15 @@ import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { noRtpForwarding, noSuchFeed, VIDEOROOM_ERROR } from "./errors.ts";
 import type { RoomStore } from "./persist.ts";
 import { clampBitrate, Room, roomProps, type RoomRegistry } from "./room.ts";
-import { check, CREATE_FIELDS, EDIT_FIELDS, REQUEST_FIELDS, ROOM_FIELD } from "./schemas.ts";
+import {
+  BEFORE_ROOM_FIELDS,
+  check,
+  CREATE_FIELDS,
+  EDIT_FIELDS,
+  REQUEST_FIELDS,
+  ROOM_FIELD,
+  ROOM_UNCHECKED,
+} from "./schemas.ts";
 
 /** Names of the synchronous requests. */
 export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
@@ -55,8 +63,12 @@ export async function handleSync(
         ),
       };
   }
-  check(body, ROOM_FIELD);
-  const id = body.room as number;
+  const before = BEFORE_ROOM_FIELDS[request];
+  if (before) check(body, before);
+  let room: Room | undefined;
+  if (ROOM_UNCHECKED.has(request)) room = uncheckedRoom(ctx, body.room);
+  else check(body, ROOM_FIELD);
+  const id = room?.id ?? body.room as number;
   if (request === "exists") {
     const room = ctx.rooms.rooms.get(id);
     return { videoroom: "success", room: id, exists: room !== undefined && !room.destroyed };
@@ -71,7 +83,7 @@ export async function handleSync(
       `Unsupported action '${body.action as string}' (allowed)`,
     );
   }
-  const room = ctx.rooms.get(id);
+  room ??= ctx.rooms.get(id);
   if (request !== "listparticipants") room.checkSecret(body);
   switch (request) {
     case "edit":
@@ -154,6 +166,19 @@ async function edit(ctx: SyncContext, room: Room, body: JsonObject): Promise<Jso
     room.permanent = permanent;
   }
   return { videoroom: "edited", room: room.id, permanent };
+}
+
+/**
+ * `room` as the reference reads it for kick, moderate and enable_recording: a non-integer is
+ * 0, and a negative one wraps around as an unsigned 64-bit number in the 426 text.
+ */
+function uncheckedRoom(ctx: SyncContext, value: unknown): Room {
+  const id = typeof value === "number" && Number.isInteger(value) ? value : 0;
+  if (id < 0) {
+    const wrapped = BigInt.asUintN(64, BigInt(id)).toString();
+    throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, `No such room (${wrapped})`);
+  }
+  return ctx.rooms.get(id);
 }
 
 const ALLOWED_ACTIONS: ReadonlySet<string> = new Set(["enable", "disable", "add", "remove"]);

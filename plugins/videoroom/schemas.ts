@@ -81,14 +81,14 @@ export const EDIT_FIELDS: readonly BodyField[] = [
   bool("permanent"),
 ];
 
-/** Fields checked per request, after `room`. */
-export const REQUEST_FIELDS: Readonly<Record<string, readonly BodyField[]>> = {
-  destroy: [str("secret"), bool("permanent")],
-  allowed: [str("secret"), str("action", true), f("allowed", ARRAY)],
-  kick: [str("secret"), int("id", true)],
-  moderate: [str("secret"), int("id", true), str("mid", true), bool("mute", true)],
-  enable_recording: [str("secret"), bool("record", true)],
-  listforwarders: [str("secret")],
+/**
+ * Fields checked before the room, per request (the reference's order). `kick`, `moderate` and
+ * `enable_recording` then read `room` unchecked (see `ROOM_UNCHECKED`).
+ */
+export const BEFORE_ROOM_FIELDS: Readonly<Record<string, readonly BodyField[]>> = {
+  kick: [int("id", true), str("secret")],
+  moderate: [int("id", true), str("secret"), str("mid", true), bool("mute", true)],
+  enable_recording: [bool("record", true)],
   rtp_forward: [
     str("secret"),
     str("host", true),
@@ -114,8 +114,23 @@ export const REQUEST_FIELDS: Readonly<Record<string, readonly BodyField[]>> = {
       "audio_pt",
       "data_port",
     ].map((name) => int(name)),
-    int("publisher_id", true),
   ],
+};
+
+/** Requests whose `room` the reference reads without a type check (a non-integer is 0). */
+export const ROOM_UNCHECKED: ReadonlySet<string> = new Set([
+  "kick",
+  "moderate",
+  "enable_recording",
+]);
+
+/** Fields checked after `room` (after the room lookup where `room` is unchecked). */
+export const REQUEST_FIELDS: Readonly<Record<string, readonly BodyField[]>> = {
+  destroy: [str("secret"), bool("permanent")],
+  allowed: [str("secret"), str("action", true), f("allowed", ARRAY)],
+  enable_recording: [str("secret")],
+  listforwarders: [str("secret")],
+  rtp_forward: [int("publisher_id", true)],
   stop_rtp_forward: [str("secret"), int("publisher_id", true), int("stream_id", true)],
 };
 

@@ -211,6 +211,14 @@ export class Subscriber implements Watcher {
       ? [body]
       : [];
     for (const e of entries) {
+      if (typeof e.mid === "string" && !this.#slots.byMid(e.mid)) {
+        throw new PluginError(
+          VIDEOROOM_ERROR.NO_SUCH_FEED,
+          `No such mid '${e.mid}' in subscription`,
+        );
+      }
+    }
+    for (const e of entries) {
       const slot = typeof e.mid === "string" ? this.#slots.byMid(e.mid) : undefined;
       if (!slot || typeof e.send !== "boolean") continue;
       slot.send = e.send;

@@ -200,6 +200,19 @@ wrtcTest("videoroom: pause, send, moderate, switch and unsubscribe act on one m-
     });
     assert.equal(skipped.changes, 0);
     assert.deepEqual(await c.ask(sub, { request: "switch" }), err(428, "No such feed (0)"));
+    assert.deepEqual(
+      await c.ask(sub, { request: "configure", streams: [{ mid: "9", send: false }] }),
+      err(428, "No such mid '9' in subscription"),
+    );
+    // `publish` on a publishing participant is 434 before its fields are looked at.
+    assert.deepEqual(
+      await c.ask(alice.handle, { request: "publish", audio: "x" }),
+      err(434, "Can't publish, already published"),
+    );
+    assert.deepEqual(
+      await c.ask(alice.handle, { request: "configure", streams: [{ mid: "1" }, { mid: "9" }] }),
+      err(428, "No such mid '9' published"),
+    );
 
     // New descriptions of a live feed reach the other participants again (the reference);
     // the same ones again change nothing.

@@ -479,18 +479,29 @@ Deno.test("videoroom checks fields in the reference's order (measured on Janus 1
     [{ streams: [{ mid: 5, send: "x" }] }, type("mid", "a string")],
     [{ streams: [{ send: "x", min_delay: "y" }] }, type("send", "a boolean")],
     [{ streams: [{ mid: "0", max_delay: "x" }] }, type("max_delay", "an integer")],
+    // Entries name mids we publish; a missing mid is only for a lone entry.
+    [{ streams: [{ mid: "0", send: true }] }, err(428, "No such mid '0' published")],
+    [
+      { streams: [{ send: true }, { mid: "3" }] },
+      err(
+        430,
+        "Invalid value (mid can't be null in a streams array)",
+      ),
+    ],
   ];
   for (const [body, expected] of configures) {
     for (const request of ["configure", "publish"]) {
       assert.deepEqual(await c.ask(p, { request, ...body }), expected, JSON.stringify(body));
     }
   }
-  // What the reference lets through: non-object streams, metadata, codec names, zero bitrate.
+  // What the reference lets through: non-object streams, a lone entry without mid, metadata,
+  // codec names, zero bitrate.
   const ok = { videoroom: "event", room: R, configured: "ok" };
   for (
     const body of [
       { streams: "x" },
       { streams: [5] },
+      { streams: [{ send: true }] },
       { metadata: 5 },
       { audiocodec: "foo" },
       { bitrate: 0 },
@@ -576,6 +587,79 @@ Deno.test("videoroom checks fields in the reference's order (measured on Janus 1
   const described = ((await c.sync(h, { request: "list" })).list as JsonObject[])
     .find((r) => r.room === R + 3);
   assert.equal(described?.description, `Room ${R + 3}`);
+
+  // kick, moderate and enable_recording check their own fields first and read `room`
+  // unchecked (a non-integer is room 0; a negative one wraps around as unsigned 64-bit);
+  // rtp_forward checks its fields, then room, then publisher_id.
+  const orders: [JsonObject, JsonObject][] = [
+    [{ request: "kick", room: "x", secret: 5, id: "x" }, type("id", "a positive integer")],
+    [{ request: "kick", room: "x", secret: 5, id: 5 }, type("secret", "a string")],
+    [{ request: "kick", room: "x", id: 5 }, err(426, "No such room (0)")],
+    [{ request: "kick", id: 5 }, err(426, "No such room (0)")],
+    [{ request: "kick", room: -1, id: 5 }, err(426, "No such room (18446744073709551615)")],
+    [{ request: "moderate", room: "x", id: 5, mid: 5, mute: "x" }, type("mid", "a string")],
+    [{ request: "moderate", id: 5, mute: "x" }, err(429, "Missing mandatory element (mid)")],
+    [{ request: "moderate", id: 5, mid: "0", mute: "x" }, type("mute", "a boolean")],
+    [
+      { request: "moderate", room: "x", id: 5, mid: "0", mute: true },
+      err(
+        426,
+        "No such room (0)",
+      ),
+    ],
+    [
+      { request: "enable_recording", room: "x", secret: 5 },
+      err(
+        429,
+        "Missing mandatory element (record)",
+      ),
+    ],
+    [
+      { request: "enable_recording", room: "x", secret: 5, record: true },
+      err(
+        426,
+        "No such room (0)",
+      ),
+    ],
+    [
+      { request: "enable_recording", room: R + 3, secret: 5, record: true },
+      type(
+        "secret",
+        "a string",
+      ),
+    ],
+    [
+      { request: "rtp_forward", room: "x", secret: 5, host: "h", publisher_id: "x" },
+      type(
+        "secret",
+        "a string",
+      ),
+    ],
+    [
+      { request: "rtp_forward", room: "x", host: "h", publisher_id: "x", audio_port: "x" },
+      type(
+        "audio_port",
+        "a positive integer",
+      ),
+    ],
+    [
+      { request: "rtp_forward", room: "x", host: "h", publisher_id: "x" },
+      type(
+        "room",
+        "a positive integer",
+      ),
+    ],
+    [
+      { request: "rtp_forward", host: "h", room: R },
+      err(
+        429,
+        "Missing mandatory element (publisher_id)",
+      ),
+    ],
+  ];
+  for (const [body, expected] of orders) {
+    assert.deepEqual(await c.sync(h, body), expected, JSON.stringify(body));
+  }
 
   // A kicked participant's handle cannot join again; one that left can.
   await c.sync(h, { request: "kick", room: R, id: 42 });
