@@ -36,6 +36,8 @@ export class Subscriber implements Watcher {
   #handle: PluginHandle;
   #maxStreams: number;
   #slots: Slots;
+  /** The m-lines active in the last offer (the answer makes them ready). */
+  #offered = new Set<Slot>();
   #awaitingAnswer = false;
   #pending = false;
   #autoupdate: boolean;
@@ -173,6 +175,7 @@ export class Subscriber implements Watcher {
     }
     const list = this.#slots.list;
     const idle = new Set(list.filter((s) => s.feed === undefined).map((s) => s.mindex));
+    this.#offered = new Set(list.filter((s) => s.feed !== undefined));
     this.#awaitingAnswer = true;
     const codecs = new Map<number, string>();
     for (const slot of list) if (slot.stream?.codec) codecs.set(slot.mindex, slot.stream.codec);
@@ -187,9 +190,9 @@ export class Subscriber implements Watcher {
   async start(jsep: Jsep | undefined): Promise<{ data: JsonObject; follow: boolean }> {
     if (jsep?.type === "answer") {
       this.#awaitingAnswer = false;
-      // Every m-line, inactive ones included (Janus 1.1.2 lists those ready: true in the
-      // offer that follows an answer, and false again once a stream leaves them).
-      for (const s of this.#slots.list) s.ready = true;
+      // The m-lines active in the offer answered, even those whose stream left meanwhile:
+      // Janus 1.1.2 lists them ready: true in the offer that follows.
+      for (const s of this.#offered) s.ready = true;
     }
     await this.#slots.setPaused(false);
     const follow = this.#pending && !this.#awaitingAnswer;

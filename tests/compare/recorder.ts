@@ -1,0 +1,129 @@
+/**
+ * One side of a side-by-side run: a Janus session over HTTP on one server (ours or the
+ * reference) that records every reply and every asynchronous event in a form both servers
+ * can be compared in (ids fixed by the scenario, SDPs, transactions and random private ids
+ * left out; the events of a step sorted, since their order across handles is not defined).
+ *
+ * @module
+ */
+import type { JsonObject } from "../../core/protocol.ts";
+import type { Wrtc } from "../../core/media/wrtc.ts";
+import { ClientPeer, type ClientPeerOptions } from "../media/_client.ts";
+import { answerOf, sendonlyOffer } from "../plugins/_videoroom_media.ts";
+import { dataOf, jsepOf, type TestJsep, VideoRoomClient } from "../plugins/videoroom_client.ts";
+
+/** Keys whose values differ between any two runs. */
+const VOLATILE = new Set(["transaction", "session_id", "sender", "opaque_id"]);
+
+/** `value` without what differs between runs. */
+export function comparable(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(comparable);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (VOLATILE.has(key)) continue;
+    out[key] = key === "sdp" ? "<sdp>" : key === "private_id" ? "<private_id>" : comparable(v);
+  }
+  return out;
+}
+
+/** A scenario's view of one server. */
+export class Recorder implements AsyncDisposable {
+  /** One line per request, reply and event, in order. */
+  readonly lines: string[] = [];
+  readonly #client: VideoRoomClient;
+  readonly #wrtc: Wrtc;
+  readonly #handles = new Map<string, number>();
+  readonly #names = new Map<number, string>();
+  readonly #peers: ClientPeer[] = [];
+
+  private constructor(client: VideoRoomClient, wrtc: Wrtc) {
+    this.#client = client;
+    this.#wrtc = wrtc;
+  }
+
+  static async open(url: string, wrtc: Wrtc): Promise<Recorder> {
+    return new Recorder(await VideoRoomClient.open(url), wrtc);
+  }
+
+  /** The handle called `name`, attached to the VideoRoom on first use. */
+  async handle(name: string): Promise<number> {
+    const known = this.#handles.get(name);
+    if (known !== undefined) return known;
+    const h = await this.#client.attach();
+    this.#handles.set(name, h);
+    this.#names.set(h, name);
+    return h;
+  }
+
+  /** Sends a plugin message from `name` and records the direct reply. */
+  async ask(name: string, body: JsonObject, jsep?: TestJsep): Promise<void> {
+    const reply = await this.#client.message(await this.handle(name), body, jsep);
+    this.lines.push(
+      `> ${name} ${JSON.stringify(body)}${jsep ? ` + ${jsep.type}` : ""}`,
+      `  = ${JSON.stringify(comparable(reply))}`,
+    );
+  }
+
+  /** Sends a core request (hangup, detach...) on `name`'s handle. */
+  async core(name: string, janus: string): Promise<void> {
+    const reply = await this.#client.send({ janus }, await this.handle(name));
+    this.lines.push(`> ${name} ${janus}`, `  = ${JSON.stringify(comparable(reply))}`);
+  }
+
+  /** Waits `ms`, then records the events that arrived, sorted (media/slowlink left out). */
+  async settle(step: string, ms = 1200): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+    const events = this.#client.events.splice(0).filter((e) =>
+      e.janus !== "media" && e.janus !== "slowlink"
+    );
+    const lines = events.map((e) => {
+      const seen: JsonObject = { janus: e.janus };
+      if (e.plugindata) seen.data = dataOf(e);
+      if (e.jsep) seen.jsep = (e.jsep as JsonObject).type ?? null;
+      return `  ${this.#names.get(e.sender as number) ?? "?"}: ${JSON.stringify(comparable(seen))}`;
+    });
+    this.lines.push(`## ${step}`, ...lines.sort());
+  }
+
+  /** The SDP of the first pending event of `name` that carries one (not removed). */
+  async #pendingJsep(name: string): Promise<TestJsep | undefined> {
+    const h = await this.handle(name);
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const e = this.#client.events.find((e) => e.sender === h && e.jsep);
+      if (e) return jsepOf(e);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return undefined;
+  }
+
+  /** `name` sends `body` with an offer of a sendonly peer, then applies the answer. */
+  async publish(name: string, body: JsonObject, media: ClientPeerOptions): Promise<void> {
+    const { peer, offer } = await sendonlyOffer(this.#wrtc, media);
+    this.#peers.push(peer);
+    await this.ask(name, body, offer);
+    const answer = await this.#pendingJsep(name);
+    if (answer) await peer.answer(answer.sdp);
+    await this.settle(`${name}: ${String(body.request)} with an offer`, 2500);
+  }
+
+  /** `name` sends `body`; an offer that comes back is answered with `start`. */
+  async subscribe(name: string, body: JsonObject, peer?: ClientPeer): Promise<ClientPeer> {
+    const pc = peer ?? new ClientPeer(this.#wrtc, {});
+    if (!peer) this.#peers.push(pc);
+    await this.ask(name, body);
+    const offer = await this.#pendingJsep(name);
+    await this.settle(`${name}: ${String(body.request)}`);
+    if (offer) {
+      await this.ask(name, { request: "start" }, await answerOf(pc, offer));
+      await this.settle(`${name}: start`, 2000);
+    }
+    return pc;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    for (const p of this.#peers) p.close();
+    await this.#client.close();
+  }
+}
