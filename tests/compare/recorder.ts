@@ -9,8 +9,14 @@
 import type { JsonObject } from "../../core/protocol.ts";
 import type { Wrtc } from "../../core/media/wrtc.ts";
 import { ClientPeer, type ClientPeerOptions } from "../media/_client.ts";
-import { answerOf, sendonlyOffer } from "../plugins/_videoroom_media.ts";
-import { dataOf, jsepOf, type TestJsep, VideoRoomClient } from "../plugins/videoroom_client.ts";
+import { answerOf, gathered, sendonlyOffer } from "../plugins/_videoroom_media.ts";
+import {
+  dataOf,
+  jsepOf,
+  type TestJsep,
+  VIDEOROOM,
+  VideoRoomClient,
+} from "../plugins/videoroom_client.ts";
 
 /** Keys whose values differ between any two runs. */
 const VOLATILE = new Set(["transaction", "session_id", "sender", "opaque_id"]);
@@ -25,6 +31,16 @@ export function comparable(value: unknown): unknown {
     out[key] = key === "sdp" ? "<sdp>" : key === "private_id" ? "<private_id>" : comparable(v);
   }
   return out;
+}
+
+/** A peer sending and receiving `media`, and its gathered offer. */
+async function sendrecvOffer(
+  wrtc: Wrtc,
+  media: ClientPeerOptions,
+): Promise<{ peer: ClientPeer; offer: TestJsep }> {
+  const peer = new ClientPeer(wrtc, media);
+  await peer.offer();
+  return { peer, offer: { type: "offer", sdp: await gathered(peer) } };
 }
 
 /** A scenario's view of one server. */
@@ -46,11 +62,13 @@ export class Recorder implements AsyncDisposable {
     return new Recorder(await VideoRoomClient.open(url), wrtc);
   }
 
-  /** The handle called `name`, attached to the VideoRoom on first use. */
-  async handle(name: string): Promise<number> {
+  /** The handle called `name`, attached on first use (to the VideoRoom unless told). */
+  async handle(name: string, plugin = VIDEOROOM): Promise<number> {
     const known = this.#handles.get(name);
     if (known !== undefined) return known;
-    const h = await this.#client.attach();
+    const reply = await this.#client.send({ janus: "attach", plugin });
+    const h = (reply.data as JsonObject | undefined)?.id;
+    if (typeof h !== "number") throw new Error(`attach ${plugin}: ${JSON.stringify(reply)}`);
     this.#handles.set(name, h);
     this.#names.set(h, name);
     return h;
@@ -78,8 +96,9 @@ export class Recorder implements AsyncDisposable {
       e.janus !== "media" && e.janus !== "slowlink"
     );
     const lines = events.map((e) => {
-      const seen: JsonObject = { janus: e.janus };
-      if (e.plugindata) seen.data = dataOf(e);
+      // Plugin events by their data and JSEP type; core events (hangup, webrtcup...) whole.
+      const { plugindata: _p, jsep: _j, ...core } = e;
+      const seen: JsonObject = e.plugindata ? { janus: e.janus, data: dataOf(e) } : core;
       if (e.jsep) seen.jsep = (e.jsep as JsonObject).type ?? null;
       return `  ${this.#names.get(e.sender as number) ?? "?"}: ${JSON.stringify(comparable(seen))}`;
     });
@@ -98,9 +117,19 @@ export class Recorder implements AsyncDisposable {
     return undefined;
   }
 
-  /** `name` sends `body` with an offer of a sendonly peer, then applies the answer. */
-  async publish(name: string, body: JsonObject, media: ClientPeerOptions): Promise<void> {
-    const { peer, offer } = await sendonlyOffer(this.#wrtc, media);
+  /**
+   * `name` sends `body` with an offer of a peer sending `media` (sendonly, or sendrecv with
+   * `echo`), then applies the answer.
+   */
+  async publish(
+    name: string,
+    body: JsonObject,
+    media: ClientPeerOptions,
+    echo = false,
+  ): Promise<void> {
+    const { peer, offer } = echo
+      ? await sendrecvOffer(this.#wrtc, media)
+      : await sendonlyOffer(this.#wrtc, media);
     this.#peers.push(peer);
     await this.ask(name, body, offer);
     const answer = await this.#pendingJsep(name);

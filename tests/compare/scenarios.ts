@@ -27,13 +27,13 @@ const A = 1001;
 const B = 1002;
 
 /**
- * Requests sent one after the other, each followed by a settle (longer for `leave` and
- * `kick`, whose core `hangup` follows later).
+ * Requests sent one after the other, each followed by a settle (longer for `leave`, `kick`
+ * and `unpublish`, whose core `hangup` follows later).
  */
 async function probe(r: Recorder, who: string, bodies: readonly JsonObject[]): Promise<void> {
   for (const body of bodies) {
     await r.ask(who, body);
-    const slow = body.request === "leave" || body.request === "kick";
+    const slow = ["leave", "kick", "unpublish"].includes(String(body.request));
     await r.settle(`${who} ${JSON.stringify(body)}`, slow ? 1500 : 400);
   }
 }
@@ -201,12 +201,33 @@ const SWITCHING: Scenario = {
   },
 };
 
+const ECHOTEST: Scenario = {
+  name: "echotest call",
+  async run(r) {
+    const echo = "janus.plugin.echotest";
+    await r.handle("caller", echo);
+    await probe(r, "caller", [{}, { audio: "x" }, { fallback: "x", temporal: "x" }]);
+    await r.publish("caller", { audio: true, video: true }, { audio: true, video: true }, true);
+    await probe(r, "caller", [
+      { audio: false },
+      { video: false, bitrate: 128000 },
+      { audio: true, video: true, record: false },
+      { substream: 1, temporal: 3 },
+    ]);
+    await r.core("caller", "hangup");
+    await r.settle("caller hung up", 1500);
+    await r.core("caller", "detach");
+    await r.settle("caller detached");
+  },
+};
+
 /** Every scenario, in order. */
 export const SCENARIOS: readonly Scenario[] = [
   SIGNALLING,
   PUBLISH_SUBSCRIBE,
   MODERATION,
   SWITCHING,
+  ECHOTEST,
 ];
 
 /** Differences kept on purpose. */
