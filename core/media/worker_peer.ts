@@ -33,6 +33,8 @@ const POLL_MS = 500;
 /** Poll period during the first seconds after connecting, in ms. */
 const FAST_POLL_MS = 50;
 const FAST_POLL_WINDOW_MS = 2000;
+/** Poll period while audio levels are measured (`talking` follows its window closely). */
+const LEVELS_POLL_MS = 100;
 /** Quiet time after the last UDP candidate before an SDP goes out without ICE-TCP, in ms. */
 const UDP_SETTLE_MS = 25;
 
@@ -464,6 +466,8 @@ export class WorkerPeer implements ForwardPeer {
   /** Fast polls right after connecting, so the first `media` events follow `webrtcup` closely. */
   #pollDelay(): number {
     const since = this.#connectedAt === undefined ? Infinity : Date.now() - this.#connectedAt;
-    return since < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : POLL_MS;
+    if (since < FAST_POLL_WINDOW_MS) return FAST_POLL_MS;
+    // Talk detection decides per window of packets, as soon as one is complete.
+    return this.#levels ? LEVELS_POLL_MS : POLL_MS;
   }
 }

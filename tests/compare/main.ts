@@ -44,14 +44,16 @@ function report(scenario: Scenario, ours: readonly string[], theirs: readonly st
       print(`  step ${i}: the runs went apart (ours "${x[0]}", reference "${y[0]}")`);
       return unknown + 1;
     }
+    // A step is a known difference when every differing line is explained by one.
     const differing = [...x.filter((l) => !y.includes(l)), ...y.filter((l) => !x.includes(l))];
-    const why = KNOWN_DIFFERENCES.find((k) =>
-      (k.scenario === "" || k.scenario === scenario.name) &&
-      differing.some((l) => l.includes(k.match))
-    );
-    if (why) {
+    const explain = (line: string) =>
+      KNOWN_DIFFERENCES.find((k) =>
+        (k.scenario === "" || k.scenario === scenario.name) && line.includes(k.match)
+      );
+    const reasons = differing.map(explain);
+    if (differing.length > 0 && reasons.every((k) => k !== undefined)) {
       known++;
-      print(`  known: ${x[0]} (${why.why})`);
+      print(`  known: ${x[0]} (${[...new Set(reasons.map((k) => k?.why))].join("; ")})`);
       continue;
     }
     unknown++;
