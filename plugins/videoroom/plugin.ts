@@ -146,7 +146,7 @@ class VideoRoomSession implements PluginSession {
       const { publisher, joined } = Publisher.join(this.#handle, room, body);
       this.#publisher = publisher;
       if (request === "joinandconfigure" || jsep?.type === "offer") {
-        const done = await publisher.configure(body, jsep, "publish");
+        const done = await publisher.configure(body, jsep);
         return event({ ...joined, ...done.fields }, done.jsep);
       }
       return event(joined);
@@ -177,7 +177,7 @@ class VideoRoomSession implements PluginSession {
       case "publish": {
         if (request === "publish") pub.checkCanPublish();
         checkConfigure(body);
-        const done = await pub.configure(body, jsep, request);
+        const done = await pub.configure(body, jsep);
         const data = { videoroom: "event", room: pub.room.id, configured: "ok", ...done.fields };
         return event(data, done.jsep);
       }

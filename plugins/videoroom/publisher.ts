@@ -170,7 +170,6 @@ export class Publisher implements Member {
   async configure(
     body: JsonObject,
     jsep: Jsep | undefined,
-    request: string,
   ): Promise<{ fields: JsonObject; jsep?: Jsep }> {
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
     if (jsep?.type !== "offer") this.#checkStreams(body.streams);
