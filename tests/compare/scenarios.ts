@@ -38,6 +38,12 @@ async function probe(r: Recorder, who: string, bodies: readonly JsonObject[]): P
   }
 }
 
+/** `name` joins room `room` as a subscriber to every stream of `feeds` and answers. */
+function joinSubscriber(r: Recorder, name: string, room: number, feeds: number[]) {
+  const streams = feeds.map((feed) => ({ feed }));
+  return r.subscribe(name, { request: "join", room, ptype: "subscriber", streams });
+}
+
 const SIGNALLING: Scenario = {
   name: "request checks (no media)",
   async run(r) {
@@ -95,12 +101,7 @@ const PUBLISH_SUBSCRIBE: Scenario = {
       audio: true,
       video: true,
     });
-    const pc = await r.subscribe("carol", {
-      request: "join",
-      room: R,
-      ptype: "subscriber",
-      streams: [{ feed: A }],
-    });
+    const pc = await joinSubscriber(r, "carol", R, [A]);
     await probe(r, "carol", [
       { request: "configure", streams: [{ mid: "1", send: false }] },
       { request: "configure", streams: [{ mid: "9", send: false }] },
@@ -150,12 +151,7 @@ const MODERATION: Scenario = {
       descriptions: [{ mid: "1", description: "cam" }],
     }, { audio: true, video: true });
     await r.publish("bob", { request: "publish", display: "bobby" }, { audio: true });
-    await r.subscribe("carol", {
-      request: "join",
-      room: R,
-      ptype: "subscriber",
-      streams: [{ feed: A }, { feed: B }],
-    });
+    await joinSubscriber(r, "carol", R, [A, B]);
     await probe(r, "admin", [
       { request: "moderate", room: R, id: A, mid: "0", mute: true },
       { request: "moderate", room: R, id: A, mid: "0", mute: false },
@@ -177,12 +173,7 @@ const SWITCHING: Scenario = {
     await r.publish("alice", { request: "publish" }, { audio: true, video: true });
     await r.ask("bob", { request: "join", room: R, ptype: "publisher", display: "bob", id: B });
     await r.publish("bob", { request: "publish" }, { audio: true, video: true });
-    const pc = await r.subscribe("carol", {
-      request: "join",
-      room: R,
-      ptype: "subscriber",
-      streams: [{ feed: A }],
-    });
+    const pc = await joinSubscriber(r, "carol", R, [A]);
     await probe(r, "carol", [
       { request: "switch", streams: [{ feed: B, mid: "1", sub_mid: "1" }] },
       { request: "switch", streams: [{ feed: A, mid: "0", sub_mid: "1" }] },
