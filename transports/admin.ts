@@ -58,6 +58,7 @@ export function createAdminHttp(gateway: Gateway): Hono {
     () => replies.json(errorReply(JANUS_ERROR.INVALID_JSON, "Request payload missing", {})),
   );
   app.notFound(() => replies.empty(404));
+  app.onError((e) => replies.unexpected(e));
   return app;
 }
 

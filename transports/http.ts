@@ -61,6 +61,12 @@ export class Replies {
     return new Response(encode(body), { status, headers: this.#json });
   }
 
+  /** The safety net of a Hono app: an unexpected throw is a Janus 490, never a text/plain 500. */
+  unexpected(e: unknown): Response {
+    const reason = `Unexpected error: ${e instanceof Error ? e.message : String(e)}`;
+    return this.json(errorReply(JANUS_ERROR.UNKNOWN, reason, {}));
+  }
+
   /** An empty reply with CORS headers (and extra ones). */
   empty(status: number, extra?: Record<string, string>): Response {
     return new Response(null, {
@@ -85,17 +91,39 @@ export async function readBody(
       ),
       413,
     );
+  // A body whose framing breaks (bad chunk, short content-length, client half-closed) makes
+  // the read throw: answer a Janus error (the server then closes, as the reference does).
+  const unreadable = () =>
+    replies.json(
+      errorReply(
+        JANUS_ERROR.INVALID_JSON,
+        "JSON error: request body unreadable (broken framing or connection closed)",
+        {},
+      ),
+      400,
+    );
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     // A declared length is enforced by the server, so the body can be read at once.
-    return Number(declared) > limit ? tooLarge() : await request.text();
+    if (Number(declared) > limit) return tooLarge();
+    try {
+      return await request.text();
+    } catch {
+      return unreadable();
+    }
   }
   const reader = request.body?.getReader();
   if (!reader) return "";
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch {
+      return unreadable();
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
@@ -170,10 +198,14 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
     const params = c.req.query();
     if (!authorizedQuery(gateway, params)) return replies.empty(403);
     const session = sessionId === undefined ? undefined : gateway.sessions.get(sessionId);
-    if (!session || session.owner !== owner) return replies.empty(404);
-    session.touch(gateway.clock.now());
     const maxev = Number.parseInt(params.maxev ?? "", 10);
     const max = Number.isFinite(maxev) && maxev >= 2 ? maxev : 1;
+    if (!session || session.owner !== owner) {
+      // A session ended for its event queue's bound says so once (`timeout`), then 404.
+      const last = sessionId === undefined ? undefined : gateway.takeFarewell(sessionId, owner);
+      return last ? replies.json(max >= 2 ? [last] : last) : replies.empty(404);
+    }
+    session.touch(gateway.clock.now());
     let events: JsonObject[] = session.queue.take(max);
     if (events.length === 0) {
       const abort = new AbortController();
@@ -210,8 +242,6 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
   });
 
   app.notFound(() => replies.empty(404));
-  app.onError((e) =>
-    replies.json(errorReply(JANUS_ERROR.UNKNOWN, `Unexpected error: ${e.message}`, {}))
-  );
+  app.onError((e) => replies.unexpected(e));
   return { app, owner, stats };
 }

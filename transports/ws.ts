@@ -57,7 +57,13 @@ export function upgradeRequest(request: Request, options: WsListenerOptions): Re
 
 function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
   const send = (reply: JsonObject) => {
-    if (socket.readyState === WebSocket.OPEN) socket.send(encode(reply));
+    if (socket.readyState !== WebSocket.OPEN) return;
+    try {
+      socket.send(encode(reply));
+    } catch (e) {
+      // A throw in a socket callback would end the process: log it, keep serving.
+      log.error(`reply not sent: ${(e as Error).message}`);
+    }
   };
   socket.binaryType = "arraybuffer";
   const connection = options.connect(send);
@@ -65,7 +71,7 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
   let windowCount = 0;
   let open = true;
   socket.onopen = () => options.stats.sockets++;
-  socket.onmessage = (event: MessageEvent) => {
+  const onMessage = (event: MessageEvent) => {
     const data: unknown = event.data;
     const text = typeof data === "string"
       ? data
@@ -118,7 +124,17 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
     connection.handle(parsed.value, send).then((result) => {
       send(result.reply);
       result.after?.();
-    }, (e) => log.error(`request failed: ${(e as Error).message}`));
+    }).catch((e) => log.error(`request failed: ${(e as Error).message}`));
+  };
+  socket.onmessage = (event: MessageEvent) => {
+    try {
+      onMessage(event);
+    } catch (e) {
+      // Never expected (dispatch answers every failure), but a throw here would end the process.
+      log.error(`message failed: ${(e as Error).message}`);
+      const reason = `Unexpected error: ${(e as Error).message}`;
+      send(errorReply(JANUS_ERROR.UNKNOWN, reason, {}));
+    }
   };
   socket.onclose = () => {
     if (!open) return;

@@ -1,0 +1,130 @@
+/**
+ * Malformed requests never crash a transport: broken or cut-off bodies get a Janus JSON
+ * error (never Deno's text/plain 500), on the API and the admin HTTP ports, and the
+ * WebSocket listeners answer the same payloads.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { chunked, concat, exchange, type RawReply } from "../../fuzz/raw_http.ts";
+import { startTestGateway, type TestGateway } from "../_helpers/gateway.ts";
+import { openRawSocket } from "../api/_util.ts";
+
+const encoder = new TextEncoder();
+
+/** About 1 MB of a JSON object that never closes (the fuzzer's admin case). */
+function malformedObject(): Uint8Array {
+  const text = '{"janus":"handle_info","transaction":"fz","admin_secret":"janusoverlord","x":"';
+  return encoder.encode(text + "a".repeat(1_000_000 - text.length) + "}");
+}
+
+/** A session with an echotest handle, made over HTTP. */
+async function sessionWithHandle(gw: TestGateway): Promise<{ s: number; h: number }> {
+  const post = async (url: string, body: unknown) =>
+    await (await fetch(url, { method: "POST", body: JSON.stringify(body) })).json();
+  const s = (await post(gw.httpUrl, { janus: "create", transaction: "c" })).data.id;
+  const h = (await post(`${gw.httpUrl}/${s}`, {
+    janus: "attach",
+    transaction: "a",
+    plugin: "janus.plugin.echotest",
+  })).data.id;
+  return { s, h };
+}
+
+function assertJanusError(reply: RawReply | undefined, status: number, code: number): void {
+  assert.ok(reply, "no reply");
+  assert.equal(reply.status, status, `${reply.status} ${reply.body}`);
+  assert.equal(reply.headers.get("content-type"), "application/json", reply.body);
+  const json = JSON.parse(reply.body);
+  assert.equal(json.janus, "error", reply.body);
+  assert.equal(json.error.code, code, reply.body);
+}
+
+/** POSTs `body` chunked to `path` on `port`, with `tail` after the chunks. */
+function postChunked(
+  port: number,
+  path: string,
+  body: Uint8Array,
+  options: { tail?: string; closeWrite?: boolean } = {},
+) {
+  const head = encoder.encode(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`,
+  );
+  return exchange(port, concat([head, chunked(body, 65536, options.tail)]), {
+    expect: 1,
+    closeWrite: options.closeWrite ?? false,
+    timeoutMs: 5000,
+  });
+}
+
+Deno.test("admin /admin/S/H: a chunked 1 MB malformed object whose framing breaks is a Janus 454, not a 500", async () => {
+  await using gw = await startTestGateway();
+  const { s, h } = await sessionWithHandle(gw);
+  const port = gw.app.ports.adminHttp!;
+  // A broken chunk header after the data: the body read throws inside the handler.
+  const broken = await postChunked(port, `/admin/${s}/${h}`, malformedObject(), {
+    tail: "zz\r\n",
+  });
+  assertJanusError(broken.replies[0], 400, 454);
+  // The body cut off and the write side closed: same failure, same answer.
+  const cut = await postChunked(port, `/admin/${s}/${h}`, malformedObject(), {
+    tail: "",
+    closeWrite: true,
+  });
+  assertJanusError(cut.replies[0], 400, 454);
+  // Whole framing: the JSON parser's 454 with status 200, as the reference.
+  const whole = await postChunked(port, `/admin/${s}/${h}`, malformedObject());
+  assertJanusError(whole.replies[0], 200, 454);
+  // The gateway still serves its session.
+  const info = await (await fetch(`${gw.adminUrl}/${s}/${h}`, {
+    method: "POST",
+    body: JSON.stringify({ janus: "handle_info", transaction: "i", admin_secret: "janusoverlord" }),
+  })).json();
+  assert.equal(info.janus, "success", JSON.stringify(info));
+  await fetch(`${gw.httpUrl}/${s}`, {
+    method: "POST",
+    body: JSON.stringify({ janus: "destroy", transaction: "d" }),
+  }).then((r) => r.body?.cancel());
+});
+
+Deno.test("API and admin: a content-length longer than the body sent is a Janus 454", async () => {
+  await using gw = await startTestGateway();
+  for (
+    const [port, path] of [[gw.app.ports.http!, "/janus"], [gw.app.ports.adminHttp!, "/admin"]]
+  ) {
+    const request =
+      `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{"a":1`;
+    const res = await exchange(port as number, encoder.encode(request), {
+      expect: 1,
+      closeWrite: true,
+      timeoutMs: 5000,
+    });
+    assertJanusError(res.replies[0], 400, 454);
+  }
+});
+
+Deno.test("API HTTP: a chunked body with broken framing is a Janus 454", async () => {
+  await using gw = await startTestGateway();
+  const res = await postChunked(gw.app.ports.http!, "/janus", malformedObject(), {
+    tail: "zz\r\n",
+  });
+  assertJanusError(res.replies[0], 400, 454);
+});
+
+Deno.test("WebSocket API and admin: a 1 MB malformed object is a Janus 454, the socket stays", async () => {
+  await using gw = await startTestGateway();
+  const targets = [[gw.wsUrl, "janus-protocol"], [gw.adminWsUrl, "janus-admin-protocol"]];
+  for (const [url, protocol] of targets) {
+    const socket = await openRawSocket(url!, protocol);
+    socket.ws.send(malformedObject());
+    socket.ws.send(new TextDecoder().decode(malformedObject()));
+    socket.ws.send(JSON.stringify({ janus: "ping", transaction: "p" }));
+    await socket.waitFor(3);
+    assert.equal(socket.messages.length, 3, JSON.stringify(socket.messages));
+    for (const reply of socket.messages.slice(0, 2)) {
+      assert.equal((reply.error as { code: number }).code, 454, JSON.stringify(reply));
+    }
+    assert.deepEqual(socket.messages[2], { janus: "pong", transaction: "p" });
+    await socket.close();
+  }
+});
