@@ -346,14 +346,17 @@ export class Publisher implements Member {
     this.#handle.closePeer();
   }
 
-  /** `leave`: unpublish, leave the room, then close the PC. */
+  /**
+   * `leave`: as on the reference, the others hear only `leaving`; subscribers' m-lines go
+   * inactive with no new offer (their next renegotiation carries it), and the PeerConnection
+   * stays until the client hangs up.
+   */
   leave(transaction: string): void {
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
-    if (this.#publishing) this.#stopPublishing();
+    if (this.#publishing) this.#release({ update: false });
     this.#removeFromRoom();
     this.room.notify({ videoroom: "event", room: this.room.id, leaving: this.id });
     this.push({ videoroom: "event", room: this.room.id, leaving: "ok" }, transaction);
-    if (this.webrtc.active) this.#handle.closePeer();
   }
 
   /** The PC went away (hangup, ICE failure, `unpublish` closing it). */
@@ -394,15 +397,15 @@ export class Publisher implements Member {
     this.#notifyUnpublished();
   }
 
-  /** Stops being a feed: subscribers get an `updated` offer without our streams. */
-  #release(): void {
+  /** Stops being a feed: subscribers get an `updated` offer without our streams (or not). */
+  #release(options: { update: boolean } = { update: true }): void {
     this.#publishing = false;
     this.#active = false;
     this.webrtc.onAudioLevel(undefined);
     this.#talk.reset();
     const watchers = [...this.subscribers];
     this.subscribers.clear();
-    for (const w of watchers) w.feedGone(this);
+    this.room.holdNotices(Promise.all(watchers.map((w) => w.feedGone(this, options))));
     this.#streams = [];
     this.#audioCodec = undefined;
     this.#videoCodec = undefined;

@@ -111,8 +111,11 @@ export interface Member {
 export interface Watcher {
   /** Forwarded streams this subscriber takes (admission control). */
   readonly forwarded: number;
-  /** A publisher it watches stopped publishing. */
-  feedGone(member: Member): void;
+  /**
+   * A publisher it watches stopped publishing; settles once its `updated` is pushed (none
+   * when `update` is false: the change waits for the next renegotiation).
+   */
+  feedGone(member: Member, options: { update: boolean }): Promise<void>;
   /** Streams of `member` were muted or unmuted (moderation, publisher `send`). */
   streamsChanged(member: Member): void;
   roomDestroyed(): void;
@@ -164,6 +167,8 @@ export class Room {
   readonly members = new Map<number, Member>();
   readonly watchers = new Set<Watcher>();
   #destroyed = false;
+  /** Notices wait for this while subscriber updates are being prepared. */
+  #held: Promise<unknown> | undefined;
 
   constructor(props: RoomProps, options: { permanent: boolean; allowed?: string[] }) {
     this.props = props;
@@ -226,9 +231,37 @@ export class Room {
     return undefined;
   }
 
-  /** Sends `data` to every member but `except`. */
+  /**
+   * Sends `data` to every member but `except`: at once, or after the subscriber updates
+   * still being prepared (`holdNotices`), to the members of now.
+   */
   notify(data: JsonObject, except?: Member): void {
-    for (const m of this.members.values()) if (m !== except) m.push(data);
+    if (!this.#held) {
+      for (const m of this.members.values()) if (m !== except) m.push(data);
+      return;
+    }
+    const to = [...this.members.values()].filter((m) => m !== except);
+    this.#hold(this.#held.then(() => {
+      for (const m of to) if (this.members.get(m.id) === m) m.push(data);
+    }));
+  }
+
+  /**
+   * Holds back the room's notices until `work` (subscribers' `updated` offers, made in a
+   * media worker) is pushed: as on the reference, a departing feed's subscribers hear
+   * `updated` before its `unpublished` / `leaving`. A client that detaches its subscription
+   * on `unpublished` (the demos do) then never gets an offer on a handle it has let go.
+   */
+  holdNotices(work: Promise<unknown>): void {
+    this.#hold((this.#held ?? Promise.resolve()).then(() => work));
+  }
+
+  #hold(step: Promise<unknown>): void {
+    const held = step.then(() => {}, () => {});
+    this.#held = held;
+    void held.then(() => {
+      if (this.#held === held) this.#held = undefined;
+    });
   }
 
   /** The `list` entry, in the reference's key order. */

@@ -41,6 +41,8 @@ export class Subscriber implements Watcher {
   #awaitingAnswer = false;
   #pending = false;
   #autoupdate: boolean;
+  /** A feed went without an offer: the next `update` renegotiates even with no change. */
+  #skippedUpdate = false;
   #left = false;
 
   private constructor(handle: PluginHandle, room: Room, options: {
@@ -251,6 +253,10 @@ export class Subscriber implements Watcher {
       }
     }
     changed += await this.#add(wants);
+    if (this.#skippedUpdate) {
+      this.#skippedUpdate = false;
+      changed++;
+    }
     // Nothing to change and nothing pending: the bare `updated` of the reference, no offer.
     if (changed === 0 && !this.#awaitingAnswer) {
       return { data: { videoroom: "updated", room: this.room.id } };
@@ -313,21 +319,20 @@ export class Subscriber implements Watcher {
   }
 
   /** A watched publisher is gone: its m-lines go inactive and a new offer follows. */
-  feedGone(member: Member): void {
+  async feedGone(member: Member, options: { update: boolean }): Promise<void> {
     const hit = this.#slots.list.filter((slot) => slot.feed === member);
     if (hit.length === 0) return;
-    const detached = Promise.all(hit.map((slot) => this.#slots.detach(slot, slot.send)));
-    if (!this.#autoupdate || !this.#live()) return;
-    // The client may detach this handle meanwhile (the demos do on `unpublished`): no new
-    // offer then, which would make a PeerConnection nobody closes.
-    // While an earlier offer is unanswered, the new one waits for `start` (followUp) and,
-    // as on the reference, nothing is pushed meanwhile (no `updating`).
-    void detached.then(() => this.#live() ? this.#renegotiate() : undefined).then(
-      (r) => {
-        if (r?.jsep && this.#live()) this.#handle.pushEvent({ data: r.data, jsep: r.jsep });
-      },
-      () => {},
-    );
+    await Promise.all(hit.map((slot) => this.#slots.detach(slot, slot.send)));
+    // The client may detach this handle meanwhile: no new offer then, which would make a
+    // PeerConnection nobody closes. While an earlier offer is unanswered, the new one waits
+    // for `start` (followUp) and, as on the reference, nothing is pushed meanwhile.
+    if (!options.update || !this.#autoupdate) {
+      this.#skippedUpdate = true;
+      return;
+    }
+    if (!this.#live()) return;
+    const r = await this.#renegotiate().catch(() => undefined);
+    if (r?.jsep && this.#live()) this.#handle.pushEvent({ data: r.data, jsep: r.jsep });
   }
 
   /** Still subscribed, on a live handle with its PeerConnection. */
@@ -362,6 +367,7 @@ export class Subscriber implements Watcher {
     this.#slots.clear();
     this.#awaitingAnswer = false;
     this.#pending = false;
+    this.#skippedUpdate = false;
   }
 
   /** Forgets every feed and leaves the room's subscriber list. */

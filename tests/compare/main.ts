@@ -4,7 +4,8 @@
  * every step whose replies or events differ. Differences kept on purpose are listed with
  * their reason; any other one makes the exit code 1. Needs Janus installed (Debian `janus`)
  * and `../shared/ref-janus/start.sh`, as the bench does. `COMPARE_OUT=DIR` keeps both
- * recordings of every scenario there.
+ * recordings of every scenario there; `COMPARE_ONLY=TEXT` plays only the scenarios whose
+ * name contains TEXT.
  *
  * @module
  */
@@ -82,7 +83,9 @@ async function main(): Promise<number> {
   );
   let unknown = 0;
   try {
-    for (const scenario of SCENARIOS) {
+    // COMPARE_ONLY=text plays only the scenarios whose name contains it.
+    const only = Deno.env.get("COMPARE_ONLY") ?? "";
+    for (const scenario of SCENARIOS.filter((s) => s.name.includes(only))) {
       const recordings: string[][] = [];
       for (const url of [ours.httpUrl, refUrl]) {
         await using r = await Recorder.open(url, wrtc);

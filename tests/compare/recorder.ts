@@ -52,6 +52,8 @@ export class Recorder implements AsyncDisposable {
   readonly #handles = new Map<string, number>();
   readonly #names = new Map<number, string>();
   readonly #peers: ClientPeer[] = [];
+  /** The last offer pushed to each handle, by name. */
+  readonly #offers = new Map<string, TestJsep>();
 
   private constructor(client: VideoRoomClient, wrtc: Wrtc) {
     this.#client = client;
@@ -89,12 +91,19 @@ export class Recorder implements AsyncDisposable {
     this.lines.push(`> ${name} ${janus}`, `  = ${JSON.stringify(comparable(reply))}`);
   }
 
-  /** Waits `ms`, then records the events that arrived, sorted (media/slowlink left out). */
-  async settle(step: string, ms = 1200): Promise<void> {
+  /**
+   * Waits `ms`, then records the events that arrived, sorted (media/slowlink left out);
+   * those of the handles named in `ordered` first, in the order they came.
+   */
+  async settle(step: string, ms = 1200, ordered: readonly string[] = []): Promise<void> {
     await new Promise((r) => setTimeout(r, ms));
     const events = this.#client.events.splice(0).filter((e) =>
       e.janus !== "media" && e.janus !== "slowlink"
     );
+    for (const e of events) {
+      const name = this.#names.get(e.sender as number);
+      if (name && e.jsep) this.#offers.set(name, jsepOf(e));
+    }
     const lines = events.map((e) => {
       // Plugin events by their data and JSEP type; core events (hangup, webrtcup...) whole.
       const { plugindata: _p, jsep: _j, ...core } = e;
@@ -102,7 +111,21 @@ export class Recorder implements AsyncDisposable {
       if (e.jsep) seen.jsep = (e.jsep as JsonObject).type ?? null;
       return `  ${this.#names.get(e.sender as number) ?? "?"}: ${JSON.stringify(comparable(seen))}`;
     });
-    this.lines.push(`## ${step}`, ...lines.sort());
+    const inOrder = (line: string) => ordered.some((name) => line.startsWith(`  ${name}: `));
+    this.lines.push(
+      `## ${step}`,
+      ...lines.filter(inOrder),
+      ...lines.filter((l) => !inOrder(l)).sort(),
+    );
+  }
+
+  /** Answers with `start` the last offer `name` was pushed (e.g. an `updated` one). */
+  async answerOffer(name: string, peer: ClientPeer): Promise<void> {
+    const offer = this.#offers.get(name);
+    if (!offer) throw new Error(`${name} was pushed no offer`);
+    this.#offers.delete(name);
+    await this.ask(name, { request: "start" }, await answerOf(peer, offer));
+    await this.settle(`${name}: start`, 1500);
   }
 
   /** The SDP of the first pending event of `name` that carries one (not removed). */

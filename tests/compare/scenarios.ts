@@ -238,6 +238,57 @@ const ACCESS: Scenario = {
   },
 };
 
+/**
+ * How a publisher's departure reaches another participant's session, in order: its
+ * subscription (`bobsub`) first gets `updated` with an offer, then its publisher handle (`bob`)
+ * `unpublished` / `leaving`. The demos detach the subscription on `unpublished`, so the other
+ * order sends an offer to a handle they have let go.
+ */
+const DEPARTURES: Scenario = {
+  name: "a publisher leaves a room with subscribers (event order)",
+  async run(r) {
+    const R = 7600;
+    const order = ["bobsub", "bob"];
+    await r.ask("admin", { request: "create", room: R, publishers: 6 });
+    await r.ask("bob", { request: "join", room: R, ptype: "publisher", display: "bob", id: B });
+    await r.settle("bob joined");
+    const media = { audio: true, video: true };
+    const publish = async (name: string) => {
+      await r.publish(name, {
+        request: "joinandconfigure",
+        room: R,
+        ptype: "publisher",
+        display: name,
+        id: A,
+      }, media);
+    };
+    await publish("alice");
+    const pc = await joinSubscriber(r, "bobsub", R, [A]);
+    await r.ask("alice", { request: "unpublish" });
+    await r.settle("alice unpublished", 2500, order);
+    await r.answerOffer("bobsub", pc);
+    await r.publish("alice", { request: "publish" }, media);
+    await r.subscribe("bobsub", { request: "update", subscribe: [{ feed: A }] }, pc);
+    await r.core("alice", "hangup");
+    await r.settle("alice hung up", 2500, order);
+    await r.answerOffer("bobsub", pc);
+    await r.publish("alice", { request: "publish" }, media);
+    await r.subscribe("bobsub", { request: "update", subscribe: [{ feed: A }] }, pc);
+    await r.core("alice", "detach");
+    await r.settle("alice detached", 2500, order);
+    await r.answerOffer("bobsub", pc);
+    await publish("alice2");
+    await r.subscribe("bobsub", { request: "update", subscribe: [{ feed: A }] }, pc);
+    await r.ask("alice2", { request: "leave" });
+    await r.settle("alice left while publishing", 2500, order);
+    await r.core("alice2", "hangup");
+    await r.settle("alice hung up after leaving", 2500, order);
+    // The skipped update comes with the next one, even one that changes nothing.
+    await r.subscribe("bobsub", { request: "update", unsubscribe: [{ feed: 999 }] }, pc);
+    await probe(r, "admin", [{ request: "destroy", room: R }]);
+  },
+};
+
 const ECHOTEST: Scenario = {
   name: "echotest call",
   async run(r) {
@@ -265,6 +316,7 @@ export const SCENARIOS: readonly Scenario[] = [
   MODERATION,
   SWITCHING,
   ACCESS,
+  DEPARTURES,
   ECHOTEST,
 ];
 

@@ -12,7 +12,8 @@ import { parseConfig } from "../../core/config.ts";
 import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import { ClientPeer, type ClientPeerOptions, waitUntil, type Wrtc } from "../media/_client.ts";
-import type { TestJsep } from "./videoroom_client.ts";
+import type { JsonObject } from "../../core/protocol.ts";
+import { dataOf, jsepOf, type TestJsep, type VideoRoomClient } from "./videoroom_client.ts";
 
 /** A test gateway with a media engine of one worker (asserts the test network namespace). */
 export async function gateway(): Promise<TestGateway> {
@@ -44,4 +45,76 @@ export async function sendonlyOffer(
   for (const t of peer.pc.getTransceivers()) t.direction = "sendonly";
   await peer.offer();
   return { peer, offer: { type: "offer", sdp: await gathered(peer) } };
+}
+
+/** Directions of the audio/video m-lines of an SDP. */
+export function directions(sdp: string): string[] {
+  const out: string[] = [];
+  for (const section of sdp.split(/\r\nm=/).slice(1)) {
+    if (!/^(audio|video)/.test(section)) continue;
+    out.push(/\r\na=(sendrecv|sendonly|recvonly|inactive)/.exec(section)?.[1] ?? "?");
+  }
+  return out;
+}
+
+/** Joins as publisher and publishes audio+video with `configure` + offer (videoroomtest.js). */
+export async function publish(
+  wrtc: Wrtc,
+  c: VideoRoomClient,
+  room: number,
+  display: string,
+): Promise<{ handle: number; id: number; peer: ClientPeer; joined: JsonObject }> {
+  const handle = await c.attach();
+  const joined = await c.ask(handle, { request: "join", ptype: "publisher", room, display });
+  assert.equal(joined.videoroom, "joined");
+  const { peer, offer } = await sendonlyOffer(wrtc, { audio: true, video: true });
+  const event = await c.request(handle, { request: "configure", audio: true, video: true }, offer);
+  const data = dataOf(event);
+  assert.equal(data.configured, "ok", JSON.stringify(data));
+  assert.equal(data.audio_codec, "opus");
+  assert.equal(data.video_codec, "vp8");
+  assert.deepEqual(data.streams, [
+    { type: "audio", mindex: 0, mid: "0", codec: "opus", fec: true },
+    { type: "video", mindex: 1, mid: "1", codec: "vp8" },
+  ]);
+  const jsep = jsepOf(event);
+  assert.equal(jsep.type, "answer");
+  assert.deepEqual(directions(jsep.sdp), ["recvonly", "recvonly"]);
+  assert.doesNotMatch(jsep.sdp, /VP9|H264|AV1/, "only the room's codec is answered");
+  await peer.answer(jsep.sdp);
+  await c.take((e) => e.sender === handle && e.janus === "webrtcup");
+  return { handle, id: joined.id as number, peer, joined };
+}
+
+/** Joins as subscriber to `feeds`, answers the offer with `start`. */
+export async function subscribe(
+  wrtc: Wrtc,
+  c: VideoRoomClient,
+  room: number,
+  feeds: number[],
+  privateId?: number,
+): Promise<{ handle: number; peer: ClientPeer; attached: JsonObject }> {
+  const handle = await c.attach();
+  const body: JsonObject = {
+    request: "join",
+    ptype: "subscriber",
+    room,
+    streams: feeds.map((feed) => ({ feed })),
+  };
+  if (privateId !== undefined) body.private_id = privateId;
+  const event = await c.request(handle, body);
+  const attached = dataOf(event);
+  assert.equal(attached.videoroom, "attached", JSON.stringify(attached));
+  const offer = jsepOf(event);
+  assert.equal(offer.type, "offer");
+  assert.deepEqual(directions(offer.sdp), feeds.flatMap(() => ["sendonly", "sendonly"]));
+  const peer = new ClientPeer(wrtc, {});
+  const answer = await answerOf(peer, offer);
+  assert.deepEqual(await c.ask(handle, { request: "start", room }, answer), {
+    videoroom: "event",
+    room,
+    started: "ok",
+  });
+  await c.take((e) => e.sender === handle && e.janus === "webrtcup");
+  return { handle, peer, attached };
 }

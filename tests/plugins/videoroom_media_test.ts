@@ -8,81 +8,9 @@
  */
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../core/protocol.ts";
-import { ClientPeer, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
-import { answerOf, gateway, sendonlyOffer } from "./_videoroom_media.ts";
+import { type ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
+import { directions, gateway, publish, subscribe } from "./_videoroom_media.ts";
 import { dataOf, jsepOf, VideoRoomClient } from "./videoroom_client.ts";
-
-/** Directions of the audio/video m-lines of an SDP. */
-function directions(sdp: string): string[] {
-  const out: string[] = [];
-  for (const section of sdp.split(/\r\nm=/).slice(1)) {
-    if (!/^(audio|video)/.test(section)) continue;
-    out.push(/\r\na=(sendrecv|sendonly|recvonly|inactive)/.exec(section)?.[1] ?? "?");
-  }
-  return out;
-}
-
-/** Joins as publisher and publishes audio+video with `configure` + offer (videoroomtest.js). */
-async function publish(
-  wrtc: Wrtc,
-  c: VideoRoomClient,
-  room: number,
-  display: string,
-): Promise<{ handle: number; id: number; peer: ClientPeer; joined: JsonObject }> {
-  const handle = await c.attach();
-  const joined = await c.ask(handle, { request: "join", ptype: "publisher", room, display });
-  assert.equal(joined.videoroom, "joined");
-  const { peer, offer } = await sendonlyOffer(wrtc, { audio: true, video: true });
-  const event = await c.request(handle, { request: "configure", audio: true, video: true }, offer);
-  const data = dataOf(event);
-  assert.equal(data.configured, "ok", JSON.stringify(data));
-  assert.equal(data.audio_codec, "opus");
-  assert.equal(data.video_codec, "vp8");
-  assert.deepEqual(data.streams, [
-    { type: "audio", mindex: 0, mid: "0", codec: "opus", fec: true },
-    { type: "video", mindex: 1, mid: "1", codec: "vp8" },
-  ]);
-  const jsep = jsepOf(event);
-  assert.equal(jsep.type, "answer");
-  assert.deepEqual(directions(jsep.sdp), ["recvonly", "recvonly"]);
-  assert.doesNotMatch(jsep.sdp, /VP9|H264|AV1/, "only the room's codec is answered");
-  await peer.answer(jsep.sdp);
-  await c.take((e) => e.sender === handle && e.janus === "webrtcup");
-  return { handle, id: joined.id as number, peer, joined };
-}
-
-/** Joins as subscriber to `feeds`, answers the offer with `start`. */
-async function subscribe(
-  wrtc: Wrtc,
-  c: VideoRoomClient,
-  room: number,
-  feeds: number[],
-  privateId?: number,
-): Promise<{ handle: number; peer: ClientPeer; attached: JsonObject }> {
-  const handle = await c.attach();
-  const body: JsonObject = {
-    request: "join",
-    ptype: "subscriber",
-    room,
-    streams: feeds.map((feed) => ({ feed })),
-  };
-  if (privateId !== undefined) body.private_id = privateId;
-  const event = await c.request(handle, body);
-  const attached = dataOf(event);
-  assert.equal(attached.videoroom, "attached", JSON.stringify(attached));
-  const offer = jsepOf(event);
-  assert.equal(offer.type, "offer");
-  assert.deepEqual(directions(offer.sdp), feeds.flatMap(() => ["sendonly", "sendonly"]));
-  const peer = new ClientPeer(wrtc, {});
-  const answer = await answerOf(peer, offer);
-  assert.deepEqual(await c.ask(handle, { request: "start", room }, answer), {
-    videoroom: "event",
-    room,
-    started: "ok",
-  });
-  await c.take((e) => e.sender === handle && e.janus === "webrtcup");
-  return { handle, peer, attached };
-}
 
 /** Inbound video m-lines that decoded at least `n` frames. */
 async function decodingVideos(peer: ClientPeer, n: number): Promise<number> {
@@ -248,26 +176,29 @@ wrtcTest(
         }
         assert.equal(decoding, 2, `${names[i]} receives both other feeds`);
       }
-      // cid leaves: the two others hear unpublished then leaving; their subscribers get an
-      // `updated` offer where cid's m-lines are inactive.
+      // cid leaves while publishing: as on the reference, the two others hear only `leaving`
+      // and their subscriptions get no new offer (cid's m-lines go inactive quietly); cid's
+      // PeerConnection stays until cid hangs up.
       const [ann, ben, cid] = pubs as [typeof pubs[0], typeof pubs[0], typeof pubs[0]];
       await c.ask(cid.handle, { request: "leave" });
       for (const p of [ann, ben]) {
-        assert.deepEqual(await c.takeData(p.handle, (d) => "unpublished" in d), {
-          videoroom: "event",
-          room: R,
-          unpublished: cid.id,
-        });
         assert.deepEqual(await c.takeData(p.handle, (d) => "leaving" in d), {
           videoroom: "event",
           room: R,
           leaving: cid.id,
         });
       }
+      await c.send({ janus: "hangup" }, cid.handle);
+      await c.take((e) => e.sender === cid.handle && e.janus === "hangup");
+      for (const h of [ann.handle, ben.handle, ...subs.slice(0, 2).map((s) => s.handle)]) {
+        await c.none(h, (d) => "unpublished" in d || d.videoroom === "updated");
+      }
+      // The next `update` renegotiates, even one that changes nothing: cid's m-lines are
+      // inactive.
       for (const sub of subs.slice(0, 2)) {
-        const update = await c.take((e) =>
-          e.sender === sub.handle && dataOf(e).videoroom === "updated"
-        );
+        const nothing = { request: "update", unsubscribe: [{ feed: 999999 }] };
+        const update = await c.request(sub.handle, nothing);
+        assert.equal(dataOf(update).videoroom, "updated");
         const streams = dataOf(update).streams as JsonObject[];
         assert.equal(streams.filter((s) => s.active === false).length, 2);
         assert.equal(streams.filter((s) => s.active === true).length, 2);
