@@ -71,8 +71,14 @@ export const ConfigSchema = z.object({
   limits: z.object({
     /** Largest HTTP body or WebSocket frame accepted, in bytes. */
     max_message_bytes: z.number().int().positive().default(1024 * 1024),
-    /** Events kept per session while nobody drains them; the oldest go first. */
-    event_queue_size: z.number().int().positive().default(1000),
+    /**
+     * Bytes (of JSON) of events kept per session while its long-poll owner is away. Nothing
+     * is dropped: past it the session ends (its next poll gets `timeout`). Measured
+     * (bench/event_queue_memory.ts): an EchoTest event is 187 B of JSON and 232 B of heap, a
+     * VideoRoom `publishers` event 438 B and 581 B (heap = 1.25-1.35 x JSON). 16 MiB holds
+     * 10,000 events of 1.6 KB, nearly 4 x a `publishers` event, in about 22 MiB of heap.
+     */
+    event_queue_bytes: z.number().int().positive().default(16 * 1024 * 1024),
     max_sessions: z.number().int().positive().default(100_000),
     max_handles_per_session: z.number().int().positive().default(1000),
     /** Requests one WebSocket may send per second; more get error 490; 0 = no limit. */

@@ -1,6 +1,11 @@
 /**
- * One bounded event queue per session. Its owner drains it: a WebSocket sets a
- * sink and gets every event pushed as it comes; HTTP long polls `receive()`.
+ * One event queue per session. Its owner drains it: a WebSocket sets a sink and
+ * gets every event pushed as it comes; HTTP long polls `receive()`.
+ *
+ * The queue keeps every event, in order, up to a bound in bytes (the encoded
+ * JSON size of what it holds). It never drops an event from the middle: past the
+ * bound it empties itself, refuses further events and calls `onOverflow` once,
+ * so that its session ends visibly instead of losing events silently.
  *
  * @module
  */
@@ -11,17 +16,34 @@ interface Waiter {
   resolve(events: JsonObject[]): void;
 }
 
-/** A FIFO of events with a size limit (the oldest are dropped first). */
+/** Options of an `EventQueue`. */
+export interface EventQueueOptions {
+  /** Most bytes (encoded JSON) held at once; one more event past it overflows. */
+  maxBytes: number;
+  /** Called once, synchronously, when an event would pass `maxBytes`. */
+  onOverflow?: (info: { bytes: number; events: number }) => void;
+}
+
+/** The bytes an event holds in a queue: its encoded JSON length (a proxy for its heap). */
+export function eventBytes(event: JsonObject): number {
+  return JSON.stringify(event).length;
+}
+
+/** A FIFO of events bounded in bytes; past the bound it overflows as a whole. */
 export class EventQueue {
   #items: JsonObject[] = [];
+  #sizes: number[] = [];
+  #bytes = 0;
   #waiters: Waiter[] = [];
   #sink: ((event: JsonObject) => void) | undefined;
-  #limit: number;
+  readonly #maxBytes: number;
+  readonly #onOverflow: EventQueueOptions["onOverflow"];
   #closed = false;
-  #dropped = 0;
+  #overflowed = false;
 
-  constructor(options: { limit: number }) {
-    this.#limit = options.limit;
+  constructor(options: EventQueueOptions) {
+    this.#maxBytes = options.maxBytes;
+    this.#onOverflow = options.onOverflow;
   }
 
   /** Events waiting for a poll. */
@@ -29,9 +51,14 @@ export class EventQueue {
     return this.#items.length;
   }
 
-  /** Events dropped because the queue was full. */
-  get dropped(): number {
-    return this.#dropped;
+  /** Bytes (encoded JSON) of the events waiting for a poll. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** True once an event would have passed the bound (the queue then takes nothing more). */
+  get overflowed(): boolean {
+    return this.#overflowed;
   }
 
   /** Pending long polls. */
@@ -41,16 +68,19 @@ export class EventQueue {
 
   /** Delivers to the sink, wakes the pollers, or keeps the event for the next poll. */
   push(event: JsonObject): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#overflowed) return;
     if (this.#sink) {
       this.#sink(event);
       return;
     }
-    this.#items.push(event);
-    if (this.#items.length > this.#limit) {
-      this.#items.shift();
-      this.#dropped++;
+    const size = eventBytes(event);
+    if (this.#bytes + size > this.#maxBytes) {
+      this.#overflow(size);
+      return;
     }
+    this.#items.push(event);
+    this.#sizes.push(size);
+    this.#bytes += size;
     this.#wake();
   }
 
@@ -60,12 +90,17 @@ export class EventQueue {
     if (!sink) return;
     const queued = this.#items;
     this.#items = [];
+    this.#sizes = [];
+    this.#bytes = 0;
     for (const event of queued) sink(event);
   }
 
   /** Takes up to `max` queued events without waiting. */
   take(max: number): JsonObject[] {
-    return this.#items.length > 0 ? this.#items.splice(0, max) : [];
+    if (this.#items.length === 0) return [];
+    const taken = this.#items.splice(0, max);
+    for (const size of this.#sizes.splice(0, taken.length)) this.#bytes -= size;
+    return taken;
   }
 
   /**
@@ -75,7 +110,7 @@ export class EventQueue {
    */
   receive(options: { max: number; signal: AbortSignal }): Promise<JsonObject[]> {
     const { max, signal } = options;
-    if (this.#items.length > 0) return Promise.resolve(this.#items.splice(0, max));
+    if (this.#items.length > 0) return Promise.resolve(this.take(max));
     if (this.#closed || signal.aborted) return Promise.resolve([]);
     return new Promise((resolve) => {
       const waiter: Waiter = {
@@ -99,14 +134,27 @@ export class EventQueue {
     if (waiters.length === 0) return;
     this.#waiters = [];
     const [first, ...rest] = waiters;
-    first?.resolve(this.#items.splice(0, first.max));
+    if (first) first.resolve(this.take(first.max));
     for (const w of rest) w.resolve([]);
+  }
+
+  #overflow(size: number): void {
+    const info = { bytes: this.#bytes + size, events: this.#items.length + 1 };
+    this.#overflowed = true;
+    this.#drop();
+    this.#onOverflow?.(info);
+  }
+
+  #drop(): void {
+    this.#items = [];
+    this.#sizes = [];
+    this.#bytes = 0;
   }
 
   /** Drops what is queued; pending polls stay until their own timeout (as the reference). */
   close(): void {
     this.#closed = true;
-    this.#items = [];
+    this.#drop();
     this.#sink = undefined;
   }
 }

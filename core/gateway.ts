@@ -13,15 +13,32 @@ import { randomId } from "./ids.ts";
 import { createLogger, setLogLevel } from "./log.ts";
 import type { Owner } from "./owner.ts";
 import type { Plugin } from "./plugin.ts";
-import { JANUS_ERROR } from "./protocol.ts";
+import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
 import { Session } from "./session.ts";
 import { TokenStore } from "./tokens.ts";
 import type { MediaEngine } from "./media/types.ts";
 
 const log = createLogger("gateway");
 
-/** Why a session ends. Only `timeout` tells the client anything. */
-export type SessionEnd = "destroy" | "timeout" | "transport" | "reclaim" | "admin" | "shutdown";
+/**
+ * Why a session ends. `timeout` tells the client; `overflow` (its event queue passed
+ * `limits.event_queue_bytes`) leaves a `timeout` for the owner's next long poll.
+ */
+export type SessionEnd =
+  | "destroy"
+  | "timeout"
+  | "transport"
+  | "reclaim"
+  | "admin"
+  | "shutdown"
+  | "overflow";
+
+/** The last event of a session that ended while its long-poll owner was away. */
+interface Farewell {
+  owner: Owner;
+  event: JsonObject;
+  at: number;
+}
 
 /** Live object counts, asserted to return to zero after every test. */
 export interface GatewayCounts {
@@ -42,6 +59,9 @@ export class Gateway {
   readonly startedAt: number;
   acceptingNewSessions = true;
   sessionTimeout: number;
+  /** Sessions ended because their event queue passed `limits.event_queue_bytes`. */
+  queueOverflows = 0;
+  #farewells: Map<number, Farewell> = new Map();
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #handleCount = 0;
   #stopping = false;
@@ -103,10 +123,12 @@ export class Gateway {
     const session = new Session({
       id,
       now: this.clock.now(),
-      queueLimit: this.config.limits.event_queue_size,
+      queueBytes: this.config.limits.event_queue_bytes,
       owner: options.owner,
+      onQueueOverflow: (s, info) => this.#queueOverflowed(s, info),
     });
     this.sessions.set(id, session);
+    this.#farewells.delete(id);
     log.verbose(`[${id}] created`);
     return session;
   }
@@ -155,13 +177,45 @@ export class Gateway {
     return handle;
   }
 
-  /** Ends a session and everything it owns. Only `timeout` sends an event. */
+  /** Ends a session and everything it owns. Only `timeout` and `overflow` tell the client. */
   async destroySession(session: Session, why: SessionEnd): Promise<void> {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     if (why === "timeout") session.push({ janus: "timeout", session_id: session.id });
+    const owner = session.owner;
+    if (why === "overflow" && owner && !owner.push) {
+      // Its queue is gone: the owner's next long poll gets this instead of a bare 404.
+      const event = { janus: "timeout", session_id: session.id };
+      this.#farewells.set(session.id, { owner, event, at: this.clock.now() });
+    }
     log.verbose(`[${session.id}] destroyed (${why})`);
     await session.close();
+  }
+
+  /**
+   * The `timeout` left for the long-poll owner of a session ended by `overflow`; given once.
+   * Transports ask for it when a poll names a session that no longer exists.
+   */
+  takeFarewell(sessionId: number, owner: Owner): JsonObject | undefined {
+    const farewell = this.#farewells.get(sessionId);
+    if (farewell?.owner !== owner) return undefined;
+    this.#farewells.delete(sessionId);
+    return farewell.event;
+  }
+
+  /** Farewells not yet polled, for leak checks. */
+  get farewells(): number {
+    return this.#farewells.size;
+  }
+
+  #queueOverflowed(session: Session, info: { bytes: number; events: number }): void {
+    this.queueOverflows++;
+    log.warn(
+      `[${session.id}] ${info.events} unpolled events (${info.bytes} bytes) would pass ` +
+        `limits.event_queue_bytes (${this.config.limits.event_queue_bytes}): ending the session`,
+    );
+    // Later, not inside the plugin call that pushed the event.
+    queueMicrotask(() => void this.destroySession(session, "overflow"));
   }
 
   /** A transport connection went away: destroy its sessions, or start their reclaim window. */
@@ -192,6 +246,11 @@ export class Gateway {
     const now = this.clock.now();
     const reclaimMs = this.config.general.reclaim_session_timeout * 1000;
     const ends: Promise<void>[] = [];
+    // A farewell waits as long as an idle session would (60 s when timeouts are off).
+    const farewellMs = (this.sessionTimeout || 60) * 1000;
+    for (const [id, farewell] of this.#farewells) {
+      if (now - farewell.at >= farewellMs) this.#farewells.delete(id);
+    }
     for (const session of this.sessions.values()) {
       if (session.orphanedAt !== undefined && now - session.orphanedAt >= reclaimMs) {
         ends.push(this.destroySession(session, "reclaim"));
@@ -217,6 +276,7 @@ export class Gateway {
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
     await Promise.all([...this.sessions.values()].map((s) => this.destroySession(s, "shutdown")));
+    this.#farewells.clear();
     for (const plugin of this.plugins.values()) {
       await plugin.destroy().catch((e) => log.warn(`plugin ${plugin.info.id}: ${e}`));
     }

@@ -22,11 +22,23 @@ export class Session {
   #owner: Owner | undefined;
   #closed = false;
 
-  constructor(options: { id: number; now: number; queueLimit: number; owner: Owner }) {
+  constructor(options: {
+    id: number;
+    now: number;
+    /** Bound of the event queue, in bytes of JSON (`limits.event_queue_bytes`). */
+    queueBytes: number;
+    owner: Owner;
+    /** Called once when the queue passes its bound; the gateway then ends the session. */
+    onQueueOverflow?: (session: Session, info: { bytes: number; events: number }) => void;
+  }) {
     this.id = options.id;
     this.createdAt = options.now;
     this.lastActivity = options.now;
-    this.queue = new EventQueue({ limit: options.queueLimit });
+    const onOverflow = options.onQueueOverflow;
+    this.queue = new EventQueue({
+      maxBytes: options.queueBytes,
+      ...(onOverflow ? { onOverflow: (info) => onOverflow(this, info) } : {}),
+    });
     this.setOwner(options.owner);
   }
 
