@@ -233,6 +233,9 @@ async function global(gateway: Gateway, req: AdminRequest): Promise<JsonObject> 
     const settings = adminSettings(gateway);
     if (setter.kind === "bool") settings[setter.key] = required(body, setter.field, FIELD.boolean);
     else settings[setter.key] = required(body, setter.field, FIELD.positiveInteger);
+    if (setter.key === "no_media_timer" || setter.key === "slowlink_threshold") {
+      await applyMediaSettings(gateway, settings);
+    }
     return { [setter.reply]: settings[setter.key] };
   }
   const tokens = tokenRequest(gateway, req);
@@ -285,6 +288,18 @@ async function global(gateway: Gateway, req: AdminRequest): Promise<JsonObject> 
       return { loops: [] };
     default:
       throw unhandled(req);
+  }
+}
+
+/** Hands the media knobs to the media workers, live peers included. */
+async function applyMediaSettings(gateway: Gateway, settings: AdminSettings): Promise<void> {
+  try {
+    await gateway.media?.updateSettings?.({
+      noMediaMs: settings.no_media_timer * 1000,
+      slowLinkThreshold: settings.slowlink_threshold,
+    });
+  } catch (e) {
+    log.error(`media settings not applied: ${e instanceof Error ? e.message : String(e)}`);
   }
 }
 

@@ -67,6 +67,8 @@ export const ConfigSchema = z.object({
     rtp_port_range: z.object({ min: port, max: port }).optional(),
     /** Offer and accept ICE-TCP candidates (Janus `ice_tcp`); off as in the reference. */
     ice_tcp: z.boolean().default(false),
+    /** Longest wait for a media worker to answer a call, in ms; one that misses it is replaced. */
+    call_timeout_ms: z.number().int().positive().default(5000),
   }).prefault({}),
   limits: z.object({
     /** Largest HTTP body or WebSocket frame accepted, in bytes. */

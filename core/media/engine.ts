@@ -9,7 +9,10 @@
  *   starts at once) and exits once its last peer is gone. A key whose peers still live on a
  *   draining worker keeps going there: media that must meet wins over recycling.
  * - A worker that dies takes its peers with it (`onClosed("Worker gone")`); a fresh worker
- *   replaces it.
+ *   replaces it. So does a worker that hangs: every call has a deadline (`callTimeoutMs`), and
+ *   a worker that misses one is killed and counts as dead at once.
+ * - `updateSettings` changes the no-media timer and the slow-link threshold of every worker
+ *   and peer, live and future (admin `set_no_media_timer`, `set_slowlink_threshold`).
  *
  * @module
  */
@@ -17,7 +20,7 @@ import { createLogger, logLevel } from "../log.ts";
 import { MediaWorker, type WorkerCommand } from "./media_worker.ts";
 import { PeerProxy } from "./peer_proxy.ts";
 import type { WorkerConfig } from "./protocol.ts";
-import type { MediaEngine, Peer, PeerListener } from "./types.ts";
+import type { MediaEngine, MediaSettings, Peer, PeerListener } from "./types.ts";
 
 export type { WorkerCommand } from "./media_worker.ts";
 
@@ -25,6 +28,9 @@ const log = createLogger("media");
 
 /** The worker entry point. */
 export const WORKER_MAIN_URL: URL = new URL("./worker_main.ts", import.meta.url);
+
+/** Default deadline of a worker call, in ms: offers and answers take tens of ms. */
+export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 
 /** A worker that dies sooner than this after its start is not replaced until needed, in ms. */
 const EARLY_DEATH_MS = 2_000;
@@ -49,8 +55,14 @@ export interface MediaEngineOptions {
   iceTcp?: boolean;
   /** Lost packets per second that make `onSlowLink`; 0 = off (default). */
   slowLinkThreshold?: number;
-  /** Silence after which `onMedia({receiving:false})` fires, in ms (default 1000). */
+  /** Silence after which `onMedia({receiving:false})` fires, in ms (default 1000; 0 = off). */
   noMediaMs?: number;
+  /**
+   * Longest wait for a worker to answer a call, in ms (default 5000; 0 = none). A worker that
+   * misses it is killed and its peers end with "Worker gone". Keep it well above
+   * `gatherTimeoutMs`: an offer or answer may wait that long for ICE gathering.
+   */
+  callTimeoutMs?: number;
   /** Longest wait for ICE gathering before an SDP is returned, in ms (default 2000). */
   gatherTimeoutMs?: number;
   /** How to start a worker (default: this Deno running `worker_main.ts` with all permissions). */
@@ -81,6 +93,7 @@ class WorkerMediaEngine implements MediaEngine {
   #maxRss: number;
   #config: WorkerConfig;
   #command: WorkerCommand;
+  #callTimeoutMs: number;
   #workers: MediaWorker[] = [];
   #startedAt = new Map<MediaWorker, number>();
   #affinity = new Map<string, MediaWorker>();
@@ -93,6 +106,7 @@ class WorkerMediaEngine implements MediaEngine {
     this.#maxPeers = Math.max(0, Math.floor(options.maxPeersPerWorker ?? 0));
     this.#maxRss = Math.max(0, options.maxWorkerRssBytes ?? 0);
     this.#command = options.workerCommand ?? defaultWorkerCommand();
+    this.#callTimeoutMs = Math.max(0, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.#config = {
       iceEnforceList: options.iceEnforceList ?? [],
       iceIgnoreList: options.iceIgnoreList ?? [],
@@ -151,6 +165,28 @@ class WorkerMediaEngine implements MediaEngine {
     return peer instanceof PeerProxy && !peer.closed ? peer.worker.pid : undefined;
   }
 
+  /**
+   * Applies `settings` to every worker (their live peers included) and to workers started
+   * later; resolves with what each live worker then reports.
+   */
+  async updateSettings(settings: Partial<MediaSettings>): Promise<MediaSettings[]> {
+    if (settings.noMediaMs !== undefined) this.#config.noMediaMs = settings.noMediaMs;
+    if (settings.slowLinkThreshold !== undefined) {
+      this.#config.slowLinkThreshold = settings.slowLinkThreshold;
+    }
+    const live = this.#workers.filter((w) => w.alive);
+    const reports = await Promise.all(live.map(async (w) => {
+      try {
+        // A worker still starting gets the new values with its configuration.
+        await w.ready;
+        return await w.request("settings", settings);
+      } catch {
+        return undefined; // Gone meanwhile: its replacement starts with the new values.
+      }
+    }));
+    return reports.filter((r) => r !== undefined);
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(this.#workers.map((w) => w.retire()));
@@ -195,6 +231,7 @@ class WorkerMediaEngine implements MediaEngine {
       index: this.#nextWorker++,
       command: this.#command,
       config: this.#config,
+      callTimeoutMs: this.#callTimeoutMs,
       onExit: (w, expected) => this.#exited(w, expected),
     });
     this.#workers.push(worker);

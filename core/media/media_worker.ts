@@ -5,7 +5,7 @@
  */
 import { createLogger } from "../log.ts";
 import type { WorkerConfig, WorkerEvents, WorkerMethods } from "./protocol.ts";
-import { type EventMessage, RpcClient, RpcClosedError } from "./rpc.ts";
+import { type EventMessage, RpcClient, RpcClosedError, RpcTimeoutError } from "./rpc.ts";
 import type { PeerProxy } from "./peer_proxy.ts";
 
 const log = createLogger("media");
@@ -35,13 +35,18 @@ export class MediaWorker {
   #ready: Promise<void>;
   #exited: Promise<Deno.CommandStatus>;
   #alive = true;
+  /** Set once a call missed its deadline: the worker counts as gone from then on. */
+  #hung = false;
   #retiring = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
   #onExit: (worker: MediaWorker, expected: boolean) => void;
 
   constructor(options: {
     index: number;
     command: WorkerCommand;
     config: WorkerConfig;
+    /** Longest wait for the reply to any call, in ms (0 = none). */
+    callTimeoutMs: number;
     onExit: (worker: MediaWorker, expected: boolean) => void;
   }) {
     this.index = options.index;
@@ -61,6 +66,10 @@ export class MediaWorker {
         if (message.event === "ready") ready.resolve();
         else this.#route(message);
       },
+      {
+        timeoutMs: options.callTimeoutMs,
+        onTimeout: (method) => this.#hang(method, options.callTimeoutMs),
+      },
     );
     const timer = setTimeout(
       () => ready.reject(new Error("Media worker did not start in time")),
@@ -76,6 +85,7 @@ export class MediaWorker {
     this.#ready = ready.promise.then(async () => {
       clearTimeout(timer);
       await this.#rpc.request("configure", options.config);
+      this.#startHeartbeat(options.callTimeoutMs);
     });
     this.#ready.catch(() => {}); // observed by whoever awaits `ready`
   }
@@ -85,9 +95,9 @@ export class MediaWorker {
     return this.#child.pid;
   }
 
-  /** Until the process is gone. */
+  /** Until the process is gone, or a call to it missed its deadline. */
   get alive(): boolean {
-    return this.#alive;
+    return this.#alive && !this.#hung;
   }
 
   /** Live peers, including those being created. */
@@ -111,13 +121,14 @@ export class MediaWorker {
     this.#peers.set(peer.id, peer);
   }
 
-  /** Calls a worker method. */
+  /** Calls a worker method; rejects with "Worker gone" once the worker is gone or hung. */
   request<K extends keyof WorkerMethods & string>(
     method: K,
     params: WorkerMethods[K]["params"],
   ): Promise<WorkerMethods[K]["result"]> {
-    if (!this.#alive) return Promise.reject(new RpcClosedError("Worker gone"));
+    if (!this.alive) return Promise.reject(new RpcClosedError("Worker gone"));
     return this.#rpc.request(method, params).catch((e: unknown) => {
+      if (e instanceof RpcTimeoutError) throw new RpcClosedError(`Worker gone (${e.message})`);
       throw e instanceof RpcClosedError ? new RpcClosedError("Worker gone") : e;
     });
   }
@@ -141,11 +152,13 @@ export class MediaWorker {
   async retire(): Promise<void> {
     if (!this.#retiring) {
       this.#retiring = true;
+      this.#stopHeartbeat();
       for (const p of this.#peers.values()) p.forget();
       this.#peers.clear();
-      await this.#rpc.close().catch(() => {});
+      // Armed first: closing the pipe of a worker that stopped reading may never finish.
       const timer = setTimeout(() => this.kill(), EXIT_TIMEOUT_MS);
-      this.#exited.finally(() => clearTimeout(timer));
+      this.#exited.finally(() => clearTimeout(timer)).catch(() => {});
+      this.#rpc.close().catch(() => {});
     }
     await this.#exited;
   }
@@ -159,8 +172,24 @@ export class MediaWorker {
     }
   }
 
+  /**
+   * Pings the worker every half deadline: a hung worker is found even while no call is made
+   * (live calls only move media), within one and a half deadlines.
+   */
+  #startHeartbeat(timeoutMs: number): void {
+    if (timeoutMs <= 0 || !this.alive || this.#retiring) return;
+    this.#heartbeat = setInterval(() => {
+      this.#rpc.request("ping", null).catch(() => {}); // a miss is handled by #hang
+    }, Math.max(1, Math.floor(timeoutMs / 2)));
+  }
+
+  #stopHeartbeat(): void {
+    clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
   #maybeRetire(): void {
-    if (this.draining && this.#alive && this.load === 0) {
+    if (this.draining && this.alive && this.load === 0) {
       log.verbose(`media worker ${this.index} (pid ${this.pid}) drained, retiring`);
       this.retire().catch(() => {});
     }
@@ -172,18 +201,41 @@ export class MediaWorker {
     peer?.handleEvent(message);
   }
 
+  /**
+   * A call missed its deadline: the worker is alive but silent (stopped, stuck in native
+   * code). It counts as gone at once: every call fails, its peers end with "Worker gone", and
+   * the process is killed; `onExit` follows when it is reaped.
+   */
+  #hang(method: string, timeoutMs: number): void {
+    if (this.#hung || !this.#alive || this.#retiring) return;
+    this.#hung = true;
+    this.#stopHeartbeat();
+    log.error(
+      `media worker ${this.index} (pid ${this.pid}) did not answer ${method} in ${timeoutMs} ms: ` +
+        `killing it, ${this.#peers.size} peer(s) lost`,
+    );
+    this.#rpc.abort(new RpcClosedError("Worker gone"));
+    this.kill();
+    this.#losePeers();
+  }
+
+  #losePeers(): void {
+    const peers = [...this.#peers.values()];
+    this.#peers.clear();
+    for (const p of peers) p.lost("Worker gone");
+  }
+
   #died(status: Deno.CommandStatus): void {
     this.#alive = false;
-    const expected = this.#retiring;
-    if (!expected) {
+    this.#stopHeartbeat();
+    const expected = this.#retiring && !this.#hung;
+    if (!expected && !this.#hung) {
       log.error(
         `media worker ${this.index} (pid ${this.pid}) died: code ${status.code}` +
           (status.signal ? ` signal ${status.signal}` : "") + `, ${this.#peers.size} peer(s) lost`,
       );
     }
-    const peers = [...this.#peers.values()];
-    this.#peers.clear();
-    for (const p of peers) p.lost("Worker gone");
+    this.#losePeers();
     this.#onExit(this, expected);
   }
 }

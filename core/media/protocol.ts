@@ -9,6 +9,7 @@ import type {
   AnswerOptions,
   AudioLevelReport,
   IceCandidate,
+  MediaSettings,
   MediaStateChange,
   PeerCloseReason,
   PeerInfo,
@@ -28,7 +29,7 @@ export interface WorkerConfig {
   iceTcp: boolean;
   /** Lost packets per second that make a `slowLink` event; 0 = off. */
   slowLinkThreshold: number;
-  /** Silence on a mid after which `receiving:false` is reported, in ms. */
+  /** Silence on a mid after which `receiving:false` is reported, in ms; 0 = off. */
   noMediaMs: number;
   /** Longest wait for ICE gathering before an SDP is returned, in ms. */
   gatherTimeoutMs: number;
@@ -40,6 +41,10 @@ type P = { peerId: string };
 /** Methods a worker serves: name -> params and result. */
 export interface WorkerMethods {
   configure: { params: WorkerConfig; result: { pid: number } };
+  /** Answers at once: the core's heartbeat. */
+  ping: { params: null; result: null };
+  /** Changes the given settings (live peers included); reports the current ones. */
+  settings: { params: Partial<MediaSettings>; result: MediaSettings };
   createPeer: { params: P; result: null };
   acceptOffer: { params: P & AnswerOptions & { sdp: string }; result: { sdp: string } };
   createOffer: { params: P & { iceRestart?: boolean; data?: boolean }; result: { sdp: string } };

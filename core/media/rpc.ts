@@ -25,6 +25,14 @@ export class RpcClosedError extends Error {
   }
 }
 
+/** Thrown for a request whose reply did not come before its deadline. */
+export class RpcTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RpcTimeoutError";
+  }
+}
+
 /** Yields the lines of a byte stream (without the newline), until it ends. */
 export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let buffer = "";
@@ -69,22 +77,42 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
+/** Deadline settings of an {@link RpcClient}. */
+export interface RpcClientOptions {
+  /** Longest wait for a reply, in ms; 0 or absent = no deadline. */
+  timeoutMs?: number;
+  /** Called after a request missed its deadline (and was rejected). */
+  onTimeout?(method: string): void;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
 /** The calling side: sends requests, receives results and events. */
 export class RpcClient<M extends MethodMap<M>, E> {
   #writer: LineWriter;
-  #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #pending = new Map<number, Pending>();
   #nextId = 1;
   #closedError: Error | undefined;
   #done: Promise<void>;
+  #timeoutMs: number;
+  #onTimeout: ((method: string) => void) | undefined;
 
   /**
    * @param streams `readable` carries results and events, `writable` carries requests
    * @param onEvent called for every event, in order
+   * @param options the reply deadline
    */
   constructor(
     streams: { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> },
     onEvent: (message: EventMessage<E>) => void,
+    options: RpcClientOptions = {},
   ) {
+    this.#timeoutMs = Math.max(0, options.timeoutMs ?? 0);
+    this.#onTimeout = options.onTimeout;
     this.#writer = new LineWriter(streams.writable);
     this.#done = this.#read(streams.readable, onEvent);
   }
@@ -94,7 +122,10 @@ export class RpcClient<M extends MethodMap<M>, E> {
     return this.#done;
   }
 
-  /** Calls a method; rejects with the remote error message, or RpcClosedError. */
+  /**
+   * Calls a method; rejects with the remote error message, RpcClosedError, or RpcTimeoutError
+   * when no reply came before the deadline.
+   */
   request<K extends keyof M & string>(
     method: K,
     params: M[K]["params"],
@@ -102,17 +133,46 @@ export class RpcClient<M extends MethodMap<M>, E> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<M[K]["result"]>();
-    this.#pending.set(id, { resolve: (v) => resolve(v as M[K]["result"]), reject });
+    const timer = this.#timeoutMs > 0
+      ? setTimeout(() => this.#expire(id, method), this.#timeoutMs)
+      : undefined;
+    this.#pending.set(id, { resolve: (v) => resolve(v as M[K]["result"]), reject, timer });
     this.#writer.write({ id, method, params }).catch((error: unknown) => {
-      this.#pending.delete(id);
-      reject(error instanceof Error ? error : new RpcClosedError());
+      this.#settle(id)?.reject(error instanceof Error ? error : new RpcClosedError());
     });
     return promise;
+  }
+
+  /** Requests waiting for their reply. */
+  get pending(): number {
+    return this.#pending.size;
   }
 
   /** Closes our writing side (the server sees end of input). */
   async close(): Promise<void> {
     await this.#writer.close();
+  }
+
+  /** Gives up on the other side: every pending and future request rejects with `error`. */
+  abort(error: Error): void {
+    this.#fail(error);
+    this.#writer.close().catch(() => {});
+  }
+
+  /** Takes a request out of the pending set and stops its deadline. */
+  #settle(id: number): Pending | undefined {
+    const pending = this.#pending.get(id);
+    if (!pending) return undefined;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    return pending;
+  }
+
+  #expire(id: number, method: string): void {
+    const pending = this.#settle(id);
+    if (!pending) return;
+    pending.reject(new RpcTimeoutError(`No reply to ${method} in ${this.#timeoutMs} ms`));
+    this.#onTimeout?.(method);
   }
 
   async #read(
@@ -130,8 +190,12 @@ export class RpcClient<M extends MethodMap<M>, E> {
   /** Rejects every pending and future request with `error`. */
   #fail(error: Error): void {
     this.#closedError ??= error;
-    for (const p of this.#pending.values()) p.reject(this.#closedError);
+    const pending = [...this.#pending.values()];
     this.#pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(this.#closedError);
+    }
   }
 
   #dispatch(line: string, onEvent: (message: EventMessage<E>) => void): void {
@@ -147,9 +211,8 @@ export class RpcClient<M extends MethodMap<M>, E> {
       return;
     }
     if (typeof message.id !== "number") return;
-    const pending = this.#pending.get(message.id);
+    const pending = this.#settle(message.id);
     if (!pending) return;
-    this.#pending.delete(message.id);
     if (typeof message.error === "string") pending.reject(new Error(message.error));
     else pending.resolve(message.result ?? null);
   }

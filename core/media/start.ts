@@ -20,6 +20,8 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
     ...(media.nat_1_1_mapping ? { nat1to1: media.nat_1_1_mapping } : {}),
     ...(media.rtp_port_range ? { rtpPortRange: media.rtp_port_range } : {}),
     slowLinkThreshold: general.slowlink_threshold,
+    noMediaMs: general.no_media_timer * 1000,
+    callTimeoutMs: media.call_timeout_ms,
     iceTcp: media.ice_tcp,
   });
 }

@@ -42,13 +42,13 @@ function kindOf(stat: Stat): "audio" | "video" | undefined {
 
 /** Options of {@link MediaMonitor}. */
 export interface MediaMonitorOptions {
-  /** Silence after which a mid is reported as not receiving, in ms. */
+  /** Silence after which a mid is reported as not receiving, in ms; 0 = never (Janus). */
   noMediaMs: number;
   /** Lost packets per second that make a slow-link report; 0 = off. */
   slowLinkThreshold: number;
 }
 
-/** Tracks media flow per mid across samples. */
+/** Tracks media flow per mid across samples; the options are read on every sample. */
 export class MediaMonitor {
   #options: MediaMonitorOptions;
   #mids = new Map<string, MidState>();
@@ -118,7 +118,7 @@ export class MediaMonitor {
           st.receiving = true;
           media.push({ mid, kind: inb.kind, receiving: true });
         }
-      } else if (st.receiving && now - st.lastGrowth >= this.#options.noMediaMs) {
+      } else if (st.receiving && this.#noMediaAfter(st, now)) {
         st.receiving = false;
         media.push({ mid, kind: inb.kind, receiving: false });
       }
@@ -127,6 +127,11 @@ export class MediaMonitor {
       slowLinks.push(...this.#slowLink(mid, st, now));
     }
     return { media, slowLinks };
+  }
+
+  #noMediaAfter(st: MidState, now: number): boolean {
+    const limit = this.#options.noMediaMs;
+    return limit > 0 && now - st.lastGrowth >= limit;
   }
 
   #state(mid: string, kind: "audio" | "video", now: number): MidState {

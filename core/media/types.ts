@@ -153,6 +153,14 @@ export interface Peer {
   close(): Promise<void>;
 }
 
+/** Media detection settings that can change at run time (admin API). */
+export interface MediaSettings {
+  /** Silence on a received m-line before `onMedia({receiving:false})`, in ms; 0 = off. */
+  noMediaMs: number;
+  /** Lost packets per second on an m-line that make `onSlowLink`; 0 = off. */
+  slowLinkThreshold: number;
+}
+
 /** Creates peers; placement is decided by the affinity key. */
 export interface MediaEngine {
   createPeer(options: { affinity?: string; listener: PeerListener }): Promise<Peer>;
@@ -162,5 +170,10 @@ export interface MediaEngine {
   workerPids?(): number[];
   /** Process id of the worker holding `peer`, if it is live. */
   workerPidOf?(peer: Peer): number | undefined;
+  /**
+   * Changes the given settings for live and future peers; resolves with the settings each
+   * live worker reports afterwards.
+   */
+  updateSettings?(settings: Partial<MediaSettings>): Promise<MediaSettings[]>;
   close(): Promise<void>;
 }

@@ -71,6 +71,18 @@ async function main(): Promise<void> {
       };
       return { pid: Deno.pid };
     },
+    ping: () => Promise.resolve(null),
+    settings: ({ noMediaMs, slowLinkThreshold }) => {
+      if (!context) return Promise.reject(new Error("Worker not configured"));
+      // Peers read these from the shared config on every stats sample.
+      const config = context.config;
+      if (noMediaMs !== undefined) config.noMediaMs = noMediaMs;
+      if (slowLinkThreshold !== undefined) config.slowLinkThreshold = slowLinkThreshold;
+      return Promise.resolve({
+        noMediaMs: config.noMediaMs,
+        slowLinkThreshold: config.slowLinkThreshold,
+      });
+    },
     createPeer: ({ peerId }) => {
       if (!context) throw new Error("Worker not configured");
       if (peers.has(peerId)) throw new Error(`Peer ${peerId} exists`);

@@ -81,10 +81,8 @@ export class WorkerPeer implements ForwardPeer {
     this.#ctx = ctx;
     this.#slots = new SendSlots(pc);
     this.#candidates = new CandidateBook({ tcp: ctx.config.iceTcp });
-    this.#monitor = new MediaMonitor({
-      noMediaMs: ctx.config.noMediaMs,
-      slowLinkThreshold: ctx.config.slowLinkThreshold,
-    });
+    // The worker's config itself: the `settings` call changes it for live peers too.
+    this.#monitor = new MediaMonitor(ctx.config);
     pc.addEventListener("icecandidate", ({ candidate }) => this.#onLocalCandidate(candidate));
     pc.addEventListener("connectionstatechange", () => this.#checkState());
     this.#channels = new DataChannels((label, data) => {

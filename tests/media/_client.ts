@@ -140,6 +140,7 @@ export class ClientPeer {
   #timer: ReturnType<typeof setInterval> | undefined;
   #noise: boolean;
   #closed = false;
+  #resume: () => void;
 
   constructor(wrtc: Wrtc, options: ClientPeerOptions) {
     this.#wrtc = wrtc;
@@ -163,7 +164,8 @@ export class ClientPeer {
       this.channel = channel;
     }
     this.pc.addEventListener("track", ({ track, transceiver }) => this.#sink(track, transceiver));
-    this.#feed(audio, videos, options.invert === true);
+    this.#resume = () => this.#feed(audio, videos, options.invert === true);
+    this.#resume();
   }
 
   /** Frames decoded on the video m-line `mid` so far. */
@@ -211,6 +213,11 @@ export class ClientPeer {
   stopFeeding(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** Pushes frames and samples again after `stopFeeding`. */
+  resumeFeeding(): void {
+    if (this.#timer === undefined && !this.#closed) this.#resume();
   }
 
   /** Closes everything once: sources stop, sinks stop, each track is stopped once. */

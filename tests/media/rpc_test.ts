@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { type Handlers, RpcClient, RpcClosedError, RpcServer } from "../../core/media/rpc.ts";
+import {
+  type Handlers,
+  RpcClient,
+  type RpcClientOptions,
+  RpcClosedError,
+  RpcServer,
+  RpcTimeoutError,
+} from "../../core/media/rpc.ts";
 import { fromWire, toWire } from "../../core/media/protocol.ts";
 
 interface Methods {
@@ -10,7 +17,7 @@ interface Events {
   tick: { n: number };
 }
 
-function pair(handlers: Handlers<Methods>) {
+function pair(handlers: Handlers<Methods>, options: RpcClientOptions = {}) {
   const up = new TransformStream<Uint8Array, Uint8Array>();
   const down = new TransformStream<Uint8Array, Uint8Array>();
   const server = new RpcServer<Methods, Events>(down.writable, handlers);
@@ -19,6 +26,7 @@ function pair(handlers: Handlers<Methods>) {
   const client = new RpcClient<Methods, Events>(
     { readable: down.readable, writable: up.writable },
     (m) => void events.push(m.params),
+    options,
   );
   return { server, serving, client, events };
 }
@@ -50,6 +58,48 @@ Deno.test("pending requests reject when the other side ends", async () => {
   await assert.rejects(pending, RpcClosedError);
   await client.close();
   await serving;
+  never.resolve(0);
+});
+
+Deno.test("a request past its deadline rejects with RpcTimeoutError; answered ones do not", async () => {
+  const never = Promise.withResolvers<number>();
+  const timedOut: string[] = [];
+  const { server, serving, client } = pair({
+    add: ({ a, b }) => a === 0 ? never.promise : Promise.resolve(a + b),
+    fail: () => Promise.resolve(null),
+  }, { timeoutMs: 200, onTimeout: (method) => void timedOut.push(method) });
+  // Answered requests clear their deadline (the test's timer sanitizer would see a leak).
+  for (let i = 1; i <= 20; i++) assert.equal(await client.request("add", { a: i, b: 1 }), i + 1);
+  assert.equal(client.pending, 0);
+  const started = performance.now();
+  await assert.rejects(client.request("add", { a: 0, b: 0 }), RpcTimeoutError);
+  const waited = performance.now() - started;
+  assert.ok(waited >= 190 && waited < 1000, `rejected after ${waited.toFixed(0)} ms`);
+  assert.deepEqual(timedOut, ["add"]);
+  assert.equal(client.pending, 0);
+  await client.close();
+  await serving;
+  await server.close();
+  await client.done;
+  never.resolve(0);
+});
+
+Deno.test("abort rejects every pending request at once and clears their deadlines", async () => {
+  const never = Promise.withResolvers<number>();
+  const { server, serving, client } = pair({
+    add: () => never.promise,
+    fail: () => Promise.resolve(null),
+  }, { timeoutMs: 60_000 });
+  const calls = [1, 2, 3].map((a) => client.request("add", { a, b: 0 }));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(client.pending, 3);
+  client.abort(new RpcClosedError("Worker gone"));
+  for (const call of calls) await assert.rejects(call, /Worker gone/);
+  assert.equal(client.pending, 0);
+  await assert.rejects(client.request("add", { a: 1, b: 1 }), /Worker gone/);
+  await serving;
+  await server.close();
+  await client.done;
   never.resolve(0);
 });
 

@@ -1,12 +1,17 @@
 /**
  * A media worker that dies (SIGKILL) takes its calls with it: each handle gets EchoTest's
  * `result:"done"` and then `hangup` with reason "Worker gone" (design.md, "Media engine
- * placement"), the sessions live on, and a new call gets a fresh worker.
+ * placement"), the sessions live on, and a new call gets a fresh worker. So does a worker that
+ * hangs (SIGSTOP: alive but silent), once a call to it (the heartbeat) misses its deadline.
  */
 import assert from "node:assert/strict";
+import { parseConfig } from "../../core/config.ts";
+import { startMediaEngine } from "../../core/media/start.ts";
+import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
 import {
   attachEcho,
   createSession,
+  type EchoGateway,
   expectSuccess,
   framesAtLeast,
   keepalive,
@@ -15,7 +20,7 @@ import {
   takeMediaUp,
   takeTeardown,
 } from "./_echotest.ts";
-import { peerTest, type RemotePeer } from "./_peers.ts";
+import { peerTest, type RemotePeer, until } from "./_peers.ts";
 import { openSignal, type Signal } from "./_signal.ts";
 
 peerTest(
@@ -90,6 +95,91 @@ peerTest(
     } finally {
       for (const c of clients) await c.close();
       for (const sig of sigs) await sig.close();
+    }
+  },
+);
+
+/** Deadline of every worker call in the hung-worker test, in ms. */
+const CALL_TIMEOUT_MS = 1000;
+
+/** One media worker whose calls have a deadline of {@link CALL_TIMEOUT_MS}, and a gateway. */
+async function startGatewayWithDeadline(): Promise<EchoGateway> {
+  const media = { workers: 1, call_timeout_ms: CALL_TIMEOUT_MS };
+  const engine = await startMediaEngine(parseConfig(testConfig({ media })));
+  assert.ok(engine, "a media engine");
+  try {
+    const gw = await startTestGateway({ media }, { media: engine });
+    return Object.assign(gw, { media: engine });
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+peerTest(
+  "echotest: a hung media worker (SIGSTOP) is found by a missed call deadline, killed, and its " +
+    "call hung up (Worker gone); the session lives on and a new call gets a new worker",
+  async (host) => {
+    await using gw = await startGatewayWithDeadline();
+    const sig = await openSignal("ws", gw);
+    const clients: RemotePeer[] = [];
+    let stopped: number | undefined;
+    try {
+      const s = await createSession(sig);
+      const h = await attachEcho(sig, s);
+      const client = await host.peer({ audio: true, video: true });
+      clients.push(client);
+      await startCall(sig, s, h, client);
+      await takeMediaUp(sig, s, h);
+      await framesAtLeast(client, 5);
+      const [pid] = gw.media.workerPids?.() ?? [];
+      assert.ok(pid !== undefined, "one media worker");
+
+      const mark = sig.seq;
+      const stoppedAt = performance.now();
+      Deno.kill(pid, "SIGSTOP");
+      stopped = pid;
+      const { hangup } = await takeTeardown(sig, s, h, "Worker gone", mark);
+      const waited = hangup.at - stoppedAt;
+      // deno-lint-ignore no-console
+      console.log(`SIGSTOP -> hangup ${waited.toFixed(0)} ms (deadline ${CALL_TIMEOUT_MS} ms)`);
+      // Found by the heartbeat (every half deadline) missing its deadline: 1.5 deadlines at most.
+      assert.ok(waited >= CALL_TIMEOUT_MS - 100, `hung up after ${waited.toFixed(0)} ms`);
+      assert.ok(waited < CALL_TIMEOUT_MS * 1.5 + 1000, `hung up after ${waited.toFixed(0)} ms`);
+      assert.equal(gw.counts().peers, 0);
+      assert.deepEqual(
+        { sessions: gw.counts().sessions, handles: gw.counts().handles },
+        { sessions: 1, handles: 1 },
+      );
+      // The stopped process was killed (SIGKILL ends a stopped process too) and reaped.
+      await until("the hung worker reaped", () => Promise.resolve(!processExists(pid)));
+      stopped = undefined;
+      await keepalive(sig, s);
+
+      const h2 = await attachEcho(sig, s);
+      const again = await host.peer({ audio: true, video: true });
+      clients.push(again);
+      await startCall(sig, s, h2, again);
+      await takeMediaUp(sig, s, h2);
+      await framesAtLeast(again, 5);
+      const now = gw.media.workerPids?.() ?? [];
+      assert.equal(now.length, 1);
+      assert.ok(!now.includes(pid), "a new worker process");
+      await expectSuccess(sig, { janus: "destroy", session_id: s });
+      assert.equal(gw.counts().peers, 0);
+    } finally {
+      if (stopped !== undefined) Deno.kill(stopped, "SIGKILL");
+      for (const c of clients) await c.close();
+      await sig.close();
     }
   },
 );
