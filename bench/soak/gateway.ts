@@ -1,0 +1,68 @@
+/**
+ * Our gateway for `deno task soak`, in its own process: the app on free loopback ports with
+ * the admin API, a media engine (`--workers=N`) and a short session timeout
+ * (`--session-timeout=S`), so that abandoned sessions expire during the run. Pushes a
+ * `ready` event, then answers `info` (pid, ports, live media worker pids, live counts, V8
+ * memory) over stdin/stdout; `gc` runs two full collections first (when `gc` is exposed).
+ * End of stdin stops it gracefully.
+ *
+ * @module
+ */
+import { startApp } from "../../app.ts";
+import { parseConfig } from "../../core/config.ts";
+import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
+import { startMediaEngine } from "../../core/media/start.ts";
+import { testConfig } from "../../tests/_helpers/gateway.ts";
+import type { SoakGatewayEvents, SoakGatewayInfo, SoakGatewayMethods } from "./protocol.ts";
+
+function flag(name: string, fallback: number): number {
+  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
+  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
+  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: bad value '${arg}'`);
+  return value;
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(testConfig({
+    general: {
+      session_timeout: flag("session-timeout", 8),
+      watchdog_interval: 1,
+      log_level: flag("log-level", 2),
+    },
+    media: { workers: Math.max(1, flag("workers", 1)) },
+  }));
+  const media = await startMediaEngine(config);
+  if (!media) throw new Error("No media engine");
+  const app = await startApp(config, { media });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const info = (): SoakGatewayInfo => ({
+    pid: Deno.pid,
+    http: app.ports.http ?? 0,
+    ws: app.ports.ws ?? 0,
+    adminHttp: app.ports.adminHttp ?? 0,
+    workerPids: media.workerPids?.() ?? [],
+    counts: { ...app.gateway.counts(), ...app.transportCounts() },
+    memory: Deno.memoryUsage(),
+  });
+  const handlers: Handlers<SoakGatewayMethods> = {
+    info: () => Promise.resolve(info()),
+    gc: () => {
+      // Two full collections: the second frees what the first only finalised.
+      gc?.();
+      gc?.();
+      return Promise.resolve(info());
+    },
+  };
+  const server = new RpcServer<SoakGatewayMethods, SoakGatewayEvents>(
+    Deno.stdout.writable,
+    handlers,
+  );
+  server.notify("ready", info());
+  await server.serve(Deno.stdin.readable);
+  const force = setTimeout(() => Deno.exit(1), 8000);
+  await app.stop();
+  clearTimeout(force);
+  Deno.exit(0);
+}
+
+if (import.meta.main) await main();

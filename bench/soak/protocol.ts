@@ -1,0 +1,31 @@
+/**
+ * RPC vocabulary of the soak's gateway child (`gateway.ts`), over `core/media/rpc.ts`.
+ *
+ * @module
+ */
+
+/** What our gateway child tells about itself. */
+export interface SoakGatewayInfo {
+  pid: number;
+  http: number;
+  ws: number;
+  adminHttp: number;
+  /** Live media worker processes. */
+  workerPids: number[];
+  /** Live sessions, handles, peers, timers, sockets, polls. */
+  counts: Record<string, number>;
+  /** `Deno.memoryUsage()` of the gateway process. */
+  memory: { rss: number; heapTotal: number; heapUsed: number; external: number };
+}
+
+/** Methods the child serves. */
+export interface SoakGatewayMethods {
+  info: { params: null; result: SoakGatewayInfo };
+  /** Full garbage collections first (when exposed), then `info`. */
+  gc: { params: null; result: SoakGatewayInfo };
+}
+
+/** Events the child pushes. */
+export interface SoakGatewayEvents {
+  ready: SoakGatewayInfo;
+}

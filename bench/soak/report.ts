@@ -1,0 +1,134 @@
+/**
+ * The soak's report: our figures and the reference's side by side, the target verdict, and
+ * one JSON line.
+ *
+ * @module
+ */
+import type { SoakOptions } from "./args.ts";
+import type { SoakResult } from "./target.ts";
+
+const MIB = 1024 * 1024;
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
+  return rows.map((r) =>
+    r.map((c, i) => i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)).join("  ")
+  );
+}
+
+const f = (v: number | undefined, digits = 1, sign = false) =>
+  v === undefined || !Number.isFinite(v) ? "-" : `${sign && v >= 0 ? "+" : ""}${v.toFixed(digits)}`;
+const m = (bytes: number | undefined) => f(bytes === undefined ? undefined : bytes / MIB);
+
+/** Whether `r` meets the target: no errors, nothing leaked, a flat RSS. */
+export function meetsTarget(r: SoakResult, maxSlope: number): boolean {
+  return r.errors === 0 && r.leaked === 0 && r.slope !== undefined &&
+    Math.abs(r.slope) <= maxSlope;
+}
+
+function column(r: SoakResult | undefined): string[] {
+  if (!r) return Array.from({ length: 16 }, () => "-");
+  return [
+    f(r.seconds / 60),
+    String(r.lifecycles),
+    f(r.lifecycles / r.seconds),
+    String(r.mediaCalls),
+    String(r.abandoned),
+    String(r.errors),
+    String(r.skipped),
+    String(r.leaked),
+    m(r.rssStart),
+    m(r.rssWarm),
+    m(r.rssEnd),
+    m(r.rssIdle),
+    f(r.slope, 2, true),
+    `${f(r.slopeMain, 2, true)} / ${f(r.slopeChildren, 2, true)}`,
+    r.heapSlope === undefined ? "-" : f(r.heapSlope, 2, true),
+    r.heapAfterGcStart === undefined ? "-" : `${m(r.heapAfterGcStart)} → ${m(r.heapAfterGcIdle)}`,
+  ];
+}
+
+/** The printed lines, the JSON summary and whether ours met the target. */
+export function soakReport(
+  ours: SoakResult | undefined,
+  reference: SoakResult | string | undefined,
+  options: SoakOptions,
+): { lines: string[]; json: Record<string, unknown>; passed: boolean } {
+  const ref = typeof reference === "object" ? reference : undefined;
+  const labels = [
+    "duration, min",
+    "lifecycles done",
+    "lifecycles/s",
+    "  of which real-media calls",
+    "  of which abandoned",
+    "errors",
+    "  of which starts skipped (overload)",
+    "sessions left after timeouts",
+    "RSS at start, MiB",
+    `RSS after warm-up (${options.warmupMinutes} min), MiB`,
+    "RSS at end of load, MiB",
+    "RSS after timeouts (idle), MiB",
+    "RSS slope after warm-up, MiB/min",
+    "  main process / children (workers)",
+    "V8 heap used slope, MiB/min",
+    "V8 heap after GC, start → idle, MiB",
+  ];
+  const a = column(ours);
+  const b = column(ref);
+  const rows = [["", "ours", "reference"], ...labels.map((l, i) => [l, a[i] ?? "", b[i] ?? ""])];
+  const passed = ours !== undefined && meetsTarget(ours, options.maxSlope);
+  const lines = ["", ...table(rows)];
+  if (typeof reference === "string") lines.push(`Reference not soaked: ${reference}`);
+  for (const r of [ours, ref]) {
+    if (!r) continue;
+    for (const e of r.firstErrors) lines.push(`Note: ${r.name} error: ${e}`);
+    if (r.countsAfter) {
+      lines.push(`Note: ${r.name} live after timeouts: ${JSON.stringify(r.countsAfter)}`);
+    }
+  }
+  lines.push(
+    `Target (ours): 0 errors, 0 sessions left, |RSS slope| ≤ ${options.maxSlope} MiB/min after ` +
+      `warm-up: ${passed ? "met" : "NOT met"}`,
+  );
+  const summary = (r: SoakResult | undefined) =>
+    r && {
+      pid: r.pid,
+      seconds: r.seconds,
+      lifecycles: r.lifecycles,
+      media_calls: r.mediaCalls,
+      abandoned: r.abandoned,
+      errors: r.errors,
+      skipped: r.skipped,
+      leaked_sessions: r.leaked,
+      by_kind: r.byKind,
+      rss_mib: {
+        start: r.rssStart / MIB,
+        after_warmup: r.rssWarm / MIB,
+        end: r.rssEnd / MIB,
+        idle: r.rssIdle / MIB,
+      },
+      rss_slope_mib_per_min: r.slope ?? null,
+      rss_slope_main_mib_per_min: r.slopeMain ?? null,
+      rss_slope_children_mib_per_min: r.slopeChildren ?? null,
+      heap_slope_mib_per_min: r.heapSlope ?? null,
+      samples: r.samples.map((s) => [Math.round(s.t), s.main, s.children, s.heapUsed ?? null]),
+    };
+  return {
+    lines,
+    passed,
+    json: {
+      bench: "soak",
+      options: {
+        minutes: options.minutes,
+        rate: options.rate,
+        warmup_minutes: options.warmupMinutes,
+        session_timeout: options.sessionTimeout,
+        media_every_s: options.mediaEvery,
+        workers: options.workers,
+      },
+      ours: summary(ours) ?? null,
+      reference: summary(ref) ?? (typeof reference === "string" ? { skipped: reference } : null),
+      target_met: passed,
+    },
+  };
+}
