@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { ManualClock } from "../../core/clock.ts";
 import type { Plugin, PluginHandle, PluginSession } from "../../core/plugin.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { startTestGateway, type TestGateway } from "../_helpers/gateway.ts";
@@ -191,5 +192,28 @@ Deno.test("HTTP: the timeout of an overflowed session is an array with maxev", a
     body: [{ janus: "timeout", session_id: ids.s }],
   });
   assert.equal((await poll(gw, ids.s, 10)).status, 404);
+  assert.equal(plugin.live, 0);
+});
+
+Deno.test("HTTP: an overflowed session's timeout not polled is forgotten after session_timeout", async () => {
+  const plugin = burstPlugin();
+  const clock = new ManualClock();
+  await using gw = await startTestGateway(
+    { general: { session_timeout: 10 }, limits: { event_queue_bytes: 5_000 } },
+    { plugins: [() => plugin], clock, watchdog: false },
+  );
+  const gateway = gw.app.gateway;
+  const c = httpClient(gw.httpUrl);
+  const ids = await burstSession(c);
+  await burst(c, ids, 200);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(gateway.farewells, 1);
+  clock.advance(9_999);
+  await gateway.sweep();
+  assert.equal(gateway.farewells, 1);
+  clock.advance(1);
+  await gateway.sweep();
+  assert.equal(gateway.farewells, 0);
+  assert.equal((await poll(gw, ids.s)).status, 404);
   assert.equal(plugin.live, 0);
 });
