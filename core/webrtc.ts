@@ -112,6 +112,7 @@ export class HandleWebRTC implements PluginWebRTC {
             mid: change.mid,
             type: change.kind,
             receiving: change.receiving,
+            ...(change.seconds !== undefined ? { seconds: change.seconds } : {}),
           }),
         onSlowLink: (r: SlowLinkReport) =>
           this.#events.emit({

@@ -120,7 +120,8 @@ export class MediaMonitor {
         }
       } else if (st.receiving && this.#noMediaAfter(st, now)) {
         st.receiving = false;
-        media.push({ mid, kind: inb.kind, receiving: false });
+        const seconds = Math.round(this.#options.noMediaMs / 1000);
+        media.push({ mid, kind: inb.kind, receiving: false, ...(seconds > 1 ? { seconds } : {}) });
       }
       st.lostIn = inb.lost;
       st.lostOut = lostOut.get(mid) ?? st.lostOut;

@@ -28,6 +28,8 @@ export interface MediaStateChange {
   mid: string;
   kind: "audio" | "video";
   receiving: boolean;
+  /** On `receiving:false` when the no-media timer is over 1 s: its length (as Janus sends). */
+  seconds?: number;
 }
 
 /** Packet loss seen on one m-line in the last second. */

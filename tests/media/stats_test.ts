@@ -29,6 +29,24 @@ Deno.test("MediaMonitor reports receiving true, false after silence, true again"
   assert.equal(m.summary["0"]?.inboundPackets, 11);
 });
 
+Deno.test("MediaMonitor follows option changes; 0 turns no-media off; seconds over 1 s", () => {
+  const options = { noMediaMs: 0, slowLinkThreshold: 0 };
+  const m = new MediaMonitor(options);
+  m.update([inbound("1", 10)], 0);
+  assert.deepEqual(m.update([inbound("1", 10)], 60_000).media, [], "0 = never");
+  options.noMediaMs = 3000;
+  assert.deepEqual(m.update([inbound("1", 11)], 61_000).media, []);
+  assert.deepEqual(m.update([inbound("1", 11)], 63_900).media, []);
+  assert.deepEqual(m.update([inbound("1", 11)], 64_000).media, [
+    { mid: "1", kind: "video", receiving: false, seconds: 3 },
+  ]);
+  options.slowLinkThreshold = 2;
+  m.update([inbound("1", 12, 0)], 65_000);
+  assert.deepEqual(m.update([inbound("1", 20, 2)], 66_000).slowLinks, [
+    { mid: "1", kind: "video", uplink: false, lost: 2 },
+  ]);
+});
+
 Deno.test("MediaMonitor reports slow links per second over the threshold", () => {
   const m = new MediaMonitor({ noMediaMs: 1000, slowLinkThreshold: 5 });
   m.update([inbound("1", 10, 0)], 0);

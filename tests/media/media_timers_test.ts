@@ -1,0 +1,254 @@
+/**
+ * The no-media timer and the slow-link threshold reach the media workers: from the engine's
+ * options (`general.no_media_timer`, `general.slowlink_threshold`) and, at run time, from
+ * `updateSettings` (admin `set_no_media_timer` / `set_slowlink_threshold`), for live peers,
+ * new peers and new workers. Real wrtc clients inside the network namespace (`_client.ts`).
+ *
+ * Slow links are shown through what the workers report (the `settings` call): provoking real
+ * packet loss would need a lossy link (netem) in the namespace; the threshold's effect on loss
+ * counts is covered by `stats_test.ts`.
+ */
+import assert from "node:assert/strict";
+import { parseConfig } from "../../core/config.ts";
+import { createMediaEngine } from "../../core/media/engine.ts";
+import { startMediaEngine } from "../../core/media/start.ts";
+import type { MediaEngine, MediaStateChange, Peer } from "../../core/media/types.ts";
+import type { JsonObject } from "../../core/protocol.ts";
+import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
+import {
+  ADMIN_SECRET,
+  attachEcho,
+  createSession,
+  echoMessage,
+  trickle,
+} from "../plugins/_echotest.ts";
+import { openSignal, type Signal, txn } from "../plugins/_signal.ts";
+import { ClientPeer, waitUntil, wrtcTest } from "./_client.ts";
+
+/** Stats are sampled every 500 ms: an event may come that much after its moment. */
+const POLL_SLACK_MS = 500;
+/** Scheduling margin on a loaded machine. */
+const MARGIN_MS = 1000;
+
+/** `media` changes of one peer, with their arrival times. */
+class MediaLog {
+  changes: (MediaStateChange & { at: number })[] = [];
+  connected = false;
+
+  listener = {
+    onConnected: () => void (this.connected = true),
+    onMedia: (c: MediaStateChange) => void this.changes.push({ ...c, at: performance.now() }),
+  };
+
+  receiving(mid: string): boolean {
+    return this.changes.findLast((c) => c.mid === mid)?.receiving ?? false;
+  }
+}
+
+async function connect(client: ClientPeer, peer: Peer, log: MediaLog): Promise<void> {
+  client.trickleTo((c) => peer.addRemoteCandidate(c));
+  await client.answer(await peer.acceptOffer(await client.offer()));
+  await waitUntil("connected", () => log.connected);
+  await waitUntil("receiving", () => log.receiving("0"));
+}
+
+/** Stops the client's video; resolves how long the `receiving:false` event took, in ms. */
+async function silence(client: ClientPeer, log: MediaLog, timeoutMs: number): Promise<number> {
+  const from = log.changes.length;
+  const stoppedAt = performance.now();
+  client.stopFeeding();
+  await waitUntil("receiving:false", () => !log.receiving("0"), timeoutMs);
+  const change = log.changes.slice(from).find((c) => !c.receiving);
+  assert.ok(change);
+  return change.at - stoppedAt;
+}
+
+/** Asserts that `ms` is no sooner than `timerMs` and not much later. */
+function assertAfter(ms: number, timerMs: number, what: string): void {
+  assert.ok(ms >= timerMs - 100, `${what}: receiving:false after ${ms.toFixed(0)} ms`);
+  assert.ok(
+    ms < timerMs + POLL_SLACK_MS + MARGIN_MS,
+    `${what}: receiving:false after ${ms.toFixed(0)} ms`,
+  );
+}
+
+async function closeAll(engine: MediaEngine, clients: ClientPeer[]): Promise<void> {
+  for (const c of clients) c.close();
+  await engine.close();
+  assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
+}
+
+wrtcTest(
+  "noMediaMs times receiving:false; updateSettings changes it for live peers, new peers and " +
+    "new workers, and so the slow-link threshold",
+  async (wrtc) => {
+    const engine = await createMediaEngine({ workers: 1, noMediaMs: 1000, slowLinkThreshold: 4 });
+    const clients: ClientPeer[] = [];
+    try {
+      assert.deepEqual(await engine.updateSettings?.({}), [
+        { noMediaMs: 1000, slowLinkThreshold: 4 },
+      ]);
+      const log = new MediaLog();
+      const peer = await engine.createPeer({ listener: log.listener });
+      const client = new ClientPeer(wrtc, { video: true });
+      clients.push(client);
+      await connect(client, peer, log);
+      const first = await silence(client, log, 5000);
+      assertAfter(first, 1000, "1 s timer");
+      assert.equal(log.changes.at(-1)?.seconds, undefined, "no seconds for a 1 s timer");
+
+      // The live peer follows a new value.
+      assert.deepEqual(await engine.updateSettings?.({ noMediaMs: 3000, slowLinkThreshold: 9 }), [
+        { noMediaMs: 3000, slowLinkThreshold: 9 },
+      ]);
+      client.resumeFeeding();
+      await waitUntil("receiving again", () => log.receiving("0"));
+      const second = await silence(client, log, 8000);
+      assertAfter(second, 3000, "3 s timer, live peer");
+      assert.equal(log.changes.at(-1)?.seconds, 3);
+
+      // A new peer on the same worker starts with it.
+      const log2 = new MediaLog();
+      const peer2 = await engine.createPeer({ listener: log2.listener });
+      const client2 = new ClientPeer(wrtc, { video: true });
+      clients.push(client2);
+      await connect(client2, peer2, log2);
+      await new Promise((resolve) => setTimeout(resolve, 2000)); // past the fast polls
+      assertAfter(await silence(client2, log2, 8000), 3000, "3 s timer, new peer");
+      // deno-lint-ignore no-console
+      console.log(
+        `receiving:false after ${first.toFixed(0)} ms (1 s timer), ${second.toFixed(0)} ms ` +
+          `(3 s timer set on the live peer)`,
+      );
+      await peer.close();
+      await peer2.close();
+
+      // A worker started after the change gets it with its configuration.
+      const [pid] = engine.workerPids?.() ?? [];
+      assert.ok(pid !== undefined);
+      Deno.kill(pid, "SIGKILL");
+      await waitUntil("worker gone", () => !engine.workerPids?.().includes(pid));
+      const fresh = await engine.createPeer({ listener: {} });
+      assert.notEqual(engine.workerPidOf?.(fresh), pid);
+      assert.deepEqual(await engine.updateSettings?.({}), [
+        { noMediaMs: 3000, slowLinkThreshold: 9 },
+      ]);
+      await fresh.close();
+    } finally {
+      await closeAll(engine, clients);
+    }
+  },
+);
+
+/** An admin request over HTTP; returns the reply after checking `success`. */
+async function admin(url: string, body: JsonObject): Promise<JsonObject> {
+  const transaction = txn("admin");
+  const res = await fetch(url, {
+    method: "POST",
+    body: JSON.stringify({ ...body, admin_secret: ADMIN_SECRET, transaction }),
+  });
+  const reply = await res.json() as JsonObject;
+  assert.equal(reply.janus, "success", JSON.stringify(reply));
+  return reply;
+}
+
+wrtcTest(
+  "general.no_media_timer times the media receiving:false event of an EchoTest call (with " +
+    "seconds, as Janus); admin " +
+    "set_no_media_timer and set_slowlink_threshold reach the worker and the live call",
+  async (wrtc) => {
+    const media = { workers: 1 };
+    // Not the defaults (1 s, off): the values must come from the configuration.
+    const general = { no_media_timer: 2, slowlink_threshold: 5 };
+    const engine = await startMediaEngine(parseConfig(testConfig({ media, general })));
+    assert.ok(engine);
+    let sig: Signal | undefined;
+    const client = new ClientPeer(wrtc, { video: true });
+    try {
+      await using gw = await startTestGateway({ media, general }, { media: engine });
+      const sg = await openSignal("ws", gw);
+      sig = sg;
+      const s = await createSession(sg);
+      const h = await attachEcho(sg, s);
+      const offer = await client.offer();
+      client.trickleTo((c) => trickle(sg, s, h, { candidate: c ? { ...c } : { completed: true } }));
+      const { event } = await echoMessage(sg, s, h, { audio: true, video: true }, {
+        type: "offer",
+        sdp: offer,
+      });
+      await client.answer(String((event.msg.jsep as JsonObject).sdp));
+      const isMedia = (receiving: boolean) => (m: JsonObject) =>
+        m.janus === "media" && m.sender === h && m.receiving === receiving;
+      await sg.take("receiving:true", isMedia(true));
+
+      /** Stops the client's video; the `media` event that follows and how long it took. */
+      const silenceEvent = async (timeoutMs: number) => {
+        const stoppedAt = performance.now();
+        client.stopFeeding();
+        const r = await sg.take("receiving:false", isMedia(false), timeoutMs);
+        return { msg: r.msg, ms: r.at - stoppedAt };
+      };
+      assert.deepEqual(await engine.updateSettings?.({}), [
+        { noMediaMs: 2000, slowLinkThreshold: 5 },
+      ]);
+      const first = await silenceEvent(6000);
+      // Janus adds `seconds` when the timer is over 1 s.
+      assert.deepEqual(first.msg, {
+        janus: "media",
+        session_id: s,
+        sender: h,
+        mid: "0",
+        type: "video",
+        receiving: false,
+        seconds: 2,
+      });
+      assertAfter(first.ms, 2000, "no_media_timer 2");
+
+      const set = await admin(gw.adminUrl, { janus: "set_no_media_timer", no_media_timer: 4 });
+      assert.equal(set.no_media_timer, 4);
+      const slow = await admin(gw.adminUrl, {
+        janus: "set_slowlink_threshold",
+        slowlink_threshold: 7,
+      });
+      assert.equal(slow.slowlink_threshold, 7);
+      // What the worker itself now uses.
+      assert.deepEqual(await engine.updateSettings?.({}), [
+        { noMediaMs: 4000, slowLinkThreshold: 7 },
+      ]);
+
+      client.resumeFeeding();
+      await sg.take("receiving:true again", isMedia(true));
+      const second = await silenceEvent(9000);
+      assert.deepEqual(second.msg, {
+        janus: "media",
+        session_id: s,
+        sender: h,
+        mid: "0",
+        type: "video",
+        receiving: false,
+        seconds: 4,
+      });
+      assertAfter(second.ms, 4000, "set_no_media_timer 4");
+      // deno-lint-ignore no-console
+      console.log(
+        `media receiving:false ${first.ms.toFixed(0)} ms after the sender stopped ` +
+          `(no_media_timer 2), ${second.ms.toFixed(0)} ms after set_no_media_timer 4`,
+      );
+      const status = await admin(gw.adminUrl, { janus: "get_status" });
+      const st = status.status as JsonObject;
+      assert.equal(st.no_media_timer, 4);
+      assert.equal(st.slowlink_threshold, 7);
+      await admin(gw.adminUrl, { janus: "set_no_media_timer", no_media_timer: 1 });
+      await admin(gw.adminUrl, { janus: "set_slowlink_threshold", slowlink_threshold: 0 });
+      assert.deepEqual(await engine.updateSettings?.({}), [
+        { noMediaMs: 1000, slowLinkThreshold: 0 },
+      ]);
+      const reply = await sg.request({ janus: "destroy", session_id: s, transaction: txn("d") });
+      assert.equal(reply.janus, "success");
+    } finally {
+      client.close();
+      await sig?.close();
+    }
+    assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
+  },
+);
