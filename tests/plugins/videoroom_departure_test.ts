@@ -105,3 +105,30 @@ wrtcTest(
     }
   },
 );
+
+wrtcTest(
+  "videoroom: two publishers watching each other leave at once: nothing is left behind",
+  async (wrtc) => {
+    await using gw = await gateway();
+    const peers: ClientPeer[] = [];
+    try {
+      for (let round = 0; round < 3; round++) {
+        const a = await VideoRoomClient.open(gw.httpUrl);
+        const b = await VideoRoomClient.open(gw.httpUrl);
+        const pa = await publish(wrtc, a, 1234, "ann");
+        const pb = await publish(wrtc, b, 1234, "ben");
+        const sa = await subscribe(wrtc, a, 1234, [pb.id]);
+        const sb = await subscribe(wrtc, b, 1234, [pa.id]);
+        peers.push(pa.peer, pb.peer, sa.peer, sb.peer);
+        // Each departure renegotiates the other's subscription while it is being detached.
+        await Promise.all([a.close(), b.close()]);
+        await waitUntil(`round ${round}: sessions, handles and peers released`, () => {
+          const c = gw.counts();
+          return c.sessions === 0 && c.handles === 0 && c.peers === 0;
+        });
+      }
+    } finally {
+      for (const p of peers) p.close();
+    }
+  },
+);
