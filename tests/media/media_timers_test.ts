@@ -4,15 +4,19 @@
  * `updateSettings` (admin `set_no_media_timer` / `set_slowlink_threshold`), for live peers,
  * new peers and new workers. Real wrtc clients inside the network namespace (`_client.ts`).
  *
- * Slow links are shown through what the workers report (the `settings` call): provoking real
- * packet loss would need a lossy link (netem) in the namespace; the threshold's effect on loss
- * counts is covered by `stats_test.ts`.
+ * Slow links come from real loss: a UDP relay between client and worker drops a share of the
+ * client's RTP (`_lossy_relay.ts`; the namespace has no netem).
  */
 import assert from "node:assert/strict";
 import { parseConfig } from "../../core/config.ts";
 import { createMediaEngine } from "../../core/media/engine.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
-import type { MediaEngine, MediaStateChange, Peer } from "../../core/media/types.ts";
+import type {
+  MediaEngine,
+  MediaStateChange,
+  Peer,
+  SlowLinkReport,
+} from "../../core/media/types.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
 import {
@@ -24,6 +28,7 @@ import {
 } from "../plugins/_echotest.ts";
 import { openSignal, type Signal, txn } from "../plugins/_signal.ts";
 import { ClientPeer, waitUntil, wrtcTest } from "./_client.ts";
+import { hostCandidate, loopbackUdpPort, LossyRelay, withOnlyCandidate } from "./_lossy_relay.ts";
 
 /** Stats are sampled every 500 ms: an event may come that much after its moment. */
 const POLL_SLACK_MS = 500;
@@ -248,6 +253,85 @@ wrtcTest(
     } finally {
       client.close();
       await sig?.close();
+    }
+    assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
+  },
+);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+wrtcTest(
+  "slowLinkThreshold: real loss of the client's RTP makes slowLink reports only while " +
+    "updateSettings has set a threshold under it",
+  async (wrtc) => {
+    const engine = await createMediaEngine({ workers: 1, slowLinkThreshold: 0 });
+    const relay = await LossyRelay.start(0.3);
+    const client = new ClientPeer(wrtc, { audio: true });
+    const slow: (SlowLinkReport & { at: number })[] = [];
+    let connected = false;
+    try {
+      const peer = await engine.createPeer({
+        listener: {
+          onConnected: () => void (connected = true),
+          onSlowLink: (r) => void slow.push({ ...r, at: performance.now() }),
+        },
+      });
+      // Each side knows only the relay's socket facing it.
+      let clientPort: number | undefined;
+      client.pc.addEventListener("icecandidate", ({ candidate }) => {
+        if (candidate) clientPort ??= loopbackUdpPort(candidate.candidate);
+      });
+      const answer = await peer.acceptOffer(await client.offer());
+      const serverPort = loopbackUdpPort(answer);
+      assert.ok(serverPort !== undefined, "a UDP 127.0.0.1 candidate in the answer");
+      await waitUntil("the client's UDP 127.0.0.1 candidate", () => clientPort !== undefined);
+      relay.connect(clientPort ?? 0, serverPort);
+      await client.answer(withOnlyCandidate(answer, relay.clientFacingPort));
+      const candidate = hostCandidate(relay.serverFacingPort);
+      await peer.addRemoteCandidate({ candidate, sdpMid: "0", sdpMLineIndex: 0 });
+      await peer.addRemoteCandidate(null);
+      await waitUntil("connected through the relay", () => connected);
+
+      // Loss, but no threshold: nothing reported.
+      await sleep(3000);
+      const mids = (await peer.info()).stats.mids as Record<string, { inboundLost: number }>;
+      const lost = mids["0"]?.inboundLost ?? 0;
+      assert.ok(relay.dropped > 30 && lost > 30, `dropped ${relay.dropped}, lost ${lost}`);
+      assert.equal(slow.length, 0, "no threshold, no report");
+
+      // A threshold under the loss rate (about 15 of 50 packets a second): reports come.
+      const setAt = performance.now();
+      await engine.updateSettings?.({ slowLinkThreshold: 3 });
+      await waitUntil("slowLink", () => slow.length > 0, 5000);
+      const [report] = slow;
+      assert.ok(report);
+      assert.deepEqual({ ...report, lost: 0, at: 0 }, {
+        mid: "0",
+        kind: "audio",
+        uplink: false,
+        lost: 0,
+        at: 0,
+      });
+      assert.ok(report.lost >= 3, `lost ${report.lost}`);
+      // deno-lint-ignore no-console
+      console.log(
+        `${relay.dropped} RTP packets dropped (${relay.forwarded} passed); slowLink ` +
+          `${(report.at - setAt).toFixed(0)} ms after the threshold was set: lost ${report.lost}/s`,
+      );
+
+      // A threshold over it: reports stop.
+      await engine.updateSettings?.({ slowLinkThreshold: 1000 });
+      await sleep(1200); // a report of the second in progress may still come
+      const count = slow.length;
+      await sleep(2500);
+      assert.equal(slow.length, count, "no report over the threshold");
+      await peer.close();
+    } finally {
+      client.close();
+      relay.close();
+      await engine.close();
     }
     assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
   },
