@@ -59,8 +59,8 @@ export interface MediaEngineOptions {
   noMediaMs?: number;
   /**
    * Longest wait for a worker to answer a call, in ms (default 5000; 0 = none). A worker that
-   * misses it is killed and its peers end with "Worker gone". Keep it well above
-   * `gatherTimeoutMs`: an offer or answer may wait that long for ICE gathering.
+   * misses it is killed and its peers end with "Worker gone". Offers and answers get
+   * `gatherTimeoutMs` more: they may wait that long for ICE gathering.
    */
   callTimeoutMs?: number;
   /** Longest wait for ICE gathering before an SDP is returned, in ms (default 2000). */

@@ -22,6 +22,9 @@ const READY_TIMEOUT_MS = 20_000;
 /** Longest wait for a retiring worker to exit before it is killed, in ms. */
 const EXIT_TIMEOUT_MS = 5_000;
 
+/** Calls that may wait up to `gatherTimeoutMs` for ICE gathering before they answer. */
+const GATHERING: ReadonlySet<string> = new Set(["acceptOffer", "createOffer"]);
+
 /** One worker process. */
 export class MediaWorker {
   readonly index: number;
@@ -39,6 +42,7 @@ export class MediaWorker {
   #hung = false;
   #retiring = false;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #gatherTimeoutMs: number;
   #onExit: (worker: MediaWorker, expected: boolean) => void;
 
   constructor(options: {
@@ -50,6 +54,7 @@ export class MediaWorker {
     onExit: (worker: MediaWorker, expected: boolean) => void;
   }) {
     this.index = options.index;
+    this.#gatherTimeoutMs = options.config.gatherTimeoutMs;
     this.#onExit = options.onExit;
     const { command, args, cwd } = options.command;
     this.#child = new Deno.Command(command, {
@@ -127,7 +132,9 @@ export class MediaWorker {
     params: WorkerMethods[K]["params"],
   ): Promise<WorkerMethods[K]["result"]> {
     if (!this.alive) return Promise.reject(new RpcClosedError("Worker gone"));
-    return this.#rpc.request(method, params).catch((e: unknown) => {
+    // An offer or answer may first wait for ICE gathering: that wait is not a hang.
+    const extraMs = GATHERING.has(method) ? this.#gatherTimeoutMs : 0;
+    return this.#rpc.request(method, params, { extraMs }).catch((e: unknown) => {
       if (e instanceof RpcTimeoutError) throw new RpcClosedError(`Worker gone (${e.message})`);
       throw e instanceof RpcClosedError ? new RpcClosedError("Worker gone") : e;
     });

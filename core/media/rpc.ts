@@ -124,17 +124,19 @@ export class RpcClient<M extends MethodMap<M>, E> {
 
   /**
    * Calls a method; rejects with the remote error message, RpcClosedError, or RpcTimeoutError
-   * when no reply came before the deadline.
+   * when no reply came before the deadline (`extraMs` more than the client's for this call).
    */
   request<K extends keyof M & string>(
     method: K,
     params: M[K]["params"],
+    options: { extraMs?: number } = {},
   ): Promise<M[K]["result"]> {
     if (this.#closedError) return Promise.reject(this.#closedError);
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<M[K]["result"]>();
+    const ms = this.#timeoutMs + Math.max(0, options.extraMs ?? 0);
     const timer = this.#timeoutMs > 0
-      ? setTimeout(() => this.#expire(id, method), this.#timeoutMs)
+      ? setTimeout(() => this.#expire(id, method, ms), ms)
       : undefined;
     this.#pending.set(id, { resolve: (v) => resolve(v as M[K]["result"]), reject, timer });
     this.#writer.write({ id, method, params }).catch((error: unknown) => {
@@ -168,10 +170,10 @@ export class RpcClient<M extends MethodMap<M>, E> {
     return pending;
   }
 
-  #expire(id: number, method: string): void {
+  #expire(id: number, method: string, ms: number): void {
     const pending = this.#settle(id);
     if (!pending) return;
-    pending.reject(new RpcTimeoutError(`No reply to ${method} in ${this.#timeoutMs} ms`));
+    pending.reject(new RpcTimeoutError(`No reply to ${method} in ${ms} ms`));
     this.#onTimeout?.(method);
   }
 

@@ -77,6 +77,12 @@ Deno.test("a request past its deadline rejects with RpcTimeoutError; answered on
   assert.ok(waited >= 190 && waited < 1000, `rejected after ${waited.toFixed(0)} ms`);
   assert.deepEqual(timedOut, ["add"]);
   assert.equal(client.pending, 0);
+  // A call allowed more time (an offer that gathers candidates) waits that much longer.
+  const longer = performance.now();
+  await assert.rejects(client.request("add", { a: 0, b: 0 }, { extraMs: 300 }), /in 500 ms/);
+  const waitedLonger = performance.now() - longer;
+  assert.ok(waitedLonger >= 490, `rejected after ${waitedLonger.toFixed(0)} ms`);
+  assert.deepEqual(timedOut, ["add", "add"]);
   await client.close();
   await serving;
   await server.close();
