@@ -265,7 +265,8 @@ export class RpcServer<M extends MethodMap<M>, E> {
       this.#writer.write({ id, error: `Unknown method ${String(method)}` }).catch(() => {});
       return;
     }
-    handler(message.params as M[keyof M]["params"]).then(
+    // A handler that throws before returning its promise fails its call, not the serve loop.
+    Promise.try(() => handler(message.params as M[keyof M]["params"])).then(
       (result) => this.#writer.write({ id, result: result ?? null }),
       (error: unknown) =>
         this.#writer.write({ id, error: error instanceof Error ? error.message : String(error) }),

@@ -109,6 +109,21 @@ Deno.test("abort rejects every pending request at once and clears their deadline
   never.resolve(0);
 });
 
+Deno.test("a handler that throws at once fails its call and serving goes on", async () => {
+  const { server, serving, client } = pair({
+    add: ({ a, b }) => Promise.resolve(a + b),
+    fail: () => {
+      throw new Error("sync");
+    },
+  });
+  await assert.rejects(client.request("fail", null), /sync/);
+  assert.equal(await client.request("add", { a: 1, b: 2 }), 3);
+  await client.close();
+  await serving;
+  await server.close();
+  await client.done;
+});
+
 Deno.test("wire data keeps text and bytes", () => {
   assert.equal(fromWire(toWire("hi")), "hi");
   assert.deepEqual(fromWire(toWire(new Uint8Array([0, 255]))), new Uint8Array([0, 255]));
