@@ -16,21 +16,26 @@ import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } fr
 import { type Handlers, RpcServer } from "./rpc.ts";
 import { codecNames } from "./sdp.ts";
 import { WorkerPeer, type WorkerPeerContext } from "./worker_peer.ts";
-import { loadWrtc, type Wrtc } from "./wrtc.ts";
+import { loadWrtc, type Wrtc, type WrtcPeerConnection } from "./wrtc.ts";
 
 const log = createLogger("media-worker");
 
-/** The codecs this wrtc build can negotiate, read from an offer of a throwaway peer. */
+/**
+ * A peer that stays open for the worker's life: wrtc tears its factory down each time the
+ * last open peer closes, and every teardown leaks 4 threads and their memory (design.md),
+ * so under churn the worker's RSS grew with every call. Never closed; `Deno.exit` ends it.
+ */
+let keeper: WrtcPeerConnection | undefined;
+
+/** The codecs this wrtc build can negotiate, read from an offer of the keeper peer. */
 async function probeCodecs(wrtc: Wrtc): Promise<WorkerPeerContext["supported"]> {
-  const pc = new wrtc.RTCPeerConnection({});
-  try {
+  const pc = keeper ??= new wrtc.RTCPeerConnection({});
+  if (pc.getTransceivers().length === 0) {
     pc.addTransceiver("audio", { direction: "recvonly" });
     pc.addTransceiver("video", { direction: "recvonly" });
-    const offer = await pc.createOffer();
-    return { audio: codecNames(offer.sdp, "audio"), video: codecNames(offer.sdp, "video") };
-  } finally {
-    pc.close();
   }
+  const offer = await pc.createOffer();
+  return { audio: codecNames(offer.sdp, "audio"), video: codecNames(offer.sdp, "video") };
 }
 
 /** Serves one worker until stdin ends, then exits the process. */
