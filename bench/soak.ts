@@ -59,6 +59,7 @@ async function soakOurs(options: SoakOptions, host: ClientHost): Promise<SoakRes
           idle: () => Promise.resolve(),
         },
         info: (gc) => gateway.call(gc ? "gc" : "info", null),
+        snapshot: async (path) => (await gateway.call("snapshot", { path })).path,
       },
       host,
       options,

@@ -28,6 +28,8 @@ export interface SoakOptions {
   wsSockets: number;
   /** Largest |RSS slope| after warm-up that passes, in MiB/min. */
   maxSlope: number;
+  /** Where our gateway writes V8 heap snapshots (after warm-up, and idle at the end). */
+  heapSnapshots: string | undefined;
   help: boolean;
 }
 
@@ -46,6 +48,8 @@ export const USAGE = `deno task soak [flags]
   --timeout=S        per-request timeout (default 10)
   --ws-sockets=N     long-lived WebSockets the WS lifecycles share (default 4)
   --max-slope=X      the target: |RSS slope| after warm-up at most X MiB/min (default 1)
+  --heap-snapshots=DIR our gateway writes V8 heap snapshots there after warm-up and at the
+                     end (idle, after the timeouts), to diff in DevTools
 The churn mixes HTTP (long polls) and WebSocket lifecycles: EchoTest attach + message,
 VideoRoom publisher join + leave, detach, destroy; 10% are abandoned to time out. It runs in
 a private network namespace. Exit code 1 when our gateway had errors, leaked sessions, or an
@@ -65,6 +69,7 @@ export function parseSoakArgs(args: readonly string[]): SoakOptions {
     timeout: 10,
     wsSockets: 4,
     maxSlope: 1,
+    heapSnapshots: undefined,
     help: false,
   };
   const numeric: Record<string, (v: number) => void> = {
@@ -95,9 +100,13 @@ export function parseSoakArgs(args: readonly string[]): SoakOptions {
       continue;
     }
     const set = numeric[name];
-    if (!set) throw new Error(`Unknown flag --${name}`);
+    if (!set && name !== "heap-snapshots") throw new Error(`Unknown flag --${name}`);
     const value = match[2] ?? args[++i];
     if (value === undefined) throw new Error(`--${name} needs a value`);
+    if (!set) {
+      options.heapSnapshots = value;
+      continue;
+    }
     const n = Number(value);
     const ok = Number.isFinite(n) && (zeroOk.has(name) ? n >= 0 : n > 0) &&
       (!integers.has(name) || Number.isInteger(n));

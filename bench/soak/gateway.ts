@@ -3,11 +3,13 @@
  * the admin API, a media engine (`--workers=N`) and a short session timeout
  * (`--session-timeout=S`), so that abandoned sessions expire during the run. Pushes a
  * `ready` event, then answers `info` (pid, ports, live media worker pids, live counts, V8
- * memory) over stdin/stdout; `gc` runs two full collections first (when `gc` is exposed).
+ * memory) over stdin/stdout; `gc` runs two full collections first (when `gc` is exposed);
+ * `snapshot` writes a V8 heap snapshot.
  * End of stdin stops it gracefully.
  *
  * @module
  */
+import { writeHeapSnapshot } from "node:v8";
 import { startApp } from "../../app.ts";
 import { parseConfig } from "../../core/config.ts";
 import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
@@ -51,6 +53,11 @@ async function main(): Promise<void> {
       gc?.();
       gc?.();
       return Promise.resolve(info());
+    },
+    snapshot: ({ path }) => {
+      gc?.();
+      gc?.();
+      return Promise.resolve({ path: writeHeapSnapshot(path) });
     },
   };
   const server = new RpcServer<SoakGatewayMethods, SoakGatewayEvents>(

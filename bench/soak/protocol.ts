@@ -23,6 +23,8 @@ export interface SoakGatewayMethods {
   info: { params: null; result: SoakGatewayInfo };
   /** Full garbage collections first (when exposed), then `info`. */
   gc: { params: null; result: SoakGatewayInfo };
+  /** Full garbage collections, then a V8 heap snapshot written to `path`. */
+  snapshot: { params: { path: string }; result: { path: string } };
 }
 
 /** Events the child pushes. */

@@ -30,6 +30,8 @@ export interface SoakTarget {
   media: MediaServer;
   /** Ours only: live counts and V8 memory, optionally after a full GC. */
   info?: (gc: boolean) => Promise<SoakGatewayInfo>;
+  /** Ours only: writes a V8 heap snapshot (after a full GC) to `path`. */
+  snapshot?: (path: string) => Promise<string>;
 }
 
 /** One RSS sample. */
@@ -173,6 +175,12 @@ export async function soak(
     1,
     Math.round((options.minutes >= 5 ? 60 : 30) / options.sampleSeconds),
   );
+  const snapshot = async (label: string) => {
+    if (!options.heapSnapshots || !target.snapshot) return;
+    const path = `${options.heapSnapshots}/${target.name}-${label}.heapsnapshot`;
+    print(`  [${target.name}] heap snapshot ${await target.snapshot(path).catch(String)}`);
+  };
+  let warmSnapshot = false;
   let sampling = true;
   const sampler = (async () => {
     for (let i = 1; sampling; i++) {
@@ -182,6 +190,10 @@ export async function soak(
       const s = await sample(target, elapsed());
       samples.push(s);
       if (i % printEvery === 0) print(progress(target.name, s, tally, inFlight));
+      if (!warmSnapshot && s.t >= options.warmupMinutes * 60) {
+        warmSnapshot = true;
+        await snapshot("warm");
+      }
     }
   })();
   await Promise.all([
@@ -224,6 +236,7 @@ export async function soak(
   await sleep(2000);
   const idle = await sample(target, elapsed());
   const afterGc = target.info ? await target.info(true).catch(() => undefined) : undefined;
+  await snapshot("idle");
 
   const warm = samples.filter((s) => s.t >= options.warmupMinutes * 60);
   const slopeOf = (pick: (s: Sample) => number | undefined) => {
