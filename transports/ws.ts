@@ -55,6 +55,16 @@ export function upgradeRequest(request: Request, options: WsListenerOptions): Re
   return response;
 }
 
+const encoder = new TextEncoder();
+
+/** True when the message passes `limit` bytes (a string counts its UTF-8, not its length). */
+function tooLarge(data: unknown, text: string, limit: number): boolean {
+  if (data instanceof ArrayBuffer) return data.byteLength > limit;
+  if (text.length > limit) return true;
+  // Each UTF-16 unit is at most 3 bytes of UTF-8: only long texts need encoding.
+  return text.length * 3 > limit && encoder.encode(text).byteLength > limit;
+}
+
 function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
   const send = (reply: JsonObject) => {
     if (socket.readyState !== WebSocket.OPEN) return;
@@ -78,7 +88,7 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
       : data instanceof ArrayBuffer
       ? new TextDecoder().decode(data)
       : "";
-    if (text.length > options.maxMessageBytes) {
+    if (tooLarge(data, text, options.maxMessageBytes)) {
       socket.close(1009, `Message larger than ${options.maxMessageBytes} bytes`);
       return;
     }
