@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { readOfferMedia } from "../../core/media/rtp/offer_media.ts";
+
+// Trimmed from a wrtc (libwebrtc) offer: Opus among other audio codecs, VP8 with RTX, AV1 and
+// VP9 each with their own RTX, a FID group, and a data section that is skipped.
+const OFFER = [
+  "v=0",
+  "o=- 1 2 IN IP4 127.0.0.1",
+  "s=-",
+  "t=0 0",
+  "a=group:BUNDLE 0 1 2",
+  "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0",
+  "a=mid:0",
+  "a=rtpmap:111 opus/48000/2",
+  "a=rtpmap:63 red/48000/2",
+  "a=fmtp:63 111/111",
+  "a=rtpmap:9 G722/8000",
+  "a=ssrc:2302872618 cname:x",
+  "a=ssrc:2302872618 msid:- a",
+  "m=video 9 UDP/TLS/RTP/SAVPF 39 40 96 97 98 99",
+  "a=mid:1",
+  "a=rtpmap:39 AV1/90000",
+  "a=rtpmap:40 rtx/90000",
+  "a=fmtp:40 apt=39",
+  "a=rtpmap:96 VP8/90000",
+  "a=rtpmap:97 rtx/90000",
+  "a=fmtp:97 apt=96",
+  "a=rtpmap:98 VP9/90000",
+  "a=fmtp:98 profile-id=0",
+  "a=rtpmap:99 rtx/90000",
+  "a=fmtp:99 apt=98",
+  "a=ssrc-group:FID 3300648385 211573723",
+  "a=ssrc:3300648385 cname:x",
+  "a=ssrc:211573723 cname:x",
+  "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+  "a=mid:2",
+  "",
+].join("\r\n");
+
+Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () => {
+  assert.deepEqual(readOfferMedia(OFFER), [
+    {
+      kind: "audio",
+      mid: "0",
+      payloadType: 111,
+      clockRate: 48000,
+      rtxPayloadType: 0,
+      ssrc: 2302872618,
+      rtxSsrc: 0,
+    },
+    {
+      kind: "video",
+      mid: "1",
+      payloadType: 96,
+      clockRate: 90000,
+      rtxPayloadType: 97,
+      ssrc: 3300648385,
+      rtxSsrc: 211573723,
+    },
+  ]);
+});
+
+Deno.test("offer media: a section without the codec or SSRCs reports zeros", () => {
+  const sdp = "v=0\nm=video 9 UDP/TLS/RTP/SAVPF 102\na=mid:v\na=rtpmap:102 H264/90000\n";
+  assert.deepEqual(readOfferMedia(sdp), [
+    {
+      kind: "video",
+      mid: "v",
+      payloadType: 0,
+      clockRate: 0,
+      rtxPayloadType: 0,
+      ssrc: 0,
+      rtxSsrc: 0,
+    },
+  ]);
+  assert.equal(readOfferMedia(sdp, { audio: "opus", video: "h264" })[0]?.payloadType, 102);
+});
