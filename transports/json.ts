@@ -19,6 +19,9 @@ export interface ParseFailure {
   column: number;
 }
 
+/** The reference's JSON parser (jansson) quotes a token in its errors only up to this length. */
+const NEAR_LIMIT = 20;
+
 /**
  * Parses a request. Like the reference, only an object or an array is JSON here: a bare
  * scalar (`5`, `null`, `"x"`) fails as a parse error.
@@ -30,12 +33,18 @@ export function parseRequest(text: string): { ok: true; value: unknown } | Parse
     const token = start < 0
       ? ""
       : /^("(?:[^"\\]|\\.)*"?|[^\s,:\[\]{}]+|.)/.exec(text.slice(start))?.[0] ?? "";
-    const before = text.slice(0, start);
+    const before = start < 0 ? text : text.slice(0, start);
     const line = before.split("\n").length;
-    const column = start - (before.lastIndexOf("\n") + 1) + token.length;
-    return token === ""
-      ? { ok: false, reason: "'[' or '{' expected near end of file", line, column }
-      : { ok: false, reason: `'[' or '{' expected near '${token}'`, line, column };
+    const column = before.length - (before.lastIndexOf("\n") + 1) + token.length;
+    if (token === "") {
+      return { ok: false, reason: "'[' or '{' expected near end of file", line, column };
+    }
+    // A string that never closes is jansson's "premature end of input".
+    const unterminated = token.startsWith('"') && !/^"(?:[^"\\]|\\.)*"$/.test(token);
+    const message = unterminated ? "premature end of input" : "'[' or '{' expected";
+    // Long tokens are not quoted back (as jansson): a 1 MB one would make a 1 MB reply.
+    const reason = token.length <= NEAR_LIMIT ? `${message} near '${token}'` : message;
+    return { ok: false, reason, line, column };
   }
   try {
     return { ok: true, value: JSON.parse(text) };

@@ -128,3 +128,35 @@ Deno.test("WebSocket API and admin: a 1 MB malformed object is a Janus 454, the 
     await socket.close();
   }
 });
+
+Deno.test("parse errors word long tokens and open strings as the reference (no 1 MB token quoted back)", async () => {
+  await using gw = await startTestGateway();
+  // Answers recorded from the reference Janus 1.1.2 (jansson quotes tokens up to 20 chars).
+  const http: [string, string][] = [
+    ["x".repeat(20), `'[' or '{' expected near '${"x".repeat(20)}'`],
+    ["x".repeat(1_000_000), "'[' or '{' expected"],
+    ['"abc', `premature end of input near '"abc'`],
+    [`"${"a".repeat(30)}`, "premature end of input"],
+    ['"abc"', `'[' or '{' expected near '"abc"'`],
+  ];
+  for (const [body, reason] of http) {
+    const reply = await (await fetch(gw.httpUrl, { method: "POST", body })).json();
+    assert.deepEqual(reply, {
+      janus: "error",
+      error: { code: 454, reason: `JSON error: on line 1: ${reason}` },
+    });
+  }
+  const socket = await openRawSocket(gw.wsUrl, "janus-protocol");
+  const ws: [string, string][] = [
+    ["   ", "<string>(1,3): '[' or '{' expected near end of file"],
+    ["x".repeat(21), "<string>(1,21): '[' or '{' expected"],
+    ["\n\n  xyz", "<string>(3,5): '[' or '{' expected near 'xyz'"],
+  ];
+  for (const [text] of ws) socket.ws.send(text);
+  await socket.waitFor(ws.length);
+  assert.deepEqual(
+    socket.messages.map((m) => (m.error as { reason: string }).reason),
+    ws.map(([, reason]) => `Invalid Janus API request - ${reason}`),
+  );
+  await socket.close();
+});
