@@ -18,6 +18,7 @@ import {
   waitUntil,
   wrtcTest,
 } from "./_client.ts";
+import { loopbackUdpPort, LossyRelay, withOnlyCandidate } from "./_lossy_relay.ts";
 
 const WORKER = new URL("../../core/media/rtp/echo_worker.ts", import.meta.url).pathname;
 
@@ -150,6 +151,49 @@ wrtcTest(
       assert.ok(Number(stats.rtpOut) > 100, JSON.stringify(stats));
     } finally {
       client.close();
+      const code = await worker.close();
+      assert.equal(code, 0, "worker exit code");
+    }
+  },
+);
+
+wrtcTest(
+  "RTP engine spike: 30% of the client's video lost on the way in comes back over RTX",
+  async (wrtc) => {
+    const worker = new EchoWorker();
+    const relay = await LossyRelay.start(0.3);
+    const client = new ClientPeer(wrtc, { video: true });
+    try {
+      await client.offer();
+      await waitUntil("client gathering", () => client.pc.iceGatheringState === "complete");
+      const offer = client.pc.localDescription?.sdp ?? "";
+      const clientPort = loopbackUdpPort(offer);
+      assert.ok(clientPort !== undefined, "a UDP 127.0.0.1 candidate in the offer");
+      // Each side knows only the relay's socket facing it.
+      const { sdp } = await worker.request(
+        { op: "offer", sdp: withOnlyCandidate(offer, relay.serverFacingPort) },
+        "answer",
+      );
+      const answer = String(sdp);
+      const serverPort = loopbackUdpPort(answer);
+      assert.ok(serverPort !== undefined, "a UDP 127.0.0.1 candidate in the answer");
+      relay.connect(clientPort, serverPort);
+      await client.answer(withOnlyCandidate(answer, relay.clientFacingPort));
+
+      await waitUntil("echoed video frames", () => client.videoFrames >= 20, 15000);
+      const frames = client.videoFrames;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const stats = await worker.request({ op: "stats" }, "stats");
+      assert.ok(relay.dropped > 20, `relay dropped ${relay.dropped}`);
+      assert.ok(Number(stats.nacksSent) > 0, `NACKs upstream ${JSON.stringify(stats)}`);
+      assert.ok(Number(stats.rtxUnwrapped) > 0, `RTX unwrapped ${JSON.stringify(stats)}`);
+      // Without the resends a third of the frames would be missing and VP8 would stall on them.
+      const fps = (client.videoFrames - frames) / 3;
+      assert.ok(fps > 20, `${fps} decoded fps under 30% loss; ${JSON.stringify(stats)}`);
+      assert.ok(client.luma.left > 150 && client.luma.right < 100, JSON.stringify(client.luma));
+    } finally {
+      client.close();
+      relay.close();
       const code = await worker.close();
       assert.equal(code, 0, "worker exit code");
     }

@@ -1,9 +1,9 @@
 /**
  * Spike of the RTP engine (issue 10): a worker process that answers one peer's offer with
  * node-datachannel and echoes its audio and video RTP back without decoding, through the
- * packet primitives an SFU forwards with (rewriter, RTX unwrap, NACK cache, keyframe limiter,
- * RR and REMB written by hand). It speaks line JSON on stdin/stdout until the engine
- * interface takes it over:
+ * packet primitives an SFU forwards with (rewriter, RTX unwrap, NACKs upstream, NACK cache,
+ * keyframe limiter, RR and REMB written by hand). It speaks line JSON on stdin/stdout until
+ * the engine interface takes it over:
  *
  *   in  {"op":"offer","sdp":"..."}  out {"op":"answer","sdp":"..."} (candidates inside)
  *   in  {"op":"stats"}              out {"op":"stats", ...counters}
@@ -28,10 +28,19 @@ import {
 } from "./header.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
 import { NackCache } from "./nack_cache.ts";
+import { NackGenerator } from "./nack_generator.ts";
 import { type OfferMedia, readOfferMedia } from "./offer_media.ts";
 import { ReceiveStats } from "./receive_stats.ts";
 import { StreamRewriter } from "./rewriter.ts";
-import { buildPli, buildRemb, buildRr, mediaSsrcs, parseRtcp, type RtcpPacket } from "./rtcp.ts";
+import {
+  buildNack,
+  buildPli,
+  buildRemb,
+  buildRr,
+  mediaSsrcs,
+  parseRtcp,
+  type RtcpPacket,
+} from "./rtcp.ts";
 import { unwrapRtx } from "./rtx.ts";
 import { isVp8Keyframe } from "./vp8.ts";
 
@@ -49,6 +58,8 @@ interface Stream {
   rewriter: StreamRewriter;
   cache: NackCache;
   stats: ReceiveStats;
+  /** Gaps to NACK upstream (video: the peer resends them over RTX). */
+  nack: NackGenerator | undefined;
   /** Video waits for a keyframe before the first packet goes out. */
   started: boolean;
 }
@@ -61,6 +72,7 @@ const counters = {
   rtcpIn: 0,
   rtcpDeduped: 0,
   nacksAnswered: 0,
+  nacksSent: 0,
   plisSent: 0,
   rrSent: 0,
   rembSent: 0,
@@ -126,6 +138,7 @@ async function answer(offer: string): Promise<string> {
       rewriter: new StreamRewriter({ ssrc: outSsrc, clockRate: media.clockRate }),
       cache: new NackCache(media.kind === "video" ? 1024 : 128),
       stats: new ReceiveStats(media.ssrc, media.clockRate),
+      nack: media.kind === "video" ? new NackGenerator() : undefined,
       started: media.kind === "audio",
     };
     streams.push(stream);
@@ -162,6 +175,10 @@ function onPacket(buf: Uint8Array, now: number): void {
     counters.rtxUnwrapped++;
   }
   stream.stats.packet(sequenceNumber(buf), timestamp(buf), now);
+  if (stream.nack) {
+    if (!stream.nack.packet(sequenceNumber(buf))) requestKeyframe(stream, now);
+    sendNacks(stream, now);
+  }
   if (!stream.started) {
     const header = headerLength(buf, length);
     const end = length - paddingLength(buf, length);
@@ -217,6 +234,14 @@ function onFeedback(packet: RtcpPacket, now: number): void {
   }
 }
 
+function sendNacks(stream: Stream, now: number): void {
+  const lost = stream.nack?.due(now) ?? [];
+  if (lost.length === 0 || !stream.track.isOpen()) return;
+  if (sendTo(stream.track, buildNack(stream.outSsrc, stream.media.ssrc, lost))) {
+    counters.nacksSent++;
+  }
+}
+
 function requestKeyframe(stream: Stream, now: number): void {
   counters.keyframeRequests++;
   if (limiter.request(now)) sendPli(stream);
@@ -242,6 +267,7 @@ function report(): void {
       counters.rrSent++;
     }
     if (stream.media.kind !== "video") continue;
+    sendNacks(stream, now);
     if (sendTo(stream.track, buildRemb(stream.outSsrc, REMB_BPS, [stream.media.ssrc]))) {
       counters.rembSent++;
     }
