@@ -38,13 +38,20 @@ async function main(): Promise<void> {
   const quiet = args.has("quiet");
   // deno-lint-ignore no-console
   const print = (line: string) => console.log(line);
+  // Progress at most every 10 s: a long run prints a line now and then, a short one none.
+  let lastProgress = performance.now();
+  const progress = (line: string) => {
+    if (performance.now() - lastProgress < 10_000) return;
+    lastProgress = performance.now();
+    print(`  ${line}`);
+  };
   const summary = await runFuzz({
     seed,
     requests: numberArg(args, "requests") ?? (seconds === undefined ? DEFAULT_REQUESTS : Infinity),
     ...(seconds === undefined ? {} : { seconds }),
     ...(onlyCase === undefined ? {} : { onlyCase }),
     ...(args.has("concurrency") ? { concurrency: numberArg(args, "concurrency")! } : {}),
-    ...(quiet ? {} : { progress: (line: string) => print(`  ${line}`) }),
+    ...(quiet ? {} : { progress }),
   });
   for (const f of summary.failures) {
     print(`${f.kind}: case ${f.caseIndex}: ${f.what}\n    got: ${f.got}`);

@@ -94,7 +94,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     else if (failure.kind === "unexpected") summary.unexpected++;
     else if (failure.kind === "timeout") summary.timeouts++;
     if (summary.failures.length < MAX_FAILURES) {
-      summary.failures.push({ ...failure, what: clip(failure.what), got: clip(failure.got) });
+      summary.failures.push({ ...failure, what: clip(failure.what, 800), got: clip(failure.got) });
     }
   };
   // A throw nobody caught, anywhere in the process (gateway included), is a crash.
@@ -218,8 +218,13 @@ async function runCase(
   fail: (f: Failure) => void,
   learn: (text: string) => void,
 ): Promise<void> {
+  // The bytes sent go with a failure: a replayed case draws ids from another run's pool.
+  const sent = () => {
+    const bytes = c.kind === "http" ? c.bytes : c.frames[0]?.payload ?? new Uint8Array();
+    return JSON.stringify(new TextDecoder().decode(bytes.subarray(0, 300)));
+  };
   const report = (kind: Failure["kind"], got: string) =>
-    fail({ kind, caseIndex: index, what: c.what, got });
+    fail({ kind, caseIndex: index, what: `${clip(c.what, 300)}\n    sent: ${sent()}`, got });
   const verdictFailure = (v: Verdict, got: string) => {
     if (v !== "ok") report(v, got);
   };
