@@ -69,6 +69,11 @@ export const ConfigSchema = z.object({
     ice_tcp: z.boolean().default(false),
     /** Longest wait for a media worker to answer a call, in ms; one that misses it is replaced. */
     call_timeout_ms: z.number().int().positive().default(5000),
+    /**
+     * The media engine of each plugin's peers, by plugin package: "wrtc" (decodes) or "rtp"
+     * (forwards RTP without decoding; echo only so far). Plugins not listed use wrtc.
+     */
+    engines: z.record(z.string().min(1), z.enum(["wrtc", "rtp"])).default({}),
   }).prefault({}),
   limits: z.object({
     /** Largest HTTP body or WebSocket frame accepted, in bytes. */

@@ -51,6 +51,7 @@ export class Handle {
     this.#onEnd = options.onEnd;
     this.webrtc = new HandleWebRTC({
       engine: options.engine,
+      plugin: options.plugin.info.id,
       fullTrickle: options.fullTrickle,
       events: {
         emit: (event) => this.emit(event),

@@ -35,6 +35,7 @@ export class HandleWebRTC implements PluginWebRTC {
   #engine: MediaEngine | undefined;
   #events: WebRTCEvents;
   #affinity: string | undefined;
+  #plugin: string | undefined;
   #fullTrickle: boolean;
   #peer: Peer | undefined;
   #creating: Promise<Peer> | undefined;
@@ -55,9 +56,12 @@ export class HandleWebRTC implements PluginWebRTC {
     engine: MediaEngine | undefined;
     events: WebRTCEvents;
     affinity?: string;
+    /** The handle's plugin package: the engine of its peers may be configured per plugin. */
+    plugin?: string;
     fullTrickle: boolean;
   }) {
     this.#engine = options.engine;
+    this.#plugin = options.plugin;
     this.#events = options.events;
     this.#affinity = options.affinity;
     this.#fullTrickle = options.fullTrickle;
@@ -101,6 +105,7 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#closed = false;
     this.#creating = engine.createPeer({
       ...(this.#affinity ? { affinity: this.#affinity } : {}),
+      ...(this.#plugin !== undefined ? { plugin: this.#plugin } : {}),
       listener: {
         onConnected: () => {
           this.#ready = true;

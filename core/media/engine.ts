@@ -26,8 +26,13 @@ export type { WorkerCommand } from "./media_worker.ts";
 
 const log = createLogger("media");
 
-/** The worker entry point. */
+/** The worker entry point of the wrtc engine. */
 export const WORKER_MAIN_URL: URL = new URL("./worker_main.ts", import.meta.url);
+/** The worker entry point of the RTP engine (node-datachannel, no decoding). */
+export const RTP_WORKER_MAIN_URL: URL = new URL("./rtp/worker_main.ts", import.meta.url);
+
+/** The project root (where deno.json is), for the workers' command line. */
+const PROJECT_ROOT: URL = new URL("../../", import.meta.url);
 
 /** Default deadline of a worker call, in ms: offers and answers take tens of ms. */
 export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
@@ -65,25 +70,27 @@ export interface MediaEngineOptions {
   callTimeoutMs?: number;
   /** Longest wait for ICE gathering before an SDP is returned, in ms (default 2000). */
   gatherTimeoutMs?: number;
-  /** How to start a worker (default: this Deno running `worker_main.ts` with all permissions). */
+  /** The worker entry (default {@link WORKER_MAIN_URL}, wrtc); used by the default command. */
+  workerMain?: URL;
+  /** How to start a worker (default: this Deno running `workerMain` with all permissions). */
   workerCommand?: WorkerCommand;
 }
 
-/** The default command: `deno run --allow-all [--config deno.json] worker_main.ts`. */
-export function defaultWorkerCommand(): WorkerCommand {
+/** The default command: `deno run --allow-all [--config deno.json] <entry>`. */
+export function defaultWorkerCommand(entry: URL = WORKER_MAIN_URL): WorkerCommand {
   const args = ["run", "--allow-all"];
   let cwd: string | undefined;
-  if (WORKER_MAIN_URL.protocol === "file:") {
-    const config = new URL("../../deno.json", WORKER_MAIN_URL);
+  if (entry.protocol === "file:") {
+    const config = new URL("deno.json", PROJECT_ROOT);
     try {
       Deno.statSync(config);
       args.push("--config", decodeURIComponent(config.pathname));
-      cwd = decodeURIComponent(new URL("../../", WORKER_MAIN_URL).pathname);
+      cwd = decodeURIComponent(PROJECT_ROOT.pathname);
     } catch {
       // No project config beside us: rely on the worker's own resolution.
     }
   }
-  args.push(WORKER_MAIN_URL.href);
+  args.push(entry.href);
   return { command: Deno.execPath(), args, ...(cwd !== undefined ? { cwd } : {}) };
 }
 
@@ -105,7 +112,7 @@ class WorkerMediaEngine implements MediaEngine {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
     this.#maxPeers = Math.max(0, Math.floor(options.maxPeersPerWorker ?? 0));
     this.#maxRss = Math.max(0, options.maxWorkerRssBytes ?? 0);
-    this.#command = options.workerCommand ?? defaultWorkerCommand();
+    this.#command = options.workerCommand ?? defaultWorkerCommand(options.workerMain);
     this.#callTimeoutMs = Math.max(0, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.#config = {
       iceEnforceList: options.iceEnforceList ?? [],

@@ -165,7 +165,10 @@ export interface MediaSettings {
 
 /** Creates peers; placement is decided by the affinity key. */
 export interface MediaEngine {
-  createPeer(options: { affinity?: string; listener: PeerListener }): Promise<Peer>;
+  /** `plugin`: the package of the handle's plugin (an engine per plugin may be configured). */
+  createPeer(
+    options: { affinity?: string; plugin?: string; listener: PeerListener },
+  ): Promise<Peer>;
   /** Live peers and workers, for leak checks. */
   counts(): { peers: number; workers: number };
   /** Process ids of the live media workers (tests, admin). */

@@ -6,7 +6,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../core/config.ts";
+import { type ConfigInput, parseConfig } from "../../core/config.ts";
+import { type EngineName, EngineRouter } from "../../core/media/engine_router.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
 import type { MediaEngine } from "../../core/media/types.ts";
 import type { JsonObject } from "../../core/protocol.ts";
@@ -25,18 +26,42 @@ export const DATA_PREFIX = "Janus EchoTest here! You wrote: ";
 /** The admin secret of the test configuration. */
 export const ADMIN_SECRET = "janusoverlord";
 
+/** The media engines EchoTest runs on; its suites run on each. */
+export const ECHO_ENGINES: readonly EngineName[] = ["wrtc", "rtp"];
+
 /** A test gateway with its media engine (closed by the gateway's shutdown). */
 export interface EchoGateway extends TestGateway {
   media: MediaEngine;
+  /** The engine EchoTest's peers are on. */
+  engine: EngineName;
+  /** Process ids of the live workers of that engine. */
+  echoWorkerPids(): number[];
 }
 
-/** Starts one media worker and a test gateway using it. */
-export async function startEchoGateway(): Promise<EchoGateway> {
-  const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
+/** The configuration that puts EchoTest on `engine`, on top of `media`. */
+export function echoMediaConfig(
+  engine: EngineName,
+  media: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { workers: 1, ...media, engines: { [ECHOTEST]: engine } };
+}
+
+/** Starts the media workers (one per engine used) and a test gateway using them. */
+export async function startEchoGateway(
+  engine: EngineName = "wrtc",
+  overrides: ConfigInput = {},
+): Promise<EchoGateway> {
+  const config = testConfig({
+    ...overrides,
+    media: echoMediaConfig(engine, overrides.media as Record<string, unknown> | undefined),
+  });
+  const media = await startMediaEngine(parseConfig(config));
   assert.ok(media, "a media engine");
+  const echoWorkerPids = () =>
+    media instanceof EngineRouter ? media.workerPidsOf(engine) : media.workerPids?.() ?? [];
   try {
-    const gw = await startTestGateway({ media: { workers: 1 } }, { media });
-    return Object.assign(gw, { media });
+    const gw = await startTestGateway(config, { media });
+    return Object.assign(gw, { media, engine, echoWorkerPids });
   } catch (e) {
     await media.close();
     throw e;

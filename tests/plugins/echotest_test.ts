@@ -23,6 +23,7 @@ import {
   checkClientCandidates,
   createSession,
   DATA_PREFIX,
+  ECHO_ENGINES,
   echoMessage,
   ECHOTEST,
   expectSuccess,
@@ -38,7 +39,7 @@ import {
   trickleAll,
 } from "./_echotest.ts";
 import { peerTest, until } from "./_peers.ts";
-import { openSignal } from "./_signal.ts";
+import { openSignal, txn } from "./_signal.ts";
 
 function iceUfrag(sdp: string): string | undefined {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
@@ -49,12 +50,12 @@ function object(value: unknown, what: string): JsonObject {
   return value as JsonObject;
 }
 
-for (const kind of ["ws", "http"] as const) {
+for (const [kind, engine] of ECHO_ENGINES.flatMap((e) => [["ws", e], ["http", e]] as const)) {
   peerTest(
-    `echotest over ${kind}: offer/answer, trickles, webrtcup, media, echo, toggles, ` +
+    `echotest on ${engine} over ${kind}: offer/answer, trickles, webrtcup, media, echo, toggles, ` +
       "bitrate, renegotiation, handle_info, hangup",
     async (host) => {
-      await using gw = await startEchoGateway();
+      await using gw = await startEchoGateway(engine);
       const sig = await openSignal(kind, gw);
       const client = await host.peer({ audio: true, video: true, data: "echo" });
       try {
@@ -163,9 +164,11 @@ for (const kind of ["ws", "http"] as const) {
           assert.ok(isLoopbackAddress(address), `local candidate ${l}`);
         }
 
-        // Renegotiation: a second offer (with an ICE restart) on the same handle -> ack, then
-        // an event with a fresh answer; the new candidates are trickled; media goes on.
-        const offer2 = await client.offer({ iceRestart: true });
+        // Renegotiation: a second offer on the same handle -> ack, then an event with a fresh
+        // answer; media goes on. wrtc restarts ICE (new candidates trickled); the RTP engine
+        // cannot (libdatachannel), so its renegotiation keeps the ICE credentials.
+        const restart = engine === "wrtc";
+        const offer2 = await client.offer({ iceRestart: restart });
         const reneg = await echoMessage(sig, s, h, { audio: true, video: true }, {
           type: "offer",
           sdp: offer2,
@@ -176,9 +179,13 @@ for (const kind of ["ws", "http"] as const) {
         const o2 = origin(answer2);
         assert.equal(o2.id, o1.id, "same o= session id");
         assert.equal(o2.version, o1.version + 1n, `o= version ${o1.version} -> ${o2.version}`);
-        assert.notEqual(iceUfrag(answer2), iceUfrag(call.answer), "new ICE credentials");
+        if (restart) {
+          assert.notEqual(iceUfrag(answer2), iceUfrag(call.answer), "new ICE credentials");
+        } else {
+          assert.equal(iceUfrag(answer2), iceUfrag(call.answer), "same ICE credentials");
+        }
         await client.answer(answer2);
-        await trickleAll(sig, s, h, checkClientCandidates(await client.candidates()));
+        if (restart) await trickleAll(sig, s, h, checkClientCandidates(await client.candidates()));
         await sleep(300);
         const after = await framesIn(client, 1000);
         assert.ok(after >= 10, `frames per second after renegotiation: ${after}`);
@@ -187,6 +194,31 @@ for (const kind of ["ws", "http"] as const) {
         // Exactly one media event per mid for the whole call (nothing stopped arriving).
         const mediaEvents = sig.events.filter((r) => r.msg.janus === "media");
         assert.deepEqual(mediaEvents.map((r) => r.msg), media.map((r) => r.msg));
+
+        if (!restart) {
+          // An ICE restart is refused with a clear error event; the call goes on.
+          const transaction = txn("restart");
+          const reply = await sig.request({
+            janus: "message",
+            transaction,
+            session_id: s,
+            handle_id: h,
+            body: { audio: true, video: true },
+            jsep: { type: "offer", sdp: await client.offer({ iceRestart: true }) },
+          });
+          assert.equal(reply.janus, "ack");
+          const refused = await sig.take(
+            "the refused restart",
+            (m) => m.janus === "event" && m.transaction === transaction,
+          );
+          assert.deepEqual(object(refused.msg.plugindata, "plugindata").data, {
+            echotest: "event",
+            error_code: 414,
+            error: "ICE restart is not supported by the rtp media engine",
+          });
+          const still = await framesIn(client, 1000);
+          assert.ok(still >= 10, `frames per second after the refused restart: ${still}`);
+        }
 
         // Hangup: success, then result:"done" (no transaction), then hangup "Janus API".
         const before = sig.seq;

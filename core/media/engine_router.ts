@@ -1,0 +1,83 @@
+/**
+ * Several media engines behind one `MediaEngine`: each plugin's peers go to the engine
+ * configured for it (`media.engines`), the others to the default one. Counts, worker pids
+ * and settings span every engine.
+ *
+ * @module
+ */
+import type { MediaEngine, MediaSettings, Peer, PeerListener } from "./types.ts";
+
+/** The names of the engines a configuration may choose. */
+export type EngineName = "wrtc" | "rtp";
+
+/** Routes `createPeer` by plugin package to named engines. */
+export class EngineRouter implements MediaEngine {
+  #engines: ReadonlyMap<EngineName, MediaEngine>;
+  #byPlugin: ReadonlyMap<string, EngineName>;
+  #fallback: EngineName;
+
+  constructor(options: {
+    engines: ReadonlyMap<EngineName, MediaEngine>;
+    /** Plugin package -> engine name. */
+    byPlugin: ReadonlyMap<string, EngineName>;
+    /** The engine of plugins not in `byPlugin`. */
+    fallback: EngineName;
+  }) {
+    this.#engines = options.engines;
+    this.#byPlugin = options.byPlugin;
+    this.#fallback = options.fallback;
+  }
+
+  /** The engine that takes `plugin`'s peers. */
+  engineFor(plugin: string | undefined): EngineName {
+    return (plugin !== undefined ? this.#byPlugin.get(plugin) : undefined) ?? this.#fallback;
+  }
+
+  createPeer(
+    options: { affinity?: string; plugin?: string; listener: PeerListener },
+  ): Promise<Peer> {
+    const name = this.engineFor(options.plugin);
+    const engine = this.#engines.get(name);
+    if (!engine) return Promise.reject(new Error(`Media engine ${name} is not running`));
+    return engine.createPeer(options);
+  }
+
+  counts(): { peers: number; workers: number } {
+    let peers = 0;
+    let workers = 0;
+    for (const e of this.#engines.values()) {
+      const c = e.counts();
+      peers += c.peers;
+      workers += c.workers;
+    }
+    return { peers, workers };
+  }
+
+  workerPids(): number[] {
+    return [...this.#engines.values()].flatMap((e) => e.workerPids?.() ?? []);
+  }
+
+  /** The worker pids of one engine. */
+  workerPidsOf(name: EngineName): number[] {
+    return this.#engines.get(name)?.workerPids?.() ?? [];
+  }
+
+  workerPidOf(peer: Peer): number | undefined {
+    for (const e of this.#engines.values()) {
+      const pid = e.workerPidOf?.(peer);
+      if (pid !== undefined) return pid;
+    }
+    return undefined;
+  }
+
+  async updateSettings(settings: Partial<MediaSettings>): Promise<MediaSettings[]> {
+    const all = await Promise.all(
+      [...this.#engines.values()].map((e) => e.updateSettings?.(settings) ?? []),
+    );
+    return all.flat();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#engines.values()].map((e) => e.close()));
+  }
+}

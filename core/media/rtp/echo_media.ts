@@ -1,0 +1,320 @@
+/**
+ * The RTP side of one echo peer on the RTP engine: each received audio/video stream is sent
+ * back on the same m-line with our SSRC (rewriter), without decoding. Video waits for a
+ * keyframe (one PLI upstream at start and on resume), gaps are NACKed upstream and the
+ * peer's RTX resends unwrapped, the peer's NACKs are answered from a cache, and every 500 ms
+ * an RR per stream and a REMB (the bitrate cap) on video go to the peer. Counters feed the
+ * same `MediaMonitor` the wrtc worker uses, as stats entries.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Track } from "node-datachannel";
+import {
+  headerLength,
+  isRtcp,
+  isRtp,
+  paddingLength,
+  sequenceNumber,
+  ssrc,
+  timestamp,
+} from "./header.ts";
+import { KeyframeLimiter } from "./keyframe_limiter.ts";
+import { NackCache } from "./nack_cache.ts";
+import { NackGenerator } from "./nack_generator.ts";
+import type { OfferMedia } from "./offer_media.ts";
+import { ReceiveStats } from "./receive_stats.ts";
+import { StreamRewriter } from "./rewriter.ts";
+import {
+  buildNack,
+  buildPli,
+  buildRemb,
+  buildRr,
+  mediaSsrcs,
+  parseRtcp,
+  type RtcpPacket,
+} from "./rtcp.ts";
+import { unwrapRtx } from "./rtx.ts";
+import { isVp8Keyframe } from "./vp8.ts";
+import type { Stat } from "../stats.ts";
+
+/** REMB sent when no cap is set: lets the sender ramp up (no other estimate reaches it). */
+export const DEFAULT_REMB_BPS = 2_000_000;
+/** Identical RTCP within this window is one packet delivered on several tracks. */
+const RTCP_DEDUP_MS = 50;
+
+/** One received stream and its way back. */
+interface Stream {
+  media: OfferMedia;
+  track: Track;
+  outSsrc: number;
+  rewriter: StreamRewriter;
+  cache: NackCache;
+  stats: ReceiveStats;
+  nack: NackGenerator | undefined;
+  /** Video waits for a keyframe before sending (at start and after a resume). */
+  started: boolean;
+  /** VP8: keyframes are recognised, so sending starts on one. */
+  waitsKeyframe: boolean;
+  /** Echo on for this stream's kind. */
+  echo: boolean;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  /** Cumulative loss from our last RR (after NACK recovery). */
+  lost: number;
+  /** Cumulative loss the peer reports on what we send it. */
+  lostOut: number;
+}
+
+/** Random odd SSRC (never 0). */
+export function randomSsrc(): number {
+  return (crypto.getRandomValues(new Uint32Array(1))[0]! | 1) >>> 0;
+}
+
+/** Sends a packet on a track; the binding takes Buffers, a view of the same bytes is one. */
+function sendTo(track: Track, packet: Uint8Array): boolean {
+  if (!track.isOpen()) return false;
+  const buffer = Buffer.isBuffer(packet)
+    ? packet
+    : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
+  try {
+    return track.sendMessageBinary(buffer);
+  } catch {
+    return false;
+  }
+}
+
+function rtcpKey(buf: Uint8Array): string {
+  // FNV-1a over the bytes: RTCP is small and rare, a string key is fine here.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < buf.length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return `${buf.length}:${h >>> 0}`;
+}
+
+/** The echoed streams of one peer. */
+export class EchoMedia {
+  #streams: Stream[] = [];
+  #bySsrc = new Map<number, Stream>();
+  #byOutSsrc = new Map<number, Stream>();
+  #recentRtcp = new Map<string, number>();
+  #limiter = new KeyframeLimiter(1000);
+  #echo = { audio: true, video: true };
+  #rembBps = DEFAULT_REMB_BPS;
+  #closed = false;
+
+  /**
+   * Adds a stream whose track is already on the PeerConnection; `vp8` video waits for a
+   * keyframe (other codecs are forwarded at once: their keyframes are not recognised).
+   */
+  add(media: OfferMedia, track: Track, outSsrc: number, vp8: boolean): void {
+    const stream: Stream = {
+      media,
+      track,
+      outSsrc,
+      rewriter: new StreamRewriter({ ssrc: outSsrc, clockRate: media.clockRate }),
+      cache: new NackCache(media.kind === "video" ? 1024 : 128),
+      stats: new ReceiveStats(media.ssrc, media.clockRate),
+      nack: media.kind === "video" ? new NackGenerator() : undefined,
+      started: media.kind === "audio" || !vp8,
+      waitsKeyframe: media.kind === "video" && vp8,
+      echo: this.#echo[media.kind],
+      bytesIn: 0,
+      packetsOut: 0,
+      bytesOut: 0,
+      lost: 0,
+      lostOut: 0,
+    };
+    this.#streams.push(stream);
+    if (media.ssrc) this.#bySsrc.set(media.ssrc, stream);
+    if (media.rtxSsrc) this.#bySsrc.set(media.rtxSsrc, stream);
+    this.#byOutSsrc.set(outSsrc, stream);
+    track.onMessage((message) => this.#onPacket(message, performance.now()));
+    track.onOpen(() => {
+      if (media.kind === "video") this.#requestKeyframe(stream, performance.now());
+    });
+  }
+
+  /** The tracks, for closing. */
+  tracks(): Track[] {
+    return this.#streams.map((s) => s.track);
+  }
+
+  /** Echo per kind; video turned back on waits for (and asks) a keyframe. */
+  setEcho(echo: { audio: boolean; video: boolean }): void {
+    this.#echo = { ...echo };
+    const now = performance.now();
+    for (const s of this.#streams) {
+      const on = echo[s.media.kind];
+      if (on === s.echo) continue;
+      s.echo = on;
+      if (!on) continue;
+      s.rewriter.resync();
+      if (s.media.kind === "video") {
+        s.started = !s.waitsKeyframe;
+        this.#requestKeyframe(s, now);
+      }
+    }
+  }
+
+  /** The REMB value sent to the peer; 0 or less = the default. */
+  setBitrateCap(bps: number | undefined): void {
+    this.#rembBps = bps !== undefined && bps > 0 ? bps : DEFAULT_REMB_BPS;
+    const now = performance.now();
+    for (const s of this.#streams) if (s.media.kind === "video") this.#sendRemb(s, now);
+  }
+
+  /** Stats entries in the shapes `MediaMonitor` and `info()` read. */
+  stats(): Stat[] {
+    const out: Stat[] = [];
+    for (const s of this.#streams) {
+      const { kind, mid } = s.media;
+      out.push({
+        id: `in-${mid}`,
+        type: "inbound-rtp",
+        kind,
+        mid,
+        packetsReceived: s.stats.received,
+        bytesReceived: s.bytesIn,
+        packetsLost: s.lost,
+      }, {
+        id: `out-${mid}`,
+        type: "outbound-rtp",
+        kind,
+        mid,
+        packetsSent: s.packetsOut,
+        bytesSent: s.bytesOut,
+      }, {
+        id: `remote-in-${mid}`,
+        type: "remote-inbound-rtp",
+        kind,
+        localId: `out-${mid}`,
+        packetsLost: s.lostOut,
+      });
+    }
+    return out;
+  }
+
+  /** Every 500 ms: RR per stream, REMB and NACKs on video, a held-back PLI when due. */
+  report(now: number): void {
+    if (this.#closed) return;
+    for (const [key, at] of this.#recentRtcp) {
+      if (now - at > RTCP_DEDUP_MS) this.#recentRtcp.delete(key);
+    }
+    for (const s of this.#streams) {
+      if (!s.track.isOpen()) continue;
+      const block = s.stats.report(now);
+      if (block) s.lost = Math.max(0, block.packetsLost);
+      sendTo(s.track, buildRr(s.outSsrc, block ? [block] : []));
+      if (s.media.kind !== "video") continue;
+      this.#sendNacks(s, now);
+      this.#sendRemb(s, now);
+      if (this.#limiter.due(now)) this.#sendPli(s);
+    }
+  }
+
+  /** Stops handling packets (the tracks are closed by the peer). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  #onPacket(buf: Uint8Array, now: number): void {
+    if (this.#closed) return;
+    if (isRtcp(buf)) return this.#onRtcp(buf, now);
+    if (!isRtp(buf)) return;
+    const inSsrc = ssrc(buf);
+    const s = this.#bySsrc.get(inSsrc);
+    if (!s) return;
+    let length = buf.length;
+    if (inSsrc === s.media.rtxSsrc) {
+      length = unwrapRtx(buf, length, s.media.payloadType, s.media.ssrc);
+      if (length < 0) return;
+    }
+    s.bytesIn += length;
+    s.stats.packet(sequenceNumber(buf), timestamp(buf), now);
+    if (s.nack) {
+      if (!s.nack.packet(sequenceNumber(buf))) this.#requestKeyframe(s, now);
+      this.#sendNacks(s, now);
+    }
+    if (!s.echo) return;
+    if (!s.started) {
+      const header = headerLength(buf, length);
+      const end = length - paddingLength(buf, length);
+      if (header < 0 || !isVp8Keyframe(buf, header, end)) return;
+      s.started = true;
+      this.#limiter.keyframeReceived();
+    }
+    if (!s.rewriter.rewrite(buf, now)) return;
+    const packet = length === buf.length ? buf : buf.subarray(0, length);
+    s.cache.put(sequenceNumber(buf), packet, length, now);
+    if (sendTo(s.track, packet)) {
+      s.packetsOut++;
+      s.bytesOut += length;
+    }
+  }
+
+  #onRtcp(buf: Uint8Array, now: number): void {
+    // RTCP is delivered once per SSRC it mentions: act on each compound packet once.
+    const key = rtcpKey(buf);
+    const seen = this.#recentRtcp.get(key);
+    if (seen !== undefined && now - seen < RTCP_DEDUP_MS) return;
+    this.#recentRtcp.set(key, now);
+    for (const packet of parseRtcp(buf) ?? []) this.#onFeedback(packet, now);
+  }
+
+  #onFeedback(packet: RtcpPacket, now: number): void {
+    switch (packet.type) {
+      case "sr":
+        this.#bySsrc.get(packet.ssrc)?.stats.senderReport(
+          packet.ntpSeconds,
+          packet.ntpFraction,
+          now,
+        );
+        for (const block of packet.reports) this.#remoteReport(block.ssrc, block.packetsLost);
+        return;
+      case "rr":
+        for (const block of packet.reports) this.#remoteReport(block.ssrc, block.packetsLost);
+        return;
+      case "nack": {
+        const s = this.#byOutSsrc.get(packet.mediaSsrc);
+        if (!s) return;
+        for (const seq of packet.lost) {
+          const cached = s.cache.get(seq, now);
+          if (cached) sendTo(s.track, cached);
+        }
+        return;
+      }
+      case "pli":
+      case "fir":
+        for (const target of mediaSsrcs(packet)) {
+          const s = this.#byOutSsrc.get(target);
+          if (s?.media.kind === "video") this.#requestKeyframe(s, now);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  #remoteReport(ourSsrc: number, lost: number): void {
+    const s = this.#byOutSsrc.get(ourSsrc);
+    if (s) s.lostOut = Math.max(0, lost);
+  }
+
+  #sendNacks(s: Stream, now: number): void {
+    const lost = s.nack?.due(now) ?? [];
+    if (lost.length > 0) sendTo(s.track, buildNack(s.outSsrc, s.media.ssrc, lost));
+  }
+
+  #sendRemb(s: Stream, _now: number): void {
+    if (s.media.ssrc) sendTo(s.track, buildRemb(s.outSsrc, this.#rembBps, [s.media.ssrc]));
+  }
+
+  #requestKeyframe(s: Stream, now: number): void {
+    if (this.#limiter.request(now)) this.#sendPli(s);
+  }
+
+  #sendPli(s: Stream): void {
+    if (s.media.ssrc) sendTo(s.track, buildPli(s.outSsrc, s.media.ssrc));
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * Entry point of an RTP engine media worker process: the same RPC (`protocol.ts`) as the wrtc
+ * worker, served with node-datachannel PeerConnections that forward RTP without decoding.
+ * This step serves echo (EchoTest); the forwarding methods the VideoRoom needs answer with
+ * a clear error until they are ported.
+ *
+ * Exit: once stdin closes, every track, channel and PeerConnection is closed, their
+ * onClosed awaited (bounded), and the process ends with `Deno.exit()`; node-datachannel's
+ * `cleanup()` is never called (it walks freed wrappers and crashes, design.md).
+ *
+ * Run as `deno run --allow-all core/media/rtp/worker_main.ts`; stdout is the RPC channel.
+ *
+ * @module
+ */
+import { createLogger, setLogLevel } from "../../log.ts";
+import { createCandidateFilter, localInterfaces } from "../ice_filter.ts";
+import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "../protocol.ts";
+import { type Handlers, RpcServer } from "../rpc.ts";
+import { chooseBindAddress } from "./bind_address.ts";
+import { RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
+
+const log = createLogger("rtp-worker");
+
+/** The engine's name in errors and logs. */
+const ENGINE = "rtp";
+
+function unsupported(method: string): () => Promise<never> {
+  return () =>
+    Promise.reject(
+      new Error(`The ${ENGINE} media engine does not support ${method} yet (use wrtc)`),
+    );
+}
+
+/** Serves one worker until stdin ends, then exits the process. */
+async function main(): Promise<void> {
+  const peers = new Map<string, RtpPeer>();
+  /** libdatachannel wrappers held until their onClosed: a collected one crashes Deno. */
+  const registry = new Set<object>();
+  let context: Omit<RtpPeerContext, "notify" | "onClosed"> | undefined;
+
+  const peer = (peerId: string): RtpPeer => {
+    const p = peers.get(peerId);
+    if (!p) throw new Error(`Unknown peer ${peerId}`);
+    return p;
+  };
+
+  const handlers: Handlers<WorkerMethods> = {
+    configure: (config: WorkerConfig) => {
+      setLogLevel(config.logLevel);
+      const interfaces = localInterfaces();
+      const filter = createCandidateFilter({
+        enforce: config.iceEnforceList,
+        ignore: config.iceIgnoreList,
+        ...(config.nat1to1 !== undefined ? { nat1to1: config.nat1to1 } : {}),
+        ...(config.rtpPortRange !== undefined ? { portRange: config.rtpPortRange } : {}),
+        interfaces,
+        tcp: config.iceTcp,
+        onDrop: (candidate, why) => {
+          const line = `dropped candidate (${why}): ${candidate}`;
+          if (why.startsWith("port outside")) log.warn(line);
+          else log.verbose(line);
+        },
+      });
+      context = {
+        config,
+        filter,
+        bindAddress: chooseBindAddress(config.iceEnforceList, interfaces),
+        hold: (w) => void registry.add(w),
+        release: (w) => void registry.delete(w),
+      };
+      return Promise.resolve({ pid: Deno.pid });
+    },
+    ping: () => Promise.resolve(null),
+    settings: ({ noMediaMs, slowLinkThreshold }) => {
+      if (!context) return Promise.reject(new Error("Worker not configured"));
+      // Peers read these from the shared config on every sample.
+      const config = context.config;
+      if (noMediaMs !== undefined) config.noMediaMs = noMediaMs;
+      if (slowLinkThreshold !== undefined) config.slowLinkThreshold = slowLinkThreshold;
+      return Promise.resolve({
+        noMediaMs: config.noMediaMs,
+        slowLinkThreshold: config.slowLinkThreshold,
+      });
+    },
+    createPeer: ({ peerId }) => {
+      if (!context) throw new Error("Worker not configured");
+      if (peers.has(peerId)) throw new Error(`Peer ${peerId} exists`);
+      peers.set(
+        peerId,
+        new RtpPeer(peerId, {
+          ...context,
+          notify: (event, params) => server.notify(event, params),
+          onClosed: (closed) => void peers.delete(closed.id),
+        }),
+      );
+      return Promise.resolve(null);
+    },
+    acceptOffer: async ({ peerId, sdp, ...options }) => ({
+      sdp: await peer(peerId).acceptOffer(sdp, options),
+    }),
+    createOffer: unsupported("createOffer"),
+    acceptAnswer: unsupported("acceptAnswer"),
+    addRemoteCandidate: ({ peerId, candidate }) => {
+      peer(peerId).addRemoteCandidate(candidate);
+      return Promise.resolve(null);
+    },
+    setEcho: ({ peerId, ...options }) => {
+      peer(peerId).setEcho(options);
+      return Promise.resolve(null);
+    },
+    forwardTo: unsupported("forwardTo"),
+    forward: unsupported("forward"),
+    setForwarding: unsupported("setForwarding"),
+    stopForward: unsupported("stopForward"),
+    setAudioLevels: unsupported("setAudioLevels"),
+    sendData: ({ peerId, label, data }) => {
+      peer(peerId).sendData(label, fromWire(data));
+      return Promise.resolve(null);
+    },
+    info: ({ peerId }) => Promise.resolve(peer(peerId).info()),
+    closePeer: ({ peerId }) => {
+      peers.get(peerId)?.close();
+      return Promise.resolve(null);
+    },
+  };
+
+  const server = new RpcServer<WorkerMethods, WorkerEvents>(Deno.stdout.writable, handlers);
+  server.notify("ready", { pid: Deno.pid });
+  await server.serve(Deno.stdin.readable);
+  log.verbose(`stdin closed, closing ${peers.size} peer(s) and exiting`);
+  for (const p of [...peers.values()]) p.close();
+  const deadline = performance.now() + 3000;
+  while (registry.size > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (registry.size > 0) log.warn(`${registry.size} node-datachannel object(s) not closed`);
+  Deno.exit(0);
+}
+
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  log.error(`unhandled rejection: ${String(event.reason)}`);
+});
+
+if (import.meta.main) await main();
