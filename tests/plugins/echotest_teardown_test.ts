@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import {
   attachEcho,
   createSession,
+  ECHO_ENGINES,
   expectSuccess,
   framesAtLeast,
   handleInfo,
@@ -20,12 +21,12 @@ import {
 import { peerTest, until } from "./_peers.ts";
 import { openSignal } from "./_signal.ts";
 
-for (const kind of ["ws", "http"] as const) {
+for (const [kind, engine] of ECHO_ENGINES.flatMap((e) => [["ws", e], ["http", e]] as const)) {
   peerTest(
-    `echotest over ${kind}: the client closing its PeerConnection gives result:"done", then ` +
+    `echotest on ${engine} over ${kind}: the client closing its PeerConnection gives result:"done", then ` +
       `hangup "DTLS alert"; the handle takes a new call`,
     async (host) => {
-      await using gw = await startEchoGateway();
+      await using gw = await startEchoGateway(engine);
       const sig = await openSignal(kind, gw);
       const first = await host.peer({ audio: true, video: true });
       const second = await host.peer({ audio: true, video: true });
@@ -59,9 +60,9 @@ for (const kind of ["ws", "http"] as const) {
   );
 
   peerTest(
-    `echotest over ${kind}: detach with a live peer gives success and only detached`,
+    `echotest on ${engine} over ${kind}: detach with a live peer gives success and only detached`,
     async (host) => {
-      await using gw = await startEchoGateway();
+      await using gw = await startEchoGateway(engine);
       const sig = await openSignal(kind, gw);
       const client = await host.peer({ audio: true, video: true });
       try {
@@ -104,9 +105,9 @@ for (const kind of ["ws", "http"] as const) {
   );
 
   peerTest(
-    `echotest over ${kind}: destroy with a live peer gives success and nothing else`,
+    `echotest on ${engine} over ${kind}: destroy with a live peer gives success and nothing else`,
     async (host) => {
-      await using gw = await startEchoGateway();
+      await using gw = await startEchoGateway(engine);
       const sig = await openSignal(kind, gw);
       const client = await host.peer({ audio: true, video: true });
       try {
@@ -139,9 +140,9 @@ for (const kind of ["ws", "http"] as const) {
   );
 
   peerTest(
-    `echotest over ${kind}: candidates trickled before the offer are queued, acked and applied`,
+    `echotest on ${engine} over ${kind}: candidates trickled before the offer are queued, acked and applied`,
     async (host) => {
-      await using gw = await startEchoGateway();
+      await using gw = await startEchoGateway(engine);
       const sig = await openSignal(kind, gw);
       const client = await host.peer({ audio: true, video: true });
       try {
