@@ -62,6 +62,14 @@ async function main(): Promise<void> {
       channel.send(text);
       return null;
     }),
+    sent: async ({ id }) => {
+      let videoBytes = 0;
+      (await peers.peer(id).pc.getStats()).forEach((value) => {
+        const r = value as { type: string; kind?: string; bytesSent?: number };
+        if (r.type === "outbound-rtp" && r.kind === "video") videoBytes += r.bytesSent ?? 0;
+      });
+      return { videoBytes };
+    },
     close: sync(({ id }) => {
       peers.close(id);
       return null;

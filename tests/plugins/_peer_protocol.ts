@@ -32,7 +32,11 @@ export interface PeerStats {
 
 /** Methods the host serves. */
 export interface HostMethods {
-  create: { params: { audio?: boolean; video?: boolean; data?: string }; result: { id: number } };
+  create: {
+    /** `noise`: random chroma in every frame, so that video needs real bitrate. */
+    params: { audio?: boolean; video?: boolean; data?: string; noise?: boolean };
+    result: { id: number };
+  };
   /** createOffer + setLocalDescription; candidates gathered from now on go to `candidates`. */
   offer: { params: { id: number; iceRestart?: boolean }; result: { sdp: string } };
   answer: { params: { id: number; sdp: string }; result: null };
@@ -40,6 +44,8 @@ export interface HostMethods {
   candidates: { params: { id: number }; result: { candidates: ClientCandidate[] } };
   stats: { params: { id: number }; result: PeerStats };
   send: { params: { id: number; text: string }; result: null };
+  /** What the peer has sent so far (its outbound-rtp stats). */
+  sent: { params: { id: number }; result: { videoBytes: number } };
   close: { params: { id: number }; result: null };
 }
 

@@ -49,6 +49,11 @@ export class RemotePeer {
     return await this.#host.call("stats", { id: this.id });
   }
 
+  /** Video payload bytes the peer has sent so far (outbound-rtp). */
+  async sentVideoBytes(): Promise<number> {
+    return (await this.#host.call("sent", { id: this.id })).videoBytes;
+  }
+
   /** Sends text on the data channel. */
   async send(text: string): Promise<void> {
     await this.#host.call("send", { id: this.id, text });
@@ -100,7 +105,9 @@ export class PeerHost {
   }
 
   /** A new client peer. */
-  async peer(options: { audio?: boolean; video?: boolean; data?: string }): Promise<RemotePeer> {
+  async peer(
+    options: { audio?: boolean; video?: boolean; data?: string; noise?: boolean },
+  ): Promise<RemotePeer> {
     const { id } = await this.call("create", options);
     const peer = new RemotePeer(this, id);
     this.#peers.push(peer);
