@@ -43,16 +43,23 @@ function framesDecoded(page: Page): Promise<number> {
   });
 }
 
-for (const transport of ["http", "ws"] as const) {
+for (
+  const [transport, engine] of (["wrtc", "rtp"] as const).flatMap((e) =>
+    [["http", e], ["ws", e]] as const
+  )
+) {
   Deno.test({
-    name: `janus.js EchoTest demo in Chromium over ${transport}: webrtcup, echoed frames, data`,
+    name: `janus.js EchoTest demo in Chromium on ${engine} over ${transport}: ` +
+      "webrtcup, echoed frames, data",
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
       assertInsideNetns();
-      const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
+      // EchoTest on the engine under test (the rtp one forwards without decoding).
+      const config = { media: { workers: 1, engines: { "janus.plugin.echotest": engine } } };
+      const media = await startMediaEngine(parseConfig(testConfig(config)));
       assert.ok(media, "media engine");
-      await using gw = await startTestGateway({ media: { workers: 1 } }, { media });
+      await using gw = await startTestGateway(config, { media });
       const browser = await launchChromium();
       try {
         const page = await browser.newPage();

@@ -29,17 +29,24 @@ const VARIANTS = [
   { transport: "ws", how: " (unprefixed page, ?transport=ws)" },
 ] as const;
 
-for (const { transport, how } of VARIANTS) {
+for (
+  const { transport, how, engine } of (["wrtc", "rtp"] as const).flatMap((engine) =>
+    VARIANTS.map((v) => ({ ...v, engine }))
+  )
+) {
   Deno.test({
-    name: `official echotest.html in Chromium over ${transport}${how}: echoed frames, data, stop`,
+    name: `official echotest.html in Chromium on ${engine} over ${transport}${how}: ` +
+      "echoed frames, data, stop",
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
       assertInsideNetns();
       await requireOfficialDemos("echotest.html");
-      const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
+      // EchoTest on the engine under test (the rtp one forwards without decoding).
+      const config = { media: { workers: 1, engines: { "janus.plugin.echotest": engine } } };
+      const media = await startMediaEngine(parseConfig(testConfig(config)));
       assert.ok(media, "media engine");
-      await using gw = await startTestGateway({ media: { workers: 1 } }, { media });
+      await using gw = await startTestGateway(config, { media });
       const browser = await launchChromium();
       try {
         const page = await browser.newPage();
