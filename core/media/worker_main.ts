@@ -12,6 +12,7 @@
 import { createLogger, setLogLevel } from "../log.ts";
 import { ForwardHub } from "./forwarding.ts";
 import { createCandidateFilter, localInterfaces } from "./ice_filter.ts";
+import { createTrimmer, libcMallocTrim } from "./malloc_trim.ts";
 import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "./protocol.ts";
 import { type Handlers, RpcServer } from "./rpc.ts";
 import { codecNames } from "./sdp.ts";
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   const wrtc = await loadWrtc();
   const peers = new Map<string, WorkerPeer>();
   const forwards = new ForwardHub();
+  const trimmer = createTrimmer(libcMallocTrim());
   let context: Omit<WorkerPeerContext, "notify" | "onClosed"> | undefined;
 
   const peer = (peerId: string): WorkerPeer => {
@@ -102,7 +104,10 @@ async function main(): Promise<void> {
         new WorkerPeer(peerId, pc, {
           ...context,
           notify: (event, params) => server.notify(event, params),
-          onClosed: (closed) => void peers.delete(closed.id),
+          onClosed: (closed) => {
+            peers.delete(closed.id);
+            trimmer.soon();
+          },
         }),
       );
       return Promise.resolve(null);
