@@ -30,10 +30,15 @@ function loopback(httpPort: number, basePath: string, wsPort = 0): Endpoint {
 }
 
 async function soakOurs(options: SoakOptions, host: ClientHost): Promise<SoakResult> {
-  // gc exposed for the heap figures taken before and after the churn (never during it).
-  Deno.env.set("DENO_V8_FLAGS", "--expose-gc");
+  // gc exposed for the heap figures taken before and after the churn (never during it);
+  // SOAK_GATEWAY_V8_FLAGS adds V8 flags (comma-separated) for experiments.
+  const extra = Deno.env.get("SOAK_GATEWAY_V8_FLAGS");
+  Deno.env.set("DENO_V8_FLAGS", extra ? `--expose-gc,${extra}` : "--expose-gc");
   const gateway = await RpcChild.start<SoakGatewayMethods, SoakGatewayEvents>(GATEWAY, {
-    args: [`--session-timeout=${options.sessionTimeout}`, `--workers=${options.workers}`],
+    args: [
+      `--session-timeout=${options.sessionTimeout}`,
+      `--workers=${options.workers}`,
+    ],
     label: "gateway",
   });
   Deno.env.delete("DENO_V8_FLAGS");

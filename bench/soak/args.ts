@@ -53,7 +53,9 @@ export const USAGE = `deno task soak [flags]
 The churn mixes HTTP (long polls) and WebSocket lifecycles: EchoTest attach + message,
 VideoRoom publisher join + leave, detach, destroy; 10% are abandoned to time out. It runs in
 a private network namespace. Exit code 1 when our gateway had errors, leaked sessions, or an
-RSS slope beyond the target.`;
+RSS slope beyond the target.
+Env: SOAK_GATEWAY_V8_FLAGS adds V8 flags to our gateway (comma-separated, e.g.
+     --max-semi-space-size=4).`;
 
 /** Parses `args`; throws an Error naming a bad flag. */
 export function parseSoakArgs(args: readonly string[]): SoakOptions {

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { startApp } from "../../app.ts";
 import { parseConfig } from "../../core/config.ts";
 import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
   const media = await startMediaEngine(config);
   if (!media) throw new Error("No media engine");
   const app = await startApp(config, { media });
+
   const gc = (globalThis as { gc?: () => void }).gc;
   const info = (): SoakGatewayInfo => ({
     pid: Deno.pid,
@@ -45,6 +46,11 @@ async function main(): Promise<void> {
     workerPids: media.workerPids?.() ?? [],
     counts: { ...app.gateway.counts(), ...app.transportCounts() },
     memory: Deno.memoryUsage(),
+    spaces: Object.fromEntries(
+      getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((
+        s,
+      ) => [s.space_name, s.space_size]),
+    ),
   });
   const handlers: Handlers<SoakGatewayMethods> = {
     info: () => Promise.resolve(info()),

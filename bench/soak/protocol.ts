@@ -16,6 +16,8 @@ export interface SoakGatewayInfo {
   counts: Record<string, number>;
   /** `Deno.memoryUsage()` of the gateway process. */
   memory: { rss: number; heapTotal: number; heapUsed: number; external: number };
+  /** Bytes committed by each V8 heap space (`new_space`, `old_space`, `code_space`...). */
+  spaces: Record<string, number>;
 }
 
 /** Methods the child serves. */

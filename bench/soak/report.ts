@@ -27,7 +27,7 @@ export function meetsTarget(r: SoakResult, maxSlope: number): boolean {
 }
 
 function column(r: SoakResult | undefined): string[] {
-  if (!r) return Array.from({ length: 16 }, () => "-");
+  if (!r) return Array.from({ length: 17 }, () => "-");
   return [
     f(r.seconds / 60),
     String(r.lifecycles),
@@ -43,6 +43,7 @@ function column(r: SoakResult | undefined): string[] {
     m(r.rssIdle),
     f(r.slope, 2, true),
     `${f(r.slopeMain, 2, true)} / ${f(r.slopeChildren, 2, true)}`,
+    f(r.slopeLateHalf, 2, true),
     r.heapSlope === undefined ? "-" : f(r.heapSlope, 2, true),
     r.heapAfterGcStart === undefined ? "-" : `${m(r.heapAfterGcStart)} → ${m(r.heapAfterGcIdle)}`,
   ];
@@ -70,6 +71,7 @@ export function soakReport(
     "RSS after timeouts (idle), MiB",
     "RSS slope after warm-up, MiB/min",
     "  main process / children (workers)",
+    "RSS slope over the second half, MiB/min",
     "V8 heap used slope, MiB/min",
     "V8 heap after GC, start → idle, MiB",
   ];
@@ -110,8 +112,15 @@ export function soakReport(
       rss_slope_mib_per_min: r.slope ?? null,
       rss_slope_main_mib_per_min: r.slopeMain ?? null,
       rss_slope_children_mib_per_min: r.slopeChildren ?? null,
+      rss_slope_second_half_mib_per_min: r.slopeLateHalf ?? null,
       heap_slope_mib_per_min: r.heapSlope ?? null,
-      samples: r.samples.map((s) => [Math.round(s.t), s.main, s.children, s.heapUsed ?? null]),
+      samples: r.samples.map((s) => [
+        Math.round(s.t),
+        s.main,
+        s.children,
+        s.heapUsed ?? null,
+        s.heapTotal ?? null,
+      ]),
     };
   return {
     lines,

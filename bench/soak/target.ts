@@ -43,7 +43,11 @@ export interface Sample {
   total: number;
   processes: number;
   heapUsed?: number;
+  /** V8 heap committed (used + free space in its pages). */
+  heapTotal?: number;
   external?: number;
+  /** V8 young generation committed. */
+  newSpace?: number;
   counts?: Record<string, number>;
 }
 
@@ -72,6 +76,8 @@ export interface SoakResult {
   slope: number | undefined;
   slopeMain: number | undefined;
   slopeChildren: number | undefined;
+  /** Least-squares slope of the whole tree's RSS over the second half of the run, MiB/min. */
+  slopeLateHalf: number | undefined;
   /** Ours: slope of V8 heap used after warm-up (no forced GC), in MiB/min. */
   heapSlope?: number | undefined;
   heapAfterGcStart?: number;
@@ -122,6 +128,8 @@ async function sample(target: SoakTarget, t: number, gc = false): Promise<Sample
     const info = await target.info(gc).catch(() => undefined);
     if (info) {
       s.heapUsed = info.memory.heapUsed;
+      s.heapTotal = info.memory.heapTotal;
+      s.newSpace = info.spaces.new_space;
       s.external = info.memory.external;
       s.counts = info.counts;
     }
@@ -134,7 +142,9 @@ const mib = (b: number | undefined) => b === undefined ? "-" : (b / MIB).toFixed
 function progress(name: string, s: Sample, tally: Tally, inFlight: number): string {
   const m = Math.floor(s.t / 60);
   const sec = Math.floor(s.t % 60).toString().padStart(2, "0");
-  const heap = s.heapUsed === undefined ? "" : `, heap ${mib(s.heapUsed)}`;
+  const heap = s.heapUsed === undefined
+    ? ""
+    : `, V8 heap ${mib(s.heapUsed)} used of ${mib(s.heapTotal)} (young ${mib(s.newSpace)})`;
   const live = s.counts
     ? `, live ${s.counts.sessions ?? 0} sessions/${s.counts.handles ?? 0} handles/${
       s.counts.peers ?? 0
@@ -239,8 +249,9 @@ export async function soak(
   await snapshot("idle");
 
   const warm = samples.filter((s) => s.t >= options.warmupMinutes * 60);
-  const slopeOf = (pick: (s: Sample) => number | undefined) => {
-    const points = warm.flatMap((s) => {
+  const late = samples.filter((s) => s.t >= seconds / 2);
+  const slopeOf = (pick: (s: Sample) => number | undefined, from = warm) => {
+    const points = from.flatMap((s) => {
       const y = pick(s);
       return y === undefined ? [] : [{ x: s.t / 60, y: y / MIB }];
     });
@@ -267,6 +278,7 @@ export async function soak(
     slope: slopeOf((s) => s.total),
     slopeMain: slopeOf((s) => s.main),
     slopeChildren: slopeOf((s) => s.children),
+    slopeLateHalf: slopeOf((s) => s.total, late),
     ...(target.info
       ? {
         heapSlope: slopeOf((s) => s.heapUsed),
