@@ -71,7 +71,8 @@ export const ConfigSchema = z.object({
     call_timeout_ms: z.number().int().positive().default(5000),
     /**
      * The media engine of each plugin's peers, by plugin package: "wrtc" (decodes) or "rtp"
-     * (forwards RTP without decoding; echo only so far). Plugins not listed use wrtc.
+     * (forwards RTP without decoding; echo only so far). Entries override
+     * `DEFAULT_MEDIA_ENGINES`; other plugins use wrtc.
      */
     engines: z.record(z.string().min(1), z.enum(["wrtc", "rtp"])).default({}),
   }).prefault({}),
@@ -98,6 +99,14 @@ export const ConfigSchema = z.object({
    */
   config_file: z.string().optional(),
 });
+
+/**
+ * Engines of plugins that `media.engines` does not name: EchoTest forwards on the RTP engine
+ * (every EchoTest test, the official demo in Chromium included, passes on it).
+ */
+export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
+  "janus.plugin.echotest": "rtp",
+};
 
 /** The parsed configuration. */
 export type Config = z.infer<typeof ConfigSchema>;

@@ -1,11 +1,11 @@
 /**
  * Starts the configured media engines, or none when `media.workers` is 0: wrtc always (the
- * engine of plugins without an entry in `media.engines`), the RTP engine at start-up too when
- * some plugin is given it.
+ * engine of plugins without an entry), the RTP engine at start-up too when some plugin is given
+ * it (`media.engines` over `DEFAULT_MEDIA_ENGINES`: EchoTest is on rtp unless told otherwise).
  *
  * @module
  */
-import type { Config } from "../config.ts";
+import { type Config, DEFAULT_MEDIA_ENGINES } from "../config.ts";
 import type { EngineName } from "./engine_router.ts";
 import type { MediaEngine } from "./types.ts";
 
@@ -29,7 +29,7 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
       iceTcp: media.ice_tcp,
       workerMain: name === "rtp" ? RTP_WORKER_MAIN_URL : WORKER_MAIN_URL,
     });
-  const byPlugin = new Map(Object.entries(media.engines));
+  const byPlugin = new Map(Object.entries({ ...DEFAULT_MEDIA_ENGINES, ...media.engines }));
   if (![...byPlugin.values()].includes("rtp")) return await start("wrtc");
   const { EngineRouter } = await import("./engine_router.ts");
   const [wrtc, rtp] = await Promise.allSettled([start("wrtc"), start("rtp")]);

@@ -5,7 +5,7 @@
  * tests/plugins/echotest_*_test.ts run real calls on both engines).
  */
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../core/config.ts";
+import { ConfigError, DEFAULT_MEDIA_ENGINES, parseConfig } from "../../core/config.ts";
 import { createMediaEngine, RTP_WORKER_MAIN_URL } from "../../core/media/engine.ts";
 import { type EngineName, EngineRouter } from "../../core/media/engine_router.ts";
 import type { MediaEngine, MediaSettings, Peer } from "../../core/media/types.ts";
@@ -38,8 +38,10 @@ function recordingEngine(name: string, pids: number[]) {
   return { engine, created, settings, closed: () => closed };
 }
 
-Deno.test("media.engines: a plugin -> wrtc|rtp map, empty by default; other values refused", () => {
+Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other values refused", () => {
   assert.deepEqual(parseConfig({}).media.engines, {});
+  // Under the configured ones: EchoTest forwards on the RTP engine unless told otherwise.
+  assert.deepEqual(DEFAULT_MEDIA_ENGINES, { "janus.plugin.echotest": "rtp" });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });
   assert.throws(
