@@ -9,18 +9,29 @@
 import assert from "node:assert/strict";
 import { startMediaEngine } from "../../core/media/start.ts";
 import { parseConfig } from "../../core/config.ts";
+import type { EngineName } from "../../core/media/engine_router.ts";
 import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import { ClientPeer, type ClientPeerOptions, waitUntil, type Wrtc } from "../media/_client.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { dataOf, jsepOf, type TestJsep, type VideoRoomClient } from "./videoroom_client.ts";
 
-/** A test gateway with a media engine of one worker (asserts the test network namespace). */
-export async function gateway(): Promise<TestGateway> {
+/** The plugin package id. */
+export const VIDEOROOM = "janus.plugin.videoroom";
+
+/** The media engines VideoRoom runs on; its media suites run on each. */
+export const VIDEOROOM_ENGINES: readonly EngineName[] = ["wrtc", "rtp"];
+
+/**
+ * A test gateway with a media engine of one worker per engine used, VideoRoom's peers on
+ * `engine` (asserts the test network namespace).
+ */
+export async function gateway(engine: EngineName = "wrtc"): Promise<TestGateway> {
   assertInsideNetns();
-  const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
+  const config = { media: { workers: 1, engines: { [VIDEOROOM]: engine } } };
+  const media = await startMediaEngine(parseConfig(testConfig(config)));
   assert.ok(media, "media engine");
-  return await startTestGateway({ media: { workers: 1 } }, { media });
+  return await startTestGateway(config, { media });
 }
 
 /** The local SDP of `peer` once ICE gathering completed. */

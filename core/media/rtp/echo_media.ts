@@ -8,17 +8,22 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { Track } from "node-datachannel";
 import {
   headerLength,
   isRtcp,
   isRtp,
   paddingLength,
+  payloadType,
   sequenceNumber,
+  setPayloadType,
+  setSequenceNumber,
+  setSsrc,
+  setTimestamp,
   ssrc,
   timestamp,
 } from "./header.ts";
+import { readAudioLevel } from "./audio_level_ext.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
 import { NackCache } from "./nack_cache.ts";
 import { NackGenerator } from "./nack_generator.ts";
@@ -37,11 +42,14 @@ import {
 import { unwrapRtx } from "./rtx.ts";
 import { isVp8Keyframe } from "./vp8.ts";
 import type { Stat } from "../stats.ts";
+import type { AudioLevelReport } from "../types.ts";
+import { RtcpDeduper, sendTo } from "./rtp_send.ts";
+import type { ForwardSource, SendLine } from "./send_lines.ts";
+
+export { randomSsrc } from "./rtp_send.ts";
 
 /** REMB sent when no cap is set: lets the sender ramp up (no other estimate reaches it). */
 export const DEFAULT_REMB_BPS = 2_000_000;
-/** Identical RTCP within this window is one packet delivered on several tracks. */
-const RTCP_DEDUP_MS = 50;
 
 /** One received stream and its way back. */
 interface Stream {
@@ -65,31 +73,16 @@ interface Stream {
   lost: number;
   /** Cumulative loss the peer reports on what we send it. */
   lostOut: number;
-}
-
-/** Random odd SSRC (never 0). */
-export function randomSsrc(): number {
-  return (crypto.getRandomValues(new Uint32Array(1))[0]! | 1) >>> 0;
-}
-
-/** Sends a packet on a track; the binding takes Buffers, a view of the same bytes is one. */
-function sendTo(track: Track, packet: Uint8Array): boolean {
-  if (!track.isOpen()) return false;
-  const buffer = Buffer.isBuffer(packet)
-    ? packet
-    : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength);
-  try {
-    return track.sendMessageBinary(buffer);
-  } catch {
-    return false;
-  }
-}
-
-function rtcpKey(buf: Uint8Array): string {
-  // FNV-1a over the bytes: RTCP is small and rare, a string key is fine here.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < buf.length; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  return `${buf.length}:${h >>> 0}`;
+  /** Keyframe requests to the publisher, at most one a second for this stream. */
+  limiter: KeyframeLimiter;
+  /** Lines of other peers this stream is forwarded to. */
+  outputs: SendLine[];
+  /** This stream as a forward source. */
+  source: ForwardSource;
+  /** extmap id of the RFC 6464 audio level, 0 when not negotiated. */
+  levelId: number;
+  levelSum: number;
+  levelPackets: number;
 }
 
 /** The echoed streams of one peer. */
@@ -97,9 +90,9 @@ export class EchoMedia {
   #streams: Stream[] = [];
   #bySsrc = new Map<number, Stream>();
   #byOutSsrc = new Map<number, Stream>();
-  #recentRtcp = new Map<string, number>();
-  #limiter = new KeyframeLimiter(1000);
-  #echo = { audio: true, video: true };
+  #dedup = new RtcpDeduper();
+  #echo = { audio: false, video: false };
+  #levels = false;
   #rembBps = DEFAULT_REMB_BPS;
   #closed = false;
 
@@ -107,7 +100,7 @@ export class EchoMedia {
    * Adds a stream whose track is already on the PeerConnection; `vp8` video waits for a
    * keyframe (other codecs are forwarded at once: their keyframes are not recognised).
    */
-  add(media: OfferMedia, track: Track, outSsrc: number, vp8: boolean): void {
+  add(media: OfferMedia, track: Track, outSsrc: number, vp8: boolean, levelId = 0): void {
     const stream: Stream = {
       media,
       track,
@@ -124,6 +117,26 @@ export class EchoMedia {
       bytesOut: 0,
       lost: 0,
       lostOut: 0,
+      limiter: new KeyframeLimiter(1000),
+      outputs: [],
+      source: undefined as unknown as ForwardSource,
+      levelId: media.kind === "audio" ? levelId : 0,
+      levelSum: 0,
+      levelPackets: 0,
+    };
+    stream.source = {
+      kind: media.kind,
+      payloadType: media.payloadType,
+      rtxPayloadType: media.rtxPayloadType,
+      clockRate: media.clockRate,
+      requestKeyframe: (nowMs) => this.#requestKeyframe(stream, nowMs),
+      addOutput: (line) => {
+        if (!stream.outputs.includes(line)) stream.outputs.push(line);
+      },
+      removeOutput: (line) => {
+        const i = stream.outputs.indexOf(line);
+        if (i >= 0) stream.outputs.splice(i, 1);
+      },
     };
     this.#streams.push(stream);
     if (media.ssrc) this.#bySsrc.set(media.ssrc, stream);
@@ -133,6 +146,58 @@ export class EchoMedia {
     track.onOpen(() => {
       if (media.kind === "video") this.#requestKeyframe(stream, performance.now());
     });
+  }
+
+  /** The received stream on `mid` as a forward source. */
+  sourceOf(mid: string): ForwardSource | undefined {
+    return this.#streams.find((s) => s.media.mid === mid)?.source;
+  }
+
+  /** Whether `source` is one of our received streams. */
+  owns(source: ForwardSource): boolean {
+    return this.#streams.some((s) => s.source === source);
+  }
+
+  /**
+   * The publisher renegotiated: its streams may have new SSRCs (the lines' rewriters keep
+   * what they send continuous).
+   */
+  updateSsrcs(offered: readonly OfferMedia[]): void {
+    for (const s of this.#streams) {
+      const o = offered.find((m) => m.mid === s.media.mid && m.kind === s.media.kind);
+      if (!o || (o.ssrc === s.media.ssrc && o.rtxSsrc === s.media.rtxSsrc) || o.ssrc === 0) {
+        continue;
+      }
+      if (this.#bySsrc.get(s.media.ssrc) === s) this.#bySsrc.delete(s.media.ssrc);
+      if (this.#bySsrc.get(s.media.rtxSsrc) === s) this.#bySsrc.delete(s.media.rtxSsrc);
+      s.media = { ...s.media, ssrc: o.ssrc, rtxSsrc: o.rtxSsrc };
+      s.stats = new ReceiveStats(o.ssrc, s.media.clockRate);
+      s.nack = s.media.kind === "video" ? new NackGenerator() : undefined;
+      this.#bySsrc.set(o.ssrc, s);
+      if (o.rtxSsrc) this.#bySsrc.set(o.rtxSsrc, s);
+    }
+  }
+
+  /** Turns RFC 6464 level collection on or off. */
+  setAudioLevels(enabled: boolean): void {
+    this.#levels = enabled;
+    for (const s of this.#streams) {
+      s.levelSum = 0;
+      s.levelPackets = 0;
+    }
+  }
+
+  /** The mean level per audio stream since the last call (streams with packets only). */
+  takeLevels(): AudioLevelReport[] {
+    const out: AudioLevelReport[] = [];
+    if (!this.#levels) return out;
+    for (const s of this.#streams) {
+      if (s.levelPackets === 0) continue;
+      out.push({ mid: s.media.mid, level: s.levelSum / s.levelPackets, packets: s.levelPackets });
+      s.levelSum = 0;
+      s.levelPackets = 0;
+    }
+    return out;
   }
 
   /** The tracks, for closing. */
@@ -198,9 +263,7 @@ export class EchoMedia {
   /** Every 500 ms: RR per stream, REMB and NACKs on video, a held-back PLI when due. */
   report(now: number): void {
     if (this.#closed) return;
-    for (const [key, at] of this.#recentRtcp) {
-      if (now - at > RTCP_DEDUP_MS) this.#recentRtcp.delete(key);
-    }
+    this.#dedup.prune(now);
     for (const s of this.#streams) {
       if (!s.track.isOpen()) continue;
       const block = s.stats.report(now);
@@ -209,13 +272,16 @@ export class EchoMedia {
       if (s.media.kind !== "video") continue;
       this.#sendNacks(s, now);
       this.#sendRemb(s, now);
-      if (this.#limiter.due(now)) this.#sendPli(s);
+      if (s.limiter.due(now)) this.#sendPli(s);
     }
   }
 
   /** Stops handling packets (the tracks are closed by the peer). */
   close(): void {
     this.#closed = true;
+    for (const s of this.#streams) {
+      for (const line of [...s.outputs]) line.detach();
+    }
   }
 
   #onPacket(buf: Uint8Array, now: number): void {
@@ -236,13 +302,35 @@ export class EchoMedia {
       if (!s.nack.packet(sequenceNumber(buf))) this.#requestKeyframe(s, now);
       this.#sendNacks(s, now);
     }
+    if (s.levelId > 0 && this.#levels) {
+      const level = readAudioLevel(buf, length, s.levelId);
+      if (level >= 0) {
+        s.levelSum += level;
+        s.levelPackets++;
+      }
+    }
+    const outs = s.outputs;
+    if (outs.length > 0) {
+      // Each line rewrites the header in place: put the publisher's back before the next.
+      const seq = sequenceNumber(buf);
+      const ts = timestamp(buf);
+      const pt = payloadType(buf);
+      const src = ssrc(buf);
+      for (let i = 0; i < outs.length; i++) {
+        outs[i]!.send(buf, length, now);
+        setSsrc(buf, src);
+        setSequenceNumber(buf, seq);
+        setTimestamp(buf, ts);
+        setPayloadType(buf, pt);
+      }
+    }
     if (!s.echo) return;
     if (!s.started) {
       const header = headerLength(buf, length);
       const end = length - paddingLength(buf, length);
       if (header < 0 || !isVp8Keyframe(buf, header, end)) return;
       s.started = true;
-      this.#limiter.keyframeReceived();
+      s.limiter.keyframeReceived();
     }
     if (!s.rewriter.rewrite(buf, now)) return;
     const packet = length === buf.length ? buf : buf.subarray(0, length);
@@ -255,10 +343,7 @@ export class EchoMedia {
 
   #onRtcp(buf: Uint8Array, now: number): void {
     // RTCP is delivered once per SSRC it mentions: act on each compound packet once.
-    const key = rtcpKey(buf);
-    const seen = this.#recentRtcp.get(key);
-    if (seen !== undefined && now - seen < RTCP_DEDUP_MS) return;
-    this.#recentRtcp.set(key, now);
+    if (this.#dedup.seen(buf, now)) return;
     for (const packet of parseRtcp(buf) ?? []) this.#onFeedback(packet, now);
   }
 
@@ -311,7 +396,7 @@ export class EchoMedia {
   }
 
   #requestKeyframe(s: Stream, now: number): void {
-    if (this.#limiter.request(now)) this.#sendPli(s);
+    if (s.limiter.request(now)) this.#sendPli(s);
   }
 
   #sendPli(s: Stream): void {

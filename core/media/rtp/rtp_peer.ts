@@ -30,8 +30,12 @@ import {
 } from "../sdp.ts";
 import { MediaMonitor } from "../stats.ts";
 import type { AnswerOptions, IceCandidate, PeerCloseReason, PeerInfo } from "../types.ts";
-import { EchoMedia, randomSsrc } from "./echo_media.ts";
+import type { Stat } from "../stats.ts";
+import { AUDIO_LEVEL_URI, audioLevelId } from "./audio_level_ext.ts";
+import { EchoMedia } from "./echo_media.ts";
 import { readOfferMedia } from "./offer_media.ts";
+import { randomSsrc } from "./rtp_send.ts";
+import { type SendLine, SendLines } from "./send_lines.ts";
 
 const log = createLogger("rtp-worker");
 
@@ -79,11 +83,13 @@ export class RtpPeer {
   #ctx: RtpPeerContext;
   #pc: PeerConnection | undefined;
   #media = new EchoMedia();
+  /** Our m-lines other peers forward to (subscriber offers). */
+  #lines = new SendLines();
   #channels = new Map<string, DataChannel>();
   #queued: (IceCandidate | null)[] = [];
   #candidates: CandidateBook;
   #monitor: MediaMonitor;
-  #echo = { audio: true, video: true };
+  #echo = { audio: false, video: false };
   #bitrateCap: number | undefined;
   #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
@@ -137,11 +143,14 @@ export class RtpPeer {
       } else {
         description.addOpusCodec(media.payloadType);
       }
+      // The RFC 6464 level is read from each packet (VideoRoom's talking): answer its extmap.
+      const levelId = media.kind === "audio" ? audioLevelId(section.join("\n")) : 0;
+      if (levelId > 0) description.parseSdpLine(`a=extmap:${levelId} ${AUDIO_LEVEL_URI}`);
       description.addSSRC(outSsrc, "janus", "janus", `janus${media.kind}`);
       const track = pc.addTrack(description);
       this.#ctx.hold(track);
       track.onClosed(() => this.#ctx.release(track));
-      this.#media.add(media, track, outSsrc, codec === "" || codec === "VP8");
+      this.#media.add(media, track, outSsrc, codec === "" || codec === "VP8", levelId);
     }
     this.#media.setEcho(this.#echo);
     this.#remoteSdp = sdp;
@@ -152,6 +161,112 @@ export class RtpPeer {
     this.#media.setBitrateCap(cap);
     this.#origin = sessionOrigin(sdp);
     return await this.#finalLocalSdp(cap);
+  }
+
+  /**
+   * Our own offer (a subscriber's): a `sendonly` m-line per forward target line, with its
+   * source's codec and payload types, our SSRC (and RTX SSRC), and a data channel when asked.
+   */
+  async createOffer(options: { iceRestart?: boolean; data?: boolean }): Promise<string> {
+    if (this.#closed) throw new Error("Peer closed");
+    if (options.iceRestart) throw new Error("ICE restart is not supported by the rtp media engine");
+    const pc = this.#pc ?? this.#createPc(true);
+    for (const line of this.#lines.list) if (!line.track) this.#addLineTrack(pc, line);
+    if (options.data && this.#channels.size === 0) {
+      this.#addChannel(pc.createDataChannel("JanusDataChannel"));
+    }
+    pc.setLocalDescription("offer");
+    const local = pc.localDescription()?.sdp ?? "";
+    this.#origin = this.#origin
+      ? { ...this.#origin, version: this.#origin.version + 1 }
+      : sessionOrigin(local);
+    return await this.#finalLocalSdp(undefined);
+  }
+
+  /** Applies the answer to our offer. */
+  acceptAnswer(sdp: string): void {
+    const pc = this.#pc;
+    if (this.#closed || !pc) throw new Error("No offer to answer");
+    pc.setRemoteDescription(sdp, "answer");
+    this.#remoteSdp = sdp;
+    this.#flushCandidates();
+  }
+
+  /**
+   * Forwards the stream we receive on `fromMid` to a line of `target` (`toMid`, whose stream is
+   * replaced; else a free line of the kind, else a new one). Returns the line's mid.
+   */
+  forward(
+    target: RtpPeer,
+    options: { fromMid: string; toMid?: string; active?: boolean },
+  ): string {
+    if (target === this) throw new Error("A peer cannot forward to itself");
+    if (target.#closed || this.#closed) throw new Error("Peer closed");
+    const source = this.#media.sourceOf(options.fromMid);
+    if (!source) throw new Error(`No received m-line ${options.fromMid}`);
+    let line: SendLine | undefined;
+    if (options.toMid !== undefined) {
+      line = target.#lines.byMid(options.toMid);
+      if (!line) throw new Error(`No m-line ${options.toMid} on the target`);
+      if (line.kind !== source.kind) {
+        throw new Error(`m-line ${options.toMid} of the target is not ${source.kind}`);
+      }
+    } else {
+      line = target.#lines.free(source.kind) ??
+        target.#lines.add(String(target.#lines.list.length), source);
+    }
+    line.attach(source, options.active ?? true, performance.now());
+    return line.mid;
+  }
+
+  /** Pauses or resumes what we forward to `toMid` of `target`. */
+  setForwarding(target: RtpPeer, toMid: string, active: boolean): void {
+    const line = this.#lineFedByUs(target, toMid);
+    if (!line) throw new Error(`No forward from ${this.id} to m-line ${toMid} of ${target.id}`);
+    line.setActive(active, performance.now());
+  }
+
+  /** Stops what we forward to `toMid` of `target`, if anything. */
+  stopForward(target: RtpPeer, toMid: string): void {
+    this.#lineFedByUs(target, toMid)?.detach();
+  }
+
+  /** Turns `audioLevel` reports (RFC 6464, read from each packet) on or off. */
+  setAudioLevels(enabled: boolean): void {
+    this.#media.setAudioLevels(enabled);
+  }
+
+  #lineFedByUs(target: RtpPeer, toMid: string): SendLine | undefined {
+    const line = target.#lines.byMid(toMid);
+    return line?.source && this.#media.owns(line.source) ? line : undefined;
+  }
+
+  #addLineTrack(pc: PeerConnection, line: SendLine): void {
+    const description = line.kind === "video"
+      ? new Video(line.mid, "SendOnly")
+      : new Audio(line.mid, "SendOnly");
+    if (description instanceof Video) {
+      description.addVideoCodec(line.payloadType, "VP8");
+      if (line.rtxPayloadType > 0) {
+        description.addRTXCodec(line.rtxPayloadType, line.payloadType, line.clockRate);
+      }
+    } else {
+      description.addOpusCodec(line.payloadType);
+    }
+    const msid = `janus${line.mid}`;
+    description.addSSRC(line.ssrc, "janus", "janus", msid);
+    if (line.rtxPayloadType > 0) {
+      description.addSSRC(line.rtxSsrc, "janus", "janus", msid);
+      description.parseSdpLine(`a=ssrc-group:FID ${line.ssrc} ${line.rtxSsrc}`);
+    }
+    const track = pc.addTrack(description);
+    line.track = track;
+    this.#ctx.hold(track);
+    track.onClosed(() => this.#ctx.release(track));
+    track.onMessage((message) => {
+      if (!this.#closed) this.#lines.onPacket(message, performance.now());
+    });
+    track.onOpen(() => line.opened(performance.now()));
   }
 
   /** Adds a remote candidate, queued until the remote description is set. */
@@ -216,17 +331,21 @@ export class RtpPeer {
     this.#closed = true;
     clearTimeout(this.#timer);
     this.#media.close();
+    this.#lines.close();
     for (const track of this.#media.tracks()) track.close();
+    for (const line of this.#lines.list) line.track?.close();
     for (const channel of this.#channels.values()) channel.close();
     this.#pc?.close();
     this.#gathered.resolve();
     this.#ctx.onClosed(this);
   }
 
-  #createPc(): PeerConnection {
+  /** `offering`: we make the offers (subscribers), so libdatachannel must not on its own. */
+  #createPc(offering = false): PeerConnection {
     const { config, bindAddress } = this.#ctx;
     const rtc: RtcConfig = {
       iceServers: [],
+      ...(offering ? { disableAutoNegotiation: true } : {}),
       ...(bindAddress !== undefined ? { bindAddress } : {}),
       ...(config.rtpPortRange
         ? { portRangeBegin: config.rtpPortRange.min, portRangeEnd: config.rtpPortRange.max }
@@ -285,6 +404,7 @@ export class RtpPeer {
     const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.singleCodec ?? {});
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
+    this.#media.updateSsrcs(readOfferMedia(narrowed.sdp));
     if (options.bitrateCap !== undefined) {
       this.#bitrateCap = options.bitrateCap;
       this.#media.setBitrateCap(options.bitrateCap);
@@ -381,6 +501,10 @@ export class RtpPeer {
     if (now - this.#lastReport >= REPORT_MS) {
       this.#lastReport = now;
       this.#media.report(now);
+      this.#lines.report(now);
+      for (const report of this.#media.takeLevels()) {
+        this.#ctx.notify("audioLevel", { peerId: this.id, report });
+      }
     }
     this.#sample();
     const since = this.#connectedAt === undefined ? Infinity : Date.now() - this.#connectedAt;
@@ -389,7 +513,9 @@ export class RtpPeer {
 
   #sample(): void {
     if (this.#closed) return;
-    const out = this.#monitor.update(this.#media.stats(), Date.now());
+    const stats: Stat[] = this.#media.stats();
+    this.#lines.stats(stats);
+    const out = this.#monitor.update(stats, Date.now());
     for (const change of out.media) this.#ctx.notify("media", { peerId: this.id, change });
     for (const report of out.slowLinks) this.#ctx.notify("slowLink", { peerId: this.id, report });
   }

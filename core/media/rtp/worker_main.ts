@@ -1,8 +1,9 @@
 /**
  * Entry point of an RTP engine media worker process: the same RPC (`protocol.ts`) as the wrtc
  * worker, served with node-datachannel PeerConnections that forward RTP without decoding.
- * This step serves echo (EchoTest); the forwarding methods the VideoRoom needs answer with
- * a clear error until they are ported.
+ * It serves echo (EchoTest) and per-stream forwarding between its peers (VideoRoom: subscriber
+ * offers, forward, pause/resume, switch, stop, RFC 6464 audio levels); the older per-kind
+ * `forwardTo` answers with a clear error.
  *
  * Exit: once stdin closes, every track, channel and PeerConnection is closed, their
  * onClosed awaited (bounded), and the process ends with `Deno.exit()`; node-datachannel's
@@ -98,8 +99,13 @@ async function main(): Promise<void> {
     acceptOffer: async ({ peerId, sdp, ...options }) => ({
       sdp: await peer(peerId).acceptOffer(sdp, options),
     }),
-    createOffer: unsupported("createOffer"),
-    acceptAnswer: unsupported("acceptAnswer"),
+    createOffer: async ({ peerId, ...options }) => ({
+      sdp: await peer(peerId).createOffer(options),
+    }),
+    acceptAnswer: ({ peerId, sdp }) => {
+      peer(peerId).acceptAnswer(sdp);
+      return Promise.resolve(null);
+    },
     addRemoteCandidate: ({ peerId, candidate }) => {
       peer(peerId).addRemoteCandidate(candidate);
       return Promise.resolve(null);
@@ -109,10 +115,28 @@ async function main(): Promise<void> {
       return Promise.resolve(null);
     },
     forwardTo: unsupported("forwardTo"),
-    forward: unsupported("forward"),
-    setForwarding: unsupported("setForwarding"),
-    stopForward: unsupported("stopForward"),
-    setAudioLevels: unsupported("setAudioLevels"),
+    forward: ({ peerId, target, fromMid, toMid, active }) =>
+      Promise.resolve({
+        mid: peer(peerId).forward(peer(target), {
+          fromMid,
+          ...(toMid !== undefined ? { toMid } : {}),
+          ...(active !== undefined ? { active } : {}),
+        }),
+      }),
+    setForwarding: ({ peerId, target, toMid, active }) => {
+      peer(peerId).setForwarding(peer(target), toMid, active);
+      return Promise.resolve(null);
+    },
+    stopForward: ({ peerId, target, toMid }) => {
+      // Idempotent: either peer may be gone already.
+      const to = peers.get(target);
+      if (to) peers.get(peerId)?.stopForward(to, toMid);
+      return Promise.resolve(null);
+    },
+    setAudioLevels: ({ peerId, enabled }) => {
+      peer(peerId).setAudioLevels(enabled);
+      return Promise.resolve(null);
+    },
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));
       return Promise.resolve(null);

@@ -1,0 +1,277 @@
+/**
+ * The sending m-lines of a peer on the RTP engine that other peers forward to (a VideoRoom
+ * subscriber's m-lines). Each line carries at most one source stream at a time, through its
+ * own rewriter (our SSRC; sequence numbers and timestamps continuous across switch, pause,
+ * resume and the publisher's renegotiation), starts on a keyframe (asked upstream on attach,
+ * resume and when the line opens), keeps what it sent to answer the subscriber's NACKs (as RTX
+ * when negotiated: an identical SRTP packet is dropped as a replay), passes the subscriber's
+ * PLI/FIR upstream (the publisher's limiter keeps it to one a second) and sends an SR every
+ * report interval.
+ *
+ * @module
+ */
+import type { Track } from "node-datachannel";
+import {
+  headerLength,
+  isRtcp,
+  paddingLength,
+  payloadType,
+  sequenceNumber,
+  setPayloadType,
+} from "./header.ts";
+import { NACK_SLOT_BYTES, NackCache } from "./nack_cache.ts";
+import { StreamRewriter } from "./rewriter.ts";
+import { buildSr, ntpTime, parseRtcp, type RtcpPacket } from "./rtcp.ts";
+import { wrapRtx } from "./rtx.ts";
+import { isVp8Keyframe } from "./vp8.ts";
+import type { Stat } from "../stats.ts";
+import { randomSsrc, RtcpDeduper, sendTo } from "./rtp_send.ts";
+
+/** What a line needs of the stream it forwards (a publisher's received m-line). */
+export interface ForwardSource {
+  readonly kind: "audio" | "video";
+  readonly payloadType: number;
+  readonly rtxPayloadType: number;
+  readonly clockRate: number;
+  /** Asks the publisher for a keyframe (at most one a second per publisher). */
+  requestKeyframe(nowMs: number): void;
+  /** Stops feeding `line` (the line detaches itself). */
+  removeOutput(line: SendLine): void;
+  addOutput(line: SendLine): void;
+}
+
+/** One of our sending m-lines. */
+export class SendLine {
+  readonly mid: string;
+  readonly kind: "audio" | "video";
+  readonly ssrc = randomSsrc();
+  readonly rtxSsrc = randomSsrc();
+  /** Payload types and clock rate offered for this line (from its first source). */
+  readonly payloadType: number;
+  readonly rtxPayloadType: number;
+  readonly clockRate: number;
+  track: Track | undefined;
+  source: ForwardSource | undefined;
+  active = false;
+  /** Video sends nothing until a keyframe after attach and resume. */
+  started = false;
+  packetsOut = 0;
+  bytesOut = 0;
+  /** Cumulative loss the subscriber reports on this line. */
+  lostOut = 0;
+  nacked = 0;
+  readonly #rewriter: StreamRewriter;
+  readonly #cache: NackCache;
+  #rtxSeq = randomSsrc() & 0xffff;
+  #lastSentMs = 0;
+  /** Spare bytes to wrap a cached packet as RTX without allocating. */
+  readonly #scratch = new Uint8Array(NACK_SLOT_BYTES + 2);
+
+  constructor(mid: string, source: ForwardSource) {
+    this.mid = mid;
+    this.kind = source.kind;
+    this.payloadType = source.payloadType;
+    this.rtxPayloadType = source.kind === "video" ? source.rtxPayloadType : 0;
+    this.clockRate = source.clockRate;
+    this.#rewriter = new StreamRewriter({ ssrc: this.ssrc, clockRate: source.clockRate });
+    this.#cache = new NackCache(source.kind === "video" ? 1024 : 128);
+  }
+
+  /** Feeds the line from `source` (replacing another one: a switch). */
+  attach(source: ForwardSource, active: boolean, nowMs: number): void {
+    if (this.source !== source) {
+      this.source?.removeOutput(this);
+      this.source = source;
+      source.addOutput(this);
+    }
+    this.active = active;
+    this.#restart(nowMs);
+  }
+
+  /** Pauses or resumes; a resume starts on a keyframe. */
+  setActive(active: boolean, nowMs: number): void {
+    if (this.active === active) return;
+    this.active = active;
+    if (active) this.#restart(nowMs);
+  }
+
+  /** Stops the forward; the line stays, free. */
+  detach(): void {
+    this.source?.removeOutput(this);
+    this.source = undefined;
+    this.active = false;
+  }
+
+  /** The track opened: the subscriber can decode from the next keyframe. */
+  opened(nowMs: number): void {
+    if (this.active && this.source && this.kind === "video") {
+      this.started = false;
+      this.source.requestKeyframe(nowMs);
+    }
+  }
+
+  /**
+   * Sends one packet of the source (`buf[0, length)`, the publisher's header restored): in
+   * place, so the caller restores the header before the next line.
+   */
+  send(buf: Uint8Array, length: number, nowMs: number): void {
+    const track = this.track;
+    if (!this.active || !track || !track.isOpen()) return;
+    if (!this.started) {
+      const header = headerLength(buf, length);
+      if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;
+      this.started = true;
+    }
+    if (payloadType(buf) !== this.payloadType) setPayloadType(buf, this.payloadType);
+    if (!this.#rewriter.rewrite(buf, nowMs)) return;
+    const packet = length === buf.length ? buf : buf.subarray(0, length);
+    this.#cache.put(sequenceNumber(buf), packet, length, nowMs);
+    if (sendTo(track, packet)) {
+      this.packetsOut++;
+      this.bytesOut += length;
+      this.#lastSentMs = nowMs;
+    }
+  }
+
+  /** Resends what the subscriber lost, from the cache (as RTX when negotiated). */
+  resend(lost: readonly number[], nowMs: number): void {
+    const track = this.track;
+    if (!track) return;
+    for (const seq of lost) {
+      const cached = this.#cache.get(seq, nowMs);
+      if (!cached) continue;
+      this.nacked++;
+      if (this.rtxPayloadType === 0) {
+        sendTo(track, cached);
+        continue;
+      }
+      this.#scratch.set(cached);
+      this.#rtxSeq = (this.#rtxSeq + 1) & 0xffff;
+      const n = wrapRtx(
+        this.#scratch,
+        cached.length,
+        this.rtxPayloadType,
+        this.rtxSsrc,
+        this.#rtxSeq,
+      );
+      if (n > 0) sendTo(track, this.#scratch.subarray(0, n));
+    }
+  }
+
+  /** Our SR for this line, once something was sent. */
+  senderReport(unixMs: number, nowMs: number): Uint8Array | undefined {
+    if (this.packetsOut === 0) return undefined;
+    const ntp = ntpTime(unixMs);
+    const elapsed = Math.max(0, nowMs - this.#lastSentMs);
+    return buildSr({
+      ssrc: this.ssrc,
+      ntpSeconds: ntp.seconds,
+      ntpFraction: ntp.fraction,
+      rtpTimestamp: (this.#rewriter.lastTimestamp +
+        Math.round((elapsed * this.clockRate) / 1000)) >>> 0,
+      packetCount: this.packetsOut >>> 0,
+      octetCount: this.bytesOut >>> 0,
+      reports: [],
+    });
+  }
+
+  #restart(nowMs: number): void {
+    this.#rewriter.resync();
+    this.started = this.kind === "audio";
+    if (this.active && this.source && this.kind === "video") this.source.requestKeyframe(nowMs);
+  }
+}
+
+/** Every sending line of one peer, and the subscriber's RTCP about them. */
+export class SendLines {
+  readonly list: SendLine[] = [];
+  #bySsrc = new Map<number, SendLine>();
+  #dedup = new RtcpDeduper();
+
+  byMid(mid: string): SendLine | undefined {
+    return this.list.find((l) => l.mid === mid);
+  }
+
+  /** A line of `kind` carrying nothing, if any. */
+  free(kind: "audio" | "video"): SendLine | undefined {
+    return this.list.find((l) => l.kind === kind && l.source === undefined);
+  }
+
+  add(mid: string, source: ForwardSource): SendLine {
+    const line = new SendLine(mid, source);
+    this.list.push(line);
+    this.#bySsrc.set(line.ssrc, line);
+    return line;
+  }
+
+  /** A packet the subscriber sent on one of our tracks (RTCP only: the lines are sendonly). */
+  onPacket(buf: Uint8Array, nowMs: number): void {
+    if (!isRtcp(buf) || this.#dedup.seen(buf, nowMs)) return;
+    for (const packet of parseRtcp(buf) ?? []) this.#onFeedback(packet, nowMs);
+  }
+
+  /** Every report interval: an SR on each line that sent something. */
+  report(nowMs: number): void {
+    this.#dedup.prune(nowMs);
+    const unixMs = Date.now();
+    for (const line of this.list) {
+      const track = line.track;
+      if (!track || !track.isOpen()) continue;
+      const sr = line.senderReport(unixMs, nowMs);
+      if (sr) sendTo(track, sr);
+    }
+  }
+
+  /** Stats entries of what we send (outbound-rtp and the subscriber's loss). */
+  stats(out: Stat[]): void {
+    for (const l of this.list) {
+      out.push({
+        id: `out-${l.mid}`,
+        type: "outbound-rtp",
+        kind: l.kind,
+        mid: l.mid,
+        packetsSent: l.packetsOut,
+        bytesSent: l.bytesOut,
+      }, {
+        id: `remote-in-${l.mid}`,
+        type: "remote-inbound-rtp",
+        kind: l.kind,
+        localId: `out-${l.mid}`,
+        packetsLost: l.lostOut,
+      });
+    }
+  }
+
+  /** Detaches every line from its source (the peer is closing). */
+  close(): void {
+    for (const line of this.list) line.detach();
+  }
+
+  #onFeedback(packet: RtcpPacket, nowMs: number): void {
+    switch (packet.type) {
+      case "sr":
+      case "rr":
+        for (const block of packet.reports) {
+          const line = this.#bySsrc.get(block.ssrc);
+          if (line) line.lostOut = Math.max(0, block.packetsLost);
+        }
+        return;
+      case "nack":
+        this.#bySsrc.get(packet.mediaSsrc)?.resend(packet.lost, nowMs);
+        return;
+      case "pli":
+        this.#keyframe(packet.mediaSsrc, nowMs);
+        return;
+      case "fir":
+        for (const e of packet.entries) this.#keyframe(e.ssrc, nowMs);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #keyframe(ssrc: number, nowMs: number): void {
+    const line = this.#bySsrc.get(ssrc);
+    if (line?.active && line.kind === "video") line.source?.requestKeyframe(nowMs);
+  }
+}
