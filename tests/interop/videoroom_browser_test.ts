@@ -43,18 +43,24 @@ function remoteFeeds(page: Page): Promise<string[]> {
   });
 }
 
-for (const transport of DEMO_TRANSPORTS) {
+for (
+  const { transport, engine } of (["wrtc", "rtp"] as const).flatMap((engine) =>
+    DEMO_TRANSPORTS.map((transport) => ({ transport, engine }))
+  )
+) {
   Deno.test({
-    name: `official videoroomtest.html, two Chromium publishers over ${transport}: ` +
+    name: `official videoroomtest.html, two Chromium publishers on ${engine} over ${transport}: ` +
       "each decodes the other, unpublish, publish again, leave, no error dialog",
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
       assertInsideNetns();
       await requireOfficialDemos("videoroomtest.html");
-      const media = await startMediaEngine(parseConfig(testConfig({ media: { workers: 1 } })));
+      // VideoRoom on the engine under test (the rtp one forwards without decoding).
+      const config = { media: { workers: 1, engines: { "janus.plugin.videoroom": engine } } };
+      const media = await startMediaEngine(parseConfig(testConfig(config)));
       assert.ok(media, "media engine");
-      await using gw = await startTestGateway({ media: { workers: 1 } }, { media });
+      await using gw = await startTestGateway(config, { media });
       const browser = await launchChromium();
       const people: Participant[] = [];
       const describe = async () => {
