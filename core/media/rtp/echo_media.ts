@@ -301,6 +301,8 @@ export class EchoMedia {
     if (s.nack) {
       if (!s.nack.packet(sequenceNumber(buf))) this.#requestKeyframe(s, now);
       this.#sendNacks(s, now);
+      // A held-back keyframe request goes as soon as it is due, not at the next report.
+      if (s.limiter.pending && s.limiter.due(now)) this.#sendPli(s);
     }
     if (s.levelId > 0 && this.#levels) {
       const level = readAudioLevel(buf, length, s.levelId);

@@ -178,6 +178,8 @@ export class SendLine {
   #restart(nowMs: number): void {
     this.#rewriter.resync();
     this.started = this.kind === "audio";
+    // A line not open yet asks when it opens: a keyframe now would arrive before it can go.
+    if (!this.track?.isOpen()) return;
     if (this.active && this.source && this.kind === "video") this.source.requestKeyframe(nowMs);
   }
 }
