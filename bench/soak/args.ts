@@ -55,7 +55,7 @@ VideoRoom publisher join + leave, detach, destroy; 10% are abandoned to time out
 a private network namespace. Exit code 1 when our gateway had errors, leaked sessions, or an
 RSS slope beyond the target.
 Env: SOAK_GATEWAY_V8_FLAGS adds V8 flags to our gateway (comma-separated, e.g.
-     --max-semi-space-size=4).`;
+     --max-semi-space-size=4); its media workers inherit them (DENO_V8_FLAGS).`;
 
 /** Parses `args`; throws an Error naming a bad flag. */
 export function parseSoakArgs(args: readonly string[]): SoakOptions {
