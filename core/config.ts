@@ -101,11 +101,12 @@ export const ConfigSchema = z.object({
 });
 
 /**
- * Engines of plugins that `media.engines` does not name: EchoTest forwards on the RTP engine
- * (every EchoTest test, the official demo in Chromium included, passes on it).
+ * Engines of plugins that `media.engines` does not name: EchoTest and VideoRoom forward on the
+ * RTP engine (every test of theirs, the official demos in Chromium included, passes on it).
  */
 export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
+  "janus.plugin.videoroom": "rtp",
 };
 
 /** The parsed configuration. */

@@ -121,9 +121,10 @@ const PUBLISH_SUBSCRIBE: Scenario = {
       { request: "configure", display: "alicia" },
       { request: "configure", descriptions: [{ mid: "0", description: "mic" }] },
     ]);
-    // An offer left unanswered while the feed goes: the update waits for the answer.
-    await r.ask("carol", { request: "configure", restart: true });
-    await r.settle("carol restart offer");
+    // An offer left unanswered while the feed goes: the update waits for the answer. (A
+    // renegotiation, not an ICE restart: the rtp engine cannot restart ICE.)
+    await r.ask("carol", { request: "update", unsubscribe: [{ feed: A, mid: "0" }] });
+    await r.settle("carol update offer");
     await r.ask("alice", { request: "unpublish" });
     await r.settle("alice unpublished", 2500);
     await probe(r, "dave", [{ request: "leave" }]);

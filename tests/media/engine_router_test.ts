@@ -40,8 +40,11 @@ function recordingEngine(name: string, pids: number[]) {
 
 Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other values refused", () => {
   assert.deepEqual(parseConfig({}).media.engines, {});
-  // Under the configured ones: EchoTest forwards on the RTP engine unless told otherwise.
-  assert.deepEqual(DEFAULT_MEDIA_ENGINES, { "janus.plugin.echotest": "rtp" });
+  // Under the configured ones: EchoTest and VideoRoom forward on the RTP engine unless told otherwise.
+  assert.deepEqual(DEFAULT_MEDIA_ENGINES, {
+    "janus.plugin.echotest": "rtp",
+    "janus.plugin.videoroom": "rtp",
+  });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });
   assert.throws(

@@ -24,11 +24,13 @@ export const VIDEOROOM_ENGINES: readonly EngineName[] = ["wrtc", "rtp"];
 
 /**
  * A test gateway with a media engine of one worker per engine used, VideoRoom's peers on
- * `engine` (asserts the test network namespace).
+ * `engine` (default: the configured default, `DEFAULT_MEDIA_ENGINES`); asserts the test
+ * network namespace.
  */
-export async function gateway(engine: EngineName = "wrtc"): Promise<TestGateway> {
+export async function gateway(engine?: EngineName): Promise<TestGateway> {
   assertInsideNetns();
-  const config = { media: { workers: 1, engines: { [VIDEOROOM]: engine } } };
+  const engines: Record<string, EngineName> = engine !== undefined ? { [VIDEOROOM]: engine } : {};
+  const config = { media: { workers: 1, engines } };
   const media = await startMediaEngine(parseConfig(testConfig(config)));
   assert.ok(media, "media engine");
   return await startTestGateway(config, { media });

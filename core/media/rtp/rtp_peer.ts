@@ -49,6 +49,8 @@ export const RTP_SUPPORTED = {
 const FAST_POLL_MS = 50;
 const FAST_POLL_WINDOW_MS = 2000;
 const POLL_MS = 500;
+/** Poll period while audio levels are read (`talking` follows its window closely). */
+const LEVELS_POLL_MS = 100;
 /** RR, REMB and NACK retries go out this often. */
 const REPORT_MS = 500;
 
@@ -101,6 +103,7 @@ export class RtpPeer {
   #gathered = Promise.withResolvers<void>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastReport = 0;
+  #levels = false;
 
   constructor(id: string, ctx: RtpPeerContext) {
     this.id = id;
@@ -233,6 +236,7 @@ export class RtpPeer {
 
   /** Turns `audioLevel` reports (RFC 6464, read from each packet) on or off. */
   setAudioLevels(enabled: boolean): void {
+    this.#levels = enabled;
     this.#media.setAudioLevels(enabled);
   }
 
@@ -502,13 +506,14 @@ export class RtpPeer {
       this.#lastReport = now;
       this.#media.report(now);
       this.#lines.report(now);
-      for (const report of this.#media.takeLevels()) {
-        this.#ctx.notify("audioLevel", { peerId: this.id, report });
-      }
+    }
+    for (const report of this.#media.takeLevels()) {
+      this.#ctx.notify("audioLevel", { peerId: this.id, report });
     }
     this.#sample();
     const since = this.#connectedAt === undefined ? Infinity : Date.now() - this.#connectedAt;
-    this.#schedule(since < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : POLL_MS);
+    const slow = this.#levels ? LEVELS_POLL_MS : POLL_MS;
+    this.#schedule(since < FAST_POLL_WINDOW_MS ? FAST_POLL_MS : slow);
   }
 
   #sample(): void {
