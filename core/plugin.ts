@@ -82,7 +82,7 @@ export interface ForwardTo {
  * m-line of another handle and resolves that m-line's mid (new m-lines get theirs at once:
  * `"0"`, `"1"`, ... in the order they are added). `setForwarding` pauses and resumes it and
  * `stopForward` ends it, all without renegotiation; a target m-line whose forward stopped
- * stays and can take another stream. The older `forwardTo` works per kind.
+ * stays and can take another stream.
  */
 export interface PluginWebRTC {
   /** Applies a client offer and resolves the answer to send back. */
@@ -94,8 +94,6 @@ export interface PluginWebRTC {
    * tracks can be forwarded between them. Call before the first offer or answer.
    */
   useAffinity(key: string): void;
-  /** Sends what this handle receives to `target` (same affinity); false flags stop it. */
-  forwardTo(target: PluginWebRTC, kinds?: { audio?: boolean; video?: boolean }): Promise<void>;
   /**
    * Forwards one received stream (the target's PeerConnection is created if needed).
    *

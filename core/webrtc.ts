@@ -152,7 +152,7 @@ export class HandleWebRTC implements PluginWebRTC {
     try {
       const peer = await this.#creating;
       this.#peer = peer;
-      if (this.#audioLevel) await peer.setAudioLevels?.(true).catch(() => {});
+      if (this.#audioLevel) await peer.setAudioLevels(true).catch(() => {});
       return peer;
     } finally {
       this.#creating = undefined;
@@ -185,23 +185,10 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#affinity = key;
   }
 
-  async forwardTo(
-    target: PluginWebRTC,
-    kinds: { audio?: boolean; video?: boolean } = {},
-  ): Promise<void> {
-    if (!(target instanceof HandleWebRTC)) throw new TypeError("Unknown forwarding target");
-    const from = this.#peer;
-    if (!from) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
-    // A subscriber's peer is made here, so its tracks are in place before its offer.
-    const to = await target.#ensurePeer();
-    await from.forwardTo(to, kinds);
-  }
-
   async forward(request: ForwardRequest): Promise<string> {
     const target = HandleWebRTC.#handleOf(request.to);
     const from = this.#peer;
     if (!from) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
-    if (!from.forward) throw new TypeError("This media engine cannot forward single streams");
     const to = await target.#ensurePeer();
     const { fromMid, toMid, active } = request;
     return await from.forward({
@@ -216,7 +203,6 @@ export class HandleWebRTC implements PluginWebRTC {
     const to = HandleWebRTC.#handleOf(options.to).#peer;
     const from = this.#peer;
     if (!from || !to) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
-    if (!from.setForwarding) throw new TypeError("This media engine cannot pause a stream");
     await from.setForwarding({ to, toMid: options.toMid, active: options.active });
   }
 
@@ -224,14 +210,14 @@ export class HandleWebRTC implements PluginWebRTC {
     const to = HandleWebRTC.#handleOf(options.to).#peer;
     const from = this.#peer;
     if (!from || !to) return;
-    await from.stopForward?.({ to, toMid: options.toMid });
+    await from.stopForward({ to, toMid: options.toMid });
   }
 
   onAudioLevel(listener: ((report: AudioLevelReport) => void) | undefined): void {
     const was = this.#audioLevel !== undefined;
     this.#audioLevel = listener;
     if (was !== (listener !== undefined)) {
-      void this.#peer?.setAudioLevels?.(listener !== undefined).catch(() => {});
+      void this.#peer?.setAudioLevels(listener !== undefined).catch(() => {});
     }
   }
 

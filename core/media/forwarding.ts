@@ -112,30 +112,6 @@ export class ForwardHub {
   }
 
   /**
-   * The per-kind form (`Peer.forwardTo`): every received m-line of a wanted kind that does not
-   * reach `target` yet is forwarded to a free or new m-line; an unwanted kind stops.
-   */
-  async forwardKinds(
-    source: ForwardPeer,
-    target: ForwardPeer,
-    mids: readonly { mid: string; kind: "audio" | "video" }[],
-    kinds: { audio?: boolean; video?: boolean },
-  ): Promise<void> {
-    if (target.closed) throw new Error("Target peer is closed");
-    if (target === source) throw new Error("A peer cannot forward to itself");
-    for (const { mid, kind } of mids) {
-      const existing = [...this.#forwards].filter((f) =>
-        f.source === source && f.target === target && f.fromMid === mid
-      );
-      if (kinds[kind] ?? true) {
-        if (existing.length === 0) await this.forward(source, target, { fromMid: mid });
-      } else {
-        for (const f of existing) await this.stop(source, target, f.toMid);
-      }
-    }
-  }
-
-  /**
    * Forgets every forward of `peer`, which is closing: the targets it fed stop sending its
    * tracks (before those tracks are stopped), and what it was fed is dropped.
    */

@@ -83,14 +83,9 @@ export class PeerProxy implements Peer {
   }
 
   /**
-   * @throws {TypeError} when `target` is not a live peer of the same worker (use the same
-   * affinity key for peers whose media must meet)
+   * @throws {TypeError} when `to` is not a live peer of the same worker (use the same affinity
+   * key for peers whose media must meet)
    */
-  async forwardTo(target: Peer, options?: { audio?: boolean; video?: boolean }): Promise<void> {
-    await this.#call("forwardTo", { peerId: this.id, target: this.#sibling(target), ...options });
-  }
-
-  /** @throws {TypeError} as `forwardTo` */
   async forward(options: ForwardOptions): Promise<string> {
     const { to, fromMid, toMid, active } = options;
     const { mid } = await this.#call("forward", {
@@ -103,7 +98,7 @@ export class PeerProxy implements Peer {
     return mid;
   }
 
-  /** @throws {TypeError} as `forwardTo` */
+  /** @throws {TypeError} as `forward` */
   async setForwarding(options: ForwardTarget & { active: boolean }): Promise<void> {
     const { to, toMid, active } = options;
     await this.#call("setForwarding", {
@@ -114,10 +109,14 @@ export class PeerProxy implements Peer {
     });
   }
 
-  /** @throws {TypeError} as `forwardTo` */
+  /** @throws {TypeError} as `forward` */
   async stopForward(options: ForwardTarget): Promise<void> {
     const { to, toMid } = options;
     await this.#call("stopForward", { peerId: this.id, target: this.#sibling(to), toMid });
+  }
+
+  async requestKeyframe(mid: string): Promise<void> {
+    await this.#call("requestKeyframe", { peerId: this.id, mid });
   }
 
   async setAudioLevels(enabled: boolean): Promise<void> {

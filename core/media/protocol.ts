@@ -54,13 +54,13 @@ export interface WorkerMethods {
     params: P & { audio: boolean; video: boolean; bitrateCap?: number };
     result: null;
   };
-  forwardTo: { params: P & { target: string; audio?: boolean; video?: boolean }; result: null };
   forward: {
     params: P & { target: string; fromMid: string; toMid?: string; active?: boolean };
     result: { mid: string };
   };
   setForwarding: { params: P & { target: string; toMid: string; active: boolean }; result: null };
   stopForward: { params: P & { target: string; toMid: string }; result: null };
+  requestKeyframe: { params: P & { mid: string }; result: null };
   setAudioLevels: { params: P & { enabled: boolean }; result: null };
   sendData: { params: P & { label?: string; data: WireData }; result: null };
   info: { params: P; result: PeerInfo };

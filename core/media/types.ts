@@ -119,9 +119,7 @@ export interface AnswerOptions {
  * another peer of the same worker; each target m-line carries at most one stream at a time,
  * which can be paused, resumed, replaced (`forward` again with the same `toMid`) or stopped
  * without renegotiation. Mids of new target m-lines are assigned at once (`"0"`, `"1"`, ... in
- * the order they are added) and the target's next offer uses them. The per-stream methods are
- * optional so that engines (and test doubles) without them still fit; `forwardTo` is the older,
- * per-kind form.
+ * the order they are added) and the target's next offer uses them. Every engine serves them.
  */
 export interface Peer {
   readonly id: string;
@@ -135,19 +133,20 @@ export interface Peer {
   addRemoteCandidate(candidate: IceCandidate | null): Promise<void>;
   /** Send back what this peer receives (echo); flags toggle each kind. */
   setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
-  /**
-   * Forward every received stream of each kind to `target` (free or new m-lines); a false flag
-   * stops the forwards of that kind to it. Kept for older callers: prefer `forward`.
-   */
-  forwardTo(target: Peer, options?: { audio?: boolean; video?: boolean }): Promise<void>;
   /** Forwards one received stream; resolves the target m-line's mid. */
-  forward?(options: ForwardOptions): Promise<string>;
+  forward(options: ForwardOptions): Promise<string>;
   /** Pauses (false) or resumes (true) the stream this peer forwards to `toMid` of `to`. */
-  setForwarding?(options: ForwardTarget & { active: boolean }): Promise<void>;
+  setForwarding(options: ForwardTarget & { active: boolean }): Promise<void>;
   /** Stops forwarding to `toMid` of `to` (the m-line stays, free); idempotent. */
-  stopForward?(options: ForwardTarget): Promise<void>;
+  stopForward(options: ForwardTarget): Promise<void>;
+  /**
+   * Asks the remote sender of our m-line `mid` for a keyframe (PLI; at most one a second per
+   * stream). Only an engine that forwards RTP can: a decoding one (wrtc) refuses, its encoders
+   * make the keyframes its receivers need.
+   */
+  requestKeyframe(mid: string): Promise<void>;
   /** Turns `onAudioLevel` reports on or off (off by default). */
-  setAudioLevels?(enabled: boolean): Promise<void>;
+  setAudioLevels(enabled: boolean): Promise<void>;
   /** Send a data-channel message. */
   sendData(message: { label?: string; data: string | Uint8Array }): Promise<void>;
   info(): Promise<PeerInfo>;

@@ -133,14 +133,6 @@ async function main(): Promise<void> {
       await peer(peerId).setEcho(options);
       return null;
     },
-    forwardTo: async ({ peerId, target, audio, video }) => {
-      const source = peer(peerId);
-      await forwards.forwardKinds(source, peer(target), source.receivedMids(), {
-        ...(audio !== undefined ? { audio } : {}),
-        ...(video !== undefined ? { video } : {}),
-      });
-      return null;
-    },
     forward: async ({ peerId, target, fromMid, toMid, active }) => ({
       mid: await forwards.forward(peer(peerId), peer(target), {
         fromMid,
@@ -157,6 +149,13 @@ async function main(): Promise<void> {
       const to = peers.get(target);
       if (source && to) await forwards.stop(source, to, toMid);
       return null;
+    },
+    requestKeyframe: ({ peerId }) => {
+      peer(peerId);
+      // libwebrtc sends PLIs itself and re-encodes what it forwards: nothing to ask for.
+      return Promise.reject(
+        new Error("The wrtc media engine does not request keyframes (its encoders make them)"),
+      );
     },
     setAudioLevels: ({ peerId, enabled }) => {
       peer(peerId).setAudioLevels(enabled);

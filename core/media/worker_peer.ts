@@ -167,14 +167,6 @@ export class WorkerPeer implements ForwardPeer {
     return t.receiver.track;
   }
 
-  /** The received audio/video m-lines, for the per-kind `forwardTo`. */
-  receivedMids(): { mid: string; kind: "audio" | "video" }[] {
-    return this.#mediaTransceivers().map((t) => ({
-      mid: t.mid ?? "",
-      kind: t.receiver.track.kind,
-    }));
-  }
-
   /** Our live m-line `mid`, negotiated or reserved (forwarding target). */
   sendSlot(mid: string): SendSlot | undefined {
     const transceiver = this.#slots.byMid(mid);

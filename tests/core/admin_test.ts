@@ -58,7 +58,11 @@ function fakeMedia(): MediaEngine {
         acceptAnswer: () => Promise.resolve(),
         addRemoteCandidate: () => Promise.resolve(),
         setEcho: () => Promise.resolve(),
-        forwardTo: () => Promise.resolve(),
+        forward: () => Promise.resolve("0"),
+        setForwarding: () => Promise.resolve(),
+        stopForward: () => Promise.resolve(),
+        requestKeyframe: () => Promise.resolve(),
+        setAudioLevels: () => Promise.resolve(),
         sendData: () => Promise.resolve(),
         info: (): Promise<PeerInfo> =>
           Promise.resolve({

@@ -272,8 +272,13 @@ wrtcTest("peers with the same affinity key share a worker", async () => {
     const pidOf = (p: Peer): number | undefined => engine.workerPidOf?.(p);
     assert.equal(pidOf(a1), pidOf(a2));
     assert.notEqual(pidOf(a1), pidOf(b1));
-    await a1.forwardTo(a2);
-    await assert.rejects(a1.forwardTo(b1), TypeError);
+    // Same worker: the worker looks the m-line up; another worker: refused before that.
+    await assert.rejects(
+      a1.forward({ to: a2, fromMid: "0" }),
+      (e: Error) => !(e instanceof TypeError),
+    );
+    await assert.rejects(a1.forward({ to: b1, fromMid: "0" }), TypeError);
+    await assert.rejects(a1.requestKeyframe("0"), /does not request keyframes/);
     for (const p of [a1, b1, a2]) await p.close();
     assert.equal(engine.counts().peers, 0);
   } finally {
@@ -334,7 +339,7 @@ function existsSync(path: string): boolean {
 }
 
 wrtcTest(
-  "forwardTo sends a publisher's video to a subscriber offered by the engine",
+  "forward sends a publisher's video to a subscriber offered by the engine",
   async (wrtc) => {
     const engine = await createMediaEngine({ workers: 2 });
     const publisher = new ClientPeer(wrtc, { video: true });
@@ -346,7 +351,7 @@ wrtcTest(
       await waitUntil("publisher media", () => pubEvents.receiving("0"));
       const subEvents = new Recorder();
       const sub = await engine.createPeer({ affinity: "room", listener: subEvents.listener });
-      await pub.forwardTo(sub, { audio: false });
+      assert.equal(await pub.forward({ to: sub, fromMid: "0" }), "0");
       const offer = await sub.createOffer();
       assert.match(offer, /a=sendonly/);
       assert.ok(allLoopback(sdpCandidateAddresses(offer)));

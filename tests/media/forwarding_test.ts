@@ -56,7 +56,6 @@ wrtcTest("forward: one stream per m-line; pause, resume, switch, stop, add", asy
     await waitUntil("publisher connected", () => pubState.connected > 0);
     const subState = { connected: 0 };
     const sub = await engine.createPeer({ affinity: "r", listener: listener(subState) });
-    assert.ok(pub.forward && pub.setForwarding && pub.stopForward);
 
     // Only the second video stream (pattern mirrored) and the audio; mids known at once.
     assert.equal(await pub.forward({ to: sub, fromMid: "2" }), "0");
@@ -132,16 +131,16 @@ wrtcTest("forward: a paused forward starts paused; closing the target is clean",
     await waitUntil("publisher connected", () => state.connected > 0);
     const subState = { connected: 0 };
     const sub = await engine.createPeer({ affinity: "r", listener: listener(subState) });
-    assert.equal(await pub.forward?.({ to: sub, fromMid: "0", active: false }), "0");
+    assert.equal(await pub.forward({ to: sub, fromMid: "0", active: false }), "0");
     subscriber.trickleTo((c) => sub.addRemoteCandidate(c));
     await offerTo(sub, subscriber, await sub.createOffer());
     await waitUntil("subscriber connected", () => subState.connected > 0);
     assert.ok((await framesDuring(subscriber, "0", 800)) === 0, "nothing while paused");
-    await pub.setForwarding?.({ to: sub, toMid: "0", active: true });
+    await pub.setForwarding({ to: sub, toMid: "0", active: true });
     await waitUntil("frames after resume", () => subscriber.framesOf("0") > 5, 10000);
     await sub.close();
     await assert.rejects(
-      pub.forward?.({ to: sub, fromMid: "0" }) ?? Promise.resolve(),
+      pub.forward({ to: sub, fromMid: "0" }),
       /Unknown peer|closed/,
     );
     await new Promise((r) => setTimeout(r, 300));

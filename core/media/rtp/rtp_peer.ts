@@ -234,6 +234,13 @@ export class RtpPeer {
     this.#lineFedByUs(target, toMid)?.detach();
   }
 
+  /** Asks the sender of our received m-line `mid` for a keyframe (limited to one a second). */
+  requestKeyframe(mid: string): void {
+    const source = this.#media.sourceOf(mid);
+    if (!source) throw new Error(`No received m-line ${mid}`);
+    if (source.kind === "video") source.requestKeyframe(performance.now());
+  }
+
   /** Turns `audioLevel` reports (RFC 6464, read from each packet) on or off. */
   setAudioLevels(enabled: boolean): void {
     this.#levels = enabled;

@@ -2,8 +2,7 @@
  * Entry point of an RTP engine media worker process: the same RPC (`protocol.ts`) as the wrtc
  * worker, served with node-datachannel PeerConnections that forward RTP without decoding.
  * It serves echo (EchoTest) and per-stream forwarding between its peers (VideoRoom: subscriber
- * offers, forward, pause/resume, switch, stop, RFC 6464 audio levels); the older per-kind
- * `forwardTo` answers with a clear error.
+ * offers, forward, pause/resume, switch, stop, keyframe requests, RFC 6464 audio levels).
  *
  * Exit: once stdin closes, every track, channel and PeerConnection is closed, their
  * onClosed awaited (bounded), and the process ends with `Deno.exit()`; node-datachannel's
@@ -21,16 +20,6 @@ import { chooseBindAddress } from "./bind_address.ts";
 import { RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
 
 const log = createLogger("rtp-worker");
-
-/** The engine's name in errors and logs. */
-const ENGINE = "rtp";
-
-function unsupported(method: string): () => Promise<never> {
-  return () =>
-    Promise.reject(
-      new Error(`The ${ENGINE} media engine does not support ${method} yet (use wrtc)`),
-    );
-}
 
 /** Serves one worker until stdin ends, then exits the process. */
 async function main(): Promise<void> {
@@ -114,7 +103,6 @@ async function main(): Promise<void> {
       peer(peerId).setEcho(options);
       return Promise.resolve(null);
     },
-    forwardTo: unsupported("forwardTo"),
     forward: ({ peerId, target, fromMid, toMid, active }) =>
       Promise.resolve({
         mid: peer(peerId).forward(peer(target), {
@@ -131,6 +119,10 @@ async function main(): Promise<void> {
       // Idempotent: either peer may be gone already.
       const to = peers.get(target);
       if (to) peers.get(peerId)?.stopForward(to, toMid);
+      return Promise.resolve(null);
+    },
+    requestKeyframe: ({ peerId, mid }) => {
+      peer(peerId).requestKeyframe(mid);
       return Promise.resolve(null);
     },
     setAudioLevels: ({ peerId, enabled }) => {
