@@ -2,8 +2,8 @@
  * What makes VideoRoom an SFU, on each media engine, with real wrtc peers inside the test
  * network namespace: the room `bitrate` caps the publisher's own video sender; a subscriber
  * joining a running feed starts on a keyframe and decodes at once; `switch` and
- * `pause`/`start` show video again quickly, and the subscriber sees no sequence-number jump
- * (its inbound-rtp `packetsLost` stays small).
+ * `pause`/`start` show video again quickly, a publisher's renegotiation does not stop it, and
+ * the subscriber sees no sequence-number jump (its inbound-rtp `packetsLost` stays small).
  *
  * Run: `deno run -A tests/_helpers/netns.ts deno test -A tests/plugins/videoroom_forwarding_test.ts`
  */
@@ -214,13 +214,21 @@ for (const engine of VIDEOROOM_ENGINES) {
         const resumeMs = await msUntilFrame(viewer, "0");
         assert.ok(resumeMs < BACK_WITHIN_MS, `video after resume in ${resumeMs.toFixed(0)} ms`);
 
-        // Back to ann, and a while of video: continuous sequence numbers, nothing lost.
+        // Back to ann, who then renegotiates (a new offer on her live PC): the subscriber's
+        // video goes on, its sequence numbers continuous, nothing lost.
         await c.ask(sub, {
           request: "switch",
           streams: [{ feed: ann.id, mid: "1", sub_mid: "0" }],
         });
         await msUntilFrame(viewer, "0", () => mirrored(viewer, "0") === false);
+        const reoffer = { type: "offer" as const, sdp: await ann.peer.offer() };
+        const renegotiated = await c.request(ann.handle, { request: "configure" }, reoffer);
+        assert.equal(dataOf(renegotiated).configured, "ok", JSON.stringify(renegotiated));
+        await ann.peer.answer(jsepOf(renegotiated).sdp);
         await sleep(1000);
+        const during = viewer.framesOf("0");
+        await sleep(700);
+        assert.ok(viewer.framesOf("0") - during > 5, "video goes on after ann renegotiated");
         const end = await inboundVideo(viewer);
         assert.ok(end.packetsLost <= 5, `the subscriber lost ${end.packetsLost} packets`);
         // deno-lint-ignore no-console
