@@ -20,7 +20,13 @@ import { createLogger, logLevel } from "../log.ts";
 import { MediaWorker, type WorkerCommand } from "./media_worker.ts";
 import { PeerProxy } from "./peer_proxy.ts";
 import type { WorkerConfig } from "./protocol.ts";
-import type { MediaEngine, MediaSettings, Peer, PeerListener } from "./types.ts";
+import type {
+  EngineCapabilities,
+  MediaEngine,
+  MediaSettings,
+  Peer,
+  PeerListener,
+} from "./types.ts";
 
 export type { WorkerCommand } from "./media_worker.ts";
 
@@ -166,6 +172,11 @@ class WorkerMediaEngine implements MediaEngine {
 
   workerPids(): number[] {
     return this.#workers.filter((w) => w.alive).map((w) => w.pid);
+  }
+
+  capabilities(): EngineCapabilities | undefined {
+    for (const w of this.#workers) if (w.capabilities) return w.capabilities;
+    return undefined;
   }
 
   workerPidOf(peer: Peer): number | undefined {

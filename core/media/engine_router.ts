@@ -5,7 +5,13 @@
  *
  * @module
  */
-import type { MediaEngine, MediaSettings, Peer, PeerListener } from "./types.ts";
+import type {
+  EngineCapabilities,
+  MediaEngine,
+  MediaSettings,
+  Peer,
+  PeerListener,
+} from "./types.ts";
 
 /** The names of the engines a configuration may choose. */
 export type EngineName = "wrtc" | "rtp";
@@ -40,6 +46,10 @@ export class EngineRouter implements MediaEngine {
     const engine = this.#engines.get(name);
     if (!engine) return Promise.reject(new Error(`Media engine ${name} is not running`));
     return engine.createPeer(options);
+  }
+
+  capabilities(plugin?: string): EngineCapabilities | undefined {
+    return this.#engines.get(this.engineFor(plugin))?.capabilities?.();
   }
 
   counts(): { peers: number; workers: number } {

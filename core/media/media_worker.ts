@@ -7,6 +7,7 @@ import { createLogger } from "../log.ts";
 import type { WorkerConfig, WorkerEvents, WorkerMethods } from "./protocol.ts";
 import { type EventMessage, RpcClient, RpcClosedError, RpcTimeoutError } from "./rpc.ts";
 import type { PeerProxy } from "./peer_proxy.ts";
+import type { EngineCapabilities } from "./types.ts";
 
 const log = createLogger("media");
 
@@ -36,6 +37,7 @@ export class MediaWorker {
   #rpc: RpcClient<WorkerMethods, WorkerEvents>;
   #peers = new Map<string, PeerProxy>();
   #ready: Promise<void>;
+  #capabilities: EngineCapabilities | undefined;
   #exited: Promise<Deno.CommandStatus>;
   #alive = true;
   /** Set once a call missed its deadline: the worker counts as gone from then on. */
@@ -89,7 +91,8 @@ export class MediaWorker {
     });
     this.#ready = ready.promise.then(async () => {
       clearTimeout(timer);
-      await this.#rpc.request("configure", options.config);
+      const { capabilities } = await this.#rpc.request("configure", options.config);
+      this.#capabilities = capabilities;
       this.#startHeartbeat(options.callTimeoutMs);
     });
     this.#ready.catch(() => {}); // observed by whoever awaits `ready`
@@ -108,6 +111,11 @@ export class MediaWorker {
   /** Live peers, including those being created. */
   get load(): number {
     return this.#peers.size;
+  }
+
+  /** What the worker reported it can do, once configured. */
+  get capabilities(): EngineCapabilities | undefined {
+    return this.#capabilities;
   }
 
   /** Resolves once the worker is configured; rejects if it fails to start. */

@@ -8,6 +8,7 @@
 import type {
   AnswerOptions,
   AudioLevelReport,
+  EngineCapabilities,
   IceCandidate,
   MediaSettings,
   MediaStateChange,
@@ -40,7 +41,7 @@ type P = { peerId: string };
 
 /** Methods a worker serves: name -> params and result. */
 export interface WorkerMethods {
-  configure: { params: WorkerConfig; result: { pid: number } };
+  configure: { params: WorkerConfig; result: { pid: number; capabilities: EngineCapabilities } };
   /** Answers at once: the core's heartbeat. */
   ping: { params: null; result: null };
   /** Changes the given settings (live peers included); reports the current ones. */

@@ -162,12 +162,27 @@ export interface MediaSettings {
   slowLinkThreshold: number;
 }
 
+/** What an engine can do, for plugins that adapt to it. */
+export interface EngineCapabilities {
+  /** Codec names it negotiates (lower case), per kind. */
+  codecs: { audio: string[]; video: string[] };
+  /** Whether it decodes media (mixing, recording, transcoding need that). */
+  decodes: boolean;
+  /** Whether it handles RTP packets (keyframe requests, raw RTP forwarding). */
+  rtp: boolean;
+}
+
 /** Creates peers; placement is decided by the affinity key. */
 export interface MediaEngine {
   /** `plugin`: the package of the handle's plugin (an engine per plugin may be configured). */
   createPeer(
     options: { affinity?: string; plugin?: string; listener: PeerListener },
   ): Promise<Peer>;
+  /**
+   * What the engine of `plugin`'s peers can do, as its workers reported it (undefined until a
+   * worker has started).
+   */
+  capabilities?(plugin?: string): EngineCapabilities | undefined;
   /** Live peers and workers, for leak checks. */
   counts(): { peers: number; workers: number };
   /** Process ids of the live media workers (tests, admin). */

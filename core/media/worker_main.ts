@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   const handlers: Handlers<WorkerMethods> = {
     configure: async (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
+      const supported = await probeCodecs(wrtc);
       const filter = createCandidateFilter({
         enforce: config.iceEnforceList,
         ignore: config.iceIgnoreList,
@@ -72,11 +73,16 @@ async function main(): Promise<void> {
       context = {
         config,
         filter,
-        supported: await probeCodecs(wrtc),
+        supported,
         forwards,
         openAudioSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
       };
-      return { pid: Deno.pid };
+      const capabilities = {
+        codecs: { audio: [...supported.audio], video: [...supported.video] },
+        decodes: true,
+        rtp: false,
+      };
+      return { pid: Deno.pid, capabilities };
     },
     ping: () => Promise.resolve(null),
     settings: ({ noMediaMs, slowLinkThreshold }) => {

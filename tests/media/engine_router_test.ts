@@ -23,6 +23,11 @@ function recordingEngine(name: string, pids: number[]) {
       });
       return Promise.resolve({ id: `${name}-${created.length}` } as unknown as Peer);
     },
+    capabilities: () => ({
+      codecs: { audio: ["opus"], video: ["vp8"] },
+      decodes: name === "wrtc",
+      rtp: name === "rtp",
+    }),
     counts: () => ({ peers: created.length, workers: pids.length }),
     workerPids: () => pids,
     workerPidOf: (peer) => peer.id.startsWith(name) ? pids[0] : undefined,
@@ -72,6 +77,8 @@ Deno.test("EngineRouter: peers go to their plugin's engine, the rest to the fall
   assert.deepEqual(wrtc.created, [{ plugin: "janus.plugin.videoroom", affinity: "room-1" }, {}]);
   assert.equal(router.engineFor("janus.plugin.echotest"), "rtp");
   assert.equal(router.engineFor(undefined), "wrtc");
+  assert.equal(router.capabilities("janus.plugin.echotest")?.rtp, true);
+  assert.equal(router.capabilities("janus.plugin.videoroom")?.decodes, true);
   assert.deepEqual(router.counts(), { peers: 3, workers: 3 });
   assert.deepEqual(router.workerPids().sort(), [101, 202, 203]);
   assert.deepEqual(router.workerPidsOf("rtp"), [202, 203]);
@@ -107,6 +114,11 @@ Deno.test({
     try {
       const a = await engine.createPeer({ listener: {} });
       const b = await engine.createPeer({ listener: {} });
+      assert.deepEqual(engine.capabilities?.(), {
+        codecs: { audio: ["opus"], video: ["vp8"] },
+        decodes: false,
+        rtp: true,
+      });
       await assert.rejects(
         a.createOffer({ iceRestart: true }),
         /ICE restart is not supported by the rtp media engine/,

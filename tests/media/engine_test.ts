@@ -267,6 +267,11 @@ wrtcTest("peers with the same affinity key share a worker", async () => {
   try {
     assert.equal(engine.workerPids?.().length, 2);
     const a1 = await engine.createPeer({ affinity: "room-a", listener: {} });
+    // What the workers reported: wrtc decodes, has no RTP access, and negotiates Opus and VP8.
+    const capabilities = engine.capabilities?.();
+    assert.deepEqual([capabilities?.decodes, capabilities?.rtp], [true, false]);
+    assert.ok(capabilities?.codecs.audio.includes("opus"), JSON.stringify(capabilities));
+    assert.ok(capabilities?.codecs.video.includes("vp8"), JSON.stringify(capabilities));
     const b1 = await engine.createPeer({ affinity: "room-b", listener: {} });
     const a2 = await engine.createPeer({ affinity: "room-a", listener: {} });
     const pidOf = (p: Peer): number | undefined => engine.workerPidOf?.(p);

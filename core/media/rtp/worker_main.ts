@@ -17,7 +17,7 @@ import { createCandidateFilter, localInterfaces } from "../ice_filter.ts";
 import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "../protocol.ts";
 import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
-import { RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
+import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
 
 const log = createLogger("rtp-worker");
 
@@ -58,7 +58,12 @@ async function main(): Promise<void> {
         hold: (w) => void registry.add(w),
         release: (w) => void registry.delete(w),
       };
-      return Promise.resolve({ pid: Deno.pid });
+      const capabilities = {
+        codecs: { audio: [...RTP_SUPPORTED.audio], video: [...RTP_SUPPORTED.video] },
+        decodes: false,
+        rtp: true,
+      };
+      return Promise.resolve({ pid: Deno.pid, capabilities });
     },
     ping: () => Promise.resolve(null),
     settings: ({ noMediaMs, slowLinkThreshold }) => {
