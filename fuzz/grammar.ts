@@ -6,10 +6,11 @@
  * @module
  */
 import type { Json, JsonObject } from "../core/protocol.ts";
+import { SYNC_REQUESTS } from "../plugins/videoroom/requests.ts";
+import { ADMIN_SECRET, ECHOTEST, VALID_SDP } from "../tests/api/_util.ts";
 import type { Rng } from "./prng.ts";
 
-export const ADMIN_SECRET = "janusoverlord";
-export const ECHOTEST = "janus.plugin.echotest";
+export { ADMIN_SECRET, ECHOTEST };
 export const VIDEOROOM = "janus.plugin.videoroom";
 /** Rooms the fuzzer may create and destroy (so the room list stays bounded). */
 export const ROOM_POOL: readonly number[] = [1234, 9001, 9002, 9003];
@@ -71,20 +72,12 @@ const ADMIN_VERBS = [
   "stop_pcap",
 ] as const;
 
-const VIDEOROOM_REQUESTS = [
-  "create",
-  "edit",
-  "destroy",
-  "exists",
-  "list",
-  "allowed",
-  "kick",
-  "moderate",
-  "enable_recording",
-  "listparticipants",
-  "listforwarders",
-  "rtp_forward",
-  "stop_rtp_forward",
+/**
+ * VideoRoom request names: the plugin's own synchronous list plus the
+ * asynchronous ones (plugins/videoroom/plugin.ts keeps those private).
+ */
+const VIDEOROOM_REQUESTS: readonly string[] = [
+  ...SYNC_REQUESTS,
   "join",
   "joinandconfigure",
   "configure",
@@ -97,24 +90,7 @@ const VIDEOROOM_REQUESTS = [
   "subscribe",
   "unsubscribe",
   "update",
-] as const;
-
-const SDP = [
-  "v=0",
-  "o=- 1 2 IN IP4 127.0.0.1",
-  "s=-",
-  "t=0 0",
-  "m=audio 9 UDP/TLS/RTP/SAVPF 111",
-  "c=IN IP4 0.0.0.0",
-  "a=mid:0",
-  "a=sendrecv",
-  "a=rtcp-mux",
-  "a=rtpmap:111 opus/48000/2",
-  "a=ice-ufrag:abcd",
-  "a=ice-pwd:abcdefghijklmnopqrstuvwx",
-  "a=setup:actpass",
-  "",
-].join("\r\n");
+];
 
 /** A random or real session id. */
 export function sessionId(rng: Rng, pool: IdPool): number {
@@ -222,7 +198,7 @@ export function coreRequest(rng: Rng, pool: IdPool): JsonObject {
       if (rng.chance(0.15)) {
         req.jsep = {
           type: rng.pick(["offer", "answer", "pranswer"]),
-          sdp: rng.chance(0.8) ? SDP : "x",
+          sdp: rng.chance(0.8) ? VALID_SDP : "x",
         };
       }
       break;
