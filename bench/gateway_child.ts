@@ -12,6 +12,7 @@ import { startApp } from "../app.ts";
 import { parseConfig } from "../core/config.ts";
 import { testConfig } from "../tests/_helpers/gateway.ts";
 import { print } from "./print.ts";
+import { childFlag } from "./child_flag.ts";
 
 /** What the child reports about itself. */
 export interface ChildStats {
@@ -29,20 +30,13 @@ export interface ChildReady {
   ws: number;
 }
 
-function flag(name: string, fallback: number): number {
-  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
-  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name}: bad value '${arg}'`);
-  return value;
-}
-
 async function main(): Promise<void> {
   const config = parseConfig(testConfig({
     general: { session_timeout: 0, log_level: 2 },
-    http: { bind: "127.0.0.1", port: flag("http-port", 0) },
-    ws: { port: flag("ws-port", 0) },
+    http: { bind: "127.0.0.1", port: childFlag("http-port", 0) },
+    ws: { port: childFlag("ws-port", 0) },
     media: { workers: 0 },
-    limits: { ws_requests_per_second: flag("ws-rate-limit", 0) },
+    limits: { ws_requests_per_second: childFlag("ws-rate-limit", 0) },
   }));
   const app = await startApp(config);
   const gc = (globalThis as { gc?: () => void }).gc;

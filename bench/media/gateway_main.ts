@@ -12,18 +12,12 @@ import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
 import { testConfig } from "../../tests/_helpers/gateway.ts";
 import type { GatewayEvents, GatewayInfo, GatewayMethods } from "./protocol.ts";
-
-function flag(name: string, fallback: number): number {
-  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
-  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name}: bad value '${arg}'`);
-  return value;
-}
+import { childFlag } from "../child_flag.ts";
 
 async function main(): Promise<void> {
   const config = parseConfig(testConfig({
-    general: { session_timeout: 0, log_level: flag("log-level", 3) },
-    media: { workers: Math.max(1, flag("workers", 1)) },
+    general: { session_timeout: 0, log_level: childFlag("log-level", 3) },
+    media: { workers: Math.max(1, childFlag("workers", 1)) },
   }));
   const media = await startMediaEngine(config);
   if (!media) throw new Error("No media engine");

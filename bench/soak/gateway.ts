@@ -16,22 +16,16 @@ import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
 import { testConfig } from "../../tests/_helpers/gateway.ts";
 import type { SoakGatewayEvents, SoakGatewayInfo, SoakGatewayMethods } from "./protocol.ts";
-
-function flag(name: string, fallback: number): number {
-  const arg = Deno.args.find((a) => a.startsWith(`--${name}=`));
-  const value = arg === undefined ? fallback : Number(arg.slice(name.length + 3));
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name}: bad value '${arg}'`);
-  return value;
-}
+import { childFlag } from "../child_flag.ts";
 
 async function main(): Promise<void> {
   const config = parseConfig(testConfig({
     general: {
-      session_timeout: flag("session-timeout", 8),
+      session_timeout: childFlag("session-timeout", 8, false),
       watchdog_interval: 1,
-      log_level: flag("log-level", 2),
+      log_level: childFlag("log-level", 2),
     },
-    media: { workers: Math.max(1, flag("workers", 1)) },
+    media: { workers: Math.max(1, childFlag("workers", 1)) },
   }));
   const media = await startMediaEngine(config);
   if (!media) throw new Error("No media engine");
