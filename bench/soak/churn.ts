@@ -13,6 +13,7 @@ import {
   JanusWsClient,
   type Msg,
 } from "../janus_client.ts";
+import { sleep } from "../media/cpu.ts";
 
 const ECHOTEST = "janus.plugin.echotest";
 const VIDEOROOM = "janus.plugin.videoroom";
@@ -27,8 +28,8 @@ export type Kind =
   | "http-abandon"
   | "ws-abandon";
 
-/** Twenty slots, cycled: 2 of 20 (10%) abandoned. */
-const MIX: readonly Kind[] = [
+/** Nine kept lifecycles, run twice per cycle of `MIX`. */
+const KEPT: readonly Kind[] = [
   "http-echo",
   "ws-room",
   "ws-echo",
@@ -38,18 +39,10 @@ const MIX: readonly Kind[] = [
   "ws-room",
   "ws-echo",
   "http-room",
-  "http-abandon",
-  "http-echo",
-  "ws-room",
-  "ws-echo",
-  "http-room",
-  "ws-fresh-echo",
-  "http-echo",
-  "ws-room",
-  "ws-echo",
-  "http-room",
-  "ws-abandon",
 ];
+
+/** Twenty slots, cycled: 2 of 20 (10%) abandoned. */
+const MIX: readonly Kind[] = [...KEPT, "http-abandon", ...KEPT, "ws-abandon"];
 
 /** Counts of a churn. */
 export class Tally {
@@ -208,8 +201,6 @@ async function wsLifecycle(
     if (!finished) await ws.request({ janus: "destroy", session_id: session }).catch(() => {});
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs the churn against `endpoint` for `durationMs`, then waits for the lifecycles in

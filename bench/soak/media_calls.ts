@@ -6,12 +6,13 @@
  * @module
  */
 import { answerAndTrickle, type Opened, openHandle, release, upOrHangup } from "../media/call.ts";
+import { sleep } from "../media/cpu.ts";
 import type { ClientHost, MediaServer } from "../media/server.ts";
-import { jsepSdp, pluginData } from "../media/signal.ts";
+import { publish } from "../videoroom/fanout.ts";
+import { jsepSdp } from "../media/signal.ts";
 import type { Tally } from "./churn.ts";
 
 const ECHOTEST = "janus.plugin.echotest";
-const VIDEOROOM = "janus.plugin.videoroom";
 
 /** Settings of the media churn. */
 export interface MediaChurnOptions {
@@ -23,8 +24,6 @@ export interface MediaChurnOptions {
   timeoutMs: number;
   room: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function echoCall(server: MediaServer, host: ClientHost, o: MediaChurnOptions, m: Opened) {
   const { sig, session, handle } = await openHandle(server, ECHOTEST, o.timeoutMs, m);
@@ -39,38 +38,6 @@ async function echoCall(server: MediaServer, host: ClientHost, o: MediaChurnOpti
   if (!answer) throw new Error(`echo: no answer in ${JSON.stringify(event.msg).slice(0, 200)}`);
   await answerAndTrickle(host, sig, session, handle, id, answer);
   await upOrHangup(sig, handle, "echo webrtcup");
-}
-
-async function publisherCall(
-  server: MediaServer,
-  host: ClientHost,
-  o: MediaChurnOptions,
-  m: Opened,
-) {
-  const { sig, session, handle } = await openHandle(server, VIDEOROOM, o.timeoutMs, m);
-  const joined = pluginData(
-    (await sig.message(session, handle, {
-      request: "join",
-      ptype: "publisher",
-      room: o.room,
-      display: "soak-media",
-    })).msg,
-  );
-  if (joined.videoroom !== "joined") {
-    throw new Error(`publisher join: ${JSON.stringify(joined).slice(0, 200)}`);
-  }
-  const { id } = await host.call("create", { kind: "publisher" });
-  m.peer = id;
-  const { sdp } = await host.call("offer", { id });
-  const configured = await sig.message(session, handle, {
-    request: "configure",
-    audio: true,
-    video: true,
-  }, { type: "offer", sdp });
-  const answer = jsepSdp(configured.msg);
-  if (!answer) throw new Error(`configure: no answer in ${JSON.stringify(configured.msg)}`);
-  await answerAndTrickle(host, sig, session, handle, id, answer);
-  await upOrHangup(sig, handle, "publisher webrtcup");
 }
 
 /** Runs media calls one after another at the set pace until the duration ends. */
@@ -91,7 +58,7 @@ export async function mediaChurn(
     tally.started++;
     try {
       if (kind === "media-echo") await echoCall(server, host, options, opened);
-      else await publisherCall(server, host, options, opened);
+      else await publish(server, host, options.room, opened, options.timeoutMs, "soak-media");
       await sleep(options.holdSeconds * 1000);
       tally.ok(kind);
     } catch (e) {

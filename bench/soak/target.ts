@@ -13,6 +13,7 @@ import { churn, Tally } from "./churn.ts";
 import { mediaChurn } from "./media_calls.ts";
 import type { SoakGatewayInfo } from "./protocol.ts";
 import { slope, treeRss } from "./rss.ts";
+import { sleep } from "../media/cpu.ts";
 
 const VIDEOROOM = "janus.plugin.videoroom";
 const ADMIN_SECRET = "janusoverlord";
@@ -84,8 +85,6 @@ export interface SoakResult {
   heapAfterGcIdle?: number;
   samples: Sample[];
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A request on a fresh session of its own: create, attach, message (synchronous), destroy. */
 async function roomRequest(endpoint: Endpoint, body: Msg, timeoutMs: number): Promise<Msg> {

@@ -62,12 +62,14 @@ export interface FanoutOptions {
   timeoutMs: number;
 }
 
-async function publish(
+/** Joins `room` as a publisher with a new wrtc peer, up to webrtcup; returns its feed id. */
+export async function publish(
   server: MediaServer,
   host: ClientHost,
   room: number,
   m: Opened,
   timeoutMs: number,
+  display = "bench-publisher",
 ): Promise<number> {
   const { sig, session, handle } = await openHandle(server, VIDEOROOM, timeoutMs, m);
   const joined = pluginData(
@@ -75,7 +77,7 @@ async function publish(
       request: "join",
       ptype: "publisher",
       room,
-      display: "bench-publisher",
+      display,
     })).msg,
   );
   const feed = joined.id;
