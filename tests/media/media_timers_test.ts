@@ -12,7 +12,6 @@ import { parseConfig } from "../../core/config.ts";
 import { createMediaEngine } from "../../core/media/engine.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
 import type {
-  MediaEngine,
   MediaSettings,
   MediaStateChange,
   Peer,
@@ -29,7 +28,8 @@ import {
 } from "../plugins/_echotest.ts";
 import { openSignal, type Signal, txn } from "../plugins/_signal.ts";
 import { ClientPeer, waitUntil, wrtcTest } from "./_client.ts";
-import { hostCandidate, loopbackUdpPort, LossyRelay, withOnlyCandidate } from "./_lossy_relay.ts";
+import { LossyRelay } from "./_lossy_relay.ts";
+import { closeAll, connectPeer, connectThroughRelay, sleep } from "./_media_setup.ts";
 
 /** Stats are sampled every 500 ms: an event may come that much after its moment. */
 const POLL_SLACK_MS = 500;
@@ -52,9 +52,7 @@ class MediaLog {
 }
 
 async function connect(client: ClientPeer, peer: Peer, log: MediaLog): Promise<void> {
-  client.trickleTo((c) => peer.addRemoteCandidate(c));
-  await client.answer(await peer.acceptOffer(await client.offer()));
-  await waitUntil("connected", () => log.connected);
+  await connectPeer(client, peer, () => log.connected);
   await waitUntil("receiving", () => log.receiving("0"));
 }
 
@@ -76,12 +74,6 @@ function assertAfter(ms: number, timerMs: number, what: string): void {
     ms < timerMs + POLL_SLACK_MS + MARGIN_MS,
     `${what}: receiving:false after ${ms.toFixed(0)} ms`,
   );
-}
-
-async function closeAll(engine: MediaEngine, clients: ClientPeer[]): Promise<void> {
-  for (const c of clients) c.close();
-  await engine.close();
-  assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
 }
 
 wrtcTest(
@@ -194,21 +186,23 @@ wrtcTest(
         const r = await sg.take("receiving:false", isMedia(false), timeoutMs);
         return { msg: r.msg, ms: r.at - stoppedAt };
       };
-      assertEveryWorker(await engine.updateSettings?.({}), {
-        noMediaMs: 2000,
-        slowLinkThreshold: 5,
-      });
-      const first = await silenceEvent(6000);
-      // Janus adds `seconds` when the timer is over 1 s.
-      assert.deepEqual(first.msg, {
+      // Janus's event for video stopping on the handle, after `seconds` of silence.
+      const videoSilent = (seconds: number): JsonObject => ({
         janus: "media",
         session_id: s,
         sender: h,
         mid: "0",
         type: "video",
         receiving: false,
-        seconds: 2,
+        seconds,
       });
+      assertEveryWorker(await engine.updateSettings?.({}), {
+        noMediaMs: 2000,
+        slowLinkThreshold: 5,
+      });
+      const first = await silenceEvent(6000);
+      // Janus adds `seconds` when the timer is over 1 s.
+      assert.deepEqual(first.msg, videoSilent(2));
       assertAfter(first.ms, 2000, "no_media_timer 2");
 
       const set = await admin(gw.adminUrl, { janus: "set_no_media_timer", no_media_timer: 4 });
@@ -227,15 +221,7 @@ wrtcTest(
       client.resumeFeeding();
       await sg.take("receiving:true again", isMedia(true));
       const second = await silenceEvent(9000);
-      assert.deepEqual(second.msg, {
-        janus: "media",
-        session_id: s,
-        sender: h,
-        mid: "0",
-        type: "video",
-        receiving: false,
-        seconds: 4,
-      });
+      assert.deepEqual(second.msg, videoSilent(4));
       assertAfter(second.ms, 4000, "set_no_media_timer 4");
       // deno-lint-ignore no-console
       console.log(
@@ -268,10 +254,6 @@ function assertEveryWorker(reports: MediaSettings[] | undefined, expected: Media
   for (const r of reports) assert.deepEqual(r, expected);
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 wrtcTest(
   "slowLinkThreshold: real loss of the client's RTP makes slowLink reports only while " +
     "updateSettings has set a threshold under it",
@@ -288,19 +270,7 @@ wrtcTest(
           onSlowLink: (r) => void slow.push({ ...r, at: performance.now() }),
         },
       });
-      // Each side knows only the relay's socket facing it.
-      let clientPort: number | undefined;
-      client.pc.addEventListener("icecandidate", ({ candidate }) => {
-        if (candidate) clientPort ??= loopbackUdpPort(candidate.candidate);
-      });
-      const answer = await peer.acceptOffer(await client.offer());
-      const serverPort = loopbackUdpPort(answer);
-      assert.ok(serverPort !== undefined, "a UDP 127.0.0.1 candidate in the answer");
-      await waitUntil("the client's UDP 127.0.0.1 candidate", () => clientPort !== undefined);
-      relay.connect(clientPort ?? 0, serverPort);
-      await client.answer(withOnlyCandidate(answer, relay.clientFacingPort));
-      const candidate = hostCandidate(relay.serverFacingPort);
-      await peer.addRemoteCandidate({ candidate, sdpMid: "0", sdpMLineIndex: 0 });
+      await connectThroughRelay(client, peer, relay);
       await peer.addRemoteCandidate(null);
       await waitUntil("connected through the relay", () => connected);
 

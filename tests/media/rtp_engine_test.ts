@@ -9,11 +9,8 @@ import assert from "node:assert/strict";
 import { createMediaEngine, RTP_WORKER_MAIN_URL } from "../../core/media/engine.ts";
 import type { MediaStateChange, SlowLinkReport } from "../../core/media/types.ts";
 import { ClientPeer, waitUntil, wrtcTest } from "./_client.ts";
-import { hostCandidate, loopbackUdpPort, LossyRelay, withOnlyCandidate } from "./_lossy_relay.ts";
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+import { LossyRelay } from "./_lossy_relay.ts";
+import { connectThroughRelay, sleep } from "./_media_setup.ts";
 
 wrtcTest(
   "rtp engine: receiving:false after the no-media timer, changed live by updateSettings",
@@ -81,18 +78,7 @@ wrtcTest(
           onSlowLink: (r) => void slow.push(r),
         },
       });
-      let clientPort: number | undefined;
-      client.pc.addEventListener("icecandidate", ({ candidate }) => {
-        if (candidate) clientPort ??= loopbackUdpPort(candidate.candidate);
-      });
-      const answer = await peer.acceptOffer(await client.offer());
-      const serverPort = loopbackUdpPort(answer);
-      assert.ok(serverPort !== undefined, "a UDP 127.0.0.1 candidate in the answer");
-      await waitUntil("the client's UDP 127.0.0.1 candidate", () => clientPort !== undefined);
-      relay.connect(clientPort ?? 0, serverPort);
-      await client.answer(withOnlyCandidate(answer, relay.clientFacingPort));
-      const candidate = hostCandidate(relay.serverFacingPort);
-      await peer.addRemoteCandidate({ candidate, sdpMid: "0", sdpMLineIndex: 0 });
+      await connectThroughRelay(client, peer, relay);
       await waitUntil("connected through the relay", () => connected);
 
       // Counted losses, however slowly a loaded machine sends (30% of ~50 packets/s).

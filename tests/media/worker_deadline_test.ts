@@ -6,37 +6,16 @@
  */
 import assert from "node:assert/strict";
 import { createMediaEngine } from "../../core/media/engine.ts";
-import type { MediaEngine, Peer, PeerCloseReason } from "../../core/media/types.ts";
+import type { PeerCloseReason } from "../../core/media/types.ts";
 import { ClientPeer, waitUntil, wrtcTest } from "./_client.ts";
+import { closeAll, connectPeer, processExists } from "./_media_setup.ts";
 
 /** Deadline of every worker call here, in ms. */
 const CALL_TIMEOUT_MS = 1000;
 
-function processExists(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Connects `client` to `peer` (offer from the client, trickle both ways). */
-async function connect(client: ClientPeer, peer: Peer, connected: () => boolean): Promise<void> {
-  client.trickleTo((c) => peer.addRemoteCandidate(c));
-  await client.answer(await peer.acceptOffer(await client.offer()));
-  await waitUntil("connected", connected);
-}
-
 /** Kills a worker a failed test left stopped, so that closing the engine need not wait. */
 function release(pid: number | undefined): void {
   if (pid !== undefined && processExists(pid)) Deno.kill(pid, "SIGKILL");
-}
-
-async function closeAll(engine: MediaEngine, clients: ClientPeer[]): Promise<void> {
-  for (const c of clients) c.close();
-  await engine.close();
-  assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
 }
 
 wrtcTest(
@@ -57,7 +36,7 @@ wrtcTest(
       });
       const client = new ClientPeer(wrtc, { audio: true });
       clients.push(client);
-      await connect(client, peer, () => connected);
+      await connectPeer(client, peer, () => connected);
       const pid = engine.workerPidOf?.(peer);
       assert.ok(pid !== undefined);
 
@@ -89,7 +68,7 @@ wrtcTest(
       });
       const other = new ClientPeer(wrtc, { audio: true });
       clients.push(other);
-      await connect(other, second, () => again);
+      await connectPeer(other, second, () => again);
       const pid2 = engine.workerPidOf?.(second);
       assert.ok(pid2 !== undefined && pid2 !== pid, "a new worker");
       await second.close();

@@ -19,6 +19,7 @@ import {
   takeMediaUp,
   takeTeardown,
 } from "./_echotest.ts";
+import { processExists } from "../media/_media_setup.ts";
 import { peerTest, type RemotePeer, until } from "./_peers.ts";
 import { openSignal, type Signal } from "./_signal.ts";
 
@@ -110,15 +111,6 @@ const CALL_TIMEOUT_MS = 1000;
 /** One media worker whose calls have a deadline of {@link CALL_TIMEOUT_MS}, and a gateway. */
 function startGatewayWithDeadline(engine: EngineName): Promise<EchoGateway> {
   return startEchoGateway(engine, { media: { call_timeout_ms: CALL_TIMEOUT_MS } });
-}
-
-function processExists(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 for (const engine of ECHO_ENGINES) {
