@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { flagNumber, readFlags } from "./flags.ts";
 
 /** Every knob of a bench run. Durations are in seconds. */
 export interface BenchOptions {
@@ -182,11 +183,8 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-large-rounds",
     "media-workers",
   ]);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? "";
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!match?.[1]) throw new Error(`Unknown argument '${arg}'`);
-    const name = match[1];
+  const switches = new Set(["help", "no-ref", "shared-ref-mem", "vr-notify-joining"]);
+  for (const { name, value } of readFlags(args, switches)) {
     if (name === "help") {
       options.help = true;
       continue;
@@ -203,8 +201,6 @@ export function parseArgs(args: readonly string[]): BenchOptions {
       options.vrNotifyJoining = true;
       continue;
     }
-    const value = match[2] ?? args[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
     if (name === "only") {
       const list = value.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
       const bad = list.filter((p) => !(PHASES as readonly string[]).includes(p));
@@ -225,18 +221,16 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     }
     const set = numeric[name];
     if (!set) throw new Error(`Unknown flag --${name}`);
-    const n = Number(value);
-    const min =
-      ["ws-rate-limit", "warmup", "media-settle", "vr-concurrency", "vr-warmup", "vr-large"]
-          .includes(name)
-        ? 0
-        : Number.MIN_VALUE;
-    if (!Number.isFinite(n) || n < min || (integers.has(name) && !Number.isInteger(n))) {
-      throw new Error(
-        `--${name}: expected a ${integers.has(name) ? "whole " : ""}number, got '${value}'`,
-      );
-    }
-    set(n);
+    const zeroOk = [
+      "ws-rate-limit",
+      "warmup",
+      "media-settle",
+      "vr-concurrency",
+      "vr-warmup",
+      "vr-large",
+    ]
+      .includes(name);
+    set(flagNumber(name, value, zeroOk, integers.has(name)));
   }
   if (options.vrParticipants > 1000) {
     throw new Error(`--vr-participants: at most 1000, got ${options.vrParticipants}`);

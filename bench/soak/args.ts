@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { flagNumber, readFlags } from "../flags.ts";
 
 /** Every knob of a soak run. */
 export interface SoakOptions {
@@ -88,11 +89,7 @@ export function parseSoakArgs(args: readonly string[]): SoakOptions {
   };
   const zeroOk = new Set(["warmup", "media-every"]);
   const integers = new Set(["workers", "ws-sockets"]);
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] ?? "";
-    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!match?.[1]) throw new Error(`Unknown argument '${arg}'`);
-    const name = match[1];
+  for (const { name, value } of readFlags(args, new Set(["help", "reference"]))) {
     if (name === "help") {
       options.help = true;
       continue;
@@ -101,19 +98,13 @@ export function parseSoakArgs(args: readonly string[]): SoakOptions {
       options.reference = true;
       continue;
     }
-    const set = numeric[name];
-    if (!set && name !== "heap-snapshots") throw new Error(`Unknown flag --${name}`);
-    const value = match[2] ?? args[++i];
-    if (value === undefined) throw new Error(`--${name} needs a value`);
-    if (!set) {
+    if (name === "heap-snapshots") {
       options.heapSnapshots = value;
       continue;
     }
-    const n = Number(value);
-    const ok = Number.isFinite(n) && (zeroOk.has(name) ? n >= 0 : n > 0) &&
-      (!integers.has(name) || Number.isInteger(n));
-    if (!ok) throw new Error(`--${name}: expected a ${integers.has(name) ? "whole " : ""}number`);
-    set(n);
+    const set = numeric[name];
+    if (!set) throw new Error(`Unknown flag --${name}`);
+    set(flagNumber(name, value, zeroOk.has(name), integers.has(name)));
   }
   if (Number.isNaN(options.warmupMinutes)) {
     options.warmupMinutes = Math.min(1, options.minutes / 3);
