@@ -70,3 +70,15 @@ export async function closeAll(engine: MediaEngine, clients: ClientPeer[]): Prom
   await engine.close();
   assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
 }
+
+/** Raises the slow-link threshold over any real loss, and checks that the reports stop. */
+export async function assertSlowLinkStops(
+  engine: MediaEngine,
+  slow: readonly unknown[],
+): Promise<void> {
+  await engine.updateSettings?.({ slowLinkThreshold: 1000 });
+  await sleep(1200); // a report of the second in progress may still come
+  const count = slow.length;
+  await sleep(2500);
+  assert.equal(slow.length, count, "no report over the threshold");
+}
