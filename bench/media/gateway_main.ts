@@ -13,6 +13,7 @@ import { startMediaEngine } from "../../core/media/start.ts";
 import { testConfig } from "../../tests/_helpers/gateway.ts";
 import type { GatewayEvents, GatewayInfo, GatewayMethods } from "./protocol.ts";
 import { childFlag } from "../child_flag.ts";
+import { serveUntilStdinEnds } from "../child_serve.ts";
 
 async function main(): Promise<void> {
   const config = parseConfig(testConfig({
@@ -32,11 +33,7 @@ async function main(): Promise<void> {
   const handlers: Handlers<GatewayMethods> = { info: () => Promise.resolve(info()) };
   const server = new RpcServer<GatewayMethods, GatewayEvents>(Deno.stdout.writable, handlers);
   server.notify("ready", info());
-  await server.serve(Deno.stdin.readable);
-  const force = setTimeout(() => Deno.exit(1), 8000);
-  await app.stop();
-  clearTimeout(force);
-  Deno.exit(0);
+  await serveUntilStdinEnds(server, app);
 }
 
 if (import.meta.main) await main();
