@@ -5,8 +5,8 @@ RUN npm install -g deno@2.9.6 && apt-get update && apt-get install -y --no-insta
 WORKDIR /app
 COPY deno.json deno.lock ./
 COPY . .
-# Cache every module (and the npm packages, wrtc included) into the image.
-RUN deno install --entrypoint main.ts core/media/worker_main.ts
+# Cache every module (and the npm packages, wrtc and node-datachannel included) into the image.
+RUN deno install --entrypoint main.ts core/media/worker_main.ts core/media/rtp/worker_main.ts
 ENV JANUS_BIND=0.0.0.0
 EXPOSE 8088 8188 7088 7188
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
