@@ -91,6 +91,11 @@ export const ConfigSchema = z.object({
     max_handles_per_session: z.number().int().positive().default(1000),
     /** Requests one WebSocket may send per second; more get error 490; 0 = no limit. */
     ws_requests_per_second: z.number().int().min(0).default(20_000),
+    /**
+     * Bytes a WebSocket may hold unsent (its client stopped reading); past it the socket is
+     * closed and its sessions end as on any close; 0 = no bound.
+     */
+    ws_unsent_bytes: z.number().int().min(0).default(16 * 1024 * 1024),
   }).prefault({}),
   plugins: z.record(z.string(), z.unknown()).default({}),
   /**

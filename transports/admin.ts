@@ -67,6 +67,7 @@ export function adminWsOptions(gateway: Gateway, stats: WsStats): WsListenerOpti
   return {
     protocol: "janus-admin-protocol",
     maxMessageBytes: gateway.config.limits.max_message_bytes,
+    maxBufferedBytes: gateway.config.limits.ws_unsent_bytes,
     requestsPerSecond: gateway.config.limits.ws_requests_per_second,
     stats,
     connect() {

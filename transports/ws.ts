@@ -30,6 +30,11 @@ export type WsHandler = (
 export interface WsListenerOptions {
   protocol: string;
   maxMessageBytes: number;
+  /**
+   * Bytes the socket may hold unsent (a client that stops reading); past it the socket is
+   * closed and its sessions go as on any close (`limits.ws_unsent_bytes`). 0 = no bound.
+   */
+  maxBufferedBytes: number;
   requestsPerSecond: number;
   stats: WsStats;
   /** Called for each new socket; returns the request handler and a close hook. */
@@ -66,8 +71,25 @@ function tooLarge(data: unknown, text: string, limit: number): boolean {
 }
 
 function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
+  let open = true;
+  let counted = false;
+  const gone = () => {
+    if (!open) return;
+    open = false;
+    if (counted) options.stats.sockets--;
+    connection.closed();
+  };
   const send = (reply: JsonObject) => {
-    if (socket.readyState !== WebSocket.OPEN) return;
+    if (!open || socket.readyState !== WebSocket.OPEN) return;
+    const unsent = socket.bufferedAmount;
+    if (options.maxBufferedBytes > 0 && unsent > options.maxBufferedBytes) {
+      // A client that stopped reading would hold every later event in memory: end it as
+      // a close does (its close frame may never be read, so do not wait for `onclose`).
+      log.warn(`socket not reading: ${unsent} bytes unsent, over ${options.maxBufferedBytes}`);
+      socket.close(1008, "Client not reading: unsent events over the limit");
+      gone();
+      return;
+    }
     try {
       socket.send(encode(reply));
     } catch (e) {
@@ -79,8 +101,11 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
   const connection = options.connect(send);
   let windowStart = 0;
   let windowCount = 0;
-  let open = true;
-  socket.onopen = () => options.stats.sockets++;
+  socket.onopen = () => {
+    if (!open) return;
+    counted = true;
+    options.stats.sockets++;
+  };
   const onMessage = (event: MessageEvent) => {
     const data: unknown = event.data;
     const text = typeof data === "string"
@@ -146,12 +171,7 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
       send(errorReply(JANUS_ERROR.UNKNOWN, reason, {}));
     }
   };
-  socket.onclose = () => {
-    if (!open) return;
-    open = false;
-    options.stats.sockets--;
-    connection.closed();
-  };
+  socket.onclose = gone;
   socket.onerror = () => {};
 }
 
@@ -160,6 +180,7 @@ export function janusWsOptions(gateway: Gateway, stats: WsStats): WsListenerOpti
   return {
     protocol: "janus-protocol",
     maxMessageBytes: gateway.config.limits.max_message_bytes,
+    maxBufferedBytes: gateway.config.limits.ws_unsent_bytes,
     requestsPerSecond: gateway.config.limits.ws_requests_per_second,
     stats,
     connect(send) {

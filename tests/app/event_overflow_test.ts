@@ -11,6 +11,7 @@ import { ManualClock } from "../../core/clock.ts";
 import type { Plugin, PluginHandle, PluginSession } from "../../core/plugin.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { startTestGateway, type TestGateway } from "../_helpers/gateway.ts";
+import { encodeFrame } from "../../fuzz/raw_ws.ts";
 import { httpClient, type JanusClient, tx, wsClient } from "../_helpers/janus_client.ts";
 
 const BURST = "test.plugin.burst";
@@ -216,4 +217,48 @@ Deno.test("HTTP: an overflowed session's timeout not polled is forgotten after s
   assert.equal(gateway.farewells, 0);
   assert.equal((await poll(gw, ids.s)).status, 404);
   assert.equal(plugin.live, 0);
+});
+
+Deno.test("WebSocket: a client that stops reading is closed past ws_unsent_bytes, its sessions ended", async () => {
+  const plugin = burstPlugin();
+  await using gw = await startTestGateway(
+    { limits: { ws_unsent_bytes: 200_000 } },
+    { plugins: [() => plugin] },
+  );
+  const gateway = gw.app.gateway;
+  await using ws = await wsClient(gw.wsUrl);
+  const ids = await burstSession(ws);
+  const other = await burstSession(ws);
+  // A raw socket claims the session, then never reads what the gateway sends it.
+  const port = Number(new URL(gw.wsUrl).port);
+  const stalled = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const key = btoa("stalled-client!!");
+    await stalled.write(new TextEncoder().encode(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+        `Sec-WebSocket-Protocol: janus-protocol\r\n\r\n`,
+    ));
+    const claim = JSON.stringify({ janus: "claim", transaction: tx(), session_id: ids.s });
+    await stalled.write(encodeFrame({ opcode: 1, payload: new TextEncoder().encode(claim) }));
+    const deadline = Date.now() + 5000;
+    while (gateway.sessions.get(ids.s)?.owner === gateway.sessions.get(other.s)?.owner) {
+      assert.ok(Date.now() < deadline, "claimed");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Bursts go to the stalled socket until its unsent bytes pass the bound: the socket is
+    // closed and its session ended as on a close; the other session goes on.
+    for (let round = 0; round < 40 && gateway.sessions.has(ids.s); round++) {
+      await burst(ws, ids, 2000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(gateway.sessions.has(ids.s), false, "the stalled socket's session is gone");
+    assert.equal(plugin.live, 1, "only the other session's handle is left");
+    await burst(ws, other, 3);
+    for (let n = 0; n < 3; n++) await ws.event(other.s);
+    await post(ws, { janus: "destroy", session_id: other.s });
+    assert.equal(plugin.live, 0);
+  } finally {
+    stalled.close();
+  }
 });
