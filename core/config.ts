@@ -80,6 +80,11 @@ export const ConfigSchema = z.object({
     /** Largest HTTP body or WebSocket frame accepted, in bytes. */
     max_message_bytes: z.number().int().positive().default(1024 * 1024),
     /**
+     * Chunks a chunked HTTP body may come in (each costs a read of ~9 us: 1 MiB in 1-byte
+     * chunks would hold the event loop for seconds); more get 413 + 454; 0 = no limit.
+     */
+    max_body_chunks: z.number().int().min(0).default(4096),
+    /**
      * Bytes (of JSON) of events kept per session while its long-poll owner is away. Nothing
      * is dropped: past it the session ends (its next poll gets `timeout`). Measured
      * (bench/event_queue_memory.ts): an EchoTest event is 187 B of JSON and 232 B of heap, a

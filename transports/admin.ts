@@ -27,6 +27,7 @@ export function createAdminHttp(gateway: Gateway): Hono {
   const post = async (c: Context) => {
     const text = await readBody(c.req.raw, {
       limit: gateway.config.limits.max_message_bytes,
+      maxChunks: gateway.config.limits.max_body_chunks,
       replies,
     });
     if (typeof text !== "string") return text;

@@ -79,9 +79,9 @@ export class Replies {
 /** Reads a body with a size limit; a string, or a Response to send instead. */
 export async function readBody(
   request: Request,
-  options: { limit: number; replies: Replies },
+  options: { limit: number; maxChunks: number; replies: Replies },
 ): Promise<string | Response> {
-  const { limit, replies } = options;
+  const { limit, maxChunks, replies } = options;
   const tooLarge = () =>
     replies.json(
       errorReply(
@@ -130,6 +130,18 @@ export async function readBody(
       await reader.cancel().catch(() => {});
       return tooLarge();
     }
+    // Each chunk costs a read (~9 us): a body cut into tiny chunks would hold the loop.
+    if (maxChunks > 0 && chunks.length >= maxChunks) {
+      await reader.cancel().catch(() => {});
+      return replies.json(
+        errorReply(
+          JANUS_ERROR.INVALID_JSON,
+          `JSON error: request body in more than ${maxChunks} chunks`,
+          {},
+        ),
+        413,
+      );
+    }
     chunks.push(value);
   }
   const bytes = new Uint8Array(size);
@@ -160,7 +172,11 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
   });
 
   const post = async (request: Request, path: { sessionId?: number; handleId?: number }) => {
-    const text = await readBody(request, { limit: limits.max_message_bytes, replies });
+    const text = await readBody(request, {
+      limit: limits.max_message_bytes,
+      maxChunks: limits.max_body_chunks,
+      replies,
+    });
     if (typeof text !== "string") return text;
     if (text.trim() === "") {
       return replies.json(

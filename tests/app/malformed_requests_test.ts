@@ -45,12 +45,13 @@ function postChunked(
   port: number,
   path: string,
   body: Uint8Array,
-  options: { tail?: string; closeWrite?: boolean } = {},
+  options: { tail?: string; closeWrite?: boolean; chunkSize?: number } = {},
 ) {
   const head = encoder.encode(
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`,
   );
-  return exchange(port, concat([head, chunked(body, 65536, options.tail)]), {
+  const chunks = chunked(body, options.chunkSize ?? 65536, options.tail);
+  return exchange(port, concat([head, chunks]), {
     expect: 1,
     closeWrite: options.closeWrite ?? false,
     timeoutMs: 5000,
@@ -159,4 +160,19 @@ Deno.test("parse errors word long tokens and open strings as the reference (no 1
     ws.map(([, reason]) => `Invalid Janus API request - ${reason}`),
   );
   await socket.close();
+});
+
+Deno.test("API and admin HTTP: a body in more than max_body_chunks chunks is 413 + 454; in fewer chunks it is served", async () => {
+  await using gw = await startTestGateway({ limits: { max_body_chunks: 1000 } });
+  const ping = encoder.encode(JSON.stringify({ janus: "ping", transaction: "p" }));
+  const padded = concat([ping, encoder.encode(" ".repeat(3000))]);
+  for (
+    const [port, path] of [[gw.app.ports.http!, "/janus"], [gw.app.ports.adminHttp!, "/admin"]]
+  ) {
+    const res = await postChunked(port as number, path as string, padded, { chunkSize: 1 });
+    assertJanusError(res.replies[0], 413, 454);
+    // Under the limit the same body, in fewer chunks, is served.
+    const ok = await postChunked(port as number, path as string, padded, { chunkSize: 64 });
+    assert.equal(ok.replies[0]?.status, 200, ok.replies[0]?.body);
+  }
 });
