@@ -6,6 +6,7 @@
  * @module
  */
 import type { Json, JsonObject } from "../core/protocol.ts";
+import { ASYNC_REQUESTS } from "../plugins/videoroom/plugin.ts";
 import { SYNC_REQUESTS } from "../plugins/videoroom/requests.ts";
 import { ADMIN_SECRET, ECHOTEST, VALID_SDP } from "../tests/api/_util.ts";
 import type { Rng } from "./prng.ts";
@@ -72,25 +73,8 @@ const ADMIN_VERBS = [
   "stop_pcap",
 ] as const;
 
-/**
- * VideoRoom request names: the plugin's own synchronous list plus the
- * asynchronous ones (plugins/videoroom/plugin.ts keeps those private).
- */
-const VIDEOROOM_REQUESTS: readonly string[] = [
-  ...SYNC_REQUESTS,
-  "join",
-  "joinandconfigure",
-  "configure",
-  "publish",
-  "unpublish",
-  "start",
-  "pause",
-  "switch",
-  "leave",
-  "subscribe",
-  "unsubscribe",
-  "update",
-];
+/** VideoRoom request names: the plugin's own synchronous and asynchronous lists. */
+const VIDEOROOM_REQUESTS: readonly string[] = [...SYNC_REQUESTS, ...ASYNC_REQUESTS];
 
 /** A random or real session id. */
 export function sessionId(rng: Rng, pool: IdPool): number {

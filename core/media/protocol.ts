@@ -89,3 +89,15 @@ export function toWire(data: string | Uint8Array): WireData {
 export function fromWire(data: WireData): string | Uint8Array {
   return "text" in data ? data.text : Uint8Array.fromBase64(data.base64);
 }
+
+/** Applies a `settings` call to a worker's shared config (peers read it on every sample). */
+export function applySettings(
+  config: WorkerConfig,
+  settings: Partial<MediaSettings>,
+): MediaSettings {
+  if (settings.noMediaMs !== undefined) config.noMediaMs = settings.noMediaMs;
+  if (settings.slowLinkThreshold !== undefined) {
+    config.slowLinkThreshold = settings.slowLinkThreshold;
+  }
+  return { noMediaMs: config.noMediaMs, slowLinkThreshold: config.slowLinkThreshold };
+}

@@ -13,7 +13,13 @@ import { createLogger, setLogLevel } from "../log.ts";
 import { ForwardHub } from "./forwarding.ts";
 import { createCandidateFilter, localInterfaces } from "./ice_filter.ts";
 import { createTrimmer, libcMallocTrim } from "./malloc_trim.ts";
-import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "./protocol.ts";
+import {
+  applySettings,
+  fromWire,
+  type WorkerConfig,
+  type WorkerEvents,
+  type WorkerMethods,
+} from "./protocol.ts";
 import { type Handlers, RpcServer } from "./rpc.ts";
 import { codecNames } from "./sdp.ts";
 import { WorkerPeer, type WorkerPeerContext } from "./worker_peer.ts";
@@ -85,16 +91,9 @@ async function main(): Promise<void> {
       return { pid: Deno.pid, capabilities };
     },
     ping: () => Promise.resolve(null),
-    settings: ({ noMediaMs, slowLinkThreshold }) => {
+    settings: (settings) => {
       if (!context) return Promise.reject(new Error("Worker not configured"));
-      // Peers read these from the shared config on every stats sample.
-      const config = context.config;
-      if (noMediaMs !== undefined) config.noMediaMs = noMediaMs;
-      if (slowLinkThreshold !== undefined) config.slowLinkThreshold = slowLinkThreshold;
-      return Promise.resolve({
-        noMediaMs: config.noMediaMs,
-        slowLinkThreshold: config.slowLinkThreshold,
-      });
+      return Promise.resolve(applySettings(context.config, settings));
     },
     createPeer: ({ peerId }) => {
       if (!context) throw new Error("Worker not configured");

@@ -68,7 +68,8 @@ const INFO: PluginInfo = {
   versionString: "0.0.9",
 };
 
-const ASYNC_REQUESTS: ReadonlySet<string> = new Set([
+/** Requests answered with `ack` and a later event. */
+export const ASYNC_REQUESTS: ReadonlySet<string> = new Set([
   "join",
   "joinandconfigure",
   "configure",

@@ -14,7 +14,13 @@
  */
 import { createLogger, setLogLevel } from "../../log.ts";
 import { createCandidateFilter, localInterfaces } from "../ice_filter.ts";
-import { fromWire, type WorkerConfig, type WorkerEvents, type WorkerMethods } from "../protocol.ts";
+import {
+  applySettings,
+  fromWire,
+  type WorkerConfig,
+  type WorkerEvents,
+  type WorkerMethods,
+} from "../protocol.ts";
 import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
 import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
@@ -66,16 +72,9 @@ async function main(): Promise<void> {
       return Promise.resolve({ pid: Deno.pid, capabilities });
     },
     ping: () => Promise.resolve(null),
-    settings: ({ noMediaMs, slowLinkThreshold }) => {
+    settings: (settings) => {
       if (!context) return Promise.reject(new Error("Worker not configured"));
-      // Peers read these from the shared config on every sample.
-      const config = context.config;
-      if (noMediaMs !== undefined) config.noMediaMs = noMediaMs;
-      if (slowLinkThreshold !== undefined) config.slowLinkThreshold = slowLinkThreshold;
-      return Promise.resolve({
-        noMediaMs: config.noMediaMs,
-        slowLinkThreshold: config.slowLinkThreshold,
-      });
+      return Promise.resolve(applySettings(context.config, settings));
     },
     createPeer: ({ peerId }) => {
       if (!context) throw new Error("Worker not configured");
