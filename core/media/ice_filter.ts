@@ -6,6 +6,8 @@
  *
  * @module
  */
+import type { Logger } from "../log.ts";
+import type { WorkerConfig } from "./protocol.ts";
 
 /** The fields of a candidate line we look at. */
 export interface ParsedCandidate {
@@ -142,4 +144,28 @@ export function shortCandidate(candidate: string): string {
     if (key === "raddr" || key === "rport" || key === "tcptype") out.push(key, parts[i + 1] ?? "");
   }
   return out.join(" ");
+}
+
+/**
+ * A worker's filter from its `configure` settings (either engine): a candidate dropped for its
+ * port is a misconfiguration worth a warning, the others are routine.
+ */
+export function workerCandidateFilter(
+  config: WorkerConfig,
+  interfaces: ReadonlyMap<string, readonly string[]>,
+  log: Logger,
+): CandidateFilter {
+  return createCandidateFilter({
+    enforce: config.iceEnforceList,
+    ignore: config.iceIgnoreList,
+    ...(config.nat1to1 !== undefined ? { nat1to1: config.nat1to1 } : {}),
+    ...(config.rtpPortRange !== undefined ? { portRange: config.rtpPortRange } : {}),
+    interfaces,
+    tcp: config.iceTcp,
+    onDrop: (candidate, why) => {
+      const line = `dropped candidate (${why}): ${candidate}`;
+      if (why.startsWith("port outside")) log.warn(line);
+      else log.verbose(line);
+    },
+  });
 }

@@ -11,7 +11,7 @@
  */
 import { createLogger, setLogLevel } from "../log.ts";
 import { ForwardHub } from "./forwarding.ts";
-import { createCandidateFilter, localInterfaces } from "./ice_filter.ts";
+import { localInterfaces, workerCandidateFilter } from "./ice_filter.ts";
 import { createTrimmer, libcMallocTrim } from "./malloc_trim.ts";
 import {
   applySettings,
@@ -63,19 +63,7 @@ async function main(): Promise<void> {
     configure: async (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
       const supported = await probeCodecs(wrtc);
-      const filter = createCandidateFilter({
-        enforce: config.iceEnforceList,
-        ignore: config.iceIgnoreList,
-        ...(config.nat1to1 !== undefined ? { nat1to1: config.nat1to1 } : {}),
-        ...(config.rtpPortRange !== undefined ? { portRange: config.rtpPortRange } : {}),
-        interfaces: localInterfaces(),
-        tcp: config.iceTcp,
-        onDrop: (candidate, why) => {
-          const line = `dropped candidate (${why}): ${candidate}`;
-          if (why.startsWith("port outside")) log.warn(line);
-          else log.verbose(line);
-        },
-      });
+      const filter = workerCandidateFilter(config, localInterfaces(), log);
       context = {
         config,
         filter,

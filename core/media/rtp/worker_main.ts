@@ -13,7 +13,7 @@
  * @module
  */
 import { createLogger, setLogLevel } from "../../log.ts";
-import { createCandidateFilter, localInterfaces } from "../ice_filter.ts";
+import { localInterfaces, workerCandidateFilter } from "../ice_filter.ts";
 import {
   applySettings,
   fromWire,
@@ -44,19 +44,7 @@ async function main(): Promise<void> {
     configure: (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
       const interfaces = localInterfaces();
-      const filter = createCandidateFilter({
-        enforce: config.iceEnforceList,
-        ignore: config.iceIgnoreList,
-        ...(config.nat1to1 !== undefined ? { nat1to1: config.nat1to1 } : {}),
-        ...(config.rtpPortRange !== undefined ? { portRange: config.rtpPortRange } : {}),
-        interfaces,
-        tcp: config.iceTcp,
-        onDrop: (candidate, why) => {
-          const line = `dropped candidate (${why}): ${candidate}`;
-          if (why.startsWith("port outside")) log.warn(line);
-          else log.verbose(line);
-        },
-      });
+      const filter = workerCandidateFilter(config, interfaces, log);
       context = {
         config,
         filter,
