@@ -112,11 +112,13 @@ export const ConfigSchema = z.object({
 
 /**
  * Engines of plugins that `media.engines` does not name: EchoTest and VideoRoom forward on the
- * RTP engine (every test of theirs, the official demos in Chromium included, passes on it).
+ * RTP engine (every test of theirs, the official demos in Chromium included, passes on it);
+ * TextRoom's data channels run there too.
  */
 export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
   "janus.plugin.videoroom": "rtp",
+  "janus.plugin.textroom": "rtp",
 };
 
 /** The parsed configuration. */

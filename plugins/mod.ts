@@ -5,10 +5,12 @@
  */
 import type { Plugin } from "../core/plugin.ts";
 import { createEchoTestPlugin } from "./echotest/mod.ts";
+import { createTextRoomPlugin } from "./textroom/mod.ts";
 import { createVideoRoomPlugin } from "./videoroom/mod.ts";
 
 /** Factories of every built-in plugin, in the order `info` lists them. */
 export const BUILTIN_PLUGINS: readonly (() => Plugin)[] = [
   createEchoTestPlugin,
   createVideoRoomPlugin,
+  createTextRoomPlugin,
 ];

@@ -49,6 +49,7 @@ Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other valu
   assert.deepEqual(DEFAULT_MEDIA_ENGINES, {
     "janus.plugin.echotest": "rtp",
     "janus.plugin.videoroom": "rtp",
+    "janus.plugin.textroom": "rtp",
   });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });
