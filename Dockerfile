@@ -10,11 +10,11 @@ COPY --from=deno /usr/local/bin/deno /usr/local/bin/deno
 ENV DENO_DIR=/deno-dir
 WORKDIR /app
 COPY deno.json deno.lock ./
-# Test-only packages (browser driver, janode) stay out: drop them from the imports (the lock is
+# Test-only packages (browser driver, janode, the metrics parser) stay out: drop them from the imports (the lock is
 # pruned to match), install the rest into node_modules, and drop the musl build of
 # node-datachannel (this is glibc; its package stays, marked installed, so Deno is content).
 RUN deno eval 'const c = JSON.parse(Deno.readTextFileSync("deno.json")); \
-      for (const k of Object.keys(c.imports)) if (/^(playwright-core|janode)\b/.test(k)) delete c.imports[k]; \
+      for (const k of Object.keys(c.imports)) if (/^(playwright-core|janode|parse-prometheus-text-format)\b/.test(k)) delete c.imports[k]; \
       Deno.writeTextFileSync("deno.json", JSON.stringify(c, null, 2) + "\n");' \
     && deno install && find node_modules/.deno -path '*linux-x64-musl*' -name '*.node' -delete
 

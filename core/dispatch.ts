@@ -64,6 +64,17 @@ export async function dispatch(
   request: unknown,
   context: RequestContext,
 ): Promise<DispatchResult> {
+  const started = performance.now();
+  const result = await dispatchRequest(gateway, request, context);
+  gateway.metrics.request(request, result.reply, (performance.now() - started) / 1000);
+  return result;
+}
+
+async function dispatchRequest(
+  gateway: Gateway,
+  request: unknown,
+  context: RequestContext,
+): Promise<DispatchResult> {
   if (!isJsonObject(request)) {
     return {
       reply: new JanusError(JANUS_ERROR.INVALID_JSON_OBJECT, "JSON error: not an object").toReply(
@@ -294,6 +305,7 @@ async function message(handle: Handle, env: Envelope): Promise<DispatchResult> {
   const { transaction } = env;
   const sessionId = handle.session.id;
   if (jsep?.type === "answer") await handle.webrtc.acceptAnswer(jsep);
+  if (jsep?.type === "offer") handle.noteOffer();
   let reply: PluginReply;
   try {
     reply = await pluginSession.handleMessage(

@@ -17,6 +17,7 @@ import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
 import { Session } from "./session.ts";
 import { TokenStore } from "./tokens.ts";
 import type { MediaEngine } from "./media/types.ts";
+import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
 
 const log = createLogger("gateway");
 
@@ -61,6 +62,8 @@ export class Gateway {
   sessionTimeout: number;
   /** Sessions ended because their event queue passed `limits.event_queue_bytes`. */
   queueOverflows = 0;
+  /** Counters, histograms and gauges for `/metrics`. */
+  readonly metrics: GatewayMetrics;
   #farewells: Map<number, Farewell> = new Map();
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #handleCount = 0;
@@ -72,6 +75,7 @@ export class Gateway {
     this.media = options.media;
     this.sessionTimeout = options.config.general.session_timeout;
     this.startedAt = this.clock.now();
+    this.metrics = new GatewayMetrics(this);
     setLogLevel(options.config.general.log_level);
   }
 
@@ -154,6 +158,7 @@ export class Gateway {
       now: this.clock.now(),
       engine: this.media,
       fullTrickle: this.config.general.full_trickle,
+      metrics: this.metrics,
       onEnd: (h) => {
         if (session.handles.get(h.id) === h) session.handles.delete(h.id);
         this.#handleCount--;

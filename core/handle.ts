@@ -11,6 +11,12 @@ import type { Session } from "./session.ts";
 import { HandleWebRTC } from "./webrtc.ts";
 import type { MediaEngine, PeerCloseReason } from "./media/types.ts";
 
+/** What a handle reports for `/metrics`. */
+export interface HandleMetrics {
+  webrtcUp(seconds: number): void;
+  peerLost(reason: PeerCloseReason): void;
+}
+
 const log = createLogger("handle");
 
 /** The abort reason of a handle's signal. */
@@ -31,6 +37,10 @@ export class Handle {
   #pluginSession: PluginSession | undefined;
   #closed = false;
   #onEnd: (handle: Handle) => void;
+  #metrics: HandleMetrics | undefined;
+  /** When the first offer of the coming PeerConnection went by (ms); cleared at webrtcup. */
+  #offerAt: number | undefined;
+  #up = false;
 
   constructor(options: {
     id: number;
@@ -40,6 +50,7 @@ export class Handle {
     now: number;
     engine: MediaEngine | undefined;
     fullTrickle: boolean;
+    metrics?: HandleMetrics;
     /** Called once when the handle is gone, to drop it from its session. */
     onEnd: (handle: Handle) => void;
   }) {
@@ -49,6 +60,7 @@ export class Handle {
     this.opaqueId = options.opaqueId;
     this.createdAt = options.now;
     this.#onEnd = options.onEnd;
+    this.#metrics = options.metrics;
     this.webrtc = new HandleWebRTC({
       engine: options.engine,
       plugin: options.plugin.info.id,
@@ -56,6 +68,11 @@ export class Handle {
       events: {
         emit: (event) => this.emit(event),
         connected: () => {
+          if (this.#offerAt !== undefined) {
+            this.#metrics?.webrtcUp((performance.now() - this.#offerAt) / 1000);
+          }
+          this.#offerAt = undefined;
+          this.#up = true;
           this.emit({ janus: "webrtcup" });
           this.#pluginSession?.setupMedia();
         },
@@ -88,8 +105,14 @@ export class Handle {
     this.session.push(Object.assign(ordered, rest));
   }
 
+  /** An offer (the client's or the plugin's) went by: the clock of the setup time starts. */
+  noteOffer(): void {
+    if (!this.#up) this.#offerAt ??= performance.now();
+  }
+
   /** Pushes a plugin event. */
   pushPluginEvent(event: PluginEvent): void {
+    if (event.jsep?.type === "offer") this.noteOffer();
     const message: JsonObject = { janus: "event" };
     if (event.transaction !== undefined) message.transaction = event.transaction;
     message.plugindata = { plugin: this.plugin.info.id, data: event.data };
@@ -110,6 +133,9 @@ export class Handle {
   }
 
   #lost(reason: PeerCloseReason): void {
+    this.#metrics?.peerLost(reason);
+    this.#offerAt = undefined;
+    this.#up = false;
     this.#pluginSession?.hangupMedia();
     this.emit({ janus: "hangup", reason });
   }
@@ -119,6 +145,8 @@ export class Handle {
     if (this.#closed) return;
     this.#pluginSession?.hangupMedia();
     const hadPeer = await this.webrtc.close();
+    this.#offerAt = undefined;
+    this.#up = false;
     if (hadPeer) this.emit({ janus: "hangup", reason });
   }
 

@@ -168,4 +168,6 @@ export interface Plugin {
   handleAdminMessage?(body: JsonObject): Promise<JsonObject>;
   /** The plugin's error body, e.g. `{echotest:"event", error_code, error}`. */
   formatError(error: { code: number; message: string }): JsonObject;
+  /** Gauges for `/metrics` (`janus_plugin_<key>{plugin}`), e.g. `{rooms: 2, publishers: 3}`. */
+  metrics?(): Record<string, number>;
 }

@@ -13,6 +13,7 @@ import { randomString } from "../core/ids.ts";
 import { JANUS_ERROR } from "../core/protocol.ts";
 import { serverInfo } from "../core/server_info.ts";
 import { readBody, Replies } from "./http.ts";
+import { addMetricsRoute } from "./metrics.ts";
 import { parseRequest } from "./json.ts";
 import type { WsListenerOptions, WsStats } from "./ws.ts";
 
@@ -24,6 +25,7 @@ export function createAdminHttp(gateway: Gateway): Hono {
   const app = new Hono();
   const replies = new Replies(undefined);
   app.options("*", () => replies.empty(200));
+  addMetricsRoute(app, gateway);
   const post = async (c: Context) => {
     const text = await readBody(c.req.raw, {
       limit: gateway.config.limits.max_message_bytes,

@@ -14,6 +14,7 @@ import { createOwner, type Owner } from "../core/owner.ts";
 import { JANUS_ERROR, type JsonObject } from "../core/protocol.ts";
 import { serverInfo } from "../core/server_info.ts";
 import { encode, parseRequest } from "./json.ts";
+import { addMetricsRoute } from "./metrics.ts";
 
 /** Live long polls, for leak checks. */
 export interface HttpTransportStats {
@@ -193,6 +194,7 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
     return replies.json(result.reply);
   };
 
+  if (gateway.config.metrics.public) addMetricsRoute(app, gateway);
   app.post(`${base}/info`, () => replies.empty(400));
   app.post(base, (c) => post(c.req.raw, {}));
   app.post(`${base}/:session`, (c) => {

@@ -113,6 +113,7 @@ class WorkerMediaEngine implements MediaEngine {
   #nextWorker = 0;
   #nextPeer = 0;
   #closed = false;
+  #failures = 0;
 
   constructor(options: MediaEngineOptions) {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
@@ -172,6 +173,10 @@ class WorkerMediaEngine implements MediaEngine {
 
   workerPids(): number[] {
     return this.#workers.filter((w) => w.alive).map((w) => w.pid);
+  }
+
+  workerFailures(): number {
+    return this.#failures;
   }
 
   capabilities(): EngineCapabilities | undefined {
@@ -264,6 +269,7 @@ class WorkerMediaEngine implements MediaEngine {
     const started = this.#startedAt.get(worker) ?? 0;
     this.#startedAt.delete(worker);
     if (this.#closed) return;
+    if (!expected) this.#failures++;
     // A worker that cannot even start is replaced on demand, not in a tight loop.
     if (expected || Date.now() - started > EARLY_DEATH_MS) this.#ensureWorkers();
   }

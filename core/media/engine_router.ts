@@ -67,6 +67,12 @@ export class EngineRouter implements MediaEngine {
     return [...this.#engines.values()].flatMap((e) => e.workerPids?.() ?? []);
   }
 
+  workerFailures(): number {
+    let n = 0;
+    for (const e of this.#engines.values()) n += e.workerFailures?.() ?? 0;
+    return n;
+  }
+
   /** The worker pids of one engine. */
   workerPidsOf(name: EngineName): number[] {
     return this.#engines.get(name)?.workerPids?.() ?? [];

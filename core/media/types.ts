@@ -187,6 +187,8 @@ export interface MediaEngine {
   counts(): { peers: number; workers: number };
   /** Process ids of the live media workers (tests, admin). */
   workerPids?(): number[];
+  /** Workers that died or hung (and were replaced) since the start; recycling is not counted. */
+  workerFailures?(): number;
   /** Process id of the worker holding `peer`, if it is live. */
   workerPidOf?(peer: Peer): number | undefined;
   /**

@@ -133,11 +133,22 @@ class EchoTestSession implements PluginSession {
 
 /** Creates the EchoTest plugin. */
 export function createEchoTestPlugin(): Plugin {
+  /** Handles attached now (each leaves when its signal aborts), for `metrics`. */
+  const live = new Set<PluginHandle>();
   return {
     info: INFO,
     init: () => Promise.resolve(),
     destroy: () => Promise.resolve(),
-    createSession: (handle) => Promise.resolve(new EchoTestSession(handle)),
+    createSession: (handle) => {
+      live.add(handle);
+      handle.signal.addEventListener("abort", () => live.delete(handle), { once: true });
+      return Promise.resolve(new EchoTestSession(handle));
+    },
+    metrics: () => {
+      let calls = 0;
+      for (const h of live) if (h.webrtc.active) calls++;
+      return { sessions: live.size, calls };
+    },
     formatError: (error) => ({ echotest: "event", error_code: error.code, error: error.message }),
   };
 }

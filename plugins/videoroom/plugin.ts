@@ -345,6 +345,17 @@ export function createVideoRoomPlugin(): Plugin {
       return Promise.resolve();
     },
     createSession: (handle) => Promise.resolve(new VideoRoomSession(handle, shared)),
+    metrics() {
+      let participants = 0;
+      let publishers = 0;
+      let subscribers = 0;
+      for (const room of shared.rooms.rooms.values()) {
+        participants += room.members.size;
+        publishers += room.publishingCount();
+        subscribers += room.watchers.size;
+      }
+      return { rooms: shared.rooms.rooms.size, participants, publishers, subscribers };
+    },
     async handleAdminMessage(body) {
       const request = requestName(body);
       if (!SYNC_REQUESTS.has(request)) throw unknownRequest(request);

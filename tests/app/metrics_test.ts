@@ -1,0 +1,213 @@
+/**
+ * `/metrics`: the Prometheus text parsed by a real parser (npm parse-prometheus-text-format)
+ * before and after real traffic, on the admin listener and (with `metrics.public`) the API one.
+ */
+import assert from "node:assert/strict";
+import parsePrometheus from "parse-prometheus-text-format";
+import {
+  attachEcho,
+  createSession,
+  expectSuccess,
+  framesAtLeast,
+  startCall,
+  startEchoGateway,
+  takeMediaUp,
+} from "../plugins/_echotest.ts";
+import { peerTest, until } from "../plugins/_peers.ts";
+import { openSignal } from "../plugins/_signal.ts";
+import { startTestGateway, type TestGateway } from "../_helpers/gateway.ts";
+
+interface Sample {
+  value?: string;
+  labels?: Record<string, string>;
+  buckets?: Record<string, string>;
+  count?: string;
+  sum?: string;
+}
+interface ParsedFamily {
+  name: string;
+  help: string;
+  type: string;
+  metrics: Sample[];
+}
+
+const parse = parsePrometheus as (text: string) => ParsedFamily[];
+
+/** Parsed families by name. */
+type Scrape = Map<string, ParsedFamily>;
+
+function metricsUrl(base: string): string {
+  return new URL("/metrics", base).href;
+}
+
+async function scrape(url: string, headers: Record<string, string> = {}): Promise<Scrape> {
+  const response = await fetch(url, { headers });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+  const families = parse(await response.text());
+  return new Map(families.map((f) => [f.name, f]));
+}
+
+/** The value of the sample of `name` whose labels include `labels` (0 when absent). */
+function value(s: Scrape, name: string, labels: Record<string, string> = {}): number {
+  const family = s.get(name);
+  assert.ok(family, `family ${name}`);
+  const sample = family.metrics.find((m) =>
+    Object.entries(labels).every(([k, v]) => m.labels?.[k] === v)
+  );
+  if (!sample) return 0;
+  return Number(sample.value ?? sample.count);
+}
+
+async function post(gw: TestGateway, path: string, body: Record<string, unknown>) {
+  const r = await fetch(gw.httpUrl + path, { method: "POST", body: JSON.stringify(body) });
+  return await r.json();
+}
+
+Deno.test("metrics: sessions, requests and errors move with real requests; names and types parse", async () => {
+  await using gw = await startTestGateway({ metrics: { public: true } });
+  const admin = metricsUrl(gw.adminUrl);
+  const before = await scrape(admin);
+  for (
+    const [name, type] of [
+      ["janus_sessions", "GAUGE"],
+      ["janus_handles", "GAUGE"],
+      ["janus_peerconnections", "GAUGE"],
+      ["janus_requests_total", "COUNTER"],
+      ["janus_request_errors_total", "COUNTER"],
+      ["janus_request_duration_seconds", "HISTOGRAM"],
+      ["janus_webrtc_setup_seconds", "HISTOGRAM"],
+      ["janus_event_queue_events", "GAUGE"],
+      ["janus_media_workers", "GAUGE"],
+      ["janus_media_worker_failures_total", "COUNTER"],
+      ["janus_ice_failures_total", "COUNTER"],
+      ["janus_dtls_failures_total", "COUNTER"],
+      ["process_resident_memory_bytes", "GAUGE"],
+      ["process_cpu_seconds_total", "COUNTER"],
+      ["janus_plugin_rooms", "GAUGE"],
+    ] as const
+  ) {
+    assert.equal(before.get(name)?.type, type, name);
+  }
+  assert.equal(value(before, "janus_sessions"), 0);
+  assert.equal(value(before, "janus_requests_total", { janus: "create" }), 0);
+  assert.ok(value(before, "process_resident_memory_bytes") > 1e6);
+  assert.equal(value(before, "janus_plugin_rooms", { plugin: "janus.plugin.videoroom" }), 2);
+
+  const ids: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const created = await post(gw, "", { janus: "create", transaction: `c${i}` });
+    ids.push(created.data.id);
+  }
+  const attached = await post(gw, `/${ids[0]}`, {
+    janus: "attach",
+    plugin: "janus.plugin.videoroom",
+    transaction: "a",
+  });
+  const handle = attached.data.id as number;
+  const joined = await post(gw, `/${ids[0]}/${handle}`, {
+    janus: "message",
+    body: { request: "join", ptype: "publisher", room: 1234, display: "m" },
+    transaction: "j",
+  });
+  assert.equal(joined.janus, "ack");
+  await post(gw, "", { janus: "nonsense", transaction: "x" }); // 457 at the root
+  await post(gw, `/${ids[1]}`, { janus: "attach", plugin: "no.such.plugin", transaction: "y" });
+
+  const during = await scrape(admin);
+  assert.equal(value(during, "janus_sessions"), 3);
+  assert.equal(value(during, "janus_handles"), 1);
+  assert.equal(value(during, "janus_requests_total", { janus: "create" }), 3);
+  assert.equal(value(during, "janus_requests_total", { janus: "attach" }), 2);
+  assert.equal(value(during, "janus_requests_total", { janus: "unknown" }), 1);
+  assert.equal(value(during, "janus_request_errors_total", { janus: "unknown", code: "457" }), 1);
+  assert.equal(value(during, "janus_request_errors_total", { janus: "attach", code: "460" }), 1);
+  // Every request so far: 3 create, 2 attach, 1 message, 1 unknown.
+  assert.equal(value(during, "janus_request_duration_seconds"), 7);
+  // The join completes after its ack.
+  await until(
+    "participant counted",
+    async () =>
+      value(await scrape(admin), "janus_plugin_participants", {
+        plugin: "janus.plugin.videoroom",
+      }) === 1,
+  );
+  // The public copy on the API listener is the same registry.
+  const pub = await scrape(metricsUrl(gw.httpUrl));
+  assert.equal(value(pub, "janus_requests_total", { janus: "create" }), 3);
+
+  for (const id of ids) {
+    assert.equal(
+      (await post(gw, `/${id}`, { janus: "destroy", transaction: "d" })).janus,
+      "success",
+    );
+  }
+  const after = await scrape(admin);
+  assert.equal(value(after, "janus_sessions"), 0);
+  assert.equal(value(after, "janus_handles"), 0);
+  assert.equal(value(after, "janus_requests_total", { janus: "destroy" }), 3);
+  assert.equal(value(after, "janus_plugin_participants", { plugin: "janus.plugin.videoroom" }), 0);
+});
+
+Deno.test("metrics: off the API listener unless public; a token is required when configured", async () => {
+  {
+    await using gw = await startTestGateway();
+    const r = await fetch(metricsUrl(gw.httpUrl));
+    assert.equal(r.status, 404);
+    await r.body?.cancel();
+    assert.equal(value(await scrape(metricsUrl(gw.adminUrl)), "janus_sessions"), 0);
+  }
+  {
+    await using gw = await startTestGateway({ metrics: { public: true, token: "s3cret" } });
+    for (const url of [metricsUrl(gw.adminUrl), metricsUrl(gw.httpUrl)]) {
+      const refused: Record<string, string>[] = [{}, { authorization: "Bearer wrong" }];
+      for (const headers of refused) {
+        const r = await fetch(url, { headers });
+        assert.equal(r.status, 401);
+        await r.body?.cancel();
+      }
+      assert.equal(
+        value(await scrape(url, { authorization: "Bearer s3cret" }), "janus_sessions"),
+        0,
+      );
+    }
+  }
+});
+
+peerTest(
+  "metrics: an EchoTest call with a real peer counts a webrtcup and a connected PeerConnection",
+  async (host) => {
+    await using gw = await startEchoGateway("rtp");
+    const admin = metricsUrl(gw.adminUrl);
+    const before = await scrape(admin);
+    assert.equal(value(before, "janus_webrtc_setup_seconds"), 0);
+    assert.ok(value(before, "janus_media_workers") >= 1);
+    const sig = await openSignal("http", gw);
+    const client = await host.peer({ audio: true, video: true });
+    try {
+      const s = await createSession(sig);
+      const h = await attachEcho(sig, s);
+      await startCall(sig, s, h, client);
+      await takeMediaUp(sig, s, h);
+      await framesAtLeast(client, 5);
+      const during = await scrape(admin);
+      assert.equal(value(during, "janus_webrtc_setup_seconds"), 1);
+      const setup = during.get("janus_webrtc_setup_seconds")?.metrics[0];
+      assert.ok(Number(setup?.sum) > 0 && Number(setup?.sum) < 10, `setup ${setup?.sum} s`);
+      assert.equal(value(during, "janus_peerconnections", { state: "connected" }), 1);
+      assert.equal(value(during, "janus_plugin_calls", { plugin: "janus.plugin.echotest" }), 1);
+      assert.equal(value(during, "janus_media_peers"), 1);
+      assert.ok(value(during, "janus_media_worker_resident_memory_bytes") > 1e6);
+      assert.ok(value(during, "janus_requests_total", { janus: "message" }) >= 1);
+      await expectSuccess(sig, { janus: "destroy", session_id: s });
+      await until("no peer left", () => Promise.resolve(gw.counts().peers === 0));
+      const after = await scrape(admin);
+      assert.equal(value(after, "janus_peerconnections", { state: "connected" }), 0);
+      assert.equal(value(after, "janus_plugin_sessions", { plugin: "janus.plugin.echotest" }), 0);
+      assert.equal(value(after, "janus_webrtc_setup_seconds"), 1);
+    } finally {
+      await client.close();
+      await sig.close();
+    }
+  },
+);
