@@ -102,6 +102,12 @@ export const ConfigSchema = z.object({
      */
     ws_unsent_bytes: z.number().int().min(0).default(16 * 1024 * 1024),
   }).prefault({}),
+  metrics: z.object({
+    /** Serve `GET /metrics` on the API listener too (the admin listener always has it). */
+    public: z.boolean().default(false),
+    /** When set, `/metrics` wants `Authorization: Bearer <token>` on every listener. */
+    token: z.string().min(1).optional(),
+  }).prefault({}),
   plugins: z.record(z.string(), z.unknown()).default({}),
   /**
    * The JSON file the configuration was read from (`--config` / `JANUS_CONFIG`); plugins
@@ -155,6 +161,8 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: Kind }>> 
   JANUS_RTP_PORT_RANGE: { path: ["media", "rtp_port_range"], kind: "range" },
   JANUS_LOG_LEVEL: { path: ["general", "log_level"], kind: "int" },
   JANUS_MEDIA_WORKERS: { path: ["media", "workers"], kind: "int" },
+  JANUS_METRICS_PUBLIC: { path: ["metrics", "public"], kind: "bool" },
+  JANUS_METRICS_TOKEN: { path: ["metrics", "token"], kind: "string" },
 };
 
 const EXPECTED: Record<Kind, string> = {
