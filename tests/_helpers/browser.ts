@@ -23,15 +23,22 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   "--use-fake-device-for-media-stream",
 ];
 
-/** Launches Chromium; fails with the install command when it is missing. */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Launches Chromium; fails with the install command when it is missing. `extraFlags` come
+ * after {@link CHROMIUM_FLAGS}, so a repeated switch overrides it (e.g.
+ * `--use-fake-device-for-media-stream=fps=30`).
+ */
+export async function launchChromium(extraFlags: readonly string[] = []): Promise<Browser> {
   try {
     await Deno.stat(CHROMIUM_PATH);
   } catch {
     throw new Error(`${CHROMIUM_PATH} is missing: install it with 'apt-get install -y chromium'`);
   }
   // Playwright gives every launch a fresh temporary profile (user-data-dir).
-  return await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_FLAGS] });
+  return await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_FLAGS, ...extraFlags],
+  });
 }
 
 /** What a page printed (console, uncaught errors, failed loads), kept for failure reports. */
