@@ -26,7 +26,7 @@ export interface BenchOptions {
   timeout: number;
   /** `limits.ws_requests_per_second` of the gateway under test (0 = off). */
   wsRateLimit: number;
-  /** Phases to run: http, ws, ka, mem, echo, videoroom. */
+  /** Phases to run: http, ws, ka, mem, echo, videoroom, browser. */
   only: Set<Phase>;
   /** EchoTest ramp: concurrent calls per step. */
   echoCalls: number[];
@@ -61,9 +61,9 @@ export interface BenchOptions {
 }
 
 /** A bench phase. */
-export type Phase = "http" | "ws" | "ka" | "mem" | "echo" | "videoroom";
+export type Phase = "http" | "ws" | "ka" | "mem" | "echo" | "videoroom" | "browser";
 
-const PHASES: readonly Phase[] = ["http", "ws", "ka", "mem", "echo", "videoroom"];
+const PHASES: readonly Phase[] = ["http", "ws", "ka", "mem", "echo", "videoroom", "browser"];
 
 /** Usage text. */
 export const USAGE = `deno task bench [flags]
@@ -79,7 +79,7 @@ export const USAGE = `deno task bench [flags]
   --settle=S          settle time before sampling RSS (default 2)
   --timeout=S         per-request timeout (default 10)
   --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
-  --only=LIST         phases among http,ws,ka,mem,echo,videoroom (default all)
+  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser (default all)
   --echo-calls=LIST   EchoTest ramp, concurrent calls per step (default 1,2,4)
   --echo-seconds=S    measured window per EchoTest step (default 8)
   --vr-participants=N publishers joining in the VideoRoom join storm (default 200)
@@ -102,6 +102,8 @@ export const USAGE = `deno task bench [flags]
                       installed and the script exists) and stopped afterwards
 The echo and videoroom phases run inside a private network namespace with their own gateway
 (with media workers) and their own private reference (start.sh on free ports).
+The browser phase (Chromium on the official videoroomtest.html, ours only) times how soon
+video shows again after pause/start, switch and join, against a 500 ms target.
 Env: REF_HTTP (port or http://127.0.0.1:PORT/janus), REF_WS (port or ws://127.0.0.1:PORT),
      REF_PID, BENCH_START_REF=1 (start ../shared/ref-janus/start.sh if the reference is down).`;
 

@@ -6,6 +6,8 @@
  * @module
  */
 import { type BenchOptions, parseArgs, USAGE } from "./args.ts";
+import { browserJson, browserTable } from "./browser/report.ts";
+import { runBrowserBench } from "./browser/run_browser.ts";
 import { GatewayChild } from "./child.ts";
 import type { ChildStats } from "./gateway_child.ts";
 import type { Endpoint } from "./janus_client.ts";
@@ -431,6 +433,10 @@ async function main(): Promise<number> {
   }
   const media = await mediaPhases(options);
   const mediaResult = media && !("failed" in media) ? media : undefined;
+  if (options.only.has("browser")) print(" Browser phase (private network namespace; ours only):");
+  const browser = options.only.has("browser")
+    ? await runBrowserBench({ rounds: 5, workers: options.mediaWorkers })
+    : undefined;
 
   print("");
   print(summaryTable(ours, ref, mediaResult ? mediaSummaryRows(mediaResult) : []));
@@ -462,6 +468,15 @@ async function main(): Promise<number> {
   } else if (media && "failed" in media) {
     notes.push(`media phases failed: ${media.failed}`);
   }
+  if (browser && "failed" in browser) notes.push(`browser phase failed: ${browser.failed}`);
+  else if (browser) {
+    print("");
+    print(
+      "VideoRoom in Chromium (official videoroomtest.html, rtp engine, 640x480 30 fps fake " +
+        `camera): ms from a request's ack to the next decoded frame; ${browser.sent}`,
+    );
+    print(browserTable(browser));
+  }
   if (ours.http || ours.ws || ours.ka) {
     print("");
     print(cpuTable(ref ? [ours, ref] : [ours]));
@@ -490,7 +505,13 @@ async function main(): Promise<number> {
   for (const line of [...errorLines(ref ? [ours, ref] : [ours]), ...notes]) print(`Note: ${line}`);
   if (!reference) print("Reference unreachable: ratios and ratio targets not judged.");
   print(`Total bench time ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  print(JSON.stringify(summaryJson(options, ours, ref, referenceStatus, leaks, media)));
+  const summary = summaryJson(options, ours, ref, referenceStatus, leaks, media);
+  const browserSummary = browser === undefined
+    ? null
+    : "failed" in browser
+    ? browser
+    : browserJson(browser);
+  print(JSON.stringify({ ...summary, browser: browserSummary }));
   return 0;
 }
 
