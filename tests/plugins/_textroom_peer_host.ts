@@ -49,6 +49,12 @@ function addChannel(id: number, channel: DataChannel): void {
 
 const handlers: Handlers<DcHostMethods> = {
   async answer({ id, offer, ownChannel }) {
+    const known = clients.get(id);
+    if (known) {
+      // A renegotiation (`restart`): the same PeerConnection answers again.
+      known.pc.setRemoteDescription(offer, "offer");
+      return { sdp: known.pc.localDescription()?.sdp ?? "" };
+    }
     const pc = new PeerConnection(`textroom-client-${id}`, { iceServers: [] });
     held.add(pc);
     pc.onStateChange((state) => {

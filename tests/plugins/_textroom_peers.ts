@@ -181,6 +181,32 @@ export class TextRoomUser {
     await withTimeout(this.#open.promise, 10_000, `${this.name}'s data channel to open`);
   }
 
+  /** `restart`: the plugin offers again and this client answers on the same PeerConnection. */
+  async restart(): Promise<void> {
+    const restart = await this.api({ request: "restart" });
+    assert.deepEqual(dataOf(restart), { textroom: "event", result: "ok" });
+    const offer = restart.jsep as { type: string; sdp: string };
+    assert.equal(offer.type, "offer");
+    const { sdp } = await this.#host.call("answer", {
+      id: this.id,
+      offer: offer.sdp,
+      ownChannel: false,
+    });
+    const ack = await this.api({ request: "ack" }, { type: "answer", sdp });
+    assert.deepEqual(dataOf(ack), { textroom: "event", result: "ok" });
+  }
+
+  /** A Janus `hangup` of the handle's PeerConnection. */
+  async hangup(): Promise<void> {
+    const reply = await this.sig.request({
+      janus: "hangup",
+      session_id: this.session,
+      handle_id: this.handle,
+      transaction: txn("hangup"),
+    });
+    assert.equal(reply.janus, "success", JSON.stringify(reply));
+  }
+
   /** An async Janus API request on the handle: asserts the ack, resolves its event. */
   async api(body: JsonObject, jsep?: { type: string; sdp: string }): Promise<JsonObject> {
     const transaction = txn("tr");
