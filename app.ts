@@ -25,7 +25,8 @@ export interface RunningApp {
   /** Live sockets and polls, for leak checks. */
   transportCounts(): { sockets: number; polls: number };
   /** Graceful stop: refuse sessions, destroy them, close listeners. */
-  stop(): Promise<void>;
+  /** `signum`: the signal that asked for it, for the event handlers' `shutdown` event. */
+  stop(signum?: number): Promise<void>;
 }
 
 /** Options for `startApp`. */
@@ -72,7 +73,11 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   if (config.http.enabled) ports.http = serve(config.http.bind, config.http.port, http.app.fetch);
   if (config.ws.enabled) {
     const ws = janusWsOptions(gateway, wsStats);
-    ports.ws = serve(config.http.bind, config.ws.port, (req) => upgradeRequest(req, ws));
+    ports.ws = serve(
+      config.http.bind,
+      config.ws.port,
+      (req, info) => upgradeRequest(req, ws, info),
+    );
   }
   if (config.general.admin_secret !== undefined) {
     const admin = createAdminHttp(gateway);
@@ -81,12 +86,13 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     ports.adminWs = serve(
       config.admin.bind,
       config.admin.ws_port,
-      (req) => upgradeRequest(req, adminWs),
+      (req, info) => upgradeRequest(req, adminWs, info),
     );
   } else {
     log.info("admin API off: no admin_secret configured (set JANUS_ADMIN_SECRET to enable it)");
   }
   log.info(`listening: ${JSON.stringify(ports)}`);
+  gateway.announceStarted();
 
   let stopped: Promise<void> | undefined;
   return {
@@ -96,9 +102,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
       sockets: wsStats.sockets + adminStats.sockets,
       polls: http.stats.polls,
     }),
-    stop() {
+    stop(signum?: number) {
       stopped ??= (async () => {
-        await gateway.shutdown();
+        await gateway.shutdown(signum);
         abort.abort();
         await Promise.all(servers.map((s) => s.finished));
       })();

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
       log.error("graceful stop took over 5 s; exiting");
       Deno.exit(1);
     }, 4500);
-    await app.stop();
+    await app.stop(signal === "SIGINT" ? 2 : 15);
     clearTimeout(force);
     log.info("stopped");
     Deno.exit(0);

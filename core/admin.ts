@@ -264,21 +264,24 @@ async function global(gateway: Gateway, req: AdminRequest): Promise<JsonObject> 
     }
     case "message_plugin":
       return { response: await messagePlugin(gateway, body) };
-    case "query_eventhandler":
-    case "query_logger": {
-      const logger = req.name === "query_logger";
-      required(body, logger ? "logger" : "handler", FIELD.string);
+    case "query_eventhandler": {
+      const name = required(body, "handler", FIELD.string);
+      const request = optional(body, "request", OBJECT_RULE);
+      const handler = gateway.events.handler(name);
+      if (!handler) throw new JanusError(JANUS_ERROR.PLUGIN_NOT_FOUND, "Invalid event handler");
+      return { response: handler.query(request) };
+    }
+    case "query_logger":
+      required(body, "logger", FIELD.string);
       optional(body, "request", OBJECT_RULE);
       // None are loaded.
-      throw new JanusError(
-        JANUS_ERROR.PLUGIN_NOT_FOUND,
-        logger ? "Invalid logger" : "Invalid event handler",
-      );
-    }
+      throw new JanusError(JANUS_ERROR.PLUGIN_NOT_FOUND, "Invalid logger");
     case "custom_event":
-      required(body, "schema", FIELD.string);
-      required(body, "data", OBJECT_RULE);
-      return {}; // No event handlers to notify.
+      gateway.events.external(
+        required(body, "schema", FIELD.string),
+        required(body, "data", OBJECT_RULE),
+      );
+      return {};
     case "custom_logline":
       customLogline(body);
       return {};

@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { EventsConfigSchema } from "./events/config.ts";
 
 const port = z.number().int().min(0).max(65535);
 const seconds = z.number().min(0);
@@ -102,6 +103,8 @@ export const ConfigSchema = z.object({
      */
     ws_unsent_bytes: z.number().int().min(0).default(16 * 1024 * 1024),
   }).prefault({}),
+  /** Event handlers (Janus's `events` and its sampleevh/wsevh handlers); see README. */
+  events: EventsConfigSchema,
   metrics: z.object({
     /** Serve `GET /metrics` on the API listener too (the admin listener always has it). */
     public: z.boolean().default(false),

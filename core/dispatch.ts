@@ -219,7 +219,7 @@ async function route(
     case "trickle":
       return trickle(handle, env);
     default:
-      return await message(handle, env);
+      return await message(gateway, handle, env);
   }
 }
 
@@ -264,7 +264,8 @@ async function attach(gateway: Gateway, session: Session, env: Envelope): Promis
       );
     }
   }
-  const handle = await gateway.attach(session, { plugin, opaqueId });
+  const token = typeof env.body.token === "string" ? env.body.token : undefined;
+  const handle = await gateway.attach(session, { plugin, opaqueId, token });
   return {
     reply: {
       janus: "success",
@@ -295,7 +296,11 @@ function readJsep(handle: Handle, raw: unknown): Jsep | undefined {
   return type === "offer" && handle.webrtc.negotiated ? { type, sdp, update: true } : { type, sdp };
 }
 
-async function message(handle: Handle, env: Envelope): Promise<DispatchResult> {
+async function message(
+  gateway: Gateway,
+  handle: Handle,
+  env: Envelope,
+): Promise<DispatchResult> {
   const body = required(env.body, "body", FIELD.object) as JsonObject;
   const jsep = readJsep(handle, env.body.jsep);
   const pluginSession = handle.pluginSession;
@@ -304,6 +309,7 @@ async function message(handle: Handle, env: Envelope): Promise<DispatchResult> {
   }
   const { transaction } = env;
   const sessionId = handle.session.id;
+  if (jsep) gateway.events.jsep(handle.eventScope(), "remote", jsep.type, jsep.sdp);
   if (jsep?.type === "answer") await handle.webrtc.acceptAnswer(jsep);
   if (jsep?.type === "offer") handle.noteOffer();
   let reply: PluginReply;

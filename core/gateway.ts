@@ -11,9 +11,14 @@ import { JanusError } from "./errors.ts";
 import { Handle } from "./handle.ts";
 import { randomId } from "./ids.ts";
 import { createLogger, setLogLevel } from "./log.ts";
+import type { EventBus } from "./events/bus.ts";
+import { transportInstanceId } from "./events/ids.ts";
+import { EVENT_SUBTYPE, EVENT_TYPE } from "./events/types.ts";
+import { createEventBus } from "./events/start.ts";
 import type { Owner } from "./owner.ts";
 import type { Plugin } from "./plugin.ts";
 import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
+import { serverInfo } from "./server_info.ts";
 import { Session } from "./session.ts";
 import { TokenStore } from "./tokens.ts";
 import type { MediaEngine } from "./media/types.ts";
@@ -57,6 +62,8 @@ export class Gateway {
   readonly sessions: Map<number, Session> = new Map();
   readonly tokens: TokenStore = new TokenStore();
   readonly media: MediaEngine | undefined;
+  /** Where event handlers get their events (builds nothing when none is configured). */
+  readonly events: EventBus;
   readonly startedAt: number;
   acceptingNewSessions = true;
   sessionTimeout: number;
@@ -76,6 +83,7 @@ export class Gateway {
     this.sessionTimeout = options.config.general.session_timeout;
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics(this);
+    this.events = createEventBus(options.config.general.server_name, options.config.events);
     setLogLevel(options.config.general.log_level);
   }
 
@@ -88,6 +96,13 @@ export class Gateway {
       file === undefined ? {} : { updateConfig: (update) => updatePluginSection(file, id, update) },
     );
     this.plugins.set(plugin.info.id, plugin);
+  }
+
+  /** Tells event handlers the gateway is up (core `started`, with the server info). */
+  announceStarted(): void {
+    if (!this.events.wants(EVENT_TYPE.core)) return;
+    const { transaction: _, ...info } = serverInfo(this, "");
+    this.events.emit(EVENT_TYPE.core, EVENT_SUBTYPE.coreStartup, {}, { status: "started", info });
   }
 
   /** Starts the watchdog. Tests with a manual clock call `sweep()` themselves. */
@@ -133,6 +148,10 @@ export class Gateway {
     });
     this.sessions.set(id, session);
     this.#farewells.delete(id);
+    this.events.session(id, "created", {
+      transport: options.owner.transport,
+      id: transportInstanceId(options.owner),
+    });
     log.verbose(`[${id}] created`);
     return session;
   }
@@ -140,7 +159,7 @@ export class Gateway {
   /** Attaches a plugin to a session. */
   async attach(
     session: Session,
-    options: { plugin: Plugin; opaqueId?: string | undefined },
+    options: { plugin: Plugin; opaqueId?: string | undefined; token?: string | undefined },
   ): Promise<Handle> {
     if (session.handles.size >= this.config.limits.max_handles_per_session) {
       throw new JanusError(
@@ -157,6 +176,7 @@ export class Gateway {
       opaqueId: options.opaqueId,
       now: this.clock.now(),
       engine: this.media,
+      events: this.events,
       fullTrickle: this.config.general.full_trickle,
       metrics: this.metrics,
       onEnd: (h) => {
@@ -179,6 +199,7 @@ export class Gateway {
       await handle.sessionClosed();
       throw new JanusError(JANUS_ERROR.SESSION_NOT_FOUND, `No such session ${session.id}`);
     }
+    handle.attached(options.token);
     return handle;
   }
 
@@ -187,6 +208,7 @@ export class Gateway {
     if (this.sessions.get(session.id) !== session) return;
     this.sessions.delete(session.id);
     if (why === "timeout") session.push({ janus: "timeout", session_id: session.id });
+    this.events.session(session.id, why === "timeout" ? "timeout" : "destroyed");
     const owner = session.owner;
     if (why === "overflow" && owner && !owner.push) {
       // Its queue is gone: the owner's next long poll gets this instead of a bare 404.
@@ -275,16 +297,22 @@ export class Gateway {
   }
 
   /** Refuses new sessions, hangs up and destroys every session, stops plugins. */
-  async shutdown(): Promise<void> {
+  async shutdown(signum?: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    if (this.events.wants(EVENT_TYPE.core)) {
+      const body = signum === undefined ? { status: "shutdown" } : { status: "shutdown", signum };
+      this.events.emit(EVENT_TYPE.core, EVENT_SUBTYPE.coreShutdown, {}, body);
+    }
     await Promise.all([...this.sessions.values()].map((s) => this.destroySession(s, "shutdown")));
     this.#farewells.clear();
     for (const plugin of this.plugins.values()) {
       await plugin.destroy().catch((e) => log.warn(`plugin ${plugin.info.id}: ${e}`));
     }
     await this.media?.close();
+    // Last, so that the events of the shutdown itself still go out (within their grace).
+    await this.events.close();
   }
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { EventBus, EventScope } from "./events/bus.ts";
 import { createLogger } from "./log.ts";
 import type { Plugin, PluginEvent, PluginHandle, PluginSession } from "./plugin.ts";
 import type { JsonObject } from "./protocol.ts";
@@ -33,6 +34,8 @@ export class Handle {
   readonly opaqueId: string | undefined;
   readonly createdAt: number;
   readonly webrtc: HandleWebRTC;
+  readonly #events: EventBus | undefined;
+  #token: string | undefined;
   #abort = new AbortController();
   #pluginSession: PluginSession | undefined;
   #closed = false;
@@ -49,6 +52,8 @@ export class Handle {
     opaqueId: string | undefined;
     now: number;
     engine: MediaEngine | undefined;
+    /** The gateway's event bus (absent in unit tests that build handles alone). */
+    events?: EventBus;
     fullTrickle: boolean;
     metrics?: HandleMetrics;
     /** Called once when the handle is gone, to drop it from its session. */
@@ -61,6 +66,7 @@ export class Handle {
     this.createdAt = options.now;
     this.#onEnd = options.onEnd;
     this.#metrics = options.metrics;
+    this.#events = options.events;
     this.webrtc = new HandleWebRTC({
       engine: options.engine,
       plugin: options.plugin.info.id,
@@ -79,7 +85,19 @@ export class Handle {
         data: (data, label) => this.#pluginSession?.onData?.(data, label),
         lost: (reason) => this.#lost(reason),
       },
+      ...(options.events ? { reporter: { bus: options.events, scope: this.eventScope() } } : {}),
     });
+  }
+
+  /** The ids event handlers see for this handle. */
+  eventScope(): EventScope {
+    return { sessionId: this.session.id, handleId: this.id, opaqueId: this.opaqueId };
+  }
+
+  /** Tells event handlers the handle exists (once its plugin session does). */
+  attached(token: string | undefined): void {
+    this.#token = token;
+    this.#events?.handle(this.eventScope(), "attached", this.plugin.info.id, token);
   }
 
   get closed(): boolean {
@@ -116,7 +134,12 @@ export class Handle {
     const message: JsonObject = { janus: "event" };
     if (event.transaction !== undefined) message.transaction = event.transaction;
     message.plugindata = { plugin: this.plugin.info.id, data: event.data };
-    if (event.jsep) message.jsep = { type: event.jsep.type, sdp: event.jsep.sdp };
+    if (event.jsep) {
+      message.jsep = { type: event.jsep.type, sdp: event.jsep.sdp };
+      if (!this.#closed) {
+        this.#events?.jsep(this.eventScope(), "local", event.jsep.type, event.jsep.sdp);
+      }
+    }
     this.emit(message);
   }
 
@@ -127,6 +150,10 @@ export class Handle {
       signal: this.#abort.signal,
       webrtc: this.webrtc,
       pushEvent: (event) => this.pushPluginEvent(event),
+      notifyEvent: (data, scoped = true) => {
+        if (this.#closed) return;
+        this.#events?.plugin(scoped ? this.eventScope() : {}, this.plugin.info.id, data);
+      },
       closePeer: () => void this.hangup("Close PC"),
       end: () => void this.detach(),
     };
@@ -138,6 +165,7 @@ export class Handle {
     this.#up = false;
     this.#pluginSession?.hangupMedia();
     this.emit({ janus: "hangup", reason });
+    this.webrtc.reportHangup(reason);
   }
 
   /** Hangup: the plugin hears it (its event comes first), then `hangup` if a peer existed. */
@@ -147,7 +175,10 @@ export class Handle {
     const hadPeer = await this.webrtc.close();
     this.#offerAt = undefined;
     this.#up = false;
-    if (hadPeer) this.emit({ janus: "hangup", reason });
+    if (hadPeer) {
+      this.emit({ janus: "hangup", reason });
+      this.webrtc.reportHangup(reason);
+    }
   }
 
   /** Detach by request: `detached` and nothing else, even with a live peer (as the reference). */
@@ -168,6 +199,7 @@ export class Handle {
     // A plain reason: aborting without one builds a DOMException with a stack each time.
     this.#abort.abort(HANDLE_GONE);
     this.#onEnd(this);
+    this.#events?.handle(this.eventScope(), "detached", this.plugin.info.id, this.#token);
     await this.webrtc.end();
     const pluginSession = this.#pluginSession;
     this.#pluginSession = undefined;

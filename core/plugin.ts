@@ -125,6 +125,12 @@ export interface PluginHandle {
   readonly signal: AbortSignal;
   readonly webrtc: PluginWebRTC;
   pushEvent(event: PluginEvent): void;
+  /**
+   * Tells event handlers something (Janus's `notify_event`): `data` is the plugin's own; with
+   * `scoped` false the event carries no session or handle (the reference's VideoRoom
+   * `leaving`/`unpublished`). Optional so that test doubles may leave it out.
+   */
+  notifyEvent?(data: JsonObject, scoped?: boolean): void;
   /** Closes the PeerConnection; the client gets `hangup` with reason "Close PC". */
   closePeer(): void;
   /** Ends the handle (the client gets `detached`). */

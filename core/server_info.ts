@@ -71,11 +71,11 @@ export function serverInfo(gateway: Gateway, transaction: string): JsonObject {
     "static-event-loops": 0,
     api_secret: general.api_secret !== undefined,
     auth_token: general.token_auth,
-    event_handlers: false,
+    event_handlers: gateway.events.enabled,
     opaqueid_in_api: false,
     dependencies: { deno: Deno.version.deno, v8: Deno.version.v8 },
     transports: TRANSPORTS,
-    events: {},
+    events: gateway.events.describe(),
     loggers: {},
     plugins,
   };

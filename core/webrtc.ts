@@ -6,6 +6,9 @@
  * @module
  */
 import { JanusError } from "./errors.ts";
+import type { EventBus, EventScope } from "./events/bus.ts";
+import { EVENT_TYPE } from "./events/types.ts";
+import { WebRTCReporter } from "./events/webrtc_reporter.ts";
 import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
 import type { ForwardRequest, ForwardTo, Jsep, PluginWebRTC } from "./plugin.ts";
 import type {
@@ -51,6 +54,9 @@ export class HandleWebRTC implements PluginWebRTC {
   #ended = false;
   #allTrickles = false;
   #audioLevel: ((report: AudioLevelReport) => void) | undefined;
+  /** Event-handler reports of this handle (absent without an event bus). */
+  #report: WebRTCReporter | undefined;
+  #bus: EventBus | undefined;
 
   constructor(options: {
     engine: MediaEngine | undefined;
@@ -59,8 +65,14 @@ export class HandleWebRTC implements PluginWebRTC {
     /** The handle's plugin package: the engine of its peers may be configured per plugin. */
     plugin?: string;
     fullTrickle: boolean;
+    /** Where `webrtc` and `media` events go, with the handle's ids. */
+    reporter?: { bus: EventBus; scope: EventScope };
   }) {
     this.#engine = options.engine;
+    if (options.reporter) {
+      this.#bus = options.reporter.bus;
+      this.#report = new WebRTCReporter(options.reporter.bus, options.reporter.scope);
+    }
     this.#plugin = options.plugin;
     this.#events = options.events;
     this.#affinity = options.affinity;
@@ -103,6 +115,8 @@ export class HandleWebRTC implements PluginWebRTC {
     // Late plugin work (a renegotiation racing a detach) must not revive a dead handle.
     if (this.#ended) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Handle is gone");
     this.#closed = false;
+    const report = this.#reporter();
+    report?.gathering();
     this.#creating = engine.createPeer({
       ...(this.#affinity ? { affinity: this.#affinity } : {}),
       ...(this.#plugin !== undefined ? { plugin: this.#plugin } : {}),
@@ -110,24 +124,30 @@ export class HandleWebRTC implements PluginWebRTC {
         onConnected: () => {
           this.#ready = true;
           this.#events.connected();
+          if (report) void this.info().then((i) => report.connected(i?.selectedPair));
         },
-        onMedia: (change: MediaStateChange) =>
+        onMedia: (change: MediaStateChange) => {
+          report?.media(change);
           this.#events.emit({
             janus: "media",
             mid: change.mid,
             type: change.kind,
             receiving: change.receiving,
             ...(change.seconds !== undefined ? { seconds: change.seconds } : {}),
-          }),
-        onSlowLink: (r: SlowLinkReport) =>
+          });
+        },
+        onSlowLink: (r: SlowLinkReport) => {
+          report?.slowLink(r);
           this.#events.emit({
             janus: "slowlink",
             mid: r.mid,
             media: r.kind,
             uplink: r.uplink,
             lost: r.lost,
-          }),
+          });
+        },
         onLocalCandidate: (c: IceCandidate | null) => {
+          report?.localCandidate(c);
           if (!this.#fullTrickle) return;
           this.#events.emit({
             janus: "trickle",
@@ -175,8 +195,10 @@ export class HandleWebRTC implements PluginWebRTC {
   async acceptOffer(jsep: Jsep, options?: AnswerOptions): Promise<Jsep> {
     this.#gotOffer = true;
     const peer = await this.#ensurePeer();
+    this.#report?.remoteSdp(jsep.sdp);
     const sdp = await peer.acceptOffer(jsep.sdp, options);
     this.#negotiated = true;
+    this.#report?.connecting();
     await this.#flushTrickles(peer);
     return { type: "answer", sdp: this.#forClient(sdp) };
   }
@@ -240,15 +262,18 @@ export class HandleWebRTC implements PluginWebRTC {
     if (!peer || !this.#offerPending) {
       throw new JanusError(JANUS_ERROR.UNEXPECTED_ANSWER, "Unexpected ANSWER (did we offer?)");
     }
+    this.#report?.remoteSdp(jsep.sdp);
     await peer.acceptAnswer(jsep.sdp);
     this.#offerPending = false;
     this.#negotiated = true;
+    this.#report?.connecting();
     await this.#flushTrickles(peer);
   }
 
   /** A client trickle: queued until negotiation is done, then handed to the peer. */
   async trickle(candidate: IceCandidate | null): Promise<void> {
     if (candidate === null) this.#allTrickles = true;
+    this.#report?.remoteCandidate(candidate);
     if (!this.#peer || !this.#negotiated) {
       this.#pending.push(candidate);
       return;
@@ -266,6 +291,18 @@ export class HandleWebRTC implements PluginWebRTC {
 
   async info(): Promise<PeerInfo | undefined> {
     return await this.#peer?.info().catch(() => undefined);
+  }
+
+  /** Reports the PeerConnection's end to event handlers (the handle sent `hangup`). */
+  reportHangup(reason: string): void {
+    this.#report?.hangup(reason);
+  }
+
+  /** The reporter, when some handler wants webrtc or media events now (masks may change). */
+  #reporter(): WebRTCReporter | undefined {
+    const bus = this.#bus;
+    if (!bus || !(bus.wants(EVENT_TYPE.webrtc) || bus.wants(EVENT_TYPE.media))) return undefined;
+    return this.#report;
   }
 
   /** The peer object, for wiring tracks between handles of one worker. */

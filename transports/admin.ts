@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { dispatchAdmin } from "../core/admin.ts";
 import { errorReply } from "../core/errors.ts";
+import { reportHttpRequest } from "../core/events/transport_events.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { randomString } from "../core/ids.ts";
 import { JANUS_ERROR } from "../core/protocol.ts";
@@ -24,6 +25,10 @@ export function createAdminHttp(gateway: Gateway): Hono {
   const base = gateway.config.admin.base_path.replace(/\/$/, "");
   const app = new Hono();
   const replies = new Replies(undefined);
+  app.use("*", async (c, next) => {
+    reportHttpRequest(gateway.events, "janus.transport.http", true, c.env);
+    await next();
+  });
   app.options("*", () => replies.empty(200));
   addMetricsRoute(app, gateway);
   const post = async (c: Context) => {

@@ -14,6 +14,7 @@ import { createOwner, type Owner } from "../core/owner.ts";
 import { JANUS_ERROR, type JsonObject } from "../core/protocol.ts";
 import { serverInfo } from "../core/server_info.ts";
 import { encode, parseRequest } from "./json.ts";
+import { reportHttpRequest } from "../core/events/transport_events.ts";
 import { addMetricsRoute } from "./metrics.ts";
 
 /** Live long polls, for leak checks. */
@@ -163,6 +164,10 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
   const app = new Hono({ router: new PatternRouter() });
   const replies = new Replies(http.allow_origin);
 
+  app.use("*", async (c, next) => {
+    reportHttpRequest(gateway.events, owner.transport, false, c.env);
+    await next();
+  });
   app.options("*", (c) => {
     const extra: Record<string, string> = {};
     const method = c.req.header("access-control-request-method");

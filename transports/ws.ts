@@ -10,6 +10,8 @@ import { errorReply } from "../core/errors.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { createLogger } from "../core/log.ts";
 import { createOwner } from "../core/owner.ts";
+import { transportInstanceId } from "../core/events/ids.ts";
+import { reportWsConnection } from "../core/events/transport_events.ts";
 import { JANUS_ERROR, type JsonObject } from "../core/protocol.ts";
 import { encode, parseRequest } from "./json.ts";
 
@@ -38,11 +40,18 @@ export interface WsListenerOptions {
   requestsPerSecond: number;
   stats: WsStats;
   /** Called for each new socket; returns the request handler and a close hook. */
-  connect(send: (reply: JsonObject) => void): { handle: WsHandler; closed(): void };
+  connect(
+    send: (reply: JsonObject) => void,
+    remote?: string,
+  ): { handle: WsHandler; closed(): void };
 }
 
 /** Upgrades `request` if it asks for `protocol`; otherwise the reference-like refusal. */
-export function upgradeRequest(request: Request, options: WsListenerOptions): Response {
+export function upgradeRequest(
+  request: Request,
+  options: WsListenerOptions,
+  info?: Deno.ServeHandlerInfo,
+): Response {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return new Response("<html><body><h1>403 Forbidden</h1></body></html>", {
       status: 403,
@@ -55,8 +64,10 @@ export function upgradeRequest(request: Request, options: WsListenerOptions): Re
   if (!offered.includes(options.protocol)) {
     return new Response(null, { status: 400, headers: { Connection: "close" } });
   }
+  // Read before the upgrade: the request is closed after it.
+  const addr = info?.remoteAddr;
   const { socket, response } = Deno.upgradeWebSocket(request, { protocol: options.protocol });
-  serveSocket(socket, options);
+  serveSocket(socket, options, addr?.transport === "tcp" ? addr.hostname : undefined);
   return response;
 }
 
@@ -70,7 +81,7 @@ function tooLarge(data: unknown, text: string, limit: number): boolean {
   return text.length * 3 > limit && encoder.encode(text).byteLength > limit;
 }
 
-function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
+function serveSocket(socket: WebSocket, options: WsListenerOptions, remote?: string): void {
   let open = true;
   let counted = false;
   const gone = () => {
@@ -98,7 +109,7 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions): void {
     }
   };
   socket.binaryType = "arraybuffer";
-  const connection = options.connect(send);
+  const connection = options.connect(send, remote);
   let windowStart = 0;
   let windowCount = 0;
   socket.onopen = () => {
@@ -183,11 +194,16 @@ export function janusWsOptions(gateway: Gateway, stats: WsStats): WsListenerOpti
     maxBufferedBytes: gateway.config.limits.ws_unsent_bytes,
     requestsPerSecond: gateway.config.limits.ws_requests_per_second,
     stats,
-    connect(send) {
+    connect(send, remote) {
       const owner = createOwner("janus.transport.websockets", send);
+      const id = transportInstanceId(owner);
+      reportWsConnection(gateway.events, owner.transport, id, "connected", false, remote);
       return {
         handle: (request) => dispatch(gateway, request, { owner }),
-        closed: () => void gateway.transportGone(owner),
+        closed: () => {
+          reportWsConnection(gateway.events, owner.transport, id, "disconnected", false);
+          void gateway.transportGone(owner);
+        },
       };
     },
   };

@@ -88,6 +88,12 @@ class EchoTestSession implements PluginSession {
       }
     }
     if (this.#handle.webrtc.active) await this.#handle.webrtc.setEcho(echo);
+    // Event handlers hear the state after each message, as the reference's notify_event.
+    this.#handle.notifyEvent?.({
+      audio_active: this.#audio,
+      video_active: this.#video,
+      bitrate: this.#bitrate,
+    });
     return event;
   }
 

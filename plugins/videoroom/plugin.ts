@@ -116,12 +116,21 @@ class VideoRoomSession implements PluginSession {
   async handleMessage(message: PluginMessage): Promise<PluginReply> {
     const request = requestName(message.body);
     if (SYNC_REQUESTS.has(request)) {
-      return { kind: "success", data: await handleSync(this.#shared, request, message.body) };
+      const data = await handleSync(this.#shared, request, message.body);
+      if (data.videoroom === "created" || data.videoroom === "destroyed") {
+        this.#notify({ event: data.videoroom, room: data.room ?? null });
+      }
+      return { kind: "success", data };
     }
     if (!ASYNC_REQUESTS.has(request)) throw unknownRequest(request);
     const pending = this.#queue.then(() => this.#process(request, message));
     this.#queue = pending.catch(() => {});
     return { kind: "ack", event: pending };
+  }
+
+  /** An event for event handlers, worded as the reference's (`scoped` false: no ids). */
+  #notify(data: JsonObject, scoped = true): void {
+    this.#handle.notifyEvent?.(data, scoped);
   }
 
   async #process(request: string, message: PluginMessage): Promise<PluginEvent | undefined> {
@@ -146,6 +155,13 @@ class VideoRoomSession implements PluginSession {
     if (body.ptype === "publisher") {
       const { publisher, joined } = Publisher.join(this.#handle, room, body);
       this.#publisher = publisher;
+      this.#notify({
+        event: "joined",
+        room: room.id,
+        id: publisher.id,
+        private_id: publisher.privateId,
+        ...(publisher.display !== undefined ? { display: publisher.display } : {}),
+      });
       if (request === "joinandconfigure" || jsep?.type === "offer") {
         const done = await publisher.configure(body, jsep);
         return event({ ...joined, ...done.fields }, done.jsep);
@@ -157,6 +173,13 @@ class VideoRoomSession implements PluginSession {
         maxStreams: this.#shared.maxStreams,
       });
       this.#subscriber = subscriber;
+      const privateId = typeof body.private_id === "number" ? body.private_id : 0;
+      this.#notify({
+        event: "subscribing",
+        room: room.id,
+        streams: data.streams ?? [],
+        private_id: privateId,
+      });
       return { transaction, data, jsep: offer };
     }
     throw new PluginError(VIDEOROOM_ERROR.INVALID_ELEMENT, "Invalid element (ptype)");
@@ -180,13 +203,17 @@ class VideoRoomSession implements PluginSession {
         checkConfigure(body);
         const done = await pub.configure(body, jsep);
         const data = { videoroom: "event", room: pub.room.id, configured: "ok", ...done.fields };
+        const bitrate = typeof body.bitrate === "number" ? body.bitrate : 0;
+        this.#notify({ event: "configured", room: pub.room.id, id: pub.id, bitrate });
         return event(data, done.jsep);
       }
       case "unpublish":
         pub.unpublish(transaction);
+        this.#notify({ event: "unpublished", room: pub.room.id, id: pub.id }, false);
         return undefined;
       case "leave":
         pub.leave(transaction);
+        this.#notify({ event: "leaving", room: pub.room.id, id: pub.id }, false);
         return undefined;
       default:
         throw unknownRequest(request);
@@ -207,6 +234,7 @@ class VideoRoomSession implements PluginSession {
         );
       case "start": {
         const started = await sub.start(jsep);
+        this.#notify({ event: "subscribed", room: sub.room.id });
         if (!started.follow) return event(started.data);
         this.#handle.pushEvent({ transaction, data: started.data });
         const next = await sub.followUp();

@@ -1,0 +1,334 @@
+/**
+ * One run of the API against a server (the reference or ours): core requests and errors, admin
+ * requests, a whole EchoTest call and a VideoRoom publish/subscribe/leave with real wrtc peers,
+ * and a session left to time out over WebSocket. Every reply and every asynchronous message is
+ * recorded under a stable name, so that the reference's recording (`fixtures/*.json`) and ours
+ * can be validated against the same generated JSON Schema (`schema_test.ts`).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../core/protocol.ts";
+import { ClientPeer, type Wrtc } from "../media/_client.ts";
+import { answerOf, gathered, sendonlyOffer } from "../plugins/_videoroom_media.ts";
+
+/** Which part of the API a message belongs to (one fixture file each). */
+export type Group = "core" | "admin" | "echotest" | "videoroom";
+
+/** One recorded message: a reply (with its request) or an asynchronous event. */
+export interface Recorded {
+  group: Group;
+  name: string;
+  request?: JsonObject;
+  message: JsonObject;
+}
+
+/** Where the scenario runs. */
+export interface Target {
+  httpUrl: string;
+  wsUrl: string;
+  adminUrl: string;
+  adminSecret: string;
+  /** The event handler `query_eventhandler` asks (one is configured on both servers). */
+  eventHandler: string;
+  /** The session timeout configured on the server, in seconds (the timeout step waits it). */
+  sessionTimeout: number;
+}
+
+const ECHOTEST = "janus.plugin.echotest";
+const VIDEOROOM = "janus.plugin.videoroom";
+
+let counter = 0;
+const tx = () => `sc-${++counter}`;
+
+async function post(url: string, body: JsonObject): Promise<JsonObject> {
+  const res = await fetch(url, { method: "POST", body: JSON.stringify(body) });
+  return await res.json() as JsonObject;
+}
+
+function object(value: unknown): JsonObject {
+  assert.ok(typeof value === "object" && value !== null && !Array.isArray(value));
+  return value as JsonObject;
+}
+
+/** A session over HTTP with a long poll that keeps every event until taken. */
+class Client {
+  readonly events: JsonObject[] = [];
+  readonly #url: string;
+  readonly session: number;
+  readonly #abort = new AbortController();
+  readonly #poll: Promise<void>;
+  readonly #keepalive: ReturnType<typeof setInterval>;
+  #closed = false;
+
+  constructor(url: string, session: number) {
+    this.#url = url;
+    this.session = session;
+    this.#poll = this.#loop();
+    this.#keepalive = setInterval(() => {
+      void post(`${url}/${session}`, { janus: "keepalive", transaction: tx() }).catch(() => {});
+    }, 1000);
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#closed) {
+      try {
+        const res = await fetch(`${this.#url}/${this.session}?maxev=10`, {
+          signal: this.#abort.signal,
+        });
+        if (res.status !== 200) {
+          await res.body?.cancel();
+          return;
+        }
+        const value = await res.json() as JsonObject | JsonObject[];
+        for (const m of Array.isArray(value) ? value : [value]) {
+          if (m.janus !== "keepalive") this.events.push(m);
+        }
+      } catch {
+        return;
+      }
+    }
+  }
+
+  async send(body: JsonObject, handle?: number): Promise<JsonObject> {
+    const path = handle === undefined
+      ? `${this.#url}/${this.session}`
+      : `${this.#url}/${this.session}/${handle}`;
+    return await post(path, { transaction: tx(), ...body });
+  }
+
+  async take(match: (e: JsonObject) => boolean, timeoutMs = 10_000): Promise<JsonObject> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.events.findIndex(match);
+      if (i >= 0) return this.events.splice(i, 1)[0] as JsonObject;
+      if (Date.now() > deadline) {
+        throw new Error(`no matching event; pending: ${JSON.stringify(this.events)}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keepalive);
+    this.#abort.abort();
+    await this.#poll;
+  }
+}
+
+const dataOf = (e: JsonObject): JsonObject => object(object(e.plugindata).data);
+
+/** Runs the scenario on `target`; returns every message it recorded, in order. */
+export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[]> {
+  const out: Recorded[] = [];
+  const record = (group: Group, name: string, message: JsonObject, request?: JsonObject) => {
+    out.push(request ? { group, name, request, message } : { group, name, message });
+    return message;
+  };
+  const core = async (name: string, url: string, request: JsonObject) =>
+    record("core", name, await post(url, request), request);
+  const admin = async (name: string, request: JsonObject, path = "") =>
+    record("admin", name, await post(`${target.adminUrl}${path}`, request), request);
+  const secret = target.adminSecret;
+  const peers: ClientPeer[] = [];
+
+  // Core, outside any session.
+  const info = await (await fetch(`${target.httpUrl}/info`)).json() as JsonObject;
+  record("core", "server_info", info);
+  await core("pong", target.httpUrl, { janus: "ping", transaction: tx() });
+  await core("error_unknown_root", target.httpUrl, { janus: "nope", transaction: tx() });
+  await core("error_no_transaction", target.httpUrl, { janus: "create" });
+  await core("error_no_session", `${target.httpUrl}/1`, { janus: "keepalive", transaction: tx() });
+  const created = await core("create", target.httpUrl, { janus: "create", transaction: tx() });
+  const session = object(created.data).id as number;
+  const c = new Client(target.httpUrl, session);
+  try {
+    const s = `${target.httpUrl}/${session}`;
+    await core("keepalive", s, { janus: "keepalive", transaction: tx() });
+    await core("error_unknown_request", s, { janus: "nope", transaction: tx() });
+    await core("error_no_plugin", s, { janus: "attach", plugin: "nope", transaction: tx() });
+    const attachEcho = {
+      janus: "attach",
+      plugin: ECHOTEST,
+      opaque_id: "sc-echo",
+      transaction: tx(),
+    };
+    const echo = object((await core("attach", s, attachEcho)).data).id as number;
+    const h = `${s}/${echo}`;
+    await core("error_no_handle", `${s}/1`, { janus: "hangup", transaction: tx() });
+    await core("error_missing_body", h, { janus: "message", transaction: tx() });
+
+    // EchoTest: a plain message, a refused one, then a whole call.
+    const ask = async (name: string, handle: number, body: JsonObject, jsep?: JsonObject) => {
+      const group: Group = handle === echo ? "echotest" : "videoroom";
+      const request = { janus: "message", body, ...(jsep ? { jsep } : {}), transaction: tx() };
+      const reply = record(group, `${name}_reply`, await c.send(request, handle), request);
+      if (reply.janus !== "ack") return reply;
+      return record(group, name, await c.take((e) => e.transaction === request.transaction));
+    };
+    await ask("echo_event", echo, { audio: true, video: true });
+    await ask("echo_error", echo, { audio: "yes" });
+    const client = new ClientPeer(wrtc, { audio: true, video: true, data: "sc" });
+    peers.push(client);
+    await client.offer();
+    const offer = { type: "offer", sdp: await gathered(client) };
+    const answered = await ask("echo_answer", echo, { audio: true, video: true }, offer);
+    await client.answer(String(object(answered.jsep).sdp));
+    await core("trickle_ack", h, {
+      janus: "trickle",
+      candidate: { completed: true },
+      transaction: tx(),
+    });
+    const sender = (id: number, janus: string) => (e: JsonObject) =>
+      e.sender === id && e.janus === janus;
+    record("core", "webrtcup", await c.take(sender(echo, "webrtcup")));
+    record("core", "media", await c.take(sender(echo, "media")));
+    await admin(
+      "handle_info",
+      { janus: "handle_info", admin_secret: secret, transaction: tx() },
+      `/${session}/${echo}`,
+    );
+    await ask("echo_bitrate", echo, { bitrate: 128000 });
+    client.stopFeeding();
+    record(
+      "core",
+      "media_stopped",
+      await c.take((e) => sender(echo, "media")(e) && e.receiving === false),
+    );
+    client.resumeFeeding();
+    await core("hangup", h, { janus: "hangup", transaction: tx() });
+    record(
+      "echotest",
+      "echo_done",
+      await c.take((e) => sender(echo, "event")(e) && dataOf(e).result === "done"),
+    );
+    record("core", "hangup_event", await c.take(sender(echo, "hangup")));
+    await core("detach", h, { janus: "detach", transaction: tx() });
+    record("core", "detached", await c.take(sender(echo, "detached")));
+
+    // VideoRoom: list, create, publish, subscribe, unpublish, leave, destroy.
+    const attach = async () => {
+      const reply = await c.send({ janus: "attach", plugin: VIDEOROOM });
+      return object(reply.data).id as number;
+    };
+    const pub = await attach();
+    const sub = await attach();
+    await ask("vr_list", pub, { request: "list" });
+    await ask("vr_exists", pub, { request: "exists", room: 1234 });
+    const room = 4242;
+    await ask("vr_create", pub, { request: "create", room, description: "schema", publishers: 4 });
+    await ask("vr_error_no_room", pub, { request: "join", ptype: "publisher", room: 999_999 });
+    await ask("vr_joined", pub, { request: "join", ptype: "publisher", room, display: "pub" });
+    const published = await sendonlyOffer(wrtc, { audio: true, video: true });
+    peers.push(published.peer);
+    const configured = await ask("vr_configured", pub, {
+      request: "configure",
+      audio: true,
+      video: true,
+    }, { ...published.offer });
+    await published.peer.answer(String(object(configured.jsep).sdp));
+    await c.take(sender(pub, "webrtcup"));
+    const list = await ask("vr_listparticipants", pub, { request: "listparticipants", room });
+    const feed = (object(object(list.plugindata).data).participants as JsonObject[])[0]?.id;
+    const attached = await ask("vr_attached", sub, {
+      request: "join",
+      ptype: "subscriber",
+      room,
+      streams: [{ feed }],
+    });
+    const viewer = new ClientPeer(wrtc, {});
+    peers.push(viewer);
+    const answer = await answerOf(viewer, {
+      type: "offer",
+      sdp: String(object(attached.jsep).sdp),
+    });
+    await ask("vr_started", sub, { request: "start" }, { ...answer });
+    await c.take(sender(sub, "webrtcup"));
+    await ask("vr_listforwarders", pub, { request: "listforwarders", room });
+    await ask("vr_unpublished", pub, { request: "unpublish" });
+    await ask("vr_leaving", pub, { request: "leave" });
+    await ask("vr_destroyed", pub, { request: "destroy", room });
+
+    // Admin.
+    await admin("admin_ping", { janus: "ping", transaction: tx() });
+    await admin("admin_info", { janus: "info", transaction: tx() });
+    await admin("error_unauthorized", { janus: "get_status", transaction: tx() });
+    await admin("get_status", { janus: "get_status", admin_secret: secret, transaction: tx() });
+    await admin("list_sessions", {
+      janus: "list_sessions",
+      admin_secret: secret,
+      transaction: tx(),
+    });
+    await admin(
+      "list_handles",
+      { janus: "list_handles", admin_secret: secret, transaction: tx() },
+      `/${session}`,
+    );
+    await admin("set_session_timeout", {
+      janus: "set_session_timeout",
+      timeout: 30,
+      admin_secret: secret,
+      transaction: tx(),
+    }, `/${session}`);
+    await admin("query_eventhandler", {
+      janus: "query_eventhandler",
+      handler: target.eventHandler,
+      request: { request: "tweak", events: "all" },
+      admin_secret: secret,
+      transaction: tx(),
+    });
+    await admin("query_eventhandler_unknown", {
+      janus: "query_eventhandler",
+      handler: target.eventHandler,
+      request: { request: "nope" },
+      admin_secret: secret,
+      transaction: tx(),
+    });
+    await admin("error_no_eventhandler", {
+      janus: "query_eventhandler",
+      handler: "janus.eventhandler.nope",
+      admin_secret: secret,
+      transaction: tx(),
+    });
+    await admin("custom_event", {
+      janus: "custom_event",
+      schema: "schema.test",
+      data: { step: "custom" },
+      admin_secret: secret,
+      transaction: tx(),
+    });
+    await core("destroy", s, { janus: "destroy", transaction: tx() });
+  } finally {
+    await c.close();
+    for (const p of peers) p.close();
+  }
+  record("core", "timeout", await idleUntilTimeout(target));
+  return out;
+}
+
+/** Creates a session over WebSocket and waits for its `timeout` event. */
+async function idleUntilTimeout(target: Target): Promise<JsonObject> {
+  const ws = new WebSocket(target.wsUrl, "janus-protocol");
+  const messages: JsonObject[] = [];
+  const opened = Promise.withResolvers<void>();
+  ws.onopen = () => opened.resolve();
+  ws.onerror = () => opened.reject(new Error("websocket failed"));
+  ws.onmessage = (m) => messages.push(JSON.parse(String(m.data)) as JsonObject);
+  await opened.promise;
+  try {
+    ws.send(JSON.stringify({ janus: "create", transaction: tx() }));
+    const deadline = Date.now() + (target.sessionTimeout + 6) * 1000;
+    while (Date.now() < deadline) {
+      const timeout = messages.find((m) => m.janus === "timeout");
+      if (timeout) return timeout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`no timeout event: ${JSON.stringify(messages)}`);
+  } finally {
+    const closed = new Promise((r) => ws.onclose = r);
+    ws.close();
+    await closed;
+  }
+}
