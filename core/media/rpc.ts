@@ -33,11 +33,45 @@ export class RpcTimeoutError extends Error {
   }
 }
 
+/** Bytes a byte stream is read into at a time, in one buffer reused by every read. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * The chunks of `stream`; each is valid until the next is asked for. A byte stream (Deno's
+ * pipes: stdin, a child's stdout) is read into one reused buffer: read by default, each read
+ * allocates a fresh 64 KiB buffer outside the V8 heap that lives until a full GC, and under a
+ * steady trickle of messages (heartbeat pings) glibc's heap kept growing with them.
+ */
+export async function* readChunks(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = stream.getReader({ mode: "byob" });
+  } catch {
+    yield* stream; // Not a byte stream.
+    return;
+  }
+  let buffer = new Uint8Array(READ_BUFFER_BYTES);
+  try {
+    for (;;) {
+      const { value, done } = await reader.read(buffer);
+      if (done || !value) return;
+      yield value;
+      // The read transferred the buffer: `value` is a view of the same memory.
+      buffer = new Uint8Array(value.buffer);
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
 /** Yields the lines of a byte stream (without the newline), until it ends. */
 export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
   let buffer = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    buffer += chunk;
+  for await (const bytes of readChunks(stream)) {
+    buffer += decoder.decode(bytes, { stream: true });
     let at = buffer.indexOf("\n");
     while (at >= 0) {
       const line = buffer.slice(0, at);
@@ -46,6 +80,7 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGener
       at = buffer.indexOf("\n");
     }
   }
+  buffer += decoder.decode();
   if (buffer.trim() !== "") yield buffer;
 }
 
