@@ -55,8 +55,10 @@ The churn mixes HTTP (long polls) and WebSocket lifecycles: EchoTest attach + me
 VideoRoom publisher join + leave, detach, destroy; 10% are abandoned to time out. It runs in
 a private network namespace. Exit code 1 when our gateway had errors, leaked sessions, or an
 RSS slope beyond the target.
+Our gateway runs with the V8 flags of deno.json's start task (--v8-flags=...), its media
+workers with their own (WORKER_V8_FLAGS in core/media/engine.ts).
 Env: SOAK_GATEWAY_V8_FLAGS adds V8 flags to our gateway (comma-separated, e.g.
-     --max-semi-space-size=4); its media workers inherit them (DENO_V8_FLAGS).`;
+     --max-semi-space-size=8); media workers keep their own where they set the same flag.`;
 
 /** Parses `args`; throws an Error naming a bad flag. */
 export function parseSoakArgs(args: readonly string[]): SoakOptions {

@@ -13,6 +13,7 @@ import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 import { startApp } from "../../app.ts";
 import { parseConfig } from "../../core/config.ts";
 import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
+import { libcMallocStats } from "../../core/media/malloc_trim.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
 import { testConfig } from "../../tests/_helpers/gateway.ts";
 import type { SoakGatewayEvents, SoakGatewayInfo, SoakGatewayMethods } from "./protocol.ts";
@@ -33,19 +34,26 @@ async function main(): Promise<void> {
   const app = await startApp(config, { media });
 
   const gc = (globalThis as { gc?: () => void }).gc;
+  const mallocStats = libcMallocStats();
   const info = (): SoakGatewayInfo => ({
     pid: Deno.pid,
     http: app.ports.http ?? 0,
     ws: app.ports.ws ?? 0,
     adminHttp: app.ports.adminHttp ?? 0,
     workerPids: media.workerPids?.() ?? [],
-    counts: { ...app.gateway.counts(), ...app.transportCounts() },
+    counts: {
+      ...app.gateway.counts(),
+      ...app.transportCounts(),
+      farewells: app.gateway.farewells,
+      workers: media.counts().workers,
+    },
     memory: Deno.memoryUsage(),
     spaces: Object.fromEntries(
       getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((
         s,
       ) => [s.space_name, s.space_size]),
     ),
+    ...(mallocStats ? { malloc: mallocStats() } : {}),
   });
   const handlers: Handlers<SoakGatewayMethods> = {
     info: () => Promise.resolve(info()),

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { MallocStats } from "../../core/media/malloc_trim.ts";
 
 /** What our gateway child tells about itself. */
 export interface SoakGatewayInfo {
@@ -18,6 +19,8 @@ export interface SoakGatewayInfo {
   memory: { rss: number; heapTotal: number; heapUsed: number; external: number };
   /** Bytes committed by each V8 heap space (`new_space`, `old_space`, `code_space`...). */
   spaces: Record<string, number>;
+  /** glibc's allocator totals of the gateway process (`mallinfo2`), where readable. */
+  malloc?: MallocStats;
 }
 
 /** Methods the child serves. */

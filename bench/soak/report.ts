@@ -5,7 +5,7 @@
  * @module
  */
 import type { SoakOptions } from "./args.ts";
-import type { SoakResult } from "./target.ts";
+import type { Sample, SoakResult } from "./target.ts";
 
 const MIB = 1024 * 1024;
 
@@ -49,6 +49,53 @@ function column(r: SoakResult | undefined): string[] {
   ];
 }
 
+/** Where the memory is, per part: at warm-up, at the end of load, slope after warm-up. */
+function breakdown(r: SoakResult): string[] {
+  const rows = [
+    [`${r.name}: memory by part`, "after warm-up", "end of load", "slope, MiB/min"],
+    ...r.breakdown.map((b) => [b.label, m(b.warm), m(b.end), f(b.slope, 2, true)]),
+  ];
+  return ["", ...table(rows)];
+}
+
+/** The curve (one sample per `step` seconds): RSS per role and main's V8 and malloc parts. */
+function curve(r: SoakResult, step: number): string[] {
+  const picked: Sample[] = [];
+  for (const s of r.samples) {
+    const last = picked[picked.length - 1];
+    if (!last || s.t >= last.t + step - 0.5) picked.push(s);
+  }
+  const head = ["t", "total", "main", "anon", "file", "rtp", "wrtc"];
+  const ours = picked.some((s) => s.heapTotal !== undefined);
+  if (ours) head.push("V8 used", "V8 committed", "young", "external", "malloc used", "free");
+  const rows = [
+    head,
+    ...picked.map((s) => {
+      const row = [
+        `${Math.floor(Math.round(s.t) / 60)}:${String(Math.round(s.t) % 60).padStart(2, "0")}`,
+        m(s.total),
+        m(s.main),
+        m(s.roles.main?.anon),
+        m(s.roles.main?.file),
+        m(s.roles.rtp?.rss),
+        m(s.roles.wrtc?.rss),
+      ];
+      if (ours) {
+        row.push(
+          m(s.heapUsed),
+          m(s.heapTotal),
+          m(s.newSpace),
+          m(s.external),
+          m(s.mallocInUse),
+          m(s.mallocFree),
+        );
+      }
+      return row;
+    }),
+  ];
+  return ["", `${r.name}: the curve, MiB`, ...table(rows)];
+}
+
 /** The printed lines, the JSON summary and whether ours met the target. */
 export function soakReport(
   ours: SoakResult | undefined,
@@ -81,6 +128,9 @@ export function soakReport(
   const passed = ours !== undefined && meetsTarget(ours, options.maxSlope);
   const lines = ["", ...table(rows)];
   if (typeof reference === "string") lines.push(`Reference not soaked: ${reference}`);
+  const step = options.minutes >= 5 ? 60 : 30;
+  for (const r of [ours, ref]) if (r) lines.push(...breakdown(r), ...curve(r, step));
+  lines.push("");
   for (const r of [ours, ref]) {
     if (!r) continue;
     for (const e of r.firstErrors) lines.push(`Note: ${r.name} error: ${e}`);
@@ -114,12 +164,25 @@ export function soakReport(
       rss_slope_children_mib_per_min: r.slopeChildren ?? null,
       rss_slope_second_half_mib_per_min: r.slopeLateHalf ?? null,
       heap_slope_mib_per_min: r.heapSlope ?? null,
+      breakdown: Object.fromEntries(
+        r.breakdown.map((b) => [b.label.trim(), {
+          after_warmup_mib: b.warm === undefined ? null : b.warm / MIB,
+          end_mib: b.end === undefined ? null : b.end / MIB,
+          slope_mib_per_min: b.slope ?? null,
+        }]),
+      ),
       samples: r.samples.map((s) => [
         Math.round(s.t),
         s.main,
         s.children,
         s.heapUsed ?? null,
         s.heapTotal ?? null,
+        s.roles.main?.anon ?? null,
+        s.roles.rtp?.rss ?? null,
+        s.roles.wrtc?.rss ?? null,
+        s.external ?? null,
+        s.mallocInUse ?? null,
+        s.mallocFree ?? null,
       ]),
     };
   return {

@@ -35,6 +35,59 @@ export function processTree(pid: number): number[] {
   return seen;
 }
 
+/** What a process of our tree is, from its command line. */
+export type ProcessRole = "main" | "wrtc" | "rtp" | "other";
+
+/** Resident memory of one process split as `/proc/<pid>/status` does, in bytes. */
+export interface ProcessRss {
+  pid: number;
+  role: ProcessRole;
+  rss: number;
+  /** Anonymous pages (heaps, malloc arenas, V8): what a leak or fragmentation grows. */
+  anon: number;
+  /** Mapped files (code, shared libraries): grows only as code is first touched. */
+  file: number;
+  shmem: number;
+}
+
+function roleOf(pid: number, root: boolean): ProcessRole {
+  if (root) return "main";
+  let cmdline = "";
+  try {
+    cmdline = Deno.readTextFileSync(`/proc/${pid}/cmdline`);
+  } catch {
+    return "other";
+  }
+  if (cmdline.includes("rtp/worker_main.ts")) return "rtp";
+  if (cmdline.includes("worker_main.ts")) return "wrtc";
+  return "other";
+}
+
+/** The RSS split of `pid`, or undefined once it is gone. */
+export function processRss(pid: number, root = false): ProcessRss | undefined {
+  let status: string;
+  try {
+    status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  } catch {
+    return undefined;
+  }
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) * 1024;
+  return {
+    pid,
+    role: roleOf(pid, root),
+    rss: kb("VmRSS"),
+    anon: kb("RssAnon"),
+    file: kb("RssFile"),
+    shmem: kb("RssShmem"),
+  };
+}
+
+/** The RSS split of every process of the tree under `pid` (the root first). */
+export function treeProcesses(pid: number): ProcessRss[] {
+  return processTree(pid).flatMap((p, i) => processRss(p, i === 0) ?? []);
+}
+
 /** RSS of a process tree: the root alone and its descendants, in bytes. */
 export interface TreeRss {
   main: number;

@@ -12,7 +12,7 @@ import type { SoakOptions } from "./args.ts";
 import { churn, Tally } from "./churn.ts";
 import { mediaChurn } from "./media_calls.ts";
 import type { SoakGatewayInfo } from "./protocol.ts";
-import { slope, treeRss } from "./rss.ts";
+import { type ProcessRole, slope, treeProcesses } from "./rss.ts";
 import { sleep } from "../media/cpu.ts";
 
 const VIDEOROOM = "janus.plugin.videoroom";
@@ -35,6 +35,14 @@ export interface SoakTarget {
   snapshot?: (path: string) => Promise<string>;
 }
 
+/** The resident memory of the processes of one role, summed, in bytes. */
+export interface RoleRss {
+  rss: number;
+  anon: number;
+  file: number;
+  processes: number;
+}
+
 /** One RSS sample. */
 export interface Sample {
   /** Seconds since the churn started. */
@@ -43,12 +51,17 @@ export interface Sample {
   children: number;
   total: number;
   processes: number;
+  /** The tree split by role (main process, wrtc workers, rtp workers), anon vs file. */
+  roles: Partial<Record<ProcessRole, RoleRss>>;
   heapUsed?: number;
   /** V8 heap committed (used + free space in its pages). */
   heapTotal?: number;
   external?: number;
   /** V8 young generation committed. */
   newSpace?: number;
+  /** Main process's native allocator (glibc): bytes in use, and freed but kept. */
+  mallocInUse?: number;
+  mallocFree?: number;
   counts?: Record<string, number>;
 }
 
@@ -83,8 +96,33 @@ export interface SoakResult {
   heapSlope?: number | undefined;
   heapAfterGcStart?: number;
   heapAfterGcIdle?: number;
+  /** Where the memory is: each part at warm-up and at the end of load, and its slope. */
+  breakdown: BreakdownRow[];
   samples: Sample[];
 }
+
+/** One part of the memory over the run, in bytes and MiB/min after warm-up. */
+export interface BreakdownRow {
+  label: string;
+  warm: number | undefined;
+  end: number | undefined;
+  slope: number | undefined;
+}
+
+/** The parts `breakdown` follows: RSS per role (anon vs file), then main's V8 and malloc. */
+export const PARTS: readonly { label: string; pick: (s: Sample) => number | undefined }[] = [
+  ...(["main", "rtp", "wrtc", "other"] as const).flatMap((role) => [
+    { label: `${role} RSS`, pick: (s: Sample) => s.roles[role]?.rss },
+    { label: `  ${role} anon`, pick: (s: Sample) => s.roles[role]?.anon },
+    { label: `  ${role} file`, pick: (s: Sample) => s.roles[role]?.file },
+  ]),
+  { label: "main V8 heap used", pick: (s) => s.heapUsed },
+  { label: "main V8 heap committed", pick: (s) => s.heapTotal },
+  { label: "  of which young generation", pick: (s) => s.newSpace },
+  { label: "main V8 external", pick: (s) => s.external },
+  { label: "main malloc in use", pick: (s) => s.mallocInUse },
+  { label: "main malloc free, kept", pick: (s) => s.mallocFree },
+];
 
 /** A request on a fresh session of its own: create, attach, message (synchronous), destroy. */
 async function roomRequest(endpoint: Endpoint, body: Msg, timeoutMs: number): Promise<Msg> {
@@ -121,8 +159,25 @@ async function listSessions(admin: Endpoint, timeoutMs: number): Promise<number>
 }
 
 async function sample(target: SoakTarget, t: number, gc = false): Promise<Sample> {
-  const rss = treeRss(target.pid);
-  const s: Sample = { t, ...rss };
+  const procs = treeProcesses(target.pid);
+  const roles: Sample["roles"] = {};
+  for (const p of procs) {
+    const r = roles[p.role] ??= { rss: 0, anon: 0, file: 0, processes: 0 };
+    r.rss += p.rss;
+    r.anon += p.anon;
+    r.file += p.file;
+    r.processes++;
+  }
+  const main = roles.main?.rss ?? 0;
+  const total = procs.reduce((a, p) => a + p.rss, 0);
+  const s: Sample = {
+    t,
+    main,
+    children: total - main,
+    total,
+    processes: procs.length - 1,
+    roles,
+  };
   if (target.info) {
     const info = await target.info(gc).catch(() => undefined);
     if (info) {
@@ -130,6 +185,10 @@ async function sample(target: SoakTarget, t: number, gc = false): Promise<Sample
       s.heapTotal = info.memory.heapTotal;
       s.newSpace = info.spaces.new_space;
       s.external = info.memory.external;
+      if (info.malloc) {
+        s.mallocInUse = info.malloc.inUse + info.malloc.mmapped;
+        s.mallocFree = info.malloc.free;
+      }
       s.counts = info.counts;
     }
   }
@@ -149,9 +208,16 @@ function progress(name: string, s: Sample, tally: Tally, inFlight: number): stri
       s.counts.peers ?? 0
     } peers`
     : "";
+  const roles = (["rtp", "wrtc", "other"] as const).flatMap((r) => {
+    const v = s.roles[r];
+    return v ? [`${r} ${mib(v.rss)} anon ${mib(v.anon)}`] : [];
+  });
+  const malloc = s.mallocInUse === undefined
+    ? ""
+    : `, malloc ${mib(s.mallocInUse)} in use + ${mib(s.mallocFree)} free`;
   return `  [${name}] ${m}:${sec}  ${tally.done} done, ${tally.errors} errors, ${inFlight} in ` +
-    `flight; RSS ${mib(s.total)} MiB (main ${mib(s.main)}, ${s.processes} children ` +
-    `${mib(s.children)})${heap}${live}`;
+    `flight; RSS ${mib(s.total)} MiB (main ${mib(s.main)} anon ${mib(s.roles.main?.anon)}` +
+    `${roles.map((r) => `, ${r}`).join("")})${heap}, external ${mib(s.external)}${malloc}${live}`;
 }
 
 /** Soaks `target` with `options`' churn; resolves the figures. */
@@ -285,6 +351,16 @@ export async function soak(
         ...(afterGc ? { heapAfterGcIdle: afterGc.memory.heapUsed } : {}),
       }
       : {}),
+    breakdown: PARTS.flatMap(({ label, pick }) => {
+      const w = warm[0] ? pick(warm[0]) : undefined;
+      const e = pick(end);
+      return w === undefined && e === undefined ? [] : [{
+        label,
+        warm: w,
+        end: e,
+        slope: slopeOf(pick),
+      }];
+    }),
     samples,
   };
 }

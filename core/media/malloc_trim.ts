@@ -47,3 +47,36 @@ export function createTrimmer(trim: (() => void) | undefined, delayMs = 1000): T
     },
   };
 }
+
+/** glibc's allocator totals over all arenas (`mallinfo2`), in bytes. */
+export interface MallocStats {
+  /** Taken from the system by brk/mmap'd arenas (not counting `mmapped`). */
+  arena: number;
+  /** Large blocks mmap'd on their own (returned to the system when freed). */
+  mmapped: number;
+  /** Allocated and not freed: the live native heap. */
+  inUse: number;
+  /** Freed but kept by the allocator: what a trim may hand back (fragmentation). */
+  free: number;
+  /** Free at the top of the main arena, trimmable by `brk`. */
+  topFree: number;
+}
+
+/** glibc's `mallinfo2()`, or undefined where libc cannot be opened (not glibc 2.33+, no FFI). */
+export function libcMallocStats(): (() => MallocStats) | undefined {
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      mallinfo2: { parameters: [], result: { struct: Array(10).fill("usize") } },
+    });
+    return () => {
+      const raw = libc.symbols.mallinfo2() as Uint8Array<ArrayBuffer>;
+      const f = new BigUint64Array(raw.buffer, raw.byteOffset, 10);
+      const n = (i: number) => Number(f[i] ?? 0n);
+      // struct mallinfo2: arena, ordblks, smblks, hblks, hblkhd, usmblks, fsmblks, uordblks,
+      // fordblks, keepcost.
+      return { arena: n(0), mmapped: n(4), inUse: n(7), free: n(8), topFree: n(9) };
+    };
+  } catch {
+    return undefined;
+  }
+}
