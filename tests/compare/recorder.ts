@@ -18,6 +18,8 @@ import {
   VideoRoomClient,
 } from "../plugins/videoroom_client.ts";
 
+const TEXTROOM = "janus.plugin.textroom";
+
 /** Keys whose values differ between any two runs. */
 const VOLATILE = new Set(["transaction", "session_id", "sender", "opaque_id"]);
 
@@ -54,6 +56,9 @@ export class Recorder implements AsyncDisposable {
   readonly #peers: ClientPeer[] = [];
   /** The last offer pushed to each handle, by name. */
   readonly #offers = new Map<string, TestJsep>();
+  /** TextRoom data-channel clients, by name, and what they received since the last settle. */
+  readonly #channels = new Map<string, { peer: ClientPeer; received: string[] }>();
+  #dcCount = 0;
 
   private constructor(client: VideoRoomClient, wrtc: Wrtc) {
     this.#client = client;
@@ -112,11 +117,63 @@ export class Recorder implements AsyncDisposable {
       return `  ${this.#names.get(e.sender as number) ?? "?"}: ${JSON.stringify(comparable(seen))}`;
     });
     const inOrder = (line: string) => ordered.some((name) => line.startsWith(`  ${name}: `));
+    // Data-channel messages per client in arrival order, exactly as written (dates masked).
+    const data: string[] = [];
+    for (const [name, client] of [...this.#channels].sort(([a], [b]) => a.localeCompare(b))) {
+      for (const text of client.received.splice(0)) {
+        data.push(
+          `  ${name} ~ ${JSON.stringify(text.replace(/"date": ?"[^"]*"/g, '"date":"<date>"'))}`,
+        );
+      }
+    }
     this.lines.push(
       `## ${step}`,
       ...lines.filter(inOrder),
       ...lines.filter((l) => !inOrder(l)).sort(),
+      ...data,
     );
+  }
+
+  /**
+   * A TextRoom user `name`: attaches, `setup`, answers the data-channel offer with a channel
+   * of its own (as janus.js does) in `ack`, and waits until that channel is open.
+   */
+  async textroom(name: string): Promise<void> {
+    await this.handle(name, TEXTROOM);
+    await this.ask(name, { request: "setup" });
+    const offer = await this.#pendingJsep(name);
+    await this.settle(`${name}: setup`, 300);
+    if (!offer) return;
+    const peer = new ClientPeer(this.#wrtc, { data: "JanusDataChannel" });
+    this.#peers.push(peer);
+    const received: string[] = [];
+    const take = (data: string | ArrayBuffer) =>
+      received.push(typeof data === "string" ? data : `<binary ${data.byteLength}>`);
+    const channel = peer.channel;
+    if (channel) channel.onmessage = ({ data }) => take(data);
+    peer.pc.addEventListener("datachannel", ({ channel: remote }) => {
+      remote.onmessage = ({ data }) => take(data);
+    });
+    this.#channels.set(name, { peer, received });
+    await this.ask(name, { request: "ack" }, await answerOf(peer, offer));
+    const deadline = Date.now() + 5000;
+    while (channel?.readyState !== "open" && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await this.settle(`${name}: ack`, 500);
+  }
+
+  /** `name` sends `body` on its data channel (with a transaction numbered per recording). */
+  dc(name: string, body: JsonObject | string | Uint8Array): void {
+    const channel = this.#channels.get(name)?.peer.channel;
+    if (!channel || channel.readyState !== "open") throw new Error(`${name} has no open channel`);
+    const message = typeof body === "string" || body instanceof Uint8Array
+      ? body
+      : JSON.stringify({ transaction: `t${++this.#dcCount}`, ...body });
+    this.lines.push(
+      `> ${name} ~ ${typeof message === "string" ? message : `<binary ${message.length}>`}`,
+    );
+    channel.send(message);
   }
 
   /** Answers with `start` the last offer `name` was pushed (e.g. an `updated` one). */
