@@ -11,6 +11,8 @@ import type { MediaEngine } from "./core/media/types.ts";
 import type { Clock } from "./core/clock.ts";
 import type { Plugin } from "./core/plugin.ts";
 import { BUILTIN_PLUGINS } from "./plugins/mod.ts";
+import { PLUGIN_API_SCHEMAS } from "./plugins/schemas.ts";
+import { apiSchemaDocument } from "./core/schema/document.ts";
 import { adminWsOptions, createAdminHttp } from "./transports/admin.ts";
 import { addDemoRoutes } from "./transports/demo.ts";
 import { createHttpTransport } from "./transports/http.ts";
@@ -62,7 +64,8 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     return server.addr.port;
   };
 
-  const http = createHttpTransport(gateway);
+  const registered = PLUGIN_API_SCHEMAS.filter((s) => gateway.plugins.has(s.plugin));
+  const http = createHttpTransport(gateway, { schema: apiSchemaDocument(registered) });
   if (config.http.demo) {
     await addDemoRoutes(http.app, {
       basePath: config.http.base_path,

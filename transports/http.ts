@@ -156,7 +156,13 @@ export async function readBody(
 }
 
 /** Creates the Janus HTTP transport for `gateway`. */
-export function createHttpTransport(gateway: Gateway): HttpTransport {
+export function createHttpTransport(
+  gateway: Gateway,
+  options: {
+    /** The API's JSON Schema, served at `GET {base}/schema` (core/schema/document.ts). */
+    schema?: JsonObject;
+  } = {},
+): HttpTransport {
   const { http, limits } = gateway.config;
   const base = http.base_path.replace(/\/$/, "");
   const owner = createOwner("janus.transport.http");
@@ -214,6 +220,8 @@ export function createHttpTransport(gateway: Gateway): HttpTransport {
   });
 
   app.get(`${base}/info`, () => replies.json(serverInfo(gateway, randomString(11))));
+  const schema = options.schema;
+  if (schema) app.get(`${base}/schema`, () => replies.json(schema));
 
   app.get(`${base}/:session`, async (c) => {
     const sessionId = pathId(c.req.param("session"));

@@ -1,0 +1,15 @@
+/**
+ * The API schemas of the built-in plugins (`core/schema/document.ts` adds them to the JSON
+ * Schema). A new plugin registers with one line here.
+ *
+ * @module
+ */
+import type { PluginApiSchema } from "../core/schema/types.ts";
+import { ECHOTEST_API } from "./echotest/api_schema.ts";
+import { VIDEOROOM_API } from "./videoroom/api_schema.ts";
+
+/** Every built-in plugin's request and data schemas. */
+export const PLUGIN_API_SCHEMAS: readonly PluginApiSchema[] = [
+  ECHOTEST_API,
+  VIDEOROOM_API,
+];
