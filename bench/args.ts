@@ -43,6 +43,9 @@ export interface BenchOptions {
   vrLargeRounds: number;
   /** Whether the join storm's room notifies every join to the others (`notify_joining`). */
   vrNotifyJoining: boolean;
+  /** Video the EchoTest callers and the VideoRoom publisher send, at 30 fps. */
+  videoWidth: number;
+  videoHeight: number;
   /** VideoRoom fan-out ramp: subscribers per step, seconds per window. */
   vrSubscribers: number[];
   vrSeconds: number;
@@ -80,6 +83,8 @@ export const USAGE = `deno task bench [flags]
   --timeout=S         per-request timeout (default 10)
   --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
   --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser (default all)
+  --video=WxH         video of the EchoTest callers and the VideoRoom publisher, 30 fps
+                      (default 640x480)
   --echo-calls=LIST   EchoTest ramp, concurrent calls per step (default 1,2,4)
   --echo-seconds=S    measured window per EchoTest step (default 8)
   --vr-participants=N publishers joining in the VideoRoom join storm (default 200)
@@ -92,8 +97,9 @@ export const USAGE = `deno task bench [flags]
   --vr-notify-joining create the storm's room with notify_joining: every join is also sent
                       to everyone already in (P(P-1)/2 'joining' events); off by default, as
                       in the stock room 1234
-  --vr-subscribers=LIST VideoRoom fan-out ramp, subscribers of one publisher (default 1,2,4)
-  --vr-seconds=S      measured window per fan-out step (default 6)
+  --vr-subscribers=LIST VideoRoom fan-out ramp, subscribers of one publisher (default
+                      1,2,4,8,16)
+  --vr-seconds=S      measured window per fan-out step (default 8)
   --media-settle=S    pause between a media step's setup and its window (default 1.5)
   --media-workers=N   media worker processes of our gateway (default 1)
   --no-ref            do not measure the reference Janus
@@ -132,8 +138,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     vrLargeParticipants: 2000,
     vrLargeRounds: 3,
     vrNotifyJoining: false,
-    vrSubscribers: [1, 2, 4],
-    vrSeconds: 6,
+    videoWidth: 640,
+    videoHeight: 480,
+    vrSubscribers: [1, 2, 4, 8, 16],
+    vrSeconds: 8,
     mediaSettle: 1.5,
     mediaWorkers: 1,
     noRef: false,
@@ -201,6 +209,17 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     }
     if (name === "vr-notify-joining") {
       options.vrNotifyJoining = true;
+      continue;
+    }
+    if (name === "video") {
+      const m = /^(\d+)x(\d+)$/.exec(value.trim());
+      const [w, h] = [Number(m?.[1]), Number(m?.[2])];
+      // I420 halves both sides: even sizes only.
+      if (!m || w < 16 || h < 16 || w > 1920 || h > 1080 || w % 2 !== 0 || h % 2 !== 0) {
+        throw new Error(`--video: expected WxH, even, 16x16 to 1920x1080, got '${value}'`);
+      }
+      options.videoWidth = w;
+      options.videoHeight = h;
       continue;
     }
     if (name === "only") {

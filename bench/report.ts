@@ -115,6 +115,8 @@ export interface SummaryRow {
   reference: number | undefined;
   target?: Target;
   digits?: number;
+  /** A target judged by the caller (e.g. "every subscriber at 640x480"), instead of `target`. */
+  check?: { text: string; met: boolean | undefined };
 }
 
 /** The headline table: each figure, ours vs reference, ratio, target; then `extra` rows. */
@@ -151,8 +153,12 @@ export function summaryTable(
       fmt(row.ours, row.digits ?? 0),
       fmt(row.reference, row.digits ?? 0),
       x === undefined ? "-" : `${x.toFixed(2)}x`,
-      targetText(row.target),
-      row.target ? yesNo(met(row.target, row.ours, row.reference)) : "",
+      row.check ? row.check.text : targetText(row.target),
+      row.check
+        ? yesNo(row.check.met)
+        : row.target
+        ? yesNo(met(row.target, row.ours, row.reference))
+        : "",
     ]);
   }
   return table(rows);

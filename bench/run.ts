@@ -14,6 +14,7 @@ import type { Endpoint } from "./janus_client.ts";
 import { httpLifecycles, type LoadResult, wsKeepalives, wsLifecycles } from "./lifecycle.ts";
 import {
   echoTable,
+  fanoutSubscriberLines,
   fanoutTable,
   joinTable,
   mediaJson,
@@ -273,6 +274,8 @@ async function mediaPhases(
   return await runMediaBench({
     echo,
     videoroom,
+    width: options.videoWidth,
+    height: options.videoHeight,
     echoCalls: options.echoCalls,
     echoSeconds: options.echoSeconds,
     vrParticipants: options.vrParticipants,
@@ -362,6 +365,7 @@ function summaryJson(
       vr_large_rounds: options.vrLargeRounds,
       vr_notify_joining: options.vrNotifyJoining,
       vr_subscribers: options.vrSubscribers,
+      video: `${options.videoWidth}x${options.videoHeight}`,
       vr_seconds: options.vrSeconds,
       media_workers: options.mediaWorkers,
       phases: [...options.only],
@@ -444,7 +448,12 @@ async function main(): Promise<number> {
     print(`Media phases reference: ${mediaResult.referenceStatus}`);
     if (mediaResult.ours.echo.length > 0) {
       print("");
-      print("EchoTest (CPU in % of one core over the window; per call = total / calls)");
+      const { width, height } = mediaResult.video;
+      print(
+        `EchoTest, each call ${width}x${height} at 30 fps both ways (CPU in % of one core over ` +
+          "the window: ours = gateway + media workers, reference = the janus process; per " +
+          "call = total / calls; echoed frames decoded by the wrtc callers)",
+      );
       print(echoTable(mediaResult));
     }
     if (mediaResult.ours.join) {
@@ -458,11 +467,17 @@ async function main(): Promise<number> {
     }
     if (mediaResult.ours.fanout) {
       print("");
+      const { width, height } = mediaResult.video;
       print(
-        "VideoRoom fan-out, 1 publisher (per sub = total / subscribers; marginal = " +
-          "(total − publisher alone) / subscribers)",
+        `VideoRoom fan-out, 1 publisher ${width}x${height} at 30 fps (CPU in % of one core: ` +
+          "ours = gateway + media workers, reference = the janus process; per sub = total / " +
+          "subscribers; marginal = (total − publisher alone) / subscribers; subscribers are " +
+          "node-datachannel peers counting RTP without decoding: fps = frames ended by a " +
+          "marker bit, size = the last VP8 keyframe's header)",
       );
       print(fanoutTable(mediaResult));
+      print("Per subscriber, received size@fps:");
+      for (const line of fanoutSubscriberLines(mediaResult)) print(`  ${line}`);
     }
     notes.push(...mediaNotes(mediaResult));
   } else if (media && "failed" in media) {

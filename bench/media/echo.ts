@@ -1,19 +1,23 @@
 /**
- * EchoTest under load: N concurrent calls, each a wrtc client sending 320x240 video at 30 fps
- * plus a 440 Hz tone over the Janus API (WebSocket), set up at once; then a steady window in
- * which the server's CPU and the echoed frames decoded by the clients are counted.
+ * EchoTest under load: N concurrent calls, each a wrtc client sending W×H noisy video at 30 fps
+ * (camera-like bitrate, `bench_peer.ts`) plus a 440 Hz tone over the Janus API (WebSocket), set
+ * up at once; then a steady window in which the server's CPU and what the clients receive back
+ * (decoded frames, their size, bitrate) are counted.
  *
  * @module
  */
 import {
   answerAndTrickle,
+  counting,
   measureWindow,
   type Opened,
   openHandle,
+  type PeerWindow,
   release,
+  summarize,
   upOrHangup,
 } from "./call.ts";
-import { errorText, mean, percentOfCore, pool, quantile } from "./cpu.ts";
+import { errorText, percentOfCore, perProcessText, pool, quantile } from "./cpu.ts";
 import type { ClientHost, Log, MediaServer } from "./server.ts";
 import { jsepSdp, type Signal } from "./signal.ts";
 
@@ -35,12 +39,27 @@ export interface EchoStep {
   serverCpuPercent: number | undefined;
   /** CPU % of one core of the server's first process (ours: the gateway, without workers). */
   mainCpuPercent: number | undefined;
+  /** CPU % of one core of each server process, labelled (gateway, rtp worker, wrtc worker). */
+  byProcess: string;
   /** Server CPU % of one core per established call. */
   cpuPercentPerCall: number | undefined;
   /** Echoed frames decoded per second by each client over the window. */
   fps: number[];
   fpsMean: number | undefined;
   fpsMin: number | undefined;
+  /** What each client received back over the window. */
+  received: PeerWindow[];
+  /** Echoed video kbit/s per client, mean. */
+  kbpsMean: number | undefined;
+  /**
+   * Server CPU µs per packet echoed (audio and video, as the clients received them): the
+   * per-call figure normalised by the load, should the two servers' callers have settled at
+   * different bitrates (each sender's bandwidth estimate follows its server's feedback).
+   */
+  cpuMicrosPerPacket: number | undefined;
+  /** Clients whose last echoed frame had the size sent, and the sizes seen. */
+  atSize: number;
+  sizes: string;
   /** CPU % of one core of the client host over the window (context: the machine is shared). */
   clientCpuPercent: number | undefined;
   windowSeconds: number | undefined;
@@ -52,6 +71,9 @@ export interface EchoStep {
 
 /** Settings of a step. */
 export interface EchoOptions {
+  /** Size of the video each client sends. */
+  width: number;
+  height: number;
   /** Seconds of the measured window. */
   seconds: number;
   /** Seconds between the last webrtcup and the window (bitrate ramp-up). */
@@ -70,11 +92,12 @@ interface Call {
 async function startCall(
   server: MediaServer,
   host: ClientHost,
-  timeoutMs: number,
+  options: EchoOptions,
   opened: Opened,
 ): Promise<Call> {
-  const { sig, session, handle } = await openHandle(server, ECHOTEST, timeoutMs, opened);
-  const { id } = await host.call("create", { kind: "echo" });
+  const { sig, session, handle } = await openHandle(server, ECHOTEST, options.timeoutMs, opened);
+  const { width, height } = options;
+  const { id } = await host.call("create", { kind: "echo", width, height, noise: true });
   opened.peer = id;
   const { sdp } = await host.call("offer", { id });
   const sentAt = performance.now();
@@ -106,7 +129,7 @@ export async function echoStep(
   const opened: Opened[] = Array.from({ length: calls }, () => ({}));
   const results = await pool(opened, calls, async (slot) => {
     try {
-      return await startCall(server, host, options.timeoutMs, slot);
+      return await startCall(server, host, options, slot);
     } catch (e) {
       errors.push(errorText(e));
       return undefined;
@@ -124,10 +147,16 @@ export async function echoStep(
     serverCpuSeconds: undefined,
     serverCpuPercent: undefined,
     mainCpuPercent: undefined,
+    byProcess: "",
     cpuPercentPerCall: undefined,
     fps: [],
     fpsMean: undefined,
     fpsMin: undefined,
+    received: [],
+    kbpsMean: undefined,
+    cpuMicrosPerPacket: undefined,
+    atSize: 0,
+    sizes: "",
     clientCpuPercent: undefined,
     windowSeconds: undefined,
     serverPids: [],
@@ -137,21 +166,36 @@ export async function echoStep(
   try {
     if (up.length > 0) {
       const ids = up.map((c) => c.peer);
-      const w = await measureWindow(server, host, ids, options.settle, options.seconds);
+      const w = await measureWindow(
+        server,
+        counting(host),
+        [host.pid],
+        ids,
+        options.settle,
+        options.seconds,
+      );
       const s = w.server;
       const c = await w.client();
-      step.fps = w.fps;
-      step.fpsMean = mean(step.fps);
-      step.fpsMin = step.fps.length > 0 ? Math.min(...step.fps) : undefined;
+      const got = summarize(w.peers, options.width, options.height);
+      step.received = w.peers;
+      step.fps = w.peers.map((p) => p.fps);
+      step.fpsMean = got.fpsMean;
+      step.fpsMin = got.fpsMin;
+      step.kbpsMean = got.kbpsMean;
+      const packets = w.peers.reduce((a, p) => a + p.videoPps + p.audioPps, 0) * s.wallSeconds;
+      step.cpuMicrosPerPacket = packets > 0 ? s.cpuSeconds / packets * 1e6 : undefined;
+      step.atSize = got.atSize;
+      step.sizes = got.sizes;
       step.serverCpuSeconds = s.cpuSeconds;
       step.serverCpuPercent = percentOfCore(s);
       step.mainCpuPercent = (s.perPid[0] ?? 0) / s.wallSeconds * 100;
+      step.byProcess = perProcessText(s);
       step.cpuPercentPerCall = step.serverCpuPercent / up.length;
       step.clientCpuPercent = percentOfCore(c);
       step.windowSeconds = s.wallSeconds;
       step.serverPids = s.pids;
       if (s.lost.length > 0) errors.push(`server processes gone during the window: ${s.lost}`);
-      const broken = w.states.filter((st) => st !== "connected").length;
+      const broken = w.peers.filter((p) => p.state !== "connected").length;
       if (broken > 0) errors.push(`${broken} client peers not connected at the end`);
     }
   } finally {
@@ -167,10 +211,13 @@ export async function echoStep(
       `${f(step.webrtcupMaxMs)} ms (answer p50 ${f(step.answerP50Ms)} ms), server CPU ${
         f(step.serverCpuPercent, 1)
       }% ` +
-      `(${f(step.cpuPercentPerCall, 1)}%/call, first process ${
-        f(step.mainCpuPercent, 1)
-      }%), echoed ${f(step.fpsMean, 1)} fps ` +
-      `(min ${f(step.fpsMin, 1)}), client CPU ${f(step.clientCpuPercent, 0)}%` +
+      `(${f(step.cpuPercentPerCall, 1)}%/call, ${
+        f(step.cpuMicrosPerPacket, 1)
+      } µs/packet, first process ${f(step.mainCpuPercent, 1)}%), echoed ${
+        f(step.fpsMean, 1)
+      } fps ` +
+      `(min ${f(step.fpsMin, 1)}) ${f(step.kbpsMean)} kbit/s, ${step.sizes || "-"}, client CPU ` +
+      `${f(step.clientCpuPercent, 0)}%` +
       (step.firstError ? `; ${step.errors} errors, first: ${step.firstError}` : ""),
   );
   return step;

@@ -1,8 +1,9 @@
 /**
  * The media phases, run inside a private network namespace (design.md, "Networking in
  * tests"): starts our gateway with media workers (`gateway_main.ts`), a private reference
- * Janus (`../shared/ref-janus/start.sh` on free ports) and a wrtc client host
- * (`client_host.ts`), runs the EchoTest ramp and the VideoRoom join storm and fan-out against
+ * Janus (`../shared/ref-janus/start.sh` on free ports), a wrtc client host (`client_host.ts`:
+ * EchoTest callers, the VideoRoom publisher) and a receiver host (`receiver_host.ts`:
+ * node-datachannel VideoRoom subscribers), runs the EchoTest ramp and the VideoRoom join storm and fan-out against
  * both, stops everything, and prints progress lines then one `BENCH_MEDIA_RESULT {json}` line.
  *
  * Usage: `deno run -A bench/media/inside.ts --options='{"echo":true,...}'` (see
@@ -17,7 +18,13 @@ import { fanoutRun } from "../videoroom/fanout.ts";
 import { joinStorm } from "../videoroom/join.ts";
 import { errorText, sleep } from "./cpu.ts";
 import { echoStep } from "./echo.ts";
-import type { ClientEvents, ClientMethods, GatewayEvents, GatewayMethods } from "./protocol.ts";
+import type {
+  ClientEvents,
+  ClientMethods,
+  GatewayEvents,
+  GatewayMethods,
+  ReceiverMethods,
+} from "./protocol.ts";
 import {
   type MediaBenchOptions,
   type MediaBenchResult,
@@ -26,10 +33,11 @@ import {
   RESULT_PREFIX,
 } from "./results.ts";
 import { RpcChild } from "./rpc_child.ts";
-import type { ClientHost, MediaServer } from "./server.ts";
+import type { ClientHost, MediaServer, ReceiverHost } from "./server.ts";
 
 const GATEWAY = new URL("./gateway_main.ts", import.meta.url);
 const CLIENT_HOST = new URL("./client_host.ts", import.meta.url);
+const RECEIVER_HOST = new URL("./receiver_host.ts", import.meta.url);
 
 type Gateway = RpcChild<GatewayMethods, GatewayEvents>;
 
@@ -128,20 +136,24 @@ async function storms(
 async function phases(
   options: MediaBenchOptions,
   servers: { server: MediaServer; results: MediaServerResults }[],
-  host: ClientHost,
+  hosts: { publisher: ClientHost; subscribers: ReceiverHost },
   notes: string[],
 ): Promise<void> {
   const timeoutMs = options.timeoutMs;
+  const host = hosts.publisher;
+  const { width, height } = options;
   if (options.echo) {
     print(
       ` EchoTest ramp: ${options.echoCalls.join(", ")} concurrent calls, ` +
-        `${options.echoSeconds} s windows`,
+        `${options.echoSeconds} s windows, ${width}x${height} at 30 fps each way`,
     );
     for (const calls of options.echoCalls) {
       for (const { server, results } of servers) {
         try {
           results.echo.push(
             await echoStep(server, host, calls, {
+              width,
+              height,
               seconds: options.echoSeconds,
               settle: options.settle,
               timeoutMs,
@@ -167,13 +179,15 @@ async function phases(
     );
   }
   print(
-    ` VideoRoom fan-out: 1 publisher to ${options.vrSubscribers.join(", ")} subscribers, ` +
-      `${options.vrSeconds} s windows`,
+    ` VideoRoom fan-out: 1 publisher (${width}x${height} at 30 fps) to ` +
+      `${options.vrSubscribers.join(", ")} subscribers, ${options.vrSeconds} s windows`,
   );
   for (const { server, results } of servers) {
     try {
-      results.fanout = await fanoutRun(server, host, {
+      results.fanout = await fanoutRun(server, hosts, {
         subscribers: options.vrSubscribers,
+        width,
+        height,
         seconds: options.vrSeconds,
         settle: options.settle,
         timeoutMs,
@@ -192,10 +206,12 @@ async function main(): Promise<number> {
   let gateway: Gateway | undefined;
   let reference: Reference | undefined;
   let host: ClientHost | undefined;
+  let receivers: ReceiverHost | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     cleaning ??= (async () => {
       await host?.stop().catch(() => {});
+      await receivers?.stop().catch(() => {});
       if (reference) await stopStartedReference(reference);
       await gateway?.stop().catch(() => {});
     })();
@@ -235,7 +251,10 @@ async function main(): Promise<number> {
     }
     print(` Reference: ${referenceStatus}`);
     host = await RpcChild.start<ClientMethods, ClientEvents>(CLIENT_HOST, { label: "client" });
-    await phases(options, servers, host, notes);
+    receivers = await RpcChild.start<ReceiverMethods, ClientEvents>(RECEIVER_HOST, {
+      label: "receivers",
+    });
+    await phases(options, servers, { publisher: host, subscribers: receivers }, notes);
     const after = await gateway.call("info", null);
     result = {
       ours: {
@@ -248,6 +267,7 @@ async function main(): Promise<number> {
         ? { ...ref.results, pid: reference.pid ?? 0, version: reference.version }
         : undefined,
       referenceStatus,
+      video: { width: options.width, height: options.height },
       notes,
       seconds: 0,
     };

@@ -12,6 +12,9 @@ import type { EchoStep } from "./echo.ts";
 export interface MediaBenchOptions {
   echo: boolean;
   videoroom: boolean;
+  /** Size of the video the EchoTest callers and the VideoRoom publisher send (30 fps). */
+  width: number;
+  height: number;
   /** Concurrent EchoTest calls per ramp step. */
   echoCalls: number[];
   /** Seconds of each measured window. */
@@ -61,6 +64,8 @@ export interface MediaBenchResult {
   };
   reference: (MediaServerResults & { pid: number; version: string }) | undefined;
   referenceStatus: string;
+  /** The video the EchoTest callers and the VideoRoom publisher sent. */
+  video: { width: number; height: number };
   notes: string[];
   seconds: number;
 }

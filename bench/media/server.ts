@@ -4,7 +4,7 @@
  * @module
  */
 import type { PidSource } from "./cpu.ts";
-import type { ClientEvents, ClientMethods } from "./protocol.ts";
+import type { ClientEvents, ClientMethods, ReceiverMethods } from "./protocol.ts";
 import type { RpcChild } from "./rpc_child.ts";
 
 /** A Janus API server under measurement. */
@@ -18,8 +18,11 @@ export interface MediaServer {
   idle(): Promise<void>;
 }
 
-/** The wrtc client process. */
+/** The wrtc client process (EchoTest callers, VideoRoom publisher). */
 export type ClientHost = RpcChild<ClientMethods, ClientEvents>;
+
+/** The node-datachannel subscribers' process. */
+export type ReceiverHost = RpcChild<ReceiverMethods, ClientEvents>;
 
 /** Where progress lines go. */
 export type Log = (line: string) => void;
