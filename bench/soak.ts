@@ -29,11 +29,19 @@ function loopback(httpPort: number, basePath: string, wsPort = 0): Endpoint {
   return { host: "127.0.0.1", httpPort, basePath, wsPort };
 }
 
+/** The V8 flags `deno task start` gives the gateway (deno.json), so the soak runs it alike. */
+function startTaskV8Flags(): string | undefined {
+  const { tasks } = JSON.parse(Deno.readTextFileSync(CONFIG)) as { tasks?: Record<string, string> };
+  return /--v8-flags=(\S+)/.exec(tasks?.start ?? "")?.[1];
+}
+
 async function soakOurs(options: SoakOptions, host: ClientHost): Promise<SoakResult> {
-  // gc exposed for the heap figures taken before and after the churn (never during it);
-  // SOAK_GATEWAY_V8_FLAGS adds V8 flags (comma-separated) for experiments.
-  const extra = Deno.env.get("SOAK_GATEWAY_V8_FLAGS");
-  Deno.env.set("DENO_V8_FLAGS", extra ? `--expose-gc,${extra}` : "--expose-gc");
+  // The start task's flags; gc exposed for the heap figures taken before and after the churn
+  // (never during it); SOAK_GATEWAY_V8_FLAGS adds V8 flags (comma-separated) for experiments.
+  // Media workers get their own (WORKER_V8_FLAGS on their command line, which wins).
+  const flags = ["--expose-gc", startTaskV8Flags(), Deno.env.get("SOAK_GATEWAY_V8_FLAGS")];
+  Deno.env.set("DENO_V8_FLAGS", flags.filter((f) => f).join(","));
+  print(` Ours: V8 flags ${Deno.env.get("DENO_V8_FLAGS")}`);
   const gateway = await RpcChild.start<SoakGatewayMethods, SoakGatewayEvents>(GATEWAY, {
     args: [
       `--session-timeout=${options.sessionTimeout}`,

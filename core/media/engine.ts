@@ -11,6 +11,9 @@
  * - A worker that dies takes its peers with it (`onClosed("Worker gone")`); a fresh worker
  *   replaces it. So does a worker that hangs: every call has a deadline (`callTimeoutMs`), and
  *   a worker that misses one is killed and counts as dead at once.
+ * - Lazy (`lazy`): no worker runs until the first peer is asked for, and once no peer has
+ *   been live for `idleStopMs` every worker exits; the next peer starts one again. For an
+ *   engine no configured plugin uses: an idle worker's resident memory still creeps up.
  * - `updateSettings` changes the no-media timer and the slow-link threshold of every worker
  *   and peer, live and future (admin `set_no_media_timer`, `set_slowlink_threshold`).
  *
@@ -46,6 +49,9 @@ export const DEFAULT_CALL_TIMEOUT_MS = 5_000;
 /** A worker that dies sooner than this after its start is not replaced until needed, in ms. */
 const EARLY_DEATH_MS = 2_000;
 
+/** Default time a lazy engine's workers stay up with no peer, in ms. */
+export const DEFAULT_IDLE_STOP_MS = 60_000;
+
 /** Settings of {@link createMediaEngine}. */
 export interface MediaEngineOptions {
   /** Worker processes kept ready (default 1). */
@@ -76,15 +82,29 @@ export interface MediaEngineOptions {
   callTimeoutMs?: number;
   /** Longest wait for ICE gathering before an SDP is returned, in ms (default 2000). */
   gatherTimeoutMs?: number;
+  /**
+   * Start workers only when a peer is asked for, and stop them all once no peer has been live
+   * for `idleStopMs` (default false: `workers` are kept ready from the start).
+   */
+  lazy?: boolean;
+  /** How long a lazy engine's workers stay up with no peer, in ms (default 60000). */
+  idleStopMs?: number;
   /** The worker entry (default {@link WORKER_MAIN_URL}, wrtc); used by the default command. */
   workerMain?: URL;
   /** How to start a worker (default: this Deno running `workerMain` with all permissions). */
   workerCommand?: WorkerCommand;
 }
 
-/** The default command: `deno run --allow-all [--config deno.json] <entry>`. */
+/**
+ * V8 flags of every media worker: a young generation of a fixed 2+2 MiB. Left to V8, it grows
+ * towards 32 MiB as it likes, and an idle worker (a heartbeat ping every 2.5 s) touches its
+ * pages so slowly that its RSS crept up for many minutes (`deno task soak`).
+ */
+export const WORKER_V8_FLAGS = "--min-semi-space-size=2,--max-semi-space-size=2";
+
+/** The default command: `deno run --allow-all --v8-flags=… [--config deno.json] <entry>`. */
 export function defaultWorkerCommand(entry: URL = WORKER_MAIN_URL): WorkerCommand {
-  const args = ["run", "--allow-all"];
+  const args = ["run", "--allow-all", `--v8-flags=${WORKER_V8_FLAGS}`];
   let cwd: string | undefined;
   if (entry.protocol === "file:") {
     const config = new URL("deno.json", PROJECT_ROOT);
@@ -113,6 +133,9 @@ class WorkerMediaEngine implements MediaEngine {
   #nextWorker = 0;
   #nextPeer = 0;
   #closed = false;
+  #lazy: boolean;
+  #idleStopMs: number;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
 
   constructor(options: MediaEngineOptions) {
@@ -121,6 +144,8 @@ class WorkerMediaEngine implements MediaEngine {
     this.#maxRss = Math.max(0, options.maxWorkerRssBytes ?? 0);
     this.#command = options.workerCommand ?? defaultWorkerCommand(options.workerMain);
     this.#callTimeoutMs = Math.max(0, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    this.#lazy = options.lazy ?? false;
+    this.#idleStopMs = Math.max(0, options.idleStopMs ?? DEFAULT_IDLE_STOP_MS);
     this.#config = {
       iceEnforceList: options.iceEnforceList ?? [],
       iceIgnoreList: options.iceIgnoreList ?? [],
@@ -135,6 +160,7 @@ class WorkerMediaEngine implements MediaEngine {
   }
 
   async start(): Promise<void> {
+    if (this.#lazy) return;
     this.#ensureWorkers();
     await Promise.all(this.#workers.map((w) => w.ready));
   }
@@ -142,6 +168,7 @@ class WorkerMediaEngine implements MediaEngine {
   async createPeer(options: { affinity?: string; listener: PeerListener }): Promise<Peer> {
     if (this.#closed) throw new Error("Media engine is closed");
     const { affinity, listener } = options;
+    this.#cancelIdleStop();
     const worker = this.#place(affinity);
     const id = `w${worker.index}-p${++this.#nextPeer}`;
     const peer = new PeerProxy({ id, worker, listener, affinity });
@@ -212,6 +239,7 @@ class WorkerMediaEngine implements MediaEngine {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#cancelIdleStop();
     await Promise.all(this.#workers.map((w) => w.retire()));
   }
 
@@ -240,6 +268,26 @@ class WorkerMediaEngine implements MediaEngine {
     return best;
   }
 
+  /** A lazy engine with no peer left stops its workers after `idleStopMs`. */
+  #idleStopSoon(): void {
+    if (!this.#lazy || this.#closed || this.#idleTimer !== undefined) return;
+    if (this.counts().peers > 0 || this.#workers.length === 0) return;
+    const timer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#closed || this.counts().peers > 0) return;
+      log.verbose(`media engine idle for ${this.#idleStopMs} ms: stopping its workers`);
+      for (const w of this.#workers) w.retire().catch(() => {});
+    }, this.#idleStopMs);
+    // Never what keeps the gateway alive.
+    Deno.unrefTimer(timer);
+    this.#idleTimer = timer;
+  }
+
+  #cancelIdleStop(): void {
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
   #ensureWorkers(): void {
     if (this.#closed) return;
     let active = this.#workers.filter((w) => w.alive && !w.draining).length;
@@ -256,6 +304,7 @@ class WorkerMediaEngine implements MediaEngine {
       config: this.#config,
       callTimeoutMs: this.#callTimeoutMs,
       onExit: (w, expected) => this.#exited(w, expected),
+      onIdle: () => this.#idleStopSoon(),
     });
     this.#workers.push(worker);
     this.#startedAt.set(worker, Date.now());
@@ -270,7 +319,9 @@ class WorkerMediaEngine implements MediaEngine {
     this.#startedAt.delete(worker);
     if (this.#closed) return;
     if (!expected) this.#failures++;
-    // A worker that cannot even start is replaced on demand, not in a tight loop.
+    // A worker that cannot even start is replaced on demand, not in a tight loop; a lazy
+    // engine replaces none (the next peer starts one).
+    if (this.#lazy) return;
     if (expected || Date.now() - started > EARLY_DEATH_MS) this.#ensureWorkers();
   }
 }

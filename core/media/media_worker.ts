@@ -46,6 +46,7 @@ export class MediaWorker {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #gatherTimeoutMs: number;
   #onExit: (worker: MediaWorker, expected: boolean) => void;
+  #onIdle: (() => void) | undefined;
 
   constructor(options: {
     index: number;
@@ -54,10 +55,13 @@ export class MediaWorker {
     /** Longest wait for the reply to any call, in ms (0 = none). */
     callTimeoutMs: number;
     onExit: (worker: MediaWorker, expected: boolean) => void;
+    /** Called each time the worker's last peer is gone. */
+    onIdle?: () => void;
   }) {
     this.index = options.index;
     this.#gatherTimeoutMs = options.config.gatherTimeoutMs;
     this.#onExit = options.onExit;
+    this.#onIdle = options.onIdle;
     const { command, args, cwd } = options.command;
     this.#child = new Deno.Command(command, {
       args,
@@ -158,6 +162,7 @@ export class MediaWorker {
   removePeer(peer: PeerProxy): void {
     if (this.#peers.get(peer.id) === peer) this.#peers.delete(peer.id);
     this.#maybeRetire();
+    if (this.#peers.size === 0) this.#onIdle?.();
   }
 
   /**

@@ -2,6 +2,8 @@
  * Starts the configured media engines, or none when `media.workers` is 0: wrtc always (the
  * engine of plugins without an entry), the RTP engine at start-up too when some plugin is given
  * it (`media.engines` over `DEFAULT_MEDIA_ENGINES`: EchoTest is on rtp unless told otherwise).
+ * When no plugin is given wrtc, its workers start lazily, on the first peer asked of it, and
+ * stop once idle: an unused worker costs memory (and its RSS creeps up, `deno task soak`).
  *
  * @module
  */
@@ -14,8 +16,9 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
   if (config.media.workers === 0) return undefined;
   const { createMediaEngine, RTP_WORKER_MAIN_URL, WORKER_MAIN_URL } = await import("./engine.ts");
   const { media, general } = config;
-  const start = (name: EngineName) =>
+  const start = (name: EngineName, lazy = false) =>
     createMediaEngine({
+      lazy,
       workers: media.workers,
       maxPeersPerWorker: media.max_peers_per_worker,
       maxWorkerRssBytes: media.max_worker_rss_mb * 1024 * 1024,
@@ -32,7 +35,8 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
   const byPlugin = new Map(Object.entries({ ...DEFAULT_MEDIA_ENGINES, ...media.engines }));
   if (![...byPlugin.values()].includes("rtp")) return await start("wrtc");
   const { EngineRouter } = await import("./engine_router.ts");
-  const [wrtc, rtp] = await Promise.allSettled([start("wrtc"), start("rtp")]);
+  const lazyWrtc = ![...byPlugin.values()].includes("wrtc");
+  const [wrtc, rtp] = await Promise.allSettled([start("wrtc", lazyWrtc), start("rtp")]);
   if (wrtc.status === "rejected" || rtp.status === "rejected") {
     if (wrtc.status === "fulfilled") await wrtc.value.close();
     if (rtp.status === "fulfilled") await rtp.value.close();
