@@ -54,9 +54,12 @@ export type PluginReply =
     event?: Promise<PluginEvent | undefined>;
   };
 
-/** One stream to forward from a handle's PeerConnection to another's. */
+/** One stream to forward from a handle's PeerConnection to another's (or back: echo). */
 export interface ForwardRequest {
-  /** The handle whose PeerConnection sends the stream on (same affinity key). */
+  /**
+   * The handle whose PeerConnection sends the stream on (same affinity key). This handle itself
+   * is echo: the stream goes back on the same m-line (`toMid` absent or equal to `fromMid`).
+   */
   to: PluginWebRTC;
   /** The m-line of this handle whose received media is forwarded. */
   fromMid: string;
@@ -82,7 +85,7 @@ export interface ForwardTo {
  * m-line of another handle and resolves that m-line's mid (new m-lines get theirs at once:
  * `"0"`, `"1"`, ... in the order they are added). `setForwarding` pauses and resumes it and
  * `stopForward` ends it, all without renegotiation; a target m-line whose forward stopped
- * stays and can take another stream.
+ * stays and can take another stream. Echo is a forward of an m-line to the same handle.
  */
 export interface PluginWebRTC {
   /** Applies a client offer and resolves the answer to send back. */
@@ -109,8 +112,12 @@ export interface PluginWebRTC {
    * m-line while media flows); `undefined` stops them.
    */
   onAudioLevel(listener: ((report: AudioLevelReport) => void) | undefined): void;
-  /** Sends back what this handle receives; flags toggle each kind. */
-  setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
+  /**
+   * Caps what the client sends on this handle's PeerConnection, in bits per second (0: no
+   * cap); kept for a PeerConnection made later (the next offer's answer carries it) until the
+   * PeerConnection goes away.
+   */
+  setBitrateCap(bitsPerSecond: number): Promise<void>;
   /** Sends a data-channel message to the client. */
   sendData(data: string | Uint8Array, label?: string): Promise<void>;
   /** True while a PeerConnection exists. */

@@ -57,6 +57,8 @@ export class HandleWebRTC implements PluginWebRTC {
   /** Event-handler reports of this handle (absent without an event bus). */
   #report: WebRTCReporter | undefined;
   #bus: EventBus | undefined;
+  /** The plugin's cap on what the client sends, for the peer (made now or later); 0 = none. */
+  #bitrateCap = 0;
 
   constructor(options: {
     engine: MediaEngine | undefined;
@@ -173,6 +175,7 @@ export class HandleWebRTC implements PluginWebRTC {
       const peer = await this.#creating;
       this.#peer = peer;
       if (this.#audioLevel) await peer.setAudioLevels(true).catch(() => {});
+      if (this.#bitrateCap > 0) await peer.setBitrateCap(this.#bitrateCap);
       return peer;
     } finally {
       this.#creating = undefined;
@@ -281,8 +284,9 @@ export class HandleWebRTC implements PluginWebRTC {
     await this.#peer.addRemoteCandidate(candidate).catch(() => {});
   }
 
-  async setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void> {
-    if (this.#peer) await this.#peer.setEcho(options);
+  async setBitrateCap(bitsPerSecond: number): Promise<void> {
+    this.#bitrateCap = bitsPerSecond;
+    if (this.#peer) await this.#peer.setBitrateCap(bitsPerSecond);
   }
 
   async sendData(data: string | Uint8Array, label?: string): Promise<void> {
@@ -320,6 +324,7 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#ready = false;
     this.#allTrickles = false;
     this.#pending = [];
+    this.#bitrateCap = 0;
   }
 
   /** Closes the peer for good: the handle is detached or its session is gone. */

@@ -2,7 +2,8 @@
  * Forwards between the peers of one media worker: the track a source peer receives on one
  * m-line is sent by the sender of one m-line of a target peer. Each target m-line carries at
  * most one forward; pausing detaches the track from the sender (nothing is sent, no
- * renegotiation) and resuming puts it back (libwebrtc then starts with a keyframe).
+ * renegotiation) and resuming puts it back (libwebrtc then starts with a keyframe). A peer's
+ * m-line forwarded to itself is echo.
  *
  * @module
  */
@@ -49,8 +50,11 @@ export class ForwardHub {
    * m-line carried, or on a free or new m-line of the same kind).
    *
    * @returns the target m-line's mid
-   * @throws {Error} for an unknown or mismatched m-line, a closed target or a peer forwarding
-   * to itself
+   * `target` may be `source` itself (echo): only back onto `fromMid`, whose sender then sends
+   * the track its receiver gets (libwebrtc re-encodes it).
+   *
+   * @throws {Error} for an unknown or mismatched m-line, a closed target, or echo onto another
+   * m-line
    */
   async forward(
     source: ForwardPeer,
@@ -58,14 +62,18 @@ export class ForwardHub {
     options: { fromMid: string; toMid?: string; active?: boolean },
   ): Promise<string> {
     if (target.closed) throw new Error("Target peer is closed");
-    if (target === source) throw new Error("A peer cannot forward to itself");
+    const echo = target === source;
+    if (echo && options.toMid !== undefined && options.toMid !== options.fromMid) {
+      throw new Error("A peer forwards to itself only back onto the same m-line (echo)");
+    }
+    const toMid = echo ? options.fromMid : options.toMid;
     const track = source.receivedTrack(options.fromMid);
     let slot: SendSlot | undefined;
-    if (options.toMid !== undefined) {
-      slot = target.sendSlot(options.toMid);
-      if (!slot) throw new Error(`No m-line ${options.toMid} on the target`);
+    if (toMid !== undefined) {
+      slot = target.sendSlot(toMid);
+      if (!slot) throw new Error(`No m-line ${toMid} on the target`);
       if (slot.transceiver.receiver.track.kind !== track.kind) {
-        throw new Error(`m-line ${options.toMid} of the target is not ${track.kind}`);
+        throw new Error(`m-line ${toMid} of the target is not ${track.kind}`);
       }
     } else {
       slot = target.freeSendSlot(track.kind, (t) => this.#onTransceiver(t) !== undefined);
@@ -123,11 +131,6 @@ export class ForwardHub {
         await sender(f).replaceTrack(null).catch(() => {});
       }
     }
-  }
-
-  /** Whether `t` carries a forward. */
-  carries(t: WrtcTransceiver): boolean {
-    return this.#onTransceiver(t) !== undefined;
   }
 
   /** Forwards in place (tests, leak checks). */

@@ -78,8 +78,8 @@ export class PeerProxy implements Peer {
     await this.#call("addRemoteCandidate", { peerId: this.id, candidate });
   }
 
-  async setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void> {
-    await this.#call("setEcho", { peerId: this.id, ...options });
+  async setBitrateCap(bitsPerSecond: number): Promise<void> {
+    await this.#call("setBitrateCap", { peerId: this.id, bitsPerSecond });
   }
 
   /**

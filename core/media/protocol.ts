@@ -51,10 +51,7 @@ export interface WorkerMethods {
   createOffer: { params: P & { iceRestart?: boolean; data?: boolean }; result: { sdp: string } };
   acceptAnswer: { params: P & { sdp: string }; result: null };
   addRemoteCandidate: { params: P & { candidate: IceCandidate | null }; result: null };
-  setEcho: {
-    params: P & { audio: boolean; video: boolean; bitrateCap?: number };
-    result: null;
-  };
+  setBitrateCap: { params: P & { bitsPerSecond: number }; result: null };
   forward: {
     params: P & { target: string; fromMid: string; toMid?: string; active?: boolean };
     result: { mid: string };

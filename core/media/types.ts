@@ -53,13 +53,17 @@ export interface AudioLevelReport {
 
 /** What {@link Peer.forward} takes. */
 export interface ForwardOptions {
-  /** The peer that sends the stream on (same media worker: same affinity key). */
+  /**
+   * The peer that sends the stream on (same media worker: same affinity key). The peer itself
+   * is echo: its stream goes back on the same m-line (`toMid` absent or equal to `fromMid`).
+   */
   to: Peer;
   /** Our m-line whose received stream is forwarded. */
   fromMid: string;
   /**
    * The target's m-line, of the same kind; a stream it already carries is replaced. Absent: a
-   * free m-line of that kind, or a new one (`sendonly`, in the target's next offer).
+   * free m-line of that kind, or a new one (`sendonly`, in the target's next offer); for echo,
+   * `fromMid`.
    */
   toMid?: string;
   /** False sets the forward up paused (nothing is sent until `setForwarding`). Default true. */
@@ -119,7 +123,8 @@ export interface AnswerOptions {
  * another peer of the same worker; each target m-line carries at most one stream at a time,
  * which can be paused, resumed, replaced (`forward` again with the same `toMid`) or stopped
  * without renegotiation. Mids of new target m-lines are assigned at once (`"0"`, `"1"`, ... in
- * the order they are added) and the target's next offer uses them. Every engine serves them.
+ * the order they are added) and the target's next offer uses them. Echo is a forward of a
+ * peer's m-line to itself. Every engine serves them.
  */
 export interface Peer {
   readonly id: string;
@@ -131,9 +136,13 @@ export interface Peer {
   acceptAnswer(sdp: string): Promise<void>;
   /** Add a remote candidate; `null` means end of candidates. */
   addRemoteCandidate(candidate: IceCandidate | null): Promise<void>;
-  /** Send back what this peer receives (echo); flags toggle each kind. */
-  setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void>;
-  /** Forwards one received stream; resolves the target m-line's mid. */
+  /**
+   * Caps what the remote side sends us, in bits per second (0: no cap), on the live call and in
+   * later answers: REMB on an engine that handles RTP; `b=AS` on a decoding one (wrtc), which
+   * also lowers what its encoders send back.
+   */
+  setBitrateCap(bitsPerSecond: number): Promise<void>;
+  /** Forwards one received stream (to this peer itself: echo); resolves the target m-line's mid. */
   forward(options: ForwardOptions): Promise<string>;
   /** Pauses (false) or resumes (true) the stream this peer forwards to `toMid` of `to`. */
   setForwarding(options: ForwardTarget & { active: boolean }): Promise<void>;

@@ -122,8 +122,8 @@ async function main(): Promise<void> {
       await peer(peerId).addRemoteCandidate(candidate);
       return null;
     },
-    setEcho: async ({ peerId, ...options }) => {
-      await peer(peerId).setEcho(options);
+    setBitrateCap: async ({ peerId, bitsPerSecond }) => {
+      await peer(peerId).setBitrateCap(bitsPerSecond);
       return null;
     },
     forward: async ({ peerId, target, fromMid, toMid, active }) => ({

@@ -1,6 +1,6 @@
 /**
- * One PeerConnection inside a media worker: negotiation with candidate filtering, echo,
- * forwarding, data channels, stats polling and close. Runs only in worker processes.
+ * One PeerConnection inside a media worker: negotiation with candidate filtering, forwarding
+ * (echo included), bitrate caps, data channels, stats polling and close. Runs only in worker processes.
  *
  * @module
  */
@@ -58,7 +58,6 @@ export class WorkerPeer implements ForwardPeer {
   #pc: WrtcPeerConnection;
   #ctx: WorkerPeerContext;
   #queued: (IceCandidate | null)[] = [];
-  #echo: { audio: boolean; video: boolean } | undefined;
   #bitrateCap: number | undefined;
   #channels: DataChannels;
   #slots: SendSlots;
@@ -109,9 +108,8 @@ export class WorkerPeer implements ForwardPeer {
       : usable.sdp;
     await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
     // Answer sendrecv wherever the offer lets us (the answer is the intersection), so that
-    // echo can be switched on later with replaceTrack and no renegotiation.
+    // echo (a forward to ourselves) can be switched on later with replaceTrack, no renegotiation.
     for (const t of this.#mediaTransceivers()) t.direction = "sendrecv";
-    if (this.#echo) await this.#applyEcho(this.#echo);
     const answer = await this.#pc.createAnswer();
     await this.#pc.setLocalDescription(answer);
     await this.#flushCandidates();
@@ -149,15 +147,15 @@ export class WorkerPeer implements ForwardPeer {
     await this.#addCandidate(candidate);
   }
 
-  /** Echo: send back the received tracks (or stop sending them) per kind. */
-  async setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): Promise<void> {
-    this.#echo = { audio: options.audio, video: options.video };
-    const recap = options.bitrateCap !== undefined && options.bitrateCap !== this.#bitrateCap;
-    if (options.bitrateCap !== undefined) this.#bitrateCap = options.bitrateCap;
-    if (this.#pc.remoteDescription !== null) await this.#applyEcho(this.#echo);
-    if (recap && options.bitrateCap !== undefined && options.bitrateCap > 0) {
-      await this.#capSending(options.bitrateCap);
-    }
+  /**
+   * The cap written as `b=AS` into our later answers (what the client sends us), and applied to
+   * the live call, where it lowers what we send too (an echo's encoder). 0: no cap from now on
+   * (a live call keeps the last one).
+   */
+  async setBitrateCap(bitsPerSecond: number): Promise<void> {
+    const recap = bitsPerSecond !== (this.#bitrateCap ?? 0);
+    this.#bitrateCap = bitsPerSecond > 0 ? bitsPerSecond : undefined;
+    if (recap && bitsPerSecond > 0) await this.#capSending(bitsPerSecond);
   }
 
   /** The track received on `mid` (forwarding source). */
@@ -278,19 +276,8 @@ export class WorkerPeer implements ForwardPeer {
       await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
       for (const t of this.#mediaTransceivers()) t.direction = "sendrecv";
       await this.#pc.setLocalDescription(await this.#pc.createAnswer());
-      if (this.#echo) await this.#applyEcho(this.#echo);
     } catch (e) {
       log.warn(`[${this.id}] could not cap the bitrate on the live call: ${String(e)}`);
-    }
-  }
-
-  async #applyEcho(echo: { audio: boolean; video: boolean }): Promise<void> {
-    for (const t of this.#mediaTransceivers()) {
-      if (t.direction !== "sendrecv" && t.direction !== "sendonly") continue;
-      if (this.#ctx.forwards.carries(t)) continue;
-      const track = t.receiver.track;
-      const wanted = echo[track.kind] ? track : null;
-      if (t.sender.track !== wanted) await t.sender.replaceTrack(wanted);
     }
   }
 

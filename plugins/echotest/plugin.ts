@@ -15,6 +15,7 @@ import {
   type PluginReply,
   type PluginSession,
 } from "../../core/plugin.ts";
+import { liveMediaLines, type MediaLine } from "../_shared/media_lines.ts";
 import { checkBody } from "../_shared/validate.ts";
 import { ECHOTEST_ERROR } from "./errors.ts";
 import { ECHOTEST_FIELDS, EchoTestBody } from "./schemas.ts";
@@ -41,6 +42,9 @@ class EchoTestSession implements PluginSession {
   #substream: number | undefined;
   #temporal: number | undefined;
   #slowlinks = 0;
+  /** The answered m-lines, each forwarded to ourselves (echo) once the PC has it. */
+  #lines: MediaLine[] = [];
+  #echoing = new Set<string>();
   #hangingUp = false;
   #destroyed = false;
 
@@ -71,9 +75,12 @@ class EchoTestSession implements PluginSession {
     if (request.bitrate !== undefined) this.#bitrate = request.bitrate;
     if (request.substream !== undefined) this.#substream = request.substream;
     if (request.temporal !== undefined) this.#temporal = request.temporal;
-    const cap = this.#bitrate > 0 ? { bitrateCap: this.#bitrate } : {};
-    const echo = { audio: this.#audio, video: this.#video, ...cap };
+    const webrtc = this.#handle.webrtc;
     const event: PluginEvent = { data: { echotest: "event", result: "ok" } };
+    // Before the answer, so that it carries the cap too.
+    if (request.bitrate !== undefined || jsep?.type === "offer") {
+      await webrtc.setBitrateCap(this.#bitrate);
+    }
     if (jsep?.type === "offer") {
       // One codec per medium, as the reference answers: the requested one, else the first
       // offered one the engine can use.
@@ -82,12 +89,13 @@ class EchoTestSession implements PluginSession {
         ...(request.videocodec !== undefined ? { video: request.videocodec } : {}),
       };
       try {
-        event.jsep = await this.#handle.webrtc.acceptOffer(jsep, { ...cap, singleCodec });
+        event.jsep = await webrtc.acceptOffer(jsep, { singleCodec });
       } catch (e) {
         throw new PluginError(ECHOTEST_ERROR.INVALID_SDP, (e as Error).message);
       }
+      this.#lines = liveMediaLines(event.jsep.sdp);
     }
-    if (this.#handle.webrtc.active) await this.#handle.webrtc.setEcho(echo);
+    if (webrtc.active) await this.#echo();
     // Event handlers hear the state after each message, as the reference's notify_event.
     this.#handle.notifyEvent?.({
       audio_active: this.#audio,
@@ -95,6 +103,20 @@ class EchoTestSession implements PluginSession {
       bitrate: this.#bitrate,
     });
     return event;
+  }
+
+  /** Echo is each m-line forwarded to ourselves; `audio`/`video` pause and resume it. */
+  async #echo(): Promise<void> {
+    const webrtc = this.#handle.webrtc;
+    for (const { kind, mid } of this.#lines) {
+      const active = kind === "audio" ? this.#audio : this.#video;
+      if (this.#echoing.has(mid)) {
+        await webrtc.setForwarding({ to: webrtc, toMid: mid, active });
+        continue;
+      }
+      await webrtc.forward({ to: webrtc, fromMid: mid, toMid: mid, active });
+      this.#echoing.add(mid);
+    }
   }
 
   setupMedia(): void {
@@ -107,6 +129,9 @@ class EchoTestSession implements PluginSession {
   }
 
   hangupMedia(): void {
+    // The PeerConnection is gone, and its forwards with it.
+    this.#lines = [];
+    this.#echoing.clear();
     // Only the first hangup after a media setup is announced (the reference's hangingup flag).
     if (this.#hangingUp) return;
     this.#hangingUp = true;

@@ -57,7 +57,7 @@ function fakeMedia(): MediaEngine {
         createOffer: () => Promise.resolve(OFFER),
         acceptAnswer: () => Promise.resolve(),
         addRemoteCandidate: () => Promise.resolve(),
-        setEcho: () => Promise.resolve(),
+        setBitrateCap: () => Promise.resolve(),
         forward: () => Promise.resolve("0"),
         setForwarding: () => Promise.resolve(),
         stopForward: () => Promise.resolve(),

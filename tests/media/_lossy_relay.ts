@@ -53,6 +53,8 @@ export class LossyRelay {
   dropped = 0;
   /** Client RTP packets forwarded so far. */
   forwarded = 0;
+  /** Client RTP packets forwarded so far per SSRC (clear in SRTP too). */
+  readonly forwardedBySsrc = new Map<number, number>();
   #clientFacing: Socket;
   #serverFacing: Socket;
   #client: number | undefined;
@@ -71,6 +73,8 @@ export class LossyRelay {
           return;
         }
         this.forwarded++;
+        const ssrc = msg.readUInt32BE(8);
+        this.forwardedBySsrc.set(ssrc, (this.forwardedBySsrc.get(ssrc) ?? 0) + 1);
       }
       serverFacing.send(msg, this.#server, "127.0.0.1");
     });

@@ -76,8 +76,11 @@ wrtcTest("echo peer: answer, onConnected, onMedia, echoed video and 440 Hz audio
   events.onData = (m) => void peer.sendData({ label: m.label, data: m.data }).catch(() => {});
   const client = new ClientPeer(wrtc, { audio: true, video: true, data: "chat" });
   try {
-    await peer.setEcho({ audio: true, video: true });
     const answer = await connect(client, peer, events);
+    // Echo: each m-line forwarded to the peer itself.
+    assert.equal(await peer.forward({ to: peer, fromMid: "0" }), "0");
+    assert.equal(await peer.forward({ to: peer, fromMid: "1", toMid: "1" }), "1");
+    await assert.rejects(peer.forward({ to: peer, fromMid: "0", toMid: "1" }), /same m-line/);
     const addresses = sdpCandidateAddresses(answer);
     assert.ok(addresses.length > 0, "the answer carries candidates");
     assert.ok(allLoopback(addresses), `non-loopback candidate in ${addresses.join(",")}`);
@@ -119,11 +122,11 @@ wrtcTest("echo peer: answer, onConnected, onMedia, echoed video and 440 Hz audio
     >;
     assert.ok((mids["1"]?.inboundPackets ?? 0) > 0 && (mids["1"]?.outboundPackets ?? 0) > 0);
 
-    await peer.setEcho({ audio: true, video: false });
+    await peer.setForwarding({ to: peer, toMid: "1", active: false });
     const framesBefore = client.videoFrames;
     await new Promise((resolve) => setTimeout(resolve, 700));
     assert.ok(client.videoFrames - framesBefore < 5, "video echo stopped");
-    await peer.setEcho({ audio: true, video: true });
+    await peer.setForwarding({ to: peer, toMid: "1", active: true });
     await waitUntil("video echo resumed", () => client.videoFrames > framesBefore + 10);
 
     client.stopFeeding();
@@ -176,18 +179,18 @@ async function videoBitrate(client: ClientPeer, ms: number): Promise<number> {
   return ((await bytes()) - before) * 8 * 1000 / ms;
 }
 
-wrtcTest("setEcho with a bitrate cap lowers what a live call sends back", async (wrtc) => {
+wrtcTest("setBitrateCap lowers what a live echo call sends back", async (wrtc) => {
   const engine = await createMediaEngine({ workers: 1 });
   const events = new Recorder();
   const peer = await engine.createPeer({ listener: events.listener });
   const client = new ClientPeer(wrtc, { audio: true, video: true, noise: true });
   try {
-    await peer.setEcho({ audio: true, video: true });
     await connect(client, peer, events);
+    for (const mid of ["0", "1"]) await peer.forward({ to: peer, fromMid: mid });
     await waitUntil("echoed video frames", () => client.videoFrames >= 20);
     await new Promise((r) => setTimeout(r, 1500));
     const free = await videoBitrate(client, 2000);
-    await peer.setEcho({ audio: true, video: true, bitrateCap: 40_000 });
+    await peer.setBitrateCap(40_000);
     await new Promise((r) => setTimeout(r, 2000));
     // The encoder converges on the cap in a few seconds (slower on a loaded machine).
     let capped = await videoBitrate(client, 2000);

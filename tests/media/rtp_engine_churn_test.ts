@@ -72,8 +72,8 @@ async function echoCall(
     listener: { onConnected: () => void (connected = true) },
   });
   const client = new ClientPeer(wrtc, { audio: true, video: true });
-  await peer.setEcho({ audio: true, video: true });
   await connectPeer(client, peer, () => connected);
+  for (const mid of ["0", "1"]) await peer.forward({ to: peer, fromMid: mid });
   return { peer, client };
 }
 

@@ -52,7 +52,7 @@ wrtcTest(
       assert.deepEqual(closed.map((c) => c.reason), ["Worker gone"]);
       assert.equal(engine.counts().peers, 0);
       assert.ok(!engine.workerPids?.().includes(pid), "the hung worker is no longer used");
-      await assert.rejects(peer.setEcho({ audio: true, video: false }), /closed/);
+      await assert.rejects(peer.setBitrateCap(64_000), /closed/);
       // deno-lint-ignore no-console
       console.log(
         `SIGSTOP -> call rejected ${failedAfter.toFixed(0)} ms, onClosed ` +

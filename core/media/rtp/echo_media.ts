@@ -1,19 +1,19 @@
 /**
- * The RTP side of one echo peer on the RTP engine: each received audio/video stream is sent
- * back on the same m-line with our SSRC (rewriter), without decoding. Video waits for a
- * keyframe (one PLI upstream at start and on resume), gaps are NACKed upstream and the
- * peer's RTX resends unwrapped, the peer's NACKs are answered from a cache, and every 500 ms
- * an RR per stream and a REMB (the bitrate cap) on video go to the peer. Counters feed the
- * same `MediaMonitor` the wrtc worker uses, as stats entries.
+ * The received streams of one peer on the RTP engine, without decoding: gaps are NACKed
+ * upstream and the peer's RTX resends unwrapped, keyframes are asked for (PLI, at most one a
+ * second per stream), RFC 6464 levels are read, and every 500 ms an RR per stream and a REMB
+ * (the bitrate cap) on video go to the peer. Each packet goes on to the lines it is forwarded
+ * to: other peers' (`SendLines`) and the stream's own echo line, which sends it back on the
+ * same m-line with our SSRC (a forward to ourselves: it waits for a keyframe at start and on
+ * resume, answers the peer's NACKs from its cache over RTX, and its SR carries our RR).
+ * Counters feed the same `MediaMonitor` the wrtc worker uses, as stats entries.
  *
  * @module
  */
 import type { Track } from "node-datachannel";
 import {
-  headerLength,
   isRtcp,
   isRtp,
-  paddingLength,
   payloadType,
   sequenceNumber,
   setPayloadType,
@@ -25,11 +25,9 @@ import {
 } from "./header.ts";
 import { readAudioLevel } from "./audio_level_ext.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
-import { NackCache } from "./nack_cache.ts";
 import { NackGenerator } from "./nack_generator.ts";
 import type { OfferMedia } from "./offer_media.ts";
 import { ReceiveStats } from "./receive_stats.ts";
-import { StreamRewriter } from "./rewriter.ts";
 import {
   buildNack,
   buildPli,
@@ -40,11 +38,10 @@ import {
   type RtcpPacket,
 } from "./rtcp.ts";
 import { unwrapRtx } from "./rtx.ts";
-import { isVp8Keyframe } from "./vp8.ts";
 import type { Stat } from "../stats.ts";
 import type { AudioLevelReport } from "../types.ts";
 import { RtcpDeduper, sendTo } from "./rtp_send.ts";
-import type { ForwardSource, SendLine } from "./send_lines.ts";
+import { type ForwardSource, SendLine } from "./send_lines.ts";
 
 export { randomSsrc } from "./rtp_send.ts";
 
@@ -55,81 +52,56 @@ export const DEFAULT_REMB_BPS = 2_000_000;
 interface Stream {
   media: OfferMedia;
   track: Track;
+  /** Our SSRC on this m-line (the echo line's): RTCP we send goes from it. */
   outSsrc: number;
-  rewriter: StreamRewriter;
-  cache: NackCache;
   stats: ReceiveStats;
   nack: NackGenerator | undefined;
-  /** Video waits for a keyframe before sending (at start and after a resume). */
-  started: boolean;
-  /** VP8: keyframes are recognised, so sending starts on one. */
-  waitsKeyframe: boolean;
-  /** Echo on for this stream's kind. */
-  echo: boolean;
   bytesIn: number;
-  packetsOut: number;
-  bytesOut: number;
   /** Cumulative loss from our last RR (after NACK recovery). */
   lost: number;
-  /** Cumulative loss the peer reports on what we send it. */
-  lostOut: number;
   /** Keyframe requests to the publisher, at most one a second for this stream. */
   limiter: KeyframeLimiter;
-  /** Lines of other peers this stream is forwarded to. */
+  /** Lines this stream is forwarded to (other peers', and its echo line while attached). */
   outputs: SendLine[];
   /** This stream as a forward source. */
   source: ForwardSource;
+  /** What we send on this m-line: the stream itself, once forwarded to ourselves (echo). */
+  echo: SendLine;
   /** extmap id of the RFC 6464 audio level, 0 when not negotiated. */
   levelId: number;
   levelSum: number;
   levelPackets: number;
 }
 
-/** The echoed streams of one peer. */
+/** The received streams of one peer, and what it echoes. */
 export class EchoMedia {
   #streams: Stream[] = [];
   #bySsrc = new Map<number, Stream>();
   #byOutSsrc = new Map<number, Stream>();
   #dedup = new RtcpDeduper();
-  #echo = { audio: false, video: false };
   #levels = false;
   #rembBps = DEFAULT_REMB_BPS;
   #closed = false;
 
   /**
-   * Adds a stream whose track is already on the PeerConnection; `vp8` video waits for a
-   * keyframe (other codecs are forwarded at once: their keyframes are not recognised).
+   * Adds a stream whose track is already on the PeerConnection, sending as `ssrcs` (announced
+   * in our answer; `rtxSsrc` for resends when RTX is negotiated); `vp8` video echoes from a
+   * keyframe (other codecs at once: their keyframes are not recognised).
    */
-  add(media: OfferMedia, track: Track, outSsrc: number, vp8: boolean, levelId = 0): void {
-    const stream: Stream = {
-      media,
-      track,
-      outSsrc,
-      rewriter: new StreamRewriter({ ssrc: outSsrc, clockRate: media.clockRate }),
-      cache: new NackCache(media.kind === "video" ? 1024 : 128),
-      stats: new ReceiveStats(media.ssrc, media.clockRate),
-      nack: media.kind === "video" ? new NackGenerator() : undefined,
-      started: media.kind === "audio" || !vp8,
-      waitsKeyframe: media.kind === "video" && vp8,
-      echo: this.#echo[media.kind],
-      bytesIn: 0,
-      packetsOut: 0,
-      bytesOut: 0,
-      lost: 0,
-      lostOut: 0,
-      limiter: new KeyframeLimiter(1000),
-      outputs: [],
-      source: undefined as unknown as ForwardSource,
-      levelId: media.kind === "audio" ? levelId : 0,
-      levelSum: 0,
-      levelPackets: 0,
-    };
-    stream.source = {
+  add(
+    media: OfferMedia,
+    track: Track,
+    ssrcs: { ssrc: number; rtxSsrc: number },
+    vp8: boolean,
+    levelId = 0,
+  ): void {
+    const source: ForwardSource = {
       kind: media.kind,
       payloadType: media.payloadType,
       rtxPayloadType: media.rtxPayloadType,
       clockRate: media.clockRate,
       requestKeyframe: (nowMs) => this.#requestKeyframe(stream, nowMs),
+      keyframeReceived: () => stream.limiter.keyframeReceived(),
       addOutput: (line) => {
         if (!stream.outputs.includes(line)) stream.outputs.push(line);
       },
@@ -138,14 +110,40 @@ export class EchoMedia {
         if (i >= 0) stream.outputs.splice(i, 1);
       },
     };
+    const echo = new SendLine(media.mid, source, { ...ssrcs, vp8 });
+    echo.track = track;
+    const stream: Stream = {
+      media,
+      track,
+      outSsrc: ssrcs.ssrc,
+      stats: new ReceiveStats(media.ssrc, media.clockRate),
+      nack: media.kind === "video" ? new NackGenerator() : undefined,
+      bytesIn: 0,
+      lost: 0,
+      limiter: new KeyframeLimiter(1000),
+      outputs: [],
+      source,
+      echo,
+      levelId: media.kind === "audio" ? levelId : 0,
+      levelSum: 0,
+      levelPackets: 0,
+    };
     this.#streams.push(stream);
     if (media.ssrc) this.#bySsrc.set(media.ssrc, stream);
     if (media.rtxSsrc) this.#bySsrc.set(media.rtxSsrc, stream);
-    this.#byOutSsrc.set(outSsrc, stream);
+    this.#byOutSsrc.set(ssrcs.ssrc, stream);
     track.onMessage((message) => this.#onPacket(message, performance.now()));
     track.onOpen(() => {
-      if (media.kind === "video") this.#requestKeyframe(stream, performance.now());
+      const now = performance.now();
+      // An echo set up before the track opened starts now (on a keyframe it asks for).
+      if (echo.active) echo.opened(now);
+      else if (media.kind === "video") this.#requestKeyframe(stream, now);
     });
+  }
+
+  /** The line that sends the stream received on `mid` back on that m-line (echo). */
+  echoLine(mid: string): SendLine | undefined {
+    return this.#streams.find((s) => s.media.mid === mid)?.echo;
   }
 
   /** The received stream on `mid` as a forward source. */
@@ -205,23 +203,6 @@ export class EchoMedia {
     return this.#streams.map((s) => s.track);
   }
 
-  /** Echo per kind; video turned back on waits for (and asks) a keyframe. */
-  setEcho(echo: { audio: boolean; video: boolean }): void {
-    this.#echo = { ...echo };
-    const now = performance.now();
-    for (const s of this.#streams) {
-      const on = echo[s.media.kind];
-      if (on === s.echo) continue;
-      s.echo = on;
-      if (!on) continue;
-      s.rewriter.resync();
-      if (s.media.kind === "video") {
-        s.started = !s.waitsKeyframe;
-        this.#requestKeyframe(s, now);
-      }
-    }
-  }
-
   /** The REMB value sent to the peer; 0 or less = the default. */
   setBitrateCap(bps: number | undefined): void {
     this.#rembBps = bps !== undefined && bps > 0 ? bps : DEFAULT_REMB_BPS;
@@ -247,28 +228,33 @@ export class EchoMedia {
         type: "outbound-rtp",
         kind,
         mid,
-        packetsSent: s.packetsOut,
-        bytesSent: s.bytesOut,
+        packetsSent: s.echo.packetsOut,
+        bytesSent: s.echo.bytesOut,
       }, {
         id: `remote-in-${mid}`,
         type: "remote-inbound-rtp",
         kind,
         localId: `out-${mid}`,
-        packetsLost: s.lostOut,
+        packetsLost: s.echo.lostOut,
       });
     }
     return out;
   }
 
-  /** Every 500 ms: RR per stream, REMB and NACKs on video, a held-back PLI when due. */
+  /**
+   * Every 500 ms: RR per stream (an SR once the echo sent something), REMB and NACKs on
+   * video, a held-back PLI when due.
+   */
   report(now: number): void {
     if (this.#closed) return;
     this.#dedup.prune(now);
+    const unixMs = Date.now();
     for (const s of this.#streams) {
       if (!s.track.isOpen()) continue;
       const block = s.stats.report(now);
       if (block) s.lost = Math.max(0, block.packetsLost);
-      sendTo(s.track, buildRr(s.outSsrc, block ? [block] : []));
+      const blocks = block ? [block] : [];
+      sendTo(s.track, s.echo.senderReport(unixMs, now, blocks) ?? buildRr(s.outSsrc, blocks));
       if (s.media.kind !== "video") continue;
       this.#sendNacks(s, now);
       this.#sendRemb(s, now);
@@ -312,34 +298,18 @@ export class EchoMedia {
       }
     }
     const outs = s.outputs;
-    if (outs.length > 0) {
-      // Each line rewrites the header in place: put the publisher's back before the next.
-      const seq = sequenceNumber(buf);
-      const ts = timestamp(buf);
-      const pt = payloadType(buf);
-      const src = ssrc(buf);
-      for (let i = 0; i < outs.length; i++) {
-        outs[i]!.send(buf, length, now);
-        setSsrc(buf, src);
-        setSequenceNumber(buf, seq);
-        setTimestamp(buf, ts);
-        setPayloadType(buf, pt);
-      }
-    }
-    if (!s.echo) return;
-    if (!s.started) {
-      const header = headerLength(buf, length);
-      const end = length - paddingLength(buf, length);
-      if (header < 0 || !isVp8Keyframe(buf, header, end)) return;
-      s.started = true;
-      s.limiter.keyframeReceived();
-    }
-    if (!s.rewriter.rewrite(buf, now)) return;
-    const packet = length === buf.length ? buf : buf.subarray(0, length);
-    s.cache.put(sequenceNumber(buf), packet, length, now);
-    if (sendTo(s.track, packet)) {
-      s.packetsOut++;
-      s.bytesOut += length;
+    if (outs.length === 0) return;
+    // Each line rewrites the header in place: put the publisher's back before the next.
+    const seq = sequenceNumber(buf);
+    const ts = timestamp(buf);
+    const pt = payloadType(buf);
+    const src = ssrc(buf);
+    for (let i = 0; i < outs.length; i++) {
+      outs[i]!.send(buf, length, now);
+      setSsrc(buf, src);
+      setSequenceNumber(buf, seq);
+      setTimestamp(buf, ts);
+      setPayloadType(buf, pt);
     }
   }
 
@@ -362,15 +332,9 @@ export class EchoMedia {
       case "rr":
         for (const block of packet.reports) this.#remoteReport(block.ssrc, block.packetsLost);
         return;
-      case "nack": {
-        const s = this.#byOutSsrc.get(packet.mediaSsrc);
-        if (!s) return;
-        for (const seq of packet.lost) {
-          const cached = s.cache.get(seq, now);
-          if (cached) sendTo(s.track, cached);
-        }
+      case "nack":
+        this.#byOutSsrc.get(packet.mediaSsrc)?.echo.resend(packet.lost, now);
         return;
-      }
       case "pli":
       case "fir":
         for (const target of mediaSsrcs(packet)) {
@@ -385,7 +349,7 @@ export class EchoMedia {
 
   #remoteReport(ourSsrc: number, lost: number): void {
     const s = this.#byOutSsrc.get(ourSsrc);
-    if (s) s.lostOut = Math.max(0, lost);
+    if (s) s.echo.lostOut = Math.max(0, lost);
   }
 
   #sendNacks(s: Stream, now: number): void {

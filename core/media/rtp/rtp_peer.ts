@@ -1,8 +1,9 @@
 /**
  * One PeerConnection of the RTP engine (node-datachannel): answers a client's offer with our
  * tracks added first (so the answer carries our SSRCs, one codec and its RTX), trickles and
- * filters candidates as the wrtc worker does, echoes media (`EchoMedia`) and data channels,
- * reports `connected`, `media`, `slowLink`, `data` and `closed` through the worker's RPC.
+ * filters candidates as the wrtc worker does, forwards what it receives to other peers' lines
+ * and back to itself (echo, `EchoMedia`), carries data channels, and reports `connected`,
+ * `media`, `slowLink`, `data` and `closed` through the worker's RPC.
  *
  * libdatachannel rules (design.md): every wrapper is held in the worker's registry until its
  * onClosed (a collected one crashes Deno); tracks close before their PeerConnection; ICE
@@ -79,7 +80,7 @@ function iceUfrag(sdp: string): string | undefined {
   return /^a=ice-ufrag:(\S+)/m.exec(sdp)?.[1];
 }
 
-/** An echo PeerConnection on the RTP engine. */
+/** A PeerConnection on the RTP engine. */
 export class RtpPeer {
   readonly id: string;
   #ctx: RtpPeerContext;
@@ -91,7 +92,6 @@ export class RtpPeer {
   #queued: (IceCandidate | null)[] = [];
   #candidates: CandidateBook;
   #monitor: MediaMonitor;
-  #echo = { audio: false, video: false };
   #bitrateCap: number | undefined;
   #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
@@ -132,7 +132,7 @@ export class RtpPeer {
     for (const [i, media] of offered.entries()) {
       const section = sections[i];
       if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
-      const outSsrc = randomSsrc();
+      const ssrcs = { ssrc: randomSsrc(), rtxSsrc: randomSsrc() };
       const codec = (options.singleCodec?.[media.kind] ?? "").toUpperCase();
       const description = media.kind === "video"
         ? new Video(media.mid, "SendRecv")
@@ -149,18 +149,23 @@ export class RtpPeer {
       // The RFC 6464 level is read from each packet (VideoRoom's talking): answer its extmap.
       const levelId = media.kind === "audio" ? audioLevelId(section.join("\n")) : 0;
       if (levelId > 0) description.parseSdpLine(`a=extmap:${levelId} ${AUDIO_LEVEL_URI}`);
-      description.addSSRC(outSsrc, "janus", "janus", `janus${media.kind}`);
+      const msid = `janus${media.kind}`;
+      description.addSSRC(ssrcs.ssrc, "janus", "janus", msid);
+      // Echo answers the client's NACKs over RTX, on its own SSRC, when RTX is negotiated.
+      if (media.kind === "video" && media.rtxPayloadType > 0) {
+        description.addSSRC(ssrcs.rtxSsrc, "janus", "janus", msid);
+        description.parseSdpLine(`a=ssrc-group:FID ${ssrcs.ssrc} ${ssrcs.rtxSsrc}`);
+      }
       const track = pc.addTrack(description);
       this.#ctx.hold(track);
       track.onClosed(() => this.#ctx.release(track));
-      this.#media.add(media, track, outSsrc, codec === "" || codec === "VP8", levelId);
+      this.#media.add(media, track, ssrcs, codec === "" || codec === "VP8", levelId);
     }
-    this.#media.setEcho(this.#echo);
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
     this.#flushCandidates();
-    const cap = options.bitrateCap ?? this.#bitrateCap;
     if (options.bitrateCap !== undefined) this.#bitrateCap = options.bitrateCap;
+    const cap = this.#bitrateCap;
     this.#media.setBitrateCap(cap);
     this.#origin = sessionOrigin(sdp);
     return await this.#finalLocalSdp(cap);
@@ -197,18 +202,23 @@ export class RtpPeer {
 
   /**
    * Forwards the stream we receive on `fromMid` to a line of `target` (`toMid`, whose stream is
-   * replaced; else a free line of the kind, else a new one). Returns the line's mid.
+   * replaced; else a free line of the kind, else a new one). Returns the line's mid. To
+   * ourselves it is echo, back onto `fromMid` only.
    */
   forward(
     target: RtpPeer,
     options: { fromMid: string; toMid?: string; active?: boolean },
   ): string {
-    if (target === this) throw new Error("A peer cannot forward to itself");
     if (target.#closed || this.#closed) throw new Error("Peer closed");
     const source = this.#media.sourceOf(options.fromMid);
     if (!source) throw new Error(`No received m-line ${options.fromMid}`);
     let line: SendLine | undefined;
-    if (options.toMid !== undefined) {
+    if (target === this) {
+      if (options.toMid !== undefined && options.toMid !== options.fromMid) {
+        throw new Error("A peer forwards to itself only back onto the same m-line (echo)");
+      }
+      line = this.#media.echoLine(options.fromMid);
+    } else if (options.toMid !== undefined) {
       line = target.#lines.byMid(options.toMid);
       if (!line) throw new Error(`No m-line ${options.toMid} on the target`);
       if (line.kind !== source.kind) {
@@ -218,6 +228,7 @@ export class RtpPeer {
       line = target.#lines.free(source.kind) ??
         target.#lines.add(String(target.#lines.list.length), source);
     }
+    if (!line) throw new Error(`No m-line ${options.fromMid} to echo on`);
     line.attach(source, options.active ?? true, performance.now());
     return line.mid;
   }
@@ -248,7 +259,7 @@ export class RtpPeer {
   }
 
   #lineFedByUs(target: RtpPeer, toMid: string): SendLine | undefined {
-    const line = target.#lines.byMid(toMid);
+    const line = target === this ? this.#media.echoLine(toMid) : target.#lines.byMid(toMid);
     return line?.source && this.#media.owns(line.source) ? line : undefined;
   }
 
@@ -289,14 +300,10 @@ export class RtpPeer {
     this.#addCandidate(candidate);
   }
 
-  /** Echo per kind and the cap we announce with REMB (and `b=AS` in later answers). */
-  setEcho(options: { audio: boolean; video: boolean; bitrateCap?: number }): void {
-    this.#echo = { audio: options.audio, video: options.video };
-    this.#media.setEcho(this.#echo);
-    if (options.bitrateCap !== undefined) {
-      this.#bitrateCap = options.bitrateCap;
-      this.#media.setBitrateCap(options.bitrateCap);
-    }
+  /** The cap on what the client sends us: our REMB from now on (and `b=AS` in later answers). */
+  setBitrateCap(bitsPerSecond: number): void {
+    this.#bitrateCap = bitsPerSecond > 0 ? bitsPerSecond : undefined;
+    this.#media.setBitrateCap(this.#bitrateCap);
   }
 
   /** Sends on the named channel, or on the first open one. */

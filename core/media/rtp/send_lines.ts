@@ -21,7 +21,7 @@ import {
 } from "./header.ts";
 import { NACK_SLOT_BYTES, NackCache } from "./nack_cache.ts";
 import { StreamRewriter } from "./rewriter.ts";
-import { buildSr, ntpTime, parseRtcp, type RtcpPacket } from "./rtcp.ts";
+import { buildSr, ntpTime, parseRtcp, type ReportBlock, type RtcpPacket } from "./rtcp.ts";
 import { wrapRtx } from "./rtx.ts";
 import { isVp8Keyframe } from "./vp8.ts";
 import type { Stat } from "../stats.ts";
@@ -35,6 +35,8 @@ export interface ForwardSource {
   readonly clockRate: number;
   /** Asks the publisher for a keyframe (at most one a second per publisher). */
   requestKeyframe(nowMs: number): void;
+  /** A line started on a keyframe: a held-back request for one is answered. */
+  keyframeReceived(): void;
   /** Stops feeding `line` (the line detaches itself). */
   removeOutput(line: SendLine): void;
   addOutput(line: SendLine): void;
@@ -44,8 +46,8 @@ export interface ForwardSource {
 export class SendLine {
   readonly mid: string;
   readonly kind: "audio" | "video";
-  readonly ssrc = randomSsrc();
-  readonly rtxSsrc = randomSsrc();
+  readonly ssrc: number;
+  readonly rtxSsrc: number;
   /** Payload types and clock rate offered for this line (from its first source). */
   readonly payloadType: number;
   readonly rtxPayloadType: number;
@@ -67,8 +69,22 @@ export class SendLine {
   /** Spare bytes to wrap a cached packet as RTX without allocating. */
   readonly #scratch = new Uint8Array(NACK_SLOT_BYTES + 2);
 
-  constructor(mid: string, source: ForwardSource) {
+  /** Video waits for a VP8 keyframe (other codecs' keyframes are not recognised). */
+  readonly #waitsKeyframe: boolean;
+
+  /**
+   * `options`: our SSRCs when already announced (an echo's answer), else random ones; `vp8`
+   * false for video of another codec, forwarded without waiting for a keyframe.
+   */
+  constructor(
+    mid: string,
+    source: ForwardSource,
+    options: { ssrc?: number; rtxSsrc?: number; vp8?: boolean } = {},
+  ) {
     this.mid = mid;
+    this.ssrc = options.ssrc ?? randomSsrc();
+    this.rtxSsrc = options.rtxSsrc ?? randomSsrc();
+    this.#waitsKeyframe = source.kind === "video" && options.vp8 !== false;
     this.kind = source.kind;
     this.payloadType = source.payloadType;
     this.rtxPayloadType = source.kind === "video" ? source.rtxPayloadType : 0;
@@ -105,7 +121,7 @@ export class SendLine {
   /** The track opened: the subscriber can decode from the next keyframe. */
   opened(nowMs: number): void {
     if (this.active && this.source && this.kind === "video") {
-      this.started = false;
+      this.started = !this.#waitsKeyframe;
       this.source.requestKeyframe(nowMs);
     }
   }
@@ -121,6 +137,7 @@ export class SendLine {
       const header = headerLength(buf, length);
       if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;
       this.started = true;
+      this.source?.keyframeReceived();
     }
     if (payloadType(buf) !== this.payloadType) setPayloadType(buf, this.payloadType);
     if (!this.#rewriter.rewrite(buf, nowMs)) return;
@@ -158,8 +175,12 @@ export class SendLine {
     }
   }
 
-  /** Our SR for this line, once something was sent. */
-  senderReport(unixMs: number, nowMs: number): Uint8Array | undefined {
+  /** Our SR for this line (with `reports` on what we receive), once something was sent. */
+  senderReport(
+    unixMs: number,
+    nowMs: number,
+    reports: ReportBlock[] = [],
+  ): Uint8Array | undefined {
     if (this.packetsOut === 0) return undefined;
     const ntp = ntpTime(unixMs);
     const elapsed = Math.max(0, nowMs - this.#lastSentMs);
@@ -171,13 +192,13 @@ export class SendLine {
         Math.round((elapsed * this.clockRate) / 1000)) >>> 0,
       packetCount: this.packetsOut >>> 0,
       octetCount: this.bytesOut >>> 0,
-      reports: [],
+      reports,
     });
   }
 
   #restart(nowMs: number): void {
     this.#rewriter.resync();
-    this.started = this.kind === "audio";
+    this.started = !this.#waitsKeyframe;
     // A line not open yet asks when it opens: a keyframe now would arrive before it can go.
     if (!this.track?.isOpen()) return;
     if (this.active && this.source && this.kind === "video") this.source.requestKeyframe(nowMs);

@@ -1,8 +1,9 @@
 /**
  * Entry point of an RTP engine media worker process: the same RPC (`protocol.ts`) as the wrtc
  * worker, served with node-datachannel PeerConnections that forward RTP without decoding.
- * It serves echo (EchoTest) and per-stream forwarding between its peers (VideoRoom: subscriber
- * offers, forward, pause/resume, switch, stop, keyframe requests, RFC 6464 audio levels).
+ * It serves per-stream forwarding between its peers and from a peer back to itself (echo):
+ * subscriber offers, forward, pause/resume, switch, stop, keyframe requests, bitrate caps
+ * (REMB), RFC 6464 audio levels.
  *
  * Exit: once stdin closes, every track, channel and PeerConnection is closed, their
  * onClosed awaited (bounded), and the process ends with `Deno.exit()`; node-datachannel's
@@ -91,8 +92,8 @@ async function main(): Promise<void> {
       peer(peerId).addRemoteCandidate(candidate);
       return Promise.resolve(null);
     },
-    setEcho: ({ peerId, ...options }) => {
-      peer(peerId).setEcho(options);
+    setBitrateCap: ({ peerId, bitsPerSecond }) => {
+      peer(peerId).setBitrateCap(bitsPerSecond);
       return Promise.resolve(null);
     },
     forward: ({ peerId, target, fromMid, toMid, active }) =>
