@@ -128,6 +128,7 @@ export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
   "janus.plugin.videoroom": "rtp",
   "janus.plugin.textroom": "rtp",
+  "janus.plugin.audiobridge": "wrtc",
 };
 
 /** The parsed configuration. */

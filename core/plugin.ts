@@ -6,9 +6,9 @@
  * @module
  */
 import type { Json, JsonObject } from "./protocol.ts";
-import type { AnswerOptions, AudioLevelReport, IceCandidate } from "./media/types.ts";
+import type { AnswerOptions, AudioLevelReport, IceCandidate, MixRequest } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
-export type { AnswerOptions, AudioLevelReport, Json, JsonObject };
+export type { AnswerOptions, AudioLevelReport, Json, JsonObject, MixRequest };
 
 /** Descriptive metadata, announced in `info`. */
 export interface PluginInfo {
@@ -118,6 +118,11 @@ export interface PluginWebRTC {
    * PeerConnection goes away.
    */
   setBitrateCap(bitsPerSecond: number): Promise<void>;
+  /**
+   * Audio conference mixing of this handle's PeerConnection (see `MixRequest`); only on a
+   * media engine that decodes. `leave` without a PeerConnection does nothing.
+   */
+  mix(request: MixRequest): Promise<void>;
   /** Sends a data-channel message to the client. */
   sendData(data: string | Uint8Array, label?: string): Promise<void>;
   /** True while a PeerConnection exists. */

@@ -17,6 +17,7 @@ import type {
   IceCandidate,
   MediaEngine,
   MediaStateChange,
+  MixRequest,
   Peer,
   PeerCloseReason,
   PeerInfo,
@@ -244,6 +245,15 @@ export class HandleWebRTC implements PluginWebRTC {
     if (was !== (listener !== undefined)) {
       void this.#peer?.setAudioLevels(listener !== undefined).catch(() => {});
     }
+  }
+
+  async mix(request: MixRequest): Promise<void> {
+    const peer = this.#peer;
+    if (!peer) {
+      if (request.op === "leave") return;
+      throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
+    }
+    await peer.mix(request);
   }
 
   static #handleOf(target: PluginWebRTC): HandleWebRTC {

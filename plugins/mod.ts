@@ -4,6 +4,7 @@
  * @module
  */
 import type { Plugin } from "../core/plugin.ts";
+import { createAudioBridgePlugin } from "./audiobridge/mod.ts";
 import { createEchoTestPlugin } from "./echotest/mod.ts";
 import { createTextRoomPlugin } from "./textroom/mod.ts";
 import { createVideoRoomPlugin } from "./videoroom/mod.ts";
@@ -13,4 +14,5 @@ export const BUILTIN_PLUGINS: readonly (() => Plugin)[] = [
   createEchoTestPlugin,
   createVideoRoomPlugin,
   createTextRoomPlugin,
+  createAudioBridgePlugin,
 ];

@@ -12,6 +12,7 @@ import type {
   ForwardOptions,
   ForwardTarget,
   IceCandidate,
+  MixRequest,
   Peer,
   PeerCloseReason,
   PeerInfo,
@@ -121,6 +122,10 @@ export class PeerProxy implements Peer {
 
   async setAudioLevels(enabled: boolean): Promise<void> {
     await this.#call("setAudioLevels", { peerId: this.id, enabled });
+  }
+
+  async mix(request: MixRequest): Promise<void> {
+    await this.#call("mix", { peerId: this.id, ...request });
   }
 
   /** The id of `target`, which must be a peer of our worker. */

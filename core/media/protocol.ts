@@ -12,6 +12,7 @@ import type {
   IceCandidate,
   MediaSettings,
   MediaStateChange,
+  MixRequest,
   PeerCloseReason,
   PeerInfo,
   SlowLinkReport,
@@ -60,6 +61,7 @@ export interface WorkerMethods {
   stopForward: { params: P & { target: string; toMid: string }; result: null };
   requestKeyframe: { params: P & { mid: string }; result: null };
   setAudioLevels: { params: P & { enabled: boolean }; result: null };
+  mix: { params: P & MixRequest; result: null };
   sendData: { params: P & { label?: string; data: WireData }; result: null };
   info: { params: P; result: PeerInfo };
   closePeer: { params: P; result: null };

@@ -105,6 +105,18 @@ export interface PeerInfo {
   stats: Record<string, unknown>;
 }
 
+/**
+ * What {@link Peer.mix} does. `join`: the audio received on `mid` goes into mixer `mixer` (made
+ * at `sampleRate` on first use, in the peer's media worker: the members of one mixer share an
+ * affinity key), and `mid`'s sender sends the mix of every other member, every 20 ms; joining
+ * another mixer leaves the first. `gain` scales what the peer adds (1: as received); a muted
+ * peer adds nothing and still hears the others. `leave` is idempotent.
+ */
+export type MixRequest =
+  | { op: "join"; mixer: string; mid: string; sampleRate: number; gain: number; muted: boolean }
+  | { op: "update"; gain?: number; muted?: boolean }
+  | { op: "leave" };
+
 /** How a peer answers an offer. */
 export interface AnswerOptions {
   /** Video bitrate cap written as `b=AS` into the answer, in bits per second. */
@@ -156,6 +168,11 @@ export interface Peer {
   requestKeyframe(mid: string): Promise<void>;
   /** Turns `onAudioLevel` reports on or off (off by default). */
   setAudioLevels(enabled: boolean): Promise<void>;
+  /**
+   * Audio conference mixing (AudioBridge): joins, updates or leaves a mixer of this peer's
+   * media worker. Only an engine that decodes (wrtc) can; the others reject.
+   */
+  mix(request: MixRequest): Promise<void>;
   /** Send a data-channel message. */
   sendData(message: { label?: string; data: string | Uint8Array }): Promise<void>;
   info(): Promise<PeerInfo>;

@@ -13,6 +13,7 @@ import { createLogger, setLogLevel } from "../log.ts";
 import { ForwardHub } from "./forwarding.ts";
 import { localInterfaces, workerCandidateFilter } from "./ice_filter.ts";
 import { createTrimmer, libcMallocTrim } from "./malloc_trim.ts";
+import { MixerHub } from "./mixer.ts";
 import {
   applySettings,
   fromWire,
@@ -50,6 +51,10 @@ async function main(): Promise<void> {
   const wrtc = await loadWrtc();
   const peers = new Map<string, WorkerPeer>();
   const forwards = new ForwardHub();
+  const mixers = new MixerHub({
+    openSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
+    newSource: () => new wrtc.nonstandard.RTCAudioSource(),
+  });
   const trimmer = createTrimmer(libcMallocTrim());
   let context: Omit<WorkerPeerContext, "notify" | "onClosed"> | undefined;
 
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
         filter,
         supported,
         forwards,
+        mixers,
         openAudioSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
       };
       const capabilities = {
@@ -153,6 +159,10 @@ async function main(): Promise<void> {
     setAudioLevels: ({ peerId, enabled }) => {
       peer(peerId).setAudioLevels(enabled);
       return Promise.resolve(null);
+    },
+    mix: async ({ peerId, ...request }) => {
+      await mixers.apply(peer(peerId), request);
+      return null;
     },
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));

@@ -7,6 +7,7 @@
 import { createLogger } from "../log.ts";
 import type { ForwardHub, ForwardPeer } from "./forwarding.ts";
 import type { CandidateFilter } from "./ice_filter.ts";
+import type { MixerHub } from "./mixer.ts";
 import { type SendSlot, SendSlots } from "./send_slots.ts";
 import { CandidateBook } from "./candidates.ts";
 import {
@@ -45,6 +46,8 @@ export interface WorkerPeerContext {
   supported: { audio: ReadonlySet<string>; video: ReadonlySet<string> };
   /** The worker's forwards between its peers. */
   forwards: ForwardHub;
+  /** The worker's audio mixers (a closing peer leaves its own). */
+  mixers?: Pick<MixerHub, "dropPeer">;
   /** Sinks for measuring received audio levels. */
   openAudioSink: OpenAudioSink;
   notify<K extends keyof WorkerEvents & string>(event: K, params: WorkerEvents[K]): void;
@@ -229,6 +232,7 @@ export class WorkerPeer implements ForwardPeer {
     this.#levels?.stop();
     this.#levels = undefined;
     await this.#ctx.forwards.dropPeer(this);
+    await this.#ctx.mixers?.dropPeer(this);
     const transceivers = this.#pc.getTransceivers();
     for (const t of transceivers) {
       if (t.sender.track !== null) await t.sender.replaceTrack(null).catch(() => {});

@@ -63,6 +63,7 @@ function fakeMedia(): MediaEngine {
         stopForward: () => Promise.resolve(),
         requestKeyframe: () => Promise.resolve(),
         setAudioLevels: () => Promise.resolve(),
+        mix: () => Promise.resolve(),
         sendData: () => Promise.resolve(),
         info: (): Promise<PeerInfo> =>
           Promise.resolve({

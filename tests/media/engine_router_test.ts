@@ -50,6 +50,7 @@ Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other valu
     "janus.plugin.echotest": "rtp",
     "janus.plugin.videoroom": "rtp",
     "janus.plugin.textroom": "rtp",
+    "janus.plugin.audiobridge": "wrtc",
   });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });

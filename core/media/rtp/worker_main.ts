@@ -122,6 +122,11 @@ async function main(): Promise<void> {
       peer(peerId).setAudioLevels(enabled);
       return Promise.resolve(null);
     },
+    mix: ({ peerId }) => {
+      peer(peerId);
+      // Mixing needs decoded audio: AudioBridge runs on the wrtc engine.
+      return Promise.reject(new Error("The rtp media engine does not decode audio (no mixing)"));
+    },
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));
       return Promise.resolve(null);

@@ -1,0 +1,301 @@
+/**
+ * Audio mixers of one media worker (AudioBridge): each mixer, known by its key, decodes the
+ * audio its member peers receive (an audio sink on the received track), resamples it to the
+ * mixer's rate, and every 20 ms, on one clock per mixer, sends each member the sum of every
+ * other member's audio (mix-minus) through an audio source on its own m-line's sender, where
+ * libwebrtc encodes it. A member's gain scales what it adds; a muted member adds nothing but
+ * still hears the others.
+ *
+ * @module
+ */
+import type { ForwardPeer } from "./forwarding.ts";
+import type { MixRequest } from "./types.ts";
+import type { AudioData, AudioSink, WrtcTrack } from "./wrtc.ts";
+
+/** What a mixer needs of a worker peer. */
+export type MixPeer = Pick<ForwardPeer, "id" | "closed" | "receivedTrack" | "sendSlot">;
+
+/** An audio source whose track a sender can carry (wrtc's `RTCAudioSource`). */
+export interface MixSource {
+  createTrack(): WrtcTrack;
+  onData(data: AudioData): void;
+}
+
+/** The wrtc objects a mixer makes. */
+export interface MixerFactory {
+  openSink(track: WrtcTrack): AudioSink;
+  newSource(): MixSource;
+}
+
+/** One mixing period, in ms (an Opus packet). */
+export const MIX_PERIOD_MS = 20;
+/** Audio kept per member beyond what the next tick takes; older audio is dropped. */
+const MAX_BUFFER_MS = 120;
+/** A clock this late (a stalled event loop) starts over instead of catching up. */
+const MAX_LATE_MS = 200;
+
+/** Linear-interpolation resampling of a mono stream, continuous across chunks. */
+export class Resampler {
+  #pos = 1;
+  #last = 0;
+
+  /** Feeds `input` at `inRate`; calls `out` with each sample at `outRate`. */
+  push(input: Float32Array, inRate: number, outRate: number, out: (sample: number) => void): void {
+    const n = input.length;
+    if (n === 0) return;
+    const step = inRate / outRate;
+    // Position in [last, ...input]: index 0 is the previous chunk's last sample.
+    while (this.#pos < n) {
+      const i = Math.floor(this.#pos);
+      const frac = this.#pos - i;
+      const a = i === 0 ? this.#last : input[i - 1]!;
+      const b = input[i]!;
+      out(a + (b - a) * frac);
+      this.#pos += step;
+    }
+    this.#pos -= n;
+    this.#last = input[n - 1]!;
+  }
+}
+
+/** A ring of mono samples at the mixer's rate. */
+class SampleRing {
+  readonly #data: Float32Array;
+  #read = 0;
+  #size = 0;
+
+  constructor(capacity: number) {
+    this.#data = new Float32Array(capacity);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Appends one sample; a full ring drops its oldest. */
+  push(sample: number): void {
+    const cap = this.#data.length;
+    if (this.#size === cap) {
+      this.#read = (this.#read + 1) % cap;
+      this.#size--;
+    }
+    this.#data[(this.#read + this.#size) % cap] = sample;
+    this.#size++;
+  }
+
+  /** Moves the oldest `out.length` samples into `out`. */
+  take(out: Float32Array): void {
+    const cap = this.#data.length;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = this.#data[(this.#read + i) % cap]!;
+    }
+    this.#read = (this.#read + out.length) % cap;
+    this.#size -= out.length;
+  }
+
+  clear(): void {
+    this.#read = 0;
+    this.#size = 0;
+  }
+}
+
+/** One peer in a mixer. */
+interface Member {
+  peer: MixPeer;
+  sink: AudioSink;
+  source: MixSource;
+  track: WrtcTrack;
+  sender: { replaceTrack(track: WrtcTrack | null): Promise<void> };
+  ring: SampleRing;
+  resampler: Resampler;
+  gain: number;
+  muted: boolean;
+  /** Waits for a period and a half of audio before it is mixed (jitter). */
+  primed: boolean;
+  /** This period's contribution. */
+  frame: Float32Array;
+}
+
+/** One room's mixer. */
+class Mixer {
+  readonly key: string;
+  readonly rate: number;
+  readonly members = new Map<string, Member>();
+  readonly #frameSamples: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #next = 0;
+  /** Periods mixed (tests, stats). */
+  ticks = 0;
+
+  constructor(key: string, rate: number) {
+    this.key = key;
+    this.rate = rate;
+    this.#frameSamples = Math.round((rate * MIX_PERIOD_MS) / 1000);
+  }
+
+  get frameSamples(): number {
+    return this.#frameSamples;
+  }
+
+  start(): void {
+    if (this.#timer !== undefined) return;
+    this.#next = performance.now() + MIX_PERIOD_MS;
+    this.#timer = setTimeout(() => this.#tick(), MIX_PERIOD_MS);
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Feeds 10 ms of decoded audio of `m` (any rate and channel count) into its ring. */
+  receive(m: Member, data: AudioData): void {
+    const channels = data.channelCount ?? 1;
+    const frames = Math.floor(data.samples.length / channels);
+    const mono = new Float32Array(frames);
+    for (let f = 0; f < frames; f++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += data.samples[f * channels + c]!;
+      mono[f] = sum / channels;
+    }
+    m.resampler.push(mono, data.sampleRate, this.rate, (s) => m.ring.push(s));
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    // A late clock catches up by mixing the missed periods, unless it stalled for long.
+    if (now - this.#next > MAX_LATE_MS) this.#next = now;
+    while (this.#next <= now + 1) {
+      this.#mixOnce();
+      this.#next += MIX_PERIOD_MS;
+    }
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.#next - performance.now()));
+  }
+
+  #mixOnce(): void {
+    this.ticks++;
+    const n = this.#frameSamples;
+    const total = new Float32Array(n);
+    for (const m of this.members.values()) {
+      if (!m.primed && m.ring.size >= n * 1.5) m.primed = true;
+      if (m.primed && m.ring.size >= n) m.ring.take(m.frame);
+      else {
+        // Under-run: nothing from this member in this period; wait for the buffer again.
+        m.frame.fill(0);
+        m.primed = false;
+      }
+      if (m.muted || m.gain === 0) continue;
+      for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
+    }
+    for (const m of this.members.values()) {
+      const own = m.muted ? 0 : m.gain;
+      const out = new Int16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = total[i]! - m.frame[i]! * own;
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
+      }
+      // libwebrtc's audio sources take 10 ms at a time.
+      const half = n / 2;
+      for (const part of [out.subarray(0, half), out.subarray(half)]) {
+        m.source.onData({
+          samples: part.slice(),
+          sampleRate: this.rate,
+          bitsPerSample: 16,
+          channelCount: 1,
+          numberOfFrames: half,
+        });
+      }
+    }
+  }
+}
+
+/** Every mixer of one worker, by key. */
+export class MixerHub {
+  readonly #factory: MixerFactory;
+  readonly #mixers = new Map<string, Mixer>();
+  /** The mixer of each member peer, by peer id. */
+  readonly #of = new Map<string, Mixer>();
+
+  constructor(factory: MixerFactory) {
+    this.#factory = factory;
+  }
+
+  /**
+   * Applies one request of `peer`.
+   *
+   * @throws {Error} for a bad m-line, a rate other than the mixer's, or update/leave unknown
+   */
+  async apply(peer: MixPeer, request: MixRequest): Promise<void> {
+    switch (request.op) {
+      case "join":
+        return await this.#join(peer, request);
+      case "update": {
+        const m = this.#of.get(peer.id)?.members.get(peer.id);
+        if (!m) throw new Error(`Peer ${peer.id} is in no mixer`);
+        if (request.gain !== undefined) m.gain = request.gain;
+        if (request.muted !== undefined) m.muted = request.muted;
+        return;
+      }
+      case "leave":
+        return await this.dropPeer(peer);
+    }
+  }
+
+  /** Takes `peer` out of its mixer (before its PeerConnection closes); an empty mixer ends. */
+  async dropPeer(peer: Pick<MixPeer, "id">): Promise<void> {
+    const mixer = this.#of.get(peer.id);
+    const m = mixer?.members.get(peer.id);
+    if (!mixer || !m) return;
+    this.#of.delete(peer.id);
+    mixer.members.delete(peer.id);
+    if (mixer.members.size === 0) {
+      mixer.stop();
+      this.#mixers.delete(mixer.key);
+    }
+    // Detach from the sender before the track stops (the other order crashed wrtc).
+    m.sink.stop();
+    await m.sender.replaceTrack(null).catch(() => {});
+    m.track.stop();
+  }
+
+  /** Mixers and members (tests, leak checks). */
+  counts(): { mixers: number; members: number } {
+    return { mixers: this.#mixers.size, members: this.#of.size };
+  }
+
+  async #join(peer: MixPeer, request: Extract<MixRequest, { op: "join" }>): Promise<void> {
+    if (peer.closed) throw new Error("Peer is closed");
+    const received = peer.receivedTrack(request.mid);
+    if (received.kind !== "audio") throw new Error(`m-line ${request.mid} is not audio`);
+    const slot = peer.sendSlot(request.mid);
+    if (!slot) throw new Error(`No m-line ${request.mid} to send the mix on`);
+    const existing = this.#mixers.get(request.mixer);
+    if (existing && existing.rate !== request.sampleRate) {
+      throw new Error(`Mixer ${request.mixer} mixes at ${existing.rate} Hz`);
+    }
+    await this.dropPeer(peer);
+    const mixer = this.#mixers.get(request.mixer) ?? new Mixer(request.mixer, request.sampleRate);
+    this.#mixers.set(mixer.key, mixer);
+    const source = this.#factory.newSource();
+    const track = source.createTrack();
+    const sender = slot.transceiver.sender;
+    const m: Member = {
+      peer,
+      sink: this.#factory.openSink(received),
+      source,
+      track,
+      sender,
+      ring: new SampleRing(Math.round((mixer.rate * (MAX_BUFFER_MS + MIX_PERIOD_MS)) / 1000)),
+      resampler: new Resampler(),
+      gain: request.gain,
+      muted: request.muted,
+      primed: false,
+      frame: new Float32Array(mixer.frameSamples),
+    };
+    m.sink.ondata = (data) => mixer.receive(m, data);
+    mixer.members.set(peer.id, m);
+    this.#of.set(peer.id, mixer);
+    await sender.replaceTrack(track);
+    mixer.start();
+  }
+}

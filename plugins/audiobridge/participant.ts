@@ -1,0 +1,93 @@
+/**
+ * One participant: who it is in its room, what it chose (display, muted, volume) and what a
+ * moderator did to it; the room reads it through `Member`, and every change that touches the
+ * media goes to its session.
+ *
+ * @module
+ */
+import type { JsonObject } from "../../core/plugin.ts";
+import type { Member, Room } from "./room.ts";
+
+/** What a participant needs of its handle's session. */
+export interface ParticipantSession {
+  /** The PeerConnection is up. */
+  readonly started: boolean;
+  /** Talking is measured (the PeerConnection carries the audio-level extension). */
+  readonly measured: boolean;
+  push(data: JsonObject): void;
+  evict(participant: Participant): void;
+  /** Its mute or gain changed: the mixer must hear of it. */
+  updateMix(): void;
+}
+
+/** The settings `join` and `configure` take. */
+export interface ParticipantSettings {
+  display: string | undefined;
+  muted: boolean;
+  /** Gain in percent (`volume`, 100 = as received). */
+  volume: number;
+  /** Joined with the room secret: `mute_room` does not silence it. */
+  admin: boolean;
+  codec: string;
+  /** Per-user talking window and threshold (0: the room's). */
+  activePackets: number;
+  levelAverage: number;
+}
+
+/** A handle in a room. */
+export class Participant implements Member, ParticipantSettings {
+  id: number;
+  room: Room;
+  display: string | undefined;
+  muted: boolean;
+  volume: number;
+  admin: boolean;
+  codec: string;
+  activePackets: number;
+  levelAverage: number;
+  talking = false;
+  readonly #session: ParticipantSession;
+
+  constructor(id: number, room: Room, settings: ParticipantSettings, session: ParticipantSession) {
+    this.id = id;
+    this.room = room;
+    this.display = settings.display;
+    this.muted = settings.muted;
+    this.volume = settings.volume;
+    this.admin = settings.admin;
+    this.codec = settings.codec;
+    this.activePackets = settings.activePackets;
+    this.levelAverage = settings.levelAverage;
+    this.#session = session;
+  }
+
+  get setup(): boolean {
+    return this.#session.started;
+  }
+
+  get measured(): boolean {
+    return this.#session.measured;
+  }
+
+  /** Whether it adds nothing to the mix: muted by itself or a moderator, or by `mute_room`. */
+  get silenced(): boolean {
+    return this.muted || (this.room.muted && !this.admin);
+  }
+
+  push(data: JsonObject): void {
+    this.#session.push(data);
+  }
+
+  evict(): void {
+    this.#session.evict(this);
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+    this.#session.updateMix();
+  }
+
+  roomMuteChanged(): void {
+    this.#session.updateMix();
+  }
+}

@@ -1,0 +1,325 @@
+/**
+ * The requests answered at once (Janus API `message` and admin `message_plugin`): room
+ * management, lists, moderation (kick, mute), as the reference words and orders them.
+ *
+ * @module
+ */
+import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { AUDIOBRIDGE_ERROR, noConfigFile, noSuchUser, notJoined, notStrings } from "./errors.ts";
+import type { RoomStore } from "./persist.ts";
+import { participantEntry, Room, type RoomProps, type RoomRegistry } from "./room.ts";
+import {
+  ALLOWED_FIELDS,
+  check,
+  checkSecret,
+  CREATE_FIELDS,
+  DESTROY_FIELDS,
+  EDIT_FIELDS,
+  ID_FIELD,
+  ROOM_FIELD,
+  ROOM_OPTIONAL,
+  SAMPLING_RATES,
+  SECRET_FIELD,
+} from "./schemas.ts";
+
+/** What the requests share. */
+export interface AudioBridgeContext {
+  rooms: RoomRegistry;
+  store: RoomStore;
+  adminKey: string | undefined;
+  maxRooms: number;
+  maxParticipants: number;
+}
+
+/** The caller's own participant, for `resetdecoder`. */
+export interface Caller {
+  readonly inRoom: boolean;
+}
+
+/** Requests answered at once. */
+export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
+  "create",
+  "edit",
+  "destroy",
+  "exists",
+  "list",
+  "allowed",
+  "kick",
+  "kick_all",
+  "listparticipants",
+  "mute",
+  "unmute",
+  "mute_room",
+  "unmute_room",
+  "resetdecoder",
+  "rtp_forward",
+  "stop_rtp_forward",
+  "listforwarders",
+  "play_file",
+  "is_playing",
+  "stop_file",
+  "enable_recording",
+  "enable_mjrs",
+]);
+
+/** Requests of the features this gateway does not have (yet): 499 as a build without them. */
+const UNSUPPORTED: Readonly<Record<string, string>> = {
+  rtp_forward: "RTP forwarders unsupported in this instance",
+  stop_rtp_forward: "RTP forwarders unsupported in this instance",
+  listforwarders: "RTP forwarders unsupported in this instance",
+  play_file: "Playing files unsupported in this instance",
+  is_playing: "Playing files unsupported in this instance",
+  stop_file: "Playing files unsupported in this instance",
+  enable_recording: "Recording unsupported in this instance",
+  enable_mjrs: "Recording unsupported in this instance",
+};
+
+/** Answers one synchronous request (`request` is checked and lower case). */
+export async function answerRequest(
+  ctx: AudioBridgeContext,
+  request: string,
+  root: JsonObject,
+  caller?: Caller,
+): Promise<JsonObject> {
+  switch (request) {
+    case "create":
+      return await create(ctx, root);
+    case "edit":
+      return await edit(ctx, root);
+    case "destroy":
+      return await destroy(ctx, root);
+    case "exists":
+      check(root, ROOM_FIELD);
+      return {
+        audiobridge: "success",
+        room: root.room as number,
+        exists: ctx.rooms.rooms.has(root.room as number),
+      };
+    case "list":
+      return list(ctx, root);
+    case "allowed":
+      return allowed(ctx, root);
+    case "kick":
+      return kick(ctx, root);
+    case "kick_all":
+      return kickAll(ctx, root);
+    case "listparticipants": {
+      check(root, ROOM_FIELD);
+      const room = ctx.rooms.get(root.room as number);
+      return {
+        audiobridge: "participants",
+        room: room.id,
+        participants: [...room.participants.values()].map((m) => participantEntry(m, room)),
+      };
+    }
+    case "mute":
+    case "unmute":
+      return mute(ctx, root, request === "mute");
+    case "mute_room":
+    case "unmute_room":
+      return muteRoom(ctx, root, request === "mute_room");
+    case "resetdecoder":
+      if (!caller?.inRoom) throw notJoined("Can't reset (not in a room)");
+      return { audiobridge: "success" };
+  }
+  const unsupported = UNSUPPORTED[request];
+  if (unsupported) throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, unsupported);
+  throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_REQUEST, `Unknown request '${request}'`);
+}
+
+/** A room in a room-scoped admin request: checks, lookup and the secret. */
+function adminRoom(ctx: AudioBridgeContext, root: JsonObject): Room {
+  check(root, SECRET_FIELD);
+  check(root, ROOM_FIELD);
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  return room;
+}
+
+function list(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+  // Private rooms show to whoever gives the admin key.
+  let all = false;
+  if (ctx.adminKey !== undefined && root.admin_key !== undefined) {
+    checkSecret(ctx.adminKey, root, "admin_key");
+    all = true;
+  }
+  const rooms = [...ctx.rooms.rooms.values()].filter((r) => all || !r.props.is_private);
+  return { audiobridge: "success", list: rooms.map((r) => r.listEntry()) };
+}
+
+function allowed(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+  check(root, ALLOWED_FIELDS);
+  check(root, ROOM_FIELD);
+  const action = (root.action as string).toLowerCase();
+  if (!["enable", "disable", "add", "remove"].includes(action)) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      `Unsupported action '${root.action as string}' (allowed)`,
+    );
+  }
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  if (action === "enable") room.checkTokens = true;
+  else if (action === "disable") room.checkTokens = false;
+  else if (root.allowed !== undefined) {
+    for (const t of stringsOf(root.allowed as unknown[], "allowed")) {
+      if (action === "add") room.allowed.add(t);
+      else room.allowed.delete(t);
+    }
+  }
+  const reply: JsonObject = { audiobridge: "success", room: room.id };
+  if (action !== "disable") reply.allowed = [...room.allowed];
+  return reply;
+}
+
+function kick(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+  check(root, SECRET_FIELD);
+  check(root, ROOM_FIELD);
+  check(root, ID_FIELD);
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  const id = root.id as number;
+  const target = room.participants.get(id);
+  if (!target) throw noSuchUser(id, room.id);
+  // Everyone hears it, the kicked user included; then its PeerConnection goes.
+  room.notify({ audiobridge: "event", room: room.id, kicked: id });
+  target.evict();
+  return { audiobridge: "success" };
+}
+
+function kickAll(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+  const room = adminRoom(ctx, root);
+  for (const m of [...room.participants.values()]) {
+    m.push({ audiobridge: "event", room: room.id, kicked_all: m.id });
+    m.evict();
+  }
+  return { audiobridge: "success" };
+}
+
+function mute(ctx: AudioBridgeContext, root: JsonObject, muted: boolean): JsonObject {
+  check(root, SECRET_FIELD);
+  check(root, ROOM_FIELD);
+  check(root, ID_FIELD);
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  const id = root.id as number;
+  const target = room.participants.get(id);
+  if (!target) throw noSuchUser(id, room.id);
+  // Nothing to change: the reference answers without the room.
+  if (target.muted === muted) return { audiobridge: "success" };
+  target.setMuted(muted);
+  room.notify({
+    audiobridge: "event",
+    room: room.id,
+    participants: [participantEntry(target, room, false)],
+  });
+  return { audiobridge: "success", room: room.id };
+}
+
+function muteRoom(ctx: AudioBridgeContext, root: JsonObject, muted: boolean): JsonObject {
+  const room = adminRoom(ctx, root);
+  if (room.muted !== muted) {
+    room.muted = muted;
+    for (const m of room.participants.values()) m.roomMuteChanged();
+    room.notify({ audiobridge: "event", room: room.id, muted });
+  }
+  return { audiobridge: "success", room: room.id };
+}
+
+/** Reads a room entry of `create` or the configuration into a room (types checked). */
+export function roomOf(id: number, body: JsonObject): Room {
+  const rate = (body.sampling_rate ?? body.sampling ?? 16000) as number;
+  if (!SAMPLING_RATES.includes(rate)) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, `Unsupported sampling rate ${rate}`);
+  }
+  const description = body.description as string | undefined;
+  const positive = (name: string, fallback: number) => {
+    const v = body[name] as number | undefined;
+    return v !== undefined && v > 0 ? v : fallback;
+  };
+  const props: RoomProps = {
+    room: id,
+    description: description ? description : `Room ${id}`,
+    secret: body.secret as string | undefined,
+    pin: body.pin as string | undefined,
+    is_private: body.is_private === true,
+    sampling_rate: rate,
+    spatial_audio: body.spatial_audio === true,
+    record: body.record === true,
+    record_file: body.record_file as string | undefined,
+    record_dir: body.record_dir as string | undefined,
+    audiolevel_ext: body.audiolevel_ext !== false,
+    audiolevel_event: body.audiolevel_event === true,
+    audio_active_packets: positive("audio_active_packets", 100),
+    audio_level_average: positive("audio_level_average", 25),
+    default_prebuffering: positive("default_prebuffering", 6),
+    default_expectedloss: (body.default_expectedloss as number | undefined) ?? 0,
+    default_bitrate: (body.default_bitrate as number | undefined) ?? 0,
+  };
+  const tokens = body.allowed === undefined
+    ? undefined
+    : stringsOf(body.allowed as unknown[], "allowed");
+  return new Room(props, tokens);
+}
+
+async function create(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonObject> {
+  check(root, CREATE_FIELDS);
+  check(root, ROOM_OPTIONAL);
+  if (ctx.adminKey !== undefined) checkSecret(ctx.adminKey, root, "admin_key");
+  if (root.allowed !== undefined) stringsOf(root.allowed as unknown[], "allowed");
+  if (root.groups !== undefined) stringsOf(root.groups as unknown[], "groups");
+  const save = root.permanent === true;
+  if (save && !ctx.store.writable) throw noConfigFile("create permanent room");
+  const requested = (root.room as number | undefined) ?? 0;
+  if (requested > 0 && ctx.rooms.rooms.has(requested)) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.ROOM_EXISTS, `Room ${requested} already exists`);
+  }
+  if (ctx.rooms.rooms.size >= ctx.maxRooms) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, `Too many rooms (max ${ctx.maxRooms})`);
+  }
+  const room = roomOf(requested > 0 ? requested : ctx.rooms.freeId(), root);
+  ctx.rooms.add(room);
+  const permanent = save && await ctx.store.save(room);
+  return { audiobridge: "created", room: room.id, permanent };
+}
+
+async function edit(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonObject> {
+  check(root, EDIT_FIELDS);
+  check(root, ROOM_FIELD);
+  const save = root.permanent === true;
+  if (save && !ctx.store.writable) throw noConfigFile("edit room permanently");
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  const p = room.props;
+  const s = (name: string) => root[name] as string | undefined;
+  if (s("new_description")) p.description = s("new_description")!;
+  if (root.new_is_private !== undefined) p.is_private = root.new_is_private === true;
+  if (s("new_secret") !== undefined) p.secret = s("new_secret") || undefined;
+  // An empty new pin removes the pin.
+  if (s("new_pin") !== undefined) p.pin = s("new_pin") || undefined;
+  if (s("new_record_dir")) p.record_dir = s("new_record_dir");
+  const permanent = save && await ctx.store.save(room);
+  return { audiobridge: "edited", room: room.id, permanent };
+}
+
+async function destroy(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonObject> {
+  check(root, DESTROY_FIELDS);
+  check(root, ROOM_FIELD);
+  const save = root.permanent === true;
+  if (save && !ctx.store.writable) throw noConfigFile("destroy room permanently");
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  ctx.rooms.remove(room);
+  // Every participant hears it, then its PeerConnection goes.
+  room.notify({ audiobridge: "destroyed", room: room.id });
+  for (const m of [...room.participants.values()]) m.evict();
+  room.participants.clear();
+  const permanent = save && await ctx.store.forget(room.id);
+  return { audiobridge: "destroyed", room: room.id, permanent };
+}
+
+/** The strings of an array field (484 unless every entry is one). */
+function stringsOf(items: unknown[], name: string): string[] {
+  if (items.some((t) => typeof t !== "string")) throw notStrings(name);
+  return items as string[];
+}

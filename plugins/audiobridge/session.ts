@@ -1,0 +1,480 @@
+/**
+ * One AudioBridge handle: `join`, `configure`, `changeroom`, `leave` and `hangup` (one at a time,
+ * answered by events), the client's offers (with `join` or `configure`), the mixer membership
+ * of its PeerConnection and talking detection, in the reference's shapes and order.
+ *
+ * Unlike the reference (which crashes there), an offer on a handle that is in no room, e.g.
+ * after a hangup, is refused with 487.
+ *
+ * @module
+ */
+import { createLogger } from "../../core/log.ts";
+import {
+  type AudioLevelReport,
+  type Jsep,
+  type JsonObject,
+  PluginError,
+  type PluginEvent,
+  type PluginHandle,
+  type PluginMessage,
+  type PluginReply,
+  type PluginSession,
+} from "../../core/plugin.ts";
+import { liveMediaLines } from "../_shared/media_lines.ts";
+import { TalkDetector } from "../videoroom/talking.ts";
+import { AUDIOBRIDGE_ERROR, notJoined } from "./errors.ts";
+import { Participant, type ParticipantSession } from "./participant.ts";
+import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
+import { participantEntry, randomId, type Room } from "./room.ts";
+import {
+  check,
+  checkSecret,
+  ID_OPTIONAL,
+  JOIN_FIELDS,
+  REQUEST_FIELD,
+  ROOM_FIELD,
+} from "./schemas.ts";
+import { CONFIGURE_FIELDS } from "./schemas.ts";
+
+const log = createLogger("audiobridge");
+
+/** Requests answered with `ack` and a later event. */
+const ASYNC_REQUESTS: ReadonlySet<string> = new Set([
+  "join",
+  "configure",
+  "changeroom",
+  "leave",
+  "hangup",
+]);
+
+const AUDIO_LEVEL_EXT = /^a=extmap:\d+(\/\w+)? urn:ietf:params:rtp-hdrext:ssrc-audio-level/m;
+
+/** What every session shares. */
+export interface Shared {
+  ctx: AudioBridgeContext;
+  sessions: Set<AudioBridgeSession>;
+}
+
+/** One handle attached to the AudioBridge. */
+export class AudioBridgeSession implements PluginSession, ParticipantSession {
+  participant: Participant | undefined;
+  started = false;
+  readonly #handle: PluginHandle;
+  readonly #shared: Shared;
+  #queue: Promise<unknown> = Promise.resolve();
+  #mixing: Promise<void> = Promise.resolve();
+  /** The audio m-line of the PeerConnection, once an offer was answered. */
+  #audioMid: string | undefined;
+  #levelsInSdp = false;
+  /** The mixer the PeerConnection is in. */
+  #mixer: string | undefined;
+  #listening = false;
+  #talk: TalkDetector;
+  #destroyed = false;
+
+  constructor(handle: PluginHandle, shared: Shared) {
+    this.#handle = handle;
+    this.#shared = shared;
+    this.#talk = new TalkDetector(() => {
+      const p = this.participant;
+      const room = p?.room.props;
+      return {
+        packets: p?.activePackets || room?.audio_active_packets || 100,
+        average: p?.levelAverage || room?.audio_level_average || 25,
+      };
+    });
+  }
+
+  get measured(): boolean {
+    const room = this.participant?.room;
+    return this.#audioMid !== undefined && this.#levelsInSdp && room?.props.audiolevel_ext === true;
+  }
+
+  async handleMessage(message: PluginMessage): Promise<PluginReply> {
+    const { body, jsep } = message;
+    check(body, REQUEST_FIELD);
+    const request = (body.request as string).toLowerCase();
+    if (SYNC_REQUESTS.has(request)) {
+      const caller = { inRoom: this.participant !== undefined };
+      return {
+        kind: "success",
+        data: await answerRequest(this.#shared.ctx, request, body, caller),
+      };
+    }
+    if (!ASYNC_REQUESTS.has(request)) {
+      throw new PluginError(
+        AUDIOBRIDGE_ERROR.INVALID_REQUEST,
+        `Unknown request '${body.request as string}'`,
+      );
+    }
+    const pending = this.#queue.then(() => this.#handleAsync(request, body, jsep));
+    this.#queue = pending.catch(() => {});
+    return { kind: "ack", event: pending };
+  }
+
+  async #handleAsync(request: string, body: JsonObject, jsep?: Jsep): Promise<PluginEvent> {
+    if (this.#destroyed) return { data: { audiobridge: "event" } };
+    let data: JsonObject;
+    switch (request) {
+      case "join":
+        data = this.#join(body, jsep !== undefined);
+        break;
+      case "configure":
+        data = this.#configure(body);
+        break;
+      case "changeroom":
+        data = this.#changeRoom(body);
+        break;
+      case "leave":
+        data = this.#leave();
+        break;
+      default:
+        data = { audiobridge: "hangingup" };
+        // After the event is out, as the reference's close_pc.
+        if (this.#handle.webrtc.active) {
+          queueMicrotask(() => !this.#destroyed && this.#handle.closePeer());
+        }
+    }
+    if (!jsep) return { data };
+    return { data, jsep: await this.#negotiate(jsep) };
+  }
+
+  #join(body: JsonObject, withSdp: boolean): JsonObject {
+    if (this.participant) {
+      throw new PluginError(
+        AUDIOBRIDGE_ERROR.ALREADY_JOINED,
+        "Already in a room (use changeroom to join another one)",
+      );
+    }
+    check(body, JOIN_FIELDS);
+    check(body, ROOM_FIELD);
+    check(body, ID_OPTIONAL);
+    const room = this.#shared.ctx.rooms.get(body.room as number);
+    if (body.rtp !== undefined && !withSdp) {
+      throw new PluginError(
+        AUDIOBRIDGE_ERROR.UNAUTHORIZED,
+        "Plain RTP participants not allowed in this room",
+      );
+    }
+    const admin = this.#admit(room, body);
+    const id = this.#newId(room, body);
+    const p = new Participant(id, room, {
+      display: body.display as string | undefined,
+      muted: body.muted === true,
+      volume: (body.volume as number | undefined) ?? 100,
+      admin,
+      codec: (body.codec as string | undefined) ?? "opus",
+      activePackets: (body.audio_active_packets as number | undefined) ?? 0,
+      levelAverage: (body.audio_level_average as number | undefined) ?? 0,
+    }, this);
+    const others = [...room.participants.values()];
+    room.participants.set(id, p);
+    this.participant = p;
+    room.notify({
+      audiobridge: "joined",
+      room: room.id,
+      participants: [participantEntry(p, room, false)],
+    }, p);
+    this.#mediaChanged();
+    return {
+      audiobridge: "joined",
+      room: room.id,
+      id,
+      participants: others.map((m) => participantEntry(m, room)),
+    };
+  }
+
+  /** Pin, token and tuning checks of `join`/`changeroom`; true for an admin (room secret). */
+  #admit(room: Room, body: JsonObject): boolean {
+    checkSecret(room.props.pin, body, "pin");
+    if (room.checkTokens) {
+      const token = body.token;
+      if (typeof token !== "string" || !room.allowed.has(token)) {
+        throw new PluginError(
+          AUDIOBRIDGE_ERROR.UNAUTHORIZED,
+          "Unauthorized (not in the allowed list)",
+        );
+      }
+    }
+    let admin = false;
+    if (body.secret !== undefined) {
+      checkSecret(room.props.secret, body, "secret");
+      admin = true;
+    }
+    checkTuning(body);
+    if (room.participants.size >= this.#shared.ctx.maxParticipants) {
+      throw new PluginError(
+        AUDIOBRIDGE_ERROR.UNKNOWN,
+        `Too many participants (max ${this.#shared.ctx.maxParticipants})`,
+      );
+    }
+    return admin;
+  }
+
+  /** The requested id (490 when taken) or a random free one. */
+  #newId(room: Room, body: JsonObject): number {
+    const requested = body.id as number | undefined;
+    if (requested !== undefined && requested > 0) {
+      if (room.participants.has(requested)) {
+        throw new PluginError(AUDIOBRIDGE_ERROR.ID_EXISTS, `User ID ${requested} already exists`);
+      }
+      return requested;
+    }
+    for (;;) {
+      const id = randomId();
+      if (!room.participants.has(id)) return id;
+    }
+  }
+
+  #configure(body: JsonObject): JsonObject {
+    const p = this.participant;
+    if (!p) throw notJoined("Can't configure (not in a room)");
+    check(body, CONFIGURE_FIELDS);
+    checkTuning(body);
+    if (body.volume !== undefined) p.volume = body.volume as number;
+    let changed = false;
+    if (body.muted !== undefined) {
+      p.muted = body.muted === true;
+      changed = true;
+    }
+    if (body.display !== undefined) {
+      p.display = body.display as string;
+      changed = true;
+    }
+    if (changed) {
+      p.room.notify({
+        audiobridge: "event",
+        room: p.room.id,
+        participants: [participantEntry(p, p.room, false)],
+      }, p);
+    }
+    this.updateMix();
+    return { audiobridge: "event", result: "ok" };
+  }
+
+  #changeRoom(body: JsonObject): JsonObject {
+    const p = this.participant;
+    if (!p) throw notJoined("Can't change room (not in a room in the first place)");
+    check(body, JOIN_FIELDS);
+    check(body, ROOM_FIELD);
+    check(body, ID_OPTIONAL);
+    if (body.room === p.room.id) {
+      throw new PluginError(AUDIOBRIDGE_ERROR.ALREADY_JOINED, "Already in this room");
+    }
+    const room = this.#shared.ctx.rooms.get(body.room as number);
+    const admin = this.#admit(room, body);
+    const id = this.#newId(room, body);
+    this.#leaveRoom(p);
+    // The id is not kept: a new one unless `id` is given (the reference).
+    p.id = id;
+    p.room = room;
+    p.admin = admin;
+    p.talking = false;
+    if (body.display !== undefined) p.display = body.display as string;
+    if (body.muted !== undefined) p.muted = body.muted === true;
+    const others = [...room.participants.values()];
+    room.participants.set(id, p);
+    this.participant = p;
+    room.notify({
+      audiobridge: "joined",
+      room: room.id,
+      participants: [participantEntry(p, room, false)],
+    }, p);
+    this.#mediaChanged();
+    return {
+      audiobridge: "roomchanged",
+      room: room.id,
+      id,
+      participants: others.map((m) => participantEntry(m, room)),
+    };
+  }
+
+  #leave(): JsonObject {
+    const p = this.participant;
+    if (!p) throw notJoined("Can't leave (not in a room)");
+    this.#leaveRoom(p);
+    this.participant = undefined;
+    // The PeerConnection stays: a later join needs no renegotiation.
+    this.#mediaChanged();
+    return { audiobridge: "left", room: p.room.id, id: p.id };
+  }
+
+  /** Takes `p` out of its room; the others hear `leaving`. */
+  #leaveRoom(p: Participant): void {
+    const room = p.room;
+    if (room.participants.get(p.id) !== p) return;
+    room.participants.delete(p.id);
+    room.notify({ audiobridge: "event", room: room.id, leaving: p.id });
+    this.#talk.reset();
+    p.talking = false;
+  }
+
+  /** Applies a client offer: the answer, then the mixer and talking detection. */
+  async #negotiate(jsep: Jsep): Promise<Jsep> {
+    if (jsep.type !== "offer") {
+      throw new PluginError(
+        AUDIOBRIDGE_ERROR.INVALID_SDP,
+        "Received an answer when we didn't send an offer",
+      );
+    }
+    const p = this.participant;
+    if (!p) throw notJoined("Can't handle SDP (not in a room)");
+    const webrtc = this.#handle.webrtc;
+    // A room's peers share a media worker, where its mixer lives.
+    if (!webrtc.active) webrtc.useAffinity(p.room.mixerKey);
+    let answer: Jsep;
+    try {
+      answer = await webrtc.acceptOffer(jsep, { singleCodec: { audio: p.codec } });
+    } catch (e) {
+      if (e instanceof PluginError) throw e;
+      throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_SDP, (e as Error).message);
+    }
+    this.#audioMid = liveMediaLines(answer.sdp).find((l) => l.kind === "audio")?.mid;
+    this.#levelsInSdp = AUDIO_LEVEL_EXT.test(answer.sdp);
+    // A renegotiation may change the m-lines: the mixer is joined again.
+    this.#mixer = undefined;
+    this.#mediaChanged();
+    return answer;
+  }
+
+  /** Room or PeerConnection changed: mixer membership and talking detection follow. */
+  #mediaChanged(): void {
+    this.updateMix();
+    const p = this.participant;
+    const listen = p !== undefined && p.room.props.audiolevel_event && this.measured;
+    if (listen === this.#listening) return;
+    this.#listening = listen;
+    this.#talk.reset();
+    this.#handle.webrtc.onAudioLevel(listen ? (r) => this.#onLevel(r) : undefined);
+  }
+
+  #onLevel(report: AudioLevelReport): void {
+    const p = this.participant;
+    if (!p || report.mid !== this.#audioMid) return;
+    const change = this.#talk.feed(report);
+    if (!change) return;
+    p.talking = change.talking;
+    // Everyone hears it, the speaker included.
+    p.room.notify({
+      audiobridge: change.talking ? "talking" : "stopped-talking",
+      room: p.room.id,
+      id: p.id,
+    });
+  }
+
+  updateMix(): void {
+    this.#mixing = this.#mixing.then(() => this.#syncMixer());
+  }
+
+  /** Puts the PeerConnection in its room's mixer with its gain and mute, or out of it. */
+  async #syncMixer(): Promise<void> {
+    const webrtc = this.#handle.webrtc;
+    const p = this.participant;
+    const mid = this.#audioMid;
+    try {
+      if (!p || mid === undefined || !webrtc.active || this.#destroyed) {
+        if (this.#mixer === undefined) return;
+        this.#mixer = undefined;
+        await webrtc.mix({ op: "leave" });
+        return;
+      }
+      const gain = p.volume / 100;
+      const muted = p.silenced;
+      if (this.#mixer === p.room.mixerKey) {
+        await webrtc.mix({ op: "update", gain, muted });
+        return;
+      }
+      this.#mixer = p.room.mixerKey;
+      const sampleRate = p.room.props.sampling_rate;
+      await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted });
+    } catch (e) {
+      log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
+    }
+  }
+
+  push(data: JsonObject): void {
+    if (!this.#destroyed) this.#handle.pushEvent({ data });
+  }
+
+  /** Kicked, or its room was destroyed: out of the room, and the PeerConnection goes. */
+  evict(p: Participant): void {
+    if (this.participant !== p) return;
+    if (!p.room.destroyed) this.#leaveRoom(p);
+    this.participant = undefined;
+    this.#mediaChanged();
+    if (this.#handle.webrtc.active) this.#handle.closePeer();
+  }
+
+  setupMedia(): void {
+    this.started = true;
+    const p = this.participant;
+    if (!p) return;
+    p.room.notify({
+      audiobridge: "event",
+      room: p.room.id,
+      participants: [participantEntry(p, p.room, false)],
+    }, p);
+  }
+
+  hangupMedia(): void {
+    this.started = false;
+    this.#audioMid = undefined;
+    this.#levelsInSdp = false;
+    this.#mixer = undefined;
+    const p = this.participant;
+    if (p) this.#leaveRoom(p);
+    this.participant = undefined;
+    this.#mediaChanged();
+  }
+
+  destroy(): Promise<void> {
+    const p = this.participant;
+    if (p) this.#leaveRoom(p);
+    this.participant = undefined;
+    this.#destroyed = true;
+    this.#listening = false;
+    this.#handle.webrtc.onAudioLevel(undefined);
+    this.#shared.sessions.delete(this);
+    return Promise.resolve();
+  }
+
+  query(): JsonObject {
+    const p = this.participant;
+    if (!p) return { state: "idle", started: this.started };
+    return {
+      room: p.room.id,
+      id: p.id,
+      ...(p.display !== undefined ? { display: p.display } : {}),
+      muted: p.muted,
+      volume_gain: p.volume,
+      talking: p.talking,
+      started: this.started,
+      mixer: this.#mixer ?? null,
+    };
+  }
+}
+
+/** The reference's range checks of encoder settings (`quality`, `expected_loss`, `codec`). */
+function checkTuning(body: JsonObject): void {
+  const quality = body.quality as number | undefined;
+  if (quality !== undefined && (quality < 1 || quality > 10)) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      "Invalid element (quality should be a positive integer between 1 and 10)",
+    );
+  }
+  const loss = body.expected_loss as number | undefined;
+  if (loss !== undefined && loss > 20) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      "Invalid element (expected_loss should be a positive integer between 0 and 20)",
+    );
+  }
+  const codec = body.codec;
+  if (codec !== undefined && !["opus", "pcmu", "pcma"].includes(codec as string)) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      "Invalid element (codec must opus, pcmu or pcma)",
+    );
+  }
+}

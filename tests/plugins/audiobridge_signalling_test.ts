@@ -1,0 +1,462 @@
+/**
+ * AudioBridge over the Janus API: one case list run over HTTP and over WebSocket (a fresh
+ * gateway each), with the reply and event shapes, their order and the error codes measured on
+ * Janus 1.1.2 (docs/plugins/audiobridge.md). The case with `media` answers a hand-made offer in
+ * a media worker (no connection comes of it) and must run in the test network namespace. Each
+ * test ends with the plugin's sessions and participants back at zero.
+ */
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../core/protocol.ts";
+import { startTestGateway, type TestGateway } from "../_helpers/gateway.ts";
+import { httpClient, type JanusClient, wsClient } from "../_helpers/janus_client.ts";
+import { assertInsideNetns } from "../_helpers/netns.ts";
+import {
+  abErr,
+  AbHandle,
+  audioBridgeCounts,
+  ROOM_1234,
+  same,
+  startAudioBridgeGateway,
+} from "./_audiobridge.ts";
+
+interface Case {
+  name: string;
+  media?: boolean;
+  run(c: JanusClient, gw: TestGateway): Promise<void>;
+}
+
+/** A client's audio offer (Opus, audio levels) that no connection follows. */
+function audioOffer(video = false): JsonObject {
+  const fingerprint = Array.from(
+    { length: 32 },
+    (_, i) => (i * 7 % 256).toString(16).padStart(2, "0"),
+  )
+    .join(":").toUpperCase();
+  const section = (kind: string, mid: string, pt: string, rtpmap: string) => [
+    `m=${kind} 9 UDP/TLS/RTP/SAVPF ${pt}`,
+    "c=IN IP4 0.0.0.0",
+    "a=rtcp:9 IN IP4 0.0.0.0",
+    "a=ice-ufrag:abcd",
+    "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+    `a=fingerprint:sha-256 ${fingerprint}`,
+    "a=setup:actpass",
+    `a=mid:${mid}`,
+    ...(kind === "audio" ? ["a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"] : []),
+    "a=sendrecv",
+    "a=rtcp-mux",
+    `a=rtpmap:${pt} ${rtpmap}`,
+    `a=ssrc:${kind === "audio" ? 1111 : 2222} cname:test`,
+  ];
+  const sdp = [
+    "v=0",
+    "o=- 4611731400430051336 2 IN IP4 127.0.0.1",
+    "s=-",
+    "t=0 0",
+    `a=group:BUNDLE 0${video ? " 1" : ""}`,
+    "a=msid-semantic: WMS",
+    ...section("audio", "0", "111", "opus/48000/2"),
+    ...(video ? section("video", "1", "96", "VP8/90000") : []),
+    "",
+  ].join("\r\n");
+  return { type: "offer", sdp };
+}
+
+const CASES: Case[] = [
+  {
+    name: "room management: list, create, exists, edit, allowed, destroy and their errors",
+    async run(c) {
+      const h = await AbHandle.open(c);
+      same(await h.sync({ request: "list" }), { audiobridge: "success", list: [ROOM_1234] });
+      same(await h.sync({ request: "create", room: 777, audiolevel_event: true }), {
+        audiobridge: "created",
+        room: 777,
+        permanent: false,
+      });
+      same(await h.sync({ request: "create", room: 777 }), abErr(486, "Room 777 already exists"));
+      same(
+        await h.sync({ request: "create", room: 778, sampling_rate: 12345 }),
+        abErr(499, "Unsupported sampling rate 12345"),
+      );
+      same(
+        await h.sync({ request: "create", room: "x" }),
+        abErr(484, "Invalid element type (room should be a positive integer)"),
+      );
+      same(await h.sync({ request: "exists", room: 777 }), {
+        audiobridge: "success",
+        room: 777,
+        exists: true,
+      });
+      same(await h.sync({ request: "exists", room: 779 }), {
+        audiobridge: "success",
+        room: 779,
+        exists: false,
+      });
+      same(
+        await h.sync({ request: "edit", room: 1234, new_description: "x" }),
+        abErr(483, "Missing mandatory element (secret)"),
+      );
+      same(
+        await h.sync({ request: "edit", room: 1234, secret: "no", new_description: "x" }),
+        abErr(489, "Unauthorized (wrong secret)"),
+      );
+      same(
+        await h.sync({ request: "edit", room: 777, new_description: "Seven", new_pin: "p" }),
+        { audiobridge: "edited", room: 777, permanent: false },
+      );
+      same(await h.sync({ request: "allowed", room: 777, action: "add", allowed: ["t1"] }), {
+        audiobridge: "success",
+        room: 777,
+        allowed: ["t1"],
+      });
+      same(
+        await h.sync({ request: "allowed", room: 777, action: "nope" }),
+        abErr(484, "Unsupported action 'nope' (allowed)"),
+      );
+      const list = (await h.sync({ request: "list" })).list as JsonObject[];
+      same(list[1], {
+        room: 777,
+        description: "Seven",
+        sampling_rate: 16000,
+        spatial_audio: false,
+        pin_required: true,
+        record: false,
+        muted: false,
+        num_participants: 0,
+      });
+      same(await h.sync({ request: "destroy", room: 777 }), {
+        audiobridge: "destroyed",
+        room: 777,
+        permanent: false,
+      });
+      same(await h.sync({ request: "destroy", room: 777 }), abErr(485, "No such room (777)"));
+      same(await h.sync({ request: "foo" }), abErr(482, "Unknown request 'foo'"));
+      same(await h.sync({}), abErr(483, "Missing mandatory element (request)"));
+      same(await h.sync({ request: "resetdecoder" }), abErr(487, "Can't reset (not in a room)"));
+      await h.close();
+    },
+  },
+  {
+    name: "join, joined to the others, listparticipants, configure, leave",
+    async run(c) {
+      const a = await AbHandle.open(c);
+      const b = await AbHandle.open(c);
+      await a.sync({ request: "create", room: 777 });
+      same((await a.ask({ request: "join", room: 777, id: 11, display: "a" })).data, {
+        audiobridge: "joined",
+        room: 777,
+        id: 11,
+        participants: [],
+      });
+      same((await b.ask({ request: "join", room: 777, id: 12, display: "b", muted: true })).data, {
+        audiobridge: "joined",
+        room: 777,
+        id: 12,
+        participants: [{ id: 11, display: "a", setup: false, muted: false }],
+      });
+      same(await a.next(), {
+        audiobridge: "joined",
+        room: 777,
+        participants: [{ id: 12, display: "b", setup: false, muted: true }],
+      });
+      same(await a.sync({ request: "listparticipants", room: 777 }), {
+        audiobridge: "participants",
+        room: 777,
+        participants: [
+          { id: 11, display: "a", setup: false, muted: false },
+          { id: 12, display: "b", setup: false, muted: true },
+        ],
+      });
+      // The others hear of a display or mute change; the requester gets `ok`.
+      same((await a.ask({ request: "configure", volume: 50, display: "aa" })).data, {
+        audiobridge: "event",
+        result: "ok",
+      });
+      same(await b.next(), {
+        audiobridge: "event",
+        room: 777,
+        participants: [{ id: 11, display: "aa", setup: false, muted: false }],
+      });
+      same((await a.ask({ request: "configure", volume: 80 })).data, {
+        audiobridge: "event",
+        result: "ok",
+      });
+      same(
+        (await a.ask({ request: "configure", quality: 11 })).data,
+        abErr(484, "Invalid element (quality should be a positive integer between 1 and 10)"),
+      );
+      same(
+        (await a.ask({ request: "join", room: 777 })).data,
+        abErr(
+          491,
+          "Already in a room (use changeroom to join another one)",
+        ),
+      );
+      same((await a.ask({ request: "leave" })).data, { audiobridge: "left", room: 777, id: 11 });
+      same(await b.next(), { audiobridge: "event", room: 777, leaving: 11 });
+      same((await a.ask({ request: "leave" })).data, abErr(487, "Can't leave (not in a room)"));
+      assert.equal(await b.any(), undefined, "no other event");
+      await a.sync({ request: "destroy", room: 777 });
+      same(await b.next(), { audiobridge: "destroyed", room: 777 });
+      await a.close();
+      await b.close();
+    },
+  },
+  {
+    name: "moderation: mute, unmute, mute_room, kick, kick_all",
+    async run(c) {
+      const a = await AbHandle.open(c);
+      const b = await AbHandle.open(c);
+      await a.sync({ request: "create", room: 777, secret: "s" });
+      await a.ask({ request: "join", room: 777, id: 11, display: "a" });
+      await b.ask({ request: "join", room: 777, id: 12 });
+      await a.next(); // b joined
+      same(
+        await b.sync({ request: "mute", room: 777, id: 11 }),
+        abErr(483, "Missing mandatory element (secret)"),
+      );
+      same(
+        await b.sync({ request: "mute", room: 777, secret: "s", id: 13 }),
+        abErr(492, "No such user 13 in room 777"),
+      );
+      same(await b.sync({ request: "mute", room: 777, secret: "s", id: 11 }), {
+        audiobridge: "success",
+        room: 777,
+      });
+      // The target hears it too.
+      const muted = {
+        audiobridge: "event",
+        room: 777,
+        participants: [{ id: 11, display: "a", setup: false, muted: true }],
+      };
+      same(await a.next(), muted);
+      same(await b.next(), muted);
+      // Nothing to change: success without the room, and no event.
+      same(await b.sync({ request: "mute", room: 777, secret: "s", id: 11 }), {
+        audiobridge: "success",
+      });
+      same(await b.sync({ request: "unmute", room: 777, secret: "s", id: 11 }), {
+        audiobridge: "success",
+        room: 777,
+      });
+      assert.deepEqual((await a.next()).participants, [
+        { id: 11, display: "a", setup: false, muted: false },
+      ]);
+      await b.next();
+      same(await b.sync({ request: "mute_room", room: 777, secret: "s" }), {
+        audiobridge: "success",
+        room: 777,
+      });
+      same(await a.next(), { audiobridge: "event", room: 777, muted: true });
+      same(await b.next(), { audiobridge: "event", room: 777, muted: true });
+      assert.equal(
+        ((await a.sync({ request: "list" })).list as JsonObject[])[1]?.muted,
+        true,
+      );
+      same(await b.sync({ request: "kick", room: 777, secret: "s", id: 11 }), {
+        audiobridge: "success",
+      });
+      same(await a.next(), { audiobridge: "event", room: 777, kicked: 11 });
+      same(await b.next(), { audiobridge: "event", room: 777, kicked: 11 });
+      same(await b.next(), { audiobridge: "event", room: 777, leaving: 11 });
+      same(
+        (await a.ask({ request: "configure", muted: false })).data,
+        abErr(
+          487,
+          "Can't configure (not in a room)",
+        ),
+      );
+      same(await a.sync({ request: "kick_all", room: 777, secret: "s" }), {
+        audiobridge: "success",
+      });
+      same(await b.next(), { audiobridge: "event", room: 777, kicked_all: 12 });
+      same(await a.sync({ request: "listparticipants", room: 777 }), {
+        audiobridge: "participants",
+        room: 777,
+        participants: [],
+      });
+      await a.sync({ request: "destroy", room: 777, secret: "s" });
+      await a.close();
+      await b.close();
+    },
+  },
+  {
+    name: "join checks: no such room, pin, token, taken id; changeroom gets a new id",
+    async run(c) {
+      const a = await AbHandle.open(c);
+      const b = await AbHandle.open(c);
+      same((await a.ask({ request: "join", room: 999 })).data, abErr(485, "No such room (999)"));
+      same(
+        (await a.ask({ request: "configure" })).data,
+        abErr(
+          487,
+          "Can't configure (not in a room)",
+        ),
+      );
+      same(
+        (await a.ask({ request: "changeroom", room: 1234 })).data,
+        abErr(
+          487,
+          "Can't change room (not in a room in the first place)",
+        ),
+      );
+      await a.sync({ request: "create", room: 777, pin: "p", allowed: ["tok"] });
+      same(
+        (await a.ask({ request: "join", room: 777 })).data,
+        abErr(483, "Missing mandatory element (pin)"),
+      );
+      same(
+        (await a.ask({ request: "join", room: 777, pin: "x" })).data,
+        abErr(489, "Unauthorized (wrong pin)"),
+      );
+      same(
+        (await a.ask({ request: "join", room: 777, pin: "p" })).data,
+        abErr(489, "Unauthorized (not in the allowed list)"),
+      );
+      await a.ask({ request: "join", room: 777, pin: "p", token: "tok", id: 5, display: "a" });
+      same(
+        (await b.ask({ request: "join", room: 777, pin: "p", token: "tok", id: 5 })).data,
+        abErr(490, "User ID 5 already exists"),
+      );
+      await b.ask({ request: "join", room: 1234, id: 6, display: "b" });
+      same(
+        (await a.ask({ request: "changeroom", room: 777 })).data,
+        abErr(
+          491,
+          "Already in this room",
+        ),
+      );
+      const moved = (await a.ask({ request: "changeroom", room: 1234 })).data;
+      assert.equal(moved.audiobridge, "roomchanged");
+      assert.equal(moved.room, 1234);
+      assert.ok(typeof moved.id === "number" && moved.id !== 5, "a new random id");
+      assert.deepEqual(moved.participants, [{ id: 6, display: "b", setup: false, muted: false }]);
+      same(await b.next(), {
+        audiobridge: "joined",
+        room: 1234,
+        participants: [{ id: moved.id, display: "a", setup: false, muted: false }],
+      });
+      await a.sync({ request: "destroy", room: 777 });
+      await a.close();
+      same(await b.next(), { audiobridge: "event", room: 1234, leaving: moved.id as number });
+      await b.close();
+    },
+  },
+  {
+    name: "hangup, then an offer on a handle that never joined: 487, no crash",
+    async run(c) {
+      const h = await AbHandle.open(c);
+      same((await h.ask({ request: "hangup" })).data, { audiobridge: "hangingup" });
+      same(
+        (await h.ask({ request: "configure", muted: false }, audioOffer())).data,
+        abErr(
+          487,
+          "Can't configure (not in a room)",
+        ),
+      );
+      same(
+        (await h.ask({ request: "hangup" }, audioOffer())).data,
+        abErr(
+          487,
+          "Can't handle SDP (not in a room)",
+        ),
+      );
+      // Still serving.
+      same(await h.sync({ request: "list" }), { audiobridge: "success", list: [ROOM_1234] });
+      await h.close();
+    },
+  },
+  {
+    name: "join with an offer: joined carries the answer (one Opus audio m-line)",
+    media: true,
+    async run(c) {
+      const h = await AbHandle.open(c);
+      const other = await AbHandle.open(c);
+      await other.ask({ request: "join", room: 1234, id: 1, display: "o" });
+      const joined = await h.ask({ request: "join", room: 1234, id: 2 }, audioOffer());
+      same(joined.data, {
+        audiobridge: "joined",
+        room: 1234,
+        id: 2,
+        participants: [{ id: 1, display: "o", setup: false, muted: false }],
+      });
+      const sdp = joined.jsep?.sdp as string;
+      assert.equal(joined.jsep?.type, "answer");
+      const audio = sdp.split(/\r\n(?=m=)/).find((s) => s.startsWith("m=audio"));
+      assert.match(audio ?? "", /^m=audio [1-9]\d* UDP\/TLS\/RTP\/SAVPF 111\r\n/);
+      assert.match(audio ?? "", /a=rtpmap:111 opus\/48000\/2/);
+      assert.match(audio ?? "", /a=sendrecv/);
+      same(await other.next(), {
+        audiobridge: "joined",
+        room: 1234,
+        participants: [{ id: 2, setup: false, muted: false }],
+      });
+      // A renegotiation through configure is answered too.
+      const again = await h.ask({ request: "configure", muted: true }, audioOffer());
+      same(again.data, { audiobridge: "event", result: "ok" });
+      assert.equal(again.jsep?.type, "answer");
+      same(await other.next(), {
+        audiobridge: "event",
+        room: 1234,
+        participants: [{ id: 2, setup: false, muted: true }],
+      });
+      same(
+        (await h.ask({ request: "join", room: 1234 })).data,
+        abErr(
+          491,
+          "Already in a room (use changeroom to join another one)",
+        ),
+      );
+      await h.close();
+      same(await other.next(), { audiobridge: "event", room: 1234, leaving: 2 });
+      await other.close();
+    },
+  },
+];
+
+for (const kind of ["http", "ws"] as const) {
+  for (const c of CASES) {
+    Deno.test(`audiobridge ${kind}: ${c.name}`, async () => {
+      if (c.media) assertInsideNetns();
+      await using gw = c.media ? await startAudioBridgeGateway() : await startTestGateway();
+      const client: JanusClient = kind === "http"
+        ? httpClient(gw.httpUrl)
+        : await wsClient(gw.wsUrl);
+      try {
+        await c.run(client, gw);
+      } finally {
+        await client.close();
+      }
+      assert.deepEqual(audioBridgeCounts(gw), { rooms: 1, participants: 0, sessions: 0 });
+    });
+  }
+}
+
+Deno.test("audiobridge admin message_plugin: management requests; join is refused", async () => {
+  await using gw = await startTestGateway();
+  const admin = async (body: JsonObject) => {
+    const res = await fetch(gw.adminUrl, {
+      method: "POST",
+      body: JSON.stringify({
+        janus: "message_plugin",
+        plugin: "janus.plugin.audiobridge",
+        admin_secret: "janusoverlord",
+        transaction: "x",
+        request: body,
+      }),
+    });
+    return ((await res.json()) as JsonObject).response as JsonObject;
+  };
+  same(await admin({ request: "list" }), { audiobridge: "success", list: [ROOM_1234] });
+  same(await admin({ request: "create", room: 55 }), {
+    audiobridge: "created",
+    room: 55,
+    permanent: false,
+  });
+  same(await admin({ request: "destroy", room: 55 }), {
+    audiobridge: "destroyed",
+    room: 55,
+    permanent: false,
+  });
+  same(await admin({ request: "join", room: 1234 }), abErr(482, "Unknown request 'join'"));
+  assert.deepEqual(audioBridgeCounts(gw), { rooms: 1, participants: 0, sessions: 0 });
+});
