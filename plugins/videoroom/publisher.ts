@@ -173,7 +173,11 @@ export class Publisher implements Member {
   ): Promise<{ fields: JsonObject; jsep?: Jsep }> {
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
     if (jsep?.type !== "offer") this.#checkStreams(body.streams);
-    if (typeof body.bitrate === "number") this.#bitrate = body.bitrate;
+    if (typeof body.bitrate === "number") {
+      this.#bitrate = body.bitrate;
+      // Live too: REMB on rtp; the next answer's b=AS as well.
+      if (this.webrtc.active) await this.webrtc.setBitrateCap(this.#bitrate);
+    }
     if (typeof body.audio_active_packets === "number") {
       this.#talkOverride.packets = body.audio_active_packets;
     }
@@ -215,8 +219,8 @@ export class Publisher implements Member {
     if (this.room.props.audiolevel_event) this.webrtc.onAudioLevel((r) => this.#level(r));
     let answer: Jsep;
     try {
-      const cap = this.#bitrate > 0 ? { bitrateCap: this.#bitrate } : {};
-      answer = await this.webrtc.acceptOffer({ type: "offer", sdp: offer.sdp }, cap);
+      await this.webrtc.setBitrateCap(this.#bitrate);
+      answer = await this.webrtc.acceptOffer({ type: "offer", sdp: offer.sdp });
     } catch (e) {
       if (e instanceof PluginError) throw e;
       throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
