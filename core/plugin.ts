@@ -6,9 +6,15 @@
  * @module
  */
 import type { Json, JsonObject } from "./protocol.ts";
-import type { AnswerOptions, AudioLevelReport, IceCandidate, MixRequest } from "./media/types.ts";
+import type {
+  AnswerOptions,
+  AudioLevelReport,
+  IceCandidate,
+  MixRequest,
+  OfferOptions,
+} from "./media/types.ts";
 export { PluginError } from "./errors.ts";
-export type { AnswerOptions, AudioLevelReport, Json, JsonObject, MixRequest };
+export type { AnswerOptions, AudioLevelReport, Json, JsonObject, MixRequest, OfferOptions };
 
 /** Descriptive metadata, announced in `info`. */
 export interface PluginInfo {
@@ -90,8 +96,11 @@ export interface ForwardTo {
 export interface PluginWebRTC {
   /** Applies a client offer and resolves the answer to send back. */
   acceptOffer(jsep: Jsep, options?: AnswerOptions): Promise<Jsep>;
-  /** Creates an offer of ours (subscriber flows); `data` adds a data channel. */
-  createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<Jsep>;
+  /**
+   * Creates an offer of ours (subscriber flows); `data` adds a data channel; `mirror` copies
+   * the m-lines of another handle's SDP (a one-to-one relay, see `OfferOptions`).
+   */
+  createOffer(options?: OfferOptions): Promise<Jsep>;
   /**
    * Places this handle's peer with every peer of the same key (one media worker), so that
    * tracks can be forwarded between them. Call before the first offer or answer.

@@ -18,6 +18,7 @@ import type {
   MediaEngine,
   MediaStateChange,
   MixRequest,
+  OfferOptions,
   Peer,
   PeerCloseReason,
   PeerInfo,
@@ -261,7 +262,7 @@ export class HandleWebRTC implements PluginWebRTC {
     return target;
   }
 
-  async createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<Jsep> {
+  async createOffer(options?: OfferOptions): Promise<Jsep> {
     const peer = await this.#ensurePeer();
     const sdp = await peer.createOffer(options);
     this.#weOffered = true;

@@ -13,6 +13,7 @@ import type {
   ForwardTarget,
   IceCandidate,
   MixRequest,
+  OfferOptions,
   Peer,
   PeerCloseReason,
   PeerInfo,
@@ -66,7 +67,7 @@ export class PeerProxy implements Peer {
   }
 
   /** Also takes `data: true` to offer a data channel. */
-  async createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<string> {
+  async createOffer(options?: OfferOptions): Promise<string> {
     const { sdp } = await this.#call("createOffer", { peerId: this.id, ...options });
     return sdp;
   }

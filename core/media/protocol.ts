@@ -13,6 +13,7 @@ import type {
   MediaSettings,
   MediaStateChange,
   MixRequest,
+  OfferOptions,
   PeerCloseReason,
   PeerInfo,
   SlowLinkReport,
@@ -49,7 +50,7 @@ export interface WorkerMethods {
   settings: { params: Partial<MediaSettings>; result: MediaSettings };
   createPeer: { params: P; result: null };
   acceptOffer: { params: P & AnswerOptions & { sdp: string }; result: { sdp: string } };
-  createOffer: { params: P & { iceRestart?: boolean; data?: boolean }; result: { sdp: string } };
+  createOffer: { params: P & OfferOptions; result: { sdp: string } };
   acceptAnswer: { params: P & { sdp: string }; result: null };
   addRemoteCandidate: { params: P & { candidate: IceCandidate | null }; result: null };
   setBitrateCap: { params: P & { bitsPerSecond: number }; result: null };

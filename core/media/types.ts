@@ -117,6 +117,21 @@ export type MixRequest =
   | { op: "update"; gain?: number; muted?: boolean }
   | { op: "leave" };
 
+/** How a peer makes an offer of its own. */
+export interface OfferOptions {
+  iceRestart?: boolean;
+  /** Adds a data channel. */
+  data?: boolean;
+  /**
+   * An SDP (our answer to another peer of the same worker) whose audio/video m-lines the offer
+   * copies, each `sendrecv` with the same mid, kind, codec and payload types, and whose data
+   * channel it copies: for a one-to-one relay (VideoCall) that forwards each m-line of that
+   * peer to the m-line of the same mid here and back (`forward` with `toMid`), packets
+   * unchanged. Only an engine that forwards RTP can; the wrtc one refuses.
+   */
+  mirror?: string;
+}
+
 /** How a peer answers an offer. */
 export interface AnswerOptions {
   /** Video bitrate cap written as `b=AS` into the answer, in bits per second. */
@@ -142,8 +157,8 @@ export interface Peer {
   readonly id: string;
   /** Apply a remote offer and produce our answer SDP (candidates included). */
   acceptOffer(sdp: string, options?: AnswerOptions): Promise<string>;
-  /** Produce an offer SDP of our own (subscribers); `data` adds a data channel. */
-  createOffer(options?: { iceRestart?: boolean; data?: boolean }): Promise<string>;
+  /** Produce an offer SDP of our own (subscribers, a mirrored relay). */
+  createOffer(options?: OfferOptions): Promise<string>;
   /** Apply the remote answer to our offer. */
   acceptAnswer(sdp: string): Promise<void>;
   /** Add a remote candidate; `null` means end of candidates. */

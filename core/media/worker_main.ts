@@ -114,10 +114,11 @@ async function main(): Promise<void> {
     acceptOffer: async ({ peerId, sdp, ...options }) => ({
       sdp: await peer(peerId).acceptOffer(sdp, options),
     }),
-    createOffer: async ({ peerId, iceRestart, data }) => ({
+    createOffer: async ({ peerId, iceRestart, data, mirror }) => ({
       sdp: await peer(peerId).createOffer({
         ...(iceRestart !== undefined ? { iceRestart } : {}),
         ...(data !== undefined ? { data } : {}),
+        ...(mirror !== undefined ? { mirror } : {}),
       }),
     }),
     acceptAnswer: async ({ peerId, sdp }) => {

@@ -24,7 +24,13 @@ import { dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
 import { AudioLevelMeter, type OpenAudioSink } from "./audio_level.ts";
 import { toWire, type WorkerConfig, type WorkerEvents } from "./protocol.ts";
 import { DataChannels } from "./channels.ts";
-import type { AnswerOptions, IceCandidate, PeerCloseReason, PeerInfo } from "./types.ts";
+import type {
+  AnswerOptions,
+  IceCandidate,
+  OfferOptions,
+  PeerCloseReason,
+  PeerInfo,
+} from "./types.ts";
 import type { SessionDescription, WrtcPeerConnection, WrtcTrack, WrtcTransceiver } from "./wrtc.ts";
 
 const log = createLogger("media-worker");
@@ -125,7 +131,13 @@ export class WorkerPeer implements ForwardPeer {
   }
 
   /** Makes an offer of our own (sendonly tracks added by forwarding, optional data channel). */
-  async createOffer(options: { iceRestart?: boolean; data?: boolean }): Promise<string> {
+  async createOffer(options: OfferOptions): Promise<string> {
+    if (options.mirror !== undefined) {
+      throw new Error(
+        "An offer mirroring another peer's SDP (VideoCall) needs the rtp media engine: " +
+          "wrtc decodes and cannot relay packets unchanged",
+      );
+    }
     if (options.data && this.#channels.size === 0) {
       this.#channels.add(this.#pc.createDataChannel("JanusDataChannel"));
     }

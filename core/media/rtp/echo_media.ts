@@ -267,6 +267,8 @@ export class EchoMedia {
     this.#closed = true;
     for (const s of this.#streams) {
       for (const line of [...s.outputs]) line.detach();
+      // Another peer's stream may feed our echo line (a relay): it stops sending to us.
+      s.echo.detach();
     }
   }
 
@@ -339,7 +341,8 @@ export class EchoMedia {
       case "fir":
         for (const target of mediaSsrcs(packet)) {
           const s = this.#byOutSsrc.get(target);
-          if (s?.media.kind === "video") this.#requestKeyframe(s, now);
+          // Whoever feeds the m-line is asked: ourselves (echo) or another peer (a relay).
+          if (s?.media.kind === "video") (s.echo.source ?? s.source).requestKeyframe(now);
         }
         return;
       default:

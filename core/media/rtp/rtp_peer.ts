@@ -30,7 +30,13 @@ import {
   splitSdp,
 } from "../sdp.ts";
 import { MediaMonitor } from "../stats.ts";
-import type { AnswerOptions, IceCandidate, PeerCloseReason, PeerInfo } from "../types.ts";
+import type {
+  AnswerOptions,
+  IceCandidate,
+  OfferOptions,
+  PeerCloseReason,
+  PeerInfo,
+} from "../types.ts";
 import type { Stat } from "../stats.ts";
 import { AUDIO_LEVEL_URI, audioLevelId } from "./audio_level_ext.ts";
 import { EchoMedia } from "./echo_media.ts";
@@ -175,12 +181,13 @@ export class RtpPeer {
    * Our own offer (a subscriber's): a `sendonly` m-line per forward target line, with its
    * source's codec and payload types, our SSRC (and RTX SSRC), and a data channel when asked.
    */
-  async createOffer(options: { iceRestart?: boolean; data?: boolean }): Promise<string> {
+  async createOffer(options: OfferOptions): Promise<string> {
     if (this.#closed) throw new Error("Peer closed");
     if (options.iceRestart) throw new Error("ICE restart is not supported by the rtp media engine");
     const pc = this.#pc ?? this.#createPc(true);
+    const mirrorData = options.mirror !== undefined && this.#mirror(pc, options.mirror);
     for (const line of this.#lines.list) if (!line.track) this.#addLineTrack(pc, line);
-    if (options.data && this.#channels.size === 0) {
+    if ((options.data || mirrorData) && this.#channels.size === 0) {
       this.#addChannel(pc.createDataChannel("JanusDataChannel"));
     }
     pc.setLocalDescription("offer");
@@ -191,12 +198,58 @@ export class RtpPeer {
     return await this.#finalLocalSdp(undefined);
   }
 
-  /** Applies the answer to our offer. */
+  /**
+   * The m-lines of `template` (an answer of ours to another peer) as sendrecv tracks of ours,
+   * same mids, codec and payload types, each receiving (its sender's SSRCs come with the
+   * answer) and sending through its echo line, which the other peer forwards into. Once only:
+   * a later offer keeps them. Returns whether `template` has a data channel.
+   */
+  #mirror(pc: PeerConnection, template: string): boolean {
+    if (this.#media.tracks().length > 0) return false;
+    const sections = splitSdp(template).media.filter((s) => {
+      const kind = mediaKind(s);
+      return kind === "audio" || kind === "video";
+    });
+    for (const [i, media] of readOfferMedia(template).entries()) {
+      const section = sections[i];
+      if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
+      const ssrcs = { ssrc: randomSsrc(), rtxSsrc: randomSsrc() };
+      const description = media.kind === "video"
+        ? new Video(media.mid, "SendRecv")
+        : new Audio(media.mid, "SendRecv");
+      if (description instanceof Video) {
+        description.addVideoCodec(media.payloadType, "VP8");
+        if (media.rtxPayloadType > 0) {
+          description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
+        }
+      } else {
+        description.addOpusCodec(media.payloadType);
+      }
+      const msid = `janus${media.kind}`;
+      description.addSSRC(ssrcs.ssrc, "janus", "janus", msid);
+      if (media.kind === "video" && media.rtxPayloadType > 0) {
+        description.addSSRC(ssrcs.rtxSsrc, "janus", "janus", msid);
+        description.parseSdpLine(`a=ssrc-group:FID ${ssrcs.ssrc} ${ssrcs.rtxSsrc}`);
+      }
+      const track = pc.addTrack(description);
+      this.#ctx.hold(track);
+      track.onClosed(() => this.#ctx.release(track));
+      // No extensions offered, none received; the sender's SSRCs come with its answer.
+      const received = { ...media, ssrc: 0, rtxSsrc: 0, extensions: new Map<number, string>() };
+      this.#media.add(received, track, ssrcs, true);
+    }
+    return splitSdp(template).media.some((s) =>
+      mediaKind(s) === "application" && mediaPort(s) !== 0
+    );
+  }
+
+  /** Applies the answer to our offer (a mirrored m-line learns its sender's SSRCs). */
   acceptAnswer(sdp: string): void {
     const pc = this.#pc;
     if (this.#closed || !pc) throw new Error("No offer to answer");
     pc.setRemoteDescription(sdp, "answer");
     this.#remoteSdp = sdp;
+    this.#media.updateSsrcs(readOfferMedia(sdp));
     this.#flushCandidates();
   }
 
@@ -219,7 +272,7 @@ export class RtpPeer {
       }
       line = this.#media.echoLine(options.fromMid);
     } else if (options.toMid !== undefined) {
-      line = target.#lines.byMid(options.toMid);
+      line = target.#lineAt(options.toMid);
       if (!line) throw new Error(`No m-line ${options.toMid} on the target`);
       if (line.kind !== source.kind) {
         throw new Error(`m-line ${options.toMid} of the target is not ${source.kind}`);
@@ -259,8 +312,16 @@ export class RtpPeer {
   }
 
   #lineFedByUs(target: RtpPeer, toMid: string): SendLine | undefined {
-    const line = target === this ? this.#media.echoLine(toMid) : target.#lines.byMid(toMid);
+    const line = target === this ? this.#media.echoLine(toMid) : target.#lineAt(toMid);
     return line?.source && this.#media.owns(line.source) ? line : undefined;
+  }
+
+  /**
+   * Our sending line on `mid`: one added for forwards (subscriber offers), else the one of a
+   * sendrecv m-line that also receives (an answered or mirrored one: a one-to-one relay).
+   */
+  #lineAt(mid: string): SendLine | undefined {
+    return this.#lines.byMid(mid) ?? this.#media.echoLine(mid);
   }
 
   #addLineTrack(pc: PeerConnection, line: SendLine): void {
