@@ -122,13 +122,14 @@ export const ConfigSchema = z.object({
 /**
  * Engines of plugins that `media.engines` does not name: EchoTest and VideoRoom forward on the
  * RTP engine (every test of theirs, the official demos in Chromium included, passes on it);
- * TextRoom's data channels run there too.
+ * TextRoom's data channels run there too; VideoCall relays its calls' packets there unchanged.
  */
 export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
   "janus.plugin.videoroom": "rtp",
   "janus.plugin.textroom": "rtp",
   "janus.plugin.audiobridge": "wrtc",
+  "janus.plugin.videocall": "rtp",
 };
 
 /** The parsed configuration. */

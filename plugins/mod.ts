@@ -7,6 +7,7 @@ import type { Plugin } from "../core/plugin.ts";
 import { createAudioBridgePlugin } from "./audiobridge/mod.ts";
 import { createEchoTestPlugin } from "./echotest/mod.ts";
 import { createTextRoomPlugin } from "./textroom/mod.ts";
+import { createVideoCallPlugin } from "./videocall/mod.ts";
 import { createVideoRoomPlugin } from "./videoroom/mod.ts";
 
 /** Factories of every built-in plugin, in the order `info` lists them. */
@@ -15,4 +16,5 @@ export const BUILTIN_PLUGINS: readonly (() => Plugin)[] = [
   createVideoRoomPlugin,
   createTextRoomPlugin,
   createAudioBridgePlugin,
+  createVideoCallPlugin,
 ];

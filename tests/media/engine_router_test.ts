@@ -51,6 +51,7 @@ Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other valu
     "janus.plugin.videoroom": "rtp",
     "janus.plugin.textroom": "rtp",
     "janus.plugin.audiobridge": "wrtc",
+    "janus.plugin.videocall": "rtp",
   });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });
