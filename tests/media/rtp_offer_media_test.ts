@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readOfferMedia } from "../../core/media/rtp/offer_media.ts";
 
 // Trimmed from a wrtc (libwebrtc) offer: Opus among other audio codecs, VP8 with RTX, AV1 and
-// VP9 each with their own RTX, a FID group, and a data section that is skipped.
+// VP9 each with their own RTX, a FID group, audio extmaps, and a data section that is skipped.
 const OFFER = [
   "v=0",
   "o=- 1 2 IN IP4 127.0.0.1",
@@ -11,6 +11,8 @@ const OFFER = [
   "a=group:BUNDLE 0 1 2",
   "m=audio 9 UDP/TLS/RTP/SAVPF 111 63 9 0",
   "a=mid:0",
+  "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+  "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
   "a=rtpmap:111 opus/48000/2",
   "a=rtpmap:63 red/48000/2",
   "a=fmtp:63 111/111",
@@ -47,6 +49,10 @@ Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () =>
       rtxPayloadType: 0,
       ssrc: 2302872618,
       rtxSsrc: 0,
+      extensions: new Map([
+        [1, "urn:ietf:params:rtp-hdrext:ssrc-audio-level"],
+        [4, "urn:ietf:params:rtp-hdrext:sdes:mid"],
+      ]),
     },
     {
       kind: "video",
@@ -56,6 +62,7 @@ Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () =>
       rtxPayloadType: 97,
       ssrc: 3300648385,
       rtxSsrc: 211573723,
+      extensions: new Map(),
     },
   ]);
 });
@@ -71,6 +78,7 @@ Deno.test("offer media: a section without the codec or SSRCs reports zeros", () 
       rtxPayloadType: 0,
       ssrc: 0,
       rtxSsrc: 0,
+      extensions: new Map(),
     },
   ]);
   assert.equal(readOfferMedia(sdp, { audio: "opus", video: "h264" })[0]?.payloadType, 102);

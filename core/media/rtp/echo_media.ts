@@ -100,6 +100,7 @@ export class EchoMedia {
       payloadType: media.payloadType,
       rtxPayloadType: media.rtxPayloadType,
       clockRate: media.clockRate,
+      extensions: media.extensions,
       requestKeyframe: (nowMs) => this.#requestKeyframe(stream, nowMs),
       keyframeReceived: () => stream.limiter.keyframeReceived(),
       addOutput: (line) => {
@@ -112,6 +113,8 @@ export class EchoMedia {
     };
     const echo = new SendLine(media.mid, source, { ...ssrcs, vp8 });
     echo.track = track;
+    // The client hears its own packets back: the ids it sends are its own.
+    echo.extensions = media.extensions;
     const stream: Stream = {
       media,
       track,

@@ -1,11 +1,12 @@
 /**
  * What the RTP engine needs from an offer's audio/video sections to answer and forward them:
  * mid, the codec's payload type and clock rate, its RTX payload type, and the publisher's
- * SSRCs (media and RTX from `a=ssrc-group:FID`). libdatachannel demultiplexes by SSRC only,
- * so these must be known before any packet arrives.
+ * SSRCs (media and RTX from `a=ssrc-group:FID`) and header extension ids (`a=extmap`).
+ * libdatachannel demultiplexes by SSRC only, so these must be known before any packet arrives.
  *
  * @module
  */
+import { extmapIds } from "./header_ext.ts";
 
 export interface OfferMedia {
   kind: "audio" | "video";
@@ -19,6 +20,8 @@ export interface OfferMedia {
   ssrc: number;
   /** The publisher's RTX SSRC, 0 when none. */
   rtxSsrc: number;
+  /** Header extensions it offers (`a=extmap`): id -> URI. */
+  extensions: Map<number, string>;
 }
 
 /** Reads every audio/video section; `codecs` names the codec to take per kind. */
@@ -59,6 +62,7 @@ export function readOfferMedia(
       rtxPayloadType,
       ssrc: Number(fid?.[1] ?? first?.[1] ?? 0),
       rtxSsrc: Number(fid?.[2] ?? 0),
+      extensions: extmapIds(lines.join("\n")),
     });
   }
   return out;

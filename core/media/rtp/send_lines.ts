@@ -5,13 +5,15 @@
  * resume and the publisher's renegotiation), starts on a keyframe (asked upstream on attach,
  * resume and when the line opens), keeps what it sent to answer the subscriber's NACKs (as RTX
  * when negotiated: an identical SRTP packet is dropped as a replay), passes the subscriber's
- * PLI/FIR upstream (the publisher's limiter keeps it to one a second) and sends an SR every
- * report interval.
+ * PLI/FIR upstream (the publisher's limiter keeps it to one a second), sends an SR every
+ * report interval, and carries only the header extensions the receiving peer negotiated, under
+ * its ids (`header_ext.ts`).
  *
  * @module
  */
 import type { Track } from "node-datachannel";
 import {
+  hasExtension,
   headerLength,
   isRtcp,
   paddingLength,
@@ -19,6 +21,7 @@ import {
   sequenceNumber,
   setPayloadType,
 } from "./header.ts";
+import { extensionBlock, extensionIdTable, rewriteExtensions } from "./header_ext.ts";
 import { NACK_SLOT_BYTES, NackCache } from "./nack_cache.ts";
 import { StreamRewriter } from "./rewriter.ts";
 import { buildSr, ntpTime, parseRtcp, type ReportBlock, type RtcpPacket } from "./rtcp.ts";
@@ -33,6 +36,8 @@ export interface ForwardSource {
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
+  /** Header extension ids the publisher's packets carry: id -> URI. */
+  readonly extensions: ReadonlyMap<number, string>;
   /** Asks the publisher for a keyframe (at most one a second per publisher). */
   requestKeyframe(nowMs: number): void;
   /** A line started on a keyframe: a held-back request for one is answered. */
@@ -54,6 +59,11 @@ export class SendLine {
   readonly clockRate: number;
   track: Track | undefined;
   source: ForwardSource | undefined;
+  /**
+   * Header extensions the receiving peer negotiated on this line (id -> URI); a source's
+   * others are blanked and its ids rewritten to these. Our own offers declare none.
+   */
+  extensions: ReadonlyMap<number, string> = new Map();
   active = false;
   /** Video sends nothing until a keyframe after attach and resume. */
   started = false;
@@ -68,6 +78,10 @@ export class SendLine {
   #lastSentMs = 0;
   /** Spare bytes to wrap a cached packet as RTX without allocating. */
   readonly #scratch = new Uint8Array(NACK_SLOT_BYTES + 2);
+  /** Source extension id -> ours (0: blank), undefined when they match. */
+  #extensionIds: Uint8Array | undefined;
+  /** The source's extension bytes, put back after we rewrote them for this line. */
+  #extensionSaved = new Uint8Array(64);
 
   /** Video waits for a VP8 keyframe (other codecs' keyframes are not recognised). */
   readonly #waitsKeyframe: boolean;
@@ -99,6 +113,7 @@ export class SendLine {
       this.source?.removeOutput(this);
       this.source = source;
       source.addOutput(this);
+      this.#extensionIds = extensionIdTable(source.extensions, this.extensions);
     }
     this.active = active;
     this.#restart(nowMs);
@@ -141,6 +156,7 @@ export class SendLine {
     }
     if (payloadType(buf) !== this.payloadType) setPayloadType(buf, this.payloadType);
     if (!this.#rewriter.rewrite(buf, nowMs)) return;
+    const saved = this.#mapExtensions(buf, length);
     const packet = length === buf.length ? buf : buf.subarray(0, length);
     this.#cache.put(sequenceNumber(buf), packet, length, nowMs);
     if (sendTo(track, packet)) {
@@ -148,6 +164,22 @@ export class SendLine {
       this.bytesOut += length;
       this.#lastSentMs = nowMs;
     }
+    if (saved) buf.set(this.#extensionSaved.subarray(0, saved.end - saved.start), saved.start);
+  }
+
+  /**
+   * Rewrites the packet's extension ids to ours (blanking those we did not negotiate); returns
+   * the rewritten range, whose original bytes are kept in `#extensionSaved`.
+   */
+  #mapExtensions(buf: Uint8Array, length: number): { start: number; end: number } | undefined {
+    const table = this.#extensionIds;
+    if (!table || !hasExtension(buf)) return undefined;
+    const block = extensionBlock(buf, length);
+    if (!block) return undefined;
+    const size = block.end - block.start;
+    if (this.#extensionSaved.length < size) this.#extensionSaved = new Uint8Array(size);
+    this.#extensionSaved.set(buf.subarray(block.start, block.end));
+    return rewriteExtensions(buf, length, table) ? block : undefined;
   }
 
   /** Resends what the subscriber lost, from the cache (as RTX when negotiated). */
