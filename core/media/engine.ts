@@ -13,7 +13,7 @@
  *   a worker that misses one is killed and counts as dead at once.
  * - Lazy (`lazy`): no worker runs until the first peer is asked for, and once no peer has
  *   been live for `idleStopMs` every worker exits; the next peer starts one again. For an
- *   engine no configured plugin uses: an idle worker's resident memory still creeps up.
+ *   engine beside the one most plugins use (wrtc beside rtp): an idle worker costs memory.
  * - `updateSettings` changes the no-media timer and the slow-link threshold of every worker
  *   and peer, live and future (admin `set_no_media_timer`, `set_slowlink_threshold`).
  *

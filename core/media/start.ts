@@ -2,8 +2,8 @@
  * Starts the configured media engines, or none when `media.workers` is 0: wrtc always (the
  * engine of plugins without an entry), the RTP engine at start-up too when some plugin is given
  * it (`media.engines` over `DEFAULT_MEDIA_ENGINES`: EchoTest is on rtp unless told otherwise).
- * When no plugin is given wrtc, its workers start lazily, on the first peer asked of it, and
- * stop once idle: an unused worker costs memory (and its RSS creeps up, `deno task soak`).
+ * Beside rtp, wrtc's workers start lazily, on the first peer a plugin asks of it, and stop
+ * after a minute without peers: an unused worker costs memory (60 MiB, `deno task soak`).
  *
  * @module
  */
@@ -35,8 +35,7 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
   const byPlugin = new Map(Object.entries({ ...DEFAULT_MEDIA_ENGINES, ...media.engines }));
   if (![...byPlugin.values()].includes("rtp")) return await start("wrtc");
   const { EngineRouter } = await import("./engine_router.ts");
-  const lazyWrtc = ![...byPlugin.values()].includes("wrtc");
-  const [wrtc, rtp] = await Promise.allSettled([start("wrtc", lazyWrtc), start("rtp")]);
+  const [wrtc, rtp] = await Promise.allSettled([start("wrtc", true), start("rtp")]);
   if (wrtc.status === "rejected" || rtp.status === "rejected") {
     if (wrtc.status === "fulfilled") await wrtc.value.close();
     if (rtp.status === "fulfilled") await rtp.value.close();
