@@ -115,6 +115,11 @@ export interface ClientPeerOptions {
   /** Random chroma in every frame (luma pattern kept), so that video needs real bitrate. */
   noise?: boolean;
   data?: string;
+  /**
+   * Tracks added with `addTrack` instead of sendrecv transceivers, so that a remote offer's
+   * m-lines take them (a peer that answers with media, e.g. a VideoCall callee).
+   */
+  answers?: boolean;
 }
 
 /** A client PeerConnection with synthetic media. */
@@ -154,7 +159,8 @@ export class ClientPeer {
       if (!source) continue;
       const track = source.createTrack();
       this.#tracks.push(track);
-      this.pc.addTransceiver(track, { direction: "sendrecv" });
+      if (options.answers) this.pc.addTrack(track);
+      else this.pc.addTransceiver(track, { direction: "sendrecv" });
     }
     if (options.data !== undefined) {
       const channel = this.pc.createDataChannel(options.data);

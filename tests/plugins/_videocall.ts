@@ -107,6 +107,8 @@ export class VideoCallUser {
   readonly client: JanusClient;
   readonly session: number;
   handle: number;
+  /** Core events `next` passes over (e.g. `webrtcup`, `media` while media flows). */
+  skip: ReadonlySet<string> = new Set();
 
   private constructor(client: JanusClient, session: number, handle: number) {
     this.client = client;
@@ -175,9 +177,11 @@ export class VideoCallUser {
 
   /** The next event of this session (in order). */
   async next(timeoutMs = 8000): Promise<JsonObject> {
-    const e = await this.client.event(this.session, { timeoutMs });
-    if (!e) throw new Error(`no event for session ${this.session} within ${timeoutMs} ms`);
-    return e;
+    for (;;) {
+      const e = await this.client.event(this.session, { timeoutMs });
+      if (!e) throw new Error(`no event for session ${this.session} within ${timeoutMs} ms`);
+      if (!this.skip.has(String(e.janus))) return e;
+    }
   }
 
   /** The next `n` events, briefed. */
