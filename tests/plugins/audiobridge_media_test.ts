@@ -1,0 +1,224 @@
+/**
+ * AudioBridge media with real peers: three wrtc clients in one room, each sending its own tone
+ * (440, 660 and 1000 Hz). What each one receives is measured by frequency (Goertzel on the last
+ * second of PCM from an audio sink): it holds the other two tones and not its own (mix-minus);
+ * muting a participant removes its tone from the others' mix; a participant's volume scales
+ * its tone; talking events follow who sends sound. Runs in the test network namespace.
+ */
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../core/protocol.ts";
+import type { AudioSink, WrtcPeerConnection, WrtcTrack } from "../../core/media/wrtc.ts";
+import { wsClient } from "../_helpers/janus_client.ts";
+import { goertzel, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
+import { AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+
+const RATE = 48000;
+const TONES = [440, 660, 1000] as const;
+
+/** A client PeerConnection sending one tone and keeping the last second it receives. */
+class ToneClient {
+  readonly pc: WrtcPeerConnection;
+  readonly tone: number;
+  /** Peak of the tone sent (0: silence). */
+  amplitude = 8000;
+  readonly #track: WrtcTrack;
+  #sink: AudioSink | undefined;
+  readonly #received = new Float32Array(RATE);
+  #write = 0;
+  /** Samples received so far. */
+  received = 0;
+  /** The rate of the received audio, as decoded. */
+  rate = RATE;
+  #timer: ReturnType<typeof setInterval>;
+
+  constructor(wrtc: Wrtc, tone: number) {
+    this.tone = tone;
+    this.pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+    const source = new wrtc.nonstandard.RTCAudioSource();
+    this.#track = source.createTrack();
+    this.pc.addTransceiver(this.#track, { direction: "sendrecv" });
+    this.pc.addEventListener("track", ({ track }) => {
+      if (track.kind !== "audio" || this.#sink) return;
+      this.#sink = new wrtc.nonstandard.RTCAudioSink(track);
+      this.#sink.ondata = (d) => {
+        const channels = d.channelCount ?? 1;
+        this.rate = d.sampleRate;
+        for (let i = 0; i < d.samples.length; i += channels) {
+          this.#received[this.#write] = d.samples[i] ?? 0;
+          this.#write = (this.#write + 1) % RATE;
+          this.received++;
+        }
+      };
+    });
+    const started = performance.now();
+    let chunks = 0;
+    let phase = 0;
+    this.#timer = setInterval(() => {
+      while (chunks < Math.floor((performance.now() - started) / 10)) {
+        const samples = new Int16Array(RATE / 100);
+        for (let i = 0; i < samples.length; i++) {
+          samples[i] = Math.round(this.amplitude * Math.sin(phase));
+          phase += (2 * Math.PI * tone) / RATE;
+        }
+        source.onData({ samples, sampleRate: RATE });
+        chunks++;
+      }
+    }, 10);
+  }
+
+  /** An offer with every candidate in it. */
+  async offer(): Promise<string> {
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    await waitUntil("ICE gathering", () => this.pc.iceGatheringState === "complete", 3000)
+      .catch(() => {});
+    return this.pc.localDescription?.sdp ?? "";
+  }
+
+  /** Power of each test tone in the last second received. */
+  powers(): Record<number, number> {
+    const window = [
+      ...this.#received.subarray(this.#write),
+      ...this.#received.subarray(0, this.#write),
+    ];
+    return Object.fromEntries(TONES.map((f) => [f, goertzel(window, RATE, f)]));
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#sink?.stop();
+    this.pc.close();
+    this.#track.stop();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A tone is heard at over a hundredth of its sent power (8000 peak: 1.6e7), absent under 1e-4. */
+const HEARD = 1.6e5;
+const ABSENT = 1.6e3;
+
+function assertHears(c: ToneClient, heard: number[], absent: number[], what: string): void {
+  const p = c.powers();
+  const shown = JSON.stringify(Object.fromEntries(TONES.map((f) => [f, Math.round(p[f]!)])));
+  for (const f of heard) assert.ok(p[f]! > HEARD, `${what}: ${c.tone} Hz hears ${f} Hz ${shown}`);
+  for (const f of absent) {
+    assert.ok(p[f]! < ABSENT, `${what}: ${c.tone} Hz does not hear ${f} Hz ${shown}`);
+  }
+}
+
+wrtcTest(
+  "audiobridge media: three tones, each hears the other two and not itself; mute, volume, talking",
+  async (wrtc) => {
+    await using gw = await startAudioBridgeGateway();
+    const c = await wsClient(gw.wsUrl);
+    const clients = TONES.map((f) => new ToneClient(wrtc, f));
+    const handles: AbHandle[] = [];
+    const events = new Map<AbHandle, JsonObject[]>();
+    let collecting = true;
+    try {
+      const admin = await AbHandle.open(c);
+      await admin.sync({
+        request: "create",
+        room: 42,
+        sampling_rate: 16000,
+        audiolevel_event: true,
+        audio_active_packets: 10,
+        audio_level_average: 40,
+      });
+      for (const [i, client] of clients.entries()) {
+        const h = await AbHandle.open(c);
+        handles.push(h);
+        events.set(h, []);
+        const joined = await h.ask(
+          { request: "join", room: 42, id: i + 1, display: `tone${client.tone}` },
+          { type: "offer", sdp: await client.offer() },
+        );
+        assert.equal(joined.data.audiobridge, "joined");
+        assert.equal(joined.jsep?.type, "answer");
+        await client.pc.setRemoteDescription({ type: "answer", sdp: joined.jsep?.sdp as string });
+      }
+      // Every event of each handle, collected as it comes.
+      const collectors = handles.map(async (h) => {
+        while (collecting) {
+          const e = await h.any(100);
+          if (e?.janus === "event") {
+            events.get(h)!.push((e.plugindata as JsonObject).data as JsonObject);
+          }
+        }
+      });
+      const talking = (h: AbHandle) =>
+        events.get(h)!.filter((d) =>
+          d.audiobridge === "talking" || d.audiobridge === "stopped-talking"
+        )
+          .map((d) => `${d.audiobridge}:${d.id}`);
+      await waitUntil(
+        "audio at every client",
+        () => clients.every((x) => x.received > x.rate * 2),
+        10000,
+      );
+      for (const x of clients) {
+        assertHears(
+          x,
+          TONES.filter((f) => f !== x.tone),
+          [x.tone],
+          "mix-minus",
+        );
+      }
+
+      // Talking: everyone sends a loud tone; each hears who starts talking after it joined.
+      const all = ["talking:1", "talking:2", "talking:3"];
+      const settled = () =>
+        talking(handles[0]!).length >= 3 && handles.every((h) => talking(h).includes("talking:3"));
+      await waitUntil("talking events", settled, 5000).catch((e) => {
+        throw new Error(`${e}: ${JSON.stringify([...events.values()])}`);
+      });
+      assert.deepEqual(talking(handles[0]!).sort(), all);
+      for (const h of handles) {
+        assert.ok(talking(h).every((t) => all.includes(t)), talking(h).join());
+      }
+      const listed = await admin.sync({ request: "listparticipants", room: 42 });
+      assert.deepEqual(
+        (listed.participants as JsonObject[]).map((p) => [p.id, p.setup, p.talking]),
+        [[1, true, true], [2, true, true], [3, true, true]],
+      );
+
+      // Muting participant 2 (660 Hz) takes its tone out of the others' mix.
+      await admin.sync({ request: "mute", room: 42, id: 2 });
+      await sleep(1500);
+      assertHears(clients[0]!, [1000], [440, 660], "2 muted");
+      assertHears(clients[2]!, [440], [1000, 660], "2 muted");
+      assertHears(clients[1]!, [440, 1000], [660], "2 muted, hears the others");
+      await admin.sync({ request: "unmute", room: 42, id: 2 });
+
+      // Participant 1's volume at 50% lowers its tone's power to about a quarter.
+      await sleep(1500);
+      const before = clients[1]!.powers()[440]!;
+      // Its collector takes the `ok` event.
+      assert.equal((await handles[0]!.message({ request: "configure", volume: 50 })).janus, "ack");
+      await sleep(1500);
+      const ratio = clients[1]!.powers()[440]! / before;
+      assert.ok(ratio > 0.15 && ratio < 0.4, `volume 50: 440 Hz power x${ratio.toFixed(2)}`);
+
+      // Participant 3 goes silent: everyone hears it stop talking.
+      clients[2]!.amplitude = 0;
+      await waitUntil(
+        "stopped-talking",
+        () => handles.every((h) => talking(h).includes("stopped-talking:3")),
+        5000,
+      );
+      await sleep(1200);
+      assertHears(clients[0]!, [660], [1000, 440], "3 silent");
+      collecting = false;
+      await Promise.all(collectors);
+      for (const h of handles) {
+        assert.ok(!talking(h).includes("stopped-talking:1"), "1 still talks");
+      }
+      for (const h of [...handles, admin]) await h.close();
+    } finally {
+      collecting = false;
+      for (const x of clients) x.close();
+      await c.close();
+    }
+    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
+  },
+);
