@@ -12,9 +12,20 @@ import type {
   IceCandidate,
   MixRequest,
   OfferOptions,
+  RecordingOptions,
+  RtpForwardOptions,
 } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
-export type { AnswerOptions, AudioLevelReport, Json, JsonObject, MixRequest, OfferOptions };
+export type {
+  AnswerOptions,
+  AudioLevelReport,
+  Json,
+  JsonObject,
+  MixRequest,
+  OfferOptions,
+  RecordingOptions,
+  RtpForwardOptions,
+};
 
 /** Descriptive metadata, announced in `info`. */
 export interface PluginInfo {
@@ -132,6 +143,18 @@ export interface PluginWebRTC {
    * media engine that decodes. `leave` without a PeerConnection does nothing.
    */
   mix(request: MixRequest): Promise<void>;
+  /**
+   * Records the stream this handle receives on `options.mid` into an MJR file (see
+   * `RecordingOptions`); only on a media engine that handles RTP. Rejects when the file
+   * cannot be made or there is no PeerConnection.
+   */
+  startRecording(options: RecordingOptions): Promise<void>;
+  /** Stops the recording of `mid`; a no-op without one or without a PeerConnection. */
+  stopRecording(mid: string): Promise<void>;
+  /** Forwards a received stream as plain RTP (see `RtpForwardOptions`); rtp engine only. */
+  rtpForward(options: RtpForwardOptions): Promise<void>;
+  /** Stops a forwarder; a no-op when it or the PeerConnection is gone. */
+  stopRtpForward(id: string): Promise<void>;
   /** Sends a data-channel message to the client. */
   sendData(data: string | Uint8Array, label?: string): Promise<void>;
   /** True while a PeerConnection exists. */

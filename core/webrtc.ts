@@ -22,6 +22,8 @@ import type {
   Peer,
   PeerCloseReason,
   PeerInfo,
+  RecordingOptions,
+  RtpForwardOptions,
   SlowLinkReport,
 } from "./media/types.ts";
 
@@ -255,6 +257,26 @@ export class HandleWebRTC implements PluginWebRTC {
       throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
     }
     await peer.mix(request);
+  }
+
+  async startRecording(options: RecordingOptions): Promise<void> {
+    const peer = this.#peer;
+    if (!peer) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
+    await peer.startRecording(options);
+  }
+
+  async stopRecording(mid: string): Promise<void> {
+    await this.#peer?.stopRecording(mid);
+  }
+
+  async rtpForward(options: RtpForwardOptions): Promise<void> {
+    const peer = this.#peer;
+    if (!peer) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
+    await peer.rtpForward(options);
+  }
+
+  async stopRtpForward(id: string): Promise<void> {
+    await this.#peer?.stopRtpForward(id);
   }
 
   static #handleOf(target: PluginWebRTC): HandleWebRTC {

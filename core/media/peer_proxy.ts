@@ -18,6 +18,8 @@ import type {
   PeerCloseReason,
   PeerInfo,
   PeerListener,
+  RecordingOptions,
+  RtpForwardOptions,
 } from "./types.ts";
 import type { MediaWorker } from "./media_worker.ts";
 
@@ -127,6 +129,22 @@ export class PeerProxy implements Peer {
 
   async mix(request: MixRequest): Promise<void> {
     await this.#call("mix", { peerId: this.id, ...request });
+  }
+
+  async startRecording(options: RecordingOptions): Promise<void> {
+    await this.#call("startRecording", { peerId: this.id, ...options });
+  }
+
+  async stopRecording(mid: string): Promise<void> {
+    await this.#call("stopRecording", { peerId: this.id, mid });
+  }
+
+  async rtpForward(options: RtpForwardOptions): Promise<void> {
+    await this.#call("rtpForward", { peerId: this.id, ...options });
+  }
+
+  async stopRtpForward(id: string): Promise<void> {
+    await this.#call("stopRtpForward", { peerId: this.id, id });
   }
 
   /** The id of `target`, which must be a peer of our worker. */

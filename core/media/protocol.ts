@@ -16,6 +16,8 @@ import type {
   OfferOptions,
   PeerCloseReason,
   PeerInfo,
+  RecordingOptions,
+  RtpForwardOptions,
   SlowLinkReport,
 } from "./types.ts";
 
@@ -63,6 +65,10 @@ export interface WorkerMethods {
   requestKeyframe: { params: P & { mid: string }; result: null };
   setAudioLevels: { params: P & { enabled: boolean }; result: null };
   mix: { params: P & MixRequest; result: null };
+  startRecording: { params: P & RecordingOptions; result: null };
+  stopRecording: { params: P & { mid: string }; result: null };
+  rtpForward: { params: P & RtpForwardOptions; result: null };
+  stopRtpForward: { params: P & { id: string }; result: null };
   sendData: { params: P & { label?: string; data: WireData }; result: null };
   info: { params: P; result: PeerInfo };
   closePeer: { params: P; result: null };

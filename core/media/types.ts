@@ -132,6 +132,33 @@ export interface OfferOptions {
   mirror?: string;
 }
 
+/**
+ * What {@link Peer.startRecording} takes: the stream received on `mid` is written to `path`
+ * in Janus's MJR format (the folder is made when missing), video from its next keyframe.
+ */
+export interface RecordingOptions {
+  mid: string;
+  path: string;
+  /** The codec as the header names it (`opus`, `vp8`). */
+  codec: string;
+  /** The stream's description, kept in the header. */
+  description?: string;
+}
+
+/**
+ * What {@link Peer.rtpForward} takes: every packet received on `mid` is sent as plain RTP
+ * to `host:port` (an IP address), its SSRC and payload type replaced when given.
+ */
+export interface RtpForwardOptions {
+  /** The caller's name for this forwarder (`stopRtpForward` takes it). */
+  id: string;
+  mid: string;
+  host: string;
+  port: number;
+  ssrc?: number;
+  pt?: number;
+}
+
 /** How a peer answers an offer. */
 export interface AnswerOptions {
   /** Video bitrate cap written as `b=AS` into the answer, in bits per second. */
@@ -188,6 +215,17 @@ export interface Peer {
    * media worker. Only an engine that decodes (wrtc) can; the others reject.
    */
   mix(request: MixRequest): Promise<void>;
+  /**
+   * Records one received stream into an MJR file (one recording per m-line; a second replaces
+   * the first); rejects when the file cannot be made. Only an engine that handles RTP can.
+   */
+  startRecording(options: RecordingOptions): Promise<void>;
+  /** Stops the recording of `mid` and closes its file; idempotent. */
+  stopRecording(mid: string): Promise<void>;
+  /** Forwards one received stream as plain RTP over UDP. Only an engine that handles RTP can. */
+  rtpForward(options: RtpForwardOptions): Promise<void>;
+  /** Stops the forwarder `id`; idempotent. */
+  stopRtpForward(id: string): Promise<void>;
   /** Send a data-channel message. */
   sendData(message: { label?: string; data: string | Uint8Array }): Promise<void>;
   info(): Promise<PeerInfo>;

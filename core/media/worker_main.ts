@@ -165,6 +165,17 @@ async function main(): Promise<void> {
       await mixers.apply(peer(peerId), request);
       return null;
     },
+    startRecording: ({ peerId }) => {
+      peer(peerId);
+      // Its peers hand decoded frames around: there are no RTP packets to write.
+      return Promise.reject(new Error("The wrtc media engine does not record RTP (no MJR)"));
+    },
+    stopRecording: () => Promise.resolve(null),
+    rtpForward: ({ peerId }) => {
+      peer(peerId);
+      return Promise.reject(new Error("The wrtc media engine does not forward plain RTP"));
+    },
+    stopRtpForward: () => Promise.resolve(null),
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));
       return Promise.resolve(null);

@@ -66,11 +66,3 @@ export function joinFirst(): PluginError {
 export function unknownRequest(name: string): PluginError {
   return new PluginError(VIDEOROOM_ERROR.INVALID_REQUEST, `Unknown request '${name}'`);
 }
-
-/** The reply to rtp_forward and friends: this media engine has no raw RTP (see plugin.ts). */
-export function noRtpForwarding(): PluginError {
-  return new PluginError(
-    VIDEOROOM_ERROR.UNKNOWN,
-    "RTP forwarding is not available with this media engine (it relays decoded tracks, not RTP packets)",
-  );
-}

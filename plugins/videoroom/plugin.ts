@@ -15,8 +15,9 @@
  *
  * Gaps with the reference, due to the media engine (wrtc relays decoded tracks):
  * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
- * - `rtp_forward` answers 499 (no raw RTP; so `stop_rtp_forward` finds no such stream),
- *   recording is not done;
+ * - `rtp_forward` sends plain RTP of audio/video streams (no data, SRTP, RTCP feedback or
+ *   simulcast layers: `forwarders.ts`); recordings are MJR files of audio/video streams (no
+ *   data channel recordings: `recording.ts`);
  * - data channels of publishers are listed but not relayed to subscribers.
  *
  * One deliberate difference: the legacy `switch` (`{"feed": F}`, no `streams`) moves every

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createLogger } from "../../core/log.ts";
 import {
   type AudioLevelReport,
   type Jsep,
@@ -14,6 +15,8 @@ import {
   type PluginWebRTC,
 } from "../../core/plugin.ts";
 import { VIDEOROOM_ERROR } from "./errors.ts";
+import { type ForwarderEntry, ForwarderSet } from "./forwarders.ts";
+import { recordingPath } from "./recording.ts";
 import {
   codecList,
   type FeedStream,
@@ -28,6 +31,8 @@ import { answerRecvonly, mediaSections, pickCodecs } from "./sdp.ts";
 import { readDescriptions, streamJson } from "./streams.ts";
 import { TalkDetector } from "./talking.ts";
 
+const log = createLogger("videoroom");
+
 /** Codecs the media engine can decode and re-encode (wrtc: no H264/H265). */
 const ENGINE_CODECS = {
   audio: new Set(["opus", "g722", "pcmu", "pcma"]),
@@ -40,6 +45,8 @@ export class Publisher implements Member {
   readonly privateId: number;
   readonly room: Room;
   readonly subscribers: Set<Watcher> = new Set();
+  /** Plain RTP forwarders of our streams (`rtp_forward`); they end with the PeerConnection. */
+  readonly forwarders: ForwarderSet = new ForwarderSet();
   #display: string | undefined;
   #handle: PluginHandle;
   #publishing = false;
@@ -50,6 +57,10 @@ export class Publisher implements Member {
   #bitrate: number;
   #left = false;
   #kicked = false;
+  /** The reference's `recording_active`, its `filename` base and the mids being recorded. */
+  #recording = false;
+  #recordingBase: string | undefined;
+  #recorded = new Set<string>();
   /** The publisher's own `audio_active_packets` / `audio_level_average` (0: the room's). */
   #talkOverride = { packets: 0, average: 0 };
   #talk = new TalkDetector(() => ({
@@ -85,6 +96,8 @@ export class Publisher implements Member {
     while (id === undefined || room.members.has(id)) id = randomId();
     const display = typeof body.display === "string" ? body.display : undefined;
     const publisher = new Publisher(handle, room, id, display);
+    if (typeof body.record === "boolean") publisher.#recording = body.record;
+    if (typeof body.filename === "string") publisher.#recordingBase = body.filename;
     const others = [...room.members.values()];
     room.members.set(id, publisher);
     if (room.props.notify_joining) {
@@ -198,7 +211,10 @@ export class Publisher implements Member {
       described = true;
     }
     this.#applySend(body.streams);
+    const recordingWas = this.#recording;
+    this.#readRecording(body);
     if (jsep?.type !== "offer") {
+      if (this.#recording !== recordingWas) await this.#recordingChanged();
       // New descriptions of a live feed are announced again to the others (the reference).
       if (described && this.#active) this.#announce();
       return { fields: {} };
@@ -248,6 +264,11 @@ export class Publisher implements Member {
     this.#audioCodec = this.#streams.find((s) => s.type === "audio")?.codec;
     this.#videoCodec = this.#streams.find((s) => s.type === "video")?.codec;
     this.#publishing = true;
+    // Recording starts with the answer, as the reference's (its files exist before media).
+    if (this.room.props.record || this.#recording) {
+      this.#recording = true;
+      await this.#startRecordings();
+    }
     if (this.#active) this.#announce();
     const fields: JsonObject = {};
     if (this.#audioCodec) fields.audio_codec = this.#audioCodec;
@@ -256,7 +277,6 @@ export class Publisher implements Member {
     return { fields, jsep: { type: "answer", sdp: answerRecvonly(answer.sdp) } };
   }
 
-  /** `configure` `streams:[{mid, send}]`: whether each stream is relayed to subscribers. */
   /**
    * The `streams` entries of a `configure` as the reference refuses them, before anything is
    * applied: a mid we do not publish is 428; a missing mid is 430 unless the entry is alone
@@ -278,6 +298,94 @@ export class Publisher implements Member {
         );
       }
     }
+  }
+
+  /**
+   * `record` / `filename` of a `configure`; in a `lock_record` room with a secret, only with
+   * the right `secret` (else silently kept, as the reference).
+   */
+  #readRecording(body: JsonObject): void {
+    const record = typeof body.record === "boolean" ? body.record : undefined;
+    const filename = typeof body.filename === "string" ? body.filename : undefined;
+    if (record === undefined && filename === undefined) return;
+    const { lock_record, secret } = this.room.props;
+    if (lock_record && secret !== undefined && body.secret !== secret) return;
+    if (record !== undefined) this.#recording = record;
+    if (filename !== undefined) this.#recordingBase = filename;
+  }
+
+  /** `enable_recording` of the room: every participant records, or stops. */
+  async setRecording(record: boolean): Promise<void> {
+    if (this.#recording === record) return;
+    this.#recording = record;
+    await this.#recordingChanged();
+  }
+
+  async #recordingChanged(): Promise<void> {
+    if (!this.#recording) this.#stopRecordings();
+    else if (this.#active) await this.#startRecordings();
+  }
+
+  /**
+   * A recording per published audio/video stream not recorded yet; a file that cannot be
+   * made is logged and skipped (the reference answers nothing else either).
+   */
+  async #startRecordings(): Promise<void> {
+    for (const s of this.#streams) {
+      if (s.type === "data" || !s.codec || this.#recorded.has(s.mid)) continue;
+      const path = recordingPath({
+        recDir: this.room.props.rec_dir,
+        base: this.#recordingBase,
+        room: this.room.id,
+        user: this.id,
+        type: s.type,
+        mindex: s.mindex,
+      });
+      try {
+        await this.webrtc.startRecording({
+          mid: s.mid,
+          path,
+          codec: s.codec,
+          ...(s.description !== undefined ? { description: s.description } : {}),
+        });
+        this.#recorded.add(s.mid);
+      } catch (e) {
+        log.warn(`Couldn't open a ${s.type} recording file for this publisher: ${String(e)}`);
+      }
+    }
+  }
+
+  #stopRecordings(): void {
+    for (const mid of this.#recorded) void this.webrtc.stopRecording(mid).catch(() => {});
+    this.#recorded.clear();
+  }
+
+  /** Starts one plain RTP forwarder (`rtp_forward`); 499 when the media engine refuses. */
+  async startForwarder(entry: ForwarderEntry): Promise<void> {
+    try {
+      await this.webrtc.rtpForward({
+        id: String(entry.streamId),
+        mid: entry.mid,
+        host: entry.host,
+        port: entry.port,
+        ...(entry.ssrc ? { ssrc: entry.ssrc } : {}),
+        ...(entry.pt ? { pt: entry.pt } : {}),
+      });
+    } catch (e) {
+      throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
+    }
+  }
+
+  /** Stops one forwarder; false when it is not ours. */
+  stopForwarder(streamId: number): boolean {
+    if (!this.forwarders.entries.delete(streamId)) return false;
+    void this.webrtc.stopRtpForward(String(streamId)).catch(() => {});
+    return true;
+  }
+
+  /** Whether recording is on (`recording_active`). */
+  get recording(): boolean {
+    return this.#recording;
   }
 
   #applySend(raw: unknown): void {
@@ -407,6 +515,8 @@ export class Publisher implements Member {
     this.#active = false;
     this.webrtc.onAudioLevel(undefined);
     this.#talk.reset();
+    this.#stopRecordings();
+    for (const id of [...this.forwarders.entries.keys()]) this.stopForwarder(id);
     const watchers = [...this.subscribers];
     this.subscribers.clear();
     this.room.holdNotices(Promise.all(watchers.map((w) => w.feedGone(this, options))));

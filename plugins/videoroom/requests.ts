@@ -6,8 +6,10 @@
  * @module
  */
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
-import { noRtpForwarding, noSuchFeed, VIDEOROOM_ERROR } from "./errors.ts";
+import { noSuchFeed, VIDEOROOM_ERROR } from "./errors.ts";
+import { forwarderJson, type ForwardPlan, planRtpForward, rtpForward } from "./forwarders.ts";
 import type { RoomStore } from "./persist.ts";
+import { Publisher } from "./publisher.ts";
 import { clampBitrate, Room, roomProps, type RoomRegistry } from "./room.ts";
 import {
   BEFORE_ROOM_FIELDS,
@@ -83,6 +85,9 @@ export async function handleSync(
       `Unsupported action '${body.action as string}' (allowed)`,
     );
   }
+  // The reference resolves the forwarding target before it looks the room up.
+  let plan: ForwardPlan | undefined;
+  if (request === "rtp_forward") plan = await planRtpForward(body);
   room ??= ctx.rooms.get(id);
   if (request !== "listparticipants") room.checkSecret(body);
   switch (request) {
@@ -104,23 +109,35 @@ export async function handleSync(
     }
     case "moderate":
       return moderate(room, body);
-    case "enable_recording":
-      // Recording is not implemented (no frame taps yet): the flag is kept and listed.
-      room.props.record = body.record as boolean;
-      return { videoroom: "success", record: room.props.record };
+    case "enable_recording": {
+      const record = body.record as boolean;
+      if (record !== room.props.record) {
+        room.props.record = record;
+        const publishers = [...room.members.values()].filter((m) => m instanceof Publisher);
+        await Promise.all(publishers.map((p) => p.setRecording(record)));
+      }
+      return { videoroom: "success", record };
+    }
     case "listparticipants":
       return { videoroom: "participants", room: id, participants: participants(room) };
     case "listforwarders":
-      // No RTP forwarders can exist with this media engine.
-      return { videoroom: "forwarders", room: id, publishers: [] };
+      return { videoroom: "forwarders", room: id, publishers: forwarderList(room) };
     default: {
       // The feed must exist (publishing or not), as in the reference.
       const publisherId = body.publisher_id as number;
-      if (!room.members.has(publisherId)) throw noSuchFeed(publisherId);
-      if (request === "rtp_forward") throw noRtpForwarding();
-      // No forwarder can exist, so none can be stopped: the reference's answer for that.
+      const member = room.members.get(publisherId);
+      if (!(member instanceof Publisher)) throw noSuchFeed(publisherId);
+      if (request === "rtp_forward") return await rtpForward(id, member, plan!, body);
       const streamId = body.stream_id as number;
-      throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such stream (${streamId})`);
+      if (!member.stopForwarder(streamId)) {
+        throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such stream (${streamId})`);
+      }
+      return {
+        videoroom: "stop_rtp_forward",
+        room: id,
+        publisher_id: publisherId,
+        stream_id: streamId,
+      };
     }
   }
 }
@@ -235,6 +252,19 @@ function moderate(room: Room, body: JsonObject): JsonObject {
   };
   room.notify(event);
   return { videoroom: "success" };
+}
+
+/** `listforwarders`: publishers that have forwarders, each with theirs. */
+function forwarderList(room: Room): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const m of room.members.values()) {
+    if (!(m instanceof Publisher) || m.forwarders.entries.size === 0) continue;
+    const entry: JsonObject = { publisher_id: m.id };
+    if (m.display !== undefined) entry.display = m.display;
+    entry.forwarders = [...m.forwarders.entries.values()].map(forwarderJson);
+    out.push(entry);
+  }
+  return out;
 }
 
 function participants(room: Room): JsonObject[] {

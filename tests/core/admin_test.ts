@@ -64,6 +64,10 @@ function fakeMedia(): MediaEngine {
         requestKeyframe: () => Promise.resolve(),
         setAudioLevels: () => Promise.resolve(),
         mix: () => Promise.resolve(),
+        startRecording: () => Promise.resolve(),
+        stopRecording: () => Promise.resolve(),
+        rtpForward: () => Promise.resolve(),
+        stopRtpForward: () => Promise.resolve(),
         sendData: () => Promise.resolve(),
         info: (): Promise<PeerInfo> =>
           Promise.resolve({

@@ -526,14 +526,57 @@ Deno.test("videoroom checks fields in the reference's order (measured on Janus 1
     await c.sync(h, { request: "rtp_forward", room: R, publisher_id: 999, host: "127.0.0.1" }),
     err(428, "No such feed (999)"),
   );
-  const forward = await c.sync(h, {
-    request: "rtp_forward",
-    room: R,
-    publisher_id: 42,
-    host: "127.0.0.1",
-  });
-  assert.equal(forward.error_code, 499, "a clear error, not a forwarder");
-  assert.match(String(forward.error), /RTP forwarding is not available/);
+  // A participant not publishing has no streams: no forwarder, the reference's reply.
+  assert.deepEqual(
+    await c.sync(h, { request: "rtp_forward", room: R, publisher_id: 42, host: "localhost" }),
+    {
+      videoroom: "rtp_forward",
+      room: R,
+      publisher_id: 42,
+      rtp_stream: { warning: "deprecated_api", host: "127.0.0.1" },
+    },
+  );
+  assert.deepEqual(
+    await c.sync(h, {
+      request: "rtp_forward",
+      room: R,
+      publisher_id: 42,
+      host: "127.0.0.1",
+      streams: [{ mid: "0", port: 5000 }],
+    }),
+    { videoroom: "rtp_forward", room: R, publisher_id: 42, forwarders: [] },
+  );
+  // Before the room and the feed: the host, its family, each stream entry, the SRTP suite.
+  const fwd = { request: "rtp_forward", room: 999999, publisher_id: 1 };
+  for (
+    const [body, reply] of [
+      [
+        { host: "no.such.host.invalid", streams: [{ mid: "0", port: 5000 }] },
+        err(430, "Could not resolve address (no.such.host.invalid)..."),
+      ],
+      [{ host: "127.0.0.1", host_family: "ipx" }, err(430, "Unsupported protocol family (ipx)")],
+      [
+        { host: "127.0.0.1", streams: [{ port: 5000 }] },
+        err(429, "Missing mandatory element (mid)"),
+      ],
+      [{ host: "127.0.0.1", streams: [5] }, err(429, "Missing mandatory element (mid)")],
+      [
+        { host: "127.0.0.1", streams: [{ mid: "0", port: -1 }] },
+        type("port", "a positive integer"),
+      ],
+      [{ host: "127.0.0.1", streams: "x" }, type("streams", "an array")],
+      [
+        { host: "127.0.0.1", srtp_suite: 40, srtp_crypto: "abc", streams: [] },
+        err(430, "Invalid SRTP suite (40)"),
+      ],
+      [
+        { host: "127.0.0.1", streams: [{ mid: "0", port: 70000 }] },
+        err(426, "No such room (999999)"),
+      ],
+    ] as [JsonObject, JsonObject][]
+  ) {
+    assert.deepEqual(await c.sync(h, { ...fwd, ...body }), reply, JSON.stringify(body));
+  }
   assert.deepEqual(
     await c.sync(h, { request: "stop_rtp_forward", room: R, publisher_id: 42, stream_id: 5 }),
     err(428, "No such stream (5)"),

@@ -48,6 +48,14 @@ export { randomSsrc } from "./rtp_send.ts";
 /** REMB sent when no cap is set: lets the sender ramp up (no other estimate reaches it). */
 export const DEFAULT_REMB_BPS = 2_000_000;
 
+/**
+ * Something that sees every packet received on one stream (a recorder, a plain RTP
+ * forwarder), RTX already unwrapped; it must leave `buf` as it found it.
+ */
+export interface PacketTap {
+  packet(buf: Uint8Array, length: number, nowMs: number): void;
+}
+
 /** One received stream and its way back. */
 interface Stream {
   media: OfferMedia;
@@ -63,6 +71,8 @@ interface Stream {
   limiter: KeyframeLimiter;
   /** Lines this stream is forwarded to (other peers', and its echo line while attached). */
   outputs: SendLine[];
+  /** Recorders and plain RTP forwarders of this stream. */
+  taps: PacketTap[];
   /** This stream as a forward source. */
   source: ForwardSource;
   /** What we send on this m-line: the stream itself, once forwarded to ourselves (echo). */
@@ -125,6 +135,7 @@ export class EchoMedia {
       lost: 0,
       limiter: new KeyframeLimiter(1000),
       outputs: [],
+      taps: [],
       source,
       echo,
       levelId: media.kind === "audio" ? levelId : 0,
@@ -152,6 +163,22 @@ export class EchoMedia {
   /** The received stream on `mid` as a forward source. */
   sourceOf(mid: string): ForwardSource | undefined {
     return this.#streams.find((s) => s.media.mid === mid)?.source;
+  }
+
+  /** Adds a tap on the stream received on `mid`; false when there is no such stream. */
+  addTap(mid: string, tap: PacketTap): boolean {
+    const s = this.#streams.find((s) => s.media.mid === mid);
+    if (!s) return false;
+    if (!s.taps.includes(tap)) s.taps.push(tap);
+    return true;
+  }
+
+  /** Removes a tap, wherever it is. */
+  removeTap(tap: PacketTap): void {
+    for (const s of this.#streams) {
+      const i = s.taps.indexOf(tap);
+      if (i >= 0) s.taps.splice(i, 1);
+    }
   }
 
   /** Whether `source` is one of our received streams. */
@@ -302,6 +329,7 @@ export class EchoMedia {
         s.levelPackets++;
       }
     }
+    for (let i = 0; i < s.taps.length; i++) s.taps[i]!.packet(buf, length, now);
     const outs = s.outputs;
     if (outs.length === 0) return;
     // Each line rewrites the header in place: put the publisher's back before the next.

@@ -36,10 +36,14 @@ import type {
   OfferOptions,
   PeerCloseReason,
   PeerInfo,
+  RecordingOptions,
+  RtpForwardOptions,
 } from "../types.ts";
 import type { Stat } from "../stats.ts";
 import { AUDIO_LEVEL_URI, audioLevelId } from "./audio_level_ext.ts";
 import { EchoMedia } from "./echo_media.ts";
+import { MjrRecorder } from "./mjr_recorder.ts";
+import { RtpForwarder } from "./rtp_forwarder.ts";
 import { readOfferMedia } from "./offer_media.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import { type SendLine, SendLines } from "./send_lines.ts";
@@ -110,6 +114,9 @@ export class RtpPeer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #lastReport = 0;
   #levels = false;
+  /** Recordings by mid, and plain RTP forwarders by id (VideoRoom). */
+  #recorders = new Map<string, MjrRecorder>();
+  #forwarders = new Map<string, RtpForwarder>();
 
   constructor(id: string, ctx: RtpPeerContext) {
     this.id = id;
@@ -311,6 +318,44 @@ export class RtpPeer {
     this.#media.setAudioLevels(enabled);
   }
 
+  /** Records the stream received on `mid` (replacing its recording); throws when it cannot. */
+  startRecording(options: RecordingOptions): void {
+    if (this.#closed) throw new Error("Peer closed");
+    const source = this.#media.sourceOf(options.mid);
+    if (!source) throw new Error(`No received m-line ${options.mid}`);
+    this.stopRecording(options.mid);
+    const recorder = new MjrRecorder(source, options, performance.now());
+    this.#recorders.set(options.mid, recorder);
+    this.#media.addTap(options.mid, recorder);
+  }
+
+  stopRecording(mid: string): void {
+    const recorder = this.#recorders.get(mid);
+    if (!recorder) return;
+    this.#recorders.delete(mid);
+    this.#media.removeTap(recorder);
+    recorder.close();
+  }
+
+  /** Sends the stream received on `options.mid` as plain RTP to a UDP address. */
+  rtpForward(options: RtpForwardOptions): void {
+    if (this.#closed) throw new Error("Peer closed");
+    const source = this.#media.sourceOf(options.mid);
+    if (!source) throw new Error(`No received m-line ${options.mid}`);
+    if (this.#forwarders.has(options.id)) throw new Error(`Forwarder ${options.id} exists`);
+    const forwarder = new RtpForwarder(source, options, performance.now());
+    this.#forwarders.set(options.id, forwarder);
+    this.#media.addTap(options.mid, forwarder);
+  }
+
+  stopRtpForward(id: string): void {
+    const forwarder = this.#forwarders.get(id);
+    if (!forwarder) return;
+    this.#forwarders.delete(id);
+    this.#media.removeTap(forwarder);
+    forwarder.close();
+  }
+
   #lineFedByUs(target: RtpPeer, toMid: string): SendLine | undefined {
     const line = target === this ? this.#media.echoLine(toMid) : target.#lineAt(toMid);
     return line?.source && this.#media.owns(line.source) ? line : undefined;
@@ -409,6 +454,8 @@ export class RtpPeer {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    for (const mid of [...this.#recorders.keys()]) this.stopRecording(mid);
+    for (const id of [...this.#forwarders.keys()]) this.stopRtpForward(id);
     this.#media.close();
     this.#lines.close();
     for (const track of this.#media.tracks()) track.close();

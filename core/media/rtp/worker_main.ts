@@ -127,6 +127,22 @@ async function main(): Promise<void> {
       // Mixing needs decoded audio: AudioBridge runs on the wrtc engine.
       return Promise.reject(new Error("The rtp media engine does not decode audio (no mixing)"));
     },
+    startRecording: ({ peerId, ...options }) => {
+      peer(peerId).startRecording(options);
+      return Promise.resolve(null);
+    },
+    stopRecording: ({ peerId, mid }) => {
+      peers.get(peerId)?.stopRecording(mid);
+      return Promise.resolve(null);
+    },
+    rtpForward: ({ peerId, ...options }) => {
+      peer(peerId).rtpForward(options);
+      return Promise.resolve(null);
+    },
+    stopRtpForward: ({ peerId, id }) => {
+      peers.get(peerId)?.stopRtpForward(id);
+      return Promise.resolve(null);
+    },
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));
       return Promise.resolve(null);

@@ -1,0 +1,225 @@
+/**
+ * VideoRoom `rtp_forward`, `stop_rtp_forward` and `listforwarders`: a publisher's received
+ * audio/video streams sent as plain RTP to UDP addresses (`PluginWebRTC.rtpForward`), with the
+ * reference's checks in its order (host family, name resolution, each `streams` entry, SRTP
+ * suite; then the room and its secret; then the feed), its reply shapes (new `streams` API and
+ * the deprecated `audio_port`/`video_port` one) and its quirks: a `streams` entry whose mid is
+ * not published is skipped, a port is taken modulo 65536, and an entry's own `host` that does
+ * not resolve falls back to the request's `host`.
+ *
+ * Not done: data channel forwarders (`data_port`, data mids are skipped), SRTP
+ * (`srtp_suite` + `srtp_crypto` answer 499), RTCP feedback (`rtcp_port` is not bound, so no
+ * `local_rtcp_port`) and simulcast layers.
+ *
+ * @module
+ */
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
+import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { BODY, type BodyField } from "../_shared/validate.ts";
+import { VIDEOROOM_ERROR } from "./errors.ts";
+import type { FeedStream } from "./room.ts";
+import { check, entryObject } from "./schemas.ts";
+
+const int = (name: string, required = false): BodyField => ({
+  name,
+  ...BODY.positiveInt,
+  required,
+});
+const str = (name: string, required = false): BodyField => ({ name, ...BODY.string, required });
+
+/** A `streams` entry of `rtp_forward`, as the reference checks it. */
+const STREAM_FIELDS: readonly BodyField[] = [
+  str("secret"),
+  str("mid", true),
+  str("host"),
+  str("host_family"),
+  int("port", true),
+  int("rtcp_port"),
+  int("ssrc"),
+  int("pt"),
+  { name: "simulcast", ...BODY.bool },
+  int("srtp_suite"),
+  str("srtp_crypto"),
+  int("port_2"),
+  int("ssrc_2"),
+  int("pt_2"),
+  int("port_3"),
+  int("ssrc_3"),
+  int("pt_3"),
+];
+
+/** One forwarder as `listforwarders` and the `rtp_forward` reply show it. */
+export interface ForwarderEntry {
+  streamId: number;
+  mid: string;
+  type: "audio" | "video";
+  host: string;
+  port: number;
+  ssrc: number;
+  pt: number;
+}
+
+/** The forwarders of one publisher. */
+export class ForwarderSet {
+  readonly entries = new Map<number, ForwarderEntry>();
+
+  freeId(): number {
+    let id = 0;
+    while (id === 0 || this.entries.has(id)) id = crypto.getRandomValues(new Uint32Array(1))[0]!;
+    return id;
+  }
+}
+
+/** The reference's summary of a forwarder. */
+export function forwarderJson(f: ForwarderEntry): JsonObject {
+  const out: JsonObject = { stream_id: f.streamId, host: f.host, port: f.port, type: f.type };
+  if (f.pt) out.pt = f.pt;
+  if (f.ssrc) out.ssrc = f.ssrc;
+  return out;
+}
+
+function invalid(message: string): PluginError {
+  return new PluginError(VIDEOROOM_ERROR.INVALID_ELEMENT, message);
+}
+
+function family(value: unknown): 0 | 4 | 6 {
+  if (value === undefined) return 0;
+  const name = String(value).toLowerCase();
+  if (name === "ipv4") return 4;
+  if (name === "ipv6") return 6;
+  throw invalid(`Unsupported protocol family (${String(value)})`);
+}
+
+/** The host's address (getaddrinfo, as the reference), or undefined. */
+async function resolve(host: string, fam: 0 | 4 | 6): Promise<string | undefined> {
+  if (isIP(host) !== 0 && (fam === 0 || isIP(host) === fam)) return host;
+  try {
+    const all = await lookup(host, { family: fam, all: true });
+    // getaddrinfo's order as the reference met it: "localhost" is 127.0.0.1.
+    return (all.find((a) => a.family === 4) ?? all[0])?.address;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a checked `rtp_forward` asks for. */
+export interface ForwardPlan {
+  host: string;
+  streams: { mid: string; host: string; port: number; ssrc: number; pt: number }[] | undefined;
+}
+
+/**
+ * The checks the reference makes before it looks the room up (the body's own fields are
+ * already checked).
+ *
+ * @throws {PluginError} 430 / 429 with the reference's words
+ */
+export async function planRtpForward(body: JsonObject): Promise<ForwardPlan> {
+  const fam = family(body.host_family);
+  const requested = body.host as string;
+  const host = await resolve(requested, fam);
+  if (host === undefined) throw invalid(`Could not resolve address (${requested})...`);
+  let streams: ForwardPlan["streams"];
+  if (Array.isArray(body.streams) && body.streams.length > 0) {
+    streams = [];
+    for (const item of body.streams) {
+      const s = entryObject(item);
+      check(s, STREAM_FIELDS);
+      let target = host;
+      if (typeof s.host === "string") {
+        const sFam = s.host_family === undefined ? fam : family(s.host_family);
+        // The reference keeps the request's address when the entry's host does not resolve.
+        target = (await resolve(s.host, sFam)) ?? host;
+      }
+      streams.push({
+        mid: s.mid as string,
+        host: target,
+        port: (s.port as number) & 0xffff,
+        ssrc: typeof s.ssrc === "number" ? s.ssrc >>> 0 : 0,
+        pt: typeof s.pt === "number" ? s.pt & 0x7f : 0,
+      });
+    }
+  }
+  if (body.srtp_suite !== undefined && body.srtp_crypto !== undefined) {
+    const suite = body.srtp_suite as number;
+    if (suite !== 32 && suite !== 80) throw invalid(`Invalid SRTP suite (${suite})`);
+    throw new PluginError(
+      VIDEOROOM_ERROR.UNKNOWN,
+      "SRTP forwarders are not supported by this gateway (plain RTP only)",
+    );
+  }
+  return { host, streams };
+}
+
+/** What `rtpForward` needs of the publisher. */
+export interface ForwardingPublisher {
+  readonly id: number;
+  readonly streams: readonly FeedStream[];
+  readonly forwarders: ForwarderSet;
+  startForwarder(entry: ForwarderEntry): Promise<void>;
+}
+
+const LEGACY = [
+  { kind: "audio", port: "audio_port", ssrc: "audio_ssrc", pt: "audio_pt", reply: "audio" },
+  { kind: "video", port: "video_port", ssrc: "video_ssrc", pt: "video_pt", reply: "video" },
+] as const;
+
+/**
+ * Creates the planned forwarders on `publisher` and answers as the reference: `forwarders`
+ * with the new API, `rtp_stream` (deprecated) with the old one.
+ */
+export async function rtpForward(
+  room: number,
+  publisher: ForwardingPublisher,
+  plan: ForwardPlan,
+  body: JsonObject,
+): Promise<JsonObject> {
+  const make = async (
+    stream: FeedStream,
+    target: { host: string; port: number; ssrc: number; pt: number },
+  ): Promise<ForwarderEntry | undefined> => {
+    if (stream.type === "data") return undefined;
+    const entry: ForwarderEntry = {
+      streamId: publisher.forwarders.freeId(),
+      mid: stream.mid,
+      type: stream.type,
+      ...target,
+    };
+    await publisher.startForwarder(entry);
+    publisher.forwarders.entries.set(entry.streamId, entry);
+    return entry;
+  };
+  const reply: JsonObject = { videoroom: "rtp_forward", room, publisher_id: publisher.id };
+  if (plan.streams) {
+    const made: JsonObject[] = [];
+    for (const s of plan.streams) {
+      const stream = publisher.streams.find((p) => p.mid === s.mid);
+      if (!stream) continue;
+      const entry = await make(stream, s);
+      if (entry) made.push(forwarderJson(entry));
+    }
+    reply.forwarders = made;
+    return reply;
+  }
+  const legacy: JsonObject = {};
+  for (const l of LEGACY) {
+    const port = body[l.port];
+    if (typeof port !== "number" || port <= 0) continue;
+    const stream = publisher.streams.find((p) => p.type === l.kind);
+    if (!stream) continue;
+    const entry = await make(stream, {
+      host: plan.host,
+      port: port & 0xffff,
+      ssrc: typeof body[l.ssrc] === "number" ? (body[l.ssrc] as number) >>> 0 : 0,
+      pt: typeof body[l.pt] === "number" ? (body[l.pt] as number) & 0x7f : 0,
+    });
+    if (!entry) continue;
+    legacy[`${l.reply}_stream_id`] = entry.streamId;
+    legacy[l.reply] = port;
+  }
+  legacy.warning = "deprecated_api";
+  legacy.host = plan.host;
+  reply.rtp_stream = legacy;
+  return reply;
+}
