@@ -37,10 +37,13 @@ async function ensureTools(): Promise<void> {
   if (!(await exists(CHROMIUM))) missing.push("chromium");
   if (!(await commandExists("ip"))) missing.push("iproute2");
   if (!(await commandExists("unshare"))) missing.push("util-linux");
-  // The official demo pages (Debian `janus-demos`), for the tests that drive them; those
-  // tests fail naming the package when it is missing and cannot be installed here.
+  // The official demo pages (Debian `janus-demos`) and media tools, for the tests that use them;
+  // those tests fail naming the package when it is missing and cannot be installed here.
   const optional: string[] = [];
   if (!(await exists("/usr/share/janus/demos"))) optional.push("janus-demos");
+  // ffmpeg/ffprobe feed and decode RTP; janus-pp-rec (janus-tools) converts our MJR recordings.
+  if (!(await commandExists("ffmpeg"))) optional.push("ffmpeg");
+  if (!(await commandExists("janus-pp-rec"))) optional.push("janus-tools");
   if (missing.length === 0 && (optional.length === 0 || !root)) return;
   if (!root) {
     fail(`missing ${missing.join(", ")}: install them (apt-get install -y ${missing.join(" ")})`);
