@@ -17,6 +17,8 @@ import type { DcHostEvents, DcHostMethods } from "./_textroom_peers.ts";
 interface Client {
   pc: PeerConnection;
   channels: DataChannel[];
+  /** The gateway's candidates, held back until our answer is applied there. */
+  held: { candidate: string; mid: string }[];
 }
 
 const clients = new Map<number, Client>();
@@ -47,6 +49,11 @@ function addChannel(id: number, channel: DataChannel): void {
   channel.onClosed(() => held.delete(channel));
 }
 
+function withoutCandidates(sdp: string): string {
+  return sdp.split("\r\n").filter((l) => !/^a=(candidate:|end-of-candidates)/.test(l))
+    .join("\r\n");
+}
+
 const handlers: Handlers<DcHostMethods> = {
   async answer({ id, offer, ownChannel }) {
     const known = clients.get(id);
@@ -55,23 +62,39 @@ const handlers: Handlers<DcHostMethods> = {
       known.pc.setRemoteDescription(offer, "offer");
       return { sdp: known.pc.localDescription()?.sdp ?? "" };
     }
-    const pc = new PeerConnection(`textroom-client-${id}`, { iceServers: [] });
+    // libjuice gathers no loopback candidate unless bound to one (the test namespace has only
+    // loopback-range addresses); without one, ICE rests on peer-reflexive checks that can come
+    // before the gateway has our answer, and sometimes fails.
+    const pc = new PeerConnection(`textroom-client-${id}`, {
+      iceServers: [],
+      bindAddress: "127.0.0.1",
+    });
     held.add(pc);
     pc.onStateChange((state) => {
       if (state === "closed") held.delete(pc);
     });
-    clients.set(id, { pc, channels: [] });
+    // The offer's candidates are added once the gateway has our answer (`candidates`): a
+    // libjuice agent checking before that sometimes ends in "ICE failed" at the gateway.
+    const mid = /^a=mid:(\S+)/m.exec(offer)?.[1] ?? "0";
+    const later = offer.split("\r\n").filter((l) => l.startsWith("a=candidate:"))
+      .map((l) => ({ candidate: l.slice(2), mid }));
+    clients.set(id, { pc, channels: [], held: later });
     pc.onDataChannel((channel) => addChannel(id, channel));
     const gathered = Promise.withResolvers<void>();
     pc.onGatheringStateChange((state) => {
       if (state === "complete") gathered.resolve();
     });
-    pc.setRemoteDescription(offer, "offer");
+    pc.setRemoteDescription(withoutCandidates(offer), "offer");
     if (ownChannel) addChannel(id, pc.createDataChannel("JanusDataChannel"));
     const timer = setTimeout(() => gathered.resolve(), 3000);
     await gathered.promise;
     clearTimeout(timer);
     return { sdp: pc.localDescription()?.sdp ?? "" };
+  },
+  candidates({ id }) {
+    const c = client(id);
+    for (const { candidate, mid } of c.held.splice(0)) c.pc.addRemoteCandidate(candidate, mid);
+    return Promise.resolve(null);
   },
   send({ id, text }) {
     openChannel(id).sendMessage(text);

@@ -24,6 +24,8 @@ export const TEXTROOM = "janus.plugin.textroom";
 export interface DcHostMethods {
   /** Answers `offer` (gathering done); `ownChannel` opens a channel of ours too (janus.js). */
   answer: { params: { id: number; offer: string; ownChannel: boolean }; result: { sdp: string } };
+  /** Adds the gateway's candidates held back from the offer (after `ack`). */
+  candidates: { params: { id: number }; result: null };
   send: { params: { id: number; text: string }; result: null };
   sendBinary: { params: { id: number; bytes: number[] }; result: null };
   close: { params: { id: number }; result: null };
@@ -174,6 +176,7 @@ export class TextRoomUser {
     });
     const ack = await this.api({ request: "ack" }, { type: "answer", sdp });
     assert.deepEqual(dataOf(ack), { textroom: "event", result: "ok" });
+    await this.#host.call("candidates", { id: this.id });
     await this.sig.take(
       `webrtcup of ${this.name}`,
       (m) => m.janus === "webrtcup" && m.sender === this.handle,

@@ -429,6 +429,10 @@ roomTest(
       ["application/json", "public"],
       ["application/json", "ann"],
     ]);
+    // The plugin's request settles once the backend's reply is read.
+    for (let i = 0; i < 100 && w.gw.textroom().posts > 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     assert.equal(w.gw.textroom().posts, 0);
   },
 );
