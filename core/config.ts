@@ -122,7 +122,8 @@ export const ConfigSchema = z.object({
 /**
  * Engines of plugins that `media.engines` does not name: EchoTest and VideoRoom forward on the
  * RTP engine (every test of theirs, the official demos in Chromium included, passes on it);
- * TextRoom's data channels run there too; VideoCall relays its calls' packets there unchanged.
+ * TextRoom's data channels run there too; VideoCall relays its calls' packets there unchanged;
+ * Streaming's mountpoints bind their RTP ports in it and forward to viewers.
  */
 export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
@@ -132,6 +133,7 @@ export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.videocall": "rtp",
 };
 
+  "janus.plugin.streaming": "rtp",
 /** The parsed configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
 /** What a layer may say: any subset. */

@@ -23,6 +23,7 @@ import { Session } from "./session.ts";
 import { TokenStore } from "./tokens.ts";
 import type { MediaEngine } from "./media/types.ts";
 import { GatewayMetrics } from "./metrics/gateway_metrics.ts";
+import { createPluginMedia } from "./plugin_media.ts";
 
 const log = createLogger("gateway");
 
@@ -75,6 +76,7 @@ export class Gateway {
   #watchdog: ReturnType<typeof setInterval> | undefined;
   #handleCount = 0;
   #stopping = false;
+  #pluginMedia = new Map<string, { closeAll(): Promise<void> }>();
 
   constructor(options: { config: Config; clock?: Clock; media?: MediaEngine }) {
     this.config = options.config;
@@ -91,10 +93,14 @@ export class Gateway {
   async addPlugin(plugin: Plugin): Promise<void> {
     const file = this.config.config_file;
     const id = plugin.info.id;
-    await plugin.init(
-      this.config.plugins[id] ?? {},
-      file === undefined ? {} : { updateConfig: (update) => updatePluginSection(file, id, update) },
-    );
+    const media = this.media ? createPluginMedia(this.media, id) : undefined;
+    if (media) this.#pluginMedia.set(id, media);
+    await plugin.init(this.config.plugins[id] ?? {}, {
+      ...(file === undefined
+        ? {}
+        : { updateConfig: (update) => updatePluginSection(file, id, update) }),
+      ...(media ? { media } : {}),
+    });
     this.plugins.set(plugin.info.id, plugin);
   }
 
@@ -310,6 +316,8 @@ export class Gateway {
     this.#farewells.clear();
     for (const plugin of this.plugins.values()) {
       await plugin.destroy().catch((e) => log.warn(`plugin ${plugin.info.id}: ${e}`));
+      // What the plugin left open of its own media goes with it.
+      await this.#pluginMedia.get(plugin.info.id)?.closeAll();
     }
     await this.media?.close();
     // Last, so that the events of the shutdown itself still go out (within their grace).

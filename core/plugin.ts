@@ -16,6 +16,8 @@ import type {
   RtpForwardOptions,
 } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
+import type { PluginMedia } from "./plugin_media.ts";
+export type { PluginMedia, PluginRtpSource, RtpSourceStream } from "./plugin_media.ts";
 export type {
   AnswerOptions,
   AudioLevelReport,
@@ -206,6 +208,8 @@ export interface PluginHost {
    * without a configuration file, so there is nowhere to write.
    */
   updateConfig?: (update: (section: JsonObject) => JsonObject) => Promise<boolean>;
+  /** Media the plugin owns outside any handle (RTP sources); absent without a media engine. */
+  media?: PluginMedia;
 }
 
 /** A plugin. */

@@ -214,6 +214,16 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#affinity = key;
   }
 
+  /** The peer a media source outside any handle forwards to (made now if needed). */
+  async sourceTarget(): Promise<Peer> {
+    return await this.#ensurePeer();
+  }
+
+  /** The live peer, if any. */
+  get livePeer(): Peer | undefined {
+    return this.#peer;
+  }
+
   async forward(request: ForwardRequest): Promise<string> {
     const target = HandleWebRTC.#handleOf(request.to);
     const from = this.#peer;

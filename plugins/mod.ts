@@ -6,6 +6,7 @@
 import type { Plugin } from "../core/plugin.ts";
 import { createAudioBridgePlugin } from "./audiobridge/mod.ts";
 import { createEchoTestPlugin } from "./echotest/mod.ts";
+import { createStreamingPlugin } from "./streaming/mod.ts";
 import { createTextRoomPlugin } from "./textroom/mod.ts";
 import { createVideoCallPlugin } from "./videocall/mod.ts";
 import { createVideoRoomPlugin } from "./videoroom/mod.ts";
@@ -17,4 +18,5 @@ export const BUILTIN_PLUGINS: readonly (() => Plugin)[] = [
   createTextRoomPlugin,
   createAudioBridgePlugin,
   createVideoCallPlugin,
+  createStreamingPlugin,
 ];

@@ -22,6 +22,8 @@
 import { createLogger, logLevel } from "../log.ts";
 import { MediaWorker, type WorkerCommand } from "./media_worker.ts";
 import { PeerProxy } from "./peer_proxy.ts";
+import { SourceProxy } from "./source_proxy.ts";
+import type { RtpSource, RtpSourceOptions } from "./source_types.ts";
 import type { WorkerConfig } from "./protocol.ts";
 import type {
   EngineCapabilities,
@@ -137,6 +139,8 @@ class WorkerMediaEngine implements MediaEngine {
   #idleStopMs: number;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #failures = 0;
+  #sources = new Map<string, SourceProxy>();
+  #nextSource = 0;
 
   constructor(options: MediaEngineOptions) {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
@@ -192,6 +196,40 @@ class WorkerMediaEngine implements MediaEngine {
     return peer;
   }
 
+  /** Binds an RTP source's ports in the worker of its affinity key (the rtp worker only). */
+  async createRtpSource(options: RtpSourceOptions): Promise<RtpSource> {
+    if (this.#closed) throw new Error("Media engine is closed");
+    this.#cancelIdleStop();
+    const worker = this.#place(options.affinity);
+    if (options.affinity !== undefined) this.#affinity.set(options.affinity, worker);
+    await worker.ready;
+    const id = `w${worker.index}-s${++this.#nextSource}`;
+    const { host, portRange, streams } = options;
+    const { ports } = await worker.request("createSource", {
+      sourceId: id,
+      host,
+      portRange,
+      streams,
+    });
+    const source = new SourceProxy({
+      id,
+      ports,
+      worker,
+      onGone: (s) => {
+        this.#sources.delete(s.id);
+        this.#idleStopSoon();
+      },
+      ...(options.onClosed ? { onClosed: options.onClosed } : {}),
+    });
+    this.#sources.set(id, source);
+    if (!worker.alive) source.lost();
+    return source;
+  }
+
+  sourceCount(): number {
+    return this.#sources.size;
+  }
+
   counts(): { peers: number; workers: number } {
     let peers = 0;
     for (const w of this.#workers) peers += w.load;
@@ -240,6 +278,7 @@ class WorkerMediaEngine implements MediaEngine {
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelIdleStop();
+    this.#sources.clear();
     await Promise.all(this.#workers.map((w) => w.retire()));
   }
 
@@ -271,10 +310,10 @@ class WorkerMediaEngine implements MediaEngine {
   /** A lazy engine with no peer left stops its workers after `idleStopMs`. */
   #idleStopSoon(): void {
     if (!this.#lazy || this.#closed || this.#idleTimer !== undefined) return;
-    if (this.counts().peers > 0 || this.#workers.length === 0) return;
+    if (this.counts().peers > 0 || this.#sources.size > 0 || this.#workers.length === 0) return;
     const timer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#closed || this.counts().peers > 0) return;
+      if (this.#closed || this.counts().peers > 0 || this.#sources.size > 0) return;
       log.verbose(`media engine idle for ${this.#idleStopMs} ms: stopping its workers`);
       for (const w of this.#workers) w.retire().catch(() => {});
     }, this.#idleStopMs);
@@ -314,6 +353,7 @@ class WorkerMediaEngine implements MediaEngine {
 
   #exited(worker: MediaWorker, expected: boolean): void {
     this.#workers = this.#workers.filter((w) => w !== worker);
+    for (const s of [...this.#sources.values()]) if (s.worker === worker) s.lost();
     for (const [key, w] of this.#affinity) if (w === worker) this.#affinity.delete(key);
     const started = this.#startedAt.get(worker) ?? 0;
     this.#startedAt.delete(worker);

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { RtpSource, RtpSourceOptions } from "./source_types.ts";
 import type {
   EngineCapabilities,
   MediaEngine,
@@ -46,6 +47,21 @@ export class EngineRouter implements MediaEngine {
     const engine = this.#engines.get(name);
     if (!engine) return Promise.reject(new Error(`Media engine ${name} is not running`));
     return engine.createPeer(options);
+  }
+
+  createRtpSource(options: RtpSourceOptions): Promise<RtpSource> {
+    const name = this.engineFor(options.plugin);
+    const engine = this.#engines.get(name);
+    if (!engine?.createRtpSource) {
+      return Promise.reject(new Error(`Media engine ${name} hosts no RTP sources`));
+    }
+    return engine.createRtpSource(options);
+  }
+
+  sourceCount(): number {
+    let n = 0;
+    for (const e of this.#engines.values()) n += e.sourceCount?.() ?? 0;
+    return n;
   }
 
   capabilities(plugin?: string): EngineCapabilities | undefined {

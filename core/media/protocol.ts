@@ -20,6 +20,7 @@ import type {
   RtpForwardOptions,
   SlowLinkReport,
 } from "./types.ts";
+import type { SourceMethods } from "./source_protocol.ts";
 
 /** A data-channel payload on the wire. */
 export type WireData = { text: string } | { base64: string };
@@ -44,7 +45,7 @@ export interface WorkerConfig {
 type P = { peerId: string };
 
 /** Methods a worker serves: name -> params and result. */
-export interface WorkerMethods {
+export interface WorkerMethods extends SourceMethods {
   configure: { params: WorkerConfig; result: { pid: number; capabilities: EngineCapabilities } };
   /** Answers at once: the core's heartbeat. */
   ping: { params: null; result: null };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { RtpSourceEngine } from "./source_types.ts";
 
 /** One ICE candidate as Janus clients trickle it. */
 export interface IceCandidate {
@@ -251,8 +252,8 @@ export interface EngineCapabilities {
   rtp: boolean;
 }
 
-/** Creates peers; placement is decided by the affinity key. */
-export interface MediaEngine {
+/** Creates peers; placement is decided by the affinity key. RTP sources: `source_types.ts`. */
+export interface MediaEngine extends Partial<RtpSourceEngine> {
   /** `plugin`: the package of the handle's plugin (an engine per plugin may be configured). */
   createPeer(
     options: { affinity?: string; plugin?: string; listener: PeerListener },

@@ -22,6 +22,7 @@ import {
   type WorkerMethods,
 } from "./protocol.ts";
 import { type Handlers, RpcServer } from "./rpc.ts";
+import { unsupportedSourceHandlers } from "./source_protocol.ts";
 import { codecNames } from "./sdp.ts";
 import { WorkerPeer, type WorkerPeerContext } from "./worker_peer.ts";
 import { loadWrtc, type Wrtc, type WrtcPeerConnection } from "./wrtc.ts";
@@ -187,6 +188,7 @@ async function main(): Promise<void> {
     },
   };
 
+    ...unsupportedSourceHandlers("The wrtc media engine hosts no RTP sources (use rtp)"),
   const server = new RpcServer<WorkerMethods, WorkerEvents>(Deno.stdout.writable, handlers);
   server.notify("ready", { pid: Deno.pid });
   await server.serve(Deno.stdin.readable);

@@ -52,6 +52,7 @@ Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other valu
     "janus.plugin.textroom": "rtp",
     "janus.plugin.audiobridge": "wrtc",
     "janus.plugin.videocall": "rtp",
+    "janus.plugin.streaming": "rtp",
   });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });

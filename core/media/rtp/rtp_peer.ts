@@ -46,7 +46,7 @@ import { MjrRecorder } from "./mjr_recorder.ts";
 import { RtpForwarder } from "./rtp_forwarder.ts";
 import { readOfferMedia } from "./offer_media.ts";
 import { randomSsrc } from "./rtp_send.ts";
-import { type SendLine, SendLines } from "./send_lines.ts";
+import { type ForwardSource, type SendLine, SendLines } from "./send_lines.ts";
 
 const log = createLogger("rtp-worker");
 
@@ -309,6 +309,37 @@ export class RtpPeer {
   requestKeyframe(mid: string): void {
     const source = this.#media.sourceOf(mid);
     if (!source) throw new Error(`No received m-line ${mid}`);
+  /**
+   * Feeds one of our sending lines from a stream that belongs to no peer (an RTP source):
+   * `toMid`'s line (its stream replaced), else a free line of the kind, else a new one, named
+   * `newMid` when that mid is unused here. Returns the line's mid.
+   */
+  attachSource(
+    source: ForwardSource,
+    options: { toMid?: string; newMid?: string; active?: boolean },
+  ): string {
+    if (this.#closed) throw new Error("Peer closed");
+    let line: SendLine | undefined;
+    if (options.toMid !== undefined) {
+      line = this.#lines.byMid(options.toMid);
+      if (!line) throw new Error(`No m-line ${options.toMid} on the target`);
+      if (line.kind !== source.kind) {
+        throw new Error(`m-line ${options.toMid} of the target is not ${source.kind}`);
+      }
+    } else {
+      const named = options.newMid !== undefined && !this.#lines.byMid(options.newMid);
+      line = this.#lines.free(source.kind) ??
+        this.#lines.add(named ? options.newMid! : String(this.#lines.list.length), source);
+    }
+    line.attach(source, options.active ?? true, performance.now());
+    return line.mid;
+  }
+
+  /** Our sending line `mid` (added for forwards), if any. */
+  sendLine(mid: string): SendLine | undefined {
+    return this.#lines.byMid(mid);
+  }
+
     if (source.kind === "video") source.requestKeyframe(performance.now());
   }
 

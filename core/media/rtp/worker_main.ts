@@ -25,6 +25,7 @@ import {
 import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
 import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
+import { rtpSourceHandlers } from "./source_handlers.ts";
 
 const log = createLogger("rtp-worker");
 
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
     return p;
   };
 
+  const sources = rtpSourceHandlers((peerId) => peers.get(peerId));
   const handlers: Handlers<WorkerMethods> = {
+    ...sources.handlers,
     configure: (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
       const interfaces = localInterfaces();
@@ -158,6 +161,7 @@ async function main(): Promise<void> {
   server.notify("ready", { pid: Deno.pid });
   await server.serve(Deno.stdin.readable);
   log.verbose(`stdin closed, closing ${peers.size} peer(s) and exiting`);
+  sources.closeAll();
   for (const p of [...peers.values()]) p.close();
   const deadline = performance.now() + 3000;
   while (registry.size > 0 && performance.now() < deadline) {

@@ -1,0 +1,74 @@
+/**
+ * The RTP worker's side of the source RPC (`source_protocol.ts`): its sources by id, forwarded
+ * to the worker's peers.
+ *
+ * @module
+ */
+import type { Handlers } from "../rpc.ts";
+import type { SourceMethods } from "../source_protocol.ts";
+import type { RtpPeer } from "./rtp_peer.ts";
+import { RtpSource } from "./rtp_source.ts";
+
+/** The handlers, and `closeAll` for the worker's exit. */
+export function rtpSourceHandlers(
+  peerOf: (peerId: string) => RtpPeer | undefined,
+): { handlers: Handlers<SourceMethods>; closeAll(): void } {
+  const sources = new Map<string, RtpSource>();
+  const source = (id: string): RtpSource => {
+    const s = sources.get(id);
+    if (!s) throw new Error(`Unknown source ${id}`);
+    return s;
+  };
+  const peer = (id: string): RtpPeer => {
+    const p = peerOf(id);
+    if (!p) throw new Error(`Unknown peer ${id}`);
+    return p;
+  };
+  const handlers: Handlers<SourceMethods> = {
+    createSource: async ({ sourceId, ...options }) => {
+      if (sources.has(sourceId)) throw new Error(`Source ${sourceId} exists`);
+      const s = await RtpSource.open(sourceId, options);
+      sources.set(sourceId, s);
+      return { ports: s.ports };
+    },
+    sourceForward: ({ sourceId, target, fromMid, toMid, newMid, active }) => {
+      const from = source(sourceId).sourceOf(fromMid);
+      const mid = peer(target).attachSource(from, {
+        ...(toMid !== undefined ? { toMid } : {}),
+        ...(newMid !== undefined ? { newMid } : {}),
+        ...(active !== undefined ? { active } : {}),
+      });
+      return Promise.resolve({ mid });
+    },
+    sourceSetForwarding: ({ sourceId, target, toMid, active }) => {
+      const s = source(sourceId);
+      const to = peer(target);
+      const line = to.sendLine(toMid);
+      if (!line || !s.owns(line.source)) {
+        throw new Error(`No forward from ${sourceId} to m-line ${toMid} of ${target}`);
+      }
+      line.setActive(active, performance.now());
+      return Promise.resolve(null);
+    },
+    sourceStopForward: ({ sourceId, target, toMid }) => {
+      // Idempotent: the source or the peer may be gone already.
+      const s = sources.get(sourceId);
+      const line = peerOf(target)?.sendLine(toMid);
+      if (s && line && s.owns(line.source)) line.detach();
+      return Promise.resolve(null);
+    },
+    sourceStats: ({ sourceId }) => Promise.resolve(source(sourceId).stats()),
+    closeSource: ({ sourceId }) => {
+      sources.get(sourceId)?.close();
+      sources.delete(sourceId);
+      return Promise.resolve(null);
+    },
+  };
+  return {
+    handlers,
+    closeAll: () => {
+      for (const s of sources.values()) s.close();
+      sources.clear();
+    },
+  };
+}

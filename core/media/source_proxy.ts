@@ -1,0 +1,112 @@
+/**
+ * The core's `RtpSource`: a proxy whose calls are RPCs to the media worker holding the
+ * source's sockets. Peers it forwards to must live in the same worker (same affinity key).
+ *
+ * @module
+ */
+import type { MediaWorker } from "./media_worker.ts";
+import { PeerProxy } from "./peer_proxy.ts";
+import type { RtpSource, RtpSourceStreamStats } from "./source_types.ts";
+import type { ForwardTarget, Peer } from "./types.ts";
+
+/** A source living in a media worker. */
+export class SourceProxy implements RtpSource {
+  readonly id: string;
+  readonly ports: readonly number[];
+  readonly worker: MediaWorker;
+  #closed = false;
+  #onGone: (source: SourceProxy) => void;
+  #onClosed: (() => void) | undefined;
+
+  constructor(options: {
+    id: string;
+    ports: readonly number[];
+    worker: MediaWorker;
+    /** The engine forgets the source (closed by us or lost with its worker). */
+    onGone: (source: SourceProxy) => void;
+    /** The owner's callback when the source is lost. */
+    onClosed?: () => void;
+  }) {
+    this.id = options.id;
+    this.ports = options.ports;
+    this.worker = options.worker;
+    this.#onGone = options.onGone;
+    this.#onClosed = options.onClosed;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async forward(options: {
+    to: Peer;
+    fromMid: string;
+    toMid?: string;
+    newMid?: string;
+    active?: boolean;
+  }): Promise<string> {
+    const { to, fromMid, toMid, newMid, active } = options;
+    const { mid } = await this.#call("sourceForward", {
+      sourceId: this.id,
+      target: this.#sibling(to),
+      fromMid,
+      ...(toMid !== undefined ? { toMid } : {}),
+      ...(newMid !== undefined ? { newMid } : {}),
+      ...(active !== undefined ? { active } : {}),
+    });
+    return mid;
+  }
+
+  async setForwarding(options: ForwardTarget & { active: boolean }): Promise<void> {
+    await this.#call("sourceSetForwarding", {
+      sourceId: this.id,
+      target: this.#sibling(options.to),
+      toMid: options.toMid,
+      active: options.active,
+    });
+  }
+
+  async stopForward(options: ForwardTarget): Promise<void> {
+    if (this.#closed) return;
+    await this.#call("sourceStopForward", {
+      sourceId: this.id,
+      target: this.#sibling(options.to),
+      toMid: options.toMid,
+    });
+  }
+
+  async stats(): Promise<RtpSourceStreamStats[]> {
+    return await this.#call("sourceStats", { sourceId: this.id });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onGone(this);
+    try {
+      await this.worker.request("closeSource", { sourceId: this.id });
+    } catch {
+      // The worker is gone: so are the sockets.
+    }
+  }
+
+  /** The worker died: the sockets went with it. */
+  lost(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onGone(this);
+    this.#onClosed?.();
+  }
+
+  #sibling(target: Peer): string {
+    if (!(target instanceof PeerProxy) || target.worker !== this.worker) {
+      throw new TypeError("A source forwards to peers of its media worker (same affinity key)");
+    }
+    return target.id;
+  }
+
+  #call: MediaWorker["request"] = (method, params) => {
+    if (this.#closed) return Promise.reject(new Error("Source closed"));
+    return this.worker.request(method, params);
+  };
+}

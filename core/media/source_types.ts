@@ -1,0 +1,89 @@
+/**
+ * Media that belongs to no handle: an RTP source (a Streaming mountpoint's input) whose UDP
+ * ports live in a media worker and whose streams are forwarded to peers of the same worker,
+ * as a peer's received m-lines are. Engine-neutral: an engine that cannot serve it rejects.
+ *
+ * @module
+ */
+import type { ForwardTarget, Peer } from "./types.ts";
+
+/** One stream of an RTP source: a UDP port that receives RTP of one codec. */
+export interface RtpSourceStream {
+  /** The mid viewers' m-line gets (when it is free on the viewer). */
+  mid: string;
+  kind: "audio" | "video";
+  /** The UDP port to bind; 0 picks a free one in the source's `portRange`. */
+  port: number;
+  /** Payload type viewers are offered (packets are rewritten to it). */
+  payloadType: number;
+  /** Codec name as in an rtpmap (`opus`, `VP8`). */
+  codec: string;
+  clockRate: number;
+  /** The RTX payload type offered with video (0: none). */
+  rtxPayloadType: number;
+  /** The local address to bind instead of the source's `host`. */
+  host?: string;
+}
+
+/** What {@link RtpSourceEngine.createRtpSource} takes. */
+export interface RtpSourceOptions {
+  /** Placement: peers that receive this source use the same key (one media worker). */
+  affinity?: string;
+  /** The plugin package (the engine may be configured per plugin). */
+  plugin?: string;
+  /** The local address the UDP sockets bind to. */
+  host: string;
+  /** Where a `port: 0` stream picks its port. */
+  portRange: { min: number; max: number };
+  streams: RtpSourceStream[];
+  /** The source went away without `close()` (its media worker died). */
+  onClosed?: () => void;
+}
+
+/** Counters of one stream of a source. */
+export interface RtpSourceStreamStats {
+  mid: string;
+  port: number;
+  packets: number;
+  bytes: number;
+  /** Milliseconds since the last packet; absent before the first one. */
+  ageMs?: number;
+}
+
+/** A live RTP source; its streams are forwarded by mid. */
+export interface RtpSource {
+  readonly id: string;
+  /** The bound UDP ports, in stream order. */
+  readonly ports: readonly number[];
+  /**
+   * Forwards stream `fromMid` to `to`'s m-line `toMid` (its stream replaced), else to a free
+   * m-line of the kind, else to a new one (mid `newMid` when that is unused there); resolves
+   * the target m-line's mid. Video starts on a keyframe.
+   */
+  forward(options: {
+    to: Peer;
+    fromMid: string;
+    toMid?: string;
+    newMid?: string;
+    active?: boolean;
+  }): Promise<string>;
+  /** Pauses (false) or resumes (true) what this source sends to `toMid` of `to`. */
+  setForwarding(options: ForwardTarget & { active: boolean }): Promise<void>;
+  /** Stops what this source sends to `toMid` of `to`; idempotent. */
+  stopForward(options: ForwardTarget): Promise<void>;
+  stats(): Promise<RtpSourceStreamStats[]>;
+  /** Closes the sockets; every forward of it stops. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** An engine that can host RTP sources. */
+export interface RtpSourceEngine {
+  /**
+   * Binds the source's ports in a media worker.
+   *
+   * @throws {Error} when a port cannot be bound or the engine cannot host sources
+   */
+  createRtpSource(options: RtpSourceOptions): Promise<RtpSource>;
+  /** Live sources, for leak checks. */
+  sourceCount(): number;
+}

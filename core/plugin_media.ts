@@ -1,0 +1,126 @@
+/**
+ * Media a plugin owns outside any handle (a Streaming mountpoint's RTP input), through the
+ * plugin host: sources are made in a media worker, forwarded to handles' PeerConnections, and
+ * whatever the plugin leaves open is closed when the plugin stops.
+ *
+ * @module
+ */
+import type { ForwardTo, PluginWebRTC } from "./plugin.ts";
+import type { RtpSource, RtpSourceStream, RtpSourceStreamStats } from "./media/source_types.ts";
+import type { MediaEngine } from "./media/types.ts";
+import { HandleWebRTC } from "./webrtc.ts";
+
+export type { RtpSourceStream, RtpSourceStreamStats };
+
+/** An RTP source as a plugin sees it: its streams go to handles by mid. */
+export interface PluginRtpSource {
+  /** The bound UDP ports, in stream order. */
+  readonly ports: readonly number[];
+  /**
+   * Forwards stream `fromMid` to the handle `to` (its PeerConnection is made if needed; it must
+   * use the source's affinity key): onto `toMid` (replacing what it carried), else a free
+   * m-line of the kind, else a new one named `newMid` when unused; resolves the mid.
+   */
+  forward(request: {
+    to: PluginWebRTC;
+    fromMid: string;
+    toMid?: string;
+    newMid?: string;
+    active?: boolean;
+  }): Promise<string>;
+  /** Pauses (false) or resumes (true) what this source sends to `toMid` of `to`. */
+  setForwarding(options: ForwardTo & { active: boolean }): Promise<void>;
+  /** Stops what this source sends to `toMid` of `to`; a no-op when either is gone. */
+  stopForward(options: ForwardTo): Promise<void>;
+  /** Packets, bytes and age of the last packet, per stream. */
+  stats(): Promise<RtpSourceStreamStats[]>;
+  /** Closes the ports; every forward of it stops. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What the host offers a plugin for media of its own. */
+export interface PluginMedia {
+  /**
+   * Binds the streams' UDP ports on `host` (`port: 0` picks one in `portRange`).
+   *
+   * @throws {Error} when a port cannot be bound or the plugin's media engine hosts no sources
+   */
+  createRtpSource(options: {
+    affinity?: string;
+    host: string;
+    portRange: { min: number; max: number };
+    streams: RtpSourceStream[];
+    /** The source was lost (its media worker died). */
+    onClosed?: () => void;
+  }): Promise<PluginRtpSource>;
+}
+
+class PluginSource implements PluginRtpSource {
+  readonly #source: RtpSource;
+  readonly #forget: () => void;
+
+  constructor(source: RtpSource, forget: () => void) {
+    this.#source = source;
+    this.#forget = forget;
+  }
+
+  get ports(): readonly number[] {
+    return this.#source.ports;
+  }
+
+  async forward(request: {
+    to: PluginWebRTC;
+    fromMid: string;
+    toMid?: string;
+    newMid?: string;
+    active?: boolean;
+  }): Promise<string> {
+    const { to, ...rest } = request;
+    return await this.#source.forward({ to: await handleOf(to).sourceTarget(), ...rest });
+  }
+
+  async setForwarding(options: ForwardTo & { active: boolean }): Promise<void> {
+    const peer = handleOf(options.to).livePeer;
+    if (!peer) throw new Error("No PeerConnection");
+    await this.#source.setForwarding({ to: peer, toMid: options.toMid, active: options.active });
+  }
+
+  async stopForward(options: ForwardTo): Promise<void> {
+    const peer = handleOf(options.to).livePeer;
+    if (peer) await this.#source.stopForward({ to: peer, toMid: options.toMid });
+  }
+
+  stats(): Promise<RtpSourceStreamStats[]> {
+    return this.#source.stats();
+  }
+
+  async close(): Promise<void> {
+    this.#forget();
+    await this.#source.close();
+  }
+}
+
+function handleOf(target: PluginWebRTC): HandleWebRTC {
+  if (!(target instanceof HandleWebRTC)) throw new TypeError("Unknown forwarding target");
+  return target;
+}
+
+/** The media host of one plugin; `closeAll` releases what it left open (plugin stop). */
+export function createPluginMedia(
+  engine: MediaEngine,
+  plugin: string,
+): PluginMedia & { closeAll(): Promise<void> } {
+  const open = new Set<PluginSource>();
+  return {
+    async createRtpSource(options) {
+      if (!engine.createRtpSource) throw new Error("The media engine hosts no RTP sources");
+      const source = await engine.createRtpSource({ ...options, plugin });
+      const wrapped: PluginSource = new PluginSource(source, () => open.delete(wrapped));
+      open.add(wrapped);
+      return wrapped;
+    },
+    async closeAll() {
+      await Promise.all([...open].map((s) => s.close()));
+    },
+  };
+}

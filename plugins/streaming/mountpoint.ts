@@ -1,0 +1,158 @@
+/**
+ * A live mountpoint: its settings, its RTP source (UDP ports in a media worker, owned by the
+ * plugin through the host) and its viewers; and the `list`/`info` shapes of the reference.
+ *
+ * @module
+ */
+import type { JsonObject, PluginRtpSource } from "../../core/plugin.ts";
+import { CODECS, type MountpointSpec, type StreamSpec } from "./spec.ts";
+
+/** What a mountpoint needs of a viewer. */
+export interface Viewer {
+  /** The mountpoint went away (destroy) or kicked everyone: end the PeerConnection. */
+  end(status: "stopped" | "kicked_all"): void;
+  /** An unprompted event to the viewer (`edited`). */
+  notify(data: JsonObject): void;
+  /** The mountpoint was enabled or disabled: what is sent follows. */
+  enabledChanged(): void;
+}
+
+/** A mountpoint and its source. */
+export class Mountpoint {
+  readonly id: number;
+  name: string;
+  description: string;
+  metadata: string | undefined;
+  secret: string | undefined;
+  pin: string | undefined;
+  isPrivate: boolean;
+  enabled = true;
+  readonly legacy: boolean;
+  readonly streams: readonly StreamSpec[];
+  readonly source: PluginRtpSource;
+  readonly viewers = new Set<Viewer>();
+  readonly #createdAt = performance.now();
+  /** Ports as requested (0: picked), for the saved entry. */
+  readonly #spec: MountpointSpec;
+
+  constructor(id: number, spec: MountpointSpec, source: PluginRtpSource) {
+    this.id = id;
+    this.#spec = spec;
+    this.name = spec.name ?? `mp-${id}`;
+    this.description = spec.description ?? this.name;
+    this.metadata = spec.metadata;
+    this.secret = spec.secret;
+    this.pin = spec.pin;
+    this.isPrivate = spec.isPrivate;
+    this.legacy = spec.legacy;
+    this.streams = spec.streams;
+    this.source = source;
+  }
+
+  /** The bound port of stream `i`. */
+  port(i: number): number {
+    return this.source.ports[i] ?? 0;
+  }
+
+  /** The `stream` of a `created` reply. */
+  created(): JsonObject {
+    const base: JsonObject = {
+      id: this.id,
+      type: "live",
+      description: this.description,
+      is_private: this.isPrivate,
+    };
+    if (this.legacy) {
+      for (const [i, s] of this.streams.entries()) base[`${s.type}_port`] = this.port(i);
+      return base;
+    }
+    base.ports = this.streams.map((s, i) => ({ type: s.type, mid: s.mid, port: this.port(i) }));
+    return base;
+  }
+
+  /** Milliseconds since each stream's last packet (since creation before the first one). */
+  async ages(): Promise<number[]> {
+    const now = performance.now();
+    const fallback = Math.round(now - this.#createdAt);
+    try {
+      const stats = await this.source.stats();
+      return this.streams.map((_, i) => stats[i]?.ageMs ?? fallback);
+    } catch {
+      return this.streams.map(() => fallback);
+    }
+  }
+
+  /** An entry of `list`. */
+  async listEntry(): Promise<JsonObject> {
+    const ages = await this.ages();
+    return {
+      id: this.id,
+      type: "live",
+      description: this.description,
+      ...(this.metadata !== undefined ? { metadata: this.metadata } : {}),
+      enabled: this.enabled,
+      media: this.streams.map((s, i) => ({
+        mid: s.mid,
+        type: s.type,
+        label: s.label,
+        ...(s.msid !== undefined ? { msid: s.msid } : {}),
+        age_ms: ages[i] ?? 0,
+      })),
+    };
+  }
+
+  /** The `info` of the reference; `admin` (right or no secret) adds name, secret, ports... */
+  async info(admin: boolean): Promise<JsonObject> {
+    const ages = await this.ages();
+    return {
+      id: this.id,
+      ...(admin ? { name: this.name } : {}),
+      description: this.description,
+      ...(this.metadata !== undefined ? { metadata: this.metadata } : {}),
+      ...(admin && this.secret !== undefined ? { secret: this.secret } : {}),
+      ...(admin && this.pin !== undefined ? { pin: this.pin } : {}),
+      ...(admin && this.isPrivate ? { is_private: true } : {}),
+      enabled: this.enabled,
+      ...(admin ? { viewers: this.viewers.size } : {}),
+      type: "live",
+      media: this.streams.map((s, i) => ({
+        mindex: i,
+        type: s.type,
+        mid: s.mid,
+        label: s.label,
+        ...(s.msid !== undefined ? { msid: s.msid } : {}),
+        pt: s.pt,
+        codec: s.codec,
+        rtpmap: CODECS[s.codec]?.rtpmap ?? s.codec,
+        ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
+        ...(admin ? { port: this.port(i) } : {}),
+        age_ms: ages[i] ?? 0,
+      })),
+    };
+  }
+
+  /** The configuration entry a `permanent` mountpoint is saved as (multistream form). */
+  savedEntry(): JsonObject {
+    return {
+      type: "rtp",
+      id: this.id,
+      name: this.name,
+      description: this.description,
+      ...(this.metadata !== undefined ? { metadata: this.metadata } : {}),
+      ...(this.secret !== undefined ? { secret: this.secret } : {}),
+      ...(this.pin !== undefined ? { pin: this.pin } : {}),
+      is_private: this.isPrivate,
+      media: this.#spec.streams.map((s) => ({
+        type: s.type,
+        mid: s.mid,
+        label: s.label,
+        ...(s.msid !== undefined ? { msid: s.msid } : {}),
+        port: s.port,
+        pt: s.pt,
+        codec: s.codec,
+        ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
+        ...(s.iface !== undefined ? { iface: s.iface } : {}),
+      })),
+    };
+  }
+}

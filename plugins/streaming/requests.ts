@@ -1,0 +1,316 @@
+/**
+ * The Streaming plugin's synchronous requests (`list`, `info`, `create`, `edit`, `destroy`,
+ * `enable`, `disable`, `kick_all`, `recording`), answered in the reference's shapes, codes and
+ * order of checks; and the plugin state they act on.
+ *
+ * @module
+ */
+import { createLogger } from "../../core/log.ts";
+import { type JsonObject, PluginError, type PluginMedia } from "../../core/plugin.ts";
+import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import { CODES, STREAMING_ERROR } from "./errors.ts";
+import { Mountpoint } from "./mountpoint.ts";
+import type { MountpointStore } from "./persist.ts";
+import { type MountpointSpec, parseMountpoint } from "./spec.ts";
+
+const log = createLogger("streaming");
+
+/** Every mountpoint and viewer of the plugin share one media worker (switch needs it). */
+export const AFFINITY = "janus.plugin.streaming";
+
+/** The plugin's state. */
+export interface StreamingContext {
+  mountpoints: Map<number, Mountpoint>;
+  /** Ids being created (a concurrent create of the same id is refused). */
+  reserved: Set<number>;
+  media: PluginMedia | undefined;
+  /** Address the RTP ports bind to, unless a stream names its `iface`. */
+  bindAddress: string;
+  portRange: { min: number; max: number };
+  adminKey: string | undefined;
+  maxMountpoints: number;
+  store: MountpointStore;
+}
+
+export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
+  "list",
+  "info",
+  "create",
+  "edit",
+  "destroy",
+  "recording",
+  "enable",
+  "disable",
+  "kick_all",
+]);
+
+const ID_FIELD: readonly BodyField[] = [{ name: "id", ...BODY.positiveInt, required: true }];
+
+const EDIT_FIELDS: readonly BodyField[] = [
+  { name: "new_description", ...BODY.string },
+  { name: "new_metadata", ...BODY.string },
+  { name: "new_secret", ...BODY.string },
+  { name: "new_pin", ...BODY.string },
+  { name: "new_is_private", ...BODY.bool },
+  { name: "permanent", ...BODY.bool },
+  { name: "edited_event", ...BODY.bool },
+];
+
+const RECORDING_FIELDS: readonly BodyField[] = [
+  { name: "action", ...BODY.string, required: true },
+];
+
+/** `secret`/`pin`/`admin_key` checks of the reference (`JANUS_CHECK_SECRET`). */
+export function checkSecret(
+  expected: string | undefined,
+  body: JsonObject,
+  field: "secret" | "pin" | "admin_key",
+): void {
+  if (expected === undefined) return;
+  checkBody(body, [{ name: field, ...BODY.string, required: true }], CODES);
+  if (body[field] !== expected) {
+    throw new PluginError(STREAMING_ERROR.UNAUTHORIZED, `Unauthorized (wrong ${field})`);
+  }
+}
+
+/** The mountpoint named by the body's `id` (455 with `missing` when there is none). */
+export function mountpointOf(
+  ctx: StreamingContext,
+  body: JsonObject,
+  missing = (id: number) => `No such mountpoint/stream ${id}`,
+): Mountpoint {
+  checkBody(body, ID_FIELD, CODES);
+  const id = body.id as number;
+  const mp = ctx.mountpoints.get(id);
+  if (!mp) throw new PluginError(STREAMING_ERROR.NO_SUCH_MOUNTPOINT, missing(id));
+  return mp;
+}
+
+/** Answers one synchronous request. */
+export async function answerRequest(
+  ctx: StreamingContext,
+  request: string,
+  body: JsonObject,
+): Promise<JsonObject> {
+  switch (request) {
+    case "list":
+      return await list(ctx, body);
+    case "info": {
+      const mp = mountpointOf(ctx, body);
+      const admin = mp.secret === undefined || body.secret === mp.secret;
+      return { streaming: "info", info: await mp.info(admin) };
+    }
+    case "create":
+      return await create(ctx, body);
+    case "edit":
+      return await edit(ctx, body);
+    case "destroy":
+      return await destroy(ctx, body);
+    case "enable":
+    case "disable": {
+      const mp = mountpointOf(ctx, body);
+      checkSecret(mp.secret, body, "secret");
+      if (request === "disable") checkBody(body, [{ name: "stop_recording", ...BODY.bool }], CODES);
+      mp.enabled = request === "enable";
+      for (const v of mp.viewers) v.enabledChanged();
+      return { streaming: "ok" };
+    }
+    case "kick_all": {
+      const mp = mountpointOf(ctx, body);
+      checkSecret(mp.secret, body, "secret");
+      for (const v of [...mp.viewers]) v.end("kicked_all");
+      return { streaming: "kicked_all" };
+    }
+    default: {
+      // recording
+      const mp = mountpointOf(ctx, body);
+      checkSecret(mp.secret, body, "secret");
+      checkBody(body, RECORDING_FIELDS, CODES);
+      const action = body.action as string;
+      if (action !== "start" && action !== "stop") {
+        throw new PluginError(
+          STREAMING_ERROR.INVALID_ELEMENT,
+          "Invalid action (should be start|stop)",
+        );
+      }
+      throw new PluginError(
+        STREAMING_ERROR.CANT_RECORD,
+        "Recording mountpoints is not supported yet",
+      );
+    }
+  }
+}
+
+async function list(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+  let showPrivate = false;
+  if (ctx.adminKey !== undefined && typeof body.admin_key === "string" && body.admin_key !== "") {
+    checkSecret(ctx.adminKey, body, "admin_key");
+    showPrivate = true;
+  }
+  const shown = [...ctx.mountpoints.values()].filter((mp) => showPrivate || !mp.isPrivate);
+  return { streaming: "list", list: await Promise.all(shown.map((mp) => mp.listEntry())) };
+}
+
+async function create(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+  const spec = parseMountpoint(body);
+  if (ctx.adminKey !== undefined) {
+    checkBody(body, [{ name: "admin_key", ...BODY.string, required: true }], CODES);
+    checkSecret(ctx.adminKey, body, "admin_key");
+  }
+  const permanent = body.permanent === true;
+  if (permanent && !ctx.store.writable) {
+    throw new PluginError(
+      STREAMING_ERROR.UNKNOWN_ERROR,
+      "No configuration file, can't create permanent mountpoint",
+    );
+  }
+  const mp = await createMountpoint(ctx, spec);
+  const saved = permanent ? await ctx.store.save(mp) : false;
+  return {
+    streaming: "created",
+    created: mp.name,
+    permanent: saved,
+    stream: mp.created(),
+    // The reference's nudge towards the multistream form.
+    ...(mp.legacy ? { warning: "deprecated_api" } : {}),
+  };
+}
+
+/** Binds a mountpoint's ports and adds it (config entries and `create`). */
+export async function createMountpoint(
+  ctx: StreamingContext,
+  spec: MountpointSpec,
+): Promise<Mountpoint> {
+  let id = spec.id;
+  if (id !== 0 && (ctx.mountpoints.has(id) || ctx.reserved.has(id))) {
+    throw new PluginError(
+      STREAMING_ERROR.CANT_CREATE,
+      "A stream with the provided ID already exists",
+    );
+  }
+  if (ctx.mountpoints.size + ctx.reserved.size >= ctx.maxMountpoints) {
+    throw new PluginError(
+      STREAMING_ERROR.CANT_CREATE,
+      `Too many mountpoints (max_mountpoints is ${ctx.maxMountpoints})`,
+    );
+  }
+  while (id === 0 || ctx.mountpoints.has(id) || ctx.reserved.has(id)) {
+    id = Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) + 1;
+  }
+  for (const s of spec.streams) {
+    if (s.iface !== undefined && !isIpAddress(s.iface)) {
+      throw new PluginError(
+        STREAMING_ERROR.CANT_CREATE,
+        `Can't add 'rtp' stream, invalid interface address '${s.iface}'`,
+      );
+    }
+  }
+  const media = ctx.media;
+  if (!media) {
+    throw new PluginError(
+      STREAMING_ERROR.CANT_CREATE,
+      "Can't add 'rtp' stream, no media engine is running",
+    );
+  }
+  ctx.reserved.add(id);
+  try {
+    const source = await media.createRtpSource({
+      affinity: AFFINITY,
+      host: ctx.bindAddress,
+      portRange: ctx.portRange,
+      streams: spec.streams.map((s) => ({
+        mid: s.mid,
+        kind: s.type,
+        port: s.port,
+        payloadType: s.pt,
+        codec: s.codec === "vp8" ? "VP8" : s.codec,
+        clockRate: s.type === "video" ? 90000 : 48000,
+        // As the reference offers: the video PT and the next one for its RTX.
+        rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,
+        ...(s.iface !== undefined ? { host: s.iface } : {}),
+      })),
+      onClosed: () => lost(ctx, id),
+    }).catch((e: unknown) => {
+      log.warn(`mountpoint ${id}: ${e instanceof Error ? e.message : String(e)}`);
+      throw new PluginError(
+        STREAMING_ERROR.CANT_CREATE,
+        "Can't add 'rtp' stream, error creating data source stream",
+      );
+    });
+    const mp = new Mountpoint(id, spec, source);
+    ctx.mountpoints.set(id, mp);
+    return mp;
+  } finally {
+    ctx.reserved.delete(id);
+  }
+}
+
+/** The media worker of a mountpoint died: its viewers end, the mountpoint goes. */
+function lost(ctx: StreamingContext, id: number): void {
+  const mp = ctx.mountpoints.get(id);
+  if (!mp) return;
+  log.error(`mountpoint ${id}: its RTP source was lost with its media worker`);
+  ctx.mountpoints.delete(id);
+  for (const v of [...mp.viewers]) v.end("stopped");
+}
+
+async function edit(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+  checkBody(body, ID_FIELD, CODES);
+  checkBody(body, EDIT_FIELDS, CODES);
+  const permanent = body.permanent === true;
+  if (permanent && !ctx.store.writable) {
+    throw new PluginError(
+      STREAMING_ERROR.UNKNOWN_ERROR,
+      "No configuration file, can't edit mountpoint permanently",
+    );
+  }
+  const mp = mountpointOf(ctx, body, (id) => `No such mountpoint (${id})`);
+  checkSecret(mp.secret, body, "secret");
+  const str = (key: string) => typeof body[key] === "string" ? body[key] as string : undefined;
+  const description = str("new_description");
+  if (description !== undefined && description !== "") mp.description = description;
+  const metadata = str("new_metadata");
+  if (metadata !== undefined) mp.metadata = metadata;
+  const secret = str("new_secret");
+  if (secret !== undefined) mp.secret = secret === "" ? undefined : secret;
+  const pin = str("new_pin");
+  if (pin !== undefined) mp.pin = pin === "" ? undefined : pin;
+  if (typeof body.new_is_private === "boolean") mp.isPrivate = body.new_is_private;
+  const saved = permanent ? await ctx.store.save(mp) : false;
+  if (body.edited_event === true) {
+    for (const v of mp.viewers) {
+      v.notify({
+        event: "edited",
+        id: mp.id,
+        ...(metadata !== undefined ? { metadata } : {}),
+      });
+    }
+  }
+  return { streaming: "edited", id: mp.id, permanent: saved };
+}
+
+async function destroy(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+  checkBody(body, ID_FIELD, CODES);
+  checkBody(body, [{ name: "permanent", ...BODY.bool }], CODES);
+  const permanent = body.permanent === true;
+  if (permanent && !ctx.store.writable) {
+    throw new PluginError(
+      STREAMING_ERROR.UNKNOWN_ERROR,
+      "No configuration file, can't destroy mountpoint permanently",
+    );
+  }
+  const mp = mountpointOf(ctx, body);
+  checkSecret(mp.secret, body, "secret");
+  ctx.mountpoints.delete(mp.id);
+  for (const v of [...mp.viewers]) v.end("stopped");
+  await mp.source.close();
+  if (permanent) await ctx.store.forget(mp.id);
+  return { streaming: "destroyed", destroyed: mp.id };
+}
+
+function isIpAddress(value: string): boolean {
+  if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(value)) {
+    return value.split(".").every((p) => Number(p) <= 255);
+  }
+  return /^[0-9a-fA-F:]+$/.test(value) && value.includes(":");
+}

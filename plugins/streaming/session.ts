@@ -1,0 +1,342 @@
+/**
+ * A Streaming handle: synchronous requests go to `requests.ts`; a viewer's `watch` (we offer one
+ * `sendonly` m-line per chosen stream, fed from the mountpoint's RTP source), `start` (the
+ * client's answer, applied by the core), `pause`, `configure`, `switch` and `stop` are queued
+ * and answered by events, as the reference does.
+ *
+ * @module
+ */
+import { z } from "zod";
+import {
+  type Jsep,
+  type JsonObject,
+  PluginError,
+  type PluginEvent,
+  type PluginHandle,
+  type PluginMessage,
+  type PluginReply,
+  type PluginSession,
+} from "../../core/plugin.ts";
+import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import { CODES, STREAMING_ERROR } from "./errors.ts";
+import type { Mountpoint, Viewer } from "./mountpoint.ts";
+import {
+  AFFINITY,
+  answerRequest,
+  checkSecret,
+  mountpointOf,
+  type StreamingContext,
+  SYNC_REQUESTS,
+} from "./requests.ts";
+
+const ASYNC_REQUESTS: ReadonlySet<string> = new Set([
+  "watch",
+  "start",
+  "pause",
+  "stop",
+  "configure",
+  "switch",
+]);
+
+const REQUEST_FIELD: readonly BodyField[] = [{ name: "request", ...BODY.string, required: true }];
+
+const WATCH_FIELDS: readonly BodyField[] = [
+  { name: "pin", ...BODY.string },
+  { name: "media", schema: z.array(z.unknown()), expected: "an array" },
+  { name: "restart", ...BODY.bool },
+  { name: "offer_audio", ...BODY.bool },
+  { name: "offer_video", ...BODY.bool },
+  { name: "offer_data", ...BODY.bool },
+];
+
+const CONFIGURE_FIELDS: readonly BodyField[] = [
+  { name: "mid", ...BODY.string },
+  { name: "send", ...BODY.bool },
+  { name: "audio", ...BODY.bool },
+  { name: "video", ...BODY.bool },
+  { name: "data", ...BODY.bool },
+];
+
+/** One m-line of the viewer: which stream of the mountpoint feeds it. */
+interface Line {
+  mid: string;
+  kind: "audio" | "video";
+  /** Index of the feeding stream in the mountpoint, -1 when none (after a switch). */
+  stream: number;
+  /** `configure` `send`. */
+  send: boolean;
+}
+
+const event = (result: JsonObject): JsonObject => ({ streaming: "event", result });
+
+/** One handle of the plugin. */
+export class StreamingSession implements PluginSession, Viewer {
+  #handle: PluginHandle;
+  #ctx: StreamingContext;
+  #mp: Mountpoint | undefined;
+  #lines: Line[] = [];
+  #started = false;
+  #paused = false;
+  #stopping = false;
+  #destroyed = false;
+  #queue: Promise<unknown> = Promise.resolve();
+  #onDestroy: (s: StreamingSession) => void;
+
+  constructor(
+    handle: PluginHandle,
+    ctx: StreamingContext,
+    onDestroy: (s: StreamingSession) => void,
+  ) {
+    this.#handle = handle;
+    this.#ctx = ctx;
+    this.#onDestroy = onDestroy;
+  }
+
+  async handleMessage(message: PluginMessage): Promise<PluginReply> {
+    const { body, jsep } = message;
+    checkBody(body, REQUEST_FIELD, CODES);
+    const request = (body.request as string).toLowerCase();
+    if (SYNC_REQUESTS.has(request)) {
+      return { kind: "success", data: await answerRequest(this.#ctx, request, body) };
+    }
+    if (!ASYNC_REQUESTS.has(request)) {
+      throw new PluginError(
+        STREAMING_ERROR.INVALID_REQUEST,
+        `Unknown request '${body.request as string}'`,
+      );
+    }
+    const pending = this.#queue.then(() => this.#handleAsync(request, body, jsep));
+    this.#queue = pending.catch(() => {});
+    return { kind: "ack", event: pending };
+  }
+
+  async #handleAsync(
+    request: string,
+    body: JsonObject,
+    _jsep?: Jsep,
+  ): Promise<PluginEvent | undefined> {
+    if (this.#destroyed) return undefined;
+    switch (request) {
+      case "watch":
+        return await this.#watch(body);
+      case "start":
+        if (!this.#mp) throw noMountpoint("Can't start: no mountpoint set");
+        this.#paused = false;
+        await this.#applyForwarding();
+        return { data: event({ status: this.#started ? "started" : "starting" }) };
+      case "pause":
+        // The reference's words for a pause with no mountpoint, too.
+        if (!this.#mp) throw noMountpoint("Can't start: no mountpoint set");
+        this.#paused = true;
+        await this.#applyForwarding();
+        return { data: event({ status: "pausing" }) };
+      case "configure":
+        return await this.#configure(body);
+      case "switch":
+        return await this.#switch(body);
+      default: {
+        // stop: once, and only for a PeerConnection that came up (else no event at all).
+        if (this.#stopping || !this.#started) return undefined;
+        this.#stopping = true;
+        // After the event is out, as the reference's close_pc.
+        queueMicrotask(() => !this.#destroyed && this.#handle.closePeer());
+        return { data: event({ status: "stopping" }) };
+      }
+    }
+  }
+
+  async #watch(body: JsonObject): Promise<PluginEvent> {
+    checkBody(body, WATCH_FIELDS, CODES);
+    if (Array.isArray(body.media) && body.media.some((m) => typeof m !== "string")) {
+      throw new PluginError(
+        STREAMING_ERROR.INVALID_ELEMENT,
+        "The media array must only contain strings (mid values)",
+      );
+    }
+    const mp = mountpointOf(this.#ctx, body);
+    checkSecret(mp.pin, body, "pin");
+    const webrtc = this.#handle.webrtc;
+    if (this.#mp) {
+      if (this.#mp !== mp || !this.#started) {
+        throw new PluginError(
+          STREAMING_ERROR.INVALID_STATE,
+          `Already watching mountpoint ${this.#mp.id}`,
+        );
+      }
+      const jsep = await webrtc.createOffer({ iceRestart: body.restart === true });
+      return { data: event({ status: "preparing" }), jsep };
+    }
+    const wanted = Array.isArray(body.media) && body.media.length > 0
+      ? new Set(body.media as string[])
+      : undefined;
+    const chosen = mp.streams.map((s, i) => ({ s, i })).filter(({ s }) =>
+      wanted ? wanted.has(s.mid) : body[`offer_${s.type}`] !== false
+    );
+    if (chosen.length === 0) {
+      throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "No media to offer");
+    }
+    webrtc.useAffinity(AFFINITY);
+    this.#mp = mp;
+    mp.viewers.add(this);
+    this.#stopping = false;
+    this.#paused = false;
+    try {
+      for (const { s, i } of chosen) {
+        const mid = await mp.source.forward({
+          to: webrtc,
+          fromMid: s.mid,
+          newMid: s.mid,
+          active: mp.enabled,
+        });
+        this.#lines.push({ mid, kind: s.type, stream: i, send: true });
+      }
+      const jsep = await webrtc.createOffer();
+      return { data: event({ status: "preparing" }), jsep };
+    } catch (e) {
+      await this.#leave();
+      if (webrtc.active) this.#handle.closePeer();
+      if (e instanceof PluginError) throw e;
+      throw new PluginError(
+        STREAMING_ERROR.UNKNOWN_ERROR,
+        `Error preparing the offer: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  }
+
+  async #configure(body: JsonObject): Promise<PluginEvent> {
+    if (!this.#mp) throw noMountpoint("Can't configure: not on a mountpoint");
+    checkBody(body, CONFIGURE_FIELDS, CODES);
+    if (typeof body.send === "boolean") {
+      const mid = body.mid;
+      for (const line of this.#lines) {
+        if (mid === undefined || line.mid === mid) line.send = body.send;
+      }
+    }
+    for (const kind of ["audio", "video"] as const) {
+      const on = body[kind];
+      if (typeof on !== "boolean") continue;
+      for (const line of this.#lines) if (line.kind === kind) line.send = on;
+    }
+    await this.#applyForwarding();
+    return { data: event({ event: "configured" }) };
+  }
+
+  async #switch(body: JsonObject): Promise<PluginEvent> {
+    const old = this.#mp;
+    if (!old) throw noMountpoint("Can't switch: not on a mountpoint");
+    const mp = mountpointOf(this.#ctx, body);
+    if (mp !== old) {
+      const webrtc = this.#handle.webrtc;
+      const used = new Set<number>();
+      for (const line of this.#lines) {
+        // The stream of the same mid, else the next unused one of the kind.
+        let next = mp.streams.findIndex((s, i) =>
+          s.mid === line.mid && s.type === line.kind && !used.has(i)
+        );
+        if (next < 0) {
+          next = mp.streams.findIndex((s, i) => s.type === line.kind && !used.has(i));
+        }
+        if (next >= 0) {
+          used.add(next);
+          await mp.source.forward({
+            to: webrtc,
+            fromMid: mp.streams[next]!.mid,
+            toMid: line.mid,
+            active: this.#sends(line, mp),
+          });
+        } else if (line.stream >= 0) {
+          await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});
+        }
+        line.stream = next;
+      }
+      old.viewers.delete(this);
+      mp.viewers.add(this);
+      this.#mp = mp;
+    }
+    return { data: event({ switched: "ok", id: mp.id }) };
+  }
+
+  /** Whether `line` should carry media now. */
+  #sends(line: Line, mp: Mountpoint): boolean {
+    return line.stream >= 0 && line.send && !this.#paused && mp.enabled;
+  }
+
+  async #applyForwarding(): Promise<void> {
+    const mp = this.#mp;
+    if (!mp || !this.#handle.webrtc.active) return;
+    for (const line of this.#lines) {
+      if (line.stream < 0) continue;
+      await mp.source.setForwarding({
+        to: this.#handle.webrtc,
+        toMid: line.mid,
+        active: this.#sends(line, mp),
+      }).catch(() => {});
+    }
+  }
+
+  /** Stops every forward to us and leaves the mountpoint. */
+  async #leave(): Promise<void> {
+    const mp = this.#mp;
+    this.#mp = undefined;
+    const lines = this.#lines;
+    this.#lines = [];
+    this.#started = false;
+    this.#paused = false;
+    if (!mp) return;
+    mp.viewers.delete(this);
+    for (const line of lines) {
+      if (line.stream < 0) continue;
+      await mp.source.stopForward({ to: this.#handle.webrtc, toMid: line.mid }).catch(() => {});
+    }
+  }
+
+  end(status: "stopped" | "kicked_all"): void {
+    const mp = this.#mp;
+    if (!mp) return;
+    mp.viewers.delete(this);
+    this.#handle.pushEvent({ data: event({ status }) });
+    void this.#leave();
+    if (this.#handle.webrtc.active) this.#handle.closePeer();
+  }
+
+  notify(data: JsonObject): void {
+    this.#handle.pushEvent({ data });
+  }
+
+  enabledChanged(): void {
+    void this.#applyForwarding();
+  }
+
+  setupMedia(): void {
+    if (!this.#mp) return;
+    this.#started = true;
+    this.#handle.pushEvent({ data: event({ status: "started" }) });
+  }
+
+  hangupMedia(): void {
+    this.#stopping = false;
+    void this.#leave();
+  }
+
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
+    await this.#leave();
+    this.#onDestroy(this);
+  }
+
+  query(): JsonObject {
+    const mp = this.#mp;
+    return {
+      state: mp ? "watching" : "idle",
+      ...(mp ? { mountpoint_id: mp.id } : {}),
+      started: this.#started ? 1 : 0,
+      paused: this.#paused ? 1 : 0,
+      stopping: this.#stopping ? 1 : 0,
+      media: this.#lines.map((l, i) => ({ mindex: i, type: l.kind, mid: l.mid, send: l.send })),
+    };
+  }
+}
+
+function noMountpoint(message: string): PluginError {
+  return new PluginError(STREAMING_ERROR.NO_SUCH_MOUNTPOINT, message);
+}

@@ -1,0 +1,243 @@
+/**
+ * A mountpoint's settings from a `create` request or a configuration entry, checked as the
+ * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
+ * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`). Only `rtp` mountpoints
+ * of Opus and VP8 are served; `live`, `ondemand` (files) and `rtsp` get a clear error.
+ *
+ * @module
+ */
+import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import { CODES, STREAMING_ERROR } from "./errors.ts";
+
+/** One stream of a mountpoint. */
+export interface StreamSpec {
+  type: "audio" | "video";
+  mid: string;
+  label: string;
+  msid?: string;
+  /** Requested port (0: a free one). */
+  port: number;
+  pt: number;
+  /** Lower case: `opus`, `vp8`. */
+  codec: string;
+  fmtp?: string;
+  /** Local address to bind instead of the plugin's. */
+  iface?: string;
+}
+
+/** A mountpoint's settings. */
+export interface MountpointSpec {
+  /** 0: pick one. */
+  id: number;
+  name?: string;
+  description?: string;
+  metadata?: string;
+  secret?: string;
+  pin?: string;
+  isPrivate: boolean;
+  /** Created with the legacy single-stream fields (its reply names the ports per kind). */
+  legacy: boolean;
+  streams: StreamSpec[];
+}
+
+/** Codecs the rtp media engine forwards, with their rtpmap. */
+export const CODECS: Readonly<Record<string, { kind: "audio" | "video"; rtpmap: string }>> = {
+  opus: { kind: "audio", rtpmap: "opus/48000/2" },
+  vp8: { kind: "video", rtpmap: "VP8/90000" },
+};
+
+const positive = BODY.positiveInt;
+
+const CREATE_FIELDS: readonly BodyField[] = [
+  { name: "name", ...BODY.string },
+  { name: "description", ...BODY.string },
+  { name: "metadata", ...BODY.string },
+  { name: "is_private", ...BODY.bool },
+  { name: "type", ...BODY.string, required: true },
+  { name: "secret", ...BODY.string },
+  { name: "pin", ...BODY.string },
+  { name: "permanent", ...BODY.bool },
+  { name: "audio", ...BODY.bool },
+  { name: "video", ...BODY.bool },
+  { name: "data", ...BODY.bool },
+];
+
+const MEDIA_FIELDS: readonly BodyField[] = [
+  { name: "type", ...BODY.string, required: true },
+  { name: "mid", ...BODY.string, required: true },
+  { name: "label", ...BODY.string },
+  { name: "msid", ...BODY.string },
+  { name: "mcast", ...BODY.string },
+  { name: "iface", ...BODY.string },
+  { name: "port", ...positive, required: true },
+  { name: "rtcpport", ...positive },
+  { name: "pt", ...positive },
+  { name: "codec", ...BODY.string },
+  { name: "rtpmap", ...BODY.string },
+  { name: "fmtp", ...BODY.string },
+  { name: "skew", ...BODY.bool },
+  { name: "bufferkf", ...BODY.bool },
+  { name: "simulcast", ...BODY.bool },
+  { name: "port2", ...positive },
+  { name: "port3", ...positive },
+  { name: "svc", ...BODY.bool },
+  { name: "buffermsg", ...BODY.bool },
+];
+
+function legacyFields(kind: "audio" | "video"): BodyField[] {
+  return [
+    { name: `${kind}mcast`, ...BODY.string },
+    { name: `${kind}port`, ...positive, required: true },
+    { name: `${kind}rtcpport`, ...positive },
+    { name: `${kind}pt`, ...positive, required: true },
+    { name: `${kind}codec`, ...BODY.string },
+    { name: `${kind}rtpmap`, ...BODY.string },
+    { name: `${kind}fmtp`, ...BODY.string },
+    { name: `${kind}iface`, ...BODY.string },
+    { name: `${kind}skew`, ...BODY.bool },
+  ];
+}
+
+const cantCreate = (message: string) => new PluginError(STREAMING_ERROR.CANT_CREATE, message);
+const NOTHING = "Can't add 'rtp' stream, no audio or video have to be streamed...";
+const SOURCE_ERROR = "Can't add 'rtp' stream, error creating data source stream";
+
+/** Checks a `create` body (or configuration entry) and returns the settings. */
+export function parseMountpoint(body: JsonObject): MountpointSpec {
+  // `media` is checked as an array here; its entries below.
+  const media = body.media;
+  checkBody(body, CREATE_FIELDS, CODES);
+  if (media !== undefined && !Array.isArray(media)) {
+    throw new PluginError(
+      STREAMING_ERROR.INVALID_ELEMENT,
+      "Invalid element type (media should be an array)",
+    );
+  }
+  const id = body.id;
+  if (id !== undefined && !(typeof id === "number" && Number.isInteger(id) && id >= 0)) {
+    throw new PluginError(
+      STREAMING_ERROR.INVALID_ELEMENT,
+      "Invalid element type (id should be a positive integer)",
+    );
+  }
+  const type = String(body.type).toLowerCase();
+  if (type === "live" || type === "ondemand") {
+    checkBody(body, [{ name: "filename", ...BODY.string, required: true }], CODES);
+    throw cantCreate(`Can't add '${type}' stream: file mountpoints are not supported yet`);
+  }
+  if (type === "rtsp") {
+    throw cantCreate("Can't add 'rtsp' stream: RTSP mountpoints are not supported yet");
+  }
+  if (type !== "rtp") {
+    throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, `Unknown stream type '${type}'...\n`);
+  }
+  const legacy = !Array.isArray(media) && (body.audio === true || body.video === true);
+  const streams = Array.isArray(media) ? media.map(parseMedia) : legacyStreams(body);
+  if (streams.length === 0) throw cantCreate(NOTHING);
+  return {
+    id: typeof id === "number" ? id : 0,
+    ...(typeof body.name === "string" ? { name: body.name } : {}),
+    ...(typeof body.description === "string" ? { description: body.description } : {}),
+    ...(typeof body.metadata === "string" ? { metadata: body.metadata } : {}),
+    ...(typeof body.secret === "string" ? { secret: body.secret } : {}),
+    ...(typeof body.pin === "string" ? { pin: body.pin } : {}),
+    isPrivate: body.is_private === true,
+    legacy,
+    streams,
+  };
+}
+
+function parseMedia(entry: unknown): StreamSpec {
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+    throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "Invalid media stream");
+  }
+  const m = entry as JsonObject;
+  checkBody(m, MEDIA_FIELDS, CODES);
+  const type = m.type as string;
+  if (type === "data") {
+    throw cantCreate("Can't add 'rtp' stream: data streams are not supported yet");
+  }
+  if (type !== "audio" && type !== "video") {
+    throw cantCreate("Unsupported media type in media stream");
+  }
+  return stream(type, {
+    mid: m.mid as string,
+    label: typeof m.label === "string" ? m.label : type,
+    msid: m.msid,
+    port: m.port,
+    pt: m.pt,
+    codec: m.codec,
+    fmtp: m.fmtp,
+    iface: m.iface,
+    mcast: m.mcast,
+    simulcast: m.simulcast === true || m.svc === true,
+  });
+}
+
+function legacyStreams(body: JsonObject): StreamSpec[] {
+  const out: StreamSpec[] = [];
+  for (const kind of ["audio", "video"] as const) {
+    if (body[kind] !== true) continue;
+    checkBody(body, legacyFields(kind), CODES);
+    out.push(stream(kind, {
+      mid: kind === "audio" ? "a" : "v",
+      label: kind,
+      port: body[`${kind}port`],
+      pt: body[`${kind}pt`],
+      codec: body[`${kind}codec`],
+      fmtp: body[`${kind}fmtp`],
+      iface: body[`${kind}iface`],
+      mcast: body[`${kind}mcast`],
+      simulcast: body.videosimulcast === true || body.videosvc === true,
+    }));
+  }
+  if (body.data === true) {
+    throw cantCreate("Can't add 'rtp' stream: data streams are not supported yet");
+  }
+  return out;
+}
+
+function stream(
+  type: "audio" | "video",
+  m: {
+    mid: string;
+    label: string;
+    msid?: unknown;
+    port: unknown;
+    pt: unknown;
+    codec: unknown;
+    fmtp: unknown;
+    iface: unknown;
+    mcast: unknown;
+    simulcast: boolean;
+  },
+): StreamSpec {
+  if (typeof m.mcast === "string" && m.mcast !== "") {
+    throw cantCreate("Can't add 'rtp' stream: multicast is not supported");
+  }
+  if (m.simulcast) throw cantCreate("Can't add 'rtp' stream: simulcast/SVC is not supported");
+  const port = m.port as number;
+  // No payload type or codec: the reference cannot make the stream either.
+  if (typeof m.pt !== "number" || typeof m.codec !== "string" || port > 65535) {
+    throw cantCreate(SOURCE_ERROR);
+  }
+  const codec = m.codec.toLowerCase();
+  if (CODECS[codec]?.kind !== type) {
+    throw cantCreate(
+      `Can't add 'rtp' stream: ${type} codec '${m.codec}' is not supported (opus, vp8)`,
+    );
+  }
+  if (m.pt > 127) throw cantCreate(SOURCE_ERROR);
+  return {
+    type,
+    mid: m.mid,
+    label: m.label,
+    ...(typeof m.msid === "string" ? { msid: m.msid } : {}),
+    port,
+    pt: m.pt,
+    codec,
+    ...(typeof m.fmtp === "string" ? { fmtp: m.fmtp } : {}),
+    ...(typeof m.iface === "string" && m.iface !== "" ? { iface: m.iface } : {}),
+  };
+}

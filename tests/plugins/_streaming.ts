@@ -1,0 +1,144 @@
+/**
+ * Streaming test helpers: a gateway with an rtp media worker (mountpoints bind their ports
+ * there), a Janus API handle of the plugin with sync/async requests and event waits (over HTTP
+ * or WebSocket), the plugin's live counts and the engine's source count.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { type ConfigInput, parseConfig } from "../../core/config.ts";
+import { startMediaEngine } from "../../core/media/start.ts";
+import type { MediaEngine } from "../../core/media/types.ts";
+import type { JsonObject } from "../../core/protocol.ts";
+import type { StreamingCounts, StreamingPlugin } from "../../plugins/streaming/mod.ts";
+import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
+import { type JanusClient, tx } from "../_helpers/janus_client.ts";
+
+export const STREAMING = "janus.plugin.streaming";
+
+/** The plugin's live counts and the media engine's live sources. */
+export function streamingCounts(gw: TestGateway): StreamingCounts & { sources: number } {
+  const plugin = gw.app.gateway.plugins.get(STREAMING) as StreamingPlugin | undefined;
+  assert.ok(plugin?.counts, "the Streaming plugin is loaded");
+  return { ...plugin.counts(), sources: gw.app.gateway.media?.sourceCount?.() ?? 0 };
+}
+
+/**
+ * Starts a media engine (rtp for the Streaming plugin) and a test gateway using it; by default
+ * with no configured mountpoint (`plugins["janus.plugin.streaming"].mountpoints: []`). Stopping
+ * it asserts that no mountpoint source is left.
+ */
+export async function startStreamingGateway(
+  overrides: ConfigInput = {},
+): Promise<TestGateway & { media: MediaEngine }> {
+  const plugins = (overrides.plugins ?? {}) as Record<string, Record<string, unknown>>;
+  const config = testConfig({
+    ...overrides,
+    media: { workers: 1, ...overrides.media },
+    plugins: { ...plugins, [STREAMING]: { mountpoints: [], ...plugins[STREAMING] } },
+  });
+  const media = await startMediaEngine(parseConfig(config));
+  assert.ok(media, "a media engine");
+  try {
+    const gw = await startTestGateway(config, { media });
+    const stop = gw.stop;
+    const stopAll = async () => {
+      try {
+        await stop();
+        assert.equal(media.sourceCount?.(), 0, "every mountpoint source closed");
+      } finally {
+        await media.close();
+      }
+    };
+    return Object.assign(gw, { media, stop: stopAll, [Symbol.asyncDispose]: stopAll });
+  } catch (e) {
+    await media.close();
+    throw e;
+  }
+}
+
+/** Asserts deep equality and the key order of `expected`. */
+export function same(actual: JsonObject | undefined, expected: JsonObject): void {
+  assert.deepEqual(actual, expected);
+  assert.deepEqual(Object.keys(actual ?? {}), Object.keys(expected), JSON.stringify(actual));
+}
+
+/** An error as the plugin words it. */
+export const stErr = (code: number, error: string): JsonObject => ({
+  streaming: "event",
+  error_code: code,
+  error,
+});
+
+/** A session with one Streaming handle. */
+export class StHandle {
+  readonly c: JanusClient;
+  readonly session: number;
+  readonly handle: number;
+
+  private constructor(c: JanusClient, session: number, handle: number) {
+    this.c = c;
+    this.session = session;
+    this.handle = handle;
+  }
+
+  static async open(c: JanusClient): Promise<StHandle> {
+    const created = await c.send({ janus: "create", transaction: tx("c") });
+    const session = (created.data as JsonObject).id as number;
+    const attached = await c.send({
+      janus: "attach",
+      session_id: session,
+      plugin: STREAMING,
+      transaction: tx("a"),
+    });
+    assert.equal(attached.janus, "success", JSON.stringify(attached));
+    return new StHandle(c, session, (attached.data as JsonObject).id as number);
+  }
+
+  async close(): Promise<void> {
+    const reply = await this.c.send({
+      janus: "destroy",
+      session_id: this.session,
+      transaction: tx("d"),
+    });
+    assert.equal(reply.janus, "success");
+  }
+
+  message(body: JsonObject, jsep?: JsonObject): Promise<JsonObject> {
+    return this.c.send({
+      janus: "message",
+      session_id: this.session,
+      handle_id: this.handle,
+      transaction: tx("m"),
+      body,
+      ...(jsep ? { jsep } : {}),
+    });
+  }
+
+  /** A request answered at once: resolves the plugin's data. */
+  async sync(body: JsonObject): Promise<JsonObject> {
+    const reply = await this.message(body);
+    assert.equal(reply.janus, "success", JSON.stringify(reply));
+    const pd = reply.plugindata as JsonObject;
+    assert.equal(pd.plugin, STREAMING);
+    return pd.data as JsonObject;
+  }
+
+  /** An asynchronous request: asserts the ack, resolves its event (data and jsep). */
+  async ask(body: JsonObject, jsep?: JsonObject): Promise<{ data: JsonObject; jsep?: JsonObject }> {
+    const reply = await this.message(body, jsep);
+    assert.equal(reply.janus, "ack", JSON.stringify(reply));
+    const event = await this.c.event(this.session, { timeoutMs: 8000 });
+    assert.ok(event, `an event for ${JSON.stringify(body)}`);
+    assert.equal(event.janus, "event", JSON.stringify(event));
+    assert.equal(event.transaction, reply.transaction);
+    assert.equal(event.sender, this.handle);
+    const data = (event.plugindata as JsonObject).data as JsonObject;
+    return event.jsep ? { data, jsep: event.jsep as JsonObject } : { data };
+  }
+
+  /** The next event of any kind (core events included), or undefined after `timeoutMs`. */
+  async any(timeoutMs = 300): Promise<JsonObject | undefined> {
+    return await this.c.event(this.session, { timeoutMs });
+  }
+}
