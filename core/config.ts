@@ -131,9 +131,9 @@ export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.textroom": "rtp",
   "janus.plugin.audiobridge": "wrtc",
   "janus.plugin.videocall": "rtp",
+  "janus.plugin.streaming": "rtp",
 };
 
-  "janus.plugin.streaming": "rtp",
 /** The parsed configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
 /** What a layer may say: any subset. */

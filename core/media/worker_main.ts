@@ -186,9 +186,9 @@ async function main(): Promise<void> {
       await peers.get(peerId)?.close();
       return null;
     },
+    ...unsupportedSourceHandlers("The wrtc media engine hosts no RTP sources (use rtp)"),
   };
 
-    ...unsupportedSourceHandlers("The wrtc media engine hosts no RTP sources (use rtp)"),
   const server = new RpcServer<WorkerMethods, WorkerEvents>(Deno.stdout.writable, handlers);
   server.notify("ready", { pid: Deno.pid });
   await server.serve(Deno.stdin.readable);

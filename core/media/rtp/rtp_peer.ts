@@ -305,10 +305,6 @@ export class RtpPeer {
     this.#lineFedByUs(target, toMid)?.detach();
   }
 
-  /** Asks the sender of our received m-line `mid` for a keyframe (limited to one a second). */
-  requestKeyframe(mid: string): void {
-    const source = this.#media.sourceOf(mid);
-    if (!source) throw new Error(`No received m-line ${mid}`);
   /**
    * Feeds one of our sending lines from a stream that belongs to no peer (an RTP source):
    * `toMid`'s line (its stream replaced), else a free line of the kind, else a new one, named
@@ -340,6 +336,10 @@ export class RtpPeer {
     return this.#lines.byMid(mid);
   }
 
+  /** Asks the sender of our received m-line `mid` for a keyframe (limited to one a second). */
+  requestKeyframe(mid: string): void {
+    const source = this.#media.sourceOf(mid);
+    if (!source) throw new Error(`No received m-line ${mid}`);
     if (source.kind === "video") source.requestKeyframe(performance.now());
   }
 
