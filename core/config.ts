@@ -56,6 +56,8 @@ export const ConfigSchema = z.object({
     http_port: port.default(7088),
     ws_port: port.default(7188),
     base_path: z.string().startsWith("/").default("/admin"),
+    /** Serve the admin page at `<base_path>/ui/` (it asks for the admin secret itself). */
+    ui: z.boolean().default(true),
   }).prefault({}),
   media: z.object({
     workers: z.number().int().min(0).default(1),
@@ -158,6 +160,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: Kind }>> 
   JANUS_ADMIN_HTTP_PORT: { path: ["admin", "http_port"], kind: "port" },
   JANUS_ADMIN_WS_PORT: { path: ["admin", "ws_port"], kind: "port" },
   JANUS_ADMIN_SECRET: { path: ["general", "admin_secret"], kind: "string" },
+  JANUS_ADMIN_UI: { path: ["admin", "ui"], kind: "bool" },
   JANUS_API_SECRET: { path: ["general", "api_secret"], kind: "string" },
   JANUS_TOKEN_AUTH: { path: ["general", "token_auth"], kind: "bool" },
   JANUS_SESSION_TIMEOUT: { path: ["general", "session_timeout"], kind: "seconds" },

@@ -1,6 +1,7 @@
 /**
  * The admin API over HTTP (`POST /admin[/{session}[/{handle}]]`) and WebSocket
- * (`janus-admin-protocol`). Only started when an admin secret is configured.
+ * (`janus-admin-protocol`), the admin page (`admin_page/`) and `/metrics`. Only started when an
+ * admin secret is configured.
  *
  * @module
  */
@@ -15,6 +16,7 @@ import { JANUS_ERROR } from "../core/protocol.ts";
 import { serverInfo } from "../core/server_info.ts";
 import { readBody, Replies } from "./http.ts";
 import { addMetricsRoute } from "./metrics.ts";
+import { addAdminPageRoutes } from "./admin_page/routes.ts";
 import { parseRequest } from "./json.ts";
 import type { WsListenerOptions, WsStats } from "./ws.ts";
 
@@ -65,6 +67,7 @@ export function createAdminHttp(gateway: Gateway): Hono {
     base,
     () => replies.json(errorReply(JANUS_ERROR.INVALID_JSON, "Request payload missing", {})),
   );
+  if (gateway.config.admin.ui) addAdminPageRoutes(app, base);
   app.notFound(() => replies.empty(404));
   app.onError((e) => replies.unexpected(e));
   return app;
