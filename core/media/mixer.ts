@@ -31,6 +31,8 @@ export interface MixerFactory {
 export const MIX_PERIOD_MS = 20;
 /** Audio kept per member beyond what the next tick takes; older audio is dropped. */
 const MAX_BUFFER_MS = 120;
+/** Periods of audio a member buffers before it is mixed (again): absorbs bursty decoding. */
+const PRIME_PERIODS = 3;
 /** A clock this late (a stalled event loop) starts over instead of catching up. */
 const MAX_LATE_MS = 200;
 
@@ -110,7 +112,7 @@ interface Member {
   resampler: Resampler;
   gain: number;
   muted: boolean;
-  /** Waits for a period and a half of audio before it is mixed (jitter). */
+  /** Has buffered `PRIME_PERIODS` of audio since it started or ran dry. */
   primed: boolean;
   /** This period's contribution. */
   frame: Float32Array;
@@ -177,11 +179,12 @@ class Mixer {
     const n = this.#frameSamples;
     const total = new Float32Array(n);
     for (const m of this.members.values()) {
-      if (!m.primed && m.ring.size >= n * 1.5) m.primed = true;
+      if (!m.primed && m.ring.size >= n * PRIME_PERIODS) m.primed = true;
       if (m.primed && m.ring.size >= n) m.ring.take(m.frame);
       else {
-        // Under-run: nothing from this member in this period; wait for the buffer again.
+        // Under-run: what there is, then silence; the buffer fills up again before the next.
         m.frame.fill(0);
+        if (m.primed && m.ring.size > 0) m.ring.take(m.frame.subarray(0, m.ring.size));
         m.primed = false;
       }
       if (m.muted || m.gain === 0) continue;
