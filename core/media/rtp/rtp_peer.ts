@@ -195,7 +195,11 @@ export class RtpPeer {
     const mirrorData = options.mirror !== undefined && this.#mirror(pc, options.mirror);
     for (const line of this.#lines.list) if (!line.track) this.#addLineTrack(pc, line);
     if ((options.data || mirrorData) && this.#channels.size === 0) {
-      this.#addChannel(pc.createDataChannel("JanusDataChannel"));
+      // A data-only offer (TextRoom) gets its m=application line from a negotiated channel,
+      // which sends no DCEP open: as with Janus (which opens none), the client sees only the
+      // channel it opens itself; janus.js would otherwise announce "data open" twice.
+      const init = options.data && !mirrorData ? { negotiated: true, id: 1 } : {};
+      this.#addChannel(pc.createDataChannel("JanusDataChannel", init));
     }
     pc.setLocalDescription("offer");
     const local = pc.localDescription()?.sdp ?? "";
