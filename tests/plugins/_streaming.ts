@@ -128,17 +128,58 @@ export class StHandle {
   async ask(body: JsonObject, jsep?: JsonObject): Promise<{ data: JsonObject; jsep?: JsonObject }> {
     const reply = await this.message(body, jsep);
     assert.equal(reply.janus, "ack", JSON.stringify(reply));
-    const event = await this.c.event(this.session, { timeoutMs: 8000 });
-    assert.ok(event, `an event for ${JSON.stringify(body)}`);
-    assert.equal(event.janus, "event", JSON.stringify(event));
-    assert.equal(event.transaction, reply.transaction);
+    const event = await this.waitFor(
+      `the event of ${JSON.stringify(body)}`,
+      (e) => e.janus === "event" && e.transaction === reply.transaction,
+      8000,
+    );
     assert.equal(event.sender, this.handle);
     const data = (event.plugindata as JsonObject).data as JsonObject;
     return event.jsep ? { data, jsep: event.jsep as JsonObject } : { data };
   }
 
+  /**
+   * The first event (of any kind) that matches, in arrival order; the others that arrive
+   * meanwhile are kept for later calls.
+   */
+  async waitFor(
+    what: string,
+    match: (event: JsonObject) => boolean,
+    timeoutMs = 3000,
+  ): Promise<JsonObject> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const i = this.#backlog.findIndex(match);
+      if (i >= 0) return this.#backlog.splice(i, 1)[0]!;
+      const left = deadline - performance.now();
+      const event = left > 0 ? await this.c.event(this.session, { timeoutMs: left }) : undefined;
+      if (!event) {
+        throw new Error(`no ${what} within ${timeoutMs} ms: ${JSON.stringify(this.#backlog)}`);
+      }
+      this.#backlog.push(event);
+    }
+  }
+
+  /** The data of the next plugin event without a transaction (unprompted). */
+  async next(timeoutMs = 3000): Promise<JsonObject> {
+    const event = await this.waitFor(
+      "plugin event",
+      (e) => e.janus === "event" && e.transaction === undefined,
+      timeoutMs,
+    );
+    return (event.plugindata as JsonObject).data as JsonObject;
+  }
+
+  /** Waits for a core event (`hangup`, `webrtcup`, ...). */
+  async core(janus: string, timeoutMs = 3000): Promise<JsonObject> {
+    return await this.waitFor(janus, (e) => e.janus === janus, timeoutMs);
+  }
+
   /** The next event of any kind (core events included), or undefined after `timeoutMs`. */
   async any(timeoutMs = 300): Promise<JsonObject | undefined> {
+    if (this.#backlog.length > 0) return this.#backlog.shift();
     return await this.c.event(this.session, { timeoutMs });
   }
+
+  #backlog: JsonObject[] = [];
 }
