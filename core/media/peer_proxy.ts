@@ -58,12 +58,13 @@ export class PeerProxy implements Peer {
   }
 
   async acceptOffer(sdp: string, options: AnswerOptions = {}): Promise<string> {
-    const { bitrateCap, singleCodec } = options;
+    const { bitrateCap, codecs, direction } = options;
     const { sdp: answer } = await this.#call("acceptOffer", {
       peerId: this.id,
       sdp,
       ...(bitrateCap !== undefined ? { bitrateCap } : {}),
-      ...(singleCodec !== undefined ? { singleCodec } : {}),
+      ...(codecs !== undefined ? { codecs } : {}),
+      ...(direction !== undefined ? { direction } : {}),
     });
     return answer;
   }

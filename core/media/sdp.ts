@@ -1,9 +1,10 @@
 /**
- * SDP rewriting around wrtc: reject m-lines it cannot decode, narrow offers to one codec per
- * m-line, cap bitrate with `b=AS`, replace the gathered candidates of a local description by
- * the filtered ones followed by `a=end-of-candidates`, rename the mids of new m-lines of our
- * own offers, and shape what we send like the reference (`o=`, `msid-semantic`, data
- * direction). Pure string work, unit-tested without wrtc.
+ * The media engines' SDP work (both use it; plugins never edit SDP): reject m-lines an engine
+ * cannot use, narrow offers to one codec per m-line, cap bitrate with `b=AS`, replace the
+ * gathered candidates of a local description by the filtered ones followed by
+ * `a=end-of-candidates`, rename the mids of new m-lines of our own offers, shape what we send
+ * like the reference (`o=`, `msid-semantic`, data direction) and as the plugin asked
+ * (direction, one codec or `inactive` per m-line). Pure string work, unit-tested without wrtc.
  *
  * @module
  */
@@ -238,18 +239,52 @@ function payloadNames(section: readonly string[]): Map<string, string> {
   return names;
 }
 
+/** Preferred codecs per kind, in order (lower or upper case). */
+export interface CodecPreferences {
+  audio?: readonly string[];
+  video?: readonly string[];
+}
+
+/** The first payload of a section whose codec is `codec` (lower case), and its rtx payloads. */
+function payloadsOf(section: readonly string[], codec: string): Set<string> | undefined {
+  const names = payloadNames(section);
+  const pt = (section[0] ?? "").split(" ").slice(3).find((p) => names.get(p) === codec);
+  if (pt === undefined) return undefined;
+  const keep = new Set([pt]);
+  for (const line of section) {
+    const rtx = /^a=fmtp:(\d+) apt=(\d+)\s*$/.exec(line);
+    if (rtx?.[1] && rtx[2] === pt && names.get(rtx[1]) === "rtx") keep.add(rtx[1]);
+  }
+  return keep;
+}
+
+/** The section with only the payloads in `keep` (m-line, rtpmap, fmtp and rtcp-fb lines). */
+function keepPayloads(section: readonly string[], keep: ReadonlySet<string>): string[] {
+  const [head = "", ...rest] = section;
+  const prefix = head.split(" ").slice(0, 3).join(" ");
+  const payloads = head.split(" ").slice(3);
+  return [
+    [prefix, ...payloads.filter((p) => keep.has(p))].join(" "),
+    ...rest.filter((line) => {
+      const p = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)/.exec(line)?.[1];
+      return p === undefined || keep.has(p);
+    }),
+  ];
+}
+
 /**
  * Narrows each live audio/video m-line of an offer to one codec, as the reference answers:
- * the preferred one for that kind when the m-line offers it (else the m-line is rejected with
- * port 0), or the first offered codec in `supported`; the rtx repairing it is kept, every
- * other payload (red, fec, cn, telephone-event, other codecs) goes.
+ * with a list for that kind, the first listed codec that the m-line offers and `supported`
+ * has (none: the m-line is rejected with port 0; an empty list rejects every m-line of the
+ * kind); without one, the first offered codec in `supported`. The rtx repairing it is kept,
+ * every other payload (red, fec, cn, telephone-event, other codecs) goes.
  *
  * @returns the rewritten offer and the codec kept per mindex (undefined: untouched or rejected)
  */
 export function keepSingleCodec(
   sdp: string,
   supported: { audio: ReadonlySet<string>; video: ReadonlySet<string> },
-  preferred: { audio?: string; video?: string } = {},
+  preferred: CodecPreferences = {},
 ): { sdp: string; codecs: (string | undefined)[] } {
   const split = splitSdp(sdp);
   const codecs: (string | undefined)[] = [];
@@ -260,39 +295,78 @@ export function keepSingleCodec(
       codecs.push(undefined);
       return section;
     }
-    const names = payloadNames(section);
-    const payloads = (section[0] ?? "").split(" ").slice(3);
-    const want = preferred[kind]?.toLowerCase();
-    const pt = payloads.find((p) => {
-      const name = names.get(p);
-      if (name === undefined || HELPER_CODECS.has(name)) return false;
-      return want !== undefined ? name === want : supported[kind].has(name);
-    });
-    if (pt === undefined) {
+    const offered = offeredCodecs(section).filter((c) => supported[kind].has(c));
+    const list = preferred[kind]?.map((c) => c.toLowerCase());
+    const codec = list ? list.find((c) => offered.includes(c)) : offered[0];
+    const keep = codec === undefined ? undefined : payloadsOf(section, codec);
+    if (codec === undefined || keep === undefined) {
       codecs.push(undefined);
       rejected.push(attribute(section, "mid") ?? "");
       const out = [...section];
       setPort(out, 0);
       return out;
     }
-    codecs.push(names.get(pt));
-    const keep = new Set([pt]);
-    for (const line of section) {
-      const rtx = /^a=fmtp:(\d+) apt=(\d+)\s*$/.exec(line);
-      if (rtx?.[1] && rtx[2] === pt && names.get(rtx[1]) === "rtx") keep.add(rtx[1]);
-    }
-    const [head = "", ...rest] = section;
-    const prefix = head.split(" ").slice(0, 3).join(" ");
-    return [
-      [prefix, ...payloads.filter((p) => keep.has(p))].join(" "),
-      ...rest.filter((line) => {
-        const p = /^a=(?:rtpmap|fmtp|rtcp-fb):(\d+)/.exec(line)?.[1];
-        return p === undefined || keep.has(p);
-      }),
-    ];
+    codecs.push(codec);
+    return keepPayloads(section, keep);
   });
   if (rejected.length > 0) split.session = unbundle(split.session, rejected);
   return { sdp: joinSdp(split), codecs };
+}
+
+/** The direction of an m-line as an offer or answer writes it. */
+export type MediaDirection = "sendrecv" | "sendonly" | "recvonly" | "inactive";
+
+const SENDS = new Set<string>(["sendrecv", "sendonly"]);
+const RECEIVES = new Set<string>(["sendrecv", "recvonly"]);
+
+function directionOf(sends: boolean, receives: boolean): MediaDirection {
+  if (sends) return receives ? "sendrecv" : "sendonly";
+  return receives ? "recvonly" : "inactive";
+}
+
+/** What a plugin asked of the SDP an engine hands out (see `shapeLocalSdp`). */
+export interface LocalSdpEdits {
+  direction?: MediaDirection;
+  /** Mid -> codec name. */
+  codecs?: Readonly<Record<string, string>>;
+  /** Mids. */
+  inactive?: readonly string[];
+}
+
+/**
+ * What we hand out of our own SDP, shaped as the plugin asked (`AnswerOptions.direction`,
+ * `OfferOptions.codecs` and `inactive`), in the copy that leaves the engine:
+ * - `direction`: each live audio/video m-line sends and receives at most what it allows;
+ * - `codecs` (mid -> codec): that m-line offers only the codec (and its rtx) when it has it;
+ * - `inactive` (mids): those m-lines are `inactive` and lose their `a=msid`.
+ */
+export function shapeLocalSdp(sdp: string, edits: LocalSdpEdits): string {
+  const { direction, codecs, inactive } = edits;
+  if (direction === undefined && codecs === undefined && !inactive?.length) return sdp;
+  const split = splitSdp(sdp);
+  split.media = split.media.map((section) => {
+    const kind = mediaKind(section);
+    if ((kind !== "audio" && kind !== "video") || mediaPort(section) === 0) return section;
+    const mid = attribute(section, "mid");
+    let out = [...section];
+    const codec = mid === undefined ? undefined : codecs?.[mid]?.toLowerCase();
+    const keep = codec === undefined ? undefined : payloadsOf(out, codec);
+    if (keep) out = keepPayloads(out, keep);
+    if (mid !== undefined && inactive?.includes(mid)) {
+      out = out.filter((l) => !l.startsWith("a=msid:")).map((l) =>
+        /^a=(sendrecv|sendonly|recvonly)$/.test(l) ? "a=inactive" : l
+      );
+    } else if (direction !== undefined) {
+      out = out.map((l) => {
+        const now = /^a=(sendrecv|sendonly|recvonly|inactive)$/.exec(l)?.[1];
+        if (now === undefined) return l;
+        const sends = SENDS.has(now) && SENDS.has(direction);
+        return `a=${directionOf(sends, RECEIVES.has(now) && RECEIVES.has(direction))}`;
+      });
+    }
+    return out;
+  });
+  return joinSdp(split);
 }
 
 /** The session id and version of an SDP's `o=` line. */

@@ -131,6 +131,13 @@ export interface OfferOptions {
    * unchanged. Only an engine that forwards RTP can; the wrtc one refuses.
    */
   mirror?: string;
+  /**
+   * Mid -> codec name: that m-line offers only this codec (plus the rtx repairing it) when it
+   * has it, e.g. a forwarded stream's codec on a decoding engine that could send several.
+   */
+  codecs?: Record<string, string>;
+  /** Mids of m-lines offered `inactive` (and without `a=msid`): free lines kept for reuse. */
+  inactive?: string[];
 }
 
 /**
@@ -165,10 +172,17 @@ export interface AnswerOptions {
   /** Video bitrate cap written as `b=AS` into the answer, in bits per second. */
   bitrateCap?: number;
   /**
-   * Answer one codec per audio/video m-line (plus the rtx repairing it): the named one when the
-   * m-line offers it (else the m-line is rejected), or the first offered one the engine can use.
+   * Codecs to answer with, per kind, in order of preference. Every audio/video m-line is
+   * answered with one codec (plus the rtx repairing it): the first of the kind's list that the
+   * m-line offers and the engine can use (none, or an empty list: the m-line is rejected), or
+   * without a list the first offered one the engine can use.
    */
-  singleCodec?: { audio?: string; video?: string };
+  codecs?: { audio?: string[]; video?: string[] };
+  /**
+   * The most each live audio/video m-line of the answer may do (default `sendrecv`): e.g.
+   * `recvonly` for a publisher that only sends to us. The answer is what both sides allow.
+   */
+  direction?: "sendrecv" | "sendonly" | "recvonly" | "inactive";
 }
 
 /**

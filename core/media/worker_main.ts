@@ -115,11 +115,13 @@ async function main(): Promise<void> {
     acceptOffer: async ({ peerId, sdp, ...options }) => ({
       sdp: await peer(peerId).acceptOffer(sdp, options),
     }),
-    createOffer: async ({ peerId, iceRestart, data, mirror }) => ({
+    createOffer: async ({ peerId, iceRestart, data, mirror, codecs, inactive }) => ({
       sdp: await peer(peerId).createOffer({
         ...(iceRestart !== undefined ? { iceRestart } : {}),
         ...(data !== undefined ? { data } : {}),
         ...(mirror !== undefined ? { mirror } : {}),
+        ...(codecs !== undefined ? { codecs } : {}),
+        ...(inactive !== undefined ? { inactive } : {}),
       }),
     }),
     acceptAnswer: async ({ peerId, sdp }) => {

@@ -16,9 +16,11 @@ import {
   conformSdp,
   finalizeCandidates,
   keepSingleCodec,
+  type LocalSdpEdits,
   rejectUnsupportedMedia,
   type SdpOrigin,
   sessionOrigin,
+  shapeLocalSdp,
 } from "./sdp.ts";
 import { dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
 import { AudioLevelMeter, type OpenAudioSink } from "./audio_level.ts";
@@ -112,8 +114,8 @@ export class WorkerPeer implements ForwardPeer {
     const usable = rejectUnsupportedMedia(sdp, supported);
     const { rejected } = usable;
     if (rejected.length > 0) log.verbose(`[${this.id}] rejected m-lines ${rejected.join(",")}`);
-    const offer = options.singleCodec
-      ? keepSingleCodec(usable.sdp, supported, options.singleCodec).sdp
+    const offer = options.codecs
+      ? keepSingleCodec(usable.sdp, supported, options.codecs).sdp
       : usable.sdp;
     await this.#pc.setRemoteDescription({ type: "offer", sdp: offer });
     // Answer sendrecv wherever the offer lets us (the answer is the intersection), so that
@@ -127,7 +129,8 @@ export class WorkerPeer implements ForwardPeer {
     const offered = sessionOrigin(sdp);
     const origin = this.#origin ? { ...this.#origin, version: this.#origin.version + 1 } : offered;
     if (origin) this.#origin = origin;
-    return await this.#finalLocalSdp(cap, origin);
+    const direction = options.direction;
+    return await this.#finalLocalSdp(cap, origin, direction ? { direction } : {});
   }
 
   /** Makes an offer of our own (sendonly tracks added by forwarding, optional data channel). */
@@ -144,7 +147,11 @@ export class WorkerPeer implements ForwardPeer {
     const offer = await this.#pc.createOffer(options.iceRestart ? { iceRestart: true } : {});
     await this.#pc.setLocalDescription({ type: "offer", sdp: this.#slots.prepareOffer(offer.sdp) });
     this.#slots.settle();
-    return await this.#finalLocalSdp(this.#bitrateCap);
+    const { codecs, inactive } = options;
+    return await this.#finalLocalSdp(this.#bitrateCap, undefined, {
+      ...(codecs !== undefined ? { codecs } : {}),
+      ...(inactive !== undefined ? { inactive } : {}),
+    });
   }
 
   /** Applies the remote answer to our offer. */
@@ -297,8 +304,15 @@ export class WorkerPeer implements ForwardPeer {
     }
   }
 
-  /** The SDP we send: wrtc's local description with our candidates, cap and shape. */
-  async #finalLocalSdp(bitrateCap: number | undefined, origin?: SdpOrigin): Promise<string> {
+  /**
+   * The SDP we send: wrtc's local description with our candidates, cap and shape, edited as the
+   * plugin asked (wrtc keeps its own description: it stays able to send on every line).
+   */
+  async #finalLocalSdp(
+    bitrateCap: number | undefined,
+    origin?: SdpOrigin,
+    edits: LocalSdpEdits = {},
+  ): Promise<string> {
     await this.#gathered();
     const local: SessionDescription | null = this.#pc.localDescription;
     if (!local) throw new Error("No local description");
@@ -307,7 +321,7 @@ export class WorkerPeer implements ForwardPeer {
     const capped = bitrateCap !== undefined && bitrateCap > 0
       ? applyBitrateCap(sdp, bitrateCap)
       : sdp;
-    this.#localSdp = conformSdp(capped, origin ? { origin } : {});
+    this.#localSdp = shapeLocalSdp(conformSdp(capped, origin ? { origin } : {}), edits);
     return this.#localSdp;
   }
 

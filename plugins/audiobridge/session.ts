@@ -324,7 +324,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!webrtc.active) webrtc.useAffinity(p.room.mixerKey);
     let answer: Jsep;
     try {
-      answer = await webrtc.acceptOffer(jsep, { singleCodec: { audio: p.codec } });
+      answer = await webrtc.acceptOffer(jsep, { codecs: { audio: [p.codec] } });
     } catch (e) {
       if (e instanceof PluginError) throw e;
       throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_SDP, (e as Error).message);

@@ -84,12 +84,12 @@ class EchoTestSession implements PluginSession {
     if (jsep?.type === "offer") {
       // One codec per medium, as the reference answers: the requested one, else the first
       // offered one the engine can use.
-      const singleCodec = {
-        ...(request.audiocodec !== undefined ? { audio: request.audiocodec } : {}),
-        ...(request.videocodec !== undefined ? { video: request.videocodec } : {}),
+      const codecs = {
+        ...(request.audiocodec !== undefined ? { audio: [request.audiocodec] } : {}),
+        ...(request.videocodec !== undefined ? { video: [request.videocodec] } : {}),
       };
       try {
-        event.jsep = await webrtc.acceptOffer(jsep, { singleCodec });
+        event.jsep = await webrtc.acceptOffer(jsep, { codecs });
       } catch (e) {
         throw new PluginError(ECHOTEST_ERROR.INVALID_SDP, (e as Error).message);
       }

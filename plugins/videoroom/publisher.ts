@@ -27,7 +27,7 @@ import {
   type Watcher,
 } from "./room.ts";
 import { check, PUBLISHER_JOIN_FIELDS } from "./schemas.ts";
-import { answerRecvonly, mediaSections, pickCodecs } from "./sdp.ts";
+import { mediaSections } from "../_shared/media_lines.ts";
 import { readDescriptions, streamJson } from "./streams.ts";
 import { TalkDetector } from "./talking.ts";
 
@@ -226,17 +226,18 @@ export class Publisher implements Member {
         `Maximum number of publishers (${max}) already reached`,
       );
     }
-    const allowed = {
+    // The first of the room's codecs each m-line offers, as the reference picks; we only
+    // receive. The engine answers so; the streams and their codecs are read from its answer.
+    const codecs = {
       audio: body.audio === false ? [] : this.#codecs("audio", body.audiocodec),
       video: body.video === false ? [] : this.#codecs("video", body.videocodec),
     };
-    const offer = pickCodecs(jsep.sdp, allowed);
     this.webrtc.useAffinity(this.room.mediaKey);
     if (this.room.props.audiolevel_event) this.webrtc.onAudioLevel((r) => this.#level(r));
     let answer: Jsep;
     try {
       await this.webrtc.setBitrateCap(this.#bitrate);
-      answer = await this.webrtc.acceptOffer({ type: "offer", sdp: offer.sdp });
+      answer = await this.webrtc.acceptOffer(jsep, { codecs, direction: "recvonly" });
     } catch (e) {
       if (e instanceof PluginError) throw e;
       throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
@@ -244,7 +245,7 @@ export class Publisher implements Member {
     if (this.#left) throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_ROOM, "No such room");
     const previous = this.#streams;
     this.#streams = [];
-    for (const s of mediaSections(offer.sdp)) {
+    for (const s of mediaSections(answer.sdp)) {
       if (s.port === 0) continue;
       const type = s.kind === "application" ? "data" : s.kind;
       if (type !== "audio" && type !== "video" && type !== "data") continue;
@@ -254,7 +255,7 @@ export class Publisher implements Member {
       stream.mindex = s.mindex;
       const description = descriptions.get(s.mid) ?? kept?.description;
       if (description !== undefined) stream.description = description;
-      const codec = offer.codecs[s.mindex];
+      const codec = s.codec;
       delete stream.codec;
       if (type !== "data" && codec) stream.codec = codec;
       delete stream.fec;
@@ -274,7 +275,7 @@ export class Publisher implements Member {
     if (this.#audioCodec) fields.audio_codec = this.#audioCodec;
     if (this.#videoCodec) fields.video_codec = this.#videoCodec;
     fields.streams = this.#streams.map((s) => streamJson(s, false));
-    return { fields, jsep: { type: "answer", sdp: answerRecvonly(answer.sdp) } };
+    return { fields, jsep: answer };
   }
 
   /**

@@ -21,7 +21,7 @@ import {
   SUBSCRIBE_STREAM_FIELDS,
   SUBSCRIBER_JOIN_FIELDS,
 } from "./schemas.ts";
-import { markInactive, mediaSections, pickCodecs } from "./sdp.ts";
+import { mediaSections } from "../_shared/media_lines.ts";
 import { type Slot, Slots } from "./slots.ts";
 
 /** A requested feed stream. */
@@ -168,21 +168,25 @@ export class Subscriber implements Watcher {
     return fresh.length;
   }
 
+  /** Our offer: each fed m-line with its feed's codec only, the free ones `inactive`. */
   async #offer(iceRestart = false): Promise<Jsep> {
-    const offer = await this.#handle.webrtc.createOffer(iceRestart ? { iceRestart } : {});
+    const list = this.#slots.list;
+    const codecs: Record<string, string> = {};
+    for (const slot of list) if (slot.stream?.codec) codecs[slot.mid] = slot.stream.codec;
+    const inactive = list.filter((s) => s.feed === undefined).map((s) => s.mid);
+    const offer = await this.#handle.webrtc.createOffer({
+      ...(iceRestart ? { iceRestart } : {}),
+      codecs,
+      inactive,
+    });
     const sections = mediaSections(offer.sdp);
-    for (const slot of this.#slots.list) {
+    for (const slot of list) {
       const at = sections.findIndex((s) => s.mid === slot.mid);
       if (at >= 0) slot.mindex = at;
     }
-    const list = this.#slots.list;
-    const idle = new Set(list.filter((s) => s.feed === undefined).map((s) => s.mindex));
     this.#offered = new Set(list.filter((s) => s.feed !== undefined));
     this.#awaitingAnswer = true;
-    const codecs = new Map<number, string>();
-    for (const slot of list) if (slot.stream?.codec) codecs.set(slot.mindex, slot.stream.codec);
-    const narrowed = pickCodecs(offer.sdp, { audio: [], video: [] }, codecs).sdp;
-    return { type: "offer", sdp: markInactive(narrowed, idle) };
+    return offer;
   }
 
   /**

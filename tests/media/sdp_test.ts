@@ -11,6 +11,7 @@ import {
   renameMids,
   sectionMids,
   sessionOrigin,
+  shapeLocalSdp,
   splitSdp,
 } from "../../core/media/sdp.ts";
 import { createCandidateFilter, shortCandidate } from "../../core/media/ice_filter.ts";
@@ -179,16 +180,56 @@ Deno.test("keepSingleCodec keeps the first usable codec per m-line and its rtx",
 });
 
 Deno.test("keepSingleCodec honours preferences; a codec not offered rejects the m-line", () => {
-  const picked = keepSingleCodec(WRTC_OFFER, ENGINE, { audio: "PCMU", video: "vp9" });
+  const picked = keepSingleCodec(WRTC_OFFER, ENGINE, { audio: ["PCMU"], video: ["vp9"] });
   assert.deepEqual(picked.codecs, ["pcmu", "vp9", undefined]);
   const [audio, video] = splitSdp(picked.sdp).media;
   assert.equal(audio?.[0], "m=audio 9 UDP/TLS/RTP/SAVPF 0");
   assert.equal(video?.[0], "m=video 9 UDP/TLS/RTP/SAVPF 98 99");
   assert.ok(video?.includes("a=fmtp:98 profile-id=0"));
-  const rejected = keepSingleCodec(WRTC_OFFER, ENGINE, { video: "h265" });
+  const rejected = keepSingleCodec(WRTC_OFFER, ENGINE, { video: ["h265"] });
   assert.deepEqual(rejected.codecs, ["opus", undefined, undefined]);
   assert.match(rejected.sdp, /\r\nm=video 0 UDP\/TLS\/RTP\/SAVPF 96 97 98 99 102\r\n/);
   assert.match(rejected.sdp, /a=group:BUNDLE 0 2\r\n/);
+});
+
+Deno.test("keepSingleCodec takes a list in its order, skips what the engine lacks", () => {
+  // The list's order wins over the offer's; h264 and ilbc the engine lacks, av1 the offer
+  // lacks: the next listed one is taken.
+  const picked = keepSingleCodec(WRTC_OFFER, ENGINE, {
+    audio: ["ilbc", "g722", "opus"],
+    video: ["h264", "av1", "vp9", "vp8"],
+  });
+  assert.deepEqual(picked.codecs, ["g722", "vp9", undefined]);
+  const noVp9 = { audio: ENGINE.audio, video: new Set(["vp8"]) };
+  assert.deepEqual(keepSingleCodec(WRTC_OFFER, noVp9, { video: ["vp9", "vp8"] }).codecs, [
+    "opus",
+    "vp8",
+    undefined,
+  ]);
+  const none = keepSingleCodec(WRTC_OFFER, ENGINE, { audio: [], video: ["vp8"] });
+  assert.deepEqual(none.codecs, [undefined, "vp8", undefined]);
+  assert.match(none.sdp, /\r\nm=audio 0 /, "an empty list rejects the kind");
+  assert.match(none.sdp, /a=group:BUNDLE 1 2\r\n/);
+});
+
+Deno.test("shapeLocalSdp: direction as both allow, one codec by mid, inactive lines", () => {
+  const answer = WRTC_OFFER.replace("a=mid:1\r\na=sendrecv", "a=mid:1\r\na=sendonly");
+  const recv = shapeLocalSdp(answer, { direction: "recvonly" });
+  const [audio, video, data] = splitSdp(recv).media;
+  assert.ok(audio?.includes("a=recvonly"), "sendrecv and recvonly: recvonly");
+  assert.ok(video?.includes("a=inactive"), "sendonly and recvonly: inactive");
+  assert.deepEqual(data, splitSdp(WRTC_OFFER).media[2], "data untouched");
+  assert.equal(shapeLocalSdp(WRTC_OFFER, { direction: "sendrecv" }), WRTC_OFFER);
+  assert.equal(shapeLocalSdp(WRTC_OFFER, {}), WRTC_OFFER);
+
+  const withMsid = WRTC_OFFER.replace("a=mid:1", "a=mid:1\r\na=msid:janus janus1");
+  const offer = shapeLocalSdp(withMsid, { codecs: { "1": "VP9", "0": "h264" }, inactive: ["1"] });
+  const [a2, v2] = splitSdp(offer).media;
+  assert.deepEqual(a2, splitSdp(WRTC_OFFER).media[0], "a codec the m-line lacks: untouched");
+  assert.equal(v2?.[0], "m=video 9 UDP/TLS/RTP/SAVPF 98 99");
+  assert.ok(v2?.includes("a=inactive") && !v2.includes("a=sendrecv"));
+  assert.ok(!v2?.some((l) => l.startsWith("a=msid:")));
+  assert.ok(v2?.includes("a=ssrc-group:FID 2 3"), "other lines stay");
 });
 
 Deno.test("conformSdp: WMS *, a sendrecv data section, the offer's o= line", () => {

@@ -21,12 +21,14 @@ import {
   conformSdp,
   finalizeCandidates,
   keepSingleCodec,
+  type LocalSdpEdits,
   mediaKind,
   mediaPort,
   rejectUnsupportedMedia,
   type SdpOrigin,
   sectionMids,
   sessionOrigin,
+  shapeLocalSdp,
   splitSdp,
 } from "../sdp.ts";
 import { MediaMonitor } from "../stats.ts";
@@ -131,27 +133,24 @@ export class RtpPeer {
     if (this.#closed) throw new Error("Peer closed");
     if (this.#pc) return this.#renegotiate(sdp, options);
     const usable = rejectUnsupportedMedia(sdp, RTP_SUPPORTED);
-    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.singleCodec ?? {});
+    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.codecs ?? {});
     const pc = this.#createPc();
     // Tracks go in before the remote description so the answer carries our SSRCs and codecs.
     const sections = splitSdp(narrowed.sdp).media.filter((s) => {
       const kind = mediaKind(s);
       return kind === "audio" || kind === "video";
     });
-    const offered = readOfferMedia(narrowed.sdp, {
-      audio: options.singleCodec?.audio ?? "opus",
-      video: options.singleCodec?.video ?? "VP8",
-    });
+    // One codec per kind is supported (opus, VP8): whatever was kept is it.
+    const offered = readOfferMedia(narrowed.sdp);
     for (const [i, media] of offered.entries()) {
       const section = sections[i];
       if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
       const ssrcs = { ssrc: randomSsrc(), rtxSsrc: randomSsrc() };
-      const codec = (options.singleCodec?.[media.kind] ?? "").toUpperCase();
       const description = media.kind === "video"
         ? new Video(media.mid, "SendRecv")
         : new Audio(media.mid, "SendRecv");
       if (description instanceof Video) {
-        description.addVideoCodec(media.payloadType, codec || "VP8");
+        description.addVideoCodec(media.payloadType, "VP8");
         // Without RTX the peer's NACK resends are identical SRTP packets dropped as replays.
         if (media.rtxPayloadType > 0) {
           description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
@@ -172,7 +171,7 @@ export class RtpPeer {
       const track = pc.addTrack(description);
       this.#ctx.hold(track);
       track.onClosed(() => this.#ctx.release(track));
-      this.#media.add(media, track, ssrcs, codec === "" || codec === "VP8", levelId);
+      this.#media.add(media, track, ssrcs, true, levelId);
     }
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
@@ -181,7 +180,8 @@ export class RtpPeer {
     const cap = this.#bitrateCap;
     this.#media.setBitrateCap(cap);
     this.#origin = sessionOrigin(sdp);
-    return await this.#finalLocalSdp(cap);
+    const direction = options.direction;
+    return await this.#finalLocalSdp(cap, direction ? { direction } : {});
   }
 
   /**
@@ -206,7 +206,11 @@ export class RtpPeer {
     this.#origin = this.#origin
       ? { ...this.#origin, version: this.#origin.version + 1 }
       : sessionOrigin(local);
-    return await this.#finalLocalSdp(undefined);
+    const { codecs, inactive } = options;
+    return await this.#finalLocalSdp(undefined, {
+      ...(codecs !== undefined ? { codecs } : {}),
+      ...(inactive !== undefined ? { inactive } : {}),
+    });
   }
 
   /**
@@ -562,7 +566,7 @@ export class RtpPeer {
       throw new Error("ICE restart is not supported by the rtp media engine");
     }
     const usable = rejectUnsupportedMedia(sdp, RTP_SUPPORTED);
-    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.singleCodec ?? {});
+    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.codecs ?? {});
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
     this.#media.updateSsrcs(readOfferMedia(narrowed.sdp));
@@ -571,11 +575,18 @@ export class RtpPeer {
       this.#media.setBitrateCap(options.bitrateCap);
     }
     if (this.#origin) this.#origin = { ...this.#origin, version: this.#origin.version + 1 };
-    return await this.#finalLocalSdp(this.#bitrateCap);
+    const direction = options.direction;
+    return await this.#finalLocalSdp(this.#bitrateCap, direction ? { direction } : {});
   }
 
-  /** The SDP we send: libdatachannel's answer with our candidates, cap and shape. */
-  async #finalLocalSdp(bitrateCap: number | undefined): Promise<string> {
+  /**
+   * The SDP we send: libdatachannel's description with our candidates, cap and shape, edited as
+   * the plugin asked. Its tracks stay sendrecv: a recvonly one would not carry our RTCP feedback.
+   */
+  async #finalLocalSdp(
+    bitrateCap: number | undefined,
+    edits: LocalSdpEdits = {},
+  ): Promise<string> {
     const timeout = setTimeout(() => this.#gathered.resolve(), this.#ctx.config.gatherTimeoutMs);
     await this.#gathered.promise;
     clearTimeout(timeout);
@@ -590,7 +601,8 @@ export class RtpPeer {
     const capped = bitrateCap !== undefined && bitrateCap > 0
       ? applyBitrateCap(sdp, bitrateCap)
       : sdp;
-    this.#localSdp = conformSdp(capped, this.#origin ? { origin: this.#origin } : {});
+    const conformed = conformSdp(capped, this.#origin ? { origin: this.#origin } : {});
+    this.#localSdp = shapeLocalSdp(conformed, edits);
     return this.#localSdp;
   }
 

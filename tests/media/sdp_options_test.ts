@@ -1,0 +1,84 @@
+/**
+ * What a plugin asks of the SDP, applied by each media engine (plugins never edit SDP): the
+ * answer's codecs (an ordered list per kind) and direction, and our own offer's codec per
+ * m-line and `inactive` free lines. A real wrtc client offers; the answer must be one it takes.
+ */
+import assert from "node:assert/strict";
+import {
+  createMediaEngine,
+  RTP_WORKER_MAIN_URL,
+  WORKER_MAIN_URL,
+} from "../../core/media/engine.ts";
+import { mediaSections } from "../../plugins/_shared/media_lines.ts";
+import { ClientPeer, wrtcTest } from "./_client.ts";
+
+/** The lines of m-section `mindex`. */
+function sectionLines(sdp: string, mindex: number): string[] {
+  return (sdp.split(/\r\n(?=m=)/)[mindex + 1] ?? "").split("\r\n").filter((l) => l !== "");
+}
+
+/** Codec names of a section's rtpmap lines, lower case. */
+function rtpmapNames(lines: readonly string[]): string[] {
+  return lines.flatMap((l) => /^a=rtpmap:\d+ ([^/]+)/.exec(l)?.[1]?.toLowerCase() ?? []);
+}
+
+const ENGINES = [
+  // wrtc decodes PCMU; the rtp engine forwards opus and VP8 only, so it skips to opus.
+  { name: "wrtc", workerMain: WORKER_MAIN_URL, audio: "pcmu" },
+  { name: "rtp", workerMain: RTP_WORKER_MAIN_URL, audio: "opus" },
+];
+
+for (const { name, workerMain, audio } of ENGINES) {
+  wrtcTest(
+    `${name} engine: answer codecs by preference and recvonly; offer codecs and inactive lines`,
+    async (wrtc) => {
+      const engine = await createMediaEngine({ workers: 1, workerMain });
+      const client = new ClientPeer(wrtc, { audio: true, video: true });
+      try {
+        const publisher = await engine.createPeer({ affinity: "room", listener: {} });
+        const answer = await publisher.acceptOffer(await client.offer(), {
+          codecs: { audio: ["speex", "pcmu", "opus"], video: ["h264", "vp8"] },
+          direction: "recvonly",
+        });
+        await client.answer(answer);
+        const [a, v] = mediaSections(answer);
+        assert.deepEqual([a?.kind, a?.codec, v?.kind, v?.codec], ["audio", audio, "video", "vp8"]);
+        assert.ok(a?.port !== 0 && v?.port !== 0);
+        const audioLines = sectionLines(answer, 0);
+        const videoLines = sectionLines(answer, 1);
+        assert.deepEqual(rtpmapNames(audioLines), [audio], "one audio codec");
+        assert.deepEqual(
+          rtpmapNames(videoLines).filter((n) => n !== "rtx"),
+          ["vp8"],
+          "one video codec (and its rtx)",
+        );
+        for (const lines of [audioLines, videoLines]) {
+          assert.ok(lines.includes("a=recvonly"), lines.join("\n"));
+        }
+
+        const subscriber = await engine.createPeer({ affinity: "room", listener: {} });
+        const audioMid = await publisher.forward({ to: subscriber, fromMid: "0" });
+        const videoMid = await publisher.forward({ to: subscriber, fromMid: "1" });
+        await publisher.stopForward({ to: subscriber, toMid: audioMid });
+        const offer = await subscriber.createOffer({
+          codecs: { [videoMid]: "vp8" },
+          inactive: [audioMid],
+        });
+        const sections = mediaSections(offer);
+        const at = (mid: string) => sections.findIndex((s) => s.mid === mid);
+        const freeLine = sectionLines(offer, at(audioMid));
+        const fedLine = sectionLines(offer, at(videoMid));
+        assert.ok(freeLine.includes("a=inactive"), freeLine.join("\n"));
+        assert.ok(!freeLine.some((l) => l.startsWith("a=msid:")), "no msid on a free line");
+        assert.ok(fedLine.includes("a=sendonly"), fedLine.join("\n"));
+        assert.deepEqual(rtpmapNames(fedLine).filter((n) => n !== "rtx"), ["vp8"]);
+        await subscriber.close();
+        await publisher.close();
+      } finally {
+        client.close();
+        await engine.close();
+      }
+      assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
+    },
+  );
+}
