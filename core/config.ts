@@ -125,7 +125,8 @@ export const ConfigSchema = z.object({
  * Engines of plugins that `media.engines` does not name: EchoTest and VideoRoom forward on the
  * RTP engine (every test of theirs, the official demos in Chromium included, passes on it);
  * TextRoom's data channels run there too; VideoCall relays its calls' packets there unchanged;
- * Streaming's mountpoints bind their RTP ports in it and forward to viewers.
+ * Streaming's mountpoints bind their RTP ports in it and forward to viewers; Record&Play
+ * records and plays MJR files there (RTP packets as received).
  */
 export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
@@ -134,6 +135,7 @@ export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.audiobridge": "wrtc",
   "janus.plugin.videocall": "rtp",
   "janus.plugin.streaming": "rtp",
+  "janus.plugin.recordplay": "rtp",
 };
 
 /** The parsed configuration. */

@@ -12,6 +12,8 @@ import type {
   IceCandidate,
   MixRequest,
   OfferOptions,
+  PlayoutOptions,
+  PlayoutStream,
   RecordingOptions,
   RtpForwardOptions,
 } from "./media/types.ts";
@@ -25,6 +27,8 @@ export type {
   JsonObject,
   MixRequest,
   OfferOptions,
+  PlayoutOptions,
+  PlayoutStream,
   RecordingOptions,
   RtpForwardOptions,
 };
@@ -157,6 +161,15 @@ export interface PluginWebRTC {
   rtpForward(options: RtpForwardOptions): Promise<void>;
   /** Stops a forwarder; a no-op when it or the PeerConnection is gone. */
   stopRtpForward(id: string): Promise<void>;
+  /**
+   * Plays MJR recordings to the client (the PeerConnection is made if needed): each file on a
+   * new `sendonly` m-line that the next `createOffer` carries, at its recorded pace once the
+   * PeerConnection is up; `onEnded` follows the last packet. Rtp engine only; rejects when a
+   * file cannot be read or played.
+   */
+  play(options: PlayoutOptions, onEnded?: () => void): Promise<PlayoutStream[]>;
+  /** Stops the playout; a no-op without one. */
+  stopPlay(): Promise<void>;
   /** Sends a data-channel message to the client. */
   sendData(data: string | Uint8Array, label?: string): Promise<void>;
   /** True while a PeerConnection exists. */

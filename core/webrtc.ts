@@ -22,6 +22,8 @@ import type {
   Peer,
   PeerCloseReason,
   PeerInfo,
+  PlayoutOptions,
+  PlayoutStream,
   RecordingOptions,
   RtpForwardOptions,
   SlowLinkReport,
@@ -58,6 +60,8 @@ export class HandleWebRTC implements PluginWebRTC {
   #ended = false;
   #allTrickles = false;
   #audioLevel: ((report: AudioLevelReport) => void) | undefined;
+  /** Told when the running playout sent its last packet. */
+  #playoutEnded: (() => void) | undefined;
   /** Event-handler reports of this handle (absent without an event bus). */
   #report: WebRTCReporter | undefined;
   #bus: EventBus | undefined;
@@ -167,6 +171,11 @@ export class HandleWebRTC implements PluginWebRTC {
           });
         },
         onAudioLevel: (report: AudioLevelReport) => this.#audioLevel?.(report),
+        onPlayoutEnded: () => {
+          const ended = this.#playoutEnded;
+          this.#playoutEnded = undefined;
+          ended?.();
+        },
         onData: (m) => this.#events.data(m.data, m.label),
         onClosed: (reason: PeerCloseReason) => {
           if (this.#closed) return;
@@ -289,6 +298,19 @@ export class HandleWebRTC implements PluginWebRTC {
     await this.#peer?.stopRtpForward(id);
   }
 
+  async play(options: PlayoutOptions, onEnded?: () => void): Promise<PlayoutStream[]> {
+    const peer = await this.#ensurePeer();
+    if (!peer.play) throw new Error("The media engine does not play recordings");
+    const streams = await peer.play(options);
+    this.#playoutEnded = onEnded;
+    return streams;
+  }
+
+  async stopPlay(): Promise<void> {
+    this.#playoutEnded = undefined;
+    await this.#peer?.stopPlay?.();
+  }
+
   static #handleOf(target: PluginWebRTC): HandleWebRTC {
     if (!(target instanceof HandleWebRTC)) throw new TypeError("Unknown forwarding target");
     return target;
@@ -368,6 +390,7 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#allTrickles = false;
     this.#pending = [];
     this.#bitrateCap = 0;
+    this.#playoutEnded = undefined;
   }
 
   /** Closes the peer for good: the handle is detached or its session is gone. */

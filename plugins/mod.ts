@@ -6,6 +6,7 @@
 import type { Plugin } from "../core/plugin.ts";
 import { createAudioBridgePlugin } from "./audiobridge/mod.ts";
 import { createEchoTestPlugin } from "./echotest/mod.ts";
+import { createRecordPlayPlugin } from "./recordplay/mod.ts";
 import { createStreamingPlugin } from "./streaming/mod.ts";
 import { createTextRoomPlugin } from "./textroom/mod.ts";
 import { createVideoCallPlugin } from "./videocall/mod.ts";
@@ -19,4 +20,5 @@ export const BUILTIN_PLUGINS: readonly (() => Plugin)[] = [
   createAudioBridgePlugin,
   createVideoCallPlugin,
   createStreamingPlugin,
+  createRecordPlayPlugin,
 ];

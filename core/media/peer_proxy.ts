@@ -18,6 +18,8 @@ import type {
   PeerCloseReason,
   PeerInfo,
   PeerListener,
+  PlayoutOptions,
+  PlayoutStream,
   RecordingOptions,
   RtpForwardOptions,
 } from "./types.ts";
@@ -148,6 +150,15 @@ export class PeerProxy implements Peer {
     await this.#call("stopRtpForward", { peerId: this.id, id });
   }
 
+  async play(options: PlayoutOptions): Promise<PlayoutStream[]> {
+    const { streams } = await this.#call("play", { peerId: this.id, files: options.files });
+    return streams;
+  }
+
+  async stopPlay(): Promise<void> {
+    await this.#call("stopPlay", { peerId: this.id });
+  }
+
   /** The id of `target`, which must be a peer of our worker. */
   #sibling(target: Peer): string {
     if (!(target instanceof PeerProxy) || target.worker !== this.#worker) {
@@ -219,6 +230,8 @@ export class PeerProxy implements Peer {
       }
       case "closed":
         return this.lost(message.params.reason);
+      case "playoutEnded":
+        return this.#emit(() => l.onPlayoutEnded?.());
     }
   }
 

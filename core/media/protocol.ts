@@ -16,6 +16,8 @@ import type {
   OfferOptions,
   PeerCloseReason,
   PeerInfo,
+  PlayoutOptions,
+  PlayoutStream,
   RecordingOptions,
   RtpForwardOptions,
   SlowLinkReport,
@@ -70,6 +72,8 @@ export interface WorkerMethods extends SourceMethods {
   stopRecording: { params: P & { mid: string }; result: null };
   rtpForward: { params: P & RtpForwardOptions; result: null };
   stopRtpForward: { params: P & { id: string }; result: null };
+  play: { params: P & PlayoutOptions; result: { streams: PlayoutStream[] } };
+  stopPlay: { params: P; result: null };
   sendData: { params: P & { label?: string; data: WireData }; result: null };
   info: { params: P; result: PeerInfo };
   closePeer: { params: P; result: null };
@@ -85,6 +89,8 @@ export interface WorkerEvents {
   audioLevel: P & { report: AudioLevelReport };
   data: P & { label: string; data: WireData };
   closed: P & { reason: PeerCloseReason };
+  /** A playout sent its last packet. */
+  playoutEnded: P;
 }
 
 /** Encodes a payload for the wire. */

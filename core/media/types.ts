@@ -89,6 +89,8 @@ export interface PeerListener {
   onAudioLevel?(report: AudioLevelReport): void;
   /** Data-channel message from the remote side. */
   onData?(message: { label: string; data: string | Uint8Array }): void;
+  /** A playout ({@link Peer.play}) sent its last packet. */
+  onPlayoutEnded?(): void;
   /** The peer is gone for a reason other than our own `close()`. */
   onClosed?(reason: PeerCloseReason): void;
 }
@@ -151,6 +153,24 @@ export interface RecordingOptions {
   codec: string;
   /** The stream's description, kept in the header. */
   description?: string;
+}
+
+/**
+ * What {@link Peer.play} takes: MJR recordings (Record&Play), each sent on a new `sendonly`
+ * m-line of ours (`mid`), which the peer's next offer carries.
+ */
+export interface PlayoutOptions {
+  files: { path: string; mid: string }[];
+}
+
+/** One stream of a playout, as read from its file. */
+export interface PlayoutStream {
+  mid: string;
+  kind: "audio" | "video";
+  codec: string;
+  packets: number;
+  /** From the first packet to the last, in ms. */
+  durationMs: number;
 }
 
 /**
@@ -241,6 +261,15 @@ export interface Peer {
   rtpForward(options: RtpForwardOptions): Promise<void>;
   /** Stops the forwarder `id`; idempotent. */
   stopRtpForward(id: string): Promise<void>;
+  /**
+   * Plays recordings to the remote side (see `PlayoutOptions`): the lines are made now and
+   * offered by the next `createOffer`; packets go out at their recorded pace once the lines
+   * are open, and `onPlayoutEnded` follows the last one. Only an engine that handles RTP can
+   * (absent or rejecting elsewhere); rejects when a file cannot be read or played.
+   */
+  play?(options: PlayoutOptions): Promise<PlayoutStream[]>;
+  /** Stops a playout; idempotent. */
+  stopPlay?(): Promise<void>;
   /** Send a data-channel message. */
   sendData(message: { label?: string; data: string | Uint8Array }): Promise<void>;
   info(): Promise<PeerInfo>;

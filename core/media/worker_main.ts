@@ -179,6 +179,11 @@ async function main(): Promise<void> {
       return Promise.reject(new Error("The wrtc media engine does not forward plain RTP"));
     },
     stopRtpForward: () => Promise.resolve(null),
+    play: ({ peerId }) => {
+      peer(peerId);
+      return Promise.reject(new Error("The wrtc media engine does not play recordings (no RTP)"));
+    },
+    stopPlay: () => Promise.resolve(null),
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));
       return Promise.resolve(null);

@@ -53,6 +53,7 @@ Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other valu
     "janus.plugin.audiobridge": "wrtc",
     "janus.plugin.videocall": "rtp",
     "janus.plugin.streaming": "rtp",
+    "janus.plugin.recordplay": "rtp",
   });
   const config = parseConfig({ media: { engines: { "janus.plugin.echotest": "rtp" } } });
   assert.deepEqual(config.media.engines, { "janus.plugin.echotest": "rtp" });

@@ -38,12 +38,15 @@ import type {
   OfferOptions,
   PeerCloseReason,
   PeerInfo,
+  PlayoutOptions,
+  PlayoutStream,
   RecordingOptions,
   RtpForwardOptions,
 } from "../types.ts";
 import type { Stat } from "../stats.ts";
 import { AUDIO_LEVEL_URI, audioLevelId } from "./audio_level_ext.ts";
 import { EchoMedia } from "./echo_media.ts";
+import { MjrPlayer } from "./mjr_player.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
 import { RtpForwarder } from "./rtp_forwarder.ts";
 import { readOfferMedia } from "./offer_media.ts";
@@ -119,6 +122,8 @@ export class RtpPeer {
   /** Recordings by mid, and plain RTP forwarders by id (VideoRoom). */
   #recorders = new Map<string, MjrRecorder>();
   #forwarders = new Map<string, RtpForwarder>();
+  /** A playout of recordings (Record&Play) into our sending lines. */
+  #player: MjrPlayer | undefined;
 
   constructor(id: string, ctx: RtpPeerContext) {
     this.id = id;
@@ -395,6 +400,27 @@ export class RtpPeer {
     forwarder.close();
   }
 
+  /** Plays recordings into new sending lines (offered by our next offer); throws when it cannot. */
+  play(options: PlayoutOptions): PlayoutStream[] {
+    if (this.#closed) throw new Error("Peer closed");
+    if (this.#player) throw new Error("A playout is running");
+    const player: MjrPlayer = new MjrPlayer(
+      options.files,
+      (mid, source) => this.sendLine(this.attachSource(source, { newMid: mid }))!,
+      () => {
+        if (this.#player === player) this.#player = undefined;
+        if (!this.#closed) this.#ctx.notify("playoutEnded", { peerId: this.id });
+      },
+    );
+    this.#player = player;
+    return player.streams;
+  }
+
+  stopPlay(): void {
+    this.#player?.close();
+    this.#player = undefined;
+  }
+
   #lineFedByUs(target: RtpPeer, toMid: string): SendLine | undefined {
     const line = target === this ? this.#media.echoLine(toMid) : target.#lineAt(toMid);
     return line?.source && this.#media.owns(line.source) ? line : undefined;
@@ -495,6 +521,7 @@ export class RtpPeer {
     clearTimeout(this.#timer);
     for (const mid of [...this.#recorders.keys()]) this.stopRecording(mid);
     for (const id of [...this.#forwarders.keys()]) this.stopRtpForward(id);
+    this.stopPlay();
     this.#media.close();
     this.#lines.close();
     for (const track of this.#media.tracks()) track.close();

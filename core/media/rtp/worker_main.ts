@@ -146,6 +146,11 @@ async function main(): Promise<void> {
       peers.get(peerId)?.stopRtpForward(id);
       return Promise.resolve(null);
     },
+    play: ({ peerId, files }) => Promise.resolve({ streams: peer(peerId).play({ files }) }),
+    stopPlay: ({ peerId }) => {
+      peers.get(peerId)?.stopPlay();
+      return Promise.resolve(null);
+    },
     sendData: ({ peerId, label, data }) => {
       peer(peerId).sendData(label, fromWire(data));
       return Promise.resolve(null);
