@@ -1,0 +1,476 @@
+/**
+ * Record&Play (`janus.plugin.recordplay`): a handle records what its peer sends into MJR files
+ * of the recordings folder (`record` + offer, answered `recvonly`; `stop` writes the `.nfo`),
+ * or plays a recording back (`play`: the gateway's offer with the recording's media; `start` +
+ * answer; the packets go out at their recorded pace and the PeerConnection is closed at the
+ * end). `list`, `update` and `configure` are synchronous; the rest are queued per handle and
+ * answered by events, as the reference does.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { createLogger } from "../../core/log.ts";
+import {
+  type Jsep,
+  type JsonObject,
+  type Plugin,
+  PluginError,
+  type PluginHandle,
+  type PluginInfo,
+  type PluginMessage,
+  type PluginReply,
+  type PluginSession,
+} from "../../core/plugin.ts";
+import { liveMediaLines } from "../_shared/media_lines.ts";
+import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import { FIELD_CODES, RECORDPLAY_ERROR } from "./errors.ts";
+import { Library, localDate, type Recording } from "./library.ts";
+
+const log = createLogger("recordplay");
+
+const INFO: PluginInfo = {
+  id: "janus.plugin.recordplay",
+  name: "JANUS Record&Play plugin",
+  description: "Records a peer's media into MJR files and plays recordings back.",
+  author: "Janus-compatible gateway",
+  version: 4,
+  versionString: "0.0.4",
+};
+
+/** The plugin's section of the configuration. */
+export const RecordPlayConfig = z.object({
+  /** The recordings folder: written by `record`, scanned by `list`/`update` (made at start). */
+  path: z.string().min(1).default("/usr/share/janus/recordings"),
+  /** Largest `.mjr` file `play` reads (it is read whole into the media worker), in bytes. */
+  max_file_bytes: z.number().int().positive().default(256 * 1024 * 1024),
+}).passthrough();
+
+const REQUEST_FIELDS: BodyField[] = [{ name: "request", required: true, ...BODY.string }];
+const CONFIGURE_FIELDS: BodyField[] = [
+  { name: "video-bitrate-max", ...BODY.positiveInt },
+  { name: "video-keyframe-interval", ...BODY.positiveInt },
+];
+const RECORD_FIELDS: BodyField[] = [
+  {
+    name: "name",
+    required: true,
+    ...BODY.string,
+    valid: {
+      test: (v) => v !== "",
+      message: "Invalid element type (name should be a non-empty string)",
+    },
+  },
+  { name: "id", ...BODY.positiveInt },
+  { name: "filename", ...BODY.string },
+  { name: "audiocodec", ...BODY.string },
+  { name: "videocodec", ...BODY.string },
+  { name: "videoprofile", ...BODY.string },
+  { name: "opusred", ...BODY.bool },
+  { name: "textdata", ...BODY.bool },
+  { name: "update", ...BODY.bool },
+];
+const PLAY_FIELDS: BodyField[] = [
+  { name: "id", required: true, ...BODY.positiveInt },
+  { name: "restart", ...BODY.bool },
+];
+
+/** Default `configure` settings, as the reference starts a session. */
+const DEFAULT_KEYFRAME_INTERVAL = 15000;
+const DEFAULT_BITRATE = 1024 * 1024;
+
+/** State shared by every handle. */
+interface Context {
+  library: Library;
+  maxFileBytes: number;
+  sessions: Set<RecordPlaySession>;
+}
+
+/** `a=sendrecv`/`a=sendonly` of each audio/video m-line turned `recvonly` (we only receive). */
+function recvOnly(sdp: string): string {
+  return sdp.split(/\r\n(?=m=)/).map((section) =>
+    /^m=(audio|video) /.test(section)
+      ? section.replace(/\r\na=(sendrecv|sendonly)(?=\r\n|$)/, "\r\na=recvonly")
+      : section
+  ).join("\r\n");
+}
+
+function randomId(taken: (id: number) => boolean): number {
+  for (;;) {
+    const id = Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) + 1;
+    if (!taken(id)) return id;
+  }
+}
+
+/** One handle: idle, a recorder or a player. */
+class RecordPlaySession implements PluginSession {
+  readonly #handle: PluginHandle;
+  readonly #ctx: Context;
+  #queue: Promise<void> = Promise.resolve();
+  #recording: Recording | undefined;
+  /** True: recording; false: playing; undefined: neither yet. */
+  #recorder: boolean | undefined;
+  /** Mids being recorded. */
+  #recordedMids: string[] = [];
+  #playing = false;
+  #keyframeInterval = DEFAULT_KEYFRAME_INTERVAL;
+  #bitrate = DEFAULT_BITRATE;
+  #hangingUp = false;
+  #destroyed = false;
+
+  constructor(handle: PluginHandle, ctx: Context) {
+    this.#handle = handle;
+    this.#ctx = ctx;
+  }
+
+  async handleMessage(message: PluginMessage): Promise<PluginReply> {
+    const { body } = message;
+    checkBody(body, REQUEST_FIELDS, FIELD_CODES);
+    const request = String(body.request).toLowerCase();
+    switch (request) {
+      case "update":
+        await this.#ctx.library.update();
+        return { kind: "success", data: { recordplay: "ok" } };
+      case "list":
+        return {
+          kind: "success",
+          data: { recordplay: "list", list: this.#ctx.library.list() },
+        };
+      case "configure":
+        return { kind: "success", data: this.#configure(body) };
+      case "record":
+      case "play":
+      case "start":
+      case "stop": {
+        const run = this.#queue.then(() => this.#run(request, message));
+        this.#queue = run;
+        return { kind: "ack", event: run.then(() => undefined) };
+      }
+      default:
+        throw new PluginError(
+          RECORDPLAY_ERROR.INVALID_REQUEST,
+          `Unknown request '${String(body.request)}'`,
+        );
+    }
+  }
+
+  #configure(body: JsonObject): JsonObject {
+    checkBody(body, CONFIGURE_FIELDS, FIELD_CODES);
+    if (typeof body["video-bitrate-max"] === "number") this.#bitrate = body["video-bitrate-max"];
+    if (typeof body["video-keyframe-interval"] === "number") {
+      this.#keyframeInterval = body["video-keyframe-interval"];
+    }
+    return {
+      recordplay: "configure",
+      status: "ok",
+      settings: {
+        "video-keyframe-interval": this.#keyframeInterval,
+        "video-bitrate-max": this.#bitrate,
+      },
+    };
+  }
+
+  async #run(request: string, message: PluginMessage): Promise<void> {
+    // A turn of the event loop first: the ack is on its way before any event of ours.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (this.#destroyed) return;
+    const { transaction, body, jsep } = message;
+    try {
+      switch (request) {
+        case "record":
+          return await this.#record(body, jsep, transaction);
+        case "play":
+          return await this.#play(body, jsep, transaction);
+        case "start":
+          return this.#start(jsep, transaction);
+        default:
+          return await this.#stop(transaction);
+      }
+    } catch (e) {
+      const error = e instanceof PluginError
+        ? e
+        : new PluginError(RECORDPLAY_ERROR.UNKNOWN_ERROR, (e as Error).message ?? String(e));
+      this.#handle.pushEvent({
+        transaction,
+        data: { recordplay: "event", error_code: error.code, error: error.message },
+      });
+    }
+  }
+
+  #result(result: JsonObject | string, transaction?: string, jsep?: Jsep): void {
+    this.#handle.pushEvent({
+      ...(transaction !== undefined ? { transaction } : {}),
+      data: { recordplay: "event", result },
+      ...(jsep ? { jsep } : {}),
+    });
+  }
+
+  async #record(body: JsonObject, jsep: Jsep | undefined, transaction: string): Promise<void> {
+    if (!jsep || jsep.type !== "offer") {
+      throw new PluginError(RECORDPLAY_ERROR.MISSING_ELEMENT, "Missing SDP offer");
+    }
+    checkBody(body, RECORD_FIELDS, FIELD_CODES);
+    const webrtc = this.#handle.webrtc;
+    if (this.#recorder === false || (jsep.update && !this.#recording)) {
+      throw new PluginError(
+        RECORDPLAY_ERROR.INVALID_STATE,
+        "Not a recording session, can't update",
+      );
+    }
+    if (this.#recorder === true && this.#recording) {
+      // A renegotiation of the running recording: a new answer, the same files.
+      const answer = await this.#answer(jsep);
+      this.#result({ status: "recording", id: this.#recording.id }, transaction, answer);
+      return;
+    }
+    const library = this.#ctx.library;
+    const asked = typeof body.id === "number" ? body.id : 0;
+    if (asked > 0 && library.recordings.has(asked)) {
+      throw new PluginError(
+        RECORDPLAY_ERROR.RECORDING_EXISTS,
+        `Recording ${asked} already exists`,
+      );
+    }
+    const id = asked > 0 ? asked : randomId((n) => library.recordings.has(n));
+    const answer = await this.#answer(jsep);
+    const base = typeof body.filename === "string" ? body.filename : `rec-${id}`;
+    const rec: Recording = { id, name: String(body.name), date: localDate(), completed: false };
+    library.recordings.set(id, rec);
+    this.#recording = rec;
+    this.#recorder = true;
+    const lines = liveMediaLines(answer.sdp);
+    const audio = lines.find((l) => l.kind === "audio");
+    const video = lines.find((l) => l.kind === "video");
+    for (const line of [audio, video]) {
+      if (!line) continue;
+      const file = `${base}-${line.kind}`;
+      const codec = line.kind === "audio" ? "opus" : "vp8";
+      if (line.kind === "audio") {
+        rec.audio = file;
+        rec.audioCodec = codec;
+      } else {
+        rec.video = file;
+        rec.videoCodec = codec;
+      }
+      try {
+        await webrtc.startRecording({
+          mid: line.mid,
+          path: library.file(file),
+          codec,
+          description: rec.name,
+        });
+        this.#recordedMids.push(line.mid);
+      } catch (e) {
+        // As the reference: a file that cannot be made is logged, the session goes on.
+        log.error(`recording ${id}: cannot record ${line.kind}: ${(e as Error).message}`);
+      }
+    }
+    this.#result({ status: "recording", id }, transaction, answer);
+    this.#handle.notifyEvent?.({
+      event: "recording",
+      id,
+      audio: rec.audio !== undefined,
+      video: rec.video !== undefined,
+      data: false,
+    });
+  }
+
+  async #answer(jsep: Jsep): Promise<Jsep> {
+    try {
+      const answer = await this.#handle.webrtc.acceptOffer(jsep);
+      return { type: "answer", sdp: recvOnly(answer.sdp) };
+    } catch (e) {
+      if (e instanceof PluginError) throw e;
+      throw new PluginError(RECORDPLAY_ERROR.INVALID_SDP, (e as Error).message);
+    }
+  }
+
+  async #play(body: JsonObject, jsep: Jsep | undefined, transaction: string): Promise<void> {
+    if (jsep) {
+      throw new PluginError(
+        RECORDPLAY_ERROR.INVALID_ELEMENT,
+        "A play request can't contain an SDP",
+      );
+    }
+    checkBody(body, PLAY_FIELDS, FIELD_CODES);
+    const id = body.id as number;
+    const rec = this.#ctx.library.recordings.get(id);
+    if (!rec || !rec.completed) {
+      throw new PluginError(RECORDPLAY_ERROR.NOT_FOUND, "No such recording");
+    }
+    if (this.#recorder !== undefined || this.#playing) {
+      throw new PluginError(RECORDPLAY_ERROR.INVALID_STATE, "Already in use, stop first");
+    }
+    // The reference's offer order: audio, then video; a broken file leaves the other one.
+    const files: { path: string; mid: string }[] = [];
+    let warning: string | undefined;
+    for (const kind of ["audio", "video"] as const) {
+      const base = rec[kind];
+      if (base === undefined) continue;
+      const path = this.#ctx.library.file(base);
+      if (await this.#playable(path)) {
+        files.push({ path, mid: String(files.length) });
+      } else {
+        warning = kind === "audio"
+          ? "Broken audio file, playing video only"
+          : "Broken video file, playing audio only";
+      }
+    }
+    if (files.length === 0) {
+      throw new PluginError(RECORDPLAY_ERROR.INVALID_RECORDING, "Error opening recording files");
+    }
+    const webrtc = this.#handle.webrtc;
+    try {
+      await webrtc.play({ files }, () => this.#ended());
+    } catch (e) {
+      throw new PluginError(RECORDPLAY_ERROR.INVALID_RECORDING, (e as Error).message);
+    }
+    const offer = await webrtc.createOffer();
+    this.#recording = rec;
+    this.#recorder = false;
+    this.#playing = true;
+    const result: JsonObject = { status: "preparing", id };
+    if (warning !== undefined) result.warning = warning;
+    this.#result(result, transaction, offer);
+    this.#handle.notifyEvent?.({
+      event: "playout",
+      id,
+      audio: files.some((f) => f.path === this.#ctx.library.file(rec.audio ?? "")),
+      video: files.some((f) => f.path === this.#ctx.library.file(rec.video ?? "")),
+      data: false,
+    });
+  }
+
+  async #playable(path: string): Promise<boolean> {
+    try {
+      const info = await Deno.stat(path);
+      return info.isFile && info.size <= this.#ctx.maxFileBytes;
+    } catch {
+      return false;
+    }
+  }
+
+  #start(jsep: Jsep | undefined, transaction: string): void {
+    if (!this.#playing) {
+      throw new PluginError(RECORDPLAY_ERROR.INVALID_STATE, "Not a playout session, can't start");
+    }
+    if (!jsep) throw new PluginError(RECORDPLAY_ERROR.MISSING_ELEMENT, "Missing SDP answer");
+    this.#result({ status: "playing" }, transaction);
+    this.#handle.notifyEvent?.({ event: "playing", id: this.#recording?.id ?? 0 });
+  }
+
+  async #stop(transaction: string): Promise<void> {
+    const rec = this.#recording;
+    // The files are complete before the client hears `stopped`.
+    for (const mid of this.#recordedMids) await this.#handle.webrtc.stopRecording(mid);
+    const result: JsonObject = { status: "stopped" };
+    if (rec) result.id = rec.id;
+    this.#result(result, transaction);
+    if (rec) this.#handle.notifyEvent?.({ event: "stopped", id: rec.id });
+    this.#handle.closePeer();
+  }
+
+  /** The playout sent its last packet: the PeerConnection goes, as the reference closes it. */
+  #ended(): void {
+    if (!this.#destroyed) this.#handle.closePeer();
+  }
+
+  setupMedia(): void {
+    this.#hangingUp = false;
+  }
+
+  hangupMedia(): void {
+    if (this.#hangingUp) return;
+    this.#hangingUp = true;
+    this.#result("done");
+    void this.#finish();
+  }
+
+  /** Ends the recording or playout of this handle: a recording gets its `.nfo`. */
+  async #finish(): Promise<void> {
+    const rec = this.#recording;
+    const recorder = this.#recorder;
+    const mids = this.#recordedMids;
+    this.#recording = undefined;
+    this.#recorder = undefined;
+    this.#recordedMids = [];
+    this.#playing = false;
+    await this.#handle.webrtc.stopPlay().catch(() => {});
+    for (const mid of mids) await this.#handle.webrtc.stopRecording(mid).catch(() => {});
+    if (recorder && rec && !rec.completed) await this.#ctx.library.complete(rec);
+  }
+
+  onData(): void {}
+
+  async destroy(): Promise<void> {
+    this.#destroyed = true;
+    this.#ctx.sessions.delete(this);
+    if (this.#recording) await this.#finish();
+  }
+
+  query(): JsonObject {
+    const type = this.#recorder === true
+      ? "recorder"
+      : this.#recorder === false
+      ? "player"
+      : "none";
+    const info: JsonObject = { type };
+    if (this.#recording) {
+      info.recording_id = this.#recording.id;
+      info.recording_name = this.#recording.name;
+    }
+    info.hangingup = this.#hangingUp ? 1 : 0;
+    info.destroyed = this.#destroyed ? 1 : 0;
+    return info;
+  }
+
+  get active(): boolean {
+    return this.#recorder !== undefined;
+  }
+}
+
+/** Creates the Record&Play plugin. */
+export function createRecordPlayPlugin(): Plugin & { counts(): { sessions: number } } {
+  const ctx: Context = {
+    library: new Library(""),
+    maxFileBytes: 0,
+    sessions: new Set(),
+  };
+  /** Set when the folder could not be made: the reference does not load then. */
+  let unavailable: string | undefined;
+  return {
+    info: INFO,
+    async init(raw) {
+      const parsed = RecordPlayConfig.safeParse(raw ?? {});
+      if (!parsed.success) {
+        throw new Error(`janus.plugin.recordplay: invalid configuration: ${parsed.error.message}`);
+      }
+      ctx.library = new Library(parsed.data.path);
+      ctx.maxFileBytes = parsed.data.max_file_bytes;
+      try {
+        await Deno.mkdir(parsed.data.path, { recursive: true });
+      } catch (e) {
+        unavailable = (e as Error).message;
+        log.error(`cannot make the recordings folder ${parsed.data.path}: ${unavailable}`);
+        return;
+      }
+      await ctx.library.update();
+    },
+    destroy: () => Promise.resolve(),
+    createSession(handle) {
+      if (unavailable !== undefined) {
+        // The reference's plugin does not load without its folder: nothing can attach.
+        return Promise.reject(new Error("The recordings folder cannot be made"));
+      }
+      const session = new RecordPlaySession(handle, ctx);
+      ctx.sessions.add(session);
+      return Promise.resolve(session);
+    },
+    metrics: () => {
+      let active = 0;
+      for (const s of ctx.sessions) if (s.active) active++;
+      return { sessions: ctx.sessions.size, active };
+    },
+    counts: () => ({ sessions: ctx.sessions.size }),
+    formatError: (error) => ({ recordplay: "event", error_code: error.code, error: error.message }),
+  };
+}

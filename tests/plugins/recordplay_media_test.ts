@@ -1,0 +1,166 @@
+/**
+ * Record&Play with real wrtc peers on the rtp engine: a peer records audio and video (`record`
+ * + offer, answered `recvonly`), `stop` writes the `.nfo` that `list` then shows, Janus's
+ * `janus-pp-rec` converts both MJR files (WebM/VP8 and Opus) and ffprobe reads about the
+ * recorded time; `play` offers the recording (`sendonly`, opus 111 and VP8 100), `start` with
+ * a second peer's answer plays it: that peer decodes video frames and receives audio, and at
+ * the end of the files come `done` and the core hangup, about the recording's length later.
+ *
+ * Run: `deno task test tests/plugins/recordplay_media_test.ts`
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { JsonObject } from "../../core/protocol.ts";
+import { ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
+import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
+import { answerOf, directions, sendonlyOffer } from "./_videoroom_media.ts";
+import { dataOf, jsepOf, RecordPlayClient, recordPlayGateway } from "./_recordplay.ts";
+
+/** How long the peer records. */
+const RECORD_MS = 4000;
+
+for (const kind of ["http", "ws"] as const) {
+  wrtcTest(
+    `recordplay over ${kind}: record, convert with janus-pp-rec, play back`,
+    async (wrtc) => {
+      await requireTool("janus-pp-rec", "janus-tools");
+      await requireTool("ffprobe", "ffmpeg");
+      const dir = await Deno.makeTempDir({ prefix: "rp-media-" });
+      const peers: ClientPeer[] = [];
+      await using gw = await recordPlayGateway(dir, true);
+      const c = await RecordPlayClient.open(kind, gw);
+      try {
+        // Record.
+        const { peer, offer } = await sendonlyOffer(wrtc, { audio: true, video: true });
+        peers.push(peer);
+        const recorded = await c.request(
+          { request: "record", name: "A test", id: 4711, filename: "rp-test" },
+          offer,
+        );
+        assert.deepEqual(dataOf(recorded), {
+          recordplay: "event",
+          result: { status: "recording", id: 4711 },
+        });
+        const answer = jsepOf(recorded);
+        assert.equal(answer.type, "answer");
+        assert.deepEqual(directions(answer.sdp), ["recvonly", "recvonly"]);
+        await peer.answer(answer.sdp);
+        await c.take("webrtcup", (m) => m.janus === "webrtcup");
+        const started = performance.now();
+        assert.deepEqual(
+          (await c.sync({ request: "list" })).list,
+          [],
+          "not listed while recording",
+        );
+        await new Promise((resolve) => setTimeout(resolve, RECORD_MS));
+        const stopped = await c.request({ request: "stop" });
+        const recordedMs = performance.now() - started;
+        assert.deepEqual(dataOf(stopped), {
+          recordplay: "event",
+          result: { status: "stopped", id: 4711 },
+        });
+        await c.take("done", (m) => m.janus === "event" && dataOf(m).result === "done");
+        await c.take("hangup", (m) => m.janus === "hangup");
+        peer.close();
+
+        // The .nfo and list.
+        await waitUntil("the .nfo", () => {
+          try {
+            return Deno.statSync(join(dir, "4711.nfo")).isFile;
+          } catch {
+            return false;
+          }
+        });
+        const nfo = Deno.readTextFileSync(join(dir, "4711.nfo"));
+        assert.match(
+          nfo,
+          /^\[4711\]\r\nname = A test\r\ndate = \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\r\naudio = rp-test-audio\.mjr\r\nvideo = rp-test-video\.mjr\r\n$/,
+        );
+        const list = (await c.sync({ request: "list" })).list as JsonObject[];
+        assert.equal(list.length, 1);
+        const { date: _, ...entry } = list[0]!;
+        assert.deepEqual(entry, {
+          id: 4711,
+          name: "A test",
+          audio: true,
+          audio_codec: "opus",
+          video: true,
+          video_codec: "vp8",
+          data: false,
+        });
+        const again = await c.request({ request: "record", name: "x", id: 4711 }, offer);
+        assert.deepEqual(dataOf(again), {
+          recordplay: "event",
+          error_code: 420,
+          error: "Recording 4711 already exists",
+        });
+
+        // Janus's own converter reads what we wrote.
+        const webm = join(dir, "out.webm");
+        const opus = join(dir, "out.opus");
+        const v = await janusPpRec(join(dir, "rp-test-video.mjr"), webm);
+        assert.ok(v.success, v.log);
+        const a = await janusPpRec(join(dir, "rp-test-audio.mjr"), opus);
+        assert.ok(a.success, a.log);
+        const vp = await ffprobe(webm);
+        const ap = await ffprobe(opus);
+        assert.equal(vp.streams[0]?.codec_name, "vp8");
+        assert.equal(ap.streams[0]?.codec_name, "opus");
+        const seconds = recordedMs / 1000;
+        for (const [name, probe] of [["video", vp], ["audio", ap]] as const) {
+          assert.ok(
+            Math.abs(probe.duration - seconds) < 1.2,
+            `${name}: ${probe.duration} s converted, about ${seconds.toFixed(2)} s recorded`,
+          );
+        }
+
+        // Play it back to a second peer.
+        const preparing = await c.request({ request: "play", id: 4711 });
+        assert.deepEqual(dataOf(preparing), {
+          recordplay: "event",
+          result: { status: "preparing", id: 4711 },
+        });
+        const playOffer = jsepOf(preparing);
+        assert.equal(playOffer.type, "offer");
+        assert.deepEqual(directions(playOffer.sdp), ["sendonly", "sendonly"]);
+        assert.match(playOffer.sdp, /a=rtpmap:111 opus\/48000/);
+        assert.match(playOffer.sdp, /a=rtpmap:100 VP8\/90000/);
+        const viewer = new ClientPeer(wrtc, {});
+        peers.push(viewer);
+        const viewerAnswer = await answerOf(viewer, playOffer);
+        const playing = await c.request({ request: "start" }, viewerAnswer);
+        assert.deepEqual(dataOf(playing), { recordplay: "event", result: { status: "playing" } });
+        await c.take("webrtcup (player)", (m) => m.janus === "webrtcup");
+        const playStart = performance.now();
+        await waitUntil("decoded playback frames", () => viewer.videoFrames >= 30, 8000);
+        const audioMid = /m=audio[\s\S]*?a=mid:(\S+)/.exec(playOffer.sdp)?.[1] ?? "0";
+        let audioPackets = 0;
+        for (let i = 0; i < 100 && audioPackets <= 50; i++) {
+          audioPackets = await viewer.packetsOf(audioMid);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.ok(audioPackets > 50, `${audioPackets} audio packets played`);
+        await c.take("done (end of playout)", (m) => {
+          return m.janus === "event" && dataOf(m).result === "done";
+        }, RECORD_MS + 8000);
+        const playedMs = performance.now() - playStart;
+        await c.take("hangup (player)", (m) => m.janus === "hangup");
+        assert.ok(
+          Math.abs(playedMs - recordedMs) < 1500,
+          `played ${playedMs.toFixed(0)} ms of about ${recordedMs.toFixed(0)} ms`,
+        );
+        // About 30 fps for the whole recording, decoded.
+        assert.ok(
+          viewer.videoFrames > (recordedMs / 1000) * 15,
+          `${viewer.videoFrames} frames decoded`,
+        );
+      } finally {
+        for (const p of peers) p.close();
+        await c.close();
+        await Deno.remove(dir, { recursive: true });
+      }
+      await waitUntil("peers released", () => gw.counts().peers === 0, 5000);
+      assert.equal(gw.counts().sessions, 0);
+    },
+  );
+}
