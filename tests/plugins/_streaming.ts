@@ -183,3 +183,24 @@ export class StHandle {
 
   #backlog: JsonObject[] = [];
 }
+
+/**
+ * ffmpeg (Debian's) sending `testsrc` 640x480 VP8 (PT 100, a keyframe every 10 frames) and an
+ * Opus 440 Hz sine (PT 111) as RTP to the two ports on loopback, in real time.
+ */
+export function ffmpegSource(videoPort: number, audioPort: number): Deno.ChildProcess {
+  return new Deno.Command("ffmpeg", {
+    args: [
+      ...["-hide_banner", "-loglevel", "error", "-re"],
+      ...["-f", "lavfi", "-i", "testsrc=size=640x480:rate=30"],
+      ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
+      ...["-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "1M", "-g", "10"],
+      ...["-payload_type", "100", "-f", "rtp", `rtp://127.0.0.1:${videoPort}`],
+      ...["-map", "1:a", "-c:a", "libopus", "-b:a", "48k"],
+      ...["-payload_type", "111", "-f", "rtp", `rtp://127.0.0.1:${audioPort}`],
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}

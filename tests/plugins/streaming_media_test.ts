@@ -10,25 +10,13 @@ import type { JsonObject } from "../../core/protocol.ts";
 import { httpClient } from "../_helpers/janus_client.ts";
 import { ClientPeer, goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
 import { answerOf } from "./_videoroom_media.ts";
-import { same, startStreamingGateway, StHandle, streamingCounts } from "./_streaming.ts";
-
-/** ffmpeg sending `testsrc` VP8 and an Opus sine as RTP to the two ports. */
-function ffmpegSource(videoPort: number, audioPort: number): Deno.ChildProcess {
-  return new Deno.Command("ffmpeg", {
-    args: [
-      ...["-hide_banner", "-loglevel", "error", "-re"],
-      ...["-f", "lavfi", "-i", "testsrc=size=640x480:rate=30"],
-      ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
-      ...["-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "1M", "-g", "10"],
-      ...["-payload_type", "100", "-f", "rtp", `rtp://127.0.0.1:${videoPort}`],
-      ...["-map", "1:a", "-c:a", "libopus", "-b:a", "48k"],
-      ...["-payload_type", "111", "-f", "rtp", `rtp://127.0.0.1:${audioPort}`],
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-}
+import {
+  ffmpegSource,
+  same,
+  startStreamingGateway,
+  StHandle,
+  streamingCounts,
+} from "./_streaming.ts";
 
 /** A viewer: its own session and handle, and a receive-only wrtc peer. */
 interface Viewer {
