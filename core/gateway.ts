@@ -15,6 +15,7 @@ import type { EventBus } from "./events/bus.ts";
 import { transportInstanceId } from "./events/ids.ts";
 import { EVENT_SUBTYPE, EVENT_TYPE } from "./events/types.ts";
 import { createEventBus } from "./events/start.ts";
+import { MediaStatsReporter } from "./events/media_stats.ts";
 import type { Owner } from "./owner.ts";
 import type { Plugin } from "./plugin.ts";
 import { JANUS_ERROR, type JsonObject } from "./protocol.ts";
@@ -77,6 +78,8 @@ export class Gateway {
   #handleCount = 0;
   #stopping = false;
   #pluginMedia = new Map<string, { closeAll(): Promise<void> }>();
+  /** Periodic media `stats` events (events.stats_period). */
+  readonly #mediaStats: MediaStatsReporter;
 
   constructor(options: { config: Config; clock?: Clock; media?: MediaEngine }) {
     this.config = options.config;
@@ -86,6 +89,7 @@ export class Gateway {
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics(this);
     this.events = createEventBus(options.config.general.server_name, options.config.events);
+    this.#mediaStats = new MediaStatsReporter(this, options.config.events.stats_period);
     setLogLevel(options.config.general.log_level);
   }
 
@@ -104,8 +108,12 @@ export class Gateway {
     this.plugins.set(plugin.info.id, plugin);
   }
 
-  /** Tells event handlers the gateway is up (core `started`, with the server info). */
+  /**
+   * Tells event handlers the gateway is up (core `started`, with the server info), and starts
+   * their periodic media stats.
+   */
   announceStarted(): void {
+    this.#mediaStats.start();
     if (!this.events.wants(EVENT_TYPE.core)) return;
     const { transaction: _, ...info } = serverInfo(this, "");
     this.events.emit(EVENT_TYPE.core, EVENT_SUBTYPE.coreStartup, {}, { status: "started", info });
@@ -308,6 +316,7 @@ export class Gateway {
     this.#stopping = true;
     if (this.#watchdog !== undefined) clearInterval(this.#watchdog);
     this.#watchdog = undefined;
+    this.#mediaStats.stop();
     if (this.events.wants(EVENT_TYPE.core)) {
       const body = signum === undefined ? { status: "shutdown" } : { status: "shutdown", signum };
       this.events.emit(EVENT_TYPE.core, EVENT_SUBTYPE.coreShutdown, {}, body);

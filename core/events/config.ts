@@ -41,6 +41,11 @@ export const EventsConfigSchema = z.object({
   /** Off: no event is built anywhere (Janus `broadcast = false`). */
   enabled: z.boolean().default(false),
   handlers: z.array(EventHandlerConfigSchema).default([]),
+  /**
+   * Seconds between media `stats` events (type 32, subtype 3) of each PeerConnection, as
+   * Janus's `stats_period`; 0 = none.
+   */
+  stats_period: z.number().int().min(0).max(3600).default(5),
 }).prefault({});
 
 /** One parsed handler configuration. */

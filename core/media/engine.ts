@@ -25,6 +25,13 @@ import { PeerProxy } from "./peer_proxy.ts";
 import { SourceProxy } from "./source_proxy.ts";
 import type { RtpSource, RtpSourceOptions } from "./source_types.ts";
 import type { WorkerConfig } from "./protocol.ts";
+import {
+  addCounters,
+  emptyCounters,
+  type EngineMediaStats,
+  type MediaCounters,
+} from "./media_counters.ts";
+import type { StreamStats } from "./stream_stats.ts";
 import type {
   EngineCapabilities,
   MediaEngine,
@@ -141,6 +148,8 @@ class WorkerMediaEngine implements MediaEngine {
   #failures = 0;
   #sources = new Map<string, SourceProxy>();
   #nextSource = 0;
+  /** Last totals of workers that are gone: counters never go down. */
+  #retiredTotals: MediaCounters | undefined;
 
   constructor(options: MediaEngineOptions) {
     this.#size = Math.max(1, Math.floor(options.workers ?? 1));
@@ -242,6 +251,27 @@ class WorkerMediaEngine implements MediaEngine {
 
   workerFailures(): number {
     return this.#failures;
+  }
+
+  /**
+   * Media totals (live workers' replies, else their last ones, plus gone workers'), keyed by
+   * this engine's kind, and with `peers` each live peer's streams; waits `deadlineMs` at most.
+   */
+  async mediaStats(options: { peers: boolean; deadlineMs: number }): Promise<EngineMediaStats> {
+    const live = this.#workers.filter((w) => w.alive);
+    const replies = await Promise.all(
+      live.map((w) => w.mediaStats(options.peers, options.deadlineMs)),
+    );
+    const peers = new Map<string, StreamStats[]>();
+    for (const r of replies) for (const [id, s] of Object.entries(r?.peers ?? {})) peers.set(id, s);
+    let totals = this.#retiredTotals
+      ? addCounters(emptyCounters(), this.#retiredTotals)
+      : undefined;
+    for (const w of live) {
+      if (w.lastTotals) totals = addCounters(totals ?? emptyCounters(), w.lastTotals);
+    }
+    const name = this.capabilities()?.rtp ? "rtp" : "wrtc";
+    return { totals: totals ? { [name]: totals } : {}, peers };
   }
 
   capabilities(): EngineCapabilities | undefined {
@@ -355,6 +385,9 @@ class WorkerMediaEngine implements MediaEngine {
     this.#workers = this.#workers.filter((w) => w !== worker);
     for (const s of [...this.#sources.values()]) if (s.worker === worker) s.lost();
     for (const [key, w] of this.#affinity) if (w === worker) this.#affinity.delete(key);
+    if (worker.lastTotals) {
+      this.#retiredTotals = addCounters(this.#retiredTotals ?? emptyCounters(), worker.lastTotals);
+    }
     const started = this.#startedAt.get(worker) ?? 0;
     this.#startedAt.delete(worker);
     if (this.#closed) return;

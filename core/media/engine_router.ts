@@ -6,6 +6,7 @@
  * @module
  */
 import type { RtpSource, RtpSourceOptions } from "./source_types.ts";
+import { addCounters, emptyCounters, type EngineMediaStats } from "./media_counters.ts";
 import type {
   EngineCapabilities,
   MediaEngine,
@@ -87,6 +88,24 @@ export class EngineRouter implements MediaEngine {
     let n = 0;
     for (const e of this.#engines.values()) n += e.workerFailures?.() ?? 0;
     return n;
+  }
+
+  /** Every engine's media stats, totals keyed by the engine's configured name. */
+  async mediaStats(options: { peers: boolean; deadlineMs: number }): Promise<EngineMediaStats> {
+    const out: EngineMediaStats = { totals: {}, peers: new Map() };
+    const names = [...this.#engines.keys()];
+    const all = await Promise.all(
+      names.map((n) => this.#engines.get(n)?.mediaStats?.(options)),
+    );
+    all.forEach((r, i) => {
+      if (!r) return;
+      const parts = Object.values(r.totals);
+      if (parts.length > 0) {
+        out.totals[names[i]!] = parts.reduce((a, b) => addCounters(a, b), emptyCounters());
+      }
+      for (const [id, s] of r.peers) out.peers.set(id, s);
+    });
+    return out;
   }
 
   /** The worker pids of one engine. */

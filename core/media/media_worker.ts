@@ -8,6 +8,7 @@ import type { WorkerConfig, WorkerEvents, WorkerMethods } from "./protocol.ts";
 import { type EventMessage, RpcClient, RpcClosedError, RpcTimeoutError } from "./rpc.ts";
 import type { PeerProxy } from "./peer_proxy.ts";
 import type { EngineCapabilities } from "./types.ts";
+import type { MediaCounters, MediaStatsReport } from "./media_counters.ts";
 
 const log = createLogger("media");
 
@@ -33,6 +34,8 @@ export class MediaWorker {
   created = 0;
   /** No new peers go here; the worker exits once its last peer is gone. */
   draining = false;
+  /** The media totals of its last `mediaStats` reply (kept once it is gone). */
+  lastTotals: MediaCounters | undefined;
   #child: Deno.ChildProcess;
   #rpc: RpcClient<WorkerMethods, WorkerEvents>;
   #peers = new Map<string, PeerProxy>();
@@ -150,6 +153,30 @@ export class MediaWorker {
       if (e instanceof RpcTimeoutError) throw new RpcClosedError(`Worker gone (${e.message})`);
       throw e instanceof RpcClosedError ? new RpcClosedError("Worker gone") : e;
     });
+  }
+
+  /**
+   * Asks for the worker's media stats, waiting at most `deadlineMs` (a late reply still
+   * updates `lastTotals`); undefined when it did not answer in time or is gone.
+   */
+  async mediaStats(peers: boolean, deadlineMs: number): Promise<MediaStatsReport | undefined> {
+    if (!this.alive) return undefined;
+    const reply = this.ready.then(() => this.request("mediaStats", { peers })).then((r) => {
+      if (r.totals) this.lastTotals = r.totals;
+      return r;
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), deadlineMs);
+    });
+    try {
+      return await Promise.race([reply, late]);
+    } catch {
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+      reply.catch(() => {});
+    }
   }
 
   /** Whether a live peer placed with `key` is here. */

@@ -23,6 +23,7 @@ import type {
   SlowLinkReport,
 } from "./types.ts";
 import type { SourceMethods } from "./source_protocol.ts";
+import type { MediaStatsReport } from "./media_counters.ts";
 
 /** A data-channel payload on the wire. */
 export type WireData = { text: string } | { base64: string };
@@ -51,6 +52,8 @@ export interface WorkerMethods extends SourceMethods {
   configure: { params: WorkerConfig; result: { pid: number; capabilities: EngineCapabilities } };
   /** Answers at once: the core's heartbeat. */
   ping: { params: null; result: null };
+  /** The worker's media totals, and with `peers` each peer's per-m-line stats. */
+  mediaStats: { params: { peers: boolean }; result: MediaStatsReport };
   /** Changes the given settings (live peers included); reports the current ones. */
   settings: { params: Partial<MediaSettings>; result: MediaSettings };
   createPeer: { params: P; result: null };

@@ -6,6 +6,7 @@
  * @module
  */
 import type { RtpSourceEngine } from "./source_types.ts";
+import type { EngineMediaStats } from "./media_counters.ts";
 
 /** One ICE candidate as Janus clients trickle it. */
 export interface IceCandidate {
@@ -314,6 +315,8 @@ export interface MediaEngine extends Partial<RtpSourceEngine> {
   workerFailures?(): number;
   /** Process id of the worker holding `peer`, if it is live. */
   workerPidOf?(peer: Peer): number | undefined;
+  /** Media totals by engine and (with `peers`) each peer's streams; waits `deadlineMs` at most. */
+  mediaStats?(options: { peers: boolean; deadlineMs: number }): Promise<EngineMediaStats>;
   /**
    * Changes the given settings for live and future peers; resolves with the settings each
    * live worker reports afterwards.

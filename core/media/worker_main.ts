@@ -86,6 +86,14 @@ async function main(): Promise<void> {
       return { pid: Deno.pid, capabilities };
     },
     ping: () => Promise.resolve(null),
+    // No totals: wrtc's counters live in each PeerConnection and go with it.
+    mediaStats: async ({ peers: withPeers }) => {
+      if (!withPeers) return {};
+      const entries = await Promise.all(
+        [...peers].map(async ([id, p]) => [id, await p.streamStats()] as const),
+      );
+      return { peers: Object.fromEntries(entries) };
+    },
     settings: (settings) => {
       if (!context) return Promise.reject(new Error("Worker not configured"));
       return Promise.resolve(applySettings(context.config, settings));

@@ -23,6 +23,7 @@ import {
   shapeLocalSdp,
 } from "./sdp.ts";
 import { dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
+import { type StreamStats, streamStats } from "./stream_stats.ts";
 import { AudioLevelMeter, type OpenAudioSink } from "./audio_level.ts";
 import { toWire, type WorkerConfig, type WorkerEvents } from "./protocol.ts";
 import { DataChannels } from "./channels.ts";
@@ -218,6 +219,11 @@ export class WorkerPeer implements ForwardPeer {
   /** Sends on the named channel, or on the first open one. */
   sendData(label: string | undefined, data: string | Uint8Array): void {
     this.#channels.send(label, data);
+  }
+
+  /** Per-m-line stats in the shape of Janus's media `stats` event. */
+  async streamStats(): Promise<StreamStats[]> {
+    return streamStats(await this.#stats(), this.#localSdp);
   }
 
   /** A snapshot for admin handle_info. */

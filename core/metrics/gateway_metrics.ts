@@ -11,6 +11,23 @@ import type { PeerCloseReason } from "../media/types.ts";
 import { HANDLE_REQUESTS, type JsonObject, ROOT_REQUESTS, SESSION_REQUESTS } from "../protocol.ts";
 import { metricName, Registry } from "./registry.ts";
 import { processCpuSeconds, residentBytes } from "./proc.ts";
+import { COUNTER_KEYS, type KindCounters } from "../media/media_counters.ts";
+
+/** Longest wait for the media workers' totals at scrape time, in ms (a late one counts next time). */
+const MEDIA_TOTALS_DEADLINE_MS = 300;
+
+/** The `/metrics` family of each media counter. */
+const MEDIA_COUNTER_FAMILIES: Readonly<Record<keyof KindCounters, [string, string]>> = {
+  packetsReceived: ["janus_media_packets_received_total", "RTP packets received from peers"],
+  bytesReceived: ["janus_media_bytes_received_total", "RTP bytes received from peers"],
+  packetsSent: ["janus_media_packets_sent_total", "RTP packets sent (forwarded) to peers"],
+  bytesSent: ["janus_media_bytes_sent_total", "RTP bytes sent (forwarded) to peers"],
+  nacksReceived: ["janus_media_nacks_received_total", "Sequence numbers peers NACKed to us"],
+  nacksSent: ["janus_media_nacks_sent_total", "Sequence numbers we NACKed to peers"],
+  plisReceived: ["janus_media_plis_received_total", "Keyframe requests (PLI, FIR) from peers"],
+  plisSent: ["janus_media_plis_sent_total", "Keyframe requests (PLI) we sent to peers"],
+  rtxSent: ["janus_media_rtx_sent_total", "Packets resent on a NACK (RTX when negotiated)"],
+};
 
 /** Request latency buckets, in seconds: most requests take well under a millisecond. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -65,6 +82,7 @@ export class GatewayMetrics {
 
   constructor(gateway: Gateway) {
     this.#scrapeGauges(gateway);
+    this.#mediaCounters(gateway);
   }
 
   /** A Janus API request was answered `reply` after `seconds`. */
@@ -183,6 +201,31 @@ export class GatewayMetrics {
       const usage = cpuUsage();
       cpu.setTotal({}, (usage.user + usage.system) / 1e6);
       start.set({}, Math.floor(this.#started / 1000));
+    });
+  }
+
+  /**
+   * `janus_media_*_total{engine,kind}`: each worker's totals since it started, summed per
+   * engine (gone workers' last totals included); engines that keep none (wrtc) have no series.
+   */
+  #mediaCounters(gateway: Gateway): void {
+    const families = COUNTER_KEYS.map((key) => {
+      const [name, help] = MEDIA_COUNTER_FAMILIES[key];
+      return [key, this.registry.counter(name, `${help}, by media engine and kind.`)] as const;
+    });
+    this.registry.onCollect(async () => {
+      const stats = await gateway.media?.mediaStats?.({
+        peers: false,
+        deadlineMs: MEDIA_TOTALS_DEADLINE_MS,
+      });
+      for (const [engine, totals] of Object.entries(stats?.totals ?? {})) {
+        for (const kind of ["audio", "video"] as const) {
+          for (const [key, counter] of families) {
+            const labels = { engine, kind };
+            counter.setTotal(labels, Math.max(counter.get(labels), totals[kind][key]));
+          }
+        }
+      }
     });
   }
 

@@ -59,6 +59,20 @@ function value(s: Scrape, name: string, labels: Record<string, string> = {}): nu
   return Number(sample.value ?? sample.count);
 }
 
+/** The rtp engine's media counters, as `<name>/<kind>` (name without `janus_media_`, `_total`). */
+function mediaCounts(s: Scrape): Record<string, number> {
+  const out: Record<string, number> = {};
+  const names = ["packets_received", "bytes_received", "packets_sent", "bytes_sent"];
+  for (const name of [...names, "nacks_received", "nacks_sent", "plis_received", "plis_sent"]) {
+    for (const kind of ["audio", "video"]) {
+      const family = `janus_media_${name}_total`;
+      assert.equal(s.get(family)?.type, "COUNTER", family);
+      out[`${name}/${kind}`] = value(s, family, { engine: "rtp", kind });
+    }
+  }
+  return out;
+}
+
 async function post(gw: TestGateway, path: string, body: Record<string, unknown>) {
   const r = await fetch(gw.httpUrl + path, { method: "POST", body: JSON.stringify(body) });
   return await r.json();
@@ -199,12 +213,36 @@ peerTest(
       assert.equal(value(during, "janus_media_peers"), 1);
       assert.ok(value(during, "janus_media_worker_resident_memory_bytes") > 1e6);
       assert.ok(value(during, "janus_requests_total", { janus: "message" }) >= 1);
+      // Media counters of the rtp engine: they grow while the echo runs.
+      const rtp = (kind: string) => ({ engine: "rtp", kind });
+      const first = mediaCounts(during);
+      for (const kind of ["audio", "video"]) {
+        for (const name of ["packets_received", "bytes_received", "packets_sent", "bytes_sent"]) {
+          assert.ok(first[`${name}/${kind}`]! > 0, `${name} ${kind}: ${first[`${name}/${kind}`]}`);
+        }
+      }
+      assert.ok(first["bytes_received/video"]! > first["packets_received/video"]!);
+      // The echo asks the client for a keyframe as the call starts.
+      assert.ok(value(during, "janus_media_plis_sent_total", rtp("video")) >= 1);
+      for (const name of ["nacks_received", "nacks_sent", "plis_received", "rtx_sent"]) {
+        assert.equal(during.get(`janus_media_${name}_total`)?.type, "COUNTER", name);
+      }
+      await framesAtLeast(client, 10);
+      const second = mediaCounts(await scrape(admin));
+      for (const key of ["packets_received/video", "bytes_sent/video", "packets_sent/audio"]) {
+        assert.ok(second[key]! > first[key]!, `${key}: ${first[key]} then ${second[key]}`);
+      }
       await expectSuccess(sig, { janus: "destroy", session_id: s });
       await until("no peer left", () => Promise.resolve(gw.counts().peers === 0));
       const after = await scrape(admin);
       assert.equal(value(after, "janus_peerconnections", { state: "connected" }), 0);
       assert.equal(value(after, "janus_plugin_sessions", { plugin: "janus.plugin.echotest" }), 0);
       assert.equal(value(after, "janus_webrtc_setup_seconds"), 1);
+      // The closed peer's packets stay counted.
+      const third = mediaCounts(after);
+      for (const [key, n] of Object.entries(second)) {
+        assert.ok(third[key]! >= n, `${key}: ${n} then ${third[key]}`);
+      }
     } finally {
       await client.close();
       await sig.close();

@@ -35,6 +35,7 @@ import {
   buildRr,
   mediaSsrcs,
   parseRtcp,
+  type ReportBlock,
   type RtcpPacket,
 } from "./rtcp.ts";
 import { unwrapRtx } from "./rtx.ts";
@@ -42,6 +43,7 @@ import type { Stat } from "../stats.ts";
 import type { AudioLevelReport } from "../types.ts";
 import { RtcpDeduper, sendTo } from "./rtp_send.ts";
 import { type ForwardSource, SendLine } from "./send_lines.ts";
+import { RTP_TOTALS } from "./totals.ts";
 
 export { randomSsrc } from "./rtp_send.ts";
 
@@ -65,6 +67,10 @@ interface Stream {
   stats: ReceiveStats;
   nack: NackGenerator | undefined;
   bytesIn: number;
+  /** RTX resends received, sequence numbers we NACKed, keyframe requests we sent. */
+  rtxIn: number;
+  nacksOut: number;
+  plisOut: number;
   /** Cumulative loss from our last RR (after NACK recovery). */
   lost: number;
   /** Keyframe requests to the publisher, at most one a second for this stream. */
@@ -132,6 +138,9 @@ export class EchoMedia {
       stats: new ReceiveStats(media.ssrc, media.clockRate),
       nack: media.kind === "video" ? new NackGenerator() : undefined,
       bytesIn: 0,
+      rtxIn: 0,
+      nacksOut: 0,
+      plisOut: 0,
       lost: 0,
       limiter: new KeyframeLimiter(1000),
       outputs: [],
@@ -253,6 +262,10 @@ export class EchoMedia {
         packetsReceived: s.stats.received,
         bytesReceived: s.bytesIn,
         packetsLost: s.lost,
+        jitter: s.media.clockRate > 0 ? s.stats.jitter / s.media.clockRate : 0,
+        nackCount: s.nacksOut,
+        pliCount: s.plisOut,
+        retransmittedPacketsReceived: s.rtxIn,
       }, {
         id: `out-${mid}`,
         type: "outbound-rtp",
@@ -260,12 +273,16 @@ export class EchoMedia {
         mid,
         packetsSent: s.echo.packetsOut,
         bytesSent: s.echo.bytesOut,
+        nackCount: s.echo.nacksIn,
+        pliCount: s.echo.plisIn,
+        retransmittedPacketsSent: s.echo.nacked,
       }, {
         id: `remote-in-${mid}`,
         type: "remote-inbound-rtp",
         kind,
         localId: `out-${mid}`,
         packetsLost: s.echo.lostOut,
+        jitter: s.media.clockRate > 0 ? s.echo.jitterOut / s.media.clockRate : 0,
       });
     }
     return out;
@@ -313,8 +330,12 @@ export class EchoMedia {
     if (inSsrc === s.media.rtxSsrc) {
       length = unwrapRtx(buf, length, s.media.payloadType, s.media.ssrc);
       if (length < 0) return;
+      s.rtxIn++;
     }
     s.bytesIn += length;
+    const totals = RTP_TOTALS[s.media.kind];
+    totals.packetsReceived++;
+    totals.bytesReceived += length;
     s.stats.packet(sequenceNumber(buf), timestamp(buf), now);
     if (s.nack) {
       if (!s.nack.packet(sequenceNumber(buf))) this.#requestKeyframe(s, now);
@@ -360,10 +381,10 @@ export class EchoMedia {
           packet.ntpFraction,
           now,
         );
-        for (const block of packet.reports) this.#remoteReport(block.ssrc, block.packetsLost);
+        for (const block of packet.reports) this.#remoteReport(block);
         return;
       case "rr":
-        for (const block of packet.reports) this.#remoteReport(block.ssrc, block.packetsLost);
+        for (const block of packet.reports) this.#remoteReport(block);
         return;
       case "nack":
         this.#byOutSsrc.get(packet.mediaSsrc)?.echo.resend(packet.lost, now);
@@ -372,6 +393,7 @@ export class EchoMedia {
       case "fir":
         for (const target of mediaSsrcs(packet)) {
           const s = this.#byOutSsrc.get(target);
+          s?.echo.keyframeRequested();
           // Whoever feeds the m-line is asked: ourselves (echo) or another peer (a relay).
           if (s?.media.kind === "video") (s.echo.source ?? s.source).requestKeyframe(now);
         }
@@ -381,14 +403,16 @@ export class EchoMedia {
     }
   }
 
-  #remoteReport(ourSsrc: number, lost: number): void {
-    const s = this.#byOutSsrc.get(ourSsrc);
-    if (s) s.echo.lostOut = Math.max(0, lost);
+  #remoteReport(block: ReportBlock): void {
+    this.#byOutSsrc.get(block.ssrc)?.echo.remoteReport(block);
   }
 
   #sendNacks(s: Stream, now: number): void {
     const lost = s.nack?.due(now) ?? [];
-    if (lost.length > 0) sendTo(s.track, buildNack(s.outSsrc, s.media.ssrc, lost));
+    if (lost.length === 0) return;
+    s.nacksOut += lost.length;
+    RTP_TOTALS[s.media.kind].nacksSent += lost.length;
+    sendTo(s.track, buildNack(s.outSsrc, s.media.ssrc, lost));
   }
 
   #sendRemb(s: Stream, _now: number): void {
@@ -400,6 +424,9 @@ export class EchoMedia {
   }
 
   #sendPli(s: Stream): void {
-    if (s.media.ssrc) sendTo(s.track, buildPli(s.outSsrc, s.media.ssrc));
+    if (!s.media.ssrc) return;
+    s.plisOut++;
+    RTP_TOTALS[s.media.kind].plisSent++;
+    sendTo(s.track, buildPli(s.outSsrc, s.media.ssrc));
   }
 }

@@ -55,6 +55,11 @@ export class ReceiveStats {
     this.#lastSrMs = nowMs;
   }
 
+  /** Interarrival jitter, in RTP timestamp units. */
+  get jitter(): number {
+    return this.#jitter;
+  }
+
   get extendedHighestSeq(): number {
     return (this.#cycles + this.#maxSeq) >>> 0;
   }

@@ -44,6 +44,7 @@ import type {
   RtpForwardOptions,
 } from "../types.ts";
 import type { Stat } from "../stats.ts";
+import { type StreamStats, streamStats } from "../stream_stats.ts";
 import { AUDIO_LEVEL_URI, audioLevelId } from "./audio_level_ext.ts";
 import { EchoMedia } from "./echo_media.ts";
 import { MjrPlayer } from "./mjr_player.ts";
@@ -512,6 +513,14 @@ export class RtpPeer {
       ...(this.#remoteSdp !== undefined ? { remoteSdp: this.#remoteSdp } : {}),
       stats: { mids: this.#monitor.summary },
     };
+  }
+
+  /** Per-m-line stats in the shape of Janus's media `stats` event. */
+  streamStats(): StreamStats[] {
+    if (this.#closed) return [];
+    const stats: Stat[] = this.#media.stats();
+    this.#lines.stats(stats);
+    return streamStats(stats, this.#localSdp);
   }
 
   /** Closes tracks, channels, then the PeerConnection; idempotent. */

@@ -29,6 +29,7 @@ import { wrapRtx } from "./rtx.ts";
 import { isVp8Keyframe } from "./vp8.ts";
 import type { Stat } from "../stats.ts";
 import { randomSsrc, RtcpDeduper, sendTo } from "./rtp_send.ts";
+import { RTP_TOTALS } from "./totals.ts";
 
 /** What a line needs of the stream it forwards (a publisher's received m-line). */
 export interface ForwardSource {
@@ -71,7 +72,13 @@ export class SendLine {
   bytesOut = 0;
   /** Cumulative loss the subscriber reports on this line. */
   lostOut = 0;
+  /** Interarrival jitter the subscriber reports on this line, in RTP timestamp units. */
+  jitterOut = 0;
+  /** Packets resent on the subscriber's NACKs. */
   nacked = 0;
+  /** Sequence numbers the subscriber NACKed, and its keyframe requests. */
+  nacksIn = 0;
+  plisIn = 0;
   readonly #rewriter: StreamRewriter;
   readonly #cache: NackCache;
   #rtxSeq = randomSsrc() & 0xffff;
@@ -162,6 +169,9 @@ export class SendLine {
     if (sendTo(track, packet)) {
       this.packetsOut++;
       this.bytesOut += length;
+      const totals = RTP_TOTALS[this.kind];
+      totals.packetsSent++;
+      totals.bytesSent += length;
       this.#lastSentMs = nowMs;
     }
     if (saved) buf.set(this.#extensionSaved.subarray(0, saved.end - saved.start), saved.start);
@@ -186,10 +196,14 @@ export class SendLine {
   resend(lost: readonly number[], nowMs: number): void {
     const track = this.track;
     if (!track) return;
+    const totals = RTP_TOTALS[this.kind];
+    this.nacksIn += lost.length;
+    totals.nacksReceived += lost.length;
     for (const seq of lost) {
       const cached = this.#cache.get(seq, nowMs);
       if (!cached) continue;
       this.nacked++;
+      totals.rtxSent++;
       if (this.rtxPayloadType === 0) {
         sendTo(track, cached);
         continue;
@@ -205,6 +219,18 @@ export class SendLine {
       );
       if (n > 0) sendTo(track, this.#scratch.subarray(0, n));
     }
+  }
+
+  /** The subscriber asked for a keyframe on this line (counted, acted on by the caller). */
+  keyframeRequested(): void {
+    this.plisIn++;
+    RTP_TOTALS[this.kind].plisReceived++;
+  }
+
+  /** What the subscriber's RR says of this line: cumulative loss and jitter. */
+  remoteReport(block: ReportBlock): void {
+    this.lostOut = Math.max(0, block.packetsLost);
+    this.jitterOut = block.jitter;
   }
 
   /** Our SR for this line (with `reports` on what we receive), once something was sent. */
@@ -287,12 +313,16 @@ export class SendLines {
         mid: l.mid,
         packetsSent: l.packetsOut,
         bytesSent: l.bytesOut,
+        nackCount: l.nacksIn,
+        pliCount: l.plisIn,
+        retransmittedPacketsSent: l.nacked,
       }, {
         id: `remote-in-${l.mid}`,
         type: "remote-inbound-rtp",
         kind: l.kind,
         localId: `out-${l.mid}`,
         packetsLost: l.lostOut,
+        jitter: l.clockRate > 0 ? l.jitterOut / l.clockRate : 0,
       });
     }
   }
@@ -306,10 +336,7 @@ export class SendLines {
     switch (packet.type) {
       case "sr":
       case "rr":
-        for (const block of packet.reports) {
-          const line = this.#bySsrc.get(block.ssrc);
-          if (line) line.lostOut = Math.max(0, block.packetsLost);
-        }
+        for (const block of packet.reports) this.#bySsrc.get(block.ssrc)?.remoteReport(block);
         return;
       case "nack":
         this.#bySsrc.get(packet.mediaSsrc)?.resend(packet.lost, nowMs);
@@ -327,6 +354,7 @@ export class SendLines {
 
   #keyframe(ssrc: number, nowMs: number): void {
     const line = this.#bySsrc.get(ssrc);
+    line?.keyframeRequested();
     if (line?.active && line.kind === "video") line.source?.requestKeyframe(nowMs);
   }
 }

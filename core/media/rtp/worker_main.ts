@@ -26,6 +26,8 @@ import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
 import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
 import { rtpSourceHandlers } from "./source_handlers.ts";
+import { copyCounters, type MediaStatsReport } from "../media_counters.ts";
+import { RTP_TOTALS } from "./totals.ts";
 
 const log = createLogger("rtp-worker");
 
@@ -64,6 +66,13 @@ async function main(): Promise<void> {
       return Promise.resolve({ pid: Deno.pid, capabilities });
     },
     ping: () => Promise.resolve(null),
+    mediaStats: ({ peers: withPeers }) => {
+      const report: MediaStatsReport = { totals: copyCounters(RTP_TOTALS) };
+      if (withPeers) {
+        report.peers = Object.fromEntries([...peers].map(([id, p]) => [id, p.streamStats()]));
+      }
+      return Promise.resolve(report);
+    },
     settings: (settings) => {
       if (!context) return Promise.reject(new Error("Worker not configured"));
       return Promise.resolve(applySettings(context.config, settings));
