@@ -1,0 +1,198 @@
+/**
+ * The OFFICIAL TextRoom demo (`textroomtest.html` from Debian `janus-demos`, with its own
+ * janus.js 1.1.2) in two headless Chromium contexts, over HTTP and WebSocket: Alice and Bob
+ * join the stock room 1234 under their display names, each lists the other, a public message
+ * from each shows on the other's chat, a whisper (the demo's prompt after clicking a
+ * participant) shows only as a whisper on its addressee's chat, Alice stops and Bob sees her
+ * leave; no error dialog shows at any step; both stop and nothing is left. Three rounds each.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { capturePageLog, launchChromium, type PageLog, pollUntil } from "../_helpers/browser.ts";
+import { assertInsideNetns } from "../_helpers/netns.ts";
+import { startTextRoomGateway, type TextRoomGateway } from "../plugins/_textroom_peers.ts";
+import {
+  DEMO_TRANSPORTS,
+  dialogText,
+  officialDemoUrl,
+  requireOfficialDemos,
+} from "./official_demos.ts";
+
+/** Rounds per transport: the demo's join raced ICE once; a repeat shows it is not luck. */
+const ROUNDS = 3;
+
+interface Participant {
+  name: string;
+  page: Page;
+  log: PageLog;
+}
+
+/** Display names in the demo's participant list (the others; it never lists itself). */
+async function listed(page: Page): Promise<string[]> {
+  return (await page.locator("#list li").allTextContents()).map((t) => t.trim());
+}
+
+/** The lines of the demo's chat pane. */
+async function chatLines(page: Page): Promise<string[]> {
+  return (await page.locator("#chatroom p").allTextContents()).map((t) => t.trim());
+}
+
+/** One round: two pages join, talk publicly and privately, Alice leaves, both stop. */
+async function round(gw: TextRoomGateway, transport: "http" | "ws", n: number): Promise<void> {
+  const browser = await launchChromium();
+  const people: Participant[] = [];
+  const describe = async () => {
+    const full = await Deno.makeTempFile({ prefix: `textroom_${transport}_`, suffix: ".log" });
+    await Deno.writeTextFile(full, people.map((p) => p.log.lines.join("\n")).join("\n"));
+    const parts = [
+      `round ${n}; gateway: ${JSON.stringify(gw.counts())} plugin: ${
+        JSON.stringify(gw.textroom())
+      }; full page logs: ${full}`,
+    ];
+    for (const p of people) {
+      const dialog = await dialogText(p.page).catch(() => "");
+      const chat = await chatLines(p.page).catch(() => []);
+      parts.push(
+        `--- ${p.name} (dialog: ${dialog || "none"}; chat: ${JSON.stringify(chat)})\n` +
+          p.log.tail(60),
+      );
+    }
+    return parts.join("\n");
+  };
+  /** No dialog on any page (the demo reports every error in one). */
+  const noDialogs = async (step: string, on = people) => {
+    for (const p of on) {
+      const text = await dialogText(p.page);
+      assert.equal(text, "", `${step}: ${p.name} shows '${text}':\n${await describe()}`);
+    }
+  };
+  try {
+    const url = officialDemoUrl(gw, transport, "textroomtest.html");
+    for (const name of ["alice", "bob"]) {
+      const page = await (await browser.newContext()).newPage();
+      people.push({ name, page, log: capturePageLog(page, name) });
+    }
+    // The join form shows once the demo's data channel is open.
+    for (const { name, page } of people) {
+      await page.goto(url);
+      await page.click("#start");
+      await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
+        .catch(async (e) => {
+          throw new Error(`${name}: no username field (${e}):\n${await describe()}`);
+        });
+      await page.fill("#username", name);
+      await page.click("#register");
+      await pollUntil(
+        `${name} in the room`,
+        async () => (await page.locator("#participant").textContent()) === name,
+        { describe },
+      );
+    }
+    await noDialogs("after joining");
+    assert.equal(gw.textroom().participants, 2);
+
+    const [alice, bob] = people as [Participant, Participant];
+    for (const [me, other] of [[alice, bob], [bob, alice]] as const) {
+      await pollUntil(
+        `${me.name} listing ${other.name}`,
+        async () => JSON.stringify(await listed(me.page)) === JSON.stringify([other.name]),
+        { describe },
+      );
+    }
+
+    // Public messages, each way: shown on the other's chat as "<display>: <text>".
+    for (const [me, other] of [[alice, bob], [bob, alice]] as const) {
+      const text = `hello from ${me.name} ${n}`;
+      await me.page.fill("#datasend", text);
+      await me.page.press("#datasend", "Enter");
+      await pollUntil(
+        `${other.name} showing '${text}'`,
+        async () => (await chatLines(other.page)).some((l) => l.endsWith(`${me.name}: ${text}`)),
+        { describe },
+      );
+      // Cleared on the acknowledgement (the demo's success callback).
+      await pollUntil(
+        `${me.name}'s field cleared`,
+        async () => (await me.page.inputValue("#datasend")) === "",
+        { describe },
+      );
+    }
+    await noDialogs("after public messages");
+
+    // A whisper from Bob to Alice: click her in the list, type in the demo's prompt.
+    const secret = `psst alice ${n}`;
+    await bob.page.locator("#list li", { hasText: "alice" }).click();
+    await bob.page.locator(".bootbox-input").waitFor({ state: "visible", timeout: 5_000 });
+    await bob.page.fill(".bootbox-input", secret);
+    await bob.page.click(".bootbox .bootbox-accept");
+    await bob.page.locator(".bootbox").first().waitFor({ state: "detached", timeout: 5_000 });
+    await pollUntil(
+      `alice showing the whisper`,
+      async () =>
+        (await chatLines(alice.page)).some((l) => l.endsWith(`[whisper from bob] ${secret}`)),
+      { describe },
+    );
+    await pollUntil(
+      `bob showing his whisper as sent`,
+      async () =>
+        (await chatLines(bob.page)).some((l) => l.endsWith(`[whisper to alice] ${secret}`)),
+      { describe },
+    );
+    // A whisper is never shown as a public line.
+    for (const p of people) {
+      assert.ok(
+        !(await chatLines(p.page)).some((l) => l.endsWith(`bob: ${secret}`)),
+        `${p.name} shows the whisper as public:\n${await describe()}`,
+      );
+    }
+    await noDialogs("after the whisper");
+
+    // Alice stops (destroys her session): Bob sees her leave and no longer lists her.
+    await alice.page.click("#start");
+    await pollUntil(
+      "bob seeing alice leave",
+      async () =>
+        (await listed(bob.page)).length === 0 &&
+        (await chatLines(bob.page)).some((l) => l.endsWith("alice left")),
+      { describe },
+    );
+    await pollUntil(
+      "one participant left",
+      () => Promise.resolve(gw.textroom().participants === 1),
+      { describe },
+    );
+    // Alice's page reloads once her session is destroyed (the demo's `destroyed` callback).
+    await noDialogs("after alice left", [bob]);
+
+    await bob.page.click("#start");
+    await pollUntil(
+      "no sessions, handles or peers left",
+      () => {
+        const c = gw.counts();
+        return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
+      },
+      { describe },
+    );
+    assert.deepEqual(gw.textroom(), { rooms: 1, participants: 0, sessions: 0, posts: 0 });
+  } finally {
+    await browser.close();
+  }
+}
+
+for (const transport of DEMO_TRANSPORTS) {
+  Deno.test({
+    name: `official textroomtest.html, two Chromium pages over ${transport} (${ROUNDS} rounds): ` +
+      "join room 1234, each lists the other, public messages both ways, a whisper, leave, " +
+      "no error dialog",
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      assertInsideNetns();
+      await requireOfficialDemos("textroomtest.html");
+      await using gw = await startTextRoomGateway();
+      for (let n = 1; n <= ROUNDS; n++) await round(gw, transport, n);
+    },
+  });
+}
