@@ -8,7 +8,7 @@
  * @module
  */
 import type { Jsep, PluginWebRTC } from "../../core/plugin.ts";
-import { type MediaLine, mediaLines } from "./sdp.ts";
+import { liveMediaLines, type MediaLine } from "../_shared/media_lines.ts";
 
 /** What a call needs of each side. */
 export interface CallParty {
@@ -59,8 +59,8 @@ export class Call<P extends CallParty> {
 
   /** The callee answered: every m-line both answers kept is forwarded both ways. */
   async connect(calleeAnswer: Jsep): Promise<void> {
-    const kept = mediaLines(calleeAnswer.sdp);
-    const lines = mediaLines(this.answer?.sdp ?? "").filter((l) =>
+    const kept = liveMediaLines(calleeAnswer.sdp);
+    const lines = liveMediaLines(this.answer?.sdp ?? "").filter((l) =>
       kept.some((k) => k.mid === l.mid && k.kind === l.kind)
     );
     for (const line of lines) {
