@@ -6,10 +6,16 @@
  */
 import type { PluginApiSchema } from "../core/schema/types.ts";
 import { ECHOTEST_API } from "./echotest/api_schema.ts";
+import { STREAMING_API } from "./streaming/api_schema.ts";
+import { TEXTROOM_API } from "./textroom/api_schema.ts";
+import { VIDEOCALL_API } from "./videocall/api_schema.ts";
 import { VIDEOROOM_API } from "./videoroom/api_schema.ts";
 
 /** Every built-in plugin's request and data schemas. */
 export const PLUGIN_API_SCHEMAS: readonly PluginApiSchema[] = [
   ECHOTEST_API,
   VIDEOROOM_API,
+  VIDEOCALL_API,
+  TEXTROOM_API,
+  STREAMING_API,
 ];

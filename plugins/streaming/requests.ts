@@ -44,9 +44,9 @@ export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
   "kick_all",
 ]);
 
-const ID_FIELD: readonly BodyField[] = [{ name: "id", ...BODY.positiveInt, required: true }];
+export const ID_FIELD: readonly BodyField[] = [{ name: "id", ...BODY.positiveInt, required: true }];
 
-const EDIT_FIELDS: readonly BodyField[] = [
+export const EDIT_FIELDS: readonly BodyField[] = [
   { name: "new_description", ...BODY.string },
   { name: "new_metadata", ...BODY.string },
   { name: "new_secret", ...BODY.string },
@@ -56,7 +56,7 @@ const EDIT_FIELDS: readonly BodyField[] = [
   { name: "edited_event", ...BODY.bool },
 ];
 
-const RECORDING_FIELDS: readonly BodyField[] = [
+export const RECORDING_FIELDS: readonly BodyField[] = [
   { name: "action", ...BODY.string, required: true },
 ];
 

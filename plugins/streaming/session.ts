@@ -38,9 +38,13 @@ const ASYNC_REQUESTS: ReadonlySet<string> = new Set([
   "switch",
 ]);
 
-const REQUEST_FIELD: readonly BodyField[] = [{ name: "request", ...BODY.string, required: true }];
+export const REQUEST_FIELD: readonly BodyField[] = [{
+  name: "request",
+  ...BODY.string,
+  required: true,
+}];
 
-const WATCH_FIELDS: readonly BodyField[] = [
+export const WATCH_FIELDS: readonly BodyField[] = [
   { name: "pin", ...BODY.string },
   { name: "media", schema: z.array(z.unknown()), expected: "an array" },
   { name: "restart", ...BODY.bool },
@@ -49,7 +53,7 @@ const WATCH_FIELDS: readonly BodyField[] = [
   { name: "offer_data", ...BODY.bool },
 ];
 
-const CONFIGURE_FIELDS: readonly BodyField[] = [
+export const CONFIGURE_FIELDS: readonly BodyField[] = [
   { name: "mid", ...BODY.string },
   { name: "send", ...BODY.bool },
   { name: "audio", ...BODY.bool },

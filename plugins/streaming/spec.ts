@@ -49,7 +49,7 @@ export const CODECS: Readonly<Record<string, { kind: "audio" | "video"; rtpmap: 
 
 const positive = BODY.positiveInt;
 
-const CREATE_FIELDS: readonly BodyField[] = [
+export const CREATE_FIELDS: readonly BodyField[] = [
   { name: "name", ...BODY.string },
   { name: "description", ...BODY.string },
   { name: "metadata", ...BODY.string },
@@ -63,7 +63,7 @@ const CREATE_FIELDS: readonly BodyField[] = [
   { name: "data", ...BODY.bool },
 ];
 
-const MEDIA_FIELDS: readonly BodyField[] = [
+export const MEDIA_FIELDS: readonly BodyField[] = [
   { name: "type", ...BODY.string, required: true },
   { name: "mid", ...BODY.string, required: true },
   { name: "label", ...BODY.string },
