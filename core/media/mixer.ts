@@ -9,7 +9,8 @@
  * @module
  */
 import type { ForwardPeer } from "./forwarding.ts";
-import type { MixRequest } from "./types.ts";
+import { FilePlayer, type MixSink, RtpMixForwarder, WavWriter } from "./mix_outputs.ts";
+import type { MixRequest, MixRoomRequest } from "./types.ts";
 import type { AudioData, AudioSink, WrtcTrack } from "./wrtc.ts";
 
 /** What a mixer needs of a worker peer. */
@@ -128,6 +129,12 @@ class Mixer {
   #next = 0;
   /** Periods mixed (tests, stats). */
   ticks = 0;
+  /** Files every member hears, by id. */
+  readonly players = new Map<string, FilePlayer>();
+  /** The WAV recorder of the full mix, and its path. */
+  recorder: { path: string; sink: MixSink } | undefined;
+  /** RTP forwarders of the full mix, by id. */
+  readonly forwarders = new Map<string, MixSink>();
 
   constructor(key: string, rate: number) {
     this.key = key;
@@ -148,6 +155,12 @@ class Mixer {
   stop(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    for (const p of this.players.values()) p.close();
+    this.players.clear();
+    this.recorder?.sink.close();
+    this.recorder = undefined;
+    for (const f of this.forwarders.values()) f.close();
+    this.forwarders.clear();
   }
 
   /** Feeds 10 ms of decoded audio of `m` (any rate and channel count) into its ring. */
@@ -189,6 +202,24 @@ class Mixer {
       }
       if (m.muted || m.gain === 0) continue;
       for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
+    }
+    // Files play to everyone: they are in the total and no member's own part.
+    for (const [id, player] of this.players) {
+      const frame = player.frame(n);
+      for (let i = 0; i < n; i++) total[i]! += frame[i]! * 32767;
+      if (player.ended) {
+        player.close();
+        this.players.delete(id);
+      }
+    }
+    if (this.recorder || this.forwarders.size > 0) {
+      const full = new Int16Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = total[i]!;
+        full[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
+      }
+      this.recorder?.sink.write(full);
+      for (const f of this.forwarders.values()) f.write(full);
     }
     for (const m of this.members.values()) {
       const own = m.muted ? 0 : m.gain;
@@ -241,6 +272,48 @@ export class MixerHub {
       }
       case "leave":
         return await this.dropPeer(peer);
+      default:
+        return await this.#roomWork(peer, request);
+    }
+  }
+
+  /** Room-wide work of `peer`'s mixer (see `MixRoomRequest`). */
+  async #roomWork(peer: MixPeer, request: MixRoomRequest): Promise<void> {
+    const mixer = this.#of.get(peer.id);
+    if (!mixer) throw new Error(`Peer ${peer.id} is in no mixer`);
+    switch (request.op) {
+      case "play": {
+        if (mixer.players.has(request.id)) return;
+        const player = await FilePlayer.open(request.path, mixer.rate, request.loop);
+        // The mixer may have ended while the file was read.
+        if (this.#mixers.get(mixer.key) !== mixer || mixer.players.has(request.id)) {
+          player.close();
+          return;
+        }
+        mixer.players.set(request.id, player);
+        return;
+      }
+      case "stopPlay":
+        mixer.players.get(request.id)?.close();
+        mixer.players.delete(request.id);
+        return;
+      case "record":
+        if (mixer.recorder?.path === request.path) return;
+        mixer.recorder?.sink.close();
+        mixer.recorder = request.path === null
+          ? undefined
+          : { path: request.path, sink: new WavWriter(request.path, mixer.rate) };
+        return;
+      case "forward": {
+        if (mixer.forwarders.has(request.id)) return;
+        const { id: _, op: __, ...options } = request;
+        mixer.forwarders.set(request.id, new RtpMixForwarder(options, mixer.rate));
+        return;
+      }
+      case "stopForward":
+        mixer.forwarders.get(request.id)?.close();
+        mixer.forwarders.delete(request.id);
+        return;
     }
   }
 

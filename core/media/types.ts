@@ -119,7 +119,29 @@ export interface PeerInfo {
 export type MixRequest =
   | { op: "join"; mixer: string; mid: string; sampleRate: number; gain: number; muted: boolean }
   | { op: "update"; gain?: number; muted?: boolean }
-  | { op: "leave" };
+  | { op: "leave" }
+  | MixRoomRequest;
+
+/**
+ * Room-wide work of the mixer the peer is in (any member may carry it), idempotent by id:
+ * `play` an Ogg/Opus file every member hears (once or looped; the same id again is a no-op),
+ * `record` the full mix as WAV (`path: null` stops; the same path again is a no-op), `forward`
+ * the full mix as RTP to a UDP address. All of it ends with the mixer (its last member left).
+ */
+export type MixRoomRequest =
+  | { op: "play"; id: string; path: string; loop: boolean }
+  | { op: "stopPlay"; id: string }
+  | { op: "record"; path: string | null }
+  | {
+    op: "forward";
+    id: string;
+    host: string;
+    port: number;
+    codec: "opus" | "pcma" | "pcmu";
+    payloadType: number;
+    ssrc: number;
+  }
+  | { op: "stopForward"; id: string };
 
 /** How a peer makes an offer of its own. */
 export interface OfferOptions {

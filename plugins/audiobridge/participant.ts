@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { JsonObject } from "../../core/plugin.ts";
+import type { JsonObject, PluginWebRTC } from "../../core/plugin.ts";
 import type { Member, Room } from "./room.ts";
 
 /** What a participant needs of its handle's session. */
@@ -18,6 +18,8 @@ export interface ParticipantSession {
   evict(participant: Participant): void;
   /** Its mute or gain changed: the mixer must hear of it. */
   updateMix(): void;
+  /** Its PeerConnection, while it is in the room's mixer. */
+  readonly mixingWebrtc: PluginWebRTC | undefined;
 }
 
 /** The settings `join` and `configure` take. */
@@ -67,6 +69,10 @@ export class Participant implements Member, ParticipantSettings {
 
   get measured(): boolean {
     return this.#session.measured;
+  }
+
+  get mixingWebrtc(): PluginWebRTC | undefined {
+    return this.#session.mixingWebrtc;
   }
 
   /** Whether it adds nothing to the mix: muted by itself or a moderator, or by `mute_room`. */

@@ -76,6 +76,7 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       adminKey: undefined,
       maxRooms: 1000,
       maxParticipants: 64,
+      maxForwarders: 16,
     },
   };
   return {
@@ -91,6 +92,7 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       ctx.adminKey = config.admin_key;
       ctx.maxRooms = config.max_rooms;
       ctx.maxParticipants = config.max_participants;
+      ctx.maxForwarders = config.max_forwarders;
       // The configuration's rooms are the saved ones when it is where they are written.
       for (const entry of config.rooms ?? STOCK_ROOMS) {
         configRoom(shared, entry as JsonObject, ctx.store.inConfig);

@@ -8,6 +8,7 @@ import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { AUDIOBRIDGE_ERROR, noConfigFile, noSuchUser, notJoined, notStrings } from "./errors.ts";
 import type { RoomStore } from "./persist.ts";
 import { participantEntry, Room, type RoomProps, type RoomRegistry } from "./room.ts";
+import { answerRoomMedia } from "./room_media_requests.ts";
 import {
   ALLOWED_FIELDS,
   check,
@@ -29,6 +30,7 @@ export interface AudioBridgeContext {
   adminKey: string | undefined;
   maxRooms: number;
   maxParticipants: number;
+  maxForwarders: number;
 }
 
 /** The caller's own participant, for `resetdecoder`. */
@@ -64,13 +66,6 @@ export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
 
 /** Requests of the features this gateway does not have (yet): 499 as a build without them. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
-  rtp_forward: "RTP forwarders unsupported in this instance",
-  stop_rtp_forward: "RTP forwarders unsupported in this instance",
-  listforwarders: "RTP forwarders unsupported in this instance",
-  play_file: "Playing files unsupported in this instance",
-  is_playing: "Playing files unsupported in this instance",
-  stop_file: "Playing files unsupported in this instance",
-  enable_recording: "Recording unsupported in this instance",
   enable_mjrs: "Recording unsupported in this instance",
 };
 
@@ -121,6 +116,14 @@ export async function answerRequest(
     case "resetdecoder":
       if (!caller?.inRoom) throw notJoined("Can't reset (not in a room)");
       return { audiobridge: "success" };
+    case "play_file":
+    case "is_playing":
+    case "stop_file":
+    case "enable_recording":
+    case "rtp_forward":
+    case "stop_rtp_forward":
+    case "listforwarders":
+      return await answerRoomMedia(ctx, request, root);
   }
   const unsupported = UNSUPPORTED[request];
   if (unsupported) throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, unsupported);

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import type { JsonObject } from "../../core/plugin.ts";
+import type { JsonObject, PluginWebRTC } from "../../core/plugin.ts";
 import { noSuchRoom } from "./errors.ts";
+import { RoomMedia } from "./room_media.ts";
 
 /** A room's properties; wire names, as `create` takes them. */
 export interface RoomProps {
@@ -43,6 +44,8 @@ export interface Member {
   /** Whether talking is measured for it (`talking` shows in lists only then). */
   readonly measured: boolean;
   readonly talking: boolean;
+  /** Its PeerConnection, while it is in the room's mixer. */
+  readonly mixingWebrtc: PluginWebRTC | undefined;
   /** Pushes an unprompted event to the participant's handle. */
   push(data: JsonObject): void;
   /** The room ended under it, or it was kicked: its PeerConnection goes. */
@@ -65,11 +68,28 @@ export class Room {
   /** Participants by id, in the order they joined. */
   readonly participants = new Map<number, Member>();
   destroyed = false;
+  /** Announcements, the mix's recording and forwarders. */
+  readonly media: RoomMedia;
 
   constructor(props: RoomProps, allowed?: readonly string[]) {
     this.props = props;
     this.allowed = new Set(allowed ?? []);
     this.checkTokens = allowed !== undefined;
+    this.media = new RoomMedia({
+      id: props.room,
+      notify: (data) => this.notify(data),
+      mixing: () => this.mixing(),
+    });
+    this.media.recordPath = () => recordPath(this.props);
+    if (props.record) this.media.recording = recordPath(props);
+  }
+
+  /** A PeerConnection in the room's mixer (other than `skip`'s), if any. */
+  mixing(skip?: Member): PluginWebRTC | undefined {
+    for (const m of this.participants.values()) {
+      if (m !== skip && m.mixingWebrtc) return m.mixingWebrtc;
+    }
+    return undefined;
   }
 
   get id(): number {
@@ -124,6 +144,16 @@ export class Room {
   }
 }
 
+/**
+ * Where a recording of the room's mix goes, as the reference names it: `record_file` (in
+ * `record_dir` when set), else `janus-audioroom-<room>-<now in us>.wav`.
+ */
+export function recordPath(p: RoomProps): string {
+  const dir = p.record_dir ? `${p.record_dir}/` : "";
+  const now = Date.now() * 1000;
+  return `${dir}${p.record_file ?? `janus-audioroom-${p.room}-${now}.wav`}`;
+}
+
 /** A participant as the reference's lists and events show it. */
 export function participantEntry(m: Member, room: Room, withTalking = true): JsonObject {
   const out: JsonObject = { id: m.id };
@@ -158,6 +188,7 @@ export class RoomRegistry {
 
   remove(room: Room): void {
     room.destroyed = true;
+    room.media.close();
     this.rooms.delete(room.id);
   }
 

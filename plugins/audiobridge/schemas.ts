@@ -145,6 +145,8 @@ export const AudioBridgeConfig = z.object({
   max_participants: z.number().int().positive().default(64),
   /** Most rooms at once. */
   max_rooms: z.number().int().positive().default(1000),
+  /** Most RTP forwarders of one room's mix (each encodes the mix once more). */
+  max_forwarders: z.number().int().positive().default(16),
 }).passthrough();
 
 /** The parsed plugin configuration. */

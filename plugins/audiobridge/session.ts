@@ -19,6 +19,7 @@ import {
   type PluginMessage,
   type PluginReply,
   type PluginSession,
+  type PluginWebRTC,
 } from "../../core/plugin.ts";
 import { liveMediaLines } from "../_shared/media_lines.ts";
 import { TalkDetector } from "../videoroom/talking.ts";
@@ -83,6 +84,12 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
         average: p?.levelAverage || room?.audio_level_average || 25,
       };
     });
+  }
+
+  get mixingWebrtc(): PluginWebRTC | undefined {
+    const p = this.participant;
+    const webrtc = this.#handle.webrtc;
+    return p && this.#mixer === p.room.mixerKey && webrtc.active ? webrtc : undefined;
   }
 
   get measured(): boolean {
@@ -384,9 +391,12 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
         await webrtc.mix({ op: "update", gain, muted });
         return;
       }
+      // Alone in the mixer: a fresh one, that the room's own media work must be handed.
+      const fresh = p.room.mixing(p) === undefined;
       this.#mixer = p.room.mixerKey;
       const sampleRate = p.room.props.sampling_rate;
       await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted });
+      await p.room.media.joined(webrtc, fresh);
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }

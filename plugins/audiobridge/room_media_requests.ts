@@ -1,0 +1,192 @@
+/**
+ * The requests of a room's own media work: `play_file`, `is_playing`, `stop_file`,
+ * `enable_recording`, `rtp_forward`, `stop_rtp_forward` and `listforwarders`, with the
+ * reference's checks (in its order), codes and replies.
+ *
+ * @module
+ */
+import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { BODY, type BodyField } from "../_shared/validate.ts";
+import { AUDIOBRIDGE_ERROR } from "./errors.ts";
+import type { AudioBridgeContext } from "./requests.ts";
+import { randomId, type Room } from "./room.ts";
+import type { MixForwarder } from "./room_media.ts";
+import { check, checkSecret, ROOM_FIELD } from "./schemas.ts";
+
+const str = (name: string, required = false): BodyField => ({ name, ...BODY.string, required });
+const bool = (name: string, required = false): BodyField => ({ name, ...BODY.bool, required });
+const int = (name: string, required = false): BodyField => ({
+  name,
+  ...BODY.positiveInt,
+  required,
+});
+
+const PLAY_FILE_FIELDS = [str("filename", true), str("file_id"), str("group"), bool("loop")];
+const FILE_ID_FIELDS = [str("file_id", true)];
+const RECORD_FIELDS = [bool("record", true), str("record_file"), str("record_dir")];
+const RTP_FORWARD_FIELDS = [
+  str("group"),
+  int("ssrc"),
+  str("codec"),
+  int("ptype"),
+  int("port", true),
+  str("host", true),
+  str("host_family"),
+  int("srtp_suite"),
+  str("srtp_crypto"),
+  bool("always_on"),
+];
+const STOP_FORWARD_FIELDS = [int("stream_id", true)];
+
+/** The room of a request, its secret checked. */
+function roomWithSecret(ctx: AudioBridgeContext, root: JsonObject): Room {
+  const room = ctx.rooms.get(root.room as number);
+  checkSecret(room.props.secret, root, "secret");
+  return room;
+}
+
+/** Answers one of the room media requests (`request` is checked and lower case). */
+export async function answerRoomMedia(
+  ctx: AudioBridgeContext,
+  request: string,
+  root: JsonObject,
+): Promise<JsonObject> {
+  switch (request) {
+    case "play_file": {
+      check(root, ROOM_FIELD);
+      check(root, PLAY_FILE_FIELDS);
+      const room = roomWithSecret(ctx, root);
+      const fileId = (root.file_id as string | undefined) ?? String(randomId());
+      if (room.media.announcements.has(fileId)) {
+        throw new PluginError(AUDIOBRIDGE_ERROR.ID_EXISTS, `File ID exists (${fileId})`);
+      }
+      try {
+        await room.media.play(fileId, root.filename as string, root.loop === true);
+      } catch {
+        throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, "Error opening file");
+      }
+      return { audiobridge: "success", room: room.id, file_id: fileId };
+    }
+    case "is_playing": {
+      check(root, ROOM_FIELD);
+      check(root, FILE_ID_FIELDS);
+      const room = roomWithSecret(ctx, root);
+      const fileId = root.file_id as string;
+      return {
+        audiobridge: "success",
+        room: room.id,
+        file_id: fileId,
+        playing: room.media.announcements.has(fileId),
+      };
+    }
+    case "stop_file": {
+      check(root, ROOM_FIELD);
+      check(root, FILE_ID_FIELDS);
+      const room = roomWithSecret(ctx, root);
+      const fileId = root.file_id as string;
+      // The reference answers success for an unknown id too.
+      room.media.stop(fileId);
+      return { audiobridge: "success", room: room.id, file_id: fileId };
+    }
+    case "enable_recording": {
+      check(root, RECORD_FIELDS);
+      check(root, ROOM_FIELD);
+      const room = roomWithSecret(ctx, root);
+      const on = root.record === true;
+      const dir = root.record_dir as string | undefined;
+      if (on && dir !== undefined) {
+        try {
+          await Deno.mkdir(dir, { recursive: true });
+        } catch (e) {
+          throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, `mkdir error: ${(e as Error).message}`);
+        }
+      }
+      if (on !== room.props.record) {
+        room.props.record = on;
+        if (on && root.record_file !== undefined) {
+          room.props.record_file = root.record_file as string;
+        }
+        if (on && dir !== undefined) room.props.record_dir = dir;
+        room.media.setRecording(on);
+      }
+      return { audiobridge: "success", record: room.props.record };
+    }
+    case "rtp_forward":
+      return rtpForward(ctx, root);
+    case "stop_rtp_forward": {
+      check(root, STOP_FORWARD_FIELDS);
+      check(root, ROOM_FIELD);
+      const room = roomWithSecret(ctx, root);
+      const streamId = root.stream_id as number;
+      room.media.removeForwarder(streamId);
+      return { audiobridge: "success", room: room.id, stream_id: streamId };
+    }
+    case "listforwarders": {
+      check(root, ROOM_FIELD);
+      const room = roomWithSecret(ctx, root);
+      return {
+        audiobridge: "forwarders",
+        room: room.id,
+        rtp_forwarders: [...room.media.forwarders.values()].map((f) => ({
+          stream_id: f.streamId,
+          ip: f.host,
+          port: f.port,
+          ssrc: f.ssrc,
+          codec: f.codec,
+          ptype: f.ptype,
+          always_on: false,
+        })),
+      };
+    }
+  }
+  throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_REQUEST, `Unknown request '${request}'`);
+}
+
+function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+  check(root, RTP_FORWARD_FIELDS);
+  check(root, ROOM_FIELD);
+  const codec = ((root.codec as string | undefined) ?? "opus").toLowerCase();
+  if (codec !== "opus" && codec !== "pcma" && codec !== "pcmu") {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      `Unsupported codec (${root.codec as string})`,
+    );
+  }
+  const port = root.port as number;
+  if (port === 0 || port > 65535) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_ELEMENT, `Invalid port number (${port})`);
+  }
+  const family = root.host_family as string | undefined;
+  if (family !== undefined && !["ipv4", "ipv6"].includes(family.toLowerCase())) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      `Unsupported protocol family (${family})`,
+    );
+  }
+  if (root.srtp_suite !== undefined || root.srtp_crypto !== undefined) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.UNKNOWN,
+      "SRTP forwarders unsupported in this instance",
+    );
+  }
+  const room = roomWithSecret(ctx, root);
+  if (room.media.forwarders.size >= ctx.maxForwarders) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.UNKNOWN,
+      `Too many RTP forwarders (max ${ctx.maxForwarders})`,
+    );
+  }
+  let streamId = randomId() % 0x100000000 || 1;
+  while (room.media.forwarders.has(streamId)) streamId = randomId() % 0x100000000 || 1;
+  const host = root.host as string;
+  const f: MixForwarder = {
+    streamId,
+    host,
+    port,
+    ssrc: (root.ssrc as number | undefined) || streamId,
+    codec,
+    ptype: (root.ptype as number | undefined) ?? 100,
+  };
+  room.media.addForwarder(f);
+  return { audiobridge: "success", room: room.id, stream_id: streamId, host, port };
+}

@@ -1,0 +1,334 @@
+/**
+ * AudioBridge room media with real wrtc peers: an Ogg/Opus 880 Hz file made by ffmpeg is played
+ * into a room (`play_file`) and heard by a participant (by frequency) until it ends, with
+ * `announcement-started`/`announcement-stopped` and `is_playing`; `enable_recording` writes the
+ * room's full mix as WAV (ffprobe reads its duration, the 440 Hz speaker is in it); an
+ * `rtp_forward` of the mix as Opus to loopback is decoded by ffmpeg from an SDP file and holds
+ * the tone; `listforwarders`/`stop_rtp_forward` act on it; bad requests get the reference's
+ * errors. Runs in the test network namespace.
+ *
+ * Run: `deno task test tests/plugins/audiobridge_room_media_test.ts`
+ */
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { JsonObject } from "../../core/protocol.ts";
+import { wsClient } from "../_helpers/janus_client.ts";
+import { goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
+import { ffprobe, requireTool } from "../media/_mjr_tools.ts";
+import { abErr, AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+import { ToneClient } from "./_audiobridge_tone.ts";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the listener's last second of 880 Hz is above (true) or below `HEARD`/`ABSENT`. */
+async function await880(c: ToneClient, heard: boolean, what: string): Promise<void> {
+  await waitUntil(what, () => {
+    const p = c.powers(FREQS)[880]!;
+    return heard ? p > HEARD : p < ABSENT;
+  }, 5000).catch((e) => {
+    throw new Error(`${e}: ${JSON.stringify(c.powers(FREQS))}`);
+  });
+}
+const R = 77;
+const FREQS = [440, 880];
+/** A tone is heard at over a hundredth of a 8000-peak tone's power, absent under 1e-4. */
+const HEARD = 1.6e5;
+const ABSENT = 1.6e3;
+
+async function run(cmd: string, args: string[]): Promise<Uint8Array> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd}: ${new TextDecoder().decode(out.stderr)}`);
+  return out.stdout;
+}
+
+/** Mean power of `f` over 100 ms blocks of 16-bit mono PCM. */
+function tonePower(pcm: Int16Array, rate: number, f: number): number {
+  const block = Math.round(rate / 10);
+  const blocks = Math.floor(pcm.length / block);
+  let sum = 0;
+  for (let b = 0; b < blocks; b++) {
+    sum += goertzel(Float32Array.from(pcm.subarray(b * block, (b + 1) * block)), rate, f);
+  }
+  return blocks > 0 ? sum / blocks : 0;
+}
+
+/** The samples of a 16-bit mono WAV (the data chunk after a 44-byte header). */
+function wavSamples(bytes: Uint8Array): Int16Array {
+  const body = bytes.slice(44);
+  return new Int16Array(body.buffer, 0, body.length >> 1);
+}
+
+async function freeEvenPort(): Promise<number> {
+  for (;;) {
+    const s = dgram.createSocket("udp4");
+    await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
+    const port = (s.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    if (port % 2 === 0 && port < 65000) return port;
+  }
+}
+
+wrtcTest(
+  "audiobridge room media: play_file heard by frequency, WAV recording of the mix, rtp_forward decoded by ffmpeg",
+  async (wrtc) => {
+    await requireTool("ffmpeg", "ffmpeg");
+    const dir = await Deno.makeTempDir({ prefix: "ab_room_media_" });
+    const file = join(dir, "tone880.opus");
+    await run("ffmpeg", [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "sine=frequency=880:duration=3",
+      "-c:a",
+      "libopus",
+      file,
+    ]);
+    await using gw = await startAudioBridgeGateway();
+    const c = await wsClient(gw.wsUrl);
+    const speaker = new ToneClient(wrtc, 440);
+    const listener = new ToneClient(wrtc, 440);
+    listener.amplitude = 0;
+    const events: JsonObject[] = [];
+    let collecting = true;
+    try {
+      const admin = await AbHandle.open(c);
+      await admin.sync({ request: "create", room: R, sampling_rate: 16000, secret: "s3" });
+      const handles: AbHandle[] = [];
+      for (const [i, client] of [speaker, listener].entries()) {
+        const h = await AbHandle.open(c);
+        handles.push(h);
+        const joined = await h.ask(
+          { request: "join", room: R, id: i + 1 },
+          { type: "offer", sdp: await client.offer() },
+        );
+        await client.pc.setRemoteDescription({ type: "answer", sdp: joined.jsep?.sdp as string });
+      }
+      const collector = (async () => {
+        while (collecting) {
+          const e = await handles[1]!.any(100);
+          if (e?.janus === "event") events.push((e.plugindata as JsonObject).data as JsonObject);
+        }
+      })();
+      await waitUntil("audio at the listener", () => listener.received > listener.rate * 2, 10000);
+      const before = listener.powers(FREQS);
+      assert.ok(before[440]! > HEARD && before[880]! < ABSENT, JSON.stringify(before));
+
+      // Bad requests first: the reference's codes.
+      assert.deepEqual(
+        await admin.sync({ request: "play_file", room: R, secret: "s3" }),
+        abErr(483, "Missing mandatory element (filename)"),
+      );
+      assert.deepEqual(
+        await admin.sync({ request: "play_file", room: R, filename: file }),
+        abErr(483, "Missing mandatory element (secret)"),
+      );
+      assert.deepEqual(
+        await admin.sync({
+          request: "play_file",
+          room: R,
+          secret: "s3",
+          filename: join(dir, "none.opus"),
+        }),
+        abErr(499, "Error opening file"),
+      );
+
+      // play_file: the listener hears 880 Hz, then the file ends.
+      const played = await admin.sync({
+        request: "play_file",
+        room: R,
+        secret: "s3",
+        filename: file,
+        file_id: "tone",
+      });
+      assert.deepEqual(played, { audiobridge: "success", room: R, file_id: "tone" });
+      assert.deepEqual(
+        await admin.sync({
+          request: "play_file",
+          room: R,
+          secret: "s3",
+          filename: file,
+          file_id: "tone",
+        }),
+        abErr(490, "File ID exists (tone)"),
+      );
+      await await880(listener, true, "880 Hz while playing");
+      assert.equal(
+        (await admin.sync({ request: "is_playing", room: R, secret: "s3", file_id: "tone" }))
+          .playing,
+        true,
+      );
+      await waitUntil(
+        "announcement-stopped",
+        () => events.some((e) => e.audiobridge === "announcement-stopped"),
+        5000,
+      );
+      assert.deepEqual(
+        events.filter((e) => String(e.audiobridge).startsWith("announcement")),
+        [
+          { audiobridge: "announcement-started", room: R, file_id: "tone" },
+          { audiobridge: "announcement-stopped", room: R, file_id: "tone" },
+        ],
+      );
+      assert.equal(
+        (await admin.sync({ request: "is_playing", room: R, secret: "s3", file_id: "tone" }))
+          .playing,
+        false,
+      );
+      await await880(listener, false, "no 880 Hz after the end");
+
+      // A looped file stops on stop_file.
+      await admin.sync({
+        request: "play_file",
+        room: R,
+        secret: "s3",
+        filename: file,
+        file_id: "loop",
+        loop: true,
+      });
+      await sleep(4000);
+      await await880(listener, true, "a looped file still playing after its end");
+      assert.deepEqual(
+        await admin.sync({ request: "stop_file", room: R, secret: "s3", file_id: "loop" }),
+        { audiobridge: "success", room: R, file_id: "loop" },
+      );
+      await await880(listener, false, "stop_file silencing it");
+
+      // Recording the full mix (the 440 Hz speaker) to WAV.
+      const recDir = join(dir, "rec");
+      assert.deepEqual(
+        await admin.sync({
+          request: "enable_recording",
+          room: R,
+          secret: "s3",
+          record: true,
+          record_dir: recDir,
+          record_file: "mix.wav",
+        }),
+        { audiobridge: "success", record: true },
+      );
+      await sleep(3000);
+      await admin.sync({ request: "enable_recording", room: R, secret: "s3", record: false });
+      await sleep(300);
+      const wav = join(recDir, "mix.wav");
+      const probe = await ffprobe(wav);
+      assert.ok(probe.duration > 2 && probe.duration < 4, `recorded ${probe.duration} s`);
+      const rec = wavSamples(await Deno.readFile(wav));
+      assert.equal(rec.length, Math.round(probe.duration * 16000));
+      const recPower = tonePower(rec, 16000, 440);
+      assert.ok(recPower > HEARD, `440 Hz in the recording: ${recPower}`);
+      assert.ok(tonePower(rec, 16000, 880) < recPower / 1000, "no 880 Hz in the recording");
+
+      // rtp_forward of the mix as Opus, decoded by ffmpeg from an SDP file.
+      assert.deepEqual(
+        await admin.sync({
+          request: "rtp_forward",
+          room: R,
+          secret: "s3",
+          host: "127.0.0.1",
+          port: 5000,
+          codec: "g722",
+        }),
+        abErr(484, "Unsupported codec (g722)"),
+      );
+      const port = await freeEvenPort();
+      const sdp = join(dir, "mix.sdp");
+      await Deno.writeTextFile(
+        sdp,
+        [
+          "v=0",
+          "o=- 0 0 IN IP4 127.0.0.1",
+          "s=mix",
+          "c=IN IP4 127.0.0.1",
+          "t=0 0",
+          `m=audio ${port} RTP/AVP 100`,
+          "a=rtpmap:100 opus/48000/2",
+          "",
+        ].join("\n"),
+      );
+      const decoded = join(dir, "fwd.wav");
+      const ffmpeg = new Deno.Command("ffmpeg", {
+        args: [
+          "-hide_banner",
+          "-loglevel",
+          "error",
+          "-protocol_whitelist",
+          "file,udp,rtp",
+          "-i",
+          sdp,
+          "-t",
+          "2",
+          "-ac",
+          "1",
+          "-ar",
+          "16000",
+          "-f",
+          "wav",
+          decoded,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(20_000),
+      }).output();
+      await sleep(700);
+      const fwd = await admin.sync({
+        request: "rtp_forward",
+        room: R,
+        secret: "s3",
+        host: "127.0.0.1",
+        port,
+        ssrc: 4321,
+      });
+      assert.equal(fwd.audiobridge, "success");
+      assert.equal(fwd.port, port);
+      const streamId = fwd.stream_id as number;
+      const list = await admin.sync({ request: "listforwarders", room: R, secret: "s3" });
+      assert.deepEqual(list, {
+        audiobridge: "forwarders",
+        room: R,
+        rtp_forwarders: [{
+          stream_id: streamId,
+          ip: "127.0.0.1",
+          port,
+          ssrc: 4321,
+          codec: "opus",
+          ptype: 100,
+          always_on: false,
+        }],
+      });
+      const out = await ffmpeg;
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      const fwdPcm = wavSamples(await Deno.readFile(decoded));
+      const fwdPower = tonePower(fwdPcm, 16000, 440);
+      assert.ok(fwdPower > HEARD, `440 Hz in the forwarded mix: ${fwdPower}`);
+      assert.deepEqual(
+        await admin.sync({
+          request: "stop_rtp_forward",
+          room: R,
+          secret: "s3",
+          stream_id: streamId,
+        }),
+        { audiobridge: "success", room: R, stream_id: streamId },
+      );
+      assert.deepEqual(
+        (await admin.sync({ request: "listforwarders", room: R, secret: "s3" })).rtp_forwarders,
+        [],
+      );
+
+      collecting = false;
+      await collector;
+      for (const h of [...handles, admin]) await h.close();
+    } finally {
+      collecting = false;
+      speaker.close();
+      listener.close();
+      await c.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
+  },
+);
