@@ -202,7 +202,8 @@ function progress(name: string, s: Sample, tally: Tally, inFlight: number): stri
   const sec = Math.floor(s.t % 60).toString().padStart(2, "0");
   const heap = s.heapUsed === undefined
     ? ""
-    : `, V8 heap ${mib(s.heapUsed)} used of ${mib(s.heapTotal)} (young ${mib(s.newSpace)})`;
+    : `, V8 heap ${mib(s.heapUsed)} used of ${mib(s.heapTotal)} (young ${mib(s.newSpace)}), ` +
+      `external ${mib(s.external)}`;
   const live = s.counts
     ? `, live ${s.counts.sessions ?? 0} sessions/${s.counts.handles ?? 0} handles/${
       s.counts.peers ?? 0
@@ -217,7 +218,7 @@ function progress(name: string, s: Sample, tally: Tally, inFlight: number): stri
     : `, malloc ${mib(s.mallocInUse)} in use + ${mib(s.mallocFree)} free`;
   return `  [${name}] ${m}:${sec}  ${tally.done} done, ${tally.errors} errors, ${inFlight} in ` +
     `flight; RSS ${mib(s.total)} MiB (main ${mib(s.main)} anon ${mib(s.roles.main?.anon)}` +
-    `${roles.map((r) => `, ${r}`).join("")})${heap}, external ${mib(s.external)}${malloc}${live}`;
+    `${roles.map((r) => `, ${r}`).join("")})${heap}${malloc}${live}`;
 }
 
 /** Soaks `target` with `options`' churn; resolves the figures. */
