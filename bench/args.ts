@@ -53,6 +53,11 @@ export interface BenchOptions {
   mediaSettle: number;
   /** Media worker processes of our gateway in the media phases. */
   mediaWorkers: number;
+  /** TextRoom fan-out: receiving participants, seconds per window, unacked messages, rounds. */
+  trParticipants: number;
+  trSeconds: number;
+  trWindow: number;
+  trRounds: number;
   /** Skip the reference. */
   noRef: boolean;
   /**
@@ -64,9 +69,18 @@ export interface BenchOptions {
 }
 
 /** A bench phase. */
-export type Phase = "http" | "ws" | "ka" | "mem" | "echo" | "videoroom" | "browser";
+export type Phase = "http" | "ws" | "ka" | "mem" | "echo" | "videoroom" | "browser" | "textroom";
 
-const PHASES: readonly Phase[] = ["http", "ws", "ka", "mem", "echo", "videoroom", "browser"];
+const PHASES: readonly Phase[] = [
+  "http",
+  "ws",
+  "ka",
+  "mem",
+  "echo",
+  "videoroom",
+  "browser",
+  "textroom",
+];
 
 /** Usage text. */
 export const USAGE = `deno task bench [flags]
@@ -82,7 +96,8 @@ export const USAGE = `deno task bench [flags]
   --settle=S          settle time before sampling RSS (default 2)
   --timeout=S         per-request timeout (default 10)
   --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
-  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser (default all)
+  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser,textroom (default
+                      all)
   --video=WxH         video of the EchoTest callers and the VideoRoom publisher, 30 fps
                       (default 640x480)
   --echo-calls=LIST   EchoTest ramp, concurrent calls per step (default 1,2,4)
@@ -102,12 +117,19 @@ export const USAGE = `deno task bench [flags]
   --vr-seconds=S      measured window per fan-out step (default 8)
   --media-settle=S    pause between a media step's setup and its window (default 1.5)
   --media-workers=N   media worker processes of our gateway (default 1)
+  --tr-participants=N TextRoom fan-out: data-channel participants receiving (default 100)
+  --tr-seconds=S      TextRoom fan-out: measured window (default 5)
+  --tr-window=N       TextRoom fan-out: messages the sender keeps unacknowledged (default 16)
+  --tr-rounds=N       TextRoom fan-out: windows per server, best kept (default 2)
   --no-ref            do not measure the reference Janus
   --shared-ref-mem    measure the reference's memory on the running instance; by default a
                       fresh private one is started with start.sh on free ports (when janus is
                       installed and the script exists) and stopped afterwards
 The echo and videoroom phases run inside a private network namespace with their own gateway
 (with media workers) and their own private reference (start.sh on free ports).
+The textroom phase (same namespace arrangement, 1 media worker) has one sender send public
+messages as fast as acknowledgements allow to a room of N participants and counts the
+messages delivered per second over all of them, with each server's CPU.
 The browser phase (Chromium on the official videoroomtest.html, ours only) times how soon
 video shows again after pause/start, switch and join, against a 500 ms target.
 Env: REF_HTTP (port or http://127.0.0.1:PORT/janus), REF_WS (port or ws://127.0.0.1:PORT),
@@ -144,6 +166,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     vrSeconds: 8,
     mediaSettle: 1.5,
     mediaWorkers: 1,
+    trParticipants: 100,
+    trSeconds: 5,
+    trWindow: 16,
+    trRounds: 2,
     noRef: false,
     freshRefMem: true,
     help: false,
@@ -171,6 +197,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-seconds": (v) => options.vrSeconds = v,
     "media-settle": (v) => options.mediaSettle = v,
     "media-workers": (v) => options.mediaWorkers = v,
+    "tr-participants": (v) => options.trParticipants = v,
+    "tr-seconds": (v) => options.trSeconds = v,
+    "tr-window": (v) => options.trWindow = v,
+    "tr-rounds": (v) => options.trRounds = v,
   };
   const lists: Record<string, (v: number[]) => void> = {
     "echo-calls": (v) => options.echoCalls = v,
@@ -192,6 +222,9 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-large",
     "vr-large-rounds",
     "media-workers",
+    "tr-participants",
+    "tr-window",
+    "tr-rounds",
   ]);
   const switches = new Set(["help", "no-ref", "shared-ref-mem", "vr-notify-joining"]);
   for (const { name, value } of readFlags(args, switches)) {
@@ -252,6 +285,9 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     ]
       .includes(name);
     set(flagNumber(name, value, zeroOk, integers.has(name)));
+  }
+  if (options.trParticipants > 500) {
+    throw new Error(`--tr-participants: at most 500, got ${options.trParticipants}`);
   }
   if (options.vrParticipants > 1000) {
     throw new Error(`--vr-participants: at most 1000, got ${options.vrParticipants}`);

@@ -24,6 +24,8 @@ import {
 import type { MediaBenchResult } from "./media/results.ts";
 import { runMediaBench } from "./media/run_media.ts";
 import { measureIdleSessions, type MemoryProbe } from "./memory.ts";
+import { textRoomJson, textRoomTable } from "./textroom/report.ts";
+import { runTextRoomBench } from "./textroom/run_textroom.ts";
 import { print } from "./print.ts";
 import { readSystemBusySeconds, startUsage } from "./proc.ts";
 import {
@@ -441,6 +443,23 @@ async function main(): Promise<number> {
   const browser = options.only.has("browser")
     ? await runBrowserBench({ rounds: 5, workers: options.mediaWorkers })
     : undefined;
+  if (options.only.has("textroom")) {
+    print(
+      " TextRoom fan-out (private network namespace; our gateway with 1 media worker and a " +
+        "private reference):",
+    );
+  }
+  const textroom = options.only.has("textroom")
+    ? await runTextRoomBench({
+      participants: options.trParticipants,
+      seconds: options.trSeconds,
+      window: options.trWindow,
+      size: 64,
+      rounds: options.trRounds,
+      noRef: options.noRef,
+      timeoutMs: Math.max(15_000, options.timeout * 1000),
+    })
+    : undefined;
 
   print("");
   print(summaryTable(ours, ref, mediaResult ? mediaSummaryRows(mediaResult) : []));
@@ -492,6 +511,20 @@ async function main(): Promise<number> {
     );
     print(browserTable(browser));
   }
+  if (textroom && "failed" in textroom) notes.push(`textroom phase failed: ${textroom.failed}`);
+  else if (textroom) {
+    print("");
+    print(
+      `TextRoom fan-out: ${textroom.options.participants} data-channel participants ` +
+        `(node-datachannel), one sender with ${textroom.options.window} messages of ` +
+        `${textroom.options.size} characters unacknowledged at most; delivered/s = message ` +
+        "events received over all participants, best window (CPU in % of one core: ours = " +
+        "gateway + media worker, reference = the janus process; µs CPU/delivered includes the " +
+        `wait for the last deliveries); reference: ${textroom.referenceStatus}`,
+    );
+    print(textRoomTable(textroom));
+    notes.push(...textroom.notes);
+  }
   if (ours.http || ours.ws || ours.ka) {
     print("");
     print(cpuTable(ref ? [ours, ref] : [ours]));
@@ -526,7 +559,12 @@ async function main(): Promise<number> {
     : "failed" in browser
     ? browser
     : browserJson(browser);
-  print(JSON.stringify({ ...summary, browser: browserSummary }));
+  const textroomSummary = textroom === undefined
+    ? null
+    : "failed" in textroom
+    ? textroom
+    : textRoomJson(textroom);
+  print(JSON.stringify({ ...summary, browser: browserSummary, textroom: textroomSummary }));
   return 0;
 }
 
