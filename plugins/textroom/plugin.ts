@@ -144,6 +144,10 @@ class TextRoomSession implements PluginSession {
     }
   }
 
+  notify(data: JsonObject): void {
+    this.#handle.notifyEvent?.(data);
+  }
+
   /** Writes a message on this handle's data channel; without one it is lost, as in Janus. */
   send(text: string): void {
     if (this.#destroyed || !this.#handle.webrtc.active) return;

@@ -99,10 +99,13 @@ function handle(
       return message(ctx, member(caller, name), root);
     case "join":
       return join(ctx, member(caller, name), root);
-    case "leave":
+    case "leave": {
       check(root, ROOM_FIELD);
-      leave(ctx, member(caller, name), ctx.rooms.get(root.room as number));
+      const room = ctx.rooms.get(root.room as number);
+      const username = leave(ctx, member(caller, name), room);
+      caller?.notify?.({ event: "leave", room: room.id, username });
       return { textroom: "success" };
+    }
     case "list":
       return list(ctx, root);
     case "listparticipants":
@@ -110,18 +113,18 @@ function handle(
     case "allowed":
       return allowed(ctx, root);
     case "kick":
-      return kick(ctx, root);
+      return kick(ctx, caller, root);
     case "announcement":
       return announcement(ctx, root);
     case "create":
-      return create(ctx, root, via);
+      return create(ctx, caller, root, via);
     case "exists": {
       check(root, ROOM_FIELD);
       const id = root.room as number;
       return { textroom: "success", room: id, exists: ctx.rooms.rooms.has(id) };
     }
     case "edit":
-      return edit(ctx, root, via);
+      return edit(ctx, caller, root, via);
     case "destroy":
       return destroy(ctx, caller, root, via);
     default:
@@ -217,19 +220,23 @@ function join(ctx: TextRoomContext, caller: Member, root: JsonObject): JsonObjec
   const text = ctx.encode(event);
   caller.send(text);
   room.broadcast(text, participant);
+  const info: JsonObject = { event: "join", room: room.id, username };
+  if (display !== undefined) info.display = display;
+  caller.notify?.(info);
   const others: JsonObject[] = [];
   for (const p of room.participants.values()) if (p !== participant) others.push(entryOf(p));
   return { textroom: "success", participants: others };
 }
 
-/** Takes `caller` out of `room`, telling it and everyone left (`leave`). */
-export function leave(ctx: TextRoomContext, caller: Member, room: Room): void {
+/** Takes `caller` out of `room`, telling it and everyone left (`leave`); returns who left. */
+export function leave(ctx: TextRoomContext, caller: Member, room: Room): string {
   const participant = participantOf(caller, room);
   caller.rooms.delete(room.id);
   room.participants.delete(participant.username);
   const text = ctx.encode({ textroom: "leave", room: room.id, username: participant.username });
   caller.send(text);
   room.broadcast(text);
+  return participant.username;
 }
 
 function entryOf(p: Participant): JsonObject {
@@ -294,7 +301,7 @@ function stringsOf(items: unknown[]): string[] {
   return items as string[];
 }
 
-function kick(ctx: TextRoomContext, root: JsonObject): JsonObject {
+function kick(ctx: TextRoomContext, caller: Member | undefined, root: JsonObject): JsonObject {
   check(root, KICK_FIELDS);
   check(root, ROOM_FIELD);
   const room = ctx.rooms.get(root.room as number);
@@ -309,6 +316,8 @@ function kick(ctx: TextRoomContext, root: JsonObject): JsonObject {
   }
   // Everyone hears it, the kicked user included; its PeerConnection stays.
   room.broadcast(ctx.encode({ textroom: "kicked", room: room.id, username }));
+  // The reference's event-handler event names itself `textroom`, not `event`.
+  caller?.notify?.({ textroom: "kicked", room: room.id, username });
   participant.member.rooms.delete(room.id);
   room.participants.delete(username);
   // The reference's answer, typo included.
@@ -355,7 +364,12 @@ export function roomOf(ctx: TextRoomContext, id: number, body: JsonObject): Room
   return new Room(props, tokens);
 }
 
-async function create(ctx: TextRoomContext, root: JsonObject, via: Via): Promise<JsonObject> {
+async function create(
+  ctx: TextRoomContext,
+  caller: Member | undefined,
+  root: JsonObject,
+  via: Via,
+): Promise<JsonObject> {
   check(root, CREATE_FIELDS);
   check(root, ROOM_OPTIONAL);
   if (ctx.adminKey !== undefined) checkSecret(ctx.adminKey, root, "admin_key");
@@ -369,10 +383,16 @@ async function create(ctx: TextRoomContext, root: JsonObject, via: Via): Promise
   const room = roomOf(ctx, requested > 0 ? requested : ctx.rooms.freeId(), root);
   ctx.rooms.add(room);
   const permanent = save && await ctx.store.save(room);
+  caller?.notify?.({ event: "created", room: room.id });
   return { textroom: via === "data" ? "success" : "created", room: room.id, permanent };
 }
 
-async function edit(ctx: TextRoomContext, root: JsonObject, via: Via): Promise<JsonObject> {
+async function edit(
+  ctx: TextRoomContext,
+  caller: Member | undefined,
+  root: JsonObject,
+  via: Via,
+): Promise<JsonObject> {
   check(root, EDIT_FIELDS);
   check(root, ROOM_FIELD);
   const save = root.permanent === true;
@@ -388,6 +408,7 @@ async function edit(ctx: TextRoomContext, root: JsonObject, via: Via): Promise<J
   p.post = s("new_post") ?? p.post;
   p.pin = s("new_pin") ?? p.pin;
   const permanent = save && await ctx.store.save(room);
+  caller?.notify?.({ event: "edited", room: room.id });
   return { textroom: via === "data" ? "success" : "edited", room: room.id, permanent };
 }
 
@@ -410,5 +431,6 @@ async function destroy(
   room.broadcast(text);
   room.clear();
   const permanent = save && await ctx.store.forget(room.id);
+  caller?.notify?.({ event: "destroyed", room: room.id });
   return { textroom: via === "data" ? "success" : "destroyed", room: room.id, permanent };
 }

@@ -31,6 +31,8 @@ export interface Member {
   send(text: string): void;
   /** The rooms this handle is in, by id. */
   readonly rooms: Map<number, Participant>;
+  /** Tells event handlers something about this handle (Janus's `notify_event`). */
+  notify?(data: JsonObject): void;
 }
 
 /** One user in one room. */
