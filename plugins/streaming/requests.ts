@@ -86,11 +86,15 @@ export function mountpointOf(
   return mp;
 }
 
-/** Answers one synchronous request. */
+/** Tells event handlers something about the requesting handle (Janus's `notify_event`). */
+export type Notify = (data: JsonObject) => void;
+
+/** Answers one synchronous request; `notify` is the requesting handle's (none over admin). */
 export async function answerRequest(
   ctx: StreamingContext,
   request: string,
   body: JsonObject,
+  notify: Notify = () => {},
 ): Promise<JsonObject> {
   switch (request) {
     case "list":
@@ -101,11 +105,11 @@ export async function answerRequest(
       return { streaming: "info", info: await mp.info(admin) };
     }
     case "create":
-      return await create(ctx, body);
+      return await create(ctx, body, notify);
     case "edit":
-      return await edit(ctx, body);
+      return await edit(ctx, body, notify);
     case "destroy":
-      return await destroy(ctx, body);
+      return await destroy(ctx, body, notify);
     case "enable":
     case "disable": {
       const mp = mountpointOf(ctx, body);
@@ -119,6 +123,7 @@ export async function answerRequest(
       const mp = mountpointOf(ctx, body);
       checkSecret(mp.secret, body, "secret");
       for (const v of [...mp.viewers]) v.end("kicked_all");
+      notify({ event: "kicked_all", id: mp.id });
       return { streaming: "kicked_all" };
     }
     default: {
@@ -151,7 +156,11 @@ async function list(ctx: StreamingContext, body: JsonObject): Promise<JsonObject
   return { streaming: "list", list: await Promise.all(shown.map((mp) => mp.listEntry())) };
 }
 
-async function create(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+async function create(
+  ctx: StreamingContext,
+  body: JsonObject,
+  notify: Notify,
+): Promise<JsonObject> {
   const spec = parseMountpoint(body);
   if (ctx.adminKey !== undefined) {
     checkBody(body, [{ name: "admin_key", ...BODY.string, required: true }], CODES);
@@ -166,6 +175,8 @@ async function create(ctx: StreamingContext, body: JsonObject): Promise<JsonObje
   }
   const mp = await createMountpoint(ctx, spec);
   const saved = permanent ? await ctx.store.save(mp) : false;
+  // Only rtp (live) mountpoints are made here; the reference says "on demand" for files.
+  notify({ event: "created", id: mp.id, type: "live" });
   return {
     streaming: "created",
     created: mp.name,
@@ -254,7 +265,11 @@ function lost(ctx: StreamingContext, id: number): void {
   for (const v of [...mp.viewers]) v.end("stopped");
 }
 
-async function edit(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+async function edit(
+  ctx: StreamingContext,
+  body: JsonObject,
+  notify: Notify,
+): Promise<JsonObject> {
   checkBody(body, ID_FIELD, CODES);
   checkBody(body, EDIT_FIELDS, CODES);
   const permanent = body.permanent === true;
@@ -277,6 +292,7 @@ async function edit(ctx: StreamingContext, body: JsonObject): Promise<JsonObject
   if (pin !== undefined) mp.pin = pin === "" ? undefined : pin;
   if (typeof body.new_is_private === "boolean") mp.isPrivate = body.new_is_private;
   const saved = permanent ? await ctx.store.save(mp) : false;
+  notify({ event: "edited", id: mp.id });
   if (body.edited_event === true) {
     for (const v of mp.viewers) {
       v.notify({
@@ -289,7 +305,11 @@ async function edit(ctx: StreamingContext, body: JsonObject): Promise<JsonObject
   return { streaming: "edited", id: mp.id, permanent: saved };
 }
 
-async function destroy(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+async function destroy(
+  ctx: StreamingContext,
+  body: JsonObject,
+  notify: Notify,
+): Promise<JsonObject> {
   checkBody(body, ID_FIELD, CODES);
   checkBody(body, [{ name: "permanent", ...BODY.bool }], CODES);
   const permanent = body.permanent === true;
@@ -305,6 +325,7 @@ async function destroy(ctx: StreamingContext, body: JsonObject): Promise<JsonObj
   for (const v of [...mp.viewers]) v.end("stopped");
   await mp.source.close();
   if (permanent) await ctx.store.forget(mp.id);
+  notify({ event: "destroyed", id: mp.id });
   return { streaming: "destroyed", destroyed: mp.id };
 }
 

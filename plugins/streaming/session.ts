@@ -101,7 +101,8 @@ export class StreamingSession implements PluginSession, Viewer {
     checkBody(body, REQUEST_FIELD, CODES);
     const request = (body.request as string).toLowerCase();
     if (SYNC_REQUESTS.has(request)) {
-      return { kind: "success", data: await answerRequest(this.#ctx, request, body) };
+      const notify = (data: JsonObject) => this.#handle.notifyEvent?.(data);
+      return { kind: "success", data: await answerRequest(this.#ctx, request, body, notify) };
     }
     if (!ASYNC_REQUESTS.has(request)) {
       throw new PluginError(
@@ -127,12 +128,15 @@ export class StreamingSession implements PluginSession, Viewer {
         if (!this.#mp) throw noMountpoint("Can't start: no mountpoint set");
         this.#paused = false;
         await this.#applyForwarding();
+        // Event handlers hear "starting" whether or not the PeerConnection is up (the reference).
+        this.#notify("starting", this.#mp.id);
         return { data: event({ status: this.#started ? "started" : "starting" }) };
       case "pause":
         // The reference's words for a pause with no mountpoint, too.
         if (!this.#mp) throw noMountpoint("Can't start: no mountpoint set");
         this.#paused = true;
         await this.#applyForwarding();
+        this.#notify("pausing", this.#mp.id);
         return { data: event({ status: "pausing" }) };
       case "configure":
         return await this.#configure(body);
@@ -142,11 +146,17 @@ export class StreamingSession implements PluginSession, Viewer {
         // stop: once, and only for a PeerConnection that came up (else no event at all).
         if (this.#stopping || !this.#started) return undefined;
         this.#stopping = true;
+        this.#notify("stopping", this.#mp?.id);
         // After the event is out, as the reference's close_pc.
         queueMicrotask(() => !this.#destroyed && this.#handle.closePeer());
         return { data: event({ status: "stopping" }) };
       }
     }
+  }
+
+  /** A viewer's event for event handlers: `{status, id}`. */
+  #notify(status: string, id: number | undefined): void {
+    this.#handle.notifyEvent?.(id === undefined ? { status } : { status, id });
   }
 
   async #watch(body: JsonObject): Promise<PluginEvent> {
@@ -257,6 +267,7 @@ export class StreamingSession implements PluginSession, Viewer {
       mp.viewers.add(this);
       this.#mp = mp;
     }
+    this.#notify("switching", mp.id);
     return { data: event({ switched: "ok", id: mp.id }) };
   }
 
