@@ -5,6 +5,9 @@
  *   real wrtc peers) reach an HTTP receiver in JSON batches, and every event has a shape the
  *   reference's sample handler posted for the same run (`tests/schema/fixtures/events.json`,
  *   captured by `tests/schema/capture_reference.ts`): same type, subtype and keys;
+ * - VideoCall (register, a call with real peers, hangups), TextRoom (room management) and
+ *   Streaming (create, a viewer's watch/start/stop, destroy) tell event handlers what the
+ *   reference's plugins tell, event for event (`notify_event`);
  * - the same events reach a WebSocket receiver;
  * - a receiver that fails is retried with backoff, one that hangs blocks nothing and its queue
  *   stays at `max_queue` (the oldest dropped and counted), and `query_eventhandler` answers as
@@ -107,6 +110,13 @@ const NOT_PRODUCED: readonly { match: RegExp; why: string }[] = [
   { match: /event=(published|updated);/, why: "VideoRoom's published/updated are not told yet" },
 ];
 
+/** Plugins whose event-handler events must match the reference's one for one. */
+const NOTIFYING: ReadonlySet<string> = new Set([
+  "janus.plugin.videocall",
+  "janus.plugin.textroom",
+  "janus.plugin.streaming",
+]);
+
 /** Shapes of ours the reference's run has no example of (none expected). */
 function unknownShapes(ours: readonly JsonObject[], reference: ReadonlySet<string>): string[] {
   return [...new Set(ours.map(shape))].filter((s) => !reference.has(s));
@@ -207,6 +217,19 @@ wrtcTest(
     const core = ours.filter((e) => e.type === 256).map((e) => (e.event as JsonObject).status);
     assert.deepEqual(core, ["started", "shutdown"]);
     assert.ok(ours.some((e) => e.type === 4 && (e.event as JsonObject).schema === "schema.test"));
+
+    // VideoCall, TextRoom and Streaming: the reference's plugin events, the same data each.
+    const pluginData = (list: readonly JsonObject[]) =>
+      list.filter((e) => e.type === 64 && NOTIFYING.has(String((e.event as JsonObject).plugin)))
+        .map((e) =>
+          `${(e.event as JsonObject).plugin} ${JSON.stringify((e.event as JsonObject).data)}`
+        )
+        .sort();
+    const told = pluginData(ours);
+    assert.deepEqual(told, pluginData(reference));
+    for (const what of ['"event":"calling"', '"event":"accepted"', '"status":"starting"']) {
+      assert.ok(told.some((t) => t.includes(what)), what);
+    }
 
     // The WebSocket handler got the same events.
     const viaWs = ws.events();

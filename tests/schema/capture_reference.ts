@@ -3,7 +3,7 @@
  * the generated JSON Schema with: `deno run -A tests/schema/capture_reference.ts`. It starts a
  * private reference Janus (`../shared/ref-janus/start.sh`, then restarted with the sample event
  * handler posting to a receiver here) inside a private network namespace, plays `scenario.ts`
- * on it and writes `fixtures/{core,admin,echotest,videoroom}.json` (the recorded messages) and
+ * on it and writes `fixtures/<group>.json` (the recorded messages of each group) and
  * `fixtures/events.json` (what the event handler posted: every event of the run, in order).
  *
  * @module
@@ -12,7 +12,7 @@ import { START_SCRIPT } from "../../bench/reference.ts";
 import { loadWrtc } from "../../core/media/wrtc.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { insideNetns, runInNetns } from "../_helpers/netns.ts";
-import { type Group, type Recorded, runScenario } from "./scenario.ts";
+import { GROUPS, type Recorded, runScenario } from "./scenario.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
 const SESSION_TIMEOUT = 3;
@@ -107,8 +107,7 @@ async function main(): Promise<void> {
     await receiver.shutdown();
   }
   await Deno.mkdir(FIXTURES, { recursive: true });
-  const groups: Group[] = ["core", "admin", "echotest", "videoroom"];
-  for (const group of groups) {
+  for (const group of GROUPS) {
     const list = recorded.filter((r) => r.group === group).map(({ group: _, ...r }) => r);
     await Deno.writeTextFile(
       new URL(`${group}.json`, FIXTURES),

@@ -13,7 +13,25 @@ import { ClientPeer, type Wrtc } from "../media/_client.ts";
 import { answerOf, gathered, sendonlyOffer } from "../plugins/_videoroom_media.ts";
 
 /** Which part of the API a message belongs to (one fixture file each). */
-export type Group = "core" | "admin" | "echotest" | "videoroom";
+export type Group =
+  | "core"
+  | "admin"
+  | "echotest"
+  | "videoroom"
+  | "videocall"
+  | "textroom"
+  | "streaming";
+
+/** Every group, in the order of the fixture files. */
+export const GROUPS: readonly Group[] = [
+  "core",
+  "admin",
+  "echotest",
+  "videoroom",
+  "videocall",
+  "textroom",
+  "streaming",
+];
 
 /** One recorded message: a reply (with its request) or an asynchronous event. */
 export interface Recorded {
@@ -37,6 +55,9 @@ export interface Target {
 
 const ECHOTEST = "janus.plugin.echotest";
 const VIDEOROOM = "janus.plugin.videoroom";
+const VIDEOCALL = "janus.plugin.videocall";
+const TEXTROOM = "janus.plugin.textroom";
+const STREAMING = "janus.plugin.streaming";
 
 let counter = 0;
 const tx = () => `sc-${++counter}`;
@@ -161,8 +182,9 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
     await core("error_missing_body", h, { janus: "message", transaction: tx() });
 
     // EchoTest: a plain message, a refused one, then a whole call.
+    const groupOf = new Map<number, Group>([[echo, "echotest"]]);
     const ask = async (name: string, handle: number, body: JsonObject, jsep?: JsonObject) => {
-      const group: Group = handle === echo ? "echotest" : "videoroom";
+      const group: Group = groupOf.get(handle) ?? "videoroom";
       const request = { janus: "message", body, ...(jsep ? { jsep } : {}), transaction: tx() };
       const reply = record(group, `${name}_reply`, await c.send(request, handle), request);
       if (reply.janus !== "ack") return reply;
@@ -250,6 +272,132 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
     await ask("vr_unpublished", pub, { request: "unpublish" });
     await ask("vr_leaving", pub, { request: "leave" });
     await ask("vr_destroyed", pub, { request: "destroy", room });
+
+    // VideoCall: list, register (and its refusals), call refusals, hangup without a call.
+    const attachTo = async (plugin: string, group: Group) => {
+      const reply = await c.send({ janus: "attach", plugin });
+      const id = object(reply.data).id as number;
+      groupOf.set(id, group);
+      return id;
+    };
+    const alice = await attachTo(VIDEOCALL, "videocall");
+    const bob = await attachTo(VIDEOCALL, "videocall");
+    await ask("vc_error_missing_username", alice, { request: "register" });
+    await ask("vc_registered", alice, { request: "register", username: "sc-alice" });
+    await ask("vc_error_taken", bob, { request: "register", username: "sc-alice" });
+    await ask("vc_registered_bob", bob, { request: "register", username: "sc-bob" });
+    await ask("vc_list", bob, { request: "list" });
+    await ask("vc_error_no_user", alice, { request: "call", username: "sc-nobody" });
+    await ask("vc_error_self", alice, { request: "call", username: "sc-alice" });
+    await ask("vc_error_no_sdp", alice, { request: "call", username: "sc-bob" });
+    await ask("vc_error_no_call", bob, { request: "accept" });
+    await ask("vc_set", bob, { request: "set", bitrate: 256000 });
+    // A real call: Alice offers, Bob answers, both PeerConnections up, Bob hangs up.
+    const resultOf = (e: JsonObject) => object(dataOf(e).result ?? {});
+    const caller = new ClientPeer(wrtc, { audio: true, video: true, data: "sc" });
+    peers.push(caller);
+    await caller.offer();
+    await ask("vc_calling", alice, { request: "call", username: "sc-bob" }, {
+      type: "offer",
+      sdp: await gathered(caller),
+    });
+    const incoming = record(
+      "videocall",
+      "vc_incomingcall",
+      await c.take((e) => sender(bob, "event")(e) && resultOf(e).event === "incomingcall"),
+    );
+    const callee = new ClientPeer(wrtc, { audio: true, video: true, data: "sc", answers: true });
+    peers.push(callee);
+    const calleeAnswer = await answerOf(callee, {
+      type: "offer",
+      sdp: String(object(incoming.jsep).sdp),
+    });
+    await ask("vc_accepted", bob, { request: "accept" }, { ...calleeAnswer });
+    const accepted = record(
+      "videocall",
+      "vc_accepted_caller",
+      await c.take((e) => sender(alice, "event")(e) && resultOf(e).event === "accepted"),
+    );
+    await caller.answer(String(object(accepted.jsep).sdp));
+    await c.take(sender(alice, "webrtcup"));
+    await c.take(sender(bob, "webrtcup"));
+    await ask("vc_hangup", bob, { request: "hangup" });
+    record(
+      "videocall",
+      "vc_hangup_remote",
+      await c.take((e) => sender(alice, "event")(e) && resultOf(e).event === "hangup"),
+    );
+    await ask("vc_error_unknown", bob, { request: "nope" });
+
+    // TextRoom over the Janus API: setup's offer, then the room management requests.
+    const text = await attachTo(TEXTROOM, "textroom");
+    await ask("tr_setup", text, { request: "setup" });
+    await ask("tr_list", text, { request: "list" });
+    const textRoom = 4343;
+    await ask("tr_created", text, {
+      request: "create",
+      room: textRoom,
+      description: "schema",
+      secret: "s",
+    });
+    await ask("tr_exists", text, { request: "exists", room: textRoom });
+    await ask("tr_edited", text, {
+      request: "edit",
+      room: textRoom,
+      secret: "s",
+      new_description: "schema 2",
+    });
+    await ask("tr_listparticipants", text, { request: "listparticipants", room: textRoom });
+    await ask("tr_announcement", text, {
+      request: "announcement",
+      room: textRoom,
+      secret: "s",
+      text: "hello",
+    });
+    await ask("tr_allowed", text, {
+      request: "allowed",
+      room: textRoom,
+      secret: "s",
+      action: "add",
+      allowed: ["token"],
+    });
+    await ask("tr_error_kick", text, {
+      request: "kick",
+      room: textRoom,
+      secret: "s",
+      username: "nobody",
+    });
+    await ask("tr_error_no_room", text, { request: "exists" });
+    await ask("tr_destroyed", text, { request: "destroy", room: textRoom, secret: "s" });
+    await core("detach_textroom", `${s}/${text}`, { janus: "detach", transaction: tx() });
+
+    // Streaming: list, create, info, a viewer's watch offer, stop, destroy.
+    const st = await attachTo(STREAMING, "streaming");
+    await ask("st_list", st, { request: "list" });
+    await ask("st_error_no_mountpoint", st, { request: "info", id: 999_999 });
+    const mountpoint = 4444;
+    await ask("st_created", st, {
+      request: "create",
+      type: "rtp",
+      id: mountpoint,
+      name: "schema",
+      secret: "s",
+      media: [{ type: "audio", mid: "a", port: 0, pt: 111, codec: "opus" }],
+    });
+    await ask("st_info", st, { request: "info", id: mountpoint, secret: "s" });
+    const watcher = await attachTo(STREAMING, "streaming");
+    const preparing = await ask("st_preparing", watcher, { request: "watch", id: mountpoint });
+    const streamViewer = new ClientPeer(wrtc, {});
+    peers.push(streamViewer);
+    const viewerAnswer = await answerOf(streamViewer, {
+      type: "offer",
+      sdp: String(object(preparing.jsep).sdp),
+    });
+    await ask("st_start", watcher, { request: "start" }, { ...viewerAnswer });
+    await c.take(sender(watcher, "webrtcup"));
+    await ask("st_stopping", watcher, { request: "stop" });
+    await core("detach_watcher", `${s}/${watcher}`, { janus: "detach", transaction: tx() });
+    await ask("st_destroyed", st, { request: "destroy", id: mountpoint, secret: "s" });
 
     // Admin.
     await admin("admin_ping", { janus: "ping", transaction: tx() });

@@ -18,13 +18,15 @@ import { apiSchemaText, SCHEMA_FILE } from "../../core/schema/write.ts";
 import { PLUGIN_API_SCHEMAS } from "../../plugins/schemas.ts";
 import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
 import { wrtcTest } from "../media/_client.ts";
-import { type Group, type Recorded, runScenario } from "./scenario.ts";
+import { type Group, GROUPS, type Recorded, runScenario } from "./scenario.ts";
 
 const FIXTURES = new URL("./fixtures/", import.meta.url);
-const GROUPS: readonly Group[] = ["core", "admin", "echotest", "videoroom"];
 const PLUGIN_OF: Partial<Record<Group, string>> = {
   echotest: "janus.plugin.echotest",
   videoroom: "janus.plugin.videoroom",
+  videocall: "janus.plugin.videocall",
+  textroom: "janus.plugin.textroom",
+  streaming: "janus.plugin.streaming",
 };
 
 /** Requests of the scenario the reference refused for their shape (the schema must too). */
@@ -34,6 +36,9 @@ const INVALID_REQUESTS = new Set([
   "error_unknown_request",
   "error_missing_body",
   "echo_error_reply",
+  "vc_error_missing_username_reply",
+  "vc_error_unknown_reply",
+  "tr_error_no_room_reply",
 ]);
 
 type Validate = ((value: unknown) => boolean) & { errors?: unknown };
