@@ -112,7 +112,11 @@ export class RtpPeer {
   #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
   #remoteSdp: string | undefined;
+  /** Our DTLS role as an answer to our offer set it (the opposite of the remote side's). */
+  #offeredRole: "active" | "passive" | undefined;
   #connected = false;
+  /** ICE reached connected: a failure after it is DTLS's, whatever iceState() says by then. */
+  #iceUp = false;
   #connectedAt: number | undefined;
   #closed = false;
   #gatheringDone = false;
@@ -270,6 +274,8 @@ export class RtpPeer {
     if (this.#closed || !pc) throw new Error("No offer to answer");
     pc.setRemoteDescription(sdp, "answer");
     this.#remoteSdp = sdp;
+    const remoteRole = /^a=setup:(active|passive)/m.exec(sdp)?.[1];
+    if (remoteRole) this.#offeredRole = remoteRole === "active" ? "passive" : "active";
     this.#media.updateSsrcs(readOfferMedia(sdp));
     this.#flushCandidates();
   }
@@ -562,6 +568,9 @@ export class RtpPeer {
       this.#onState(state);
     });
     pc.onLocalCandidate((candidate) => this.#onLocalCandidate(candidate));
+    pc.onIceStateChange((state) => {
+      if (state === "connected" || state === "completed") this.#iceUp = true;
+    });
     pc.onGatheringStateChange((state) => {
       if (state !== "complete" || this.#gatheringDone) return;
       this.#gatheringDone = true;
@@ -612,7 +621,13 @@ export class RtpPeer {
     }
     if (this.#origin) this.#origin = { ...this.#origin, version: this.#origin.version + 1 };
     const direction = options.direction;
-    return await this.#finalLocalSdp(this.#bitrateCap, direction ? { direction } : {});
+    const answer = await this.#finalLocalSdp(this.#bitrateCap, direction ? { direction } : {});
+    // A peer that offered first answers a later offer `actpass` (libdatachannel), which an
+    // answer must not say (a VideoCall callee renegotiating): the role it has is kept.
+    const role = this.#offeredRole;
+    if (role === undefined || !answer.includes("a=setup:actpass")) return answer;
+    this.#localSdp = answer.replaceAll("a=setup:actpass", `a=setup:${role}`);
+    return this.#localSdp;
   }
 
   /**
@@ -689,7 +704,7 @@ export class RtpPeer {
     if (state === "failed" || state === "closed") {
       const ice = this.#pc?.iceState();
       if (this.#connected) reason = "DTLS alert";
-      else if (ice === "connected" || ice === "completed") reason = "DTLS error";
+      else if (this.#iceUp || ice === "connected" || ice === "completed") reason = "DTLS error";
       else reason = "ICE failed";
     }
     if (!reason) return;
