@@ -6,6 +6,7 @@
  */
 import type { PluginApiSchema } from "../core/schema/types.ts";
 import { ECHOTEST_API } from "./echotest/api_schema.ts";
+import { RECORDPLAY_API } from "./recordplay/api_schema.ts";
 import { STREAMING_API } from "./streaming/api_schema.ts";
 import { TEXTROOM_API } from "./textroom/api_schema.ts";
 import { VIDEOCALL_API } from "./videocall/api_schema.ts";
@@ -18,4 +19,5 @@ export const PLUGIN_API_SCHEMAS: readonly PluginApiSchema[] = [
   VIDEOCALL_API,
   TEXTROOM_API,
   STREAMING_API,
+  RECORDPLAY_API,
 ];

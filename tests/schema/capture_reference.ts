@@ -111,13 +111,13 @@ async function main(): Promise<void> {
     const list = recorded.filter((r) => r.group === group).map(({ group: _, ...r }) => r);
     await Deno.writeTextFile(
       new URL(`${group}.json`, FIXTURES),
-      JSON.stringify(list, null, 1) + "\n",
+      JSON.stringify(list, null, 2) + "\n",
     );
     print(`${group}: ${list.length} messages`);
   }
   await Deno.writeTextFile(
     new URL("events.json", FIXTURES),
-    JSON.stringify(events, null, 1) + "\n",
+    JSON.stringify(events, null, 2) + "\n",
   );
   print(`events: ${events.length}`);
 }

@@ -20,7 +20,8 @@ export type Group =
   | "videoroom"
   | "videocall"
   | "textroom"
-  | "streaming";
+  | "streaming"
+  | "recordplay";
 
 /** Every group, in the order of the fixture files. */
 export const GROUPS: readonly Group[] = [
@@ -31,6 +32,7 @@ export const GROUPS: readonly Group[] = [
   "videocall",
   "textroom",
   "streaming",
+  "recordplay",
 ];
 
 /** One recorded message: a reply (with its request) or an asynchronous event. */
@@ -58,6 +60,7 @@ const VIDEOROOM = "janus.plugin.videoroom";
 const VIDEOCALL = "janus.plugin.videocall";
 const TEXTROOM = "janus.plugin.textroom";
 const STREAMING = "janus.plugin.streaming";
+const RECORDPLAY = "janus.plugin.recordplay";
 
 let counter = 0;
 const tx = () => `sc-${++counter}`;
@@ -398,6 +401,15 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
     await ask("st_stopping", watcher, { request: "stop" });
     await core("detach_watcher", `${s}/${watcher}`, { janus: "detach", transaction: tx() });
     await ask("st_destroyed", st, { request: "destroy", id: mountpoint, secret: "s" });
+
+    // Record&Play: the synchronous requests and refusals (no recording is made here).
+    const rp = await attachTo(RECORDPLAY, "recordplay");
+    await ask("rp_update", rp, { request: "update" });
+    await ask("rp_list", rp, { request: "list" });
+    await ask("rp_configure", rp, { request: "configure", "video-bitrate-max": 512000 });
+    await ask("rp_error_no_recording", rp, { request: "play", id: 999_999 });
+    await ask("rp_error_missing_name", rp, { request: "record" });
+    await ask("rp_error_no_jsep", rp, { request: "record", name: "schema" });
 
     // Admin.
     await admin("admin_ping", { janus: "ping", transaction: tx() });

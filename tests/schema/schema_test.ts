@@ -27,6 +27,7 @@ const PLUGIN_OF: Partial<Record<Group, string>> = {
   videocall: "janus.plugin.videocall",
   textroom: "janus.plugin.textroom",
   streaming: "janus.plugin.streaming",
+  recordplay: "janus.plugin.recordplay",
 };
 
 /** Requests of the scenario the reference refused for their shape (the schema must too). */
@@ -39,6 +40,7 @@ const INVALID_REQUESTS = new Set([
   "vc_error_missing_username_reply",
   "vc_error_unknown_reply",
   "tr_error_no_room_reply",
+  "rp_error_missing_name_reply",
 ]);
 
 type Validate = ((value: unknown) => boolean) & { errors?: unknown };
