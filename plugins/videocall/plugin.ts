@@ -24,6 +24,7 @@ import {
 import { createLogger } from "../../core/log.ts";
 import { checkBody } from "../_shared/validate.ts";
 import { Call } from "./call.ts";
+import { recordableLines, type RecordedKind, recordingName, recordingPath } from "./recording.ts";
 import { FIELD_CODES, VIDEOCALL_ERROR } from "./errors.ts";
 import { REQUEST_FIELDS, SET_FIELDS, SetBody, USERNAME_FIELDS } from "./schemas.ts";
 
@@ -66,6 +67,8 @@ class VideoCallSession implements PluginSession {
   #video = true;
   #bitrate = 0;
   #simulcast: { substream?: number; temporal?: number; fallback?: number } = {};
+  /** What this user's `set` `record` records, by medium. */
+  #recordings = new Map<RecordedKind, { mid: string; path: string }>();
   #hangingUp = false;
   #destroyed = false;
   #queue: Promise<void> = Promise.resolve();
@@ -271,30 +274,97 @@ class VideoCallSession implements PluginSession {
       // Accepted and kept (admin handle_info): the media engines do not simulcast yet.
       if (set[key] !== undefined) this.#simulcast[key] = set[key];
     }
-    if (set.record === true) {
-      log.warn(`[${this.handle.id}] recording was asked for; it is not supported (ignored)`);
-    }
+    // As the reference: an answer's lines before the recording, the relay after it.
+    const update = await this.#renegotiation(call, jsep);
+    if (set.record !== undefined) await this.#record(set.record, set.filename);
+    const recording = this.#recordingInfo();
     this.#notify({
       event: "configured",
       audio_active: this.#audio,
       video_active: this.#video,
       bitrate: this.#bitrate,
+      ...(recording ? { recording } : {}),
     });
-    let answer: Jsep | undefined;
-    if (jsep?.type === "offer") {
-      // A renegotiation is answered by our own peer: the other side's PeerConnection is not
-      // involved (the relay joins at the gateway).
+    if (update) update.to.#result({ event: "update" }, undefined, update.jsep);
+    this.#result({ event: "set" }, transaction);
+  }
+
+  /**
+   * A `set`'s SDP, relayed as the reference does: an offer renegotiating an accepted call makes
+   * the other side's `update` with a new offer of its peer; that side's answer (a `set` too)
+   * gives the offerer its `update` with our held answer. Any other SDP is not answered.
+   */
+  async #renegotiation(
+    call: Call<VideoCallSession> | undefined,
+    jsep: Jsep | undefined,
+  ): Promise<{ to: VideoCallSession; jsep: Jsep } | undefined> {
+    if (!call || !jsep) return undefined;
+    const other = call.other(this);
+    try {
+      if (jsep.type === "offer" && jsep.update === true && call.accepted) {
+        return { to: other, jsep: await call.renegotiate(this, jsep, this.#bitrate) };
+      }
+      if (jsep.type === "answer" && call.awaitsAnswer(other)) {
+        const { answer, unrelayed } = await call.completeRenegotiation(this, jsep);
+        if (unrelayed.length > 0) {
+          log.warn(
+            `[${this.handle.id}] m-lines ${
+              unrelayed.join(", ")
+            } added by a renegotiation are not relayed`,
+          );
+        }
+        return { to: other, jsep: answer };
+      }
+    } catch (e) {
+      throw new PluginError(VIDEOCALL_ERROR.INVALID_SDP, (e as Error).message);
+    }
+    if (jsep.type === "offer") {
+      log.warn(`[${this.handle.id}] an offer in 'set' outside a renegotiated call is not answered`);
+    }
+    return undefined;
+  }
+
+  /**
+   * `record` true: what this user sends (its first audio and video line) into MJR files, named
+   * as the reference names them; false stops them. A file that cannot be made is logged and
+   * skipped (the reference answers nothing else either); without a call there is nothing to
+   * record.
+   */
+  async #record(record: boolean, base: string | undefined): Promise<void> {
+    this.#stopRecordings();
+    if (!record) return;
+    const call = this.call?.ended ? undefined : this.call;
+    const sdp = call?.sdpOf(this);
+    if (!call || sdp === undefined) {
+      log.warn(`[${this.handle.id}] recording asked for without a call: nothing to record`);
+      return;
+    }
+    const peer = call.other(this).username;
+    const nowUs = Date.now() * 1000;
+    for (const line of recordableLines(sdp)) {
+      const path = recordingPath({ base, user: this.username, peer, nowUs, type: line.kind });
       try {
-        answer = await this.webrtc.acceptOffer(
-          jsep,
-          this.#bitrate > 0 ? { bitrateCap: this.#bitrate } : {},
-        );
+        await this.webrtc.startRecording({ mid: line.mid, path, codec: line.codec });
+        this.#recordings.set(line.kind, { mid: line.mid, path });
       } catch (e) {
-        throw new PluginError(VIDEOCALL_ERROR.INVALID_SDP, (e as Error).message);
+        log.warn(`Couldn't open an ${line.kind} recording file for this VideoCall user: ${e}`);
       }
     }
-    this.#result({ event: "set" }, transaction);
-    if (answer) this.#result({ event: "update" }, undefined, answer);
+  }
+
+  #stopRecordings(): void {
+    for (const { mid } of this.#recordings.values()) {
+      void this.webrtc.stopRecording(mid).catch(() => {});
+    }
+    this.#recordings.clear();
+  }
+
+  /** `recording` of handle_info and `configured`: each medium's file name. */
+  #recordingInfo(): JsonObject | undefined {
+    if (this.#recordings.size === 0) return undefined;
+    const out: JsonObject = {};
+    for (const [kind, { path }] of this.#recordings) out[kind] = recordingName(path);
+    return out;
   }
 
   #hangup(body: JsonObject, transaction: string): void {
@@ -347,6 +417,8 @@ class VideoCallSession implements PluginSession {
     if (this.#hangingUp) return;
     this.#hangingUp = true;
     try {
+      // The reference closes the recordings with the PeerConnection.
+      this.#stopRecordings();
       if (this.call) this.#endCall(this.call);
       this.#audio = true;
       this.#video = true;
@@ -359,6 +431,7 @@ class VideoCallSession implements PluginSession {
 
   destroy(): Promise<void> {
     if (this.#destroyed) return Promise.resolve();
+    this.#stopRecordings();
     if (this.call) this.#endCall(this.call);
     this.#destroyed = true;
     if (this.username !== undefined && this.#dir.users.get(this.username) === this) {
@@ -381,6 +454,8 @@ class VideoCallSession implements PluginSession {
       info["peer-bitrate"] = 0;
       info.slowlink_count = 0;
     }
+    const recording = this.#recordingInfo();
+    if (recording) info.recording = recording;
     info.incall = call ? 1 : 0;
     info.hangingup = this.#hangingUp ? 1 : 0;
     info.destroyed = this.#destroyed ? 1 : 0;

@@ -4,13 +4,19 @@
  * from: no echo) and hears the other's tone, the data channel carries text both ways, `set`
  * video false pauses what that side sends and true resumes it (on a keyframe), and the call
  * ends by a hangup from either side or a detach mid-call; every peer is released each time.
+ * `set` `record` writes what each side sends into MJR files that Janus's `janus-pp-rec`
+ * converts (ffprobe reads the recorded time, a decoded frame shows whose video it is); a
+ * renegotiation from either side (`set` with an offer, relayed as `update`s) that stops and
+ * restarts one side's video keeps the rest flowing.
  *
  * Run: `deno task test tests/plugins/videocall_media_test.ts`
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { httpClient, type JanusClient } from "../_helpers/janus_client.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
 import { ClientPeer, goertzel, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
+import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
 import {
   brief,
   hangup,
@@ -208,6 +214,182 @@ wrtcTest(
         () => ["closed", "failed", "disconnected"].includes(call!.alice.pc.connectionState),
         15000,
       );
+    } finally {
+      closePeers(call);
+      await Promise.all(clients.map((c) => c.close()));
+      await gw.stop();
+    }
+    assert.deepEqual(pluginCounts(gw), { sessions: 0, users: 0, calls: 0 });
+  },
+);
+
+/** Mean luma of the left and right halves of the first video frame of `file` (ffmpeg). */
+async function firstFrameLuma(file: string, width: number, height: number) {
+  const out = await new Deno.Command("ffmpeg", {
+    args: ["-v", "error", "-i", file, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  let left = 0;
+  let right = 0;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const v = out.stdout[y * width + x] ?? 0;
+      if (x < width / 2) left += v;
+      else right += v;
+    }
+  }
+  const n = (width / 2) * height;
+  return { left: left / n, right: right / n };
+}
+
+wrtcTest(
+  "videocall: set record writes what each side sends; janus-pp-rec converts it, ffprobe reads the recorded time",
+  async (wrtc) => {
+    await requireTool("janus-pp-rec", "janus-tools");
+    await requireTool("ffprobe", "ffmpeg");
+    const gw = await videoCallGateway();
+    const clients: JanusClient[] = [];
+    const dir = await Deno.makeTempDir({ prefix: "videocall-rec-" });
+    let call: LiveCall | undefined;
+    try {
+      const [a, b] = await users(gw, clients) as [VideoCallUser, VideoCallUser];
+      call = await connect(wrtc, a, b);
+      await assertMediaBothWays(call);
+      const started = performance.now();
+      for (const [u, name] of [[a, "alice"], [b, "bob"]] as const) {
+        assert.deepEqual(
+          await u.ask({ request: "set", record: true, filename: join(dir, name) }),
+          result({ event: "set" }),
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      for (const u of [a, b]) {
+        assert.deepEqual(await u.ask({ request: "set", record: false }), result({ event: "set" }));
+      }
+      const recorded = (performance.now() - started) / 1000;
+      // A stopped recording is closed: the files are complete before the call ends.
+      for (const name of ["alice", "bob"]) {
+        const webm = join(dir, `${name}.webm`);
+        const opus = join(dir, `${name}.opus`);
+        const v = await janusPpRec(join(dir, `${name}-video.mjr`), webm);
+        assert.ok(v.success, v.log);
+        const au = await janusPpRec(join(dir, `${name}-audio.mjr`), opus);
+        assert.ok(au.success, au.log);
+        const vp = await ffprobe(webm);
+        const ap = await ffprobe(opus);
+        assert.equal(vp.streams[0]?.codec_name, "vp8");
+        assert.equal(ap.streams[0]?.codec_name, "opus");
+        // Video starts on the keyframe the recording asks for: up to a few frames late.
+        assert.ok(
+          Math.abs(vp.duration - recorded) < 0.8,
+          `${name} video ${vp.duration} of ${recorded} s`,
+        );
+        assert.ok(
+          Math.abs(ap.duration - recorded) < 0.5,
+          `${name} audio ${ap.duration} of ${recorded} s`,
+        );
+        // Each file holds what that side sends: Alice's pattern is bright left, Bob's right.
+        const { width = 0, height = 0 } = vp.streams[0] ?? {};
+        const luma = await firstFrameLuma(webm, width, height);
+        if (name === "alice") {
+          assert.ok(luma.left > luma.right + 50, `alice's: ${JSON.stringify(luma)}`);
+        } else assert.ok(luma.right > luma.left + 50, `bob's: ${JSON.stringify(luma)}`);
+      }
+      assert.deepEqual(await a.briefsOf({ request: "hangup" }, undefined, 3), [
+        { tx: true, data: hangup("alice", "Explicit hangup") },
+        { data: hangup("bob", REMOTE) },
+        CLOSE_PC,
+      ]);
+      await b.briefs(3);
+      await settled(gw, 2);
+    } finally {
+      closePeers(call);
+      await Promise.all(clients.map((c) => c.close()));
+      await gw.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+    assert.deepEqual(pluginCounts(gw), { sessions: 0, users: 0, calls: 0 });
+  },
+);
+
+/**
+ * `from` renegotiates (its PeerConnection's new offer in `set`): `to` gets `update` with an
+ * offer and answers it in `set`, `from` gets `update` with the answer; no other event.
+ */
+async function renegotiate(
+  from: { user: VideoCallUser; peer: ClientPeer },
+  to: { user: VideoCallUser; peer: ClientPeer },
+): Promise<void> {
+  const offer: TestJsep = { type: "offer", sdp: await from.peer.offer() };
+  assert.deepEqual(await from.user.ask({ request: "set" }, offer), result({ event: "set" }));
+  const update = await to.user.next();
+  assert.deepEqual(brief(update), { data: result({ event: "update" }), jsep: "offer" });
+  await to.peer.pc.setRemoteDescription({ type: "offer", sdp: jsepOf(update).sdp });
+  await to.peer.pc.setLocalDescription(await to.peer.pc.createAnswer());
+  const answer: TestJsep = { type: "answer", sdp: to.peer.pc.localDescription?.sdp ?? "" };
+  assert.deepEqual(await to.user.ask({ request: "set" }, answer), result({ event: "set" }));
+  const answered = await from.user.next();
+  assert.deepEqual(brief(answered), { data: result({ event: "update" }), jsep: "answer" });
+  await from.peer.answer(jsepOf(answered).sdp);
+}
+
+wrtcTest(
+  "videocall: renegotiation from either side is relayed; a side stopping and restarting its video keeps the rest flowing",
+  async (wrtc) => {
+    const gw = await videoCallGateway();
+    const clients: JanusClient[] = [];
+    let call: LiveCall | undefined;
+    try {
+      const [a, b] = await users(gw, clients) as [VideoCallUser, VideoCallUser];
+      call = await connect(wrtc, a, b);
+      await assertMediaBothWays(call);
+      const alice = { user: a, peer: call.alice };
+      const bob = { user: b, peer: call.bob };
+      const video = call.alice.pc.getTransceivers().find((t) => t.receiver.track.kind === "video");
+      assert.ok(video, "alice's video transceiver");
+
+      // Alice stops sending video (recvonly): Bob's frames stop, Alice still gets his.
+      video.direction = "recvonly";
+      await renegotiate(alice, bob);
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const stopped = call.bob.videoFrames;
+      const aliceBefore = call.alice.videoFrames;
+      const bobAudio = await call.bob.packetsOf("0");
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.ok(call.bob.videoFrames - stopped <= 2, `bob got ${call.bob.videoFrames - stopped}`);
+      assert.ok(call.alice.videoFrames - aliceBefore > 20, "bob's video to alice goes on");
+      assert.ok((await call.bob.packetsOf("0")) - bobAudio > 50, "alice's audio to bob goes on");
+
+      // She sends it again: Bob decodes her pattern again.
+      video.direction = "sendrecv";
+      await renegotiate(alice, bob);
+      await waitUntil("bob decodes alice again", () => call!.bob.videoFrames > stopped + 20, 8000);
+      assert.ok(call.bob.luma.left > call.bob.luma.right + 50, JSON.stringify(call.bob.luma));
+
+      // Bob renegotiates (nothing changed): media goes on both ways.
+      await renegotiate(bob, alice);
+      const frames = { alice: call.alice.videoFrames, bob: call.bob.videoFrames };
+      await waitUntil(
+        "both decode after bob's renegotiation",
+        () =>
+          call!.alice.videoFrames > frames.alice + 20 && call!.bob.videoFrames > frames.bob + 20,
+        8000,
+      );
+      call.alice.audio = [];
+      call.bob.audio = [];
+      await assertMediaBothWays(call);
+      assert.equal(gw.counts().peers, 2);
+      await a.quiet(200);
+      await b.quiet(200);
+      assert.deepEqual(await b.briefsOf({ request: "hangup" }, undefined, 3), [
+        { tx: true, data: hangup("bob", "Explicit hangup") },
+        { data: hangup("alice", REMOTE) },
+        CLOSE_PC,
+      ]);
+      await a.briefs(3);
+      await settled(gw, 2);
     } finally {
       closePeers(call);
       await Promise.all(clients.map((c) => c.close()));

@@ -9,9 +9,12 @@
  * Run: `deno task test tests/plugins/videocall_signalling_test.ts`
  */
 import assert from "node:assert/strict";
+import { recordingPath } from "../../plugins/videocall/recording.ts";
 import type { ConfigInput } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
+import { join } from "node:path";
 import { httpClient, type JanusClient, wsClient } from "../_helpers/janus_client.ts";
+import { handleInfo } from "./_echotest.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
 import {
   failure,
@@ -197,7 +200,8 @@ const CASES: Case[] = [
         await a.ask({ request: "set", fallback: -1 }),
         failure(474, "Invalid value (fallback should be a positive integer)"),
       );
-      // Recording and simulcast are accepted (and ignored), as the reference answers them.
+      // Recording (without a call: nothing to record) and simulcast are accepted, as the
+      // reference answers them.
       assert.deepEqual(
         await a.ask({
           request: "set",
@@ -295,6 +299,133 @@ const CASES: Case[] = [
       assert.equal(pluginCounts(ctx.gw).calls, 1);
       await a.quiet();
       await b.quiet();
+    },
+  },
+  {
+    name:
+      "renegotiation is relayed: a side's offer in 'set' is the other's 'update' offer, whose answer is the offerer's 'update' answer; both ways",
+    async run(ctx) {
+      const a = await registered(ctx, "alice");
+      const b = await registered(ctx, "bob");
+      const ours = await accept(a, b, "bob", await call(a, "alice", b, "bob"));
+      // Alice keeps the DTLS role our answer left her when she answers our offer.
+      const aliceRole = /a=setup:active/.test(ours.sdp) ? "passive" : "active";
+      const renegotiate = async (
+        from: VideoCallUser,
+        fromTag: string,
+        to: VideoCallUser,
+        toTag: string,
+      ) => {
+        // The same ICE credentials: a plain renegotiation (the data channel dropped).
+        const offer = fakeOffer(fromTag, { data: false });
+        assert.deepEqual(await from.briefsOf({ request: "set" }, offer), [
+          { tx: true, data: result({ event: "set" }) },
+        ]);
+        const update = await to.next();
+        assert.deepEqual(
+          { data: (update.plugindata as JsonObject).data, tx: update.transaction },
+          { data: result({ event: "update" }), tx: undefined },
+        );
+        const theirs = jsepOf(update);
+        assert.equal(theirs.type, "offer");
+        // A new offer of the other side's peer: the relayed lines, as in the call's.
+        assert.deepEqual(shape(theirs.sdp).slice(0, 2), [
+          "audio 0 sendrecv 111 opus",
+          "video 1 sendrecv 96 vp8 97 rtx",
+        ]);
+        await from.quiet(200);
+        assert.deepEqual(
+          await to.briefsOf({ request: "set" }, {
+            type: "answer",
+            sdp: fakeAnswer(theirs, toTag).sdp.replaceAll(
+              "a=setup:active",
+              `a=setup:${to === a ? aliceRole : "active"}`,
+            ),
+          }),
+          [{ tx: true, data: result({ event: "set" }) }],
+        );
+        const answered = await from.next();
+        assert.deepEqual(
+          { data: (answered.plugindata as JsonObject).data, tx: answered.transaction },
+          { data: result({ event: "update" }), tx: undefined },
+        );
+        const ours = jsepOf(answered);
+        assert.equal(ours.type, "answer");
+        assert.deepEqual(shape(ours.sdp).slice(0, 2), [
+          "audio 0 sendrecv 111 opus",
+          "video 1 sendrecv 96 vp8 97 rtx",
+        ]);
+      };
+      await renegotiate(a, "ali", b, "bob");
+      await renegotiate(b, "bob", a, "ali");
+      assert.equal(ctx.gw.counts().peers, 2);
+      assert.deepEqual(await a.briefsOf({ request: "hangup" }, undefined, 3), [
+        { tx: true, data: hangup("alice", "Explicit hangup") },
+        { data: hangup("bob", REMOTE) },
+        CLOSE_PC,
+      ]);
+      assert.deepEqual(await b.briefs(3), [
+        { data: hangup("alice", "We did the hangup") },
+        { data: hangup("alice", REMOTE) },
+        CLOSE_PC,
+      ]);
+      await settled(ctx.gw, 2);
+      // Outside a call an offer in 'set' is not answered (nor is it by the reference).
+      assert.deepEqual(await a.briefsOf({ request: "set" }, fakeOffer("ali")), [
+        { tx: true, data: result({ event: "set" }) },
+      ]);
+      await a.quiet();
+      await b.quiet();
+    },
+  },
+  {
+    name:
+      "set record: each side's files named as the reference's (filename base, a folder made), shown in handle_info, closed by record false",
+    async run(ctx) {
+      const dir = await Deno.makeTempDir({ prefix: "videocall-rec-" });
+      try {
+        const a = await registered(ctx, "alice");
+        const b = await registered(ctx, "bob");
+        await accept(a, b, "bob", await call(a, "alice", b, "bob"));
+        const base = join(dir, "nested", "alice");
+        assert.deepEqual(
+          await a.ask({ request: "set", record: true, filename: base }),
+          result({ event: "set" }),
+        );
+        assert.deepEqual(
+          ((await handleInfo(ctx.gw, a.session, a.handle)).plugin_specific as JsonObject)
+            .recording,
+          { audio: "alice-audio.mjr", video: "alice-video.mjr" },
+        );
+        assert.deepEqual(
+          (await Array.fromAsync(Deno.readDir(join(dir, "nested")))).map((e) => e.name).toSorted(),
+          ["alice-audio.mjr", "alice-video.mjr"],
+        );
+        assert.deepEqual(
+          await a.ask({ request: "set", record: false }),
+          result({ event: "set" }),
+        );
+        const info = (await handleInfo(ctx.gw, a.session, a.handle)).plugin_specific as JsonObject;
+        assert.equal(info.recording, undefined);
+        // Bob records too, into its own base: the audio and video he sends.
+        assert.deepEqual(
+          await b.ask({ request: "set", record: true, filename: join(dir, "bob") }),
+          result({ event: "set" }),
+        );
+        assert.deepEqual(
+          ((await handleInfo(ctx.gw, b.session, b.handle)).plugin_specific as JsonObject)
+            .recording,
+          { audio: "bob-audio.mjr", video: "bob-video.mjr" },
+        );
+        // The hangup closes Bob's recordings.
+        await b.briefsOf({ request: "hangup" }, undefined, 3);
+        await a.briefs(3);
+        await settled(ctx.gw, 2);
+        const after = (await handleInfo(ctx.gw, b.session, b.handle)).plugin_specific as JsonObject;
+        assert.equal(after.recording, undefined);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
     },
   },
   {
@@ -475,3 +606,19 @@ for (const kind of ["http", "ws"] as const) {
     });
   }
 }
+
+Deno.test("videocall: recording names without a filename are the reference's, in the working folder", () => {
+  const at = 1700000000000000;
+  assert.equal(
+    recordingPath({ base: undefined, user: "alice", peer: "bob", nowUs: at, type: "audio" }),
+    join(Deno.cwd(), `videocall-alice-bob-${at}-audio.mjr`),
+  );
+  assert.equal(
+    recordingPath({ base: undefined, user: undefined, peer: undefined, nowUs: at, type: "video" }),
+    join(Deno.cwd(), `videocall-unknown-unknown-${at}-video.mjr`),
+  );
+  assert.equal(
+    recordingPath({ base: "rec/x", user: "a", peer: "b", nowUs: at, type: "video" }),
+    join(Deno.cwd(), "rec", "x-video.mjr"),
+  );
+});
