@@ -49,6 +49,9 @@ export interface BenchOptions {
   /** VideoRoom fan-out ramp: subscribers per step, seconds per window. */
   vrSubscribers: number[];
   vrSeconds: number;
+  /** Streaming ramp: viewers of one mountpoint per step, seconds per window. */
+  streamingViewers: number[];
+  streamingSeconds: number;
   /** Seconds between a media step's setup and its measured window. */
   mediaSettle: number;
   /** Media worker processes of our gateway in the media phases. */
@@ -69,7 +72,16 @@ export interface BenchOptions {
 }
 
 /** A bench phase. */
-export type Phase = "http" | "ws" | "ka" | "mem" | "echo" | "videoroom" | "browser" | "textroom";
+export type Phase =
+  | "http"
+  | "ws"
+  | "ka"
+  | "mem"
+  | "echo"
+  | "videoroom"
+  | "browser"
+  | "textroom"
+  | "streaming";
 
 const PHASES: readonly Phase[] = [
   "http",
@@ -80,6 +92,7 @@ const PHASES: readonly Phase[] = [
   "videoroom",
   "browser",
   "textroom",
+  "streaming",
 ];
 
 /** Usage text. */
@@ -96,8 +109,8 @@ export const USAGE = `deno task bench [flags]
   --settle=S          settle time before sampling RSS (default 2)
   --timeout=S         per-request timeout (default 10)
   --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
-  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser,textroom (default
-                      all)
+  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser,textroom,streaming
+                      (default all)
   --video=WxH         video of the EchoTest callers and the VideoRoom publisher, 30 fps
                       (default 640x480)
   --echo-calls=LIST   EchoTest ramp, concurrent calls per step (default 1,2,4)
@@ -115,6 +128,9 @@ export const USAGE = `deno task bench [flags]
   --vr-subscribers=LIST VideoRoom fan-out ramp, subscribers of one publisher (default
                       1,2,4,8,16)
   --vr-seconds=S      measured window per fan-out step (default 8)
+  --streaming-viewers=LIST Streaming ramp, viewers of one 640x480 mountpoint (default
+                      1,2,4,8,16,32,64)
+  --streaming-seconds=S measured window per Streaming step (default 5)
   --media-settle=S    pause between a media step's setup and its window (default 1.5)
   --media-workers=N   media worker processes of our gateway (default 1)
   --tr-participants=N TextRoom fan-out: data-channel participants receiving (default 100)
@@ -130,6 +146,9 @@ The echo and videoroom phases run inside a private network namespace with their 
 The textroom phase (same namespace arrangement, 1 media worker) has one sender send public
 messages as fast as acknowledgements allow to a room of N participants and counts the
 messages delivered per second over all of them, with each server's CPU.
+The streaming phase (same namespace arrangement) creates one rtp mountpoint on each server,
+feeds both from one ffmpeg (a 640x480 30 fps VP8 + Opus clip in a loop) and measures server
+CPU per viewer and what each viewer receives, ours against the reference.
 The browser phase (Chromium on the official videoroomtest.html, ours only) times how soon
 video shows again after pause/start, switch and join, against a 500 ms target.
 Env: REF_HTTP (port or http://127.0.0.1:PORT/janus), REF_WS (port or ws://127.0.0.1:PORT),
@@ -164,6 +183,8 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     videoHeight: 480,
     vrSubscribers: [1, 2, 4, 8, 16],
     vrSeconds: 8,
+    streamingViewers: [1, 2, 4, 8, 16, 32, 64],
+    streamingSeconds: 5,
     mediaSettle: 1.5,
     mediaWorkers: 1,
     trParticipants: 100,
@@ -195,6 +216,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-large": (v) => options.vrLargeParticipants = v,
     "vr-large-rounds": (v) => options.vrLargeRounds = v,
     "vr-seconds": (v) => options.vrSeconds = v,
+    "streaming-seconds": (v) => options.streamingSeconds = v,
     "media-settle": (v) => options.mediaSettle = v,
     "media-workers": (v) => options.mediaWorkers = v,
     "tr-participants": (v) => options.trParticipants = v,
@@ -205,6 +227,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
   const lists: Record<string, (v: number[]) => void> = {
     "echo-calls": (v) => options.echoCalls = v,
     "vr-subscribers": (v) => options.vrSubscribers = v,
+    "streaming-viewers": (v) => options.streamingViewers = v,
   };
   const integers = new Set([
     "rounds",

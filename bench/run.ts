@@ -24,6 +24,14 @@ import {
 import type { MediaBenchResult } from "./media/results.ts";
 import { runMediaBench } from "./media/run_media.ts";
 import { measureIdleSessions, type MemoryProbe } from "./memory.ts";
+import {
+  streamingJson,
+  streamingNotes,
+  streamingSummaryRows,
+  streamingTable,
+  streamingViewerLines,
+} from "./streaming/report.ts";
+import { runStreamingBench } from "./streaming/run_streaming.ts";
 import { textRoomJson, textRoomTable } from "./textroom/report.ts";
 import { runTextRoomBench } from "./textroom/run_textroom.ts";
 import { print } from "./print.ts";
@@ -460,9 +468,32 @@ async function main(): Promise<number> {
       timeoutMs: Math.max(15_000, options.timeout * 1000),
     })
     : undefined;
+  if (options.only.has("streaming")) {
+    print(
+      " Streaming viewers (private network namespace; our gateway with " +
+        `${options.mediaWorkers} media worker(s) and a private reference):`,
+    );
+  }
+  const streaming = options.only.has("streaming")
+    ? await runStreamingBench({
+      viewers: options.streamingViewers,
+      seconds: options.streamingSeconds,
+      settle: options.mediaSettle,
+      width: options.videoWidth,
+      height: options.videoHeight,
+      kbps: 1500,
+      workers: options.mediaWorkers,
+      noRef: options.noRef,
+      timeoutMs: Math.max(15_000, options.timeout * 1000),
+    })
+    : undefined;
+  const streamingResult = streaming && !("failed" in streaming) ? streaming : undefined;
 
   print("");
-  print(summaryTable(ours, ref, mediaResult ? mediaSummaryRows(mediaResult) : []));
+  print(summaryTable(ours, ref, [
+    ...(mediaResult ? mediaSummaryRows(mediaResult) : []),
+    ...(streamingResult ? streamingSummaryRows(streamingResult) : []),
+  ]));
   if (mediaResult) {
     print(`Media phases reference: ${mediaResult.referenceStatus}`);
     if (mediaResult.ours.echo.length > 0) {
@@ -525,6 +556,23 @@ async function main(): Promise<number> {
     print(textRoomTable(textroom));
     notes.push(...textroom.notes);
   }
+  if (streaming && "failed" in streaming) notes.push(`streaming phase failed: ${streaming.failed}`);
+  else if (streamingResult) {
+    const { width, height, kbps } = streamingResult.video;
+    print("");
+    print(
+      `Streaming viewers of one mountpoint (${width}x${height} 30 fps VP8 ~${kbps} kbit/s + ` +
+        "Opus from ffmpeg, the same packets to both servers; CPU in % of one core: ours = " +
+        "gateway + media workers, reference = the janus process; per viewer = total / viewers; " +
+        "marginal = (total − fed with no viewer) / viewers; viewers are node-datachannel " +
+        "peers counting RTP without decoding: fps = frames ended by a marker bit, size = the " +
+        `last VP8 keyframe's header); reference: ${streamingResult.referenceStatus}`,
+    );
+    print(streamingTable(streamingResult));
+    print("Per viewer, received size@fps:");
+    for (const line of streamingViewerLines(streamingResult)) print(`  ${line}`);
+    notes.push(...streamingNotes(streamingResult));
+  }
   if (ours.http || ours.ws || ours.ka) {
     print("");
     print(cpuTable(ref ? [ours, ref] : [ours]));
@@ -564,7 +612,19 @@ async function main(): Promise<number> {
     : "failed" in textroom
     ? textroom
     : textRoomJson(textroom);
-  print(JSON.stringify({ ...summary, browser: browserSummary, textroom: textroomSummary }));
+  const streamingSummary = streaming === undefined
+    ? null
+    : "failed" in streaming
+    ? streaming
+    : streamingJson(streaming);
+  print(
+    JSON.stringify({
+      ...summary,
+      browser: browserSummary,
+      textroom: textroomSummary,
+      streaming: streamingSummary,
+    }),
+  );
   return 0;
 }
 

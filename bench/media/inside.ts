@@ -47,7 +47,7 @@ function parseOptions(): MediaBenchOptions {
   return JSON.parse(arg.slice("--options=".length)) as MediaBenchOptions;
 }
 
-function oursServer(gateway: Gateway, notes: string[]): MediaServer {
+export function oursServer(gateway: Gateway, notes: string[]): MediaServer {
   const info = gateway.ready;
   return {
     name: "ours",
@@ -69,7 +69,7 @@ function oursServer(gateway: Gateway, notes: string[]): MediaServer {
   };
 }
 
-function referenceServer(reference: Reference): MediaServer {
+export function referenceServer(reference: Reference): MediaServer {
   const pid = reference.pid;
   return {
     name: "reference",

@@ -94,6 +94,11 @@ export interface ReceiverMethods extends CountMethods {
   accept: { params: { sdp: string }; result: { id: number; sdp: string } };
   /** The candidates of its answer (gathering is complete when `accept` resolves). */
   candidates: { params: { id: number }; result: { candidates: TrickleCandidate[] } };
+  /**
+   * Adds the server's candidates (`a=candidate:` values without the `a=`) to subscriber `id`,
+   * for an offer accepted without them.
+   */
+  addRemote: { params: { id: number; mid: string; candidates: string[] }; result: null };
   close: { params: { id: number }; result: null };
 }
 

@@ -106,6 +106,11 @@ async function main(): Promise<void> {
       return { id, sdp: answer };
     },
     candidates: ({ id }) => Promise.resolve({ candidates: get(id).candidates }),
+    addRemote: ({ id, mid, candidates }) => {
+      const pc = get(id).pc;
+      for (const c of candidates) pc.addRemoteCandidate(c, mid);
+      return Promise.resolve(null);
+    },
     counts: ({ ids }) =>
       Promise.resolve({
         peers: ids.map((id) => {

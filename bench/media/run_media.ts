@@ -111,7 +111,9 @@ export async function runMediaBench(
 }
 
 /** Stops a private reference the child left behind (it normally stops it itself). */
-async function cleanupReference(ref: { pid?: number; runDir?: string } | undefined) {
+export async function cleanupReference(
+  ref: { pid?: number; runDir?: string } | undefined,
+): Promise<void> {
   if (ref?.pid === undefined || !alive(ref.pid)) {
     if (ref?.runDir?.startsWith("/tmp/")) {
       await Deno.remove(ref.runDir, { recursive: true }).catch(() => {});
