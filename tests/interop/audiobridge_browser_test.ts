@@ -9,21 +9,18 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { capturePageLog, launchChromium, type PageLog, pollUntil } from "../_helpers/browser.ts";
+import { launchChromium, pollUntil } from "../_helpers/browser.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import { audioBridgeCounts, startAudioBridgeGateway } from "../plugins/_audiobridge.ts";
 import {
   DEMO_TRANSPORTS,
-  dialogText,
+  type DemoParticipant,
   officialDemoUrl,
+  openDemoPages,
   requireOfficialDemos,
+  startAndRegister,
+  untilNothingLeft,
 } from "./official_demos.ts";
-
-interface Participant {
-  name: string;
-  page: Page;
-  log: PageLog;
-}
 
 /** The demo's inbound audio: energy, packets and level summed over its PeerConnection. */
 function inboundAudio(page: Page): Promise<{ energy: number; packets: number; level: number }> {
@@ -66,54 +63,24 @@ for (const transport of DEMO_TRANSPORTS) {
       await requireOfficialDemos("audiobridgetest.html");
       await using gw = await startAudioBridgeGateway();
       const browser = await launchChromium();
-      const people: Participant[] = [];
-      const describe = async () => {
-        const full = await Deno.makeTempFile({
-          prefix: `audiobridge_${transport}_`,
-          suffix: ".log",
-        });
-        await Deno.writeTextFile(full, people.map((p) => p.log.lines.join("\n")).join("\n"));
-        const parts = [
-          `gateway: ${JSON.stringify(gw.counts())} plugin: ${
-            JSON.stringify(audioBridgeCounts(gw))
-          }; full page logs: ${full}`,
-        ];
-        for (const p of people) {
-          const dialog = await dialogText(p.page).catch(() => "");
-          parts.push(`--- ${p.name} (dialog: ${dialog || "none"})\n${p.log.tail(60)}`);
-        }
-        return parts.join("\n");
-      };
-      const noDialogs = async (step: string) => {
-        for (const p of people) {
-          const text = await dialogText(p.page);
-          assert.equal(text, "", `${step}: ${p.name} shows '${text}':\n${await describe()}`);
-        }
-      };
       try {
-        const url = officialDemoUrl(gw, transport, "audiobridgetest.html");
-        for (const name of ["alice", "bob"]) {
-          const page = await (await browser.newContext()).newPage();
-          people.push({ name, page, log: capturePageLog(page, name) });
-        }
-        for (const { name, page } of people) {
-          await page.goto(url);
-          await page.click("#start");
-          await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
-            .catch(async (e) => {
-              throw new Error(`${name}: no username field (${e}):\n${await describe()}`);
-            });
-          await page.fill("#username", name);
-          await page.click("#register");
-          await pollUntil(
-            `${name} in the room`,
-            async () => (await page.locator("#participant").textContent()) === name,
-            { describe },
-          );
-        }
+        const demo = await openDemoPages(browser, ["alice", "bob"], {
+          logPrefix: `audiobridge_${transport}`,
+          state: () =>
+            `gateway: ${JSON.stringify(gw.counts())} plugin: ${
+              JSON.stringify(audioBridgeCounts(gw))
+            }`,
+        });
+        const { people, describe, noDialogs } = demo;
+        await startAndRegister(
+          demo,
+          officialDemoUrl(gw, transport, "audiobridgetest.html"),
+          "in the room",
+          async (page, name) => (await page.locator("#participant").textContent()) === name,
+        );
         await noDialogs("after joining");
 
-        const [alice, bob] = people as [Participant, Participant];
+        const [alice, bob] = people as [DemoParticipant, DemoParticipant];
         for (const [me, other] of [[alice, bob], [bob, alice]] as const) {
           await pollUntil(
             `${me.name} listing ${other.name} as set up`,
@@ -155,14 +122,7 @@ for (const transport of DEMO_TRANSPORTS) {
         assert.equal(gw.counts().peers, 2);
 
         for (const { page } of people) await page.click("#start");
-        await pollUntil(
-          "no sessions, handles or peers left",
-          () => {
-            const c = gw.counts();
-            return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
-          },
-          { describe },
-        );
+        await untilNothingLeft(gw, describe);
         assert.deepEqual(audioBridgeCounts(gw), { rooms: 1, participants: 0, sessions: 0 });
       } finally {
         await browser.close();

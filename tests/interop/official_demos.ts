@@ -4,8 +4,10 @@
  *
  * @module
  */
-import type { Page } from "playwright-core";
+import assert from "node:assert/strict";
+import type { Browser, Page } from "playwright-core";
 import { DEFAULT_DEMOS_DIR } from "../../transports/demo/official.ts";
+import { capturePageLog, type PageLog, pollUntil } from "../_helpers/browser.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
 
 /** The Janus transports the demo pages are driven over. */
@@ -102,4 +104,101 @@ export async function clickPastDialogs(
 /** Whether `selector` matches anything on the page now. */
 export async function present(page: Page, selector: string): Promise<boolean> {
   return (await page.locator(selector).count()) > 0;
+}
+
+/** One person's page in a demo test with several pages. */
+export interface DemoParticipant {
+  name: string;
+  page: Page;
+  log: PageLog;
+}
+
+/** The pages of a demo test, with what a failure report needs. */
+export interface DemoPages {
+  readonly people: DemoParticipant[];
+  /**
+   * `state()`, each page's dialog and last log lines; the full page logs go to a temporary
+   * file it names.
+   */
+  describe(): Promise<string>;
+  /** Fails if a page of `on` shows a dialog (the demos report every error in one). */
+  noDialogs(step: string, on?: readonly DemoParticipant[]): Promise<void>;
+}
+
+/**
+ * Opens one page per name, each in its own browser context (its own janus.js session),
+ * recording its log. `logPrefix` names the full-log file, `state` heads the failure report
+ * (e.g. the gateway's counts) and `extra` adds to a page's line in it.
+ */
+export async function openDemoPages(
+  browser: Browser,
+  names: readonly string[],
+  options: {
+    logPrefix: string;
+    state: () => string;
+    extra?: (p: DemoParticipant) => Promise<string>;
+  },
+): Promise<DemoPages> {
+  const people: DemoParticipant[] = [];
+  const describe = async () => {
+    const full = await Deno.makeTempFile({ prefix: `${options.logPrefix}_`, suffix: ".log" });
+    await Deno.writeTextFile(full, people.map((p) => p.log.lines.join("\n")).join("\n"));
+    const parts = [`${options.state()}; full page logs: ${full}`];
+    for (const p of people) {
+      const dialog = await dialogText(p.page).catch(() => "");
+      const extra = options.extra ? await options.extra(p) : "";
+      parts.push(`--- ${p.name} (dialog: ${dialog || "none"}${extra})\n${p.log.tail(60)}`);
+    }
+    return parts.join("\n");
+  };
+  const noDialogs = async (step: string, on: readonly DemoParticipant[] = people) => {
+    for (const p of on) {
+      const text = await dialogText(p.page);
+      assert.equal(text, "", `${step}: ${p.name} shows '${text}':\n${await describe()}`);
+    }
+  };
+  for (const name of names) {
+    const page = await (await browser.newContext()).newPage();
+    people.push({ name, page, log: capturePageLog(page, name) });
+  }
+  return { people, describe, noDialogs };
+}
+
+/**
+ * On each page in turn: opens `url`, Start, types the page's name into the demo's
+ * `#username` form and registers, then waits until `done(page, name)` (`${name} ${what}`).
+ */
+export async function startAndRegister(
+  demo: DemoPages,
+  url: string,
+  what: string,
+  done: (page: Page, name: string) => Promise<boolean>,
+): Promise<void> {
+  const { describe } = demo;
+  for (const { name, page } of demo.people) {
+    await page.goto(url);
+    await page.click("#start");
+    await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
+      .catch(async (e) => {
+        throw new Error(`${name}: no username field (${e}):\n${await describe()}`);
+      });
+    await page.fill("#username", name);
+    await page.click("#register");
+    await pollUntil(`${name} ${what}`, () => done(page, name), { describe });
+  }
+}
+
+/** Waits until the gateway holds no session, handle or peer. */
+export async function untilNothingLeft(
+  gw: TestGateway,
+  describe: () => Promise<string> | string,
+): Promise<void> {
+  await pollUntil(
+    "no sessions, handles or peers left",
+    () => {
+      const c = gw.counts();
+      return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
+    },
+    { describe },
+  );
 }

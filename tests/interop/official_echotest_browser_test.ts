@@ -19,6 +19,7 @@ import {
   framesDecoded,
   officialDemoUrl,
   requireOfficialDemos,
+  untilNothingLeft,
 } from "./official_demos.ts";
 
 const ECHO_PC = "return [globalThis.echotest && globalThis.echotest.webrtcStuff.pc];";
@@ -85,14 +86,7 @@ for (
         assert.equal(echo, `${ECHOTEST_DATA_PREFIX}ping from chromium`);
         const dialogs = await clickPastDialogs(page, "#start");
         assert.deepEqual(dialogs, [], `dialogs: ${dialogs.join(" | ")}`);
-        await pollUntil(
-          "no sessions, handles or peers left",
-          () => {
-            const c = gw.counts();
-            return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
-          },
-          { describe },
-        );
+        await untilNothingLeft(gw, describe);
       } finally {
         await browser.close();
       }

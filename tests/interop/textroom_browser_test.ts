@@ -10,24 +10,21 @@
  */
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { capturePageLog, launchChromium, type PageLog, pollUntil } from "../_helpers/browser.ts";
+import { launchChromium, pollUntil } from "../_helpers/browser.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import { startTextRoomGateway, type TextRoomGateway } from "../plugins/_textroom_peers.ts";
 import {
   DEMO_TRANSPORTS,
-  dialogText,
+  type DemoParticipant,
   officialDemoUrl,
+  openDemoPages,
   requireOfficialDemos,
+  startAndRegister,
+  untilNothingLeft,
 } from "./official_demos.ts";
 
 /** Rounds per transport: the demo's join raced ICE once; a repeat shows it is not luck. */
 const ROUNDS = 3;
-
-interface Participant {
-  name: string;
-  page: Page;
-  log: PageLog;
-}
 
 /** Display names in the demo's participant list (the others; it never lists itself). */
 async function listed(page: Page): Promise<string[]> {
@@ -42,58 +39,27 @@ async function chatLines(page: Page): Promise<string[]> {
 /** One round: two pages join, talk publicly and privately, Alice leaves, both stop. */
 async function round(gw: TextRoomGateway, transport: "http" | "ws", n: number): Promise<void> {
   const browser = await launchChromium();
-  const people: Participant[] = [];
-  const describe = async () => {
-    const full = await Deno.makeTempFile({ prefix: `textroom_${transport}_`, suffix: ".log" });
-    await Deno.writeTextFile(full, people.map((p) => p.log.lines.join("\n")).join("\n"));
-    const parts = [
-      `round ${n}; gateway: ${JSON.stringify(gw.counts())} plugin: ${
-        JSON.stringify(gw.textroom())
-      }; full page logs: ${full}`,
-    ];
-    for (const p of people) {
-      const dialog = await dialogText(p.page).catch(() => "");
-      const chat = await chatLines(p.page).catch(() => []);
-      parts.push(
-        `--- ${p.name} (dialog: ${dialog || "none"}; chat: ${JSON.stringify(chat)})\n` +
-          p.log.tail(60),
-      );
-    }
-    return parts.join("\n");
-  };
-  /** No dialog on any page (the demo reports every error in one). */
-  const noDialogs = async (step: string, on = people) => {
-    for (const p of on) {
-      const text = await dialogText(p.page);
-      assert.equal(text, "", `${step}: ${p.name} shows '${text}':\n${await describe()}`);
-    }
-  };
   try {
-    const url = officialDemoUrl(gw, transport, "textroomtest.html");
-    for (const name of ["alice", "bob"]) {
-      const page = await (await browser.newContext()).newPage();
-      people.push({ name, page, log: capturePageLog(page, name) });
-    }
+    const demo = await openDemoPages(browser, ["alice", "bob"], {
+      logPrefix: `textroom_${transport}`,
+      state: () =>
+        `round ${n}; gateway: ${JSON.stringify(gw.counts())} plugin: ${
+          JSON.stringify(gw.textroom())
+        }`,
+      extra: async (p) => `; chat: ${JSON.stringify(await chatLines(p.page).catch(() => []))}`,
+    });
+    const { people, describe, noDialogs } = demo;
     // The join form shows once the demo's data channel is open.
-    for (const { name, page } of people) {
-      await page.goto(url);
-      await page.click("#start");
-      await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
-        .catch(async (e) => {
-          throw new Error(`${name}: no username field (${e}):\n${await describe()}`);
-        });
-      await page.fill("#username", name);
-      await page.click("#register");
-      await pollUntil(
-        `${name} in the room`,
-        async () => (await page.locator("#participant").textContent()) === name,
-        { describe },
-      );
-    }
+    await startAndRegister(
+      demo,
+      officialDemoUrl(gw, transport, "textroomtest.html"),
+      "in the room",
+      async (page, name) => (await page.locator("#participant").textContent()) === name,
+    );
     await noDialogs("after joining");
     assert.equal(gw.textroom().participants, 2);
 
-    const [alice, bob] = people as [Participant, Participant];
+    const [alice, bob] = people as [DemoParticipant, DemoParticipant];
     for (const [me, other] of [[alice, bob], [bob, alice]] as const) {
       await pollUntil(
         `${me.name} listing ${other.name}`,
@@ -167,14 +133,7 @@ async function round(gw: TextRoomGateway, transport: "http" | "ws", n: number): 
     await noDialogs("after alice left", [bob]);
 
     await bob.page.click("#start");
-    await pollUntil(
-      "no sessions, handles or peers left",
-      () => {
-        const c = gw.counts();
-        return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
-      },
-      { describe },
-    );
+    await untilNothingLeft(gw, describe);
     assert.deepEqual(gw.textroom(), { rooms: 1, participants: 0, sessions: 0, posts: 0 });
   } finally {
     await browser.close();

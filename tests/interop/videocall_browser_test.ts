@@ -9,26 +9,23 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { capturePageLog, launchChromium, type PageLog, pollUntil } from "../_helpers/browser.ts";
+import { launchChromium, pollUntil } from "../_helpers/browser.ts";
 import { pluginCounts, videoCallGateway } from "../plugins/_videocall.ts";
 import {
   DEMO_TRANSPORTS,
+  type DemoParticipant,
   dialogText,
   framesDecoded,
   officialDemoUrl,
+  openDemoPages,
   present,
   requireOfficialDemos,
+  startAndRegister,
+  untilNothingLeft,
 } from "./official_demos.ts";
 
 /** The demo's one PeerConnection. */
 const CALL_PC = "return [globalThis.videocall && globalThis.videocall.webrtcStuff.pc];";
-
-interface Participant {
-  name: string;
-  page: Page;
-  log: PageLog;
-}
 
 for (const transport of DEMO_TRANSPORTS) {
   Deno.test({
@@ -40,47 +37,21 @@ for (const transport of DEMO_TRANSPORTS) {
       await requireOfficialDemos("videocalltest.html");
       await using gw = await videoCallGateway();
       const browser = await launchChromium();
-      const people: Participant[] = [];
-      const describe = async () => {
-        const full = await Deno.makeTempFile({ prefix: `videocall_${transport}_`, suffix: ".log" });
-        await Deno.writeTextFile(full, people.map((p) => p.log.lines.join("\n")).join("\n"));
-        const parts = [`gateway: ${JSON.stringify(gw.counts())}; full page logs: ${full}`];
-        for (const p of people) {
-          const dialog = await dialogText(p.page).catch(() => "");
-          parts.push(`--- ${p.name} (dialog: ${dialog || "none"})\n${p.log.tail(60)}`);
-        }
-        return parts.join("\n");
-      };
-      /** No dialog on any page (the demo reports every error in one). */
-      const noDialogs = async (step: string) => {
-        for (const p of people) {
-          const text = await dialogText(p.page);
-          assert.equal(text, "", `${step}: ${p.name} shows '${text}':\n${await describe()}`);
-        }
-      };
       try {
-        const url = officialDemoUrl(gw, transport, "videocalltest.html");
-        for (const name of ["alice", "bob"]) {
-          const page = await (await browser.newContext()).newPage();
-          people.push({ name, page, log: capturePageLog(page, name) });
-        }
-        for (const { name, page } of people) {
-          await page.goto(url);
-          await page.click("#start");
-          await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
-            .catch(async (e) => {
-              throw new Error(`${name}: no username field (${e}):\n${await describe()}`);
-            });
-          await page.fill("#username", name);
-          await page.click("#register");
-          await pollUntil(
-            `${name} registered`,
-            async () => (await page.locator("#youok").textContent()) === `Registered as '${name}'`,
-            { describe },
-          );
-        }
+        const demo = await openDemoPages(browser, ["alice", "bob"], {
+          logPrefix: `videocall_${transport}`,
+          state: () => `gateway: ${JSON.stringify(gw.counts())}`,
+        });
+        const { people, describe, noDialogs } = demo;
+        await startAndRegister(
+          demo,
+          officialDemoUrl(gw, transport, "videocalltest.html"),
+          "registered",
+          async (page, name) =>
+            (await page.locator("#youok").textContent()) === `Registered as '${name}'`,
+        );
         await noDialogs("after registering");
-        const [alice, bob] = people as [Participant, Participant];
+        const [alice, bob] = people as [DemoParticipant, DemoParticipant];
 
         // Bob calls Alice: he waits in a dialog, she answers in hers.
         await bob.page.fill("#peer", "alice");
@@ -145,14 +116,7 @@ for (const transport of DEMO_TRANSPORTS) {
         assert.ok(await present(bob.page, "#phone"), "bob can call again");
 
         for (const { page } of people) await page.click("#start");
-        await pollUntil(
-          "no sessions, handles or peers left",
-          () => {
-            const c = gw.counts();
-            return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
-          },
-          { describe },
-        );
+        await untilNothingLeft(gw, describe);
         assert.deepEqual(pluginCounts(gw), { sessions: 0, users: 0, calls: 0 });
       } finally {
         await browser.close();

@@ -11,28 +11,25 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { parseConfig } from "../../core/config.ts";
 import { startMediaEngine } from "../../core/media/start.ts";
-import { capturePageLog, launchChromium, type PageLog, pollUntil } from "../_helpers/browser.ts";
+import { launchChromium, pollUntil } from "../_helpers/browser.ts";
 import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import {
   clickPastDialogs,
   DEMO_TRANSPORTS,
-  dialogText,
+  type DemoParticipant,
   framesDecoded,
   officialDemoUrl,
+  openDemoPages,
   present,
   requireOfficialDemos,
+  startAndRegister,
+  untilNothingLeft,
 } from "./official_demos.ts";
 
 /** The subscriber PeerConnections of the demo (`feeds[1..5]` are its remote-feed handles). */
 const SUBSCRIBER_PCS =
   "return (globalThis.feeds || []).filter(Boolean).map((f) => f.webrtcStuff && f.webrtcStuff.pc);";
-
-interface Participant {
-  name: string;
-  page: Page;
-  log: PageLog;
-}
 
 /** Display names of the remote feeds the page subscribes to. */
 function remoteFeeds(page: Page): Promise<string[]> {
@@ -62,40 +59,20 @@ for (
       assert.ok(media, "media engine");
       await using gw = await startTestGateway(config, { media });
       const browser = await launchChromium();
-      const people: Participant[] = [];
-      const describe = async () => {
-        const full = await Deno.makeTempFile({ prefix: `videoroom_${transport}_`, suffix: ".log" });
-        await Deno.writeTextFile(full, people.map((p) => p.log.lines.join("\n")).join("\n"));
-        const parts = [`gateway: ${JSON.stringify(gw.counts())}; full page logs: ${full}`];
-        for (const p of people) {
-          const dialog = await dialogText(p.page).catch(() => "");
-          parts.push(`--- ${p.name} (dialog: ${dialog || "none"})\n${p.log.tail(60)}`);
-        }
-        return parts.join("\n");
-      };
       try {
-        const url = officialDemoUrl(gw, transport, "videoroomtest.html");
-        for (const name of ["alice", "bob"]) {
-          const page = await (await browser.newContext()).newPage();
-          people.push({ name, page, log: capturePageLog(page, name) });
-        }
-        for (const { name, page } of people) {
-          await page.goto(url);
-          await page.click("#start");
-          await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
-            .catch(async (e) => {
-              throw new Error(`${name}: no username field (${e}):\n${await describe()}`);
-            });
-          await page.fill("#username", name);
-          await page.click("#register");
-          // Published: the local video shows and the bitrate control appears on webrtcup.
-          await pollUntil(
-            `${name} publishing`,
-            () => present(page, "#videolocal video"),
-            { describe },
-          );
-        }
-        const [alice, bob] = people as [Participant, Participant];
+        const demo = await openDemoPages(browser, ["alice", "bob"], {
+          logPrefix: `videoroom_${transport}`,
+          state: () => `gateway: ${JSON.stringify(gw.counts())}`,
+        });
+        const { people, describe, noDialogs } = demo;
+        // Published: the local video shows and the bitrate control appears on webrtcup.
+        await startAndRegister(
+          demo,
+          officialDemoUrl(gw, transport, "videoroomtest.html"),
+          "publishing",
+          (page) => present(page, "#videolocal video"),
+        );
+        const [alice, bob] = people as [DemoParticipant, DemoParticipant];
         for (const [me, other] of [[alice, bob], [bob, alice]] as const) {
           await pollUntil(
             `${me.name} subscribed to ${other.name}`,
@@ -116,16 +93,10 @@ for (
         assert.deepEqual(await remoteFeeds(alice.page), ["bob"]);
         assert.deepEqual(await remoteFeeds(bob.page), ["alice"]);
 
-        // No error dialog may show on either page at any step: when a publisher goes, the
-        // reference pushes the subscription's `updated` offer before `unpublished` / `leaving`,
-        // on which the demo detaches that subscription (see videoroom_departure_test.ts).
-        const noDialogs = async (step: string) => {
-          for (const p of people) {
-            const text = await dialogText(p.page);
-            assert.equal(text, "", `${step}: ${p.name} shows '${text}':\n${await describe()}`);
-          }
-        };
-        const decoding = async (me: Participant, other: Participant) => {
+        // No error dialog may show on either page at any step (noDialogs): when a publisher
+        // goes, the reference pushes the subscription's `updated` offer before `unpublished` /
+        // `leaving`, on which the demo detaches that subscription (videoroom_departure_test.ts).
+        const decoding = async (me: DemoParticipant, other: DemoParticipant) => {
           await pollUntil(
             `${me.name} subscribed to ${other.name} again`,
             async () => (await remoteFeeds(me.page)).includes(other.name),
@@ -182,14 +153,7 @@ for (
             await noDialogs("after alice left");
           }
         }
-        await pollUntil(
-          "no sessions, handles or peers left",
-          () => {
-            const c = gw.counts();
-            return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
-          },
-          { describe },
-        );
+        await untilNothingLeft(gw, describe);
       } finally {
         await browser.close();
       }

@@ -15,7 +15,7 @@ import { startMediaEngine } from "../../core/media/start.ts";
 import { launchChromium, pollUntil } from "../_helpers/browser.ts";
 import { startTestGateway, testConfig } from "../_helpers/gateway.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
-import { clickPastDialogs, requireOfficialDemos } from "./official_demos.ts";
+import { clickPastDialogs, requireOfficialDemos, untilNothingLeft } from "./official_demos.ts";
 import {
   attachProbe,
   type DemoPage,
@@ -147,10 +147,7 @@ Deno.test({
         const dialogs = await clickPastDialogs(page, "#start");
         assert.deepEqual(dialogs, [], `${name}: dialogs before Stop:\n${describe()}`);
       }
-      await pollUntil("no sessions, handles or peers left", () => {
-        const c = gw.counts();
-        return Promise.resolve(c.sessions === 0 && c.handles === 0 && c.peers === 0);
-      }, { describe });
+      await untilNothingLeft(gw, describe);
     } finally {
       await browser.close();
     }
