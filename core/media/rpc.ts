@@ -68,42 +68,75 @@ export async function* readChunks(
 
 /** Yields the lines of a byte stream (without the newline), until it ends. */
 export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  for await (const lines of readLineGroups(stream)) yield* lines;
+}
+
+/**
+ * Yields the non-blank lines of a byte stream a chunk at a time: an RPC side handles a whole
+ * chunk's messages in one turn (so its replies leave in one write), without an async step
+ * per line.
+ */
+export async function* readLineGroups(
+  stream: ReadableStream<Uint8Array>,
+): AsyncGenerator<string[]> {
   const decoder = new TextDecoder();
   let buffer = "";
   for await (const bytes of readChunks(stream)) {
-    buffer += decoder.decode(bytes, { stream: true });
-    let at = buffer.indexOf("\n");
-    while (at >= 0) {
-      const line = buffer.slice(0, at);
-      buffer = buffer.slice(at + 1);
-      if (line.trim() !== "") yield line;
-      at = buffer.indexOf("\n");
+    const text = decoder.decode(bytes, { stream: true });
+    const end = text.lastIndexOf("\n"); // only the new text: a long line is not rescanned
+    if (end < 0) {
+      buffer += text;
+      continue;
     }
+    const lines = (buffer + text.slice(0, end)).split("\n").filter((line) => line.trim() !== "");
+    buffer = text.slice(end + 1);
+    if (lines.length > 0) yield lines;
   }
   buffer += decoder.decode();
-  if (buffer.trim() !== "") yield buffer;
+  if (buffer.trim() !== "") yield [buffer];
 }
 
-/** Writes one JSON value per line; writes keep their order. */
+/**
+ * Writes one JSON value per line; writes keep their order. Lines queued in one turn (a
+ * broadcast's calls, a chunk's replies), or while the previous write is in flight, leave in
+ * one write: a write costs a syscall and a trip through the stream machinery.
+ */
 export class LineWriter {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #encoder = new TextEncoder();
   #closed = false;
+  /** Lines waiting for the next write. */
+  #queued = "";
+  /** Settles once `#queued` is written. */
+  #next: Promise<void> | undefined;
+  /** The write in flight (or the last one). */
+  #busy: Promise<void> = Promise.resolve();
 
   constructor(writable: WritableStream<Uint8Array>) {
     this.#writer = writable.getWriter();
   }
 
   /** Queues one message; rejects when the stream is closed or broken. */
-  async write(message: unknown): Promise<void> {
-    if (this.#closed) throw new RpcClosedError();
-    await this.#writer.write(this.#encoder.encode(JSON.stringify(message) + "\n"));
+  write(message: unknown): Promise<void> {
+    if (this.#closed) return Promise.reject(new RpcClosedError());
+    this.#queued += JSON.stringify(message) + "\n";
+    const flush = () => this.#flush();
+    return this.#next ??= this.#busy.then(flush, flush);
   }
 
-  /** Closes the stream (the reader sees end of input); idempotent. */
+  #flush(): Promise<void> {
+    const text = this.#queued;
+    this.#queued = "";
+    this.#next = undefined;
+    this.#busy = this.#writer.write(this.#encoder.encode(text));
+    return this.#busy;
+  }
+
+  /** Closes the stream once queued lines are written (the reader sees end of input); idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#next?.catch(() => {});
     await this.#writer.close().catch(() => {});
   }
 }
@@ -123,7 +156,10 @@ export interface RpcClientOptions {
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  method: string;
+  /** The reply deadline (performance.now() ms) and the wait it stands for; none without one. */
+  deadline: number | undefined;
+  ms: number;
 }
 
 /** The calling side: sends requests, receives results and events. */
@@ -135,6 +171,9 @@ export class RpcClient<M extends MethodMap<M>, E> {
   #done: Promise<void>;
   #timeoutMs: number;
   #onTimeout: ((method: string) => void) | undefined;
+  /** One timer for every deadline, armed for the earliest: a timer per call cost as much as the call. */
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timerAt = Infinity;
 
   /**
    * @param streams `readable` carries results and events, `writable` carries requests
@@ -170,10 +209,15 @@ export class RpcClient<M extends MethodMap<M>, E> {
     const id = this.#nextId++;
     const { promise, resolve, reject } = Promise.withResolvers<M[K]["result"]>();
     const ms = this.#timeoutMs + Math.max(0, options.extraMs ?? 0);
-    const timer = this.#timeoutMs > 0
-      ? setTimeout(() => this.#expire(id, method, ms), ms)
-      : undefined;
-    this.#pending.set(id, { resolve: (v) => resolve(v as M[K]["result"]), reject, timer });
+    const deadline = this.#timeoutMs > 0 ? performance.now() + ms : undefined;
+    this.#pending.set(id, {
+      resolve: (v) => resolve(v as M[K]["result"]),
+      reject,
+      method,
+      deadline,
+      ms,
+    });
+    if (deadline !== undefined) this.#arm(deadline);
     this.#writer.write({ id, method, params }).catch((error: unknown) => {
       this.#settle(id)?.reject(error instanceof Error ? error : new RpcClosedError());
     });
@@ -196,20 +240,49 @@ export class RpcClient<M extends MethodMap<M>, E> {
     this.#writer.close().catch(() => {});
   }
 
-  /** Takes a request out of the pending set and stops its deadline. */
+  /** Takes a request out of the pending set; the last one out stops the deadline timer. */
   #settle(id: number): Pending | undefined {
     const pending = this.#pending.get(id);
     if (!pending) return undefined;
     this.#pending.delete(id);
-    clearTimeout(pending.timer);
+    if (this.#pending.size === 0) this.#disarm();
     return pending;
   }
 
-  #expire(id: number, method: string, ms: number): void {
-    const pending = this.#settle(id);
-    if (!pending) return;
-    pending.reject(new RpcTimeoutError(`No reply to ${method} in ${ms} ms`));
-    this.#onTimeout?.(method);
+  /** Makes the timer fire by `deadline`. */
+  #arm(deadline: number): void {
+    if (this.#timer !== undefined && this.#timerAt <= deadline) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(() => this.#sweep(), Math.max(0, deadline - performance.now()));
+  }
+
+  #disarm(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  /** Rejects the requests past their deadline; re-arms for the earliest one left. */
+  #sweep(): void {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = performance.now();
+    const expired: number[] = [];
+    for (const [id, p] of this.#pending) {
+      if (p.deadline !== undefined && p.deadline <= now) expired.push(id);
+    }
+    for (const id of expired) {
+      const pending = this.#settle(id); // gone if an onTimeout failed the channel
+      if (!pending) continue;
+      pending.reject(new RpcTimeoutError(`No reply to ${pending.method} in ${pending.ms} ms`));
+      this.#onTimeout?.(pending.method);
+    }
+    let next = Infinity;
+    for (const p of this.#pending.values()) {
+      if (p.deadline !== undefined && p.deadline < next) next = p.deadline;
+    }
+    if (next < Infinity) this.#arm(next);
   }
 
   async #read(
@@ -217,7 +290,9 @@ export class RpcClient<M extends MethodMap<M>, E> {
     onEvent: (message: EventMessage<E>) => void,
   ): Promise<void> {
     try {
-      for await (const line of readLines(readable)) this.#dispatch(line, onEvent);
+      for await (const lines of readLineGroups(readable)) {
+        for (const line of lines) this.#dispatch(line, onEvent);
+      }
     } catch {
       // A broken pipe ends the channel like end of input.
     }
@@ -229,10 +304,8 @@ export class RpcClient<M extends MethodMap<M>, E> {
     this.#closedError ??= error;
     const pending = [...this.#pending.values()];
     this.#pending.clear();
-    for (const p of pending) {
-      clearTimeout(p.timer);
-      p.reject(this.#closedError);
-    }
+    this.#disarm();
+    for (const p of pending) p.reject(this.#closedError);
   }
 
   #dispatch(line: string, onEvent: (message: EventMessage<E>) => void): void {
@@ -278,7 +351,9 @@ export class RpcServer<M extends MethodMap<M>, E> {
   /** Serves requests from `readable` until it ends; requests run concurrently. */
   async serve(readable: ReadableStream<Uint8Array>): Promise<void> {
     try {
-      for await (const line of readLines(readable)) this.#handle(line);
+      for await (const lines of readLineGroups(readable)) {
+        for (const line of lines) this.#handle(line);
+      }
     } catch {
       // A broken pipe ends serving like end of input.
     }

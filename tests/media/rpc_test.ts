@@ -124,6 +124,74 @@ Deno.test("a handler that throws at once fails its call and serving goes on", as
   await client.done;
 });
 
+/** A writable that counts the writes it is given and hands them on to `inner`. */
+function counted(inner: WritableStream<Uint8Array>) {
+  const writer = inner.getWriter();
+  const count = { writes: 0 };
+  const writable = new WritableStream<Uint8Array>({
+    write: (chunk) => {
+      count.writes++;
+      return writer.write(chunk);
+    },
+    close: () => writer.close(),
+  });
+  return { writable, count };
+}
+
+Deno.test("calls made in one turn leave in one write and their replies come back in one", async () => {
+  const up = new TransformStream<Uint8Array, Uint8Array>();
+  const down = new TransformStream<Uint8Array, Uint8Array>();
+  const requests = counted(up.writable);
+  const replies = counted(down.writable);
+  const server = new RpcServer<Methods, Events>(replies.writable, {
+    add: ({ a, b }) => Promise.resolve(a + b),
+    fail: () => Promise.reject(new Error("nope")),
+  });
+  const serving = server.serve(up.readable);
+  const client = new RpcClient<Methods, Events>(
+    { readable: down.readable, writable: requests.writable },
+    () => {},
+    { timeoutMs: 60_000 },
+  );
+  const calls = Array.from({ length: 100 }, (_, a) => client.request("add", { a, b: 1 }));
+  const failed = client.request("fail", null);
+  assert.deepEqual(await Promise.all(calls), Array.from({ length: 100 }, (_, a) => a + 1));
+  await assert.rejects(failed, /nope/); // an error still reaches its caller
+  assert.equal(requests.count.writes, 1);
+  assert.equal(replies.count.writes, 1);
+  // The next turn's calls go in a write of their own.
+  assert.equal(await client.request("add", { a: 2, b: 2 }), 4);
+  assert.equal(requests.count.writes, 2);
+  await client.close();
+  await serving;
+  await server.close();
+  await client.done;
+});
+
+Deno.test("a shorter deadline made after a longer one still expires first", async () => {
+  const never = Promise.withResolvers<number>();
+  const { server, serving, client } = pair({
+    add: () => never.promise,
+    fail: () => Promise.resolve(null),
+  }, { timeoutMs: 200 });
+  const started = performance.now();
+  const rejectedAt = (call: Promise<number>) =>
+    call.then(() => Infinity, () => performance.now() - started);
+  const long = rejectedAt(client.request("add", { a: 1, b: 0 }, { extraMs: 600 }));
+  const short = rejectedAt(client.request("add", { a: 2, b: 0 }));
+  const shortMs = await short;
+  assert.ok(shortMs >= 190 && shortMs < 700, `short rejected after ${shortMs.toFixed(0)} ms`);
+  assert.equal(client.pending, 1);
+  const longMs = await long;
+  assert.ok(longMs >= 790, `long rejected after ${longMs.toFixed(0)} ms`);
+  assert.equal(client.pending, 0);
+  await client.close();
+  await serving;
+  await server.close();
+  await client.done;
+  never.resolve(0);
+});
+
 Deno.test("wire data keeps text and bytes", () => {
   assert.equal(fromWire(toWire("hi")), "hi");
   assert.deepEqual(fromWire(toWire(new Uint8Array([0, 255]))), new Uint8Array([0, 255]));
