@@ -5,12 +5,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type ConfigInput, parseConfig } from "../../core/config.ts";
-import { startMediaEngine } from "../../core/media/start.ts";
+import type { ConfigInput } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import type { AudioBridgeCounts, AudioBridgePlugin } from "../../plugins/audiobridge/mod.ts";
-import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
-import { type JanusClient, tx } from "../_helpers/janus_client.ts";
+import type { TestGateway } from "../_helpers/gateway.ts";
+import type { JanusClient } from "../_helpers/janus_client.ts";
+import { PluginHandle } from "../_helpers/plugin_handle.ts";
+import { startMediaTestGateway } from "../_helpers/media_gateway.ts";
 
 export const AUDIOBRIDGE = "janus.plugin.audiobridge";
 
@@ -23,24 +24,7 @@ export function audioBridgeCounts(gw: TestGateway): AudioBridgeCounts {
 
 /** Starts a media worker (wrtc: the AudioBridge's engine) and a test gateway using it. */
 export async function startAudioBridgeGateway(overrides: ConfigInput = {}): Promise<TestGateway> {
-  const config = testConfig({ ...overrides, media: { workers: 1, ...overrides.media } });
-  const media = await startMediaEngine(parseConfig(config));
-  assert.ok(media, "a media engine");
-  try {
-    const gw = await startTestGateway(config, { media });
-    const stop = gw.stop;
-    const stopAll = async () => {
-      try {
-        await stop();
-      } finally {
-        await media.close();
-      }
-    };
-    return Object.assign(gw, { stop: stopAll, [Symbol.asyncDispose]: stopAll });
-  } catch (e) {
-    await media.close();
-    throw e;
-  }
+  return await startMediaTestGateway({ ...overrides, media: { workers: 1, ...overrides.media } });
 }
 
 /** Asserts deep equality and the key order of `expected`. */
@@ -50,57 +34,13 @@ export function same(actual: JsonObject | undefined, expected: JsonObject): void
 }
 
 /** A session with one AudioBridge handle. */
-export class AbHandle {
-  readonly c: JanusClient;
-  readonly session: number;
-  readonly handle: number;
-
-  private constructor(c: JanusClient, session: number, handle: number) {
-    this.c = c;
-    this.session = session;
-    this.handle = handle;
+export class AbHandle extends PluginHandle {
+  private constructor(c: JanusClient, ids: { session: number; handle: number }) {
+    super(c, AUDIOBRIDGE, ids);
   }
 
   static async open(c: JanusClient): Promise<AbHandle> {
-    const created = await c.send({ janus: "create", transaction: tx("c") });
-    const session = (created.data as JsonObject).id as number;
-    const attached = await c.send({
-      janus: "attach",
-      session_id: session,
-      plugin: AUDIOBRIDGE,
-      transaction: tx("a"),
-    });
-    assert.equal(attached.janus, "success", JSON.stringify(attached));
-    return new AbHandle(c, session, (attached.data as JsonObject).id as number);
-  }
-
-  async close(): Promise<void> {
-    const reply = await this.c.send({
-      janus: "destroy",
-      session_id: this.session,
-      transaction: tx("d"),
-    });
-    assert.equal(reply.janus, "success");
-  }
-
-  message(body: JsonObject, jsep?: JsonObject): Promise<JsonObject> {
-    return this.c.send({
-      janus: "message",
-      session_id: this.session,
-      handle_id: this.handle,
-      transaction: tx("m"),
-      body,
-      ...(jsep ? { jsep } : {}),
-    });
-  }
-
-  /** A request answered at once: resolves the plugin's data. */
-  async sync(body: JsonObject): Promise<JsonObject> {
-    const reply = await this.message(body);
-    assert.equal(reply.janus, "success", JSON.stringify(reply));
-    const pd = reply.plugindata as JsonObject;
-    assert.equal(pd.plugin, AUDIOBRIDGE);
-    return pd.data as JsonObject;
+    return new AbHandle(c, await PluginHandle.attach(c, AUDIOBRIDGE));
   }
 
   /** An asynchronous request: asserts the ack, resolves its event (data and jsep). */

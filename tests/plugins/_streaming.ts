@@ -6,13 +6,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { type ConfigInput, parseConfig } from "../../core/config.ts";
-import { startMediaEngine } from "../../core/media/start.ts";
-import type { MediaEngine } from "../../core/media/types.ts";
+import type { ConfigInput } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import type { StreamingCounts, StreamingPlugin } from "../../plugins/streaming/mod.ts";
-import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
-import { type JanusClient, tx } from "../_helpers/janus_client.ts";
+import type { TestGateway } from "../_helpers/gateway.ts";
+import type { JanusClient } from "../_helpers/janus_client.ts";
+import { PluginHandle } from "../_helpers/plugin_handle.ts";
+import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
 
 export const STREAMING = "janus.plugin.streaming";
 
@@ -30,31 +30,16 @@ export function streamingCounts(gw: TestGateway): StreamingCounts & { sources: n
  */
 export async function startStreamingGateway(
   overrides: ConfigInput = {},
-): Promise<TestGateway & { media: MediaEngine }> {
+): Promise<MediaTestGateway> {
   const plugins = (overrides.plugins ?? {}) as Record<string, Record<string, unknown>>;
-  const config = testConfig({
-    ...overrides,
-    media: { workers: 1, ...overrides.media },
-    plugins: { ...plugins, [STREAMING]: { mountpoints: [], ...plugins[STREAMING] } },
-  });
-  const media = await startMediaEngine(parseConfig(config));
-  assert.ok(media, "a media engine");
-  try {
-    const gw = await startTestGateway(config, { media });
-    const stop = gw.stop;
-    const stopAll = async () => {
-      try {
-        await stop();
-        assert.equal(media.sourceCount?.(), 0, "every mountpoint source closed");
-      } finally {
-        await media.close();
-      }
-    };
-    return Object.assign(gw, { media, stop: stopAll, [Symbol.asyncDispose]: stopAll });
-  } catch (e) {
-    await media.close();
-    throw e;
-  }
+  return await startMediaTestGateway(
+    {
+      ...overrides,
+      media: { workers: 1, ...overrides.media },
+      plugins: { ...plugins, [STREAMING]: { mountpoints: [], ...plugins[STREAMING] } },
+    },
+    (media) => assert.equal(media.sourceCount?.(), 0, "every mountpoint source closed"),
+  );
 }
 
 /** Asserts deep equality and the key order of `expected`. */
@@ -71,57 +56,13 @@ export const stErr = (code: number, error: string): JsonObject => ({
 });
 
 /** A session with one Streaming handle. */
-export class StHandle {
-  readonly c: JanusClient;
-  readonly session: number;
-  readonly handle: number;
-
-  private constructor(c: JanusClient, session: number, handle: number) {
-    this.c = c;
-    this.session = session;
-    this.handle = handle;
+export class StHandle extends PluginHandle {
+  private constructor(c: JanusClient, ids: { session: number; handle: number }) {
+    super(c, STREAMING, ids);
   }
 
   static async open(c: JanusClient): Promise<StHandle> {
-    const created = await c.send({ janus: "create", transaction: tx("c") });
-    const session = (created.data as JsonObject).id as number;
-    const attached = await c.send({
-      janus: "attach",
-      session_id: session,
-      plugin: STREAMING,
-      transaction: tx("a"),
-    });
-    assert.equal(attached.janus, "success", JSON.stringify(attached));
-    return new StHandle(c, session, (attached.data as JsonObject).id as number);
-  }
-
-  async close(): Promise<void> {
-    const reply = await this.c.send({
-      janus: "destroy",
-      session_id: this.session,
-      transaction: tx("d"),
-    });
-    assert.equal(reply.janus, "success");
-  }
-
-  message(body: JsonObject, jsep?: JsonObject): Promise<JsonObject> {
-    return this.c.send({
-      janus: "message",
-      session_id: this.session,
-      handle_id: this.handle,
-      transaction: tx("m"),
-      body,
-      ...(jsep ? { jsep } : {}),
-    });
-  }
-
-  /** A request answered at once: resolves the plugin's data. */
-  async sync(body: JsonObject): Promise<JsonObject> {
-    const reply = await this.message(body);
-    assert.equal(reply.janus, "success", JSON.stringify(reply));
-    const pd = reply.plugindata as JsonObject;
-    assert.equal(pd.plugin, STREAMING);
-    return pd.data as JsonObject;
+    return new StHandle(c, await PluginHandle.attach(c, STREAMING));
   }
 
   /** An asynchronous request: asserts the ack, resolves its event (data and jsep). */

@@ -7,13 +7,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { parseConfig } from "../../core/config.ts";
 import { RpcClient } from "../../core/media/rpc.ts";
-import { startMediaEngine } from "../../core/media/start.ts";
-import type { MediaEngine } from "../../core/media/types.ts";
 import type { ConfigInput } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
-import { startTestGateway, testConfig, type TestGateway } from "../_helpers/gateway.ts";
+import type { TestGateway } from "../_helpers/gateway.ts";
+import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
 import type { TextRoomCounts, TextRoomPlugin } from "../../plugins/textroom/mod.ts";
 import { type Signal, txn } from "./_signal.ts";
 
@@ -336,23 +334,17 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Pr
 }
 
 /** A test gateway with one media worker; `textroom()` reads the plugin's live counts. */
-export interface TextRoomGateway extends TestGateway {
-  media: MediaEngine;
+export interface TextRoomGateway extends MediaTestGateway {
   textroom(): TextRoomCounts;
 }
 
 /** Starts the media worker and a test gateway using it. */
 export async function startTextRoomGateway(overrides: ConfigInput = {}): Promise<TextRoomGateway> {
-  const config = testConfig({ ...overrides, media: { workers: 1, ...overrides.media } });
-  const media = await startMediaEngine(parseConfig(config));
-  assert.ok(media, "a media engine");
-  try {
-    const gw = await startTestGateway(config, { media });
-    return Object.assign(gw, { media, textroom: () => textRoomCounts(gw) });
-  } catch (e) {
-    await media.close();
-    throw e;
-  }
+  const gw = await startMediaTestGateway({
+    ...overrides,
+    media: { workers: 1, ...overrides.media },
+  });
+  return Object.assign(gw, { textroom: () => textRoomCounts(gw) });
 }
 
 /** The TextRoom plugin's live counts on a test gateway. */
