@@ -50,3 +50,21 @@ export function checkBody(
     }
   }
 }
+
+/**
+ * The reference's secret check (JANUS_CHECK_SECRET) on `body[name]` (a secret, pin or admin
+ * key): nothing to do when `expected` is unset; else the field is required (`codes.missing`),
+ * a string (`codes.invalid`) and equal (`codes.unauthorized`, `Unauthorized (wrong NAME)`).
+ */
+export function checkSecret(
+  expected: string | undefined,
+  body: JsonObject,
+  name: string,
+  codes: { missing: number; invalid: number; unauthorized: number },
+): void {
+  if (expected === undefined) return;
+  checkBody(body, [{ name, ...BODY.string, required: true }], codes);
+  if (body[name] !== expected) {
+    throw new PluginError(codes.unauthorized, `Unauthorized (wrong ${name})`);
+  }
+}

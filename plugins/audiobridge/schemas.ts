@@ -5,8 +5,13 @@
  * @module
  */
 import { z } from "zod";
-import { type JsonObject, PluginError } from "../../core/plugin.ts";
-import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import type { JsonObject } from "../../core/plugin.ts";
+import {
+  BODY,
+  type BodyField,
+  checkBody,
+  checkSecret as sharedCheckSecret,
+} from "../_shared/validate.ts";
 import { AUDIOBRIDGE_ERROR, FIELD_CODES } from "./errors.ts";
 
 const ARRAY = { schema: z.array(z.unknown()), expected: "an array" } as const;
@@ -123,11 +128,10 @@ export function check(body: JsonObject, fields: readonly BodyField[]): void {
  * field is required (483), a string (484) and equal (489 `Unauthorized (wrong NAME)`).
  */
 export function checkSecret(secret: string | undefined, body: JsonObject, name: string): void {
-  if (secret === undefined) return;
-  check(body, [str(name, true)]);
-  if (body[name] !== secret) {
-    throw new PluginError(AUDIOBRIDGE_ERROR.UNAUTHORIZED, `Unauthorized (wrong ${name})`);
-  }
+  sharedCheckSecret(secret, body, name, {
+    ...FIELD_CODES,
+    unauthorized: AUDIOBRIDGE_ERROR.UNAUTHORIZED,
+  });
 }
 
 /** The mixing rates a room may use (the reference also takes 12000: Opus decodes at it). */

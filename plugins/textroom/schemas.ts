@@ -5,8 +5,13 @@
  * @module
  */
 import { z } from "zod";
-import { type JsonObject, PluginError } from "../../core/plugin.ts";
-import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import type { JsonObject } from "../../core/plugin.ts";
+import {
+  BODY,
+  type BodyField,
+  checkBody,
+  checkSecret as sharedCheckSecret,
+} from "../_shared/validate.ts";
 import { FIELD_CODES, TEXTROOM_ERROR } from "./errors.ts";
 
 const ARRAY = { schema: z.array(z.unknown()), expected: "an array" } as const;
@@ -82,11 +87,10 @@ export function check(body: JsonObject, fields: readonly BodyField[]): void {
  * field is required (413), a string (414) and equal (419 `Unauthorized (wrong NAME)`).
  */
 export function checkSecret(secret: string | undefined, body: JsonObject, name: string): void {
-  if (secret === undefined) return;
-  check(body, [str(name, true)]);
-  if (body[name] !== secret) {
-    throw new PluginError(TEXTROOM_ERROR.UNAUTHORIZED, `Unauthorized (wrong ${name})`);
-  }
+  sharedCheckSecret(secret, body, name, {
+    ...FIELD_CODES,
+    unauthorized: TEXTROOM_ERROR.UNAUTHORIZED,
+  });
 }
 
 /** How data-channel JSON is written (the reference's `json` setting). */
