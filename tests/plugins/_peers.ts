@@ -6,6 +6,7 @@
  * @module
  */
 import { RpcClient } from "../../core/media/rpc.ts";
+import { awaitHostExit } from "../_helpers/host_process.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import type { ClientCandidate, HostEvents, HostMethods, PeerStats } from "./_peer_protocol.ts";
 
@@ -126,19 +127,7 @@ export class PeerHost {
   async stop(): Promise<void> {
     for (const p of this.#peers) await p.close().catch(() => {});
     await this.#rpc.close();
-    const timer = setTimeout(() => {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, 5000);
-    try {
-      await this.#child.status;
-      await this.#rpc.done;
-    } finally {
-      clearTimeout(timer);
-    }
+    await awaitHostExit(this.#child, this.#rpc.done);
   }
 }
 

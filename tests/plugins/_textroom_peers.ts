@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { RpcClient } from "../../core/media/rpc.ts";
 import type { ConfigInput } from "../../core/config.ts";
 import type { JsonObject } from "../../core/protocol.ts";
+import { awaitHostExit } from "../_helpers/host_process.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
 import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
 import type { TextRoomCounts, TextRoomPlugin } from "../../plugins/textroom/mod.ts";
@@ -98,19 +99,7 @@ export class DcHost implements AsyncDisposable {
   async stop(): Promise<void> {
     for (const id of this.#users.keys()) await this.call("close", { id }).catch(() => {});
     await this.#rpc.close().catch(() => {});
-    const timer = setTimeout(() => {
-      try {
-        this.#child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, 5000);
-    try {
-      await this.#child.status;
-      await this.#rpc.done;
-    } finally {
-      clearTimeout(timer);
-    }
+    await awaitHostExit(this.#child, this.#rpc.done);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
