@@ -5,6 +5,7 @@
  * @module
  */
 import type { PluginApiSchema } from "../core/schema/types.ts";
+import { AUDIOBRIDGE_API } from "./audiobridge/api_schema.ts";
 import { ECHOTEST_API } from "./echotest/api_schema.ts";
 import { RECORDPLAY_API } from "./recordplay/api_schema.ts";
 import { STREAMING_API } from "./streaming/api_schema.ts";
@@ -20,4 +21,5 @@ export const PLUGIN_API_SCHEMAS: readonly PluginApiSchema[] = [
   TEXTROOM_API,
   STREAMING_API,
   RECORDPLAY_API,
+  AUDIOBRIDGE_API,
 ];

@@ -31,6 +31,9 @@ export interface ParticipantSettings {
   /** Joined with the room secret: `mute_room` does not silence it. */
   admin: boolean;
   codec: string;
+  /** Opus encoder bitrate for its mix (0: automatic) and complexity (`quality`, 1-10). */
+  bitrate: number;
+  quality: number;
   /** Per-user talking window and threshold (0: the room's). */
   activePackets: number;
   levelAverage: number;
@@ -45,6 +48,8 @@ export class Participant implements Member, ParticipantSettings {
   volume: number;
   admin: boolean;
   codec: string;
+  bitrate: number;
+  quality: number;
   activePackets: number;
   levelAverage: number;
   talking = false;
@@ -58,6 +63,8 @@ export class Participant implements Member, ParticipantSettings {
     this.volume = settings.volume;
     this.admin = settings.admin;
     this.codec = settings.codec;
+    this.bitrate = settings.bitrate;
+    this.quality = settings.quality;
     this.activePackets = settings.activePackets;
     this.levelAverage = settings.levelAverage;
     this.#session = session;

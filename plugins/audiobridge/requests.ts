@@ -33,9 +33,12 @@ export interface AudioBridgeContext {
   maxForwarders: number;
 }
 
-/** The caller's own participant, for `resetdecoder`. */
+/** The handle a request came from (none for admin `message_plugin`). */
 export interface Caller {
+  /** Its own participant is in a room (`resetdecoder`). */
   readonly inRoom: boolean;
+  /** Tells event handlers, from this handle (the reference's `notify_event`). */
+  notify(data: JsonObject): void;
 }
 
 /** Requests answered at once. */
@@ -78,11 +81,11 @@ export async function answerRequest(
 ): Promise<JsonObject> {
   switch (request) {
     case "create":
-      return await create(ctx, root);
+      return told(await create(ctx, root), caller);
     case "edit":
-      return await edit(ctx, root);
+      return told(await edit(ctx, root), caller);
     case "destroy":
-      return await destroy(ctx, root);
+      return told(await destroy(ctx, root), caller);
     case "exists":
       check(root, ROOM_FIELD);
       return {
@@ -95,9 +98,9 @@ export async function answerRequest(
     case "allowed":
       return allowed(ctx, root);
     case "kick":
-      return kick(ctx, root);
+      return kick(ctx, root, caller);
     case "kick_all":
-      return kickAll(ctx, root);
+      return kickAll(ctx, root, caller);
     case "listparticipants": {
       check(root, ROOM_FIELD);
       const room = ctx.rooms.get(root.room as number);
@@ -109,10 +112,10 @@ export async function answerRequest(
     }
     case "mute":
     case "unmute":
-      return mute(ctx, root, request === "mute");
+      return mute(ctx, root, request === "mute", caller);
     case "mute_room":
     case "unmute_room":
-      return muteRoom(ctx, root, request === "mute_room");
+      return muteRoom(ctx, root, request === "mute_room", caller);
     case "resetdecoder":
       if (!caller?.inRoom) throw notJoined("Can't reset (not in a room)");
       return { audiobridge: "success" };
@@ -128,6 +131,12 @@ export async function answerRequest(
   const unsupported = UNSUPPORTED[request];
   if (unsupported) throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, unsupported);
   throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_REQUEST, `Unknown request '${request}'`);
+}
+
+/** Tells event handlers of a room created, edited or destroyed: `{event, room}`. */
+function told(reply: JsonObject, caller: Caller | undefined): JsonObject {
+  caller?.notify({ event: reply.audiobridge as string, room: reply.room as number });
+  return reply;
 }
 
 /** A room in a room-scoped admin request: checks, lookup and the secret. */
@@ -175,7 +184,7 @@ function allowed(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
   return reply;
 }
 
-function kick(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+function kick(ctx: AudioBridgeContext, root: JsonObject, caller?: Caller): JsonObject {
   check(root, SECRET_FIELD);
   check(root, ROOM_FIELD);
   check(root, ID_FIELD);
@@ -186,20 +195,27 @@ function kick(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
   if (!target) throw noSuchUser(id, room.id);
   // Everyone hears it, the kicked user included; then its PeerConnection goes.
   room.notify({ audiobridge: "event", room: room.id, kicked: id });
+  caller?.notify({ event: "kicked", room: room.id, id });
   target.evict();
   return { audiobridge: "success" };
 }
 
-function kickAll(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+function kickAll(ctx: AudioBridgeContext, root: JsonObject, caller?: Caller): JsonObject {
   const room = adminRoom(ctx, root);
   for (const m of [...room.participants.values()]) {
     m.push({ audiobridge: "event", room: room.id, kicked_all: m.id });
+    caller?.notify({ event: "kicked_all", room: room.id, id: m.id });
     m.evict();
   }
   return { audiobridge: "success" };
 }
 
-function mute(ctx: AudioBridgeContext, root: JsonObject, muted: boolean): JsonObject {
+function mute(
+  ctx: AudioBridgeContext,
+  root: JsonObject,
+  muted: boolean,
+  caller?: Caller,
+): JsonObject {
   check(root, SECRET_FIELD);
   check(root, ROOM_FIELD);
   check(root, ID_FIELD);
@@ -216,15 +232,23 @@ function mute(ctx: AudioBridgeContext, root: JsonObject, muted: boolean): JsonOb
     room: room.id,
     participants: [participantEntry(target, room, false)],
   });
+  // The request's name as the client spelled it (the reference's `request_text`).
+  caller?.notify({ event: root.request as string, room: room.id, id });
   return { audiobridge: "success", room: room.id };
 }
 
-function muteRoom(ctx: AudioBridgeContext, root: JsonObject, muted: boolean): JsonObject {
+function muteRoom(
+  ctx: AudioBridgeContext,
+  root: JsonObject,
+  muted: boolean,
+  caller?: Caller,
+): JsonObject {
   const room = adminRoom(ctx, root);
   if (room.muted !== muted) {
     room.muted = muted;
     for (const m of room.participants.values()) m.roomMuteChanged();
     room.notify({ audiobridge: "event", room: room.id, muted });
+    caller?.notify({ event: root.request as string, room: room.id });
   }
   return { audiobridge: "success", room: room.id };
 }

@@ -21,10 +21,19 @@ const int = (name: string, required = false): BodyField => ({
   required,
 });
 
-const PLAY_FILE_FIELDS = [str("filename", true), str("file_id"), str("group"), bool("loop")];
-const FILE_ID_FIELDS = [str("file_id", true)];
-const RECORD_FIELDS = [bool("record", true), str("record_file"), str("record_dir")];
-const RTP_FORWARD_FIELDS = [
+export const PLAY_FILE_FIELDS: readonly BodyField[] = [
+  str("filename", true),
+  str("file_id"),
+  str("group"),
+  bool("loop"),
+];
+export const FILE_ID_FIELDS: readonly BodyField[] = [str("file_id", true)];
+export const RECORD_FIELDS: readonly BodyField[] = [
+  bool("record", true),
+  str("record_file"),
+  str("record_dir"),
+];
+export const RTP_FORWARD_FIELDS: readonly BodyField[] = [
   str("group"),
   int("ssrc"),
   str("codec"),
@@ -36,7 +45,7 @@ const RTP_FORWARD_FIELDS = [
   str("srtp_crypto"),
   bool("always_on"),
 ];
-const STOP_FORWARD_FIELDS = [int("stream_id", true)];
+export const STOP_FORWARD_FIELDS: readonly BodyField[] = [int("stream_id", true)];
 
 /** The room of a request, its secret checked. */
 function roomWithSecret(ctx: AudioBridgeContext, root: JsonObject): Room {

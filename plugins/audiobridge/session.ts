@@ -102,7 +102,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     check(body, REQUEST_FIELD);
     const request = (body.request as string).toLowerCase();
     if (SYNC_REQUESTS.has(request)) {
-      const caller = { inRoom: this.participant !== undefined };
+      const caller = {
+        inRoom: this.participant !== undefined,
+        notify: (data: JsonObject) => this.#notify(data),
+      };
       return {
         kind: "success",
         data: await answerRequest(this.#shared.ctx, request, body, caller),
@@ -171,6 +174,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       volume: (body.volume as number | undefined) ?? 100,
       admin,
       codec: (body.codec as string | undefined) ?? "opus",
+      bitrate: bitrateOf(body.bitrate, room.props.default_bitrate),
+      quality: (body.quality as number | undefined) ?? DEFAULT_QUALITY,
       activePackets: (body.audio_active_packets as number | undefined) ?? 0,
       levelAverage: (body.audio_level_average as number | undefined) ?? 0,
     }, this);
@@ -182,6 +187,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       room: room.id,
       participants: [participantEntry(p, room, false)],
     }, p);
+    this.#notify({ event: "joined", ...this.#told(p), setup: this.started, muted: p.muted });
     this.#mediaChanged();
     return {
       audiobridge: "joined",
@@ -239,6 +245,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     check(body, CONFIGURE_FIELDS);
     checkTuning(body);
     if (body.volume !== undefined) p.volume = body.volume as number;
+    if (body.bitrate !== undefined) p.bitrate = bitrateOf(body.bitrate, 0);
+    if (body.quality !== undefined) p.quality = body.quality as number;
     let changed = false;
     if (body.muted !== undefined) {
       p.muted = body.muted === true;
@@ -256,6 +264,13 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       }, p);
     }
     this.updateMix();
+    this.#notify({
+      event: "configured",
+      ...this.#told(p),
+      muted: p.muted,
+      ...(p.bitrate > 0 ? { bitrate: p.bitrate } : {}),
+      quality: p.quality,
+    });
     return { audiobridge: "event", result: "ok" };
   }
 
@@ -271,7 +286,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const room = this.#shared.ctx.rooms.get(body.room as number);
     const admin = this.#admit(room, body);
     const id = this.#newId(room, body);
-    this.#leaveRoom(p);
+    this.#leaveRoom(p, true);
     // The id is not kept: a new one unless `id` is given (the reference).
     p.id = id;
     p.room = room;
@@ -287,6 +302,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       room: room.id,
       participants: [participantEntry(p, room, false)],
     }, p);
+    this.#notify({ event: "joined", ...this.#told(p), muted: p.muted });
     this.#mediaChanged();
     return {
       audiobridge: "roomchanged",
@@ -299,19 +315,24 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   #leave(): JsonObject {
     const p = this.participant;
     if (!p) throw notJoined("Can't leave (not in a room)");
-    this.#leaveRoom(p);
+    this.#leaveRoom(p, true);
     this.participant = undefined;
     // The PeerConnection stays: a later join needs no renegotiation.
     this.#mediaChanged();
     return { audiobridge: "left", room: p.room.id, id: p.id };
   }
 
-  /** Takes `p` out of its room; the others hear `leaving`. */
-  #leaveRoom(p: Participant): void {
+  /**
+   * Takes `p` out of its room; the others hear `leaving`, event handlers `left`: from this
+   * handle for `leave`/`changeroom`, from no handle when the PeerConnection or handle went (the
+   * reference's hangup_media).
+   */
+  #leaveRoom(p: Participant, requested = false): void {
     const room = p.room;
     if (room.participants.get(p.id) !== p) return;
     room.participants.delete(p.id);
     room.notify({ audiobridge: "event", room: room.id, leaving: p.id });
+    this.#notify({ event: "left", ...this.#told(p) }, requested);
     this.#talk.reset();
     p.talking = false;
   }
@@ -361,6 +382,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const change = this.#talk.feed(report);
     if (!change) return;
     p.talking = change.talking;
+    const talking = { room: p.room.id, id: p.id };
+    this.#notify({ audiobridge: change.talking ? "talking" : "stopped-talking", ...talking });
     // Everyone hears it, the speaker included.
     p.room.notify({
       audiobridge: change.talking ? "talking" : "stopped-talking",
@@ -400,6 +423,21 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }
+  }
+
+  /** Tells event handlers (`notify_event`), from this handle unless `scoped` is false. */
+  #notify(data: JsonObject, scoped = true): void {
+    if (!this.#destroyed) this.#handle.notifyEvent?.(data, scoped);
+  }
+
+  /** Who `p` is in an event-handler event: room, id, display (when set), spatial position. */
+  #told(p: Participant): JsonObject {
+    return {
+      room: p.room.id,
+      id: p.id,
+      ...(p.display !== undefined ? { display: p.display } : {}),
+      ...(p.room.props.spatial_audio ? { spatial_position: 50 } : {}),
+    };
   }
 
   push(data: JsonObject): void {
@@ -462,6 +500,15 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       mixer: this.#mixer ?? null,
     };
   }
+}
+
+/** The encoder complexity without `quality` (the reference's DEFAULT_COMPLEXITY). */
+const DEFAULT_QUALITY = 4;
+
+/** A requested Opus bitrate, or `fallback` when absent or out of 500-512000 (the reference). */
+function bitrateOf(value: unknown, fallback: number): number {
+  const v = value as number | undefined;
+  return v === undefined || v < 500 || v > 512000 ? fallback : v;
 }
 
 /** The reference's range checks of encoder settings (`quality`, `expected_loss`, `codec`). */

@@ -5,9 +5,10 @@
  *   real wrtc peers) reach an HTTP receiver in JSON batches, and every event has a shape the
  *   reference's sample handler posted for the same run (`tests/schema/fixtures/events.json`,
  *   captured by `tests/schema/capture_reference.ts`): same type, subtype and keys;
- * - VideoCall (register, a call with real peers, hangups), TextRoom (room management) and
- *   Streaming (create, a viewer's watch/start/stop, destroy) tell event handlers what the
- *   reference's plugins tell, event for event (`notify_event`);
+ * - VideoCall (register, a call with real peers, hangups), TextRoom (room management),
+ *   Streaming (create, a viewer's watch/start/stop, destroy) and AudioBridge (create, edit, a
+ *   listener and a participant with a real offer joining, configure, leave, destroy) tell event
+ *   handlers what the reference's plugins tell, event for event (`notify_event`);
  * - the same events reach a WebSocket receiver;
  * - a receiver that fails is retried with backoff, one that hangs blocks nothing and its queue
  *   stays at `max_queue` (the oldest dropped and counted), and `query_eventhandler` answers as
@@ -115,6 +116,7 @@ const NOTIFYING: ReadonlySet<string> = new Set([
   "janus.plugin.videocall",
   "janus.plugin.textroom",
   "janus.plugin.streaming",
+  "janus.plugin.audiobridge",
 ]);
 
 /** Shapes of ours the reference's run has no example of (none expected). */
@@ -218,7 +220,8 @@ wrtcTest(
     assert.deepEqual(core, ["started", "shutdown"]);
     assert.ok(ours.some((e) => e.type === 4 && (e.event as JsonObject).schema === "schema.test"));
 
-    // VideoCall, TextRoom and Streaming: the reference's plugin events, the same data each.
+    // VideoCall, TextRoom, Streaming and AudioBridge: the reference's plugin events, the same
+    // data each.
     const pluginData = (list: readonly JsonObject[]) =>
       list.filter((e) => e.type === 64 && NOTIFYING.has(String((e.event as JsonObject).plugin)))
         .map((e) =>
@@ -227,7 +230,14 @@ wrtcTest(
         .sort();
     const told = pluginData(ours);
     assert.deepEqual(told, pluginData(reference));
-    for (const what of ['"event":"calling"', '"event":"accepted"', '"status":"starting"']) {
+    const expected = [
+      '"event":"calling"',
+      '"event":"accepted"',
+      '"status":"starting"',
+      '"event":"configured"',
+      '"event":"left"',
+    ];
+    for (const what of expected) {
       assert.ok(told.some((t) => t.includes(what)), what);
     }
 

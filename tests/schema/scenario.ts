@@ -21,7 +21,8 @@ export type Group =
   | "videocall"
   | "textroom"
   | "streaming"
-  | "recordplay";
+  | "recordplay"
+  | "audiobridge";
 
 /** Every group, in the order of the fixture files. */
 export const GROUPS: readonly Group[] = [
@@ -33,6 +34,7 @@ export const GROUPS: readonly Group[] = [
   "textroom",
   "streaming",
   "recordplay",
+  "audiobridge",
 ];
 
 /** One recorded message: a reply (with its request) or an asynchronous event. */
@@ -61,6 +63,7 @@ const VIDEOCALL = "janus.plugin.videocall";
 const TEXTROOM = "janus.plugin.textroom";
 const STREAMING = "janus.plugin.streaming";
 const RECORDPLAY = "janus.plugin.recordplay";
+const AUDIOBRIDGE = "janus.plugin.audiobridge";
 
 let counter = 0;
 const tx = () => `sc-${++counter}`;
@@ -410,6 +413,69 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
     await ask("rp_error_no_recording", rp, { request: "play", id: 999_999 });
     await ask("rp_error_missing_name", rp, { request: "record" });
     await ask("rp_error_no_jsep", rp, { request: "record", name: "schema" });
+
+    // AudioBridge: room management, a listener without a PeerConnection, a participant with a
+    // real offer who mutes and leaves (what the listener hears of it), refusals, destroy. The
+    // ids are given: event-handler events are compared with the reference's, value for value.
+    const ab = await attachTo(AUDIOBRIDGE, "audiobridge");
+    const listener = await attachTo(AUDIOBRIDGE, "audiobridge");
+    const abEvent = (handle: number, key: string) => (e: JsonObject) =>
+      sender(handle, "event")(e) && e.transaction === undefined && key in dataOf(e);
+    await ask("ab_list", ab, { request: "list" });
+    await ask("ab_exists", ab, { request: "exists", room: 1234 });
+    const abRoom = 4646;
+    await ask("ab_created", ab, {
+      request: "create",
+      room: abRoom,
+      description: "schema",
+      secret: "s",
+    });
+    await ask("ab_error_exists", ab, { request: "create", room: abRoom });
+    await ask("ab_error_missing_room", ab, { request: "exists" });
+    await ask("ab_edited", ab, {
+      request: "edit",
+      room: abRoom,
+      secret: "s",
+      new_description: "schema 2",
+    });
+    await ask("ab_error_no_room", ab, { request: "join", room: 999_999 });
+    await ask("ab_error_not_joined", ab, { request: "configure", muted: true });
+    await ask("ab_joined_listener", listener, {
+      request: "join",
+      room: abRoom,
+      id: 7001,
+      display: "l",
+    });
+    const speaker = new ClientPeer(wrtc, { audio: true });
+    peers.push(speaker);
+    await speaker.offer();
+    const abJoined = await ask("ab_joined", ab, {
+      request: "join",
+      room: abRoom,
+      id: 7002,
+      display: "ab",
+    }, {
+      type: "offer",
+      sdp: await gathered(speaker),
+    });
+    await speaker.answer(String(object(abJoined.jsep).sdp));
+    record("audiobridge", "ab_joined_other", await c.take(abEvent(listener, "participants")));
+    await c.take(sender(ab, "webrtcup"));
+    // The speaker's PeerConnection is up: the listener hears `setup: true`.
+    record("audiobridge", "ab_setup_other", await c.take(abEvent(listener, "participants")));
+    await ask("ab_listparticipants", ab, { request: "listparticipants", room: abRoom });
+    await ask("ab_configured", ab, { request: "configure", muted: true });
+    record("audiobridge", "ab_muted_other", await c.take(abEvent(listener, "participants")));
+    await ask("ab_left", ab, { request: "leave" });
+    record("audiobridge", "ab_leaving_other", await c.take(abEvent(listener, "leaving")));
+    await ask("ab_error_unknown", ab, { request: "nope" });
+    await ask("ab_destroyed", ab, { request: "destroy", room: abRoom, secret: "s" });
+    record(
+      "audiobridge",
+      "ab_destroyed_other",
+      await c.take((e) => sender(listener, "event")(e) && dataOf(e).audiobridge === "destroyed"),
+    );
+    await core("detach_audiobridge", `${s}/${ab}`, { janus: "detach", transaction: tx() });
 
     // Admin.
     await admin("admin_ping", { janus: "ping", transaction: tx() });

@@ -28,6 +28,7 @@ const PLUGIN_OF: Partial<Record<Group, string>> = {
   textroom: "janus.plugin.textroom",
   streaming: "janus.plugin.streaming",
   recordplay: "janus.plugin.recordplay",
+  audiobridge: "janus.plugin.audiobridge",
 };
 
 /** Requests of the scenario the reference refused for their shape (the schema must too). */
@@ -41,6 +42,8 @@ const INVALID_REQUESTS = new Set([
   "vc_error_unknown_reply",
   "tr_error_no_room_reply",
   "rp_error_missing_name_reply",
+  "ab_error_missing_room_reply",
+  "ab_error_unknown_reply",
 ]);
 
 type Validate = ((value: unknown) => boolean) & { errors?: unknown };
