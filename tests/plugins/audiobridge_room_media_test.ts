@@ -10,10 +10,9 @@
  * Run: `deno task test tests/plugins/audiobridge_room_media_test.ts`
  */
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { JsonObject } from "../../core/protocol.ts";
+import { freeEvenUdpPort } from "../_helpers/udp_port.ts";
 import { wsClient } from "../_helpers/janus_client.ts";
 import { goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
 import { ffprobe, requireTool } from "../media/_mjr_tools.ts";
@@ -58,16 +57,6 @@ function tonePower(pcm: Int16Array, rate: number, f: number): number {
 function wavSamples(bytes: Uint8Array): Int16Array {
   const body = bytes.slice(44);
   return new Int16Array(body.buffer, 0, body.length >> 1);
-}
-
-async function freeEvenPort(): Promise<number> {
-  for (;;) {
-    const s = dgram.createSocket("udp4");
-    await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
-    const port = (s.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    if (port % 2 === 0 && port < 65000) return port;
-  }
 }
 
 wrtcTest(
@@ -241,7 +230,7 @@ wrtcTest(
         }),
         abErr(484, "Unsupported codec (g722)"),
       );
-      const port = await freeEvenPort();
+      const port = await freeEvenUdpPort();
       const sdp = join(dir, "mix.sdp");
       await Deno.writeTextFile(
         sdp,

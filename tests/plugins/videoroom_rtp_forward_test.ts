@@ -9,25 +9,13 @@
  * Run: `deno task test tests/plugins/videoroom_rtp_forward_test.ts`
  */
 import assert from "node:assert/strict";
-import dgram from "node:dgram";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { JsonObject } from "../../core/protocol.ts";
+import { freeEvenUdpPort } from "../_helpers/udp_port.ts";
 import { type ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
 import { ffprobe, janusPpRec, requireTool, UdpSink } from "../media/_mjr_tools.ts";
 import { gateway, publish } from "./_videoroom_media.ts";
 import { VideoRoomClient } from "./videoroom_client.ts";
-
-/** A UDP port free right now (ffmpeg binds it and the next one for RTCP). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const s = dgram.createSocket("udp4");
-    await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", () => resolve()));
-    const port = (s.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    if (port % 2 === 0 && port < 65000) return port;
-  }
-}
 
 wrtcTest(
   "videoroom: rtp_forward sends the publisher's RTP to loopback, ffmpeg decodes it",
@@ -46,7 +34,7 @@ wrtcTest(
       const video = await UdpSink.open();
       const audio = await UdpSink.open();
       sinks.push(video, audio);
-      const ffPort = await freePortPair();
+      const ffPort = await freeEvenUdpPort();
       const reply = await c.sync(admin, {
         request: "rtp_forward",
         room: R,
