@@ -7,7 +7,12 @@
  */
 import { createLogger } from "../../core/log.ts";
 import { type JsonObject, PluginError, type PluginMedia } from "../../core/plugin.ts";
-import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import {
+  BODY,
+  type BodyField,
+  checkBody,
+  checkSecret as sharedCheckSecret,
+} from "../_shared/validate.ts";
 import { CODES, STREAMING_ERROR } from "./errors.ts";
 import { Mountpoint } from "./mountpoint.ts";
 import type { MountpointStore } from "./persist.ts";
@@ -66,11 +71,10 @@ export function checkSecret(
   body: JsonObject,
   field: "secret" | "pin" | "admin_key",
 ): void {
-  if (expected === undefined) return;
-  checkBody(body, [{ name: field, ...BODY.string, required: true }], CODES);
-  if (body[field] !== expected) {
-    throw new PluginError(STREAMING_ERROR.UNAUTHORIZED, `Unauthorized (wrong ${field})`);
-  }
+  sharedCheckSecret(expected, body, field, {
+    ...CODES,
+    unauthorized: STREAMING_ERROR.UNAUTHORIZED,
+  });
 }
 
 /** The mountpoint named by the body's `id` (455 with `missing` when there is none). */
