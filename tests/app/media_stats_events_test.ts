@@ -9,16 +9,7 @@
  */
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../core/protocol.ts";
-import {
-  attachEcho,
-  createSession,
-  expectSuccess,
-  framesAtLeast,
-  sleep,
-  startCall,
-  startEchoGateway,
-  takeMediaUp,
-} from "../plugins/_echotest.ts";
+import { echoCallUp, expectSuccess, sleep, startEchoGateway } from "../plugins/_echotest.ts";
 import { type PeerHost, peerTest, until } from "../plugins/_peers.ts";
 import { openSignal } from "../plugins/_signal.ts";
 
@@ -71,11 +62,7 @@ async function call(host: PeerHost, rx: ReturnType<typeof receiver>): Promise<vo
   const sig = await openSignal("http", gw);
   const client = await host.peer({ audio: true, video: true });
   try {
-    const s = await createSession(sig);
-    const h = await attachEcho(sig, s);
-    await startCall(sig, s, h, client);
-    await takeMediaUp(sig, s, h);
-    await framesAtLeast(client, 5);
+    const { s, h } = await echoCallUp(sig, client, 5);
     const stats = (mid: string) =>
       rx.events.filter((e) => e.type === 32 && e.subtype === 3 && e.handle_id === h)
         .map((e) => e.event as JsonObject).filter((b) => b.mid === mid);

@@ -5,13 +5,10 @@
 import assert from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
 import {
-  attachEcho,
-  createSession,
+  echoCallUp,
   expectSuccess,
   framesAtLeast,
-  startCall,
   startEchoGateway,
-  takeMediaUp,
 } from "../plugins/_echotest.ts";
 import { peerTest, until } from "../plugins/_peers.ts";
 import { openSignal } from "../plugins/_signal.ts";
@@ -199,11 +196,7 @@ peerTest(
     const sig = await openSignal("http", gw);
     const client = await host.peer({ audio: true, video: true });
     try {
-      const s = await createSession(sig);
-      const h = await attachEcho(sig, s);
-      await startCall(sig, s, h, client);
-      await takeMediaUp(sig, s, h);
-      await framesAtLeast(client, 5);
+      const { s } = await echoCallUp(sig, client, 5);
       const during = await scrape(admin);
       assert.equal(value(during, "janus_webrtc_setup_seconds"), 1);
       const setup = during.get("janus_webrtc_setup_seconds")?.metrics[0];

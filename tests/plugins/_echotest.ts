@@ -393,6 +393,23 @@ export async function framesAtLeast(client: RemotePeer, n: number): Promise<void
   await until(`${n} echoed frames`, async () => (await client.stats()).videoFrames >= n);
 }
 
+/**
+ * A new session with an EchoTest handle and a full call of `client` on it (`startCall`, then
+ * the media events); with `frames`, also until the client has decoded that many echoed frames.
+ */
+export async function echoCallUp(
+  sig: Signal,
+  client: RemotePeer,
+  frames?: number,
+): Promise<{ s: number; h: number }> {
+  const s = await createSession(sig);
+  const h = await attachEcho(sig, s);
+  await startCall(sig, s, h, client);
+  await takeMediaUp(sig, s, h);
+  if (frames !== undefined) await framesAtLeast(client, frames);
+  return { s, h };
+}
+
 /** A pause. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

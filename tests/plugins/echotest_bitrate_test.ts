@@ -9,16 +9,13 @@
  */
 import assert from "node:assert/strict";
 import {
-  attachEcho,
-  createSession,
+  echoCallUp,
   echoMessage,
   expectSuccess,
   framesAtLeast,
   handleInfo,
   sleep,
-  startCall,
   startEchoGateway,
-  takeMediaUp,
 } from "./_echotest.ts";
 import { peerTest, type RemotePeer } from "./_peers.ts";
 import { openSignal } from "./_signal.ts";
@@ -47,11 +44,7 @@ peerTest(
     const sig = await openSignal("ws", gw);
     const client = await host.peer({ audio: true, video: true, noise: true });
     try {
-      const s = await createSession(sig);
-      const h = await attachEcho(sig, s);
-      await startCall(sig, s, h, client);
-      await takeMediaUp(sig, s, h);
-      await framesAtLeast(client, 10);
+      const { s, h } = await echoCallUp(sig, client, 10);
       await sleep(2000); // let the sender ramp up
       const before = await sendRate(client);
       assert.ok(before > 2 * CAP, `the client sends ${before.toFixed(0)} b/s before the cap`);

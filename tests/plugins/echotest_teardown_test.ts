@@ -8,6 +8,7 @@ import {
   attachEcho,
   createSession,
   ECHO_ENGINES,
+  echoCallUp,
   expectSuccess,
   framesAtLeast,
   handleInfo,
@@ -31,11 +32,7 @@ for (const [kind, engine] of ECHO_ENGINES.flatMap((e) => [["ws", e], ["http", e]
       const first = await host.peer({ audio: true, video: true });
       const second = await host.peer({ audio: true, video: true });
       try {
-        const s = await createSession(sig);
-        const h = await attachEcho(sig, s);
-        await startCall(sig, s, h, first);
-        await takeMediaUp(sig, s, h);
-        await framesAtLeast(first, 5);
+        const { s, h } = await echoCallUp(sig, first, 5);
 
         const before = sig.seq;
         const closedAt = performance.now();
@@ -66,10 +63,7 @@ for (const [kind, engine] of ECHO_ENGINES.flatMap((e) => [["ws", e], ["http", e]
       const sig = await openSignal(kind, gw);
       const client = await host.peer({ audio: true, video: true });
       try {
-        const s = await createSession(sig);
-        const h = await attachEcho(sig, s);
-        await startCall(sig, s, h, client);
-        await takeMediaUp(sig, s, h);
+        const { s, h } = await echoCallUp(sig, client);
         assert.equal(gw.counts().peers, 1);
 
         const before = sig.seq;
@@ -111,10 +105,7 @@ for (const [kind, engine] of ECHO_ENGINES.flatMap((e) => [["ws", e], ["http", e]
       const sig = await openSignal(kind, gw);
       const client = await host.peer({ audio: true, video: true });
       try {
-        const s = await createSession(sig);
-        const h = await attachEcho(sig, s);
-        await startCall(sig, s, h, client);
-        await takeMediaUp(sig, s, h);
+        const { s } = await echoCallUp(sig, client);
         assert.equal(gw.counts().peers, 1);
 
         const before = sig.seq;
