@@ -5,6 +5,7 @@
  * @module
  */
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { answerAllowed } from "../_shared/allowed.ts";
 import { AUDIOBRIDGE_ERROR, noConfigFile, noSuchUser, notJoined, notStrings } from "./errors.ts";
 import type { RoomStore } from "./persist.ts";
 import { participantEntry, Room, type RoomProps, type RoomRegistry } from "./room.ts";
@@ -162,26 +163,11 @@ function list(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
 function allowed(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
   check(root, ALLOWED_FIELDS);
   check(root, ROOM_FIELD);
-  const action = (root.action as string).toLowerCase();
-  if (!["enable", "disable", "add", "remove"].includes(action)) {
-    throw new PluginError(
-      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
-      `Unsupported action '${root.action as string}' (allowed)`,
-    );
-  }
-  const room = ctx.rooms.get(root.room as number);
-  checkSecret(room.props.secret, root, "secret");
-  if (action === "enable") room.checkTokens = true;
-  else if (action === "disable") room.checkTokens = false;
-  else if (root.allowed !== undefined) {
-    for (const t of stringsOf(root.allowed as unknown[], "allowed")) {
-      if (action === "add") room.allowed.add(t);
-      else room.allowed.delete(t);
-    }
-  }
-  const reply: JsonObject = { audiobridge: "success", room: room.id };
-  if (action !== "disable") reply.allowed = [...room.allowed];
-  return reply;
+  return answerAllowed(root, "audiobridge", AUDIOBRIDGE_ERROR.INVALID_ELEMENT, () => {
+    const room = ctx.rooms.get(root.room as number);
+    checkSecret(room.props.secret, root, "secret");
+    return room;
+  });
 }
 
 function kick(ctx: AudioBridgeContext, root: JsonObject, caller?: Caller): JsonObject {

@@ -7,6 +7,7 @@
  * @module
  */
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { answerAllowed } from "../_shared/allowed.ts";
 import { createLogger } from "../../core/log.ts";
 import { noConfigFile, notInRoom, notStrings, TEXTROOM_ERROR } from "./errors.ts";
 import { messageDate } from "./format.ts";
@@ -267,32 +268,14 @@ function listParticipants(ctx: TextRoomContext, root: JsonObject): JsonObject {
   return { room: room.id, participants: [...room.participants.values()].map(entryOf) };
 }
 
-const ACTIONS: ReadonlySet<string> = new Set(["enable", "disable", "add", "remove"]);
-
 function allowed(ctx: TextRoomContext, root: JsonObject): JsonObject {
   check(root, ALLOWED_FIELDS);
   check(root, ROOM_FIELD);
-  const action = (root.action as string).toLowerCase();
-  if (!ACTIONS.has(action)) {
-    throw new PluginError(
-      TEXTROOM_ERROR.INVALID_ELEMENT,
-      `Unsupported action '${root.action as string}' (allowed)`,
-    );
-  }
-  const room = ctx.rooms.get(root.room as number);
-  checkSecret(room.props.secret, root, "secret");
-  if (action === "enable") room.checkTokens = true;
-  else if (action === "disable") room.checkTokens = false;
-  else if (root.allowed !== undefined) {
-    const tokens = stringsOf(root.allowed as unknown[]);
-    for (const t of tokens) {
-      if (action === "add") room.allowed.add(t);
-      else room.allowed.delete(t);
-    }
-  }
-  const reply: JsonObject = { textroom: "success", room: room.id };
-  if (action !== "disable") reply.allowed = [...room.allowed];
-  return reply;
+  return answerAllowed(root, "textroom", TEXTROOM_ERROR.INVALID_ELEMENT, () => {
+    const room = ctx.rooms.get(root.room as number);
+    checkSecret(room.props.secret, root, "secret");
+    return room;
+  });
 }
 
 /** The strings of an `allowed` array (414 unless every entry is one). */
