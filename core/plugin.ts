@@ -15,6 +15,7 @@ import type {
   PlayoutOptions,
   PlayoutStream,
   RecordingOptions,
+  RecordingUpdate,
   RtpForwardOptions,
 } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
@@ -30,6 +31,7 @@ export type {
   PlayoutOptions,
   PlayoutStream,
   RecordingOptions,
+  RecordingUpdate,
   RtpForwardOptions,
 };
 
@@ -157,6 +159,8 @@ export interface PluginWebRTC {
   startRecording(options: RecordingOptions): Promise<void>;
   /** Stops the recording of `mid`; a no-op without one or without a PeerConnection. */
   stopRecording(mid: string): Promise<void>;
+  /** Pauses/resumes a recording or changes its keyframe interval (see `RecordingUpdate`). */
+  updateRecording(update: RecordingUpdate): Promise<void>;
   /** Forwards a received stream as plain RTP (see `RtpForwardOptions`); rtp engine only. */
   rtpForward(options: RtpForwardOptions): Promise<void>;
   /** Stops a forwarder; a no-op when it or the PeerConnection is gone. */

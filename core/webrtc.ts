@@ -25,6 +25,7 @@ import type {
   PlayoutOptions,
   PlayoutStream,
   RecordingOptions,
+  RecordingUpdate,
   RtpForwardOptions,
   SlowLinkReport,
 } from "./media/types.ts";
@@ -286,6 +287,10 @@ export class HandleWebRTC implements PluginWebRTC {
 
   async stopRecording(mid: string): Promise<void> {
     await this.#peer?.stopRecording(mid);
+  }
+
+  async updateRecording(update: RecordingUpdate): Promise<void> {
+    await this.#peer?.updateRecording(update);
   }
 
   async rtpForward(options: RtpForwardOptions): Promise<void> {

@@ -21,6 +21,7 @@ import type {
   PlayoutOptions,
   PlayoutStream,
   RecordingOptions,
+  RecordingUpdate,
   RtpForwardOptions,
 } from "./types.ts";
 import type { MediaWorker } from "./media_worker.ts";
@@ -140,6 +141,10 @@ export class PeerProxy implements Peer {
 
   async stopRecording(mid: string): Promise<void> {
     await this.#call("stopRecording", { peerId: this.id, mid });
+  }
+
+  async updateRecording(update: RecordingUpdate): Promise<void> {
+    await this.#call("updateRecording", { peerId: this.id, ...update });
   }
 
   async rtpForward(options: RtpForwardOptions): Promise<void> {

@@ -19,6 +19,7 @@ import type {
   PlayoutOptions,
   PlayoutStream,
   RecordingOptions,
+  RecordingUpdate,
   RtpForwardOptions,
   SlowLinkReport,
 } from "./types.ts";
@@ -73,6 +74,7 @@ export interface WorkerMethods extends SourceMethods {
   mix: { params: P & MixRequest; result: null };
   startRecording: { params: P & RecordingOptions; result: null };
   stopRecording: { params: P & { mid: string }; result: null };
+  updateRecording: { params: P & RecordingUpdate; result: null };
   rtpForward: { params: P & RtpForwardOptions; result: null };
   stopRtpForward: { params: P & { id: string }; result: null };
   play: { params: P & PlayoutOptions; result: { streams: PlayoutStream[] } };

@@ -176,6 +176,16 @@ export interface RecordingOptions {
   codec: string;
   /** The stream's description, kept in the header. */
   description?: string;
+  /** Video: a keyframe is asked for this often while packets come (Record&Play's PLI). */
+  keyframeIntervalMs?: number;
+}
+
+/** What {@link Peer.updateRecording} changes of the recording of `mid` (what is given). */
+export interface RecordingUpdate {
+  mid: string;
+  /** Paused: packets are dropped; resumed: the file goes on with no gap in RTP time. */
+  paused?: boolean;
+  keyframeIntervalMs?: number;
 }
 
 /**
@@ -280,6 +290,8 @@ export interface Peer {
   startRecording(options: RecordingOptions): Promise<void>;
   /** Stops the recording of `mid` and closes its file; idempotent. */
   stopRecording(mid: string): Promise<void>;
+  /** Pauses/resumes the recording of `mid` or changes its keyframe interval; idempotent. */
+  updateRecording(update: RecordingUpdate): Promise<void>;
   /** Forwards one received stream as plain RTP over UDP. Only an engine that handles RTP can. */
   rtpForward(options: RtpForwardOptions): Promise<void>;
   /** Stops the forwarder `id`; idempotent. */

@@ -182,6 +182,7 @@ async function main(): Promise<void> {
       return Promise.reject(new Error("The wrtc media engine does not record RTP (no MJR)"));
     },
     stopRecording: () => Promise.resolve(null),
+    updateRecording: () => Promise.resolve(null),
     rtpForward: ({ peerId }) => {
       peer(peerId);
       return Promise.reject(new Error("The wrtc media engine does not forward plain RTP"));

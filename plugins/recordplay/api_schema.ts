@@ -11,13 +11,22 @@ import { pluginError } from "../_shared/api_schema.ts";
 const id = z.number().int().min(0);
 
 /** What a recording or playout tells in `result.status`. */
-const STATUSES = ["recording", "preparing", "playing", "stopped", "slow_link"] as const;
+const STATUSES = [
+  "recording",
+  "preparing",
+  "restarting",
+  "playing",
+  "paused",
+  "resumed",
+  "stopped",
+  "slow_link",
+] as const;
 
 /** `janus.plugin.recordplay`. */
 export const RECORDPLAY_API: PluginApiSchema = {
   plugin: "janus.plugin.recordplay",
   request: z.union([
-    z.object({ request: z.enum(["list", "update", "start", "stop"]) }),
+    z.object({ request: z.enum(["list", "update", "start", "stop", "pause", "resume"]) }),
     z.object({
       request: z.literal("configure"),
       "video-bitrate-max": id.optional(),
@@ -40,6 +49,8 @@ export const RECORDPLAY_API: PluginApiSchema = {
   data: z.union([
     pluginError("recordplay"),
     z.object({ recordplay: z.literal("ok") }),
+    // pause/resume of a handle with no recording.
+    z.strictObject({ recordplay: z.literal("event") }),
     z.object({
       recordplay: z.literal("list"),
       list: z.array(z.looseObject({ id, name: z.string(), date: z.string() })),

@@ -4,7 +4,9 @@
  * or plays a recording back (`play`: the gateway's offer with the recording's media; `start` +
  * answer; the packets go out at their recorded pace and the PeerConnection is closed at the
  * end). `list`, `update` and `configure` are synchronous; the rest are queued per handle and
- * answered by events, as the reference does.
+ * answered by events, as the reference does. `pause`/`resume` stop and restart writing (the
+ * file goes on with no gap in RTP time); while recording, `video-bitrate-max` is our REMB and
+ * `video-keyframe-interval` how often video is asked for a keyframe.
  *
  * @module
  */
@@ -112,6 +114,7 @@ class RecordPlaySession implements PluginSession {
   /** Mids being recorded. */
   #recordedMids: string[] = [];
   #playing = false;
+  #paused = false;
   #keyframeInterval = DEFAULT_KEYFRAME_INTERVAL;
   #bitrate = DEFAULT_BITRATE;
   #hangingUp = false;
@@ -140,7 +143,9 @@ class RecordPlaySession implements PluginSession {
       case "record":
       case "play":
       case "start":
-      case "stop": {
+      case "stop":
+      case "pause":
+      case "resume": {
         const run = this.#queue.then(() => this.#run(request, message));
         this.#queue = run;
         return { kind: "ack", event: run.then(() => undefined) };
@@ -159,6 +164,8 @@ class RecordPlaySession implements PluginSession {
     if (typeof body["video-keyframe-interval"] === "number") {
       this.#keyframeInterval = body["video-keyframe-interval"];
     }
+    // As the reference reads them for each packet: a running recording takes them at once.
+    if (this.#recorder === true) void this.#applySettings().catch(() => {});
     return {
       recordplay: "configure",
       status: "ok",
@@ -182,6 +189,9 @@ class RecordPlaySession implements PluginSession {
           return await this.#play(body, jsep, transaction);
         case "start":
           return this.#start(jsep, transaction);
+        case "pause":
+        case "resume":
+          return await this.#pause(request === "pause", transaction);
         default:
           return await this.#stop(transaction);
       }
@@ -257,6 +267,7 @@ class RecordPlaySession implements PluginSession {
           path: library.file(file),
           codec,
           description: rec.name,
+          ...(line.kind === "video" ? { keyframeIntervalMs: this.#keyframeIntervalMs() } : {}),
         });
         this.#recordedMids.push(line.mid);
       } catch (e) {
@@ -264,6 +275,8 @@ class RecordPlaySession implements PluginSession {
         log.error(`recording ${id}: cannot record ${line.kind}: ${(e as Error).message}`);
       }
     }
+    // The reference's REMB says `video-bitrate-max` from the first video packet on.
+    await webrtc.setBitrateCap(this.#bitrate).catch(() => {});
     this.#result({ status: "recording", id }, transaction, answer);
     this.#handle.notifyEvent?.({
       event: "recording",
@@ -272,6 +285,41 @@ class RecordPlaySession implements PluginSession {
       video: rec.video !== undefined,
       data: false,
     });
+  }
+
+  /** The reference's PLI interval: whole seconds of `video-keyframe-interval` (0: each packet). */
+  #keyframeIntervalMs(): number {
+    return Math.floor(this.#keyframeInterval / 1000) * 1000;
+  }
+
+  /** The bitrate (our REMB) and keyframe interval of this handle, on its recording. */
+  async #applySettings(): Promise<void> {
+    const webrtc = this.#handle.webrtc;
+    await webrtc.setBitrateCap(this.#bitrate);
+    for (const mid of this.#recordedMids) {
+      await webrtc.updateRecording({ mid, keyframeIntervalMs: this.#keyframeIntervalMs() });
+    }
+  }
+
+  /**
+   * As the reference: any handle with a recording (a player too) gets `paused`/`resumed`,
+   * one without gets a bare event; only a recorder stops writing, and resumes with a PLI.
+   */
+  async #pause(pause: boolean, transaction: string): Promise<void> {
+    const rec = this.#recording;
+    if (!rec) {
+      this.#handle.pushEvent({ transaction, data: { recordplay: "event" } });
+      return;
+    }
+    const status = pause ? "paused" : "resumed";
+    if (this.#recorder === true && this.#paused !== pause) {
+      this.#paused = pause;
+      for (const mid of this.#recordedMids) {
+        await this.#handle.webrtc.updateRecording({ mid, paused: pause });
+      }
+    }
+    this.#result({ status, id: rec.id }, transaction);
+    this.#handle.notifyEvent?.({ event: status, id: rec.id });
   }
 
   async #answer(jsep: Jsep): Promise<Jsep> {
@@ -292,6 +340,7 @@ class RecordPlaySession implements PluginSession {
       );
     }
     checkBody(body, PLAY_FIELDS, FIELD_CODES);
+    if (body.restart === true) return await this.#restart(transaction);
     const id = body.id as number;
     const rec = this.#ctx.library.recordings.get(id);
     if (!rec || !rec.completed) {
@@ -338,6 +387,19 @@ class RecordPlaySession implements PluginSession {
       video: files.some((f) => f.path === this.#ctx.library.file(rec.video ?? "")),
       data: false,
     });
+  }
+
+  /** An ICE restart of the running playout: the same media offered again. */
+  async #restart(transaction: string): Promise<void> {
+    const rec = this.#recording;
+    if (this.#recorder !== false || !rec) {
+      throw new PluginError(
+        RECORDPLAY_ERROR.INVALID_STATE,
+        "Not a playout session, can't restart",
+      );
+    }
+    const offer = await this.#handle.webrtc.createOffer({ iceRestart: true });
+    this.#result({ status: "restarting", id: rec.id }, transaction, offer);
   }
 
   async #playable(path: string): Promise<boolean> {
@@ -394,6 +456,7 @@ class RecordPlaySession implements PluginSession {
     this.#recorder = undefined;
     this.#recordedMids = [];
     this.#playing = false;
+    this.#paused = false;
     await this.#handle.webrtc.stopPlay().catch(() => {});
     for (const mid of mids) await this.#handle.webrtc.stopRecording(mid).catch(() => {});
     if (recorder && rec && !rec.completed) await this.#ctx.library.complete(rec);

@@ -66,6 +66,7 @@ function fakeMedia(): MediaEngine {
         mix: () => Promise.resolve(),
         startRecording: () => Promise.resolve(),
         stopRecording: () => Promise.resolve(),
+        updateRecording: () => Promise.resolve(),
         rtpForward: () => Promise.resolve(),
         stopRtpForward: () => Promise.resolve(),
         sendData: () => Promise.resolve(),

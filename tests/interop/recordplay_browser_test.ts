@@ -1,16 +1,18 @@
 /**
  * The OFFICIAL Record&Play demo (`recordplaytest.html` from Debian `janus-demos`, with its own
  * janus.js 1.1.2) in headless Chromium over HTTP and WebSockets: the page records its fake
- * camera and microphone under a name typed into its prompt, Stop shows "Recording completed!",
+ * camera and microphone under a name typed into its prompt, its Pause/Resume button leaves a
+ * gap with nothing written in the video file, Stop shows "Recording completed!",
  * the refreshed list shows the recording, Play decodes it back, and at the end of the files the
  * page is ready for the next round; nothing is left on the gateway.
  *
  * @module
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { capturePageLog, launchChromium, pollUntil } from "../_helpers/browser.ts";
 import { assertInsideNetns } from "../_helpers/netns.ts";
-import { recordPlayGateway } from "../plugins/_recordplay.ts";
+import { longestGapMs, mjrFrames, recordPlayGateway } from "../plugins/_recordplay.ts";
 import {
   clickPastDialogs,
   DEMO_TRANSPORTS,
@@ -21,6 +23,8 @@ import {
   requireOfficialDemos,
 } from "./official_demos.ts";
 
+/** How long the demo's recording is paused. */
+const PAUSE_MS = 2000;
 const RECORDPLAY_PC = "return [globalThis.recordplay && globalThis.recordplay.webrtcStuff.pc];";
 
 for (const transport of DEMO_TRANSPORTS) {
@@ -55,7 +59,20 @@ for (const transport of DEMO_TRANSPORTS) {
           async () => (await page.locator("#videotitle").textContent()) === "Recording...",
           { describe, timeoutMs: 15_000 },
         );
-        await new Promise((resolve) => setTimeout(resolve, 3000));
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // The demo's Pause button, then Resume: nothing is written in between.
+        const pauseButton = page.locator("#pause-resume");
+        await pauseButton.click();
+        await pollUntil(
+          "Resume shown",
+          async () => (await pauseButton.textContent()) === "Resume",
+          {
+            describe,
+          },
+        );
+        await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+        await pauseButton.click();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
         const before = await dialogText(page).catch(() => "");
         assert.equal(before, "", "no dialog while recording");
         await page.click("#stop");
@@ -67,6 +84,12 @@ for (const transport of DEMO_TRANSPORTS) {
         // Its OK button once the dialog has faded in.
         await page.locator(".bootbox .bootbox-accept").waitFor({ state: "visible" });
         await dismissDialogs(page);
+        const nfo = [...Deno.readDirSync(dir)].find((e) => e.name.endsWith(".nfo"));
+        assert.ok(nfo, "a .nfo written");
+        const video = /video = (\S+)/.exec(Deno.readTextFileSync(join(dir, nfo.name)))?.[1];
+        assert.ok(video, "a video file");
+        const gap = longestGapMs(mjrFrames(Deno.readFileSync(join(dir, video))));
+        assert.ok(gap > PAUSE_MS - 300, `${gap} ms without video written, paused ${PAUSE_MS} ms`);
         // The refreshed list has it; play it.
         const entry = page.locator("#recslist a", { hasText: "Chromium says hello" });
         await pollUntil("the recording listed", async () => {

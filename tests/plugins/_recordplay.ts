@@ -134,3 +134,40 @@ export const failure = (code: number, error: string): JsonObject => ({
   error_code: code,
   error,
 });
+
+/** One frame of an MJR file as written: its time field and its RTP packet. */
+export interface MjrFrame {
+  ms: number;
+  seq: number;
+  ts: number;
+  packet: Uint8Array;
+}
+
+/** The `MEET` frames of an MJR file. */
+export function mjrFrames(bytes: Uint8Array): MjrFrame[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: MjrFrame[] = [];
+  let at = 0;
+  while (at + 10 <= bytes.length) {
+    const tag = new TextDecoder().decode(bytes.subarray(at, at + 4));
+    const len = view.getUint16(at + 8);
+    const body = bytes.subarray(at + 10, at + 10 + len);
+    if (tag === "MEET") {
+      out.push({
+        ms: view.getUint32(at + 4),
+        seq: view.getUint16(at + 12),
+        ts: view.getUint32(at + 14),
+        packet: body,
+      });
+    }
+    at += 10 + len;
+  }
+  return out;
+}
+
+/** The longest time between two frames written, in ms. */
+export function longestGapMs(frames: MjrFrame[]): number {
+  let gap = 0;
+  for (let i = 1; i < frames.length; i++) gap = Math.max(gap, frames[i]!.ms - frames[i - 1]!.ms);
+  return gap;
+}

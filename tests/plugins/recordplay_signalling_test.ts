@@ -2,7 +2,8 @@
  * Record&Play signalling over HTTP and WebSocket, without media: `list` reads the folder's
  * `.nfo` files (codecs from the MJR headers, booleans for audio/video/data), `update` rescans,
  * `configure` echoes its settings, and bad requests get the reference's codes and words (sync
- * for a missing or unknown `request`, events for `record`/`play`/`start`); a recordings folder
+ * for a missing or unknown `request`, events for `record`/`play`/`start`, a bare event for
+ * `pause`/`resume` without a recording, 418 for a `restart` that is no playout); a recordings folder
  * that cannot be made leaves the plugin unattachable (the reference does not load then).
  *
  * Run: `deno test -A tests/plugins/recordplay_signalling_test.ts`
@@ -95,6 +96,15 @@ for (const kind of ["http", "ws"] as const) {
       );
       await err({ request: "play", id: 4242 }, 416, "No such recording");
       await err({ request: "start" }, 418, "Not a playout session, can't start");
+      await err(
+        { request: "play", id: 1234, restart: true },
+        418,
+        "Not a playout session, can't restart",
+      );
+      // Nothing recorded or played: the reference answers pause/resume with a bare event.
+      for (const request of ["pause", "resume", "PAUSE"]) {
+        assert.deepEqual(dataOf(await c.request({ request })), { recordplay: "event" }, request);
+      }
       assert.deepEqual(dataOf(await c.request({ request: "stop" })), {
         recordplay: "event",
         result: { status: "stopped" },

@@ -1,16 +1,20 @@
 /**
  * Records one received stream of a peer on the RTP engine (a `PacketTap`): packets go to an
  * `MjrWriter` as received, VP8 video from its first keyframe (asked for when the recording
- * starts, as the reference's PLI "Recording video"), so the file starts decodable.
+ * starts, as the reference's PLI "Recording video"), so the file starts decodable. As Janus's
+ * recorder, the packets written are renumbered (`SwitchingContext`) and a paused recording
+ * drops them; resumed, it asks for a keyframe and goes on with no gap in RTP time. With a
+ * keyframe interval, video asks for one that often while packets come (Record&Play).
  *
  * @module
  */
 import { createLogger } from "../../log.ts";
-import type { RecordingOptions } from "../types.ts";
+import type { RecordingOptions, RecordingUpdate } from "../types.ts";
 import type { PacketTap } from "./echo_media.ts";
-import { headerLength, paddingLength } from "./header.ts";
+import { headerLength, paddingLength, setSequenceNumber, setTimestamp } from "./header.ts";
 import { MjrWriter, openMjrFile } from "./mjr_writer.ts";
 import type { ForwardSource } from "./send_lines.ts";
+import { SwitchingContext } from "./switching_context.ts";
 import { isVp8Keyframe } from "./vp8.ts";
 
 const log = createLogger("rtp-worker");
@@ -23,7 +27,11 @@ export class MjrRecorder implements PacketTap {
   readonly path: string;
   readonly #writer: MjrWriter;
   readonly #source: ForwardSource;
+  readonly #context: SwitchingContext;
   #waitKeyframe: boolean;
+  #paused = false;
+  #keyframeIntervalMs: number | undefined;
+  #lastKeyframeRequest: number;
   #lastFlush = 0;
   #reported = false;
 
@@ -38,18 +46,49 @@ export class MjrRecorder implements PacketTap {
       ...(options.description !== undefined ? { description: options.description } : {}),
       extensions: source.extensions,
     });
+    this.#context = new SwitchingContext(source.kind === "video");
     this.#waitKeyframe = source.kind === "video" && codec === "vp8";
+    this.#keyframeIntervalMs = options.keyframeIntervalMs;
+    this.#lastKeyframeRequest = nowMs;
     if (source.kind === "video") source.requestKeyframe(nowMs);
   }
 
+  update(update: RecordingUpdate, nowMs: number): void {
+    if (update.keyframeIntervalMs !== undefined) {
+      this.#keyframeIntervalMs = update.keyframeIntervalMs;
+    }
+    if (update.paused === undefined || update.paused === this.#paused) return;
+    this.#paused = update.paused;
+    if (this.#paused) return;
+    this.#context.reset(nowMs);
+    if (this.#source.kind === "video") this.#requestKeyframe(nowMs);
+  }
+
+  #requestKeyframe(nowMs: number): void {
+    this.#lastKeyframeRequest = nowMs;
+    this.#source.requestKeyframe(nowMs);
+  }
+
   packet(buf: Uint8Array, length: number, nowMs: number): void {
+    const interval = this.#keyframeIntervalMs;
+    if (
+      interval !== undefined && this.#source.kind === "video" &&
+      nowMs - this.#lastKeyframeRequest >= interval
+    ) {
+      this.#requestKeyframe(nowMs);
+    }
+    if (this.#paused) return;
     if (this.#waitKeyframe) {
       const header = headerLength(buf, length);
       if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;
       this.#waitKeyframe = false;
       this.#source.keyframeReceived();
     }
+    // The header as written, then back as received for the other taps.
+    const { seq, ts } = this.#context.update(buf, nowMs);
     this.#writer.writeRtp(buf, length, nowMs);
+    setSequenceNumber(buf, seq);
+    setTimestamp(buf, ts);
     if (nowMs - this.#lastFlush >= FLUSH_MS) {
       this.#lastFlush = nowMs;
       this.#writer.flush();

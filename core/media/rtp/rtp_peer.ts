@@ -41,6 +41,7 @@ import type {
   PlayoutOptions,
   PlayoutStream,
   RecordingOptions,
+  RecordingUpdate,
   RtpForwardOptions,
 } from "../types.ts";
 import type { Stat } from "../stats.ts";
@@ -382,6 +383,10 @@ export class RtpPeer {
     this.#recorders.delete(mid);
     this.#media.removeTap(recorder);
     recorder.close();
+  }
+
+  updateRecording(update: RecordingUpdate): void {
+    this.#recorders.get(update.mid)?.update(update, performance.now());
   }
 
   /** Sends the stream received on `options.mid` as plain RTP to a UDP address. */

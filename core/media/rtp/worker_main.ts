@@ -147,6 +147,10 @@ async function main(): Promise<void> {
       peers.get(peerId)?.stopRecording(mid);
       return Promise.resolve(null);
     },
+    updateRecording: ({ peerId, ...update }) => {
+      peers.get(peerId)?.updateRecording(update);
+      return Promise.resolve(null);
+    },
     rtpForward: ({ peerId, ...options }) => {
       peer(peerId).rtpForward(options);
       return Promise.resolve(null);
