@@ -70,3 +70,9 @@ export class PluginHandle {
     return pd.data as JsonObject;
   }
 }
+
+/** Asserts deep equality and the key order of `expected` (the reference's replies' order). */
+export function same(actual: JsonObject | undefined, expected: JsonObject): void {
+  assert.deepEqual(actual, expected);
+  assert.deepEqual(Object.keys(actual ?? {}), Object.keys(expected), JSON.stringify(actual));
+}

@@ -13,6 +13,9 @@ import type { JanusClient } from "../_helpers/janus_client.ts";
 import { PluginHandle } from "../_helpers/plugin_handle.ts";
 import { startMediaTestGateway } from "../_helpers/media_gateway.ts";
 
+/** Replies compared with their key order (shared by the plugin helpers). */
+export { same } from "../_helpers/plugin_handle.ts";
+
 export const AUDIOBRIDGE = "janus.plugin.audiobridge";
 
 /** The AudioBridge plugin's live counts on a test gateway. */
@@ -25,12 +28,6 @@ export function audioBridgeCounts(gw: TestGateway): AudioBridgeCounts {
 /** Starts a media worker (wrtc: the AudioBridge's engine) and a test gateway using it. */
 export async function startAudioBridgeGateway(overrides: ConfigInput = {}): Promise<TestGateway> {
   return await startMediaTestGateway({ ...overrides, media: { workers: 1, ...overrides.media } });
-}
-
-/** Asserts deep equality and the key order of `expected`. */
-export function same(actual: JsonObject | undefined, expected: JsonObject): void {
-  assert.deepEqual(actual, expected);
-  assert.deepEqual(Object.keys(actual ?? {}), Object.keys(expected), JSON.stringify(actual));
 }
 
 /** A session with one AudioBridge handle. */

@@ -14,6 +14,9 @@ import type { JanusClient } from "../_helpers/janus_client.ts";
 import { PluginHandle } from "../_helpers/plugin_handle.ts";
 import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
 
+/** Replies compared with their key order (shared by the plugin helpers). */
+export { same } from "../_helpers/plugin_handle.ts";
+
 export const STREAMING = "janus.plugin.streaming";
 
 /** The plugin's live counts and the media engine's live sources. */
@@ -40,12 +43,6 @@ export async function startStreamingGateway(
     },
     (media) => assert.equal(media.sourceCount?.(), 0, "every mountpoint source closed"),
   );
-}
-
-/** Asserts deep equality and the key order of `expected`. */
-export function same(actual: JsonObject | undefined, expected: JsonObject): void {
-  assert.deepEqual(actual, expected);
-  assert.deepEqual(Object.keys(actual ?? {}), Object.keys(expected), JSON.stringify(actual));
 }
 
 /** An error as the plugin words it. */
