@@ -12,6 +12,7 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
 import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
 import { fanoutRun } from "../videoroom/fanout.ts";
@@ -207,20 +208,12 @@ async function main(): Promise<number> {
   let reference: Reference | undefined;
   let host: ClientHost | undefined;
   let receivers: ReceiverHost | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    cleaning ??= (async () => {
-      await host?.stop().catch(() => {});
-      await receivers?.stop().catch(() => {});
-      if (reference) await stopStartedReference(reference);
-      await gateway?.stop().catch(() => {});
-    })();
-  const onSignal = () => {
-    print("  media bench interrupted: cleaning up");
-    void cleanup().finally(() => Deno.exit(130));
-  };
-  Deno.addSignalListener("SIGTERM", onSignal);
-  Deno.addSignalListener("SIGINT", onSignal);
+  const cleanup = cleanupOnInterrupt("media", async () => {
+    await host?.stop().catch(() => {});
+    await receivers?.stop().catch(() => {});
+    if (reference) await stopStartedReference(reference);
+    await gateway?.stop().catch(() => {});
+  });
 
   let referenceStatus = "skipped (--no-ref)";
   let result: MediaBenchResult | undefined;

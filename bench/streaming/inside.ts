@@ -12,6 +12,7 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
 import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
 import { errorText, sleep } from "../media/cpu.ts";
@@ -56,24 +57,16 @@ async function main(): Promise<number> {
   let feed: Feed | undefined;
   let clip: { path: string; remove(): Promise<void> } | undefined;
   const mountpoints: BenchMountpoint[] = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    cleaning ??= (async () => {
-      await feed?.stop().catch(() => {});
-      await clip?.remove();
-      for (const mp of mountpoints) {
-        await mp.destroy().catch((e) => notes.push(`destroy: ${errorText(e)}`));
-      }
-      await receivers?.stop().catch(() => {});
-      if (reference) await stopStartedReference(reference);
-      await gateway?.stop().catch(() => {});
-    })();
-  const onSignal = () => {
-    print("  streaming bench interrupted: cleaning up");
-    void cleanup().finally(() => Deno.exit(130));
-  };
-  Deno.addSignalListener("SIGTERM", onSignal);
-  Deno.addSignalListener("SIGINT", onSignal);
+  const cleanup = cleanupOnInterrupt("streaming", async () => {
+    await feed?.stop().catch(() => {});
+    await clip?.remove();
+    for (const mp of mountpoints) {
+      await mp.destroy().catch((e) => notes.push(`destroy: ${errorText(e)}`));
+    }
+    await receivers?.stop().catch(() => {});
+    if (reference) await stopStartedReference(reference);
+    await gateway?.stop().catch(() => {});
+  });
 
   let referenceStatus = "skipped (--no-ref)";
   let result: StreamingBenchResult | undefined;

@@ -12,6 +12,7 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
 import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
 import { errorText, percentOfCore, perProcessText, sleep, startCpu } from "../media/cpu.ts";
@@ -111,19 +112,11 @@ async function main(): Promise<number> {
   let gateway: RpcChild<GatewayMethods, GatewayEvents> | undefined;
   let reference: Reference | undefined;
   let client: Client | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    cleaning ??= (async () => {
-      await client?.stop().catch(() => {});
-      if (reference) await stopStartedReference(reference);
-      await gateway?.stop().catch(() => {});
-    })();
-  const onSignal = () => {
-    print("  textroom bench interrupted: cleaning up");
-    void cleanup().finally(() => Deno.exit(130));
-  };
-  Deno.addSignalListener("SIGTERM", onSignal);
-  Deno.addSignalListener("SIGINT", onSignal);
+  const cleanup = cleanupOnInterrupt("textroom", async () => {
+    await client?.stop().catch(() => {});
+    if (reference) await stopStartedReference(reference);
+    await gateway?.stop().catch(() => {});
+  });
   const result: TextRoomBenchResult = {
     options,
     ours: undefined,
