@@ -11,6 +11,7 @@ import type {
   AudioLevelReport,
   IceCandidate,
   MixRequest,
+  MixRoomRequest,
   OfferOptions,
   PlayoutOptions,
   PlayoutStream,
@@ -20,13 +21,14 @@ import type {
 } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
 import type { PluginMedia } from "./plugin_media.ts";
-export type { PluginMedia, PluginRtpSource, RtpSourceStream } from "./plugin_media.ts";
+export type { PluginMedia, PluginRtpSource, RoomMixer, RtpSourceStream } from "./plugin_media.ts";
 export type {
   AnswerOptions,
   AudioLevelReport,
   Json,
   JsonObject,
   MixRequest,
+  MixRoomRequest,
   OfferOptions,
   PlayoutOptions,
   PlayoutStream,

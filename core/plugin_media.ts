@@ -1,16 +1,18 @@
 /**
- * Media a plugin owns outside any handle (a Streaming mountpoint's RTP input), through the
- * plugin host: sources are made in a media worker, forwarded to handles' PeerConnections, and
- * whatever the plugin leaves open is closed when the plugin stops.
+ * Media a plugin owns outside any handle (a Streaming mountpoint's RTP input, an AudioBridge
+ * room's mixer), through the plugin host: sources and mixers are made in a media worker,
+ * sources forwarded to handles' PeerConnections, mixers joined by them (`PluginWebRTC.mix`),
+ * and whatever the plugin leaves open is closed when the plugin stops.
  *
  * @module
  */
 import type { ForwardTo, PluginWebRTC } from "./plugin.ts";
 import type { RtpSource, RtpSourceStream, RtpSourceStreamStats } from "./media/source_types.ts";
 import type { MediaEngine } from "./media/types.ts";
+import type { RoomMixer } from "./media/mixer_types.ts";
 import { HandleWebRTC } from "./webrtc.ts";
 
-export type { RtpSourceStream, RtpSourceStreamStats };
+export type { RoomMixer, RtpSourceStream, RtpSourceStreamStats };
 
 /** An RTP source as a plugin sees it: its streams go to handles by mid. */
 export interface PluginRtpSource {
@@ -53,6 +55,19 @@ export interface PluginMedia {
     /** The source was lost (its media worker died). */
     onClosed?: () => void;
   }): Promise<PluginRtpSource>;
+  /**
+   * Makes a mixer that lasts until closed, empty or not (see `mixer_types.ts`); handles join
+   * it with `mix({op: "join", mixer: key})` after `useAffinity(affinity)`.
+   *
+   * @throws {Error} when the plugin's media engine does not mix, or the key is in use
+   */
+  createMixer(options: {
+    key: string;
+    sampleRate: number;
+    affinity: string;
+    /** The mixer was lost (its media worker died). */
+    onClosed?: () => void;
+  }): Promise<RoomMixer>;
 }
 
 class PluginSource implements PluginRtpSource {
@@ -110,8 +125,30 @@ export function createPluginMedia(
   engine: MediaEngine,
   plugin: string,
 ): PluginMedia & { closeAll(): Promise<void> } {
-  const open = new Set<PluginSource>();
+  const open = new Set<{ close(): Promise<void> }>();
   return {
+    async createMixer(options) {
+      if (!engine.createMixer) throw new Error("The media engine hosts no mixers");
+      const { onClosed, ...rest } = options;
+      const mixer = await engine.createMixer({
+        ...rest,
+        plugin,
+        onClosed: () => {
+          open.delete(owned);
+          onClosed?.();
+        },
+      });
+      const owned: RoomMixer = {
+        key: mixer.key,
+        work: (request) => mixer.work(request),
+        close: () => {
+          open.delete(owned);
+          return mixer.close();
+        },
+      };
+      open.add(owned);
+      return owned;
+    },
     async createRtpSource(options) {
       if (!engine.createRtpSource) throw new Error("The media engine hosts no RTP sources");
       const source = await engine.createRtpSource({ ...options, plugin });

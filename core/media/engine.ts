@@ -22,6 +22,8 @@
 import { createLogger, logLevel } from "../log.ts";
 import { MediaWorker, type WorkerCommand } from "./media_worker.ts";
 import { PeerProxy } from "./peer_proxy.ts";
+import { MixerProxy } from "./mixer_proxy.ts";
+import type { MixerOptions, RoomMixer } from "./mixer_types.ts";
 import { SourceProxy } from "./source_proxy.ts";
 import type { RtpSource, RtpSourceOptions } from "./source_types.ts";
 import type { WorkerConfig } from "./protocol.ts";
@@ -148,6 +150,7 @@ class WorkerMediaEngine implements MediaEngine {
   #failures = 0;
   #sources = new Map<string, SourceProxy>();
   #nextSource = 0;
+  #mixers = new Map<string, MixerProxy>();
   /** Last totals of workers that are gone: counters never go down. */
   #retiredTotals: MediaCounters | undefined;
 
@@ -239,6 +242,40 @@ class WorkerMediaEngine implements MediaEngine {
     return this.#sources.size;
   }
 
+  /** Makes (or adopts) a plugin-owned mixer in the worker of its affinity key. */
+  async createMixer(options: MixerOptions): Promise<RoomMixer> {
+    if (this.#closed) throw new Error("Media engine is closed");
+    if (this.#mixers.has(options.key)) throw new Error(`Mixer ${options.key} exists`);
+    this.#cancelIdleStop();
+    const worker = this.#place(options.affinity);
+    if (options.affinity !== undefined) this.#affinity.set(options.affinity, worker);
+    const mixer = new MixerProxy({
+      key: options.key,
+      worker,
+      onGone: (m) => {
+        if (this.#mixers.get(m.key) === m) this.#mixers.delete(m.key);
+        this.#idleStopSoon();
+      },
+      ...(options.onClosed ? { onClosed: options.onClosed } : {}),
+    });
+    // Counted from now: a second create of the key fails at once.
+    this.#mixers.set(options.key, mixer);
+    try {
+      await worker.ready;
+      await worker.request("createMixer", { key: options.key, sampleRate: options.sampleRate });
+    } catch (e) {
+      this.#mixers.delete(options.key);
+      this.#idleStopSoon();
+      throw e;
+    }
+    if (!worker.alive) mixer.lost();
+    return mixer;
+  }
+
+  mixerCount(): number {
+    return this.#mixers.size;
+  }
+
   counts(): { peers: number; workers: number } {
     let peers = 0;
     for (const w of this.#workers) peers += w.load;
@@ -309,13 +346,14 @@ class WorkerMediaEngine implements MediaEngine {
     this.#closed = true;
     this.#cancelIdleStop();
     this.#sources.clear();
+    this.#mixers.clear();
     await Promise.all(this.#workers.map((w) => w.retire()));
   }
 
   #place(affinity: string | undefined): MediaWorker {
     if (affinity !== undefined) {
       const bound = this.#affinity.get(affinity);
-      if (bound?.alive && (!bound.draining || bound.hasAffinity(affinity))) return bound;
+      if (bound?.alive && (!bound.draining || this.#holds(bound, affinity))) return bound;
       this.#affinity.delete(affinity);
     }
     this.#ensureWorkers();
@@ -337,19 +375,31 @@ class WorkerMediaEngine implements MediaEngine {
     return best;
   }
 
+  /** Whether a live peer or mixer placed with `key` is on `worker`. */
+  #holds(worker: MediaWorker, key: string): boolean {
+    if (worker.hasAffinity(key)) return true;
+    for (const m of this.#mixers.values()) if (m.worker === worker) return true;
+    return false;
+  }
+
   /** A lazy engine with no peer left stops its workers after `idleStopMs`. */
   #idleStopSoon(): void {
     if (!this.#lazy || this.#closed || this.#idleTimer !== undefined) return;
-    if (this.counts().peers > 0 || this.#sources.size > 0 || this.#workers.length === 0) return;
+    if (this.#busy() || this.#workers.length === 0) return;
     const timer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#closed || this.counts().peers > 0 || this.#sources.size > 0) return;
+      if (this.#closed || this.#busy()) return;
       log.verbose(`media engine idle for ${this.#idleStopMs} ms: stopping its workers`);
       for (const w of this.#workers) w.retire().catch(() => {});
     }, this.#idleStopMs);
     // Never what keeps the gateway alive.
     Deno.unrefTimer(timer);
     this.#idleTimer = timer;
+  }
+
+  /** Peers, sources or mixers live: the workers are needed. */
+  #busy(): boolean {
+    return this.counts().peers > 0 || this.#sources.size > 0 || this.#mixers.size > 0;
   }
 
   #cancelIdleStop(): void {
@@ -384,6 +434,7 @@ class WorkerMediaEngine implements MediaEngine {
   #exited(worker: MediaWorker, expected: boolean): void {
     this.#workers = this.#workers.filter((w) => w !== worker);
     for (const s of [...this.#sources.values()]) if (s.worker === worker) s.lost();
+    for (const m of [...this.#mixers.values()]) if (m.worker === worker) m.lost();
     for (const [key, w] of this.#affinity) if (w === worker) this.#affinity.delete(key);
     if (worker.lastTotals) {
       this.#retiredTotals = addCounters(this.#retiredTotals ?? emptyCounters(), worker.lastTotals);

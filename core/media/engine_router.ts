@@ -6,6 +6,7 @@
  * @module
  */
 import type { RtpSource, RtpSourceOptions } from "./source_types.ts";
+import type { MixerOptions, RoomMixer } from "./mixer_types.ts";
 import { addCounters, emptyCounters, type EngineMediaStats } from "./media_counters.ts";
 import type {
   EngineCapabilities,
@@ -57,6 +58,21 @@ export class EngineRouter implements MediaEngine {
       return Promise.reject(new Error(`Media engine ${name} hosts no RTP sources`));
     }
     return engine.createRtpSource(options);
+  }
+
+  createMixer(options: MixerOptions): Promise<RoomMixer> {
+    const name = this.engineFor(options.plugin);
+    const engine = this.#engines.get(name);
+    if (!engine?.createMixer) {
+      return Promise.reject(new Error(`Media engine ${name} hosts no mixers`));
+    }
+    return engine.createMixer(options);
+  }
+
+  mixerCount(): number {
+    let n = 0;
+    for (const e of this.#engines.values()) n += e.mixerCount?.() ?? 0;
+    return n;
   }
 
   sourceCount(): number {

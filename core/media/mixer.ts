@@ -4,7 +4,9 @@
  * mixer's rate, and every 20 ms, on one clock per mixer, sends each member the sum of every
  * other member's audio (mix-minus) through an audio source on its own m-line's sender, where
  * libwebrtc encodes it. A member's gain scales what it adds; a muted member adds nothing but
- * still hears the others.
+ * still hears the others. A mixer made by its first member ends with its last one; one a plugin
+ * owns (`own`) lasts until it is disowned, and its files, recording and forwarders go on while
+ * it is empty. Its clock runs only while there is something to mix or send.
  *
  * @module
  */
@@ -119,9 +121,18 @@ interface Member {
   frame: Float32Array;
 }
 
+/** An RTP forwarder of the full mix. */
+interface Forwarder {
+  sink: MixSink;
+  /** Sends silence while nothing else is mixed (Janus `always_on`). */
+  alwaysOn: boolean;
+}
+
 /** One room's mixer. */
 class Mixer {
   readonly key: string;
+  /** A plugin keeps it: it stays when its last member leaves. */
+  owned = false;
   readonly rate: number;
   readonly members = new Map<string, Member>();
   readonly #frameSamples: number;
@@ -134,7 +145,7 @@ class Mixer {
   /** The WAV recorder of the full mix, and its path. */
   recorder: { path: string; sink: MixSink } | undefined;
   /** RTP forwarders of the full mix, by id. */
-  readonly forwarders = new Map<string, MixSink>();
+  readonly forwarders = new Map<string, Forwarder>();
 
   constructor(key: string, rate: number) {
     this.key = key;
@@ -146,20 +157,29 @@ class Mixer {
     return this.#frameSamples;
   }
 
-  start(): void {
-    if (this.#timer !== undefined) return;
+  /** Whether the clock has work: members, files or an always-on forwarder (else it idles). */
+  get busy(): boolean {
+    if (this.members.size > 0 || this.players.size > 0) return true;
+    for (const f of this.forwarders.values()) if (f.alwaysOn) return true;
+    return false;
+  }
+
+  /** Starts the clock when it has work. */
+  wake(): void {
+    if (this.#timer !== undefined || !this.busy) return;
     this.#next = performance.now() + MIX_PERIOD_MS;
     this.#timer = setTimeout(() => this.#tick(), MIX_PERIOD_MS);
   }
 
-  stop(): void {
+  /** Stops the clock and closes the files, the recording and the forwarders. */
+  end(): void {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const p of this.players.values()) p.close();
     this.players.clear();
     this.recorder?.sink.close();
     this.recorder = undefined;
-    for (const f of this.forwarders.values()) f.close();
+    for (const f of this.forwarders.values()) f.sink.close();
     this.forwarders.clear();
   }
 
@@ -184,6 +204,11 @@ class Mixer {
       this.#mixOnce();
       this.#next += MIX_PERIOD_MS;
     }
+    // Nothing left to mix or send (an empty owned mixer): idle until woken.
+    if (!this.busy) {
+      this.#timer = undefined;
+      return;
+    }
     this.#timer = setTimeout(() => this.#tick(), Math.max(0, this.#next - performance.now()));
   }
 
@@ -203,6 +228,7 @@ class Mixer {
       if (m.muted || m.gain === 0) continue;
       for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
     }
+    const heard = this.members.size > 0 || this.players.size > 0;
     // Files play to everyone: they are in the total and no member's own part.
     for (const [id, player] of this.players) {
       const frame = player.frame(n);
@@ -212,14 +238,17 @@ class Mixer {
         this.players.delete(id);
       }
     }
-    if (this.recorder || this.forwarders.size > 0) {
+    // As Janus: the recording only while someone is in; forwarders also while files play.
+    const record = this.members.size > 0 ? this.recorder : undefined;
+    const forwarders = [...this.forwarders.values()].filter((f) => heard || f.alwaysOn);
+    if (record || forwarders.length > 0) {
       const full = new Int16Array(n);
       for (let i = 0; i < n; i++) {
         const v = total[i]!;
         full[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
       }
-      this.recorder?.sink.write(full);
-      for (const f of this.forwarders.values()) f.write(full);
+      record?.sink.write(full);
+      for (const f of forwarders) f.sink.write(full);
     }
     for (const m of this.members.values()) {
       const own = m.muted ? 0 : m.gain;
@@ -277,10 +306,51 @@ export class MixerHub {
     }
   }
 
+  /**
+   * A plugin keeps mixer `key` (made now at `rate`, or the one its members made) until
+   * `disown`: it stays when empty.
+   *
+   * @throws {Error} when the key mixes at another rate
+   */
+  own(key: string, rate: number): void {
+    const existing = this.#mixers.get(key);
+    if (existing && existing.rate !== rate) {
+      throw new Error(`Mixer ${key} mixes at ${existing.rate} Hz`);
+    }
+    const mixer = existing ?? new Mixer(key, rate);
+    mixer.owned = true;
+    this.#mixers.set(key, mixer);
+  }
+
+  /**
+   * Room-wide work of the owned mixer `key`.
+   *
+   * @throws {Error} when there is no such mixer
+   */
+  async work(key: string, request: MixRoomRequest): Promise<void> {
+    const mixer = this.#mixers.get(key);
+    if (!mixer?.owned) throw new Error(`No mixer ${key}`);
+    await this.#work(mixer, request);
+  }
+
+  /** The plugin lets mixer `key` go: its room work ends, and it ends with its last member. */
+  disown(key: string): void {
+    const mixer = this.#mixers.get(key);
+    if (!mixer?.owned) return;
+    mixer.owned = false;
+    mixer.end();
+    if (mixer.members.size === 0) this.#mixers.delete(key);
+    else mixer.wake();
+  }
+
   /** Room-wide work of `peer`'s mixer (see `MixRoomRequest`). */
   async #roomWork(peer: MixPeer, request: MixRoomRequest): Promise<void> {
     const mixer = this.#of.get(peer.id);
     if (!mixer) throw new Error(`Peer ${peer.id} is in no mixer`);
+    await this.#work(mixer, request);
+  }
+
+  async #work(mixer: Mixer, request: MixRoomRequest): Promise<void> {
     switch (request.op) {
       case "play": {
         if (mixer.players.has(request.id)) return;
@@ -291,6 +361,7 @@ export class MixerHub {
           return;
         }
         mixer.players.set(request.id, player);
+        mixer.wake();
         return;
       }
       case "stopPlay":
@@ -306,32 +377,42 @@ export class MixerHub {
         return;
       case "forward": {
         if (mixer.forwarders.has(request.id)) return;
-        const { id: _, op: __, ...options } = request;
-        mixer.forwarders.set(request.id, new RtpMixForwarder(options, mixer.rate));
+        const { id: _, op: __, alwaysOn, ...options } = request;
+        const sink = new RtpMixForwarder(options, mixer.rate);
+        mixer.forwarders.set(request.id, { sink, alwaysOn: alwaysOn === true });
+        mixer.wake();
         return;
       }
       case "stopForward":
-        mixer.forwarders.get(request.id)?.close();
+        mixer.forwarders.get(request.id)?.sink.close();
         mixer.forwarders.delete(request.id);
         return;
     }
   }
 
-  /** Takes `peer` out of its mixer (before its PeerConnection closes); an empty mixer ends. */
+  /**
+   * Takes `peer` out of its mixer (before its PeerConnection closes); an empty mixer ends
+   * unless a plugin owns it.
+   */
   async dropPeer(peer: Pick<MixPeer, "id">): Promise<void> {
     const mixer = this.#of.get(peer.id);
     const m = mixer?.members.get(peer.id);
     if (!mixer || !m) return;
     this.#of.delete(peer.id);
     mixer.members.delete(peer.id);
-    if (mixer.members.size === 0) {
-      mixer.stop();
+    if (mixer.members.size === 0 && !mixer.owned) {
+      mixer.end();
       this.#mixers.delete(mixer.key);
     }
     // Detach from the sender before the track stops (the other order crashed wrtc).
     m.sink.stop();
     await m.sender.replaceTrack(null).catch(() => {});
     m.track.stop();
+  }
+
+  /** Ends every mixer's room work (the worker exits): files are closed complete. */
+  endAll(): void {
+    for (const m of this.#mixers.values()) m.end();
   }
 
   /** Mixers and members (tests, leak checks). */
@@ -372,6 +453,6 @@ export class MixerHub {
     mixer.members.set(peer.id, m);
     this.#of.set(peer.id, mixer);
     await sender.replaceTrack(track);
-    mixer.start();
+    mixer.wake();
   }
 }

@@ -24,6 +24,7 @@ import type {
   SlowLinkReport,
 } from "./types.ts";
 import type { SourceMethods } from "./source_protocol.ts";
+import type { MixerMethods } from "./mixer_protocol.ts";
 import type { MediaStatsReport } from "./media_counters.ts";
 
 /** A data-channel payload on the wire. */
@@ -49,7 +50,7 @@ export interface WorkerConfig {
 type P = { peerId: string };
 
 /** Methods a worker serves: name -> params and result. */
-export interface WorkerMethods extends SourceMethods {
+export interface WorkerMethods extends SourceMethods, MixerMethods {
   configure: { params: WorkerConfig; result: { pid: number; capabilities: EngineCapabilities } };
   /** Answers at once: the core's heartbeat. */
   ping: { params: null; result: null };

@@ -6,6 +6,7 @@
  * @module
  */
 import type { RtpSourceEngine } from "./source_types.ts";
+import type { MixerEngine } from "./mixer_types.ts";
 import type { EngineMediaStats } from "./media_counters.ts";
 
 /** One ICE candidate as Janus clients trickle it. */
@@ -123,10 +124,12 @@ export type MixRequest =
   | MixRoomRequest;
 
 /**
- * Room-wide work of the mixer the peer is in (any member may carry it), idempotent by id:
- * `play` an Ogg/Opus file every member hears (once or looped; the same id again is a no-op),
- * `record` the full mix as WAV (`path: null` stops; the same path again is a no-op), `forward`
- * the full mix as RTP to a UDP address. All of it ends with the mixer (its last member left).
+ * Room-wide work of a mixer, idempotent by id, carried by a member peer (`Peer.mix`; it ends
+ * with the mixer's last member) or by a plugin-owned mixer (`mixer_types.ts`; it goes on in an
+ * empty mixer): `play` an Ogg/Opus file every member hears (once or looped; the same id again
+ * is a no-op), `record` the full mix as WAV (`path: null` stops; the same path again is a
+ * no-op; written only while the mixer has members, as Janus), `forward` the full mix as RTP to
+ * a UDP address (sent while there are members or files, or always with `alwaysOn`: silence).
  */
 export type MixRoomRequest =
   | { op: "play"; id: string; path: string; loop: boolean }
@@ -140,6 +143,7 @@ export type MixRoomRequest =
     codec: "opus" | "pcma" | "pcmu";
     payloadType: number;
     ssrc: number;
+    alwaysOn?: boolean;
   }
   | { op: "stopForward"; id: string };
 
@@ -330,8 +334,11 @@ export interface EngineCapabilities {
   rtp: boolean;
 }
 
-/** Creates peers; placement is decided by the affinity key. RTP sources: `source_types.ts`. */
-export interface MediaEngine extends Partial<RtpSourceEngine> {
+/**
+ * Creates peers; placement is decided by the affinity key. RTP sources: `source_types.ts`;
+ * plugin-owned mixers: `mixer_types.ts`.
+ */
+export interface MediaEngine extends Partial<RtpSourceEngine>, Partial<MixerEngine> {
   /** `plugin`: the package of the handle's plugin (an engine per plugin may be configured). */
   createPeer(
     options: { affinity?: string; plugin?: string; listener: PeerListener },

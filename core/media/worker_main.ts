@@ -202,6 +202,18 @@ async function main(): Promise<void> {
       await peers.get(peerId)?.close();
       return null;
     },
+    createMixer: ({ key, sampleRate }) => {
+      mixers.own(key, sampleRate);
+      return Promise.resolve(null);
+    },
+    mixerWork: async ({ key, request }) => {
+      await mixers.work(key, request);
+      return null;
+    },
+    closeMixer: ({ key }) => {
+      mixers.disown(key);
+      return Promise.resolve(null);
+    },
     ...unsupportedSourceHandlers("The wrtc media engine hosts no RTP sources (use rtp)"),
   };
 
@@ -212,6 +224,7 @@ async function main(): Promise<void> {
   for (const p of [...peers.values()]) {
     await p.close().catch((e: unknown) => log.error(`closing ${p.id}: ${String(e)}`));
   }
+  mixers.endAll();
   await new Promise((resolve) => setTimeout(resolve, 50));
   Deno.exit(0);
 }

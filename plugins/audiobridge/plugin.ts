@@ -93,6 +93,8 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       ctx.maxRooms = config.max_rooms;
       ctx.maxParticipants = config.max_participants;
       ctx.maxForwarders = config.max_forwarders;
+      // Rooms' mixers are the plugin's own media (they go on in an empty room).
+      ctx.rooms.media = host?.media;
       // The configuration's rooms are the saved ones when it is where they are written.
       for (const entry of config.rooms ?? STOCK_ROOMS) {
         configRoom(shared, entry as JsonObject, ctx.store.inConfig);

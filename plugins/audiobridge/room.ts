@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JsonObject, PluginWebRTC } from "../../core/plugin.ts";
+import type { JsonObject, PluginMedia, PluginWebRTC } from "../../core/plugin.ts";
 import { noSuchRoom } from "./errors.ts";
 import { RoomMedia } from "./room_media.ts";
 
@@ -77,8 +77,10 @@ export class Room {
     this.checkTokens = allowed !== undefined;
     this.media = new RoomMedia({
       id: props.room,
+      mixerKey: this.mixerKey,
+      sampleRate: props.sampling_rate,
       notify: (data) => this.notify(data),
-      mixing: () => this.mixing(),
+      mixing: () => this.mixing() !== undefined,
     });
     this.media.recordPath = () => recordPath(this.props);
     if (props.record) this.media.recording = recordPath(props);
@@ -96,7 +98,7 @@ export class Room {
     return this.props.room;
   }
 
-  /** The mixer's key in the media worker (also the peers' affinity key). */
+  /** The mixer's key in the media worker. */
   get mixerKey(): string {
     return `audiobridge:${this.id}`;
   }
@@ -174,8 +176,11 @@ export function randomId(): number {
 /** Every room. */
 export class RoomRegistry {
   readonly rooms = new Map<number, Room>();
+  /** Where rooms' mixers are made (the plugin host's media). */
+  media: PluginMedia | undefined;
 
   add(room: Room): void {
+    room.media.useHost(this.media);
     this.rooms.set(room.id, room);
   }
 

@@ -1,15 +1,16 @@
 /**
  * A room's own media work, beside its participants: announcements (`play_file`), the WAV
  * recording of the mix (`record`, `enable_recording`) and RTP forwarders of the mix
- * (`rtp_forward`). The plugin keeps what is wanted here; the room's mixer in the media worker
- * does it, reached through any participant whose PeerConnection is in it. A mixer lives while
- * someone is in it: the first member to join a fresh mixer hands it all again (a recording then
- * goes to a new file, an announcement starts over).
+ * (`rtp_forward`). The plugin keeps what is wanted here; the room's mixer does it, a mixer the
+ * plugin owns in a media worker (through the plugin host, as Streaming's sources): made on first
+ * need (a participant's PeerConnection, a file, a forwarder), it goes on in an empty room, as
+ * the reference's mixer thread does, and is let go once nothing is wanted of it (no
+ * PeerConnection in it, no file, forwarder or recording) or the room is destroyed.
  *
  * @module
  */
 import { createLogger } from "../../core/log.ts";
-import type { JsonObject, MixRequest, PluginWebRTC } from "../../core/plugin.ts";
+import type { JsonObject, MixRoomRequest, PluginMedia, RoomMixer } from "../../core/plugin.ts";
 import { parseOggOpus } from "../../core/media/ogg_opus.ts";
 
 const log = createLogger("audiobridge");
@@ -29,15 +30,27 @@ export interface MixForwarder {
   ssrc: number;
   codec: "opus" | "pcma" | "pcmu";
   ptype: number;
+  /** Sends silence while the room is empty (otherwise nothing is sent then). */
+  alwaysOn: boolean;
 }
+
+/**
+ * The affinity key of every room's mixer and every participant's PeerConnection: one media
+ * worker for the whole plugin, so that `changeroom` (which keeps the PeerConnection, as the
+ * reference does) finds the new room's mixer beside it.
+ */
+export const MIXER_AFFINITY = "janus.plugin.audiobridge";
 
 /** What the room media needs of its room. */
 export interface RoomMediaHost {
   readonly id: number;
+  /** The mixer's key (participants join it by this key). */
+  readonly mixerKey: string;
+  readonly sampleRate: number;
   /** Sends `data` to every participant. */
   notify(data: JsonObject): void;
-  /** A PeerConnection in the room's mixer, if any. */
-  mixing(): PluginWebRTC | undefined;
+  /** Whether a participant's PeerConnection is in the room's mixer. */
+  mixing(): boolean;
 }
 
 /** The room's announcements, recording and forwarders. */
@@ -49,9 +62,58 @@ export class RoomMedia {
   recording: string | undefined;
   /** How a new recording file is named (the room's `record_file`/`record_dir`). */
   recordPath: (() => string) | undefined;
+  /** Where mixers are made (absent without a media engine: nothing is mixed). */
+  #host: PluginMedia | undefined;
+  /** The room's mixer, once it is needed. */
+  #mixer: Promise<RoomMixer | undefined> | undefined;
+  #closed = false;
 
   constructor(room: RoomMediaHost) {
     this.#room = room;
+  }
+
+  /** Where the room's mixer is made. */
+  useHost(host: PluginMedia | undefined): void {
+    this.#host = host;
+  }
+
+  /**
+   * The room's mixer, made on first need and handed everything wanted; undefined without a
+   * media engine, or when it could not be made (logged).
+   */
+  mixer(): Promise<RoomMixer | undefined> {
+    if (this.#closed || !this.#host) return Promise.resolve(undefined);
+    if (this.#mixer) return this.#mixer;
+    const made: Promise<RoomMixer | undefined> = this.#host.createMixer({
+      key: this.#room.mixerKey,
+      sampleRate: this.#room.sampleRate,
+      affinity: MIXER_AFFINITY,
+      // Its worker died: the next need makes another (a recording then goes to a new file).
+      onClosed: () => {
+        if (this.#mixer !== made) return;
+        this.#mixer = undefined;
+        if (this.recording !== undefined && this.recordPath) this.recording = this.recordPath();
+      },
+    }).then(async (m) => {
+      for (const op of this.#wanted()) await m.work(op).catch((e) => this.#warn(e));
+      return m;
+    }, (e) => {
+      this.#warn(e);
+      if (this.#mixer === made) this.#mixer = undefined;
+      return undefined;
+    });
+    this.#mixer = made;
+    return made;
+  }
+
+  /** Lets the mixer go once nothing is wanted of it (so an idle media worker can stop). */
+  settle(): void {
+    const idle = !this.#room.mixing() && this.announcements.size === 0 &&
+      this.forwarders.size === 0 && this.recording === undefined;
+    if (!idle || !this.#mixer) return;
+    const mixer = this.#mixer;
+    this.#mixer = undefined;
+    void mixer.then((m) => m?.close()).catch((e) => this.#warn(e));
   }
 
   /**
@@ -63,7 +125,7 @@ export class RoomMedia {
     const { durationMs } = parseOggOpus(await Deno.readFile(path));
     const a: Announcement = { path, loop, timer: undefined };
     this.announcements.set(fileId, a);
-    this.#send({ op: "play", id: fileId, path, loop });
+    this.#send({ op: "play", id: fileId, path, loop }, true);
     this.#room.notify({
       audiobridge: "announcement-started",
       room: this.#room.id,
@@ -86,6 +148,7 @@ export class RoomMedia {
       room: this.#room.id,
       file_id: fileId,
     });
+    this.settle();
     return true;
   }
 
@@ -93,55 +156,61 @@ export class RoomMedia {
   setRecording(on: boolean): void {
     if (on === (this.recording !== undefined)) return;
     this.recording = on && this.recordPath ? this.recordPath() : undefined;
+    // Nothing is written while the room is empty: the first member's mixer gets it.
     this.#send({ op: "record", path: this.recording ?? null });
+    this.settle();
   }
 
   addForwarder(f: MixForwarder): void {
     this.forwarders.set(f.streamId, f);
-    this.#send(forwardOp(f));
+    this.#send(forwardOp(f), true);
   }
 
   removeForwarder(streamId: number): boolean {
     if (!this.forwarders.delete(streamId)) return false;
     this.#send({ op: "stopForward", id: String(streamId) });
+    this.settle();
     return true;
   }
 
-  /**
-   * `via` joined the room's mixer: hands it everything wanted (a no-op for a mixer that has
-   * it); `fresh` when it is alone there (a recording goes to a new file).
-   */
-  async joined(via: PluginWebRTC, fresh: boolean): Promise<void> {
-    if (fresh && this.recording !== undefined && this.recordPath) {
-      this.recording = this.recordPath();
-    }
-    const ops: MixRequest[] = [];
+  /** The room is gone: timers stop, and so does its mixer. */
+  close(): void {
+    this.#closed = true;
+    for (const a of this.announcements.values()) clearTimeout(a.timer);
+    this.announcements.clear();
+    this.forwarders.clear();
+    this.recording = undefined;
+    const mixer = this.#mixer;
+    this.#mixer = undefined;
+    void mixer?.then((m) => m?.close()).catch((e) => this.#warn(e));
+  }
+
+  /** What a new mixer is handed: the recording, forwarders and files wanted now. */
+  #wanted(): MixRoomRequest[] {
+    const ops: MixRoomRequest[] = [];
     if (this.recording !== undefined) ops.push({ op: "record", path: this.recording });
     for (const f of this.forwarders.values()) ops.push(forwardOp(f));
     for (const [id, a] of this.announcements) {
       ops.push({ op: "play", id, path: a.path, loop: a.loop });
     }
-    for (const op of ops) {
-      await via.mix(op).catch((e) => log.warn(`room ${this.#room.id}: ${(e as Error).message}`));
+    return ops;
+  }
+
+  /** Sends `op` to the mixer; with `make`, one is made if needed (and handed `op` as wanted). */
+  #send(op: MixRoomRequest, make = false): void {
+    if (!this.#mixer) {
+      if (make) void this.mixer();
+      return;
     }
+    void this.#mixer.then((m) => m?.work(op)).catch((e) => this.#warn(e));
   }
 
-  /** The room is gone: timers stop (its mixer ends with its last member). */
-  close(): void {
-    for (const a of this.announcements.values()) clearTimeout(a.timer);
-    this.announcements.clear();
-    this.forwarders.clear();
-    this.recording = undefined;
-  }
-
-  #send(op: MixRequest): void {
-    const via = this.#room.mixing();
-    if (!via) return;
-    void via.mix(op).catch((e) => log.warn(`room ${this.#room.id}: ${(e as Error).message}`));
+  #warn(e: unknown): void {
+    log.warn(`room ${this.#room.id}: ${(e as Error).message}`);
   }
 }
 
-function forwardOp(f: MixForwarder): MixRequest {
+function forwardOp(f: MixForwarder): MixRoomRequest {
   return {
     op: "forward",
     id: String(f.streamId),
@@ -150,5 +219,6 @@ function forwardOp(f: MixForwarder): MixRequest {
     codec: f.codec,
     payloadType: f.ptype,
     ssrc: f.ssrc,
+    alwaysOn: f.alwaysOn,
   };
 }

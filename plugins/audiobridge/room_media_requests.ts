@@ -143,7 +143,7 @@ export async function answerRoomMedia(
           ssrc: f.ssrc,
           codec: f.codec,
           ptype: f.ptype,
-          always_on: false,
+          always_on: f.alwaysOn,
         })),
       };
     }
@@ -195,6 +195,7 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
     ssrc: (root.ssrc as number | undefined) || streamId,
     codec,
     ptype: (root.ptype as number | undefined) ?? 100,
+    alwaysOn: root.always_on === true,
   };
   room.media.addForwarder(f);
   return { audiobridge: "success", room: room.id, stream_id: streamId, host, port };

@@ -27,6 +27,7 @@ import { AUDIOBRIDGE_ERROR, notJoined } from "./errors.ts";
 import { Participant, type ParticipantSession } from "./participant.ts";
 import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
 import { participantEntry, randomId, type Room } from "./room.ts";
+import { MIXER_AFFINITY } from "./room_media.ts";
 import {
   check,
   checkSecret,
@@ -335,6 +336,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     this.#notify({ event: "left", ...this.#told(p) }, requested);
     this.#talk.reset();
     p.talking = false;
+    // The room's mixer may be let go (nothing else wanted of it).
+    room.media.settle();
   }
 
   /** Applies a client offer: the answer, then the mixer and talking detection. */
@@ -348,8 +351,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const p = this.participant;
     if (!p) throw notJoined("Can't handle SDP (not in a room)");
     const webrtc = this.#handle.webrtc;
-    // A room's peers share a media worker, where its mixer lives.
-    if (!webrtc.active) webrtc.useAffinity(p.room.mixerKey);
+    // Every room's mixer and peer share one media worker: changeroom keeps the PeerConnection.
+    if (!webrtc.active) webrtc.useAffinity(MIXER_AFFINITY);
     let answer: Jsep;
     try {
       answer = await webrtc.acceptOffer(jsep, { codecs: { audio: [p.codec] } });
@@ -414,12 +417,11 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
         await webrtc.mix({ op: "update", gain, muted });
         return;
       }
-      // Alone in the mixer: a fresh one, that the room's own media work must be handed.
-      const fresh = p.room.mixing(p) === undefined;
       this.#mixer = p.room.mixerKey;
+      // The room's own mixer, made on first need, which the peer then joins by its key.
+      await p.room.media.mixer();
       const sampleRate = p.room.props.sampling_rate;
       await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted });
-      await p.room.media.joined(webrtc, fresh);
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }

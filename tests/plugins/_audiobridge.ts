@@ -11,7 +11,7 @@ import type { AudioBridgeCounts, AudioBridgePlugin } from "../../plugins/audiobr
 import type { TestGateway } from "../_helpers/gateway.ts";
 import type { JanusClient } from "../_helpers/janus_client.ts";
 import { PluginHandle } from "../_helpers/plugin_handle.ts";
-import { startMediaTestGateway } from "../_helpers/media_gateway.ts";
+import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
 
 /** Replies compared with their key order (shared by the plugin helpers). */
 export { same } from "../_helpers/plugin_handle.ts";
@@ -26,7 +26,9 @@ export function audioBridgeCounts(gw: TestGateway): AudioBridgeCounts {
 }
 
 /** Starts a media worker (wrtc: the AudioBridge's engine) and a test gateway using it. */
-export async function startAudioBridgeGateway(overrides: ConfigInput = {}): Promise<TestGateway> {
+export async function startAudioBridgeGateway(
+  overrides: ConfigInput = {},
+): Promise<MediaTestGateway> {
   return await startMediaTestGateway({ ...overrides, media: { workers: 1, ...overrides.media } });
 }
 

@@ -26,6 +26,7 @@ import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
 import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
 import { rtpSourceHandlers } from "./source_handlers.ts";
+import { unsupportedMixerHandlers } from "../mixer_protocol.ts";
 import { copyCounters, type MediaStatsReport } from "../media_counters.ts";
 import { RTP_TOTALS } from "./totals.ts";
 
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
   const sources = rtpSourceHandlers((peerId) => peers.get(peerId));
   const handlers: Handlers<WorkerMethods> = {
     ...sources.handlers,
+    ...unsupportedMixerHandlers("The rtp media engine does not mix (it does not decode: use wrtc)"),
     configure: (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
       const interfaces = localInterfaces();

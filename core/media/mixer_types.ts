@@ -1,0 +1,44 @@
+/**
+ * A room mixer that belongs to no handle (AudioBridge): made in a media worker that decodes and
+ * kept until it is closed, with or without member peers, so that its room's own work (files
+ * played, the recording, forwarders of the mix) goes on in an empty room. Peers join it with
+ * `Peer.mix({op: "join", mixer: key})`; they must be placed with the same affinity key.
+ *
+ * @module
+ */
+import type { MixRoomRequest } from "./types.ts";
+
+/** What {@link MixerEngine.createMixer} takes. */
+export interface MixerOptions {
+  /** The mixer's key (`MixRequest` `join` names it); unique in the engine. */
+  key: string;
+  /** The rate it mixes at (an Opus rate). */
+  sampleRate: number;
+  /** Placement: peers that join this mixer use the same key (one media worker). */
+  affinity?: string;
+  /** The plugin package (the engine may be configured per plugin). */
+  plugin?: string;
+  /** The mixer went away without `close()` (its media worker died). */
+  onClosed?: () => void;
+}
+
+/** A live mixer in a media worker. */
+export interface RoomMixer {
+  readonly key: string;
+  /** Room-wide work (files, recording, forwarders of the mix); see `MixRoomRequest`. */
+  work(request: MixRoomRequest): Promise<void>;
+  /** Ends its room work; members still in it go on mixing until they leave. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** An engine that can host mixers of its own. */
+export interface MixerEngine {
+  /**
+   * Makes the mixer in the worker of its affinity key (or adopts the one its members made).
+   *
+   * @throws {Error} when the engine does not decode, or the key mixes at another rate
+   */
+  createMixer(options: MixerOptions): Promise<RoomMixer>;
+  /** Live mixers, for leak checks. */
+  mixerCount(): number;
+}
