@@ -113,6 +113,8 @@ export class RtpPeer {
   #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
   #remoteSdp: string | undefined;
+  /** Our DTLS role as an answer to our offer set it (the opposite of the remote side's). */
+  #offeredRole: "active" | "passive" | undefined;
   #connected = false;
   /** ICE reached connected: a failure after it is DTLS's, whatever iceState() says by then. */
   #iceUp = false;
@@ -273,6 +275,8 @@ export class RtpPeer {
     if (this.#closed || !pc) throw new Error("No offer to answer");
     pc.setRemoteDescription(sdp, "answer");
     this.#remoteSdp = sdp;
+    const remoteRole = /^a=setup:(active|passive)/m.exec(sdp)?.[1];
+    if (remoteRole) this.#offeredRole = remoteRole === "active" ? "passive" : "active";
     this.#media.updateSsrcs(readOfferMedia(sdp));
     this.#flushCandidates();
   }
@@ -622,7 +626,13 @@ export class RtpPeer {
     }
     if (this.#origin) this.#origin = { ...this.#origin, version: this.#origin.version + 1 };
     const direction = options.direction;
-    return await this.#finalLocalSdp(this.#bitrateCap, direction ? { direction } : {});
+    const answer = await this.#finalLocalSdp(this.#bitrateCap, direction ? { direction } : {});
+    // A peer that offered first answers a later offer `actpass` (libdatachannel), which an
+    // answer must not say (a VideoCall callee renegotiating): the role it has is kept.
+    const role = this.#offeredRole;
+    if (role === undefined || !answer.includes("a=setup:actpass")) return answer;
+    this.#localSdp = answer.replaceAll("a=setup:actpass", `a=setup:${role}`);
+    return this.#localSdp;
   }
 
   /**
