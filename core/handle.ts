@@ -151,7 +151,8 @@ export class Handle {
       webrtc: this.webrtc,
       pushEvent: (event) => this.pushPluginEvent(event),
       notifyEvent: (data, scoped = true) => {
-        if (this.#closed) return;
+        // An unscoped event names no handle: a plugin may still tell it while detaching.
+        if (this.#closed && scoped) return;
         this.#events?.plugin(scoped ? this.eventScope() : {}, this.plugin.info.id, data);
       },
       closePeer: () => void this.hangup("Close PC"),

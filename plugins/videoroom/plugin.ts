@@ -210,11 +210,9 @@ class VideoRoomSession implements PluginSession {
       }
       case "unpublish":
         pub.unpublish(transaction);
-        this.#notify({ event: "unpublished", room: pub.room.id, id: pub.id }, false);
         return undefined;
       case "leave":
         pub.leave(transaction);
-        this.#notify({ event: "leaving", room: pub.room.id, id: pub.id }, false);
         return undefined;
       default:
         throw unknownRequest(request);
@@ -275,8 +273,12 @@ class VideoRoomSession implements PluginSession {
         const done = await sub.update(add, drop);
         return event(done.data, done.jsep);
       }
-      case "switch":
-        return event(await sub.switchFeeds(body));
+      case "switch": {
+        const switched = await sub.switchFeeds(body);
+        // The reference tells only the room (its `changes` and `streams` go astray).
+        this.#notify({ event: "switched", room: sub.room.id });
+        return event(switched);
+      }
       case "leave":
         sub.leave(transaction);
         return undefined;

@@ -28,7 +28,7 @@ import {
 } from "./room.ts";
 import { check, PUBLISHER_JOIN_FIELDS } from "./schemas.ts";
 import { mediaSections } from "../_shared/media_lines.ts";
-import { readDescriptions, streamJson } from "./streams.ts";
+import { handlerStreamJson, readDescriptions, streamJson } from "./streams.ts";
 import { TalkDetector } from "./talking.ts";
 
 const log = createLogger("videoroom");
@@ -216,7 +216,7 @@ export class Publisher implements Member {
     if (jsep?.type !== "offer") {
       if (this.#recording !== recordingWas) await this.#recordingChanged();
       // New descriptions of a live feed are announced again to the others (the reference).
-      if (described && this.#active) this.#announce();
+      if (described && this.#active) this.#announce(true);
       return { fields: {} };
     }
     const max = this.room.props.publishers;
@@ -270,7 +270,7 @@ export class Publisher implements Member {
       this.#recording = true;
       await this.#startRecordings();
     }
-    if (this.#active) this.#announce();
+    if (this.#active) this.#announce(true);
     const fields: JsonObject = {};
     if (this.#audioCodec) fields.audio_codec = this.#audioCodec;
     if (this.#videoCodec) fields.video_codec = this.#videoCodec;
@@ -436,14 +436,28 @@ export class Publisher implements Member {
   setupMedia(): void {
     if (!this.#publishing || this.#active || this.#left) return;
     this.#active = true;
-    this.#announce();
+    this.#announce(false);
   }
 
-  #announce(): void {
+  /** The others hear of our feed; event handlers get `published` (or `updated`). */
+  #announce(update: boolean): void {
     this.room.notify(
       { videoroom: "event", room: this.room.id, publishers: [this.feedEntry()] },
       this,
     );
+    const info: JsonObject = {
+      event: update ? "updated" : "published",
+      room: this.room.id,
+      id: this.id,
+    };
+    if (this.#display !== undefined) info.display = this.#display;
+    info.streams = this.#streams.map(handlerStreamJson);
+    this.#handle.notifyEvent?.(info);
+  }
+
+  /** `unpublished`, `leaving` or `kicked` for event handlers: no handle, as the reference's. */
+  #tellGone(event: "unpublished" | "leaving" | "kicked"): void {
+    this.#handle.notifyEvent?.({ event, room: this.room.id, id: this.id }, false);
   }
 
   /** `unpublish`: 435 when nothing is published; else the reply, then core `hangup`. */
@@ -469,6 +483,7 @@ export class Publisher implements Member {
     if (this.#publishing) this.#release({ update: false });
     this.#removeFromRoom();
     this.room.notify({ videoroom: "event", room: this.room.id, leaving: this.id });
+    this.#tellGone("leaving");
     this.push({ videoroom: "event", room: this.room.id, leaving: "ok" }, transaction);
   }
 
@@ -485,6 +500,7 @@ export class Publisher implements Member {
     this.#notifyUnpublished();
     this.#removeFromRoom();
     this.room.notify({ videoroom: "event", room: this.room.id, leaving: this.id });
+    this.#tellGone("leaving");
   }
 
   kicked(): void {
@@ -494,6 +510,7 @@ export class Publisher implements Member {
     if (this.#publishing) this.#release();
     this.#removeFromRoom();
     this.room.notify({ videoroom: "event", room: this.room.id, kicked: this.id });
+    this.#tellGone("kicked");
     if (this.webrtc.active) this.#handle.closePeer();
   }
 
@@ -508,6 +525,7 @@ export class Publisher implements Member {
   #stopPublishing(): void {
     this.#release();
     this.#notifyUnpublished();
+    this.#tellGone("unpublished");
   }
 
   /** Stops being a feed: subscribers get an `updated` offer without our streams (or not). */
@@ -520,7 +538,9 @@ export class Publisher implements Member {
     for (const id of [...this.forwarders.entries.keys()]) this.stopForwarder(id);
     const watchers = [...this.subscribers];
     this.subscribers.clear();
-    this.room.holdNotices(Promise.all(watchers.map((w) => w.feedGone(this, options))));
+    // Their new offers are told to event handlers on our handle, as the reference's.
+    const gone = { ...options, by: this.#handle };
+    this.room.holdNotices(Promise.all(watchers.map((w) => w.feedGone(this, gone))));
     this.#streams = [];
     this.#audioCodec = undefined;
     this.#videoCodec = undefined;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { JsonObject, PluginWebRTC } from "../../core/plugin.ts";
+import type { JsonObject, PluginHandle, PluginWebRTC } from "../../core/plugin.ts";
 import { PluginError } from "../../core/plugin.ts";
 import { missing, noSuchRoom, unauthorized, VIDEOROOM_ERROR } from "./errors.ts";
 
@@ -115,7 +115,7 @@ export interface Watcher {
    * A publisher it watches stopped publishing; settles once its `updated` is pushed (none
    * when `update` is false: the change waits for the next renegotiation).
    */
-  feedGone(member: Member, options: { update: boolean }): Promise<void>;
+  feedGone(member: Member, options: { update: boolean; by?: PluginHandle }): Promise<void>;
   /** Streams of `member` were muted or unmuted (moderation, publisher `send`). */
   streamsChanged(member: Member): void;
   roomDestroyed(): void;

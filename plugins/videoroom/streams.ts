@@ -17,6 +17,18 @@ export function streamJson(s: FeedStream, talking: boolean): JsonObject {
   return out;
 }
 
+/**
+ * A publisher stream as event handlers' `published` / `updated` show it: codecs of audio and
+ * video; `moderated` only on video (the reference's).
+ */
+export function handlerStreamJson(s: FeedStream): JsonObject {
+  const out: JsonObject = { type: s.type, mindex: s.mindex, mid: s.mid };
+  if (s.description !== undefined) out.description = s.description;
+  if (s.type !== "data" && s.codec !== undefined) out.codec = s.codec;
+  if (s.type === "video" && s.moderated) out.moderated = true;
+  return out;
+}
+
 /** `descriptions:[{mid, description}]` of `publish` / `configure`, by mid. */
 export function readDescriptions(raw: unknown): Map<string, string> {
   const out = new Map<string, string>();

@@ -44,12 +44,16 @@ export class Subscriber implements Watcher {
   /** A feed went without an offer: the next `update` renegotiates even with no change. */
   #skippedUpdate = false;
   #left = false;
+  /** The `private_id` it joined with (0 without), told to event handlers. */
+  #privateId: number;
 
   private constructor(handle: PluginHandle, room: Room, options: {
     maxStreams: number;
     autoupdate: boolean;
+    privateId: number;
   }) {
     this.#handle = handle;
+    this.#privateId = options.privateId;
     this.room = room;
     this.#maxStreams = options.maxStreams;
     this.#autoupdate = options.autoupdate;
@@ -81,6 +85,7 @@ export class Subscriber implements Watcher {
     const sub = new Subscriber(handle, room, {
       maxStreams: options.maxStreams,
       autoupdate: body.autoupdate !== false,
+      privateId: typeof body.private_id === "number" ? body.private_id : 0,
     });
     let wants = legacy ? sub.#resolve([{ feed: body.feed }]) : entries.flatMap((item) => {
       const entry = entryObject(item);
@@ -268,12 +273,19 @@ export class Subscriber implements Watcher {
     return await this.#renegotiate();
   }
 
-  async #renegotiate(): Promise<{ data: JsonObject; jsep?: Jsep }> {
+  /** A new offer (or `updating` while one is unanswered); `by` tells event handlers of it. */
+  async #renegotiate(by = this.#handle): Promise<{ data: JsonObject; jsep?: Jsep }> {
     if (this.#awaitingAnswer) {
       this.#pending = true;
       return { data: { videoroom: "updating", room: this.room.id } };
     }
     const jsep = await this.#offer();
+    by.notifyEvent?.({
+      event: "updated",
+      room: this.room.id,
+      streams: this.#slots.json(),
+      private_id: this.#privateId,
+    });
     return {
       data: { videoroom: "updated", room: this.room.id, streams: this.#slots.json() },
       jsep,
@@ -323,7 +335,10 @@ export class Subscriber implements Watcher {
   }
 
   /** A watched publisher is gone: its m-lines go inactive and a new offer follows. */
-  async feedGone(member: Member, options: { update: boolean }): Promise<void> {
+  async feedGone(
+    member: Member,
+    options: { update: boolean; by?: PluginHandle },
+  ): Promise<void> {
     const hit = this.#slots.list.filter((slot) => slot.feed === member);
     if (hit.length === 0) return;
     await Promise.all(hit.map((slot) => this.#slots.detach(slot, slot.send)));
@@ -335,7 +350,7 @@ export class Subscriber implements Watcher {
       return;
     }
     if (!this.#live()) return;
-    const r = await this.#renegotiate().catch(() => undefined);
+    const r = await this.#renegotiate(options.by).catch(() => undefined);
     if (r?.jsep && this.#live()) this.#handle.pushEvent({ data: r.data, jsep: r.jsep });
   }
 

@@ -6,9 +6,11 @@
  *   reference's sample handler posted for the same run (`tests/schema/fixtures/events.json`,
  *   captured by `tests/schema/capture_reference.ts`): same type, subtype and keys;
  * - VideoCall (register, a call with real peers, hangups), TextRoom (room management),
- *   Streaming (create, a viewer's watch/start/stop, destroy) and AudioBridge (create, edit, a
- *   listener and a participant with a real offer joining, configure, leave, destroy) tell event
- *   handlers what the reference's plugins tell, event for event (`notify_event`);
+ *   Streaming (create, a viewer's watch/start/stop, destroy), AudioBridge (create, edit, a
+ *   listener and a participant with a real offer joining, configure, leave, destroy) and
+ *   VideoRoom (create, join, publish, subscribe, unpublish, leave, destroy) tell event
+ *   handlers what the reference's plugins tell, event for event (`notify_event`; VideoRoom's
+ *   random participant and private ids aside);
  * - the same events reach a WebSocket receiver;
  * - a receiver that fails is retried with backoff, one that hangs blocks nothing and its queue
  *   stays at `max_queue` (the oldest dropped and counted), and `query_eventhandler` answers as
@@ -25,6 +27,7 @@ import { wrtcTest } from "../media/_client.ts";
 import { runScenario } from "../schema/scenario.ts";
 
 const ADMIN_SECRET = "janusoverlord";
+const VIDEOROOM = "janus.plugin.videoroom";
 const REFERENCE_EVENTS = new URL("../schema/fixtures/events.json", import.meta.url);
 
 /** A loopback HTTP receiver that keeps every POSTed batch. */
@@ -108,7 +111,6 @@ const NOT_PRODUCED: readonly { match: RegExp; why: string }[] = [
   },
   { match: /dtls=trying/, why: "the media engine reports DTLS once it is connected" },
   { match: /event=loaded;/, why: "the reference's echojs/echolua plugins are not ours" },
-  { match: /event=(published|updated);/, why: "VideoRoom's published/updated are not told yet" },
 ];
 
 /** Plugins whose event-handler events must match the reference's one for one. */
@@ -239,6 +241,31 @@ wrtcTest(
     ];
     for (const what of expected) {
       assert.ok(told.some((t) => t.includes(what)), what);
+    }
+
+    // VideoRoom: the same, with its random ids as placeholders; the feed subscribed to and
+    // the publisher told of are one participant.
+    const ids = new Set<unknown>();
+    const videoroomData = (list: readonly JsonObject[]) =>
+      list.filter((e) => e.type === 64 && (e.event as JsonObject).plugin === VIDEOROOM)
+        .map((e) =>
+          JSON.stringify((e.event as JsonObject).data, (k, v) => {
+            if (k === "id" || k === "feed_id") {
+              ids.add(v);
+              return "<id>";
+            }
+            if (k === "private_id" && v !== 0) return "<private_id>";
+            return v;
+          })
+        )
+        .sort();
+    const referenceVideoroom = videoroomData(reference);
+    ids.clear();
+    const toldVideoroom = videoroomData(ours);
+    assert.equal(ids.size, 1, "one publisher");
+    assert.deepEqual(toldVideoroom, referenceVideoroom);
+    for (const what of ["published", "subscribing", "subscribed", "updated", "unpublished"]) {
+      assert.ok(toldVideoroom.some((t) => t.includes(`"event":"${what}"`)), what);
     }
 
     // The WebSocket handler got the same events.
