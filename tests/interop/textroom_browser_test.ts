@@ -89,8 +89,7 @@ async function round(gw: TextRoomGateway, transport: "http" | "ws", n: number): 
 
     // A whisper from Bob to Alice: click her in the list, type in the demo's prompt.
     const secret = `psst alice ${n}`;
-    await bob.page.locator("#list li", { hasText: "alice" }).click();
-    await bob.page.locator(".bootbox-input").waitFor({ state: "visible", timeout: 5_000 });
+    await openWhisperPrompt(bob.page, "alice");
     await bob.page.fill(".bootbox-input", secret);
     await bob.page.click(".bootbox .bootbox-accept");
     await bob.page.locator(".bootbox").first().waitFor({ state: "detached", timeout: 5_000 });
@@ -137,6 +136,23 @@ async function round(gw: TextRoomGateway, transport: "http" | "ws", n: number): 
     assert.deepEqual(gw.textroom(), { rooms: 1, participants: 0, sessions: 0, posts: 0 });
   } finally {
     await browser.close();
+  }
+}
+
+/**
+ * Clicks `name` in the demo's participant list until its whisper prompt shows: the demo
+ * rebuilds a list entry (and binds its click) when the room's events arrive, so a click that
+ * lands on an entry being replaced opens nothing.
+ */
+async function openWhisperPrompt(page: Page, name: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    await page.locator("#list li", { hasText: name }).click();
+    try {
+      await page.locator(".bootbox-input").waitFor({ state: "visible", timeout: 3_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+    }
   }
 }
 
