@@ -213,7 +213,12 @@ wrtcTest(
     }
     const local = story.indexOf("local");
     assert.ok(local > story.indexOf("remote") && local < story.indexOf("webrtcup"), "our answer");
-    assert.ok(story.includes("media video true") && story.includes("media audio false"));
+    // Which kind is first reported flowing, and which first stops, depends on the machine.
+    assert.ok(
+      story.some((s) => /^media (audio|video) true$/.test(s)) &&
+        story.some((s) => /^media (audio|video) false$/.test(s)),
+      `media receiving true and false: ${story.join(" ")}`,
+    );
     assert.ok(story.includes("lcand") && story.includes("rcand"));
     for (const name of ["created", "destroyed", "timeout"]) {
       assert.ok(ours.some((e) => e.type === 1 && (e.event as JsonObject).name === name), name);
