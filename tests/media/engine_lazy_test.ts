@@ -32,7 +32,10 @@ Deno.test({
       await sleep(700);
       assert.deepEqual(engine.workerPids?.(), [pid]);
       await b.close();
+      // The process goes before the engine hears of its exit (the child's status resolves
+      // a moment later): wait for both.
       await waitUntil("idle worker exit", () => !processExists(pid));
+      await waitUntil("the engine counts no worker", () => engine.counts().workers === 0);
       assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
 
       const c = await engine.createPeer({ listener: {} });
