@@ -11,7 +11,14 @@
  *
  * @module
  */
-import { Audio, type DataChannel, PeerConnection, type RtcConfig, Video } from "node-datachannel";
+import {
+  Audio,
+  type DataChannel,
+  PeerConnection,
+  type RtcConfig,
+  type Track,
+  Video,
+} from "node-datachannel";
 import { createLogger } from "../../log.ts";
 import { CandidateBook } from "../candidates.ts";
 import type { CandidateFilter } from "../ice_filter.ts";
@@ -51,7 +58,7 @@ import { EchoMedia } from "./echo_media.ts";
 import { MjrPlayer } from "./mjr_player.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
 import { RtpForwarder } from "./rtp_forwarder.ts";
-import { readOfferMedia } from "./offer_media.ts";
+import { type OfferMedia, readOfferMedia } from "./offer_media.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import { type ForwardSource, type SendLine, SendLines } from "./send_lines.ts";
 
@@ -147,41 +154,15 @@ export class RtpPeer {
     const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.codecs ?? {});
     const pc = this.#createPc();
     // Tracks go in before the remote description so the answer carries our SSRCs and codecs.
-    const sections = splitSdp(narrowed.sdp).media.filter((s) => {
-      const kind = mediaKind(s);
-      return kind === "audio" || kind === "video";
-    });
+    const sections = audioVideoSections(narrowed.sdp);
     // One codec per kind is supported (opus, VP8): whatever was kept is it.
     const offered = readOfferMedia(narrowed.sdp);
     for (const [i, media] of offered.entries()) {
       const section = sections[i];
       if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
-      const ssrcs = { ssrc: randomSsrc(), rtxSsrc: randomSsrc() };
-      const description = media.kind === "video"
-        ? new Video(media.mid, "SendRecv")
-        : new Audio(media.mid, "SendRecv");
-      if (description instanceof Video) {
-        description.addVideoCodec(media.payloadType, "VP8");
-        // Without RTX the peer's NACK resends are identical SRTP packets dropped as replays.
-        if (media.rtxPayloadType > 0) {
-          description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
-        }
-      } else {
-        description.addOpusCodec(media.payloadType);
-      }
       // The RFC 6464 level is read from each packet (VideoRoom's talking): answer its extmap.
       const levelId = media.kind === "audio" ? audioLevelId(section.join("\n")) : 0;
-      if (levelId > 0) description.parseSdpLine(`a=extmap:${levelId} ${AUDIO_LEVEL_URI}`);
-      const msid = `janus${media.kind}`;
-      description.addSSRC(ssrcs.ssrc, "janus", "janus", msid);
-      // Echo answers the client's NACKs over RTX, on its own SSRC, when RTX is negotiated.
-      if (media.kind === "video" && media.rtxPayloadType > 0) {
-        description.addSSRC(ssrcs.rtxSsrc, "janus", "janus", msid);
-        description.parseSdpLine(`a=ssrc-group:FID ${ssrcs.ssrc} ${ssrcs.rtxSsrc}`);
-      }
-      const track = pc.addTrack(description);
-      this.#ctx.hold(track);
-      track.onClosed(() => this.#ctx.release(track));
+      const { track, ssrcs } = this.#addSendRecvTrack(pc, media, levelId);
       this.#media.add(media, track, ssrcs, true, levelId);
     }
     this.#remoteSdp = sdp;
@@ -225,6 +206,40 @@ export class RtpPeer {
   }
 
   /**
+   * A sendrecv track of ours for an offered m-line: its mid, codec and payload types, our SSRC
+   * (and an RTX SSRC in a FID group when RTX is negotiated: without RTX the peer's NACK resends
+   * are identical SRTP packets dropped as replays), and the audio-level extmap when `levelId`.
+   */
+  #addSendRecvTrack(
+    pc: PeerConnection,
+    media: OfferMedia,
+    levelId: number,
+  ): { track: Track; ssrcs: { ssrc: number; rtxSsrc: number } } {
+    const ssrcs = { ssrc: randomSsrc(), rtxSsrc: randomSsrc() };
+    const rtx = media.kind === "video" && media.rtxPayloadType > 0;
+    const description = media.kind === "video"
+      ? new Video(media.mid, "SendRecv")
+      : new Audio(media.mid, "SendRecv");
+    if (description instanceof Video) {
+      description.addVideoCodec(media.payloadType, "VP8");
+      if (rtx) description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
+    } else {
+      description.addOpusCodec(media.payloadType);
+    }
+    if (levelId > 0) description.parseSdpLine(`a=extmap:${levelId} ${AUDIO_LEVEL_URI}`);
+    const msid = `janus${media.kind}`;
+    description.addSSRC(ssrcs.ssrc, "janus", "janus", msid);
+    if (rtx) {
+      description.addSSRC(ssrcs.rtxSsrc, "janus", "janus", msid);
+      description.parseSdpLine(`a=ssrc-group:FID ${ssrcs.ssrc} ${ssrcs.rtxSsrc}`);
+    }
+    const track = pc.addTrack(description);
+    this.#ctx.hold(track);
+    track.onClosed(() => this.#ctx.release(track));
+    return { track, ssrcs };
+  }
+
+  /**
    * The m-lines of `template` (an answer of ours to another peer) as sendrecv tracks of ours,
    * same mids, codec and payload types, each receiving (its sender's SSRCs come with the
    * answer) and sending through its echo line, which the other peer forwards into. Once only:
@@ -232,34 +247,11 @@ export class RtpPeer {
    */
   #mirror(pc: PeerConnection, template: string): boolean {
     if (this.#media.tracks().length > 0) return false;
-    const sections = splitSdp(template).media.filter((s) => {
-      const kind = mediaKind(s);
-      return kind === "audio" || kind === "video";
-    });
+    const sections = audioVideoSections(template);
     for (const [i, media] of readOfferMedia(template).entries()) {
       const section = sections[i];
       if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
-      const ssrcs = { ssrc: randomSsrc(), rtxSsrc: randomSsrc() };
-      const description = media.kind === "video"
-        ? new Video(media.mid, "SendRecv")
-        : new Audio(media.mid, "SendRecv");
-      if (description instanceof Video) {
-        description.addVideoCodec(media.payloadType, "VP8");
-        if (media.rtxPayloadType > 0) {
-          description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
-        }
-      } else {
-        description.addOpusCodec(media.payloadType);
-      }
-      const msid = `janus${media.kind}`;
-      description.addSSRC(ssrcs.ssrc, "janus", "janus", msid);
-      if (media.kind === "video" && media.rtxPayloadType > 0) {
-        description.addSSRC(ssrcs.rtxSsrc, "janus", "janus", msid);
-        description.parseSdpLine(`a=ssrc-group:FID ${ssrcs.ssrc} ${ssrcs.rtxSsrc}`);
-      }
-      const track = pc.addTrack(description);
-      this.#ctx.hold(track);
-      track.onClosed(() => this.#ctx.release(track));
+      const { track, ssrcs } = this.#addSendRecvTrack(pc, media, 0);
       // No extensions offered, none received; the sender's SSRCs come with its answer.
       const received = { ...media, ssrc: 0, rtxSsrc: 0, extensions: new Map<number, string>() };
       this.#media.add(received, track, ssrcs, true);
@@ -756,4 +748,12 @@ function dtlsOf(state: string): string {
   if (state === "closed") return "closed";
   if (state === "connecting") return "connecting";
   return "new";
+}
+
+/** The audio and video m-sections of `sdp`, in order (what readOfferMedia lists). */
+function audioVideoSections(sdp: string): string[][] {
+  return splitSdp(sdp).media.filter((s) => {
+    const kind = mediaKind(s);
+    return kind === "audio" || kind === "video";
+  });
 }
