@@ -11,6 +11,7 @@
  */
 import { type DataChannel, PeerConnection } from "node-datachannel";
 import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
+import { serveNdcHost } from "../../tests/_helpers/ndc_host.ts";
 import { pool, quantile, sleep } from "../media/cpu.ts";
 import { jsepSdp, pluginData, Signal } from "../media/signal.ts";
 import type { TextRoomClientEvents, TextRoomClientMethods } from "./protocol.ts";
@@ -256,18 +257,11 @@ async function main(): Promise<void> {
     Deno.stdout.writable,
     handlers,
   );
-  server.notify("ready", { pid: Deno.pid });
-  await server.serve(Deno.stdin.readable);
-  await handlers.teardown(null).catch(() => {});
-  const deadline = performance.now() + 3000;
-  while (held.size > 0 && performance.now() < deadline) await sleep(20);
-  Deno.exit(0);
+  await serveNdcHost(server, {
+    name: "textroom bench client",
+    held,
+    closeAll: () => handlers.teardown(null),
+  });
 }
-
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  // deno-lint-ignore no-console
-  console.error(`textroom bench client: unhandled rejection: ${String(event.reason)}`);
-});
 
 if (import.meta.main) await main();

@@ -10,6 +10,7 @@
  */
 import { type DataChannel, PeerConnection } from "node-datachannel";
 import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
+import { serveNdcHost } from "../_helpers/ndc_host.ts";
 
 /** Methods of the host. */
 export interface RaceHostMethods {
@@ -87,20 +88,13 @@ const handlers: Handlers<RaceHostMethods> = {
 
 async function main(): Promise<void> {
   server = new RpcServer<RaceHostMethods, RaceHostEvents>(Deno.stdout.writable, handlers);
-  server.notify("ready", { pid: Deno.pid });
-  await server.serve(Deno.stdin.readable);
-  for (const id of [...clients.keys()]) await handlers.close({ id });
-  const deadline = performance.now() + 3000;
-  while (held.size > 0 && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  Deno.exit(0);
+  await serveNdcHost(server, {
+    name: "offer race host",
+    held,
+    closeAll: async () => {
+      for (const id of [...clients.keys()]) await handlers.close({ id });
+    },
+  });
 }
-
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  // deno-lint-ignore no-console
-  console.error(`offer race host: unhandled rejection: ${String(event.reason)}`);
-});
 
 if (import.meta.main) await main();

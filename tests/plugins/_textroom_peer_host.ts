@@ -11,6 +11,7 @@
  */
 import { type DataChannel, PeerConnection } from "node-datachannel";
 import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
+import { serveNdcHost } from "../_helpers/ndc_host.ts";
 import type { DcHostEvents, DcHostMethods } from "./_textroom_peers.ts";
 
 /** One client: its PeerConnection and the channels it can send on (its own first). */
@@ -117,20 +118,13 @@ const handlers: Handlers<DcHostMethods> = {
 
 async function main(): Promise<void> {
   server = new RpcServer<DcHostMethods, DcHostEvents>(Deno.stdout.writable, handlers);
-  server.notify("ready", { pid: Deno.pid });
-  await server.serve(Deno.stdin.readable);
-  for (const id of [...clients.keys()]) await handlers.close({ id });
-  const deadline = performance.now() + 3000;
-  while (held.size > 0 && performance.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  Deno.exit(0);
+  await serveNdcHost(server, {
+    name: "textroom peer host",
+    held,
+    closeAll: async () => {
+      for (const id of [...clients.keys()]) await handlers.close({ id });
+    },
+  });
 }
-
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  // deno-lint-ignore no-console
-  console.error(`textroom peer host: unhandled rejection: ${String(event.reason)}`);
-});
 
 if (import.meta.main) await main();
