@@ -49,6 +49,8 @@ export interface BenchOptions {
   /** VideoRoom fan-out ramp: subscribers per step, seconds per window. */
   vrSubscribers: number[];
   vrSeconds: number;
+  /** Fan-out runs per server, alternating ours / reference; each step keeps its median. */
+  vrFanoutRounds: number;
   /** Streaming ramp: viewers of one mountpoint per step, seconds per window. */
   streamingViewers: number[];
   streamingSeconds: number;
@@ -128,6 +130,8 @@ export const USAGE = `deno task bench [flags]
   --vr-subscribers=LIST VideoRoom fan-out ramp, subscribers of one publisher (default
                       1,2,4,8,16)
   --vr-seconds=S      measured window per fan-out step (default 8)
+  --vr-fanout-rounds=N fan-out runs per server, alternating ours/reference; each step keeps
+                      the run with its median CPU per subscriber (default 3)
   --streaming-viewers=LIST Streaming ramp, viewers of one 640x480 mountpoint (default
                       1,2,4,8,16,32,64)
   --streaming-seconds=S measured window per Streaming step (default 5)
@@ -183,6 +187,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     videoHeight: 480,
     vrSubscribers: [1, 2, 4, 8, 16],
     vrSeconds: 8,
+    vrFanoutRounds: 3,
     streamingViewers: [1, 2, 4, 8, 16, 32, 64],
     streamingSeconds: 5,
     mediaSettle: 1.5,
@@ -216,6 +221,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-large": (v) => options.vrLargeParticipants = v,
     "vr-large-rounds": (v) => options.vrLargeRounds = v,
     "vr-seconds": (v) => options.vrSeconds = v,
+    "vr-fanout-rounds": (v) => options.vrFanoutRounds = v,
     "streaming-seconds": (v) => options.streamingSeconds = v,
     "media-settle": (v) => options.mediaSettle = v,
     "media-workers": (v) => options.mediaWorkers = v,
@@ -244,6 +250,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-warmup",
     "vr-large",
     "vr-large-rounds",
+    "vr-fanout-rounds",
     "media-workers",
     "tr-participants",
     "tr-window",

@@ -297,6 +297,7 @@ async function mediaPhases(
     vrNotifyJoining: options.vrNotifyJoining,
     vrSubscribers: options.vrSubscribers,
     vrSeconds: options.vrSeconds,
+    vrFanoutRounds: options.vrFanoutRounds,
     settle: options.mediaSettle,
     workers: options.mediaWorkers,
     noRef: options.noRef,

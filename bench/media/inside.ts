@@ -15,7 +15,8 @@ import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
 import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
 import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
-import { fanoutRun } from "../videoroom/fanout.ts";
+import { type FanoutResult, fanoutRun } from "../videoroom/fanout.ts";
+import { medianFanout } from "../videoroom/fanout_rounds.ts";
 import { joinStorm } from "../videoroom/join.ts";
 import { errorText, sleep } from "./cpu.ts";
 import { echoStep } from "./echo.ts";
@@ -179,23 +180,34 @@ async function phases(
       notes,
     );
   }
+  const rounds = Math.max(1, options.vrFanoutRounds);
   print(
     ` VideoRoom fan-out: 1 publisher (${width}x${height} at 30 fps) to ` +
-      `${options.vrSubscribers.join(", ")} subscribers, ${options.vrSeconds} s windows`,
+      `${options.vrSubscribers.join(", ")} subscribers, ${options.vrSeconds} s windows, ` +
+      `${rounds} round(s) alternating, median kept`,
   );
-  for (const { server, results } of servers) {
-    try {
-      results.fanout = await fanoutRun(server, hosts, {
-        subscribers: options.vrSubscribers,
-        width,
-        height,
-        seconds: options.vrSeconds,
-        settle: options.settle,
-        timeoutMs,
-      }, print);
-    } catch (e) {
-      notes.push(`videoroom fan-out on ${server.name} failed: ${errorText(e)}`);
+  const runs = new Map<MediaServer, FanoutResult[]>(servers.map(({ server }) => [server, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const { server } of servers) {
+      try {
+        runs.get(server)!.push(
+          await fanoutRun(server, hosts, {
+            subscribers: options.vrSubscribers,
+            width,
+            height,
+            seconds: options.vrSeconds,
+            settle: options.settle,
+            timeoutMs,
+          }, print),
+        );
+      } catch (e) {
+        notes.push(`videoroom fan-out round ${round} on ${server.name} failed: ${errorText(e)}`);
+      }
     }
+  }
+  for (const { server, results } of servers) {
+    const folded = medianFanout(runs.get(server) ?? []);
+    if (folded) results.fanout = folded;
   }
 }
 

@@ -157,6 +157,7 @@ export function fanoutTable(result: MediaBenchResult): string {
     "server CPU %",
     "by process %",
     "CPU %/sub",
+    "rounds %/sub",
     "ours/ref per sub",
     "marginal %/sub",
     "fps/sub mean",
@@ -178,7 +179,7 @@ export function fanoutTable(result: MediaBenchResult): string {
     row[1] = name;
     row[4] = fmt(f.baselineCpuPercent, 1);
     row[5] = f.baselineByProcess;
-    row[15] = sentText(f.baselineSent);
+    row[16] = sentText(f.baselineSent);
     rows.push(row);
   }
   for (const n of o?.steps.map((s) => s.subscribers) ?? []) {
@@ -193,6 +194,7 @@ export function fanoutTable(result: MediaBenchResult): string {
         fmt(s.serverCpuPercent, 1),
         s.byProcess,
         fmt(s.cpuPercentPerSubscriber, 2),
+        (s.roundCpuPercentPerSubscriber ?? []).map((v) => v.toFixed(2)).join("/") || "-",
         name === "ours"
           ? x(ratio(s.cpuPercentPerSubscriber, fanoutStep(r, n)?.cpuPercentPerSubscriber))
           : "",

@@ -34,6 +34,8 @@ export interface MediaBenchOptions {
   /** Subscribers per fan-out step. */
   vrSubscribers: number[];
   vrSeconds: number;
+  /** Fan-out runs per server, alternating; each step keeps its median. */
+  vrFanoutRounds: number;
   /** Seconds between setup and a measured window. */
   settle: number;
   /** Our media worker processes. */
