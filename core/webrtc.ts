@@ -128,14 +128,22 @@ export class HandleWebRTC implements PluginWebRTC {
     this.#closed = false;
     const report = this.#reporter();
     report?.gathering();
+    let iceTold: Promise<void> | undefined;
     this.#creating = engine.createPeer({
       ...(this.#affinity ? { affinity: this.#affinity } : {}),
       ...(this.#plugin !== undefined ? { plugin: this.#plugin } : {}),
       listener: {
+        onIceConnected: () => {
+          if (report) iceTold = this.info().then((i) => report.iceConnected(i?.selectedPair));
+        },
         onConnected: () => {
           this.#ready = true;
           this.#events.connected();
-          if (report) void this.info().then((i) => report.connected(i?.selectedPair));
+          // After the ICE events (their pair lookup is async), in the reference's order.
+          if (report) {
+            void Promise.resolve(iceTold).then(() => this.info())
+              .then((i) => report.connected(i?.selectedPair));
+          }
         },
         onMedia: (change: MediaStateChange) => {
           report?.media(change);

@@ -3,8 +3,9 @@
  * (ice.c, dtls.c): ICE states, local and remote candidates, the selected pair, DTLS state,
  * `webrtcup`/`hangup`, media state and slow links. The media engine reports less than libnice
  * does, so states are told when the core learns them: `gathering` when the peer is made,
- * `connecting` once offer/answer is done, `connected`, the pair, DTLS `connected`, `webrtcup`
- * and `ready` when the peer connects, `failed` when ICE fails.
+ * `connecting` once offer/answer is done, the pair, `connected` and DTLS `trying` when ICE
+ * connects (the handshake starts), DTLS `connected`, `webrtcup` and `ready` when the peer
+ * connects, `failed` when ICE fails.
  *
  * @module
  */
@@ -35,6 +36,8 @@ export class WebRTCReporter {
   readonly #bus: EventBus;
   readonly #scope: EventScope;
   #connecting = false;
+  #iceConnected = false;
+  #pairTold = false;
 
   constructor(bus: EventBus, scope: EventScope) {
     this.#bus = bus;
@@ -54,6 +57,8 @@ export class WebRTCReporter {
   /** A peer is being made. */
   gathering(): void {
     this.#connecting = false;
+    this.#iceConnected = false;
+    this.#pairTold = false;
     this.#ice("gathering");
   }
 
@@ -88,16 +93,33 @@ export class WebRTCReporter {
     this.#webrtc(EVENT_SUBTYPE.webrtcLocalCandidate, { "local-candidate": text, ...STREAM });
   }
 
-  /** ICE and DTLS are up; `pair` is the selected pair once known (`local <-> remote`). */
+  /** The selected pair (`local <-> remote`), once per peer. */
+  #pair(pair: string | undefined): void {
+    if (pair === undefined || this.#pairTold) return;
+    this.#pairTold = true;
+    const [local, remote] = pair.split(" <-> ").map(parseSide);
+    const body: JsonObject = { "selected-pair": pair };
+    if (local && remote) body.candidates = { local, remote };
+    this.#webrtc(EVENT_SUBTYPE.webrtcSelectedPair, { ...body, ...STREAM });
+  }
+
+  /** ICE is up and the DTLS handshake starts (as ice.c: the pair, `connected`, `trying`). */
+  iceConnected(pair: string | undefined): void {
+    if (this.#iceConnected || !this.#bus.wants(EVENT_TYPE.webrtc)) return;
+    this.#iceConnected = true;
+    this.#pair(pair);
+    this.#ice("connected");
+    this.#webrtc(EVENT_SUBTYPE.webrtcDtls, { dtls: "trying", ...STREAM, retransmissions: 0 });
+  }
+
+  /**
+   * ICE and DTLS are up; `pair` is the selected pair once known. An engine that did not tell
+   * ICE apart gets its ICE events here first.
+   */
   connected(pair: string | undefined): void {
     if (!this.#bus.wants(EVENT_TYPE.webrtc)) return;
-    this.#ice("connected");
-    if (pair !== undefined) {
-      const [local, remote] = pair.split(" <-> ").map(parseSide);
-      const body: JsonObject = { "selected-pair": pair };
-      if (local && remote) body.candidates = { local, remote };
-      this.#webrtc(EVENT_SUBTYPE.webrtcSelectedPair, { ...body, ...STREAM });
-    }
+    this.iceConnected(pair);
+    this.#pair(pair);
     this.#webrtc(EVENT_SUBTYPE.webrtcDtls, { dtls: "connected", ...STREAM, retransmissions: 0 });
     this.#webrtc(EVENT_SUBTYPE.webrtcState, { connection: "webrtcup" });
     this.#ice("ready");

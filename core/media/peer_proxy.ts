@@ -221,6 +221,8 @@ export class PeerProxy implements Peer {
     switch (message.event) {
       case "localCandidate":
         return this.#emit(() => l.onLocalCandidate?.(message.params.candidate));
+      case "iceConnected":
+        return this.#emit(() => l.onIceConnected?.());
       case "connected":
         return this.#emit(() => l.onConnected?.());
       case "media":

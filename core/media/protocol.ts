@@ -89,6 +89,8 @@ export interface WorkerMethods extends SourceMethods, MixerMethods {
 export interface WorkerEvents {
   ready: { pid: number };
   localCandidate: P & { candidate: IceCandidate | null };
+  /** ICE checks succeeded: the DTLS handshake starts. */
+  iceConnected: P;
   connected: P;
   media: P & { change: MediaStateChange };
   slowLink: P & { report: SlowLinkReport };

@@ -83,6 +83,8 @@ export interface ForwardTarget {
 export interface PeerListener {
   /** A server-side candidate, after the allow/ignore lists and NAT rewriting. */
   onLocalCandidate?(candidate: IceCandidate | null): void;
+  /** ICE connected, DTLS handshake starting (engines that can tell; before `onConnected`). */
+  onIceConnected?(): void;
   /** ICE connected and DTLS done: the core sends `webrtcup`. */
   onConnected?(): void;
   onMedia?(change: MediaStateChange): void;

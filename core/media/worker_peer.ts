@@ -76,6 +76,7 @@ export class WorkerPeer implements ForwardPeer {
   /** Set while audio level reports are on. */
   #levels: AudioLevelMeter | undefined;
   #connected = false;
+  #iceUp = false;
   #closed = false;
   #lastUdpCandidateAt: number | undefined;
   #connectedAt: number | undefined;
@@ -96,6 +97,7 @@ export class WorkerPeer implements ForwardPeer {
     this.#monitor = new MediaMonitor(ctx.config);
     pc.addEventListener("icecandidate", ({ candidate }) => this.#onLocalCandidate(candidate));
     pc.addEventListener("connectionstatechange", () => this.#checkState());
+    pc.addEventListener("iceconnectionstatechange", () => this.#checkIce());
     this.#channels = new DataChannels((label, data) => {
       if (this.#closed) return;
       this.#ctx.notify("data", { peerId: this.id, label, data: toWire(data) });
@@ -406,9 +408,20 @@ export class WorkerPeer implements ForwardPeer {
     return undefined;
   }
 
+  /** ICE checks succeeded: the DTLS handshake starts (told once, before `connected`). */
+  #checkIce(): void {
+    const ice = this.#pc.iceConnectionState;
+    if (this.#iceUp || this.#connected || this.#closed) return;
+    if (ice !== "connected" && ice !== "completed") return;
+    this.#iceUp = true;
+    this.#ctx.notify("iceConnected", { peerId: this.id });
+  }
+
   /** Connected once; remote close and failures end the peer with a Janus reason. */
   #checkState(): void {
     if (this.#closed) return;
+    // ICE's own event may come after the connection's: tell it first all the same.
+    this.#checkIce();
     const state = this.#pc.connectionState;
     const dtls = this.#dtlsState();
     if (state === "connected" && dtls !== "closed" && !this.#connected) {

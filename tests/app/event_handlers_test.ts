@@ -109,7 +109,6 @@ const NOT_PRODUCED: readonly { match: RegExp; why: string }[] = [
     match: /^32\/3 /,
     why: "stats come every stats_period (5 s) and the rtp engine reports no data-channel line",
   },
-  { match: /dtls=trying/, why: "the media engine reports DTLS once it is connected" },
   { match: /event=loaded;/, why: "the reference's echojs/echolua plugins are not ours" },
 ];
 
@@ -194,23 +193,21 @@ wrtcTest(
       return String(b.name ?? b.owner ?? b.ice ?? b.dtls ?? b.connection ?? "plugin");
     });
     // `local` (our answer) goes out while connectivity checks may already have started.
+    // ICE `connected`, then DTLS `trying` and `connected`, as ice.c.
     const order = [
       "attached",
       "remote",
       "gathering",
       "connecting",
       "connected",
+      "trying",
+      "connected",
       "webrtcup",
       "ready",
       "hangup",
       "detached",
     ];
-    let at = -1;
-    for (const step of order) {
-      const i = story.indexOf(step, at + 1);
-      assert.ok(i > at, `${step} after ${order[order.indexOf(step) - 1]}: ${story.join(" ")}`);
-      at = i;
-    }
+    inOrder(story, order);
     const local = story.indexOf("local");
     assert.ok(local > story.indexOf("remote") && local < story.indexOf("webrtcup"), "our answer");
     // Which kind is first reported flowing, and which first stops, depends on the machine.
@@ -220,6 +217,23 @@ wrtcTest(
       `media receiving true and false: ${story.join(" ")}`,
     );
     assert.ok(story.includes("lcand") && story.includes("rcand"));
+    // Every PeerConnection that came up, on either engine (EchoTest rtp, AudioBridge wrtc):
+    // the selected pair and ICE `connected`, DTLS `trying`, DTLS `connected`, `webrtcup`.
+    const upPlugins = new Set<string>();
+    for (const handle of new Set(ours.map((e) => e.handle_id))) {
+      const webrtc = ours.filter((e) => e.handle_id === handle && e.type === 16).map((e) => {
+        const b = e.event as JsonObject;
+        return b["selected-pair"] !== undefined ? "pair" : String(b.ice ?? b.dtls ?? b.connection);
+      });
+      if (!webrtc.includes("webrtcup")) continue;
+      inOrder(webrtc, ["pair", "connected", "trying", "connected", "webrtcup"]);
+      assert.equal(webrtc.filter((w) => w === "trying").length, 1, webrtc.join(" "));
+      const attached = ours.find((e) => e.type === 2 && e.handle_id === handle);
+      upPlugins.add(String((attached?.event as JsonObject | undefined)?.plugin));
+    }
+    for (const plugin of ["janus.plugin.echotest", "janus.plugin.audiobridge"]) {
+      assert.ok(upPlugins.has(plugin), `${plugin} up: ${[...upPlugins].join(" ")}`);
+    }
     for (const name of ["created", "destroyed", "timeout"]) {
       assert.ok(ours.some((e) => e.type === 1 && (e.event as JsonObject).name === name), name);
     }
@@ -384,6 +398,16 @@ wrtcTest(
     }
   },
 );
+
+/** `steps` appear in `story` in this order (others may come between). */
+function inOrder(story: readonly string[], steps: readonly string[]): void {
+  let at = -1;
+  for (const [n, step] of steps.entries()) {
+    const i = story.indexOf(step, at + 1);
+    assert.ok(i > at, `${step} after ${steps[n - 1]}: ${story.join(" ")}`);
+    at = i;
+  }
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

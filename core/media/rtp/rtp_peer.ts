@@ -566,7 +566,12 @@ export class RtpPeer {
     });
     pc.onLocalCandidate((candidate) => this.#onLocalCandidate(candidate));
     pc.onIceStateChange((state) => {
-      if (state === "connected" || state === "completed") this.#iceUp = true;
+      if (state !== "connected" && state !== "completed") return;
+      // The DTLS handshake starts now: told once, before `connected`.
+      if (!this.#iceUp && !this.#connected && !this.#closed) {
+        this.#ctx.notify("iceConnected", { peerId: this.id });
+      }
+      this.#iceUp = true;
     });
     pc.onGatheringStateChange((state) => {
       if (state !== "complete" || this.#gatheringDone) return;
@@ -691,6 +696,9 @@ export class RtpPeer {
   #onState(state: string): void {
     if (this.#closed) return;
     if (state === "connected" && !this.#connected) {
+      // ICE's own callback may come after the connection's: tell it first all the same.
+      if (!this.#iceUp) this.#ctx.notify("iceConnected", { peerId: this.id });
+      this.#iceUp = true;
       this.#connected = true;
       this.#connectedAt = Date.now();
       this.#ctx.notify("connected", { peerId: this.id });
