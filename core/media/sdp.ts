@@ -391,8 +391,10 @@ export function bumpSessionVersion(sdp: string): string {
 
 /**
  * Shapes an SDP we send as the reference does: `a=msid-semantic: WMS *`, `a=sendrecv` on a
- * live `m=application` section without a direction, and (answers) the given `o=` session id
- * and version. Only the copy sent to the client changes: wrtc keeps its local description.
+ * live `m=application` section without a direction, a rejected audio/video m-line reduced to
+ * `m=<kind> 0 <proto> 0`, its `c=`, `a=inactive` and `a=mid` (wrtc repeats every offered codec
+ * there), no empty BUNDLE group, and (answers) the given `o=` session id and version. Only the
+ * copy sent to the client changes: wrtc keeps its local description.
  */
 export function conformSdp(sdp: string, options: { origin?: SdpOrigin } = {}): string {
   const split = splitSdp(sdp);
@@ -410,6 +412,8 @@ export function conformSdp(sdp: string, options: { origin?: SdpOrigin } = {}): s
   if (!split.session.some((l) => l.startsWith("a=msid-semantic:"))) {
     split.session.push("a=msid-semantic: WMS *");
   }
+  split.session = split.session.filter((l) => l.trim() !== "a=group:BUNDLE");
+  split.media = split.media.map(tidyRejected);
   for (const section of split.media) {
     if (mediaKind(section) !== "application" || mediaPort(section) === 0) continue;
     if (section.some((l) => /^a=(sendrecv|sendonly|recvonly|inactive)$/.test(l))) continue;
@@ -417,6 +421,20 @@ export function conformSdp(sdp: string, options: { origin?: SdpOrigin } = {}): s
     section.splice(at >= 0 ? at + 1 : 1, 0, "a=sendrecv");
   }
   return joinSdp(split);
+}
+
+/** A rejected audio/video m-section as the reference writes it; any other one unchanged. */
+function tidyRejected(section: string[]): string[] {
+  const kind = mediaKind(section);
+  if ((kind !== "audio" && kind !== "video") || mediaPort(section) !== 0) return section;
+  const proto = (section[0] ?? "").split(" ")[2] ?? "UDP/TLS/RTP/SAVPF";
+  const mid = attribute(section, "mid");
+  return [
+    `m=${kind} 0 ${proto} 0`,
+    ...section.filter((l) => l.startsWith("c=")).slice(0, 1),
+    "a=inactive",
+    ...(mid !== undefined ? [`a=mid:${mid}`] : []),
+  ];
 }
 
 /**

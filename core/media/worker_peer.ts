@@ -340,6 +340,8 @@ export class WorkerPeer implements ForwardPeer {
    * candidates at ~5 ms, TCP at ~105 ms, gathering complete right after).
    */
   async #gathered(): Promise<void> {
+    // Every m-line rejected: there is no transport to gather for.
+    if (!/^m=\S+ [1-9]/m.test(this.#pc.localDescription?.sdp ?? "m=x 9")) return;
     const deadline = Date.now() + this.#ctx.config.gatherTimeoutMs;
     const udpSettled = () =>
       !this.#ctx.config.iceTcp && this.#lastUdpCandidateAt !== undefined &&

@@ -355,7 +355,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!webrtc.active) webrtc.useAffinity(MIXER_AFFINITY);
     let answer: Jsep;
     try {
-      answer = await webrtc.acceptOffer(jsep, { codecs: { audio: [p.codec] } });
+      // Audio only: a video m-line is rejected, audio kept (the reference).
+      answer = await webrtc.acceptOffer(jsep, { codecs: { audio: [p.codec], video: [] } });
     } catch (e) {
       if (e instanceof PluginError) throw e;
       throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_SDP, (e as Error).message);

@@ -252,6 +252,23 @@ Deno.test("conformSdp: WMS *, a sendrecv data section, the offer's o= line", () 
   assert.match(plain, /^o=- 42 7 /m, "no origin given: kept");
 });
 
+Deno.test("conformSdp writes a rejected m-line as the reference (port 0, payload 0, inactive)", () => {
+  const answer = keepSingleCodec(WRTC_OFFER, ENGINE, { audio: ["opus"], video: [] }).sdp;
+  const { session, media } = splitSdp(conformSdp(answer));
+  assert.deepEqual(media[1], [
+    "m=video 0 UDP/TLS/RTP/SAVPF 0",
+    "c=IN IP4 0.0.0.0",
+    "a=inactive",
+    "a=mid:1",
+  ]);
+  assert.deepEqual(media[0], splitSdp(answer).media[0], "a live m-line is untouched");
+  assert.ok(session.includes("a=group:BUNDLE 0 2"));
+  // wrtc's answer when every m-line is rejected has an empty group.
+  const none = answer.replace(/^a=group:BUNDLE .*$/m, "a=group:BUNDLE");
+  const left = splitSdp(conformSdp(none));
+  assert.ok(!left.session.some((l) => l.startsWith("a=group:BUNDLE")), "no empty BUNDLE group");
+});
+
 Deno.test("renameMids renames sections and the BUNDLE group; sectionMids reads them", () => {
   const out = renameMids(WRTC_OFFER, new Map([[1, "5"], [2, "6"]]));
   assert.deepEqual(sectionMids(out), ["0", "5", "6"]);
