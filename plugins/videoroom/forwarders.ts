@@ -1,13 +1,14 @@
 /**
  * VideoRoom `rtp_forward`, `stop_rtp_forward` and `listforwarders`: a publisher's received
- * audio/video streams sent as plain RTP to UDP addresses (`PluginWebRTC.rtpForward`), with the
+ * audio/video streams sent as plain RTP to UDP addresses (`PluginWebRTC.rtpForward`), its data
+ * channel's messages as datagrams (`data_forwarders.ts`), with the
  * reference's checks in its order (host family, name resolution, each `streams` entry, SRTP
  * suite; then the room and its secret; then the feed), its reply shapes (new `streams` API and
  * the deprecated `audio_port`/`video_port` one) and its quirks: a `streams` entry whose mid is
  * not published is skipped, a port is taken modulo 65536, and an entry's own `host` that does
  * not resolve falls back to the request's `host`.
  *
- * Not done: data channel forwarders (`data_port`, data mids are skipped), SRTP
+ * Not done: SRTP
  * (`srtp_suite` + `srtp_crypto` answer 499), RTCP feedback (`rtcp_port` is not bound, so no
  * `local_rtcp_port`) and simulcast layers.
  *
@@ -53,7 +54,7 @@ const STREAM_FIELDS: readonly BodyField[] = [
 export interface ForwarderEntry {
   streamId: number;
   mid: string;
-  type: "audio" | "video";
+  type: "audio" | "video" | "data";
   host: string;
   port: number;
   ssrc: number;
@@ -163,6 +164,7 @@ export interface ForwardingPublisher {
 const LEGACY = [
   { kind: "audio", port: "audio_port", ssrc: "audio_ssrc", pt: "audio_pt", reply: "audio" },
   { kind: "video", port: "video_port", ssrc: "video_ssrc", pt: "video_pt", reply: "video" },
+  { kind: "data", port: "data_port", ssrc: "", pt: "", reply: "data" },
 ] as const;
 
 /**
@@ -179,13 +181,14 @@ export async function rtpForward(
     stream: FeedStream,
     target: { host: string; port: number; ssrc: number; pt: number },
   ): Promise<ForwarderEntry | undefined> => {
-    if (stream.type === "data") return undefined;
     const entry: ForwarderEntry = {
       streamId: publisher.forwarders.freeId(),
       mid: stream.mid,
       type: stream.type,
       ...target,
     };
+    // A data forwarder sends the messages as they are: no SSRC or payload type.
+    if (stream.type === "data") Object.assign(entry, { ssrc: 0, pt: 0 });
     await publisher.startForwarder(entry);
     publisher.forwarders.entries.set(entry.streamId, entry);
     return entry;

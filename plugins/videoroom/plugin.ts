@@ -15,10 +15,11 @@
  *
  * Gaps with the reference, due to the media engine (wrtc relays decoded tracks):
  * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
- * - `rtp_forward` sends plain RTP of audio/video streams (no data, SRTP, RTCP feedback or
- *   simulcast layers: `forwarders.ts`); recordings are MJR files of audio/video streams (no
- *   data channel recordings: `recording.ts`);
- * - data channels of publishers are listed but not relayed to subscribers.
+ * - `rtp_forward` sends plain RTP of audio/video streams and a publisher's data-channel
+ *   messages as datagrams (no SRTP, RTCP feedback or simulcast layers: `forwarders.ts`);
+ *   recordings are MJR files of every stream, data too (`recording.ts`);
+ * - data channels of publishers are listed, forwarded and recorded but not relayed to
+ *   subscribers.
  *
  * One deliberate difference: the legacy `switch` (`{"feed": F}`, no `streams`) moves every
  * m-line of the subscription to F's streams of the same kind, as its documentation says;
@@ -289,6 +290,10 @@ class VideoRoomSession implements PluginSession {
 
   setupMedia(): void {
     this.#publisher?.setupMedia();
+  }
+
+  onData(data: string | Uint8Array): void {
+    this.#publisher?.onData(data);
   }
 
   hangupMedia(): void {

@@ -14,6 +14,8 @@ import {
   type PluginHandle,
   type PluginWebRTC,
 } from "../../core/plugin.ts";
+import { DataRecorder } from "../_shared/data_recorder.ts";
+import { DataForwarder } from "./data_forwarders.ts";
 import { VIDEOROOM_ERROR } from "./errors.ts";
 import { type ForwarderEntry, ForwarderSet } from "./forwarders.ts";
 import { recordingPath } from "./recording.ts";
@@ -61,6 +63,10 @@ export class Publisher implements Member {
   #recording = false;
   #recordingBase: string | undefined;
   #recorded = new Set<string>();
+  /** The recording of our data stream (written here: the plugin gets the messages). */
+  #dataRecorder: DataRecorder | undefined;
+  /** Data forwarders by stream id (the audio/video ones live in the media worker). */
+  #dataForwarders = new Map<number, DataForwarder>();
   /** The publisher's own `audio_active_packets` / `audio_level_average` (0: the room's). */
   #talkOverride = { packets: 0, average: 0 };
   #talk = new TalkDetector(() => ({
@@ -328,12 +334,16 @@ export class Publisher implements Member {
   }
 
   /**
-   * A recording per published audio/video stream not recorded yet; a file that cannot be
-   * made is logged and skipped (the reference answers nothing else either).
+   * A recording per published stream not recorded yet (data as `text`, as the reference); a
+   * file that cannot be made is logged and skipped (the reference answers nothing else either).
    */
   async #startRecordings(): Promise<void> {
     for (const s of this.#streams) {
-      if (s.type === "data" || !s.codec || this.#recorded.has(s.mid)) continue;
+      if (s.type === "data") {
+        if (!this.#dataRecorder) this.#startDataRecording(s);
+        continue;
+      }
+      if (!s.codec || this.#recorded.has(s.mid)) continue;
       const path = recordingPath({
         recDir: this.room.props.rec_dir,
         base: this.#recordingBase,
@@ -356,13 +366,49 @@ export class Publisher implements Member {
     }
   }
 
+  #startDataRecording(s: FeedStream): void {
+    const path = recordingPath({
+      recDir: this.room.props.rec_dir,
+      base: this.#recordingBase,
+      room: this.room.id,
+      user: this.id,
+      type: "data",
+      mindex: s.mindex,
+    });
+    try {
+      this.#dataRecorder = new DataRecorder(path, {
+        ...(s.description !== undefined ? { description: s.description } : {}),
+      });
+    } catch (e) {
+      log.warn(`Couldn't open a data recording file for this publisher: ${String(e)}`);
+    }
+  }
+
   #stopRecordings(): void {
     for (const mid of this.#recorded) void this.webrtc.stopRecording(mid).catch(() => {});
     this.#recorded.clear();
+    this.#dataRecorder?.close();
+    this.#dataRecorder = undefined;
+  }
+
+  /**
+   * A data-channel message of ours: to each data forwarder, then into the recording, as the
+   * reference does (not while our data stream is muted by `moderate`).
+   */
+  onData(data: string | Uint8Array): void {
+    if (!this.#publishing || this.#left || data.length === 0) return;
+    const stream = this.#streams.find((s) => s.type === "data");
+    if (!stream || stream.moderated) return;
+    for (const f of this.#dataForwarders.values()) f.send(data);
+    this.#dataRecorder?.write(data);
   }
 
   /** Starts one plain RTP forwarder (`rtp_forward`); 499 when the media engine refuses. */
   async startForwarder(entry: ForwarderEntry): Promise<void> {
+    if (entry.type === "data") {
+      this.#dataForwarders.set(entry.streamId, new DataForwarder(entry.host, entry.port));
+      return;
+    }
     try {
       await this.webrtc.rtpForward({
         id: String(entry.streamId),
@@ -380,6 +426,12 @@ export class Publisher implements Member {
   /** Stops one forwarder; false when it is not ours. */
   stopForwarder(streamId: number): boolean {
     if (!this.forwarders.entries.delete(streamId)) return false;
+    const data = this.#dataForwarders.get(streamId);
+    if (data) {
+      data.close();
+      this.#dataForwarders.delete(streamId);
+      return true;
+    }
     void this.webrtc.stopRtpForward(String(streamId)).catch(() => {});
     return true;
   }

@@ -14,7 +14,7 @@ export function recordingPath(options: {
   base: string | undefined;
   room: number;
   user: number;
-  type: "audio" | "video";
+  type: "audio" | "video" | "data";
   mindex: number;
 }): string {
   const name = options.base !== undefined

@@ -140,3 +140,54 @@ function orderPackets(
   const first = keyed[0]?.ts ?? 0;
   return keyed.map((p) => ({ atMs: ((p.ts - first) * 1000) / clockRate, data: p.data }));
 }
+
+/** One recorded data-channel message. */
+export interface MjrDataFrame {
+  /** When it came, in ms after the recording was created (the reference's playout time). */
+  atMs: number;
+  data: Uint8Array;
+}
+
+/** A data recording read whole (`t` `d` in the info header). */
+export interface MjrDataRecording {
+  /** `text` or `binary`. */
+  codec: string;
+  frames: MjrDataFrame[];
+}
+
+/**
+ * Parses the bytes of a data MJR file as the reference's Record&Play indexes one: each frame's
+ * 8-byte wall-clock time (µs) less the header's creation time `s`, in file order.
+ *
+ * @throws {Error} when the file is not a data recording
+ */
+export function parseMjrData(bytes: Uint8Array): MjrDataRecording {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let header: Record<string, unknown> | undefined;
+  const frames: MjrDataFrame[] = [];
+  let offset = 0;
+  while (offset + 10 <= bytes.length) {
+    if (bytes[offset] !== 0x4d /* M */) throw new Error("Invalid MJR frame header");
+    const format = bytes[offset + 1];
+    const len = view.getUint16(offset + 8);
+    const body = offset + 10;
+    offset = body + len;
+    if (offset > bytes.length) break;
+    if (format === 0x4a /* J */) {
+      if (header) continue;
+      try {
+        header = JSON.parse(decoder.decode(bytes.subarray(body, body + len)));
+      } catch {
+        throw new Error("Invalid MJR info header");
+      }
+      if (header?.t !== "d") throw new Error(`Not a data recording ('${String(header?.t)}')`);
+      continue;
+    }
+    if (!header || len <= 8) continue;
+    const whenUs = Number(view.getBigUint64(body));
+    const createdUs = typeof header.s === "number" ? header.s : whenUs;
+    frames.push({ atMs: (whenUs - createdUs) / 1000, data: bytes.slice(body + 8, body + len) });
+  }
+  if (!header) throw new Error("No MJR info header");
+  return { codec: typeof header.c === "string" ? header.c.toLowerCase() : "text", frames };
+}

@@ -4,7 +4,9 @@
  * frame a big-endian 16-bit length and a JSON info header (`t` kind, `c` codec, optional `f`
  * fmtp, `d` description and `x` extmaps, `s` creation and `u` first-frame times in µs), then
  * per RTP packet `MEET`, a 32-bit time in ms since the first frame, a 16-bit length and the
- * packet as received.
+ * packet as received. A data recording (`t` `d`, codec `text` or `binary`) frames each
+ * data-channel message as Janus does: its length counts an 8-byte big-endian wall-clock time
+ * in µs written before the message (how `janus-pp-rec` times its `.srt` lines).
  *
  * Frames are buffered and written synchronously in whole frames (at `flushBytes`, on `flush`
  * and on `close`); a failed write truncates the file back to the last complete frame and stops
@@ -25,8 +27,8 @@ export interface MjrSink {
 
 /** What the info header says about the stream. */
 export interface MjrInfo {
-  kind: "audio" | "video";
-  /** Codec name as Janus writes it (`opus`, `vp8`, ...). */
+  kind: "audio" | "video" | "data";
+  /** Codec name as Janus writes it (`opus`, `vp8`, ...; `text` or `binary` for data). */
   codec: string;
   fmtp?: string;
   description?: string;
@@ -54,7 +56,7 @@ export function openMjrFile(path: string): MjrSink {
 /** Janus's info header, in its key order and jansson's default spacing. */
 export function mjrInfoJson(info: MjrInfo, createdUs: number, firstUs: number): string {
   const parts = [
-    `"t": ${JSON.stringify(info.kind === "audio" ? "a" : "v")}`,
+    `"t": ${JSON.stringify(info.kind[0])}`,
     `"c": ${JSON.stringify(info.codec)}`,
   ];
   if (info.fmtp) parts.push(`"f": ${JSON.stringify(info.fmtp)}`);
@@ -110,6 +112,32 @@ export class MjrWriter {
   /** Adds one RTP packet (`buf[0, length)`) received at `nowMs` (monotonic). */
   writeRtp(buf: Uint8Array, length: number, nowMs: number): void {
     if (this.#closed || this.#error || length <= 0 || length > 0xffff) return;
+    const at = this.#frame(length, nowMs);
+    this.#buffer.set(buf.subarray(0, length), at);
+    this.#used = at + length;
+    this.packets++;
+    if (this.#used >= this.#flushBytes) this.flush();
+  }
+
+  /**
+   * Adds one data-channel message received at `nowMs` (monotonic), after its wall-clock time
+   * (`nowUs`, µs since the epoch) as `record.c` writes it.
+   */
+  writeData(message: Uint8Array, nowMs: number, nowUs = Date.now() * 1000): void {
+    const length = message.length + 8;
+    if (this.#closed || this.#error || message.length === 0 || length > 0xffff) return;
+    let at = this.#frame(length, nowMs);
+    new DataView(this.#buffer.buffer, this.#buffer.byteOffset)
+      .setBigUint64(at, BigInt(Math.floor(nowUs)));
+    at += 8;
+    this.#buffer.set(message, at);
+    this.#used = at + message.length;
+    this.packets++;
+    if (this.#used >= this.#flushBytes) this.flush();
+  }
+
+  /** The info header before the first frame, then a frame's fixed part: where its body goes. */
+  #frame(length: number, nowMs: number): number {
     if (this.#startedMs === undefined) {
       this.#startedMs = nowMs;
       const json = new TextEncoder().encode(
@@ -131,10 +159,7 @@ export class MjrWriter {
     b[at++] = ms & 0xff;
     b[at++] = length >> 8;
     b[at++] = length & 0xff;
-    b.set(buf.subarray(0, length), at);
-    this.#used = at + length;
-    this.packets++;
-    if (this.#used >= this.#flushBytes) this.flush();
+    return at;
   }
 
   /** Writes what is buffered (whole frames). */
