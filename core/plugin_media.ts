@@ -66,6 +66,8 @@ export interface PluginMedia {
     sampleRate: number;
     affinity: string;
     /** The mixer was lost (its media worker died). */
+    /** A stereo mix for every member, placed by its `pan`. */
+    stereo?: boolean;
     onClosed?: () => void;
   }): Promise<RoomMixer>;
 }

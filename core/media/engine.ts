@@ -262,7 +262,11 @@ class WorkerMediaEngine implements MediaEngine {
     this.#mixers.set(options.key, mixer);
     try {
       await worker.ready;
-      await worker.request("createMixer", { key: options.key, sampleRate: options.sampleRate });
+      await worker.request("createMixer", {
+        key: options.key,
+        sampleRate: options.sampleRate,
+        stereo: options.stereo === true,
+      });
     } catch (e) {
       this.#mixers.delete(options.key);
       this.#idleStopSoon();

@@ -4,7 +4,10 @@
  * mixer's rate, and every 20 ms, on one clock per mixer, sends each member the sum of every
  * other member's audio (mix-minus) through an audio source on its own m-line's sender, where
  * libwebrtc encodes it. A member's gain scales what it adds; a muted member adds nothing but
- * still hears the others. A mixer made by its first member ends with its last one; one a plugin
+ * still hears the others. A stereo mixer (AudioBridge spatial audio) sends each member a stereo
+ * mix in which every other member is panned by its position (the reference's gains: left
+ * (100 - pan)%, right pan%); files are heard in both channels, and recordings and forwarders
+ * stay mono. A mixer made by its first member ends with its last one; one a plugin
  * owns (`own`) lasts until it is disowned, and its files, recording and forwarders go on while
  * it is empty. Its clock runs only while there is something to mix or send.
  *
@@ -115,6 +118,8 @@ interface Member {
   resampler: Resampler;
   gain: number;
   muted: boolean;
+  /** Spatial position 0 (left) .. 100 (right), in a stereo mixer. */
+  pan: number;
   /** Has buffered `PRIME_PERIODS` of audio since it started or ran dry. */
   primed: boolean;
   /** This period's contribution. */
@@ -134,6 +139,8 @@ class Mixer {
   /** A plugin keeps it: it stays when its last member leaves. */
   owned = false;
   readonly rate: number;
+  /** Members hear a stereo mix. */
+  stereo = false;
   readonly members = new Map<string, Member>();
   readonly #frameSamples: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -216,6 +223,8 @@ class Mixer {
     this.ticks++;
     const n = this.#frameSamples;
     const total = new Float32Array(n);
+    // Interleaved left/right of a stereo mixer; `total` stays the mono mix.
+    const stereo = this.stereo ? new Float32Array(2 * n) : undefined;
     for (const m of this.members.values()) {
       if (!m.primed && m.ring.size >= n * PRIME_PERIODS) m.primed = true;
       if (m.primed && m.ring.size >= n) m.ring.take(m.frame);
@@ -227,12 +236,19 @@ class Mixer {
       }
       if (m.muted || m.gain === 0) continue;
       for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
+      if (stereo) addPanned(stereo, m.frame, m.gain, m.pan);
     }
     const heard = this.members.size > 0 || this.players.size > 0;
     // Files play to everyone: they are in the total and no member's own part.
     for (const [id, player] of this.players) {
       const frame = player.frame(n);
       for (let i = 0; i < n; i++) total[i]! += frame[i]! * 32767;
+      if (stereo) {
+        for (let i = 0; i < n; i++) {
+          stereo[2 * i]! += frame[i]! * 32767;
+          stereo[2 * i + 1]! += frame[i]! * 32767;
+        }
+      }
       if (player.ended) {
         player.close();
         this.players.delete(id);
@@ -252,24 +268,51 @@ class Mixer {
     }
     for (const m of this.members.values()) {
       const own = m.muted ? 0 : m.gain;
-      const out = new Int16Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = total[i]! - m.frame[i]! * own;
-        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
+      const channels = stereo ? 2 : 1;
+      let out: Int16Array;
+      if (stereo) {
+        // Its own part comes out of each channel as it went in.
+        const mine = new Float32Array(2 * n);
+        addPanned(mine, m.frame, own, m.pan);
+        out = clip(stereo, mine);
+      } else {
+        const mine = new Float32Array(n);
+        for (let i = 0; i < n; i++) mine[i] = m.frame[i]! * own;
+        out = clip(total, mine);
       }
       // libwebrtc's audio sources take 10 ms at a time.
       const half = n / 2;
-      for (const part of [out.subarray(0, half), out.subarray(half)]) {
+      for (const part of [out.subarray(0, half * channels), out.subarray(half * channels)]) {
         m.source.onData({
           samples: part.slice(),
           sampleRate: this.rate,
           bitsPerSample: 16,
-          channelCount: 1,
+          channelCount: channels,
           numberOfFrames: half,
         });
       }
     }
   }
+}
+
+/** Adds `frame` scaled by `gain` to interleaved stereo `into`, panned as the reference does. */
+function addPanned(into: Float32Array, frame: Float32Array, gain: number, pan: number): void {
+  const left = gain * (100 - pan) / 100;
+  const right = gain * pan / 100;
+  for (let i = 0; i < frame.length; i++) {
+    into[2 * i]! += frame[i]! * left;
+    into[2 * i + 1]! += frame[i]! * right;
+  }
+}
+
+/** `total - own` as clipped 16-bit samples. */
+function clip(total: Float32Array, own: Float32Array): Int16Array {
+  const out = new Int16Array(total.length);
+  for (let i = 0; i < total.length; i++) {
+    const v = total[i]! - own[i]!;
+    out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : Math.round(v);
+  }
+  return out;
 }
 
 /** Every mixer of one worker, by key. */
@@ -297,6 +340,7 @@ export class MixerHub {
         if (!m) throw new Error(`Peer ${peer.id} is in no mixer`);
         if (request.gain !== undefined) m.gain = request.gain;
         if (request.muted !== undefined) m.muted = request.muted;
+        if (request.pan !== undefined) m.pan = panOf(request.pan);
         return;
       }
       case "leave":
@@ -312,13 +356,14 @@ export class MixerHub {
    *
    * @throws {Error} when the key mixes at another rate
    */
-  own(key: string, rate: number): void {
+  own(key: string, rate: number, stereo = false): void {
     const existing = this.#mixers.get(key);
     if (existing && existing.rate !== rate) {
       throw new Error(`Mixer ${key} mixes at ${existing.rate} Hz`);
     }
     const mixer = existing ?? new Mixer(key, rate);
     mixer.owned = true;
+    mixer.stereo = stereo;
     this.#mixers.set(key, mixer);
   }
 
@@ -446,6 +491,7 @@ export class MixerHub {
       resampler: new Resampler(),
       gain: request.gain,
       muted: request.muted,
+      pan: panOf(request.pan ?? 50),
       primed: false,
       frame: new Float32Array(mixer.frameSamples),
     };
@@ -455,4 +501,9 @@ export class MixerHub {
     await sender.replaceTrack(track);
     mixer.wake();
   }
+}
+
+/** A spatial position within 0..100. */
+function panOf(pan: number): number {
+  return Math.max(0, Math.min(100, pan));
 }

@@ -12,7 +12,7 @@ type K = { key: string };
 
 /** Mixer methods a worker serves: name -> params and result. */
 export interface MixerMethods {
-  createMixer: { params: K & { sampleRate: number }; result: null };
+  createMixer: { params: K & { sampleRate: number; stereo?: boolean }; result: null };
   mixerWork: { params: K & { request: MixRoomRequest }; result: null };
   closeMixer: { params: K; result: null };
 }

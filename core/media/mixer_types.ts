@@ -14,6 +14,8 @@ export interface MixerOptions {
   key: string;
   /** The rate it mixes at (an Opus rate). */
   sampleRate: number;
+  /** Sends its members a stereo mix, each member placed by its `pan` (AudioBridge spatial audio). */
+  stereo?: boolean;
   /** Placement: peers that join this mixer use the same key (one media worker). */
   affinity?: string;
   /** The plugin package (the engine may be configured per plugin). */

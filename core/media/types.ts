@@ -120,8 +120,17 @@ export interface PeerInfo {
  * peer adds nothing and still hears the others. `leave` is idempotent.
  */
 export type MixRequest =
-  | { op: "join"; mixer: string; mid: string; sampleRate: number; gain: number; muted: boolean }
-  | { op: "update"; gain?: number; muted?: boolean }
+  | {
+    op: "join";
+    mixer: string;
+    mid: string;
+    sampleRate: number;
+    gain: number;
+    muted: boolean;
+    /** Spatial position in a stereo mixer: 0 left, 50 centre (default), 100 right. */
+    pan?: number;
+  }
+  | { op: "update"; gain?: number; muted?: boolean; pan?: number }
   | { op: "leave" }
   | MixRoomRequest;
 

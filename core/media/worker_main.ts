@@ -202,8 +202,8 @@ async function main(): Promise<void> {
       await peers.get(peerId)?.close();
       return null;
     },
-    createMixer: ({ key, sampleRate }) => {
-      mixers.own(key, sampleRate);
+    createMixer: ({ key, sampleRate, stereo }) => {
+      mixers.own(key, sampleRate, stereo === true);
       return Promise.resolve(null);
     },
     mixerWork: async ({ key, request }) => {

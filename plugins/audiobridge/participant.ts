@@ -37,6 +37,8 @@ export interface ParticipantSettings {
   /** Per-user talking window and threshold (0: the room's). */
   activePackets: number;
   levelAverage: number;
+  /** Panning in a spatial-audio room: 0 left, 50 centre, 100 right. */
+  spatialPosition: number;
 }
 
 /** A handle in a room. */
@@ -52,6 +54,7 @@ export class Participant implements Member, ParticipantSettings {
   quality: number;
   activePackets: number;
   levelAverage: number;
+  spatialPosition: number;
   talking = false;
   readonly #session: ParticipantSession;
 
@@ -67,6 +70,7 @@ export class Participant implements Member, ParticipantSettings {
     this.quality = settings.quality;
     this.activePackets = settings.activePackets;
     this.levelAverage = settings.levelAverage;
+    this.spatialPosition = settings.spatialPosition;
     this.#session = session;
   }
 

@@ -44,6 +44,8 @@ export interface Member {
   /** Whether talking is measured for it (`talking` shows in lists only then). */
   readonly measured: boolean;
   readonly talking: boolean;
+  /** Its panning in a spatial-audio room (0 left .. 100 right). */
+  readonly spatialPosition: number;
   /** Its PeerConnection, while it is in the room's mixer. */
   readonly mixingWebrtc: PluginWebRTC | undefined;
   /** Pushes an unprompted event to the participant's handle. */
@@ -79,6 +81,7 @@ export class Room {
       id: props.room,
       mixerKey: this.mixerKey,
       sampleRate: props.sampling_rate,
+      stereo: props.spatial_audio,
       notify: (data) => this.notify(data),
       mixing: () => this.mixing() !== undefined,
     });
@@ -163,7 +166,7 @@ export function participantEntry(m: Member, room: Room, withTalking = true): Jso
   out.setup = m.setup;
   out.muted = m.muted;
   if (withTalking && m.measured) out.talking = m.talking;
-  if (room.props.spatial_audio) out.spatial_position = 50;
+  if (room.props.spatial_audio) out.spatial_position = m.spatialPosition;
   return out;
 }
 

@@ -49,6 +49,8 @@ export interface RoomMediaHost {
   readonly sampleRate: number;
   /** Sends `data` to every participant. */
   notify(data: JsonObject): void;
+  /** A stereo mix, each participant panned by its spatial position. */
+  readonly stereo: boolean;
   /** Whether a participant's PeerConnection is in the room's mixer. */
   mixing(): boolean;
 }
@@ -89,6 +91,7 @@ export class RoomMedia {
       sampleRate: this.#room.sampleRate,
       affinity: MIXER_AFFINITY,
       // Its worker died: the next need makes another (a recording then goes to a new file).
+      stereo: this.#room.stereo,
       onClosed: () => {
         if (this.#mixer !== made) return;
         this.#mixer = undefined;

@@ -179,6 +179,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       quality: (body.quality as number | undefined) ?? DEFAULT_QUALITY,
       activePackets: (body.audio_active_packets as number | undefined) ?? 0,
       levelAverage: (body.audio_level_average as number | undefined) ?? 0,
+      spatialPosition: room.props.spatial_audio ? positionOf(body.spatial_position, 50) : 50,
     }, this);
     const others = [...room.participants.values()];
     room.participants.set(id, p);
@@ -257,6 +258,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       p.display = body.display as string;
       changed = true;
     }
+    if (body.spatial_position !== undefined && p.room.props.spatial_audio) {
+      p.spatialPosition = positionOf(body.spatial_position, 50);
+      changed = true;
+    }
     if (changed) {
       p.room.notify({
         audiobridge: "event",
@@ -295,6 +300,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     p.talking = false;
     if (body.display !== undefined) p.display = body.display as string;
     if (body.muted !== undefined) p.muted = body.muted === true;
+    // The reference's changeroom defaults to 64, not join's 50.
+    p.spatialPosition = positionOf(body.spatial_position, 64);
     const others = [...room.participants.values()];
     room.participants.set(id, p);
     this.participant = p;
@@ -361,6 +368,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       if (e instanceof PluginError) throw e;
       throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_SDP, (e as Error).message);
     }
+    // A spatial room sends stereo, and says so in the answer (the reference's fmtp).
+    if (p.room.props.spatial_audio) answer = { ...answer, sdp: withOpusStereo(answer.sdp) };
     this.#audioMid = liveMediaLines(answer.sdp).find((l) => l.kind === "audio")?.mid;
     this.#levelsInSdp = AUDIO_LEVEL_EXT.test(answer.sdp);
     // A renegotiation may change the m-lines: the mixer is joined again.
@@ -414,15 +423,16 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       }
       const gain = p.volume / 100;
       const muted = p.silenced;
+      const pan = p.spatialPosition;
       if (this.#mixer === p.room.mixerKey) {
-        await webrtc.mix({ op: "update", gain, muted });
+        await webrtc.mix({ op: "update", gain, muted, pan });
         return;
       }
       this.#mixer = p.room.mixerKey;
       // The room's own mixer, made on first need, which the peer then joins by its key.
       await p.room.media.mixer();
       const sampleRate = p.room.props.sampling_rate;
-      await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted });
+      await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted, pan });
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }
@@ -439,7 +449,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       room: p.room.id,
       id: p.id,
       ...(p.display !== undefined ? { display: p.display } : {}),
-      ...(p.room.props.spatial_audio ? { spatial_position: 50 } : {}),
+      ...(p.room.props.spatial_audio ? { spatial_position: p.spatialPosition } : {}),
     };
   }
 
@@ -503,6 +513,22 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       mixer: this.#mixer ?? null,
     };
   }
+}
+
+/** A requested spatial position (over 100 is 100, as the reference), or `fallback`. */
+function positionOf(value: unknown, fallback: number): number {
+  return Math.min(100, (value as number | undefined) ?? fallback);
+}
+
+/** `stereo=1; sprop-stereo=1` added to the Opus fmtp lines of an SDP that lack them. */
+function withOpusStereo(sdp: string): string {
+  const opus = new Set(
+    [...sdp.matchAll(/^a=rtpmap:(\d+) opus\/48000/gim)].map((m) => m[1]),
+  );
+  return sdp.replace(/^a=fmtp:(\d+) ([^\r\n]*)/gm, (line, pt: string, params: string) => {
+    if (!opus.has(pt) || /(^|;)\s*stereo=/.test(params)) return line;
+    return `a=fmtp:${pt} ${params};stereo=1;sprop-stereo=1`;
+  });
 }
 
 /** The encoder complexity without `quality` (the reference's DEFAULT_COMPLEXITY). */

@@ -1,6 +1,7 @@
 /**
  * An AudioBridge test client: a wrtc PeerConnection that sends one tone (a settable amplitude,
- * 0 for silence) and keeps the last second it receives, measured by frequency (Goertzel).
+ * 0 for silence) and keeps the last second it receives (each channel of a stereo stream),
+ * measured by frequency (Goertzel).
  *
  * @module
  */
@@ -18,15 +19,22 @@ export class ToneClient {
   readonly #track: WrtcTrack;
   #sink: AudioSink | undefined;
   readonly #received = new Float32Array(RATE);
+  /** The right channel, when the stream is stereo (else the same as the left). */
+  readonly #right = new Float32Array(RATE);
   #write = 0;
+  /** Channels of the received audio, as decoded. */
+  channels = 1;
+  readonly #stereo: boolean;
   /** Samples received so far. */
   received = 0;
   /** The rate of the received audio, as decoded. */
   rate = RATE;
   #timer: ReturnType<typeof setInterval>;
 
-  constructor(wrtc: Wrtc, tone: number) {
+  /** `stereo`: the offer asks for stereo Opus (`stereo=1`, as the reference's demo munges it). */
+  constructor(wrtc: Wrtc, tone: number, options: { stereo?: boolean } = {}) {
     this.tone = tone;
+    this.#stereo = options.stereo === true;
     this.pc = new wrtc.RTCPeerConnection({ iceServers: [] });
     const source = new wrtc.nonstandard.RTCAudioSource();
     this.#track = source.createTrack();
@@ -37,8 +45,10 @@ export class ToneClient {
       this.#sink.ondata = (d) => {
         const channels = d.channelCount ?? 1;
         this.rate = d.sampleRate;
+        this.channels = channels;
         for (let i = 0; i < d.samples.length; i += channels) {
           this.#received[this.#write] = d.samples[i] ?? 0;
+          this.#right[this.#write] = d.samples[i + channels - 1] ?? 0;
           this.#write = (this.#write + 1) % RATE;
           this.received++;
         }
@@ -62,18 +72,20 @@ export class ToneClient {
 
   /** An offer with every candidate in it. */
   async offer(): Promise<string> {
-    await this.pc.setLocalDescription(await this.pc.createOffer());
+    const offer = await this.pc.createOffer();
+    const sdp = this.#stereo
+      ? offer.sdp.replace(/useinbandfec=1/g, "useinbandfec=1;stereo=1")
+      : offer.sdp;
+    await this.pc.setLocalDescription({ type: "offer", sdp });
     await waitUntil("ICE gathering", () => this.pc.iceGatheringState === "complete", 3000)
       .catch(() => {});
     return this.pc.localDescription?.sdp ?? "";
   }
 
-  /** Power of each of `freqs` in the last second received. */
-  powers(freqs: readonly number[]): Record<number, number> {
-    const window = [
-      ...this.#received.subarray(this.#write),
-      ...this.#received.subarray(0, this.#write),
-    ];
+  /** Power of each of `freqs` in the last second received (of the right channel with `right`). */
+  powers(freqs: readonly number[], right = false): Record<number, number> {
+    const ring = right ? this.#right : this.#received;
+    const window = [...ring.subarray(this.#write), ...ring.subarray(0, this.#write)];
     // The last second at the decoded rate, as the mean over 100 ms blocks: a gap's phase jump
     // does not cancel a whole second's sum.
     const last = window.slice(window.length - Math.min(window.length, this.rate));

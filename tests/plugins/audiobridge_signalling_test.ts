@@ -366,6 +366,66 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "spatial audio: spatial_position on join, configure (capped at 100) and changeroom",
+    async run(c) {
+      const admin = await AbHandle.open(c);
+      await admin.sync({ request: "create", room: 90, spatial_audio: true });
+      const a = await AbHandle.open(c);
+      const b = await AbHandle.open(c);
+      await a.ask({ request: "join", room: 90, id: 1, spatial_position: 0 });
+      same((await b.ask({ request: "join", room: 90, id: 2 })).data, {
+        audiobridge: "joined",
+        room: 90,
+        id: 2,
+        participants: [{ id: 1, setup: false, muted: false, spatial_position: 0 }],
+      });
+      same(await a.next(), {
+        audiobridge: "joined",
+        room: 90,
+        participants: [{ id: 2, setup: false, muted: false, spatial_position: 50 }],
+      });
+      same((await b.ask({ request: "configure", spatial_position: 130 })).data, {
+        audiobridge: "event",
+        result: "ok",
+      });
+      same(await a.next(), {
+        audiobridge: "event",
+        room: 90,
+        participants: [{ id: 2, setup: false, muted: false, spatial_position: 100 }],
+      });
+      same(
+        (await b.ask({ request: "configure", spatial_position: -1 })).data,
+        abErr(484, "Invalid element type (spatial_position should be a positive integer)"),
+      );
+      // Out and back in: changeroom's default position is the reference's 64.
+      await b.ask({ request: "changeroom", room: 1234, id: 2 });
+      same(await a.next(), { audiobridge: "event", room: 90, leaving: 2 });
+      await b.ask({ request: "changeroom", room: 90, id: 3 });
+      same(await a.next(), {
+        audiobridge: "joined",
+        room: 90,
+        participants: [{ id: 3, setup: false, muted: false, spatial_position: 64 }],
+      });
+      same(await admin.sync({ request: "listparticipants", room: 90 }), {
+        audiobridge: "participants",
+        room: 90,
+        participants: [
+          { id: 1, setup: false, muted: false, spatial_position: 0 },
+          { id: 3, setup: false, muted: false, spatial_position: 64 },
+        ],
+      });
+      // A room without spatial audio shows no position.
+      await a.ask({ request: "changeroom", room: 1234, id: 1, spatial_position: 10 });
+      same(await admin.sync({ request: "listparticipants", room: 1234 }), {
+        audiobridge: "participants",
+        room: 1234,
+        participants: [{ id: 1, setup: false, muted: false }],
+      });
+      await admin.sync({ request: "destroy", room: 90 });
+      for (const h of [a, b, admin]) await h.close();
+    },
+  },
+  {
     name: "join with an offer: joined carries the answer (one Opus audio m-line)",
     media: true,
     async run(c) {

@@ -1,0 +1,108 @@
+/**
+ * AudioBridge spatial audio with real peers: in a `spatial_audio` room the answer says
+ * `stereo=1` (as the reference's fmtp) and each participant hears a stereo mix in which every
+ * other one is panned by its `spatial_position`. A listener hears a 440 Hz participant at
+ * position 0 (almost) only on the left and a 660 Hz one at 100 only on the right, measured by
+ * frequency on each channel; `configure` moves the first to the right. Runs in the test network
+ * namespace.
+ */
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../core/protocol.ts";
+import { wsClient } from "../_helpers/janus_client.ts";
+import { waitUntil, wrtcTest } from "../media/_client.ts";
+import { AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+import { ToneClient } from "./_audiobridge_tone.ts";
+
+const TONES = [440, 660, 1000] as const;
+/** Heard: over a hundredth of the sent power (8000 peak: 1.6e7); the far side 30 dB under. */
+const HEARD = 1.6e5;
+const SEPARATION = 1000;
+
+/** Left and right power of each test tone at `c`, rounded for messages. */
+function sides(c: ToneClient): { left: Record<number, number>; right: Record<number, number> } {
+  return { left: c.powers(TONES), right: c.powers(TONES, true) };
+}
+
+function assertPanned(c: ToneClient, f: number, side: "left" | "right", what: string): void {
+  const p = sides(c);
+  const near = p[side][f]!;
+  const far = p[side === "left" ? "right" : "left"][f]!;
+  const shown = JSON.stringify(p, (_, v) => typeof v === "number" ? Math.round(v) : v);
+  assert.ok(near > HEARD, `${what}: ${f} Hz heard on the ${side} ${shown}`);
+  assert.ok(far * SEPARATION < near, `${what}: ${f} Hz (almost) only on the ${side} ${shown}`);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+wrtcTest(
+  "audiobridge spatial: stereo answer; position 0 heard on the left, 100 on the right; configure moves",
+  async (wrtc) => {
+    await using gw = await startAudioBridgeGateway();
+    const c = await wsClient(gw.wsUrl);
+    // 1000 Hz listens in the centre; 440 Hz sits left, 660 Hz right.
+    const clients = TONES.map((f) => new ToneClient(wrtc, f, { stereo: true }));
+    const [left, right, listener] = clients as [ToneClient, ToneClient, ToneClient];
+    const handles: AbHandle[] = [];
+    try {
+      const admin = await AbHandle.open(c);
+      await admin.sync({ request: "create", room: 60, sampling_rate: 48000, spatial_audio: true });
+      for (const [i, position] of [0, 100, 50].entries()) {
+        const client = clients[i]!;
+        const h = await AbHandle.open(c);
+        handles.push(h);
+        const joined = await h.ask(
+          { request: "join", room: 60, id: i + 1, spatial_position: position },
+          { type: "offer", sdp: await client.offer() },
+        );
+        assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
+        const sdp = joined.jsep?.sdp as string;
+        const pt = /a=rtpmap:(\d+) opus\/48000\/2/.exec(sdp)?.[1];
+        assert.ok(pt, sdp);
+        assert.match(sdp, new RegExp(`a=fmtp:${pt} [^\\r\\n]*stereo=1`), "stereo=1 in the answer");
+        await client.pc.setRemoteDescription({ type: "answer", sdp });
+      }
+      await waitUntil(
+        "stereo audio at every client",
+        () => clients.every((x) => x.received > x.rate * 2 && x.channels === 2),
+        15000,
+      );
+      // Settled mixing: a second of the panned tones after the first audio.
+      await sleep(1000);
+      assertPanned(listener, 440, "left", "440 Hz at 0");
+      assertPanned(listener, 660, "right", "660 Hz at 100");
+      // The others hear the listener (centre) on both sides, and each other panned.
+      for (const x of [left, right]) {
+        const p = sides(x);
+        assert.ok(p.left[1000]! > HEARD && p.right[1000]! > HEARD, `centre ${JSON.stringify(p)}`);
+      }
+      assertPanned(left, 660, "right", "660 Hz at 100, heard by 440 Hz");
+      assertPanned(right, 440, "left", "440 Hz at 0, heard by 660 Hz");
+
+      // 440 Hz moves to the right.
+      const h1 = handles[0]!;
+      const reply = await h1.message({ request: "configure", spatial_position: 100 });
+      // Past the core and room events queued meanwhile, to the request's own.
+      for (;;) {
+        const e = await h1.any(8000);
+        assert.ok(e, "the configure event");
+        if (e.transaction !== reply.transaction) continue;
+        assert.equal(((e.plugindata as JsonObject).data as JsonObject).result, "ok");
+        break;
+      }
+      await waitUntil("440 Hz on the right", () => {
+        const p = sides(listener);
+        return p.right[440]! > HEARD && p.left[440]! * SEPARATION < p.right[440]!;
+      }, 5000).catch(() => assertPanned(listener, 440, "right", "440 Hz moved to 100"));
+      assertPanned(listener, 440, "right", "440 Hz moved to 100");
+
+      for (const h of [...handles, admin]) await h.close();
+    } finally {
+      for (const x of clients) x.close();
+      await c.close();
+    }
+    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
+    await waitUntil("peers and the room's mixer released", () => {
+      return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
+    }, 5000);
+  },
+);
