@@ -336,7 +336,10 @@ async function messagePlugin(gateway: Gateway, body: JsonObject): Promise<JsonOb
     throw new JanusError(JANUS_ERROR.UNKNOWN, "Plugin doesn't support Admin API messages");
   }
   try {
-    return await plugin.handleAdminMessage(request ?? {});
+    return await plugin.handleAdminMessage(
+      request ?? {},
+      (data) => gateway.events.plugin({}, id, data),
+    );
   } catch (e) {
     if (e instanceof PluginError) return plugin.formatError(e);
     throw e;

@@ -237,8 +237,11 @@ export interface Plugin {
   init(config: unknown, host?: PluginHost): Promise<void>;
   destroy(): Promise<void>;
   createSession(handle: PluginHandle): Promise<PluginSession>;
-  /** A `message_plugin` admin request. */
-  handleAdminMessage?(body: JsonObject): Promise<JsonObject>;
+  /**
+   * A `message_plugin` admin request; `notify` tells event handlers with no session or handle
+   * (the reference's plugins call `notify_event` with a NULL handle there).
+   */
+  handleAdminMessage?(body: JsonObject, notify: (data: JsonObject) => void): Promise<JsonObject>;
   /** The plugin's error body, e.g. `{echotest:"event", error_code, error}`. */
   formatError(error: { code: number; message: string }): JsonObject;
   /** Gauges for `/metrics` (`janus_plugin_<key>{plugin}`), e.g. `{rooms: 2, publishers: 3}`. */

@@ -9,7 +9,8 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { dispatchAdmin } from "../core/admin.ts";
 import { errorReply } from "../core/errors.ts";
-import { reportHttpRequest } from "../core/events/transport_events.ts";
+import { newTransportId } from "../core/events/ids.ts";
+import { reportHttpRequest, reportWsConnection } from "../core/events/transport_events.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { randomString } from "../core/ids.ts";
 import { JANUS_ERROR } from "../core/protocol.ts";
@@ -81,10 +82,14 @@ export function adminWsOptions(gateway: Gateway, stats: WsStats): WsListenerOpti
     maxBufferedBytes: gateway.config.limits.ws_unsent_bytes,
     requestsPerSecond: gateway.config.limits.ws_requests_per_second,
     stats,
-    connect() {
+    connect(_send, remote) {
+      // janus_websockets.c tells handlers of admin sockets too, with admin_api true.
+      const id = newTransportId();
+      const transport = "janus.transport.websockets";
+      reportWsConnection(gateway.events, transport, id, "connected", true, remote);
       return {
         handle: async (request) => ({ reply: await dispatchAdmin(gateway, request, {}) }),
-        closed: () => {},
+        closed: () => reportWsConnection(gateway.events, transport, id, "disconnected", true),
       };
     },
   };

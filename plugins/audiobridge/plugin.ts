@@ -110,7 +110,7 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       shared.sessions.add(session);
       return Promise.resolve(session);
     },
-    async handleAdminMessage(body) {
+    async handleAdminMessage(body, notify) {
       check(body, REQUEST_FIELD);
       const request = (body.request as string).toLowerCase();
       if (!SYNC_REQUESTS.has(request)) {
@@ -119,7 +119,8 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
           `Unknown request '${body.request as string}'`,
         );
       }
-      return await answerRequest(shared.ctx, request, body);
+      // No handle: what it tells event handlers carries no ids.
+      return await answerRequest(shared.ctx, request, body, { inRoom: false, notify });
     },
     formatError: (error) => ({
       audiobridge: "event",

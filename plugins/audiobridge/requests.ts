@@ -34,7 +34,7 @@ export interface AudioBridgeContext {
   maxForwarders: number;
 }
 
-/** The handle a request came from (none for admin `message_plugin`). */
+/** The handle a request came from (admin `message_plugin`: in no room, told with no ids). */
 export interface Caller {
   /** Its own participant is in a room (`resetdecoder`). */
   readonly inRoom: boolean;

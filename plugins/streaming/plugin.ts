@@ -179,7 +179,7 @@ export function createStreamingPlugin(): StreamingPlugin {
       sessions.add(session);
       return Promise.resolve(session);
     },
-    async handleAdminMessage(body) {
+    async handleAdminMessage(body, notify) {
       const request = typeof body.request === "string" ? body.request.toLowerCase() : "";
       if (!SYNC_REQUESTS.has(request)) {
         throw new PluginError(
@@ -187,7 +187,7 @@ export function createStreamingPlugin(): StreamingPlugin {
           `Unknown request '${String(body.request)}'`,
         );
       }
-      return await answerRequest(ctx, request, body);
+      return await answerRequest(ctx, request, body, notify);
     },
     formatError: (error) => ({ streaming: "event", error_code: error.code, error: error.message }),
     metrics: () => ({ mountpoints: ctx.mountpoints.size, viewers: viewerCount() }),

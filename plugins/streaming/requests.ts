@@ -93,7 +93,7 @@ export function mountpointOf(
 /** Tells event handlers something about the requesting handle (Janus's `notify_event`). */
 export type Notify = (data: JsonObject) => void;
 
-/** Answers one synchronous request; `notify` is the requesting handle's (none over admin). */
+/** Answers one synchronous request; `notify` is the requesting handle's (admin: no ids). */
 export async function answerRequest(
   ctx: StreamingContext,
   request: string,

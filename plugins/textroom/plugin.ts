@@ -305,7 +305,7 @@ export function createTextRoomPlugin(): TextRoomPlugin {
       shared.sessions.add(session);
       return Promise.resolve(session);
     },
-    async handleAdminMessage(body) {
+    async handleAdminMessage(body, notify) {
       check(body, REQUEST_FIELD);
       const request = (body.request as string).toLowerCase();
       if (!MANAGEMENT_REQUESTS.has(request)) {
@@ -315,7 +315,7 @@ export function createTextRoomPlugin(): TextRoomPlugin {
         );
       }
       const root: JsonObject = { ...body, textroom: body.textroom ?? body.request };
-      const data = await answerRequest(shared.ctx, undefined, root, "admin");
+      const data = await answerRequest(shared.ctx, undefined, root, "admin", notify);
       if (data) return data;
       throw new PluginError(TEXTROOM_ERROR.INVALID_JSON, "JSON error: not an object");
     },

@@ -68,13 +68,16 @@ export async function answerRequest(
   caller: Member | undefined,
   root: JsonObject,
   via: Via,
+  adminNotify?: (data: JsonObject) => void,
 ): Promise<JsonObject | undefined> {
   let transaction: string | undefined;
   let reply: JsonObject | undefined;
   try {
     check(root, TRANSACTION_FIELDS);
     transaction = root.transaction as string;
-    reply = await handle(ctx, caller, root, via);
+    // Without a handle (admin), room management is still told, with no ids (the reference).
+    const tell = caller ? (data: JsonObject) => caller.notify?.(data) : adminNotify;
+    reply = await handle(ctx, caller, root, via, tell);
     if (reply === undefined) return undefined;
   } catch (e) {
     let error = e;
@@ -93,6 +96,7 @@ function handle(
   caller: Member | undefined,
   root: JsonObject,
   via: Via,
+  tell: ((data: JsonObject) => void) | undefined,
 ): Promise<JsonObject | undefined> | JsonObject | undefined {
   const name = root.textroom as string;
   switch (name.toLowerCase()) {
@@ -118,16 +122,16 @@ function handle(
     case "announcement":
       return announcement(ctx, root);
     case "create":
-      return create(ctx, caller, root, via);
+      return create(ctx, tell, root, via);
     case "exists": {
       check(root, ROOM_FIELD);
       const id = root.room as number;
       return { textroom: "success", room: id, exists: ctx.rooms.rooms.has(id) };
     }
     case "edit":
-      return edit(ctx, caller, root, via);
+      return edit(ctx, tell, root, via);
     case "destroy":
-      return destroy(ctx, caller, root, via);
+      return destroy(ctx, caller, root, via, tell);
     default:
       throw unsupported(name);
   }
@@ -349,7 +353,7 @@ export function roomOf(ctx: TextRoomContext, id: number, body: JsonObject): Room
 
 async function create(
   ctx: TextRoomContext,
-  caller: Member | undefined,
+  tell: ((data: JsonObject) => void) | undefined,
   root: JsonObject,
   via: Via,
 ): Promise<JsonObject> {
@@ -366,13 +370,13 @@ async function create(
   const room = roomOf(ctx, requested > 0 ? requested : ctx.rooms.freeId(), root);
   ctx.rooms.add(room);
   const permanent = save && await ctx.store.save(room);
-  caller?.notify?.({ event: "created", room: room.id });
+  tell?.({ event: "created", room: room.id });
   return { textroom: via === "data" ? "success" : "created", room: room.id, permanent };
 }
 
 async function edit(
   ctx: TextRoomContext,
-  caller: Member | undefined,
+  tell: ((data: JsonObject) => void) | undefined,
   root: JsonObject,
   via: Via,
 ): Promise<JsonObject> {
@@ -391,7 +395,7 @@ async function edit(
   p.post = s("new_post") ?? p.post;
   p.pin = s("new_pin") ?? p.pin;
   const permanent = save && await ctx.store.save(room);
-  caller?.notify?.({ event: "edited", room: room.id });
+  tell?.({ event: "edited", room: room.id });
   return { textroom: via === "data" ? "success" : "edited", room: room.id, permanent };
 }
 
@@ -400,6 +404,7 @@ async function destroy(
   caller: Member | undefined,
   root: JsonObject,
   via: Via,
+  tell: ((data: JsonObject) => void) | undefined,
 ): Promise<JsonObject> {
   check(root, DESTROY_FIELDS);
   check(root, ROOM_FIELD);
@@ -414,6 +419,6 @@ async function destroy(
   room.broadcast(text);
   room.clear();
   const permanent = save && await ctx.store.forget(room.id);
-  caller?.notify?.({ event: "destroyed", room: room.id });
+  tell?.({ event: "destroyed", room: room.id });
   return { textroom: via === "data" ? "success" : "destroyed", room: room.id, permanent };
 }

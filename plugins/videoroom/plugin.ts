@@ -99,6 +99,13 @@ function requestName(body: JsonObject): string {
   return body.request as string;
 }
 
+/** What event handlers hear of a room's `created`/`edited`/`destroyed` (janus_videoroom.c). */
+function managementEvent(data: JsonObject): JsonObject | undefined {
+  const what = data.videoroom;
+  if (what !== "created" && what !== "edited" && what !== "destroyed") return undefined;
+  return { event: what, room: data.room ?? null };
+}
+
 function event(data: JsonObject, jsep?: Jsep): PluginEvent {
   return jsep ? { data, jsep } : { data };
 }
@@ -119,9 +126,8 @@ class VideoRoomSession implements PluginSession {
     const request = requestName(message.body);
     if (SYNC_REQUESTS.has(request)) {
       const data = await handleSync(this.#shared, request, message.body);
-      if (data.videoroom === "created" || data.videoroom === "destroyed") {
-        this.#notify({ event: data.videoroom, room: data.room ?? null });
-      }
+      const told = managementEvent(data);
+      if (told) this.#notify(told);
       return { kind: "success", data };
     }
     if (!ASYNC_REQUESTS.has(request)) throw unknownRequest(request);
@@ -392,10 +398,13 @@ export function createVideoRoomPlugin(): Plugin {
       }
       return { rooms: shared.rooms.rooms.size, participants, publishers, subscribers };
     },
-    async handleAdminMessage(body) {
+    async handleAdminMessage(body, notify) {
       const request = requestName(body);
       if (!SYNC_REQUESTS.has(request)) throw unknownRequest(request);
-      return await handleSync(shared, request, body);
+      const data = await handleSync(shared, request, body);
+      const told = managementEvent(data);
+      if (told) notify(told);
+      return data;
     },
     formatError: (error) => ({ videoroom: "event", error_code: error.code, error: error.message }),
   };

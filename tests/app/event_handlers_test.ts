@@ -152,6 +152,7 @@ wrtcTest(
         httpUrl: gw.httpUrl,
         wsUrl: gw.wsUrl,
         adminUrl: gw.adminUrl,
+        adminWsUrl: gw.adminWsUrl,
         adminSecret: ADMIN_SECRET,
         eventHandler: "janus.eventhandler.sampleevh",
         sessionTimeout: 3,
@@ -286,6 +287,35 @@ wrtcTest(
     for (const what of ["published", "subscribing", "subscribed", "updated", "unpublished"]) {
       assert.ok(toldVideoroom.some((t) => t.includes(`"event":"${what}"`)), what);
     }
+
+    // Admin requests: plugins tell what `message_plugin` did with no session or handle, and
+    // an admin WebSocket is told connected (admin_api true) and disconnected, as the reference.
+    const byAdmin = ours.filter((e) => e.type === 64 && e.session_id === undefined)
+      .map((e): JsonObject => {
+        const b = e.event as JsonObject;
+        return { ...(b.data as JsonObject), plugin: b.plugin ?? null };
+      })
+      .filter((d) => typeof d.room === "number" && d.room >= 7001 && d.room <= 7003)
+      .map((d) => `${d.plugin} ${d.event} ${d.room}`);
+    assert.deepEqual(byAdmin, [
+      `${VIDEOROOM} created 7001`,
+      `${VIDEOROOM} edited 7001`,
+      `${VIDEOROOM} destroyed 7001`,
+      "janus.plugin.textroom created 7002",
+      "janus.plugin.textroom edited 7002",
+      "janus.plugin.textroom destroyed 7002",
+      "janus.plugin.audiobridge created 7003",
+      "janus.plugin.audiobridge destroyed 7003",
+    ]);
+    const adminWs = ours.filter((e) =>
+      e.type === 128 && (e.event as JsonObject).transport === "janus.transport.websockets"
+    ).map((e) => e.event as JsonObject);
+    const opened = adminWs.find((e) => (e.data as JsonObject).admin_api === true);
+    assert.deepEqual(opened?.data, { event: "connected", admin_api: true, ip: "127.0.0.1" });
+    assert.ok(
+      adminWs.some((e) => e.id === opened?.id && (e.data as JsonObject).event === "disconnected"),
+      "admin socket disconnected",
+    );
 
     // The WebSocket handler got the same events.
     const viaWs = ws.events();

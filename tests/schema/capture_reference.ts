@@ -97,6 +97,7 @@ async function main(): Promise<void> {
       httpUrl: `http://127.0.0.1:${ref.ports.http}/janus`,
       wsUrl: `ws://127.0.0.1:${ref.ports.ws}`,
       adminUrl: `http://127.0.0.1:${ref.ports.adminHttp}/admin`,
+      adminWsUrl: `ws://127.0.0.1:${ref.ports.adminWs}`,
       adminSecret: "janusoverlord",
       eventHandler: "janus.eventhandler.sampleevh",
       sessionTimeout: SESSION_TIMEOUT,

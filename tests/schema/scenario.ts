@@ -50,6 +50,8 @@ export interface Target {
   httpUrl: string;
   wsUrl: string;
   adminUrl: string;
+  /** The admin WebSocket (`janus-admin-protocol`): one request over it (a transport event). */
+  adminWsUrl: string;
   adminSecret: string;
   /** The event handler `query_eventhandler` asks (one is configured on both servers). */
   eventHandler: string;
@@ -525,6 +527,28 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
       admin_secret: secret,
       transaction: tx(),
     });
+    // Plugin requests with no handle: event handlers hear them with no session or handle.
+    const messagePlugin = async (plugin: string, request: JsonObject) => {
+      const reply = await post(target.adminUrl, {
+        janus: "message_plugin",
+        plugin,
+        request,
+        admin_secret: secret,
+        transaction: tx(),
+      });
+      assert.equal(reply.janus, "success", JSON.stringify(reply));
+      assert.equal(object(reply.response).error_code, undefined, JSON.stringify(reply));
+    };
+    for (const [plugin, room] of [[VIDEOROOM, 7001], [TEXTROOM, 7002]] as const) {
+      // TextRoom wants a transaction in each request, VideoRoom ignores it.
+      const ask = (r: JsonObject) => messagePlugin(plugin, { ...r, room, transaction: tx() });
+      await ask({ request: "create", secret: "s" });
+      await ask({ request: "edit", secret: "s", new_description: "e" });
+      await ask({ request: "destroy", secret: "s" });
+    }
+    await messagePlugin(AUDIOBRIDGE, { request: "create", room: 7003, secret: "s" });
+    await messagePlugin(AUDIOBRIDGE, { request: "destroy", room: 7003, secret: "s" });
+    await adminOverWebSocket(target.adminWsUrl, secret);
     await core("destroy", s, { janus: "destroy", transaction: tx() });
   } finally {
     await c.close();
@@ -532,6 +556,23 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
   }
   record("core", "timeout", await idleUntilTimeout(target));
   return out;
+}
+
+/** One admin request over an admin WebSocket, then the socket closes. */
+async function adminOverWebSocket(url: string, secret: string): Promise<void> {
+  const ws = new WebSocket(url, "janus-admin-protocol");
+  const reply = Promise.withResolvers<JsonObject>();
+  const closed = new Promise((r) => ws.onclose = r);
+  ws.onopen = () =>
+    ws.send(JSON.stringify({ janus: "get_status", admin_secret: secret, transaction: tx() }));
+  ws.onerror = () => reply.reject(new Error("admin websocket failed"));
+  ws.onmessage = (m) => reply.resolve(JSON.parse(String(m.data)) as JsonObject);
+  try {
+    assert.equal((await reply.promise).janus, "success");
+  } finally {
+    ws.close();
+    await closed;
+  }
 }
 
 /** Creates a session over WebSocket and waits for its `timeout` event. */

@@ -154,6 +154,7 @@ wrtcTest(
         httpUrl: gw.httpUrl,
         wsUrl: gw.wsUrl,
         adminUrl: gw.adminUrl,
+        adminWsUrl: gw.adminWsUrl,
         adminSecret: "janusoverlord",
         eventHandler: "janus.eventhandler.sampleevh",
         sessionTimeout: 3,
