@@ -7,7 +7,6 @@
  *
  * @module
  */
-import dgram from "node:dgram";
 import type { RtpSourceStream, RtpSourceStreamStats } from "../source_types.ts";
 import {
   isRtp,
@@ -21,8 +20,9 @@ import {
   timestamp,
 } from "./header.ts";
 import type { ForwardSource, SendLine } from "./send_lines.ts";
+import { bindUdp, type UdpSocket } from "./udp_socket.ts";
 
-type Socket = ReturnType<typeof dgram.createSocket>;
+type Socket = UdpSocket;
 
 /** Ports tried for one `port: 0` stream before giving up. */
 const PORT_ATTEMPTS = 64;
@@ -30,36 +30,13 @@ const PORT_ATTEMPTS = 64;
 /** Where the next `port: 0` stream starts looking (as the reference, upwards from `min`). */
 let nextPort = 0;
 
-function bindSocket(host: string, port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4" });
-    const failed = (e: Error) => {
-      try {
-        socket.close();
-      } catch {
-        // Never bound: nothing to close.
-      }
-      reject(e);
-    };
-    socket.once("error", failed);
-    try {
-      socket.bind(port, host, () => {
-        socket.off("error", failed);
-        resolve(socket);
-      });
-    } catch (e) {
-      failed(e instanceof Error ? e : new Error(String(e)));
-    }
-  });
-}
-
 async function bindInRange(host: string, range: { min: number; max: number }): Promise<Socket> {
   const size = range.max - range.min + 1;
   let last: unknown;
   for (let i = 0; i < Math.min(PORT_ATTEMPTS, size); i++) {
     const port = range.min + ((nextPort++) % size);
     try {
-      return await bindSocket(host, port);
+      return await bindUdp(host, port);
     } catch (e) {
       last = e;
     }
@@ -81,7 +58,7 @@ class SourceStream {
   constructor(spec: RtpSourceStream, socket: Socket) {
     this.spec = spec;
     this.socket = socket;
-    this.port = socket.address().port;
+    this.port = socket.port;
     this.forward = {
       kind: spec.kind,
       payloadType: spec.payloadType,
@@ -99,7 +76,8 @@ class SourceStream {
         if (i >= 0) this.outputs.splice(i, 1);
       },
     };
-    socket.on("message", (message: Uint8Array) => this.#onPacket(message));
+    // A view of the socket's reused buffer: a sink copies what it keeps.
+    socket.onPacket = (buf) => this.#onPacket(buf);
   }
 
   #onPacket(buf: Uint8Array): void {
@@ -152,7 +130,7 @@ export class RtpSource {
         try {
           socket = spec.port === 0
             ? await bindInRange(host, options.portRange)
-            : await bindSocket(host, spec.port);
+            : await bindUdp(host, spec.port);
         } catch (e) {
           throw new Error(`Can't bind ${host}:${spec.port}: ${String(e)}`);
         }
