@@ -4,7 +4,11 @@
  * or plays a recording back (`play`: the gateway's offer with the recording's media; `start` +
  * answer; the packets go out at their recorded pace and the PeerConnection is closed at the
  * end). `list`, `update` and `configure` are synchronous; the rest are queued per handle and
- * answered by events, as the reference does. `pause`/`resume` stop and restart writing (the
+ * answered by events, as the reference does. An offer with a data channel records its
+ * messages too (`<base>-data.mjr`, `text` unless `textdata` is false: `data_playout.ts`), and
+ * a recording with data plays them back on the player's data channel at their recorded times.
+ * A second `play` on a player is answered as the reference does: `preparing` and an offer
+ * again (the same recording: the same media goes on; another one replaces it). `pause`/`resume` stop and restart writing (the
  * file goes on with no gap in RTP time); while recording, `video-bitrate-max` is our REMB and
  * `video-keyframe-interval` how often video is asked for a keyframe.
  *
@@ -23,8 +27,10 @@ import {
   type PluginReply,
   type PluginSession,
 } from "../../core/plugin.ts";
-import { liveMediaLines } from "../_shared/media_lines.ts";
+import { DataRecorder } from "../_shared/data_recorder.ts";
+import { liveMediaLines, mediaSections } from "../_shared/media_lines.ts";
 import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
+import { DataPlayout, readDataRecording } from "./data_playout.ts";
 import { FIELD_CODES, RECORDPLAY_ERROR } from "./errors.ts";
 import { Library, localDate, type Recording } from "./library.ts";
 
@@ -113,11 +119,18 @@ class RecordPlaySession implements PluginSession {
   #recorder: boolean | undefined;
   /** Mids being recorded. */
   #recordedMids: string[] = [];
+  /** The data channel's recording (written here: the plugin gets the messages). */
+  #dataRecorder: DataRecorder | undefined;
+  /** The recording's data messages being played, and the mids of its played media. */
+  #dataPlayout: DataPlayout | undefined;
+  #playedMids: string[] = [];
   #playing = false;
   #paused = false;
   #keyframeInterval = DEFAULT_KEYFRAME_INTERVAL;
   #bitrate = DEFAULT_BITRATE;
   #hangingUp = false;
+  /** The PeerConnection is up (`setupMedia` until `hangupMedia`). */
+  #connected = false;
   #destroyed = false;
 
   constructor(handle: PluginHandle, ctx: Context) {
@@ -275,6 +288,18 @@ class RecordPlaySession implements PluginSession {
         log.error(`recording ${id}: cannot record ${line.kind}: ${(e as Error).message}`);
       }
     }
+    // Data too when the offer has a data channel, as the reference decides it.
+    if (mediaSections(jsep.sdp).some((s) => s.kind === "application")) {
+      const file = `${base}-data`;
+      rec.data = file;
+      try {
+        this.#dataRecorder = new DataRecorder(library.file(file), {
+          binary: body.textdata === false,
+        });
+      } catch (e) {
+        log.error(`recording ${id}: cannot record data: ${(e as Error).message}`);
+      }
+    }
     // The reference's REMB says `video-bitrate-max` from the first video packet on.
     await webrtc.setBitrateCap(this.#bitrate).catch(() => {});
     this.#result({ status: "recording", id }, transaction, answer);
@@ -283,7 +308,7 @@ class RecordPlaySession implements PluginSession {
       id,
       audio: rec.audio !== undefined,
       video: rec.video !== undefined,
-      data: false,
+      data: this.#dataRecorder !== undefined,
     });
   }
 
@@ -314,6 +339,7 @@ class RecordPlaySession implements PluginSession {
     const status = pause ? "paused" : "resumed";
     if (this.#recorder === true && this.#paused !== pause) {
       this.#paused = pause;
+      if (this.#dataRecorder) this.#dataRecorder.paused = pause;
       for (const mid of this.#recordedMids) {
         await this.#handle.webrtc.updateRecording({ mid, paused: pause });
       }
@@ -346,10 +372,20 @@ class RecordPlaySession implements PluginSession {
     if (!rec || !rec.completed) {
       throw new PluginError(RECORDPLAY_ERROR.NOT_FOUND, "No such recording");
     }
-    if (this.#recorder !== undefined || this.#playing) {
+    if (this.#recorder === true) {
       throw new PluginError(RECORDPLAY_ERROR.INVALID_STATE, "Already in use, stop first");
     }
+    const webrtc = this.#handle.webrtc;
+    // A second `play` on a player: the reference sends its offer again (measured: `preparing`
+    // and the same offer); the same recording's media goes on, another one replaces it.
+    if (this.#playing && this.#recording?.id === id) {
+      const again = await webrtc.createOffer(this.#dataPlayout ? { data: true } : {});
+      this.#result({ status: "preparing", id }, transaction, again);
+      this.#notifyPlayout(rec, this.#playedMids.length > 0);
+      return;
+    }
     // The reference's offer order: audio, then video; a broken file leaves the other one.
+    const used = this.#playing ? this.#playedMids : [];
     const files: { path: string; mid: string }[] = [];
     let warning: string | undefined;
     for (const kind of ["audio", "video"] as const) {
@@ -357,35 +393,62 @@ class RecordPlaySession implements PluginSession {
       if (base === undefined) continue;
       const path = this.#ctx.library.file(base);
       if (await this.#playable(path)) {
-        files.push({ path, mid: String(files.length) });
+        files.push({ path, mid: String(used.length + files.length) });
       } else {
         warning = kind === "audio"
           ? "Broken audio file, playing video only"
           : "Broken video file, playing audio only";
       }
     }
+    let data: DataPlayout | undefined;
+    if (rec.data !== undefined) {
+      const path = this.#ctx.library.file(rec.data);
+      const frames = (await this.#playable(path)) ? await readDataRecording(path) : undefined;
+      if (frames) data = new DataPlayout(frames, (m) => webrtc.sendData(m));
+      else warning = "Broken data file, playing audio/video only";
+    }
     if (files.length === 0) {
       throw new PluginError(RECORDPLAY_ERROR.INVALID_RECORDING, "Error opening recording files");
     }
-    const webrtc = this.#handle.webrtc;
+    if (this.#playing) {
+      // Another recording on this player: its lines replace the first one's.
+      await webrtc.stopPlay();
+      this.#dataPlayout?.stop();
+      this.#dataPlayout = undefined;
+    }
     try {
       await webrtc.play({ files }, () => this.#ended());
     } catch (e) {
       throw new PluginError(RECORDPLAY_ERROR.INVALID_RECORDING, (e as Error).message);
     }
-    const offer = await webrtc.createOffer();
+    const offer = await webrtc.createOffer({
+      ...(data ? { data: true } : {}),
+      ...(used.length > 0 ? { inactive: [...used] } : {}),
+    });
     this.#recording = rec;
     this.#recorder = false;
     this.#playing = true;
+    this.#playedMids = [...used, ...files.map((f) => f.mid)];
+    this.#dataPlayout = data;
+    // A running PeerConnection plays the new data at once; a new one from its `webrtcup`.
+    if (this.#connected) data?.start();
     const result: JsonObject = { status: "preparing", id };
     if (warning !== undefined) result.warning = warning;
     this.#result(result, transaction, offer);
+    this.#notifyPlayout(rec, true, files.map((f) => f.path));
+  }
+
+  /** `playout` for event handlers: which of the recording's files play. */
+  #notifyPlayout(rec: Recording, media: boolean, paths?: string[]): void {
+    const plays = (base: string | undefined) =>
+      base !== undefined && media &&
+      (paths === undefined || paths.includes(this.#ctx.library.file(base)));
     this.#handle.notifyEvent?.({
       event: "playout",
-      id,
-      audio: files.some((f) => f.path === this.#ctx.library.file(rec.audio ?? "")),
-      video: files.some((f) => f.path === this.#ctx.library.file(rec.video ?? "")),
-      data: false,
+      id: rec.id,
+      audio: plays(rec.audio),
+      video: plays(rec.video),
+      data: this.#dataPlayout !== undefined,
     });
   }
 
@@ -424,6 +487,7 @@ class RecordPlaySession implements PluginSession {
     const rec = this.#recording;
     // The files are complete before the client hears `stopped`.
     for (const mid of this.#recordedMids) await this.#handle.webrtc.stopRecording(mid);
+    this.#dataRecorder?.close();
     const result: JsonObject = { status: "stopped" };
     if (rec) result.id = rec.id;
     this.#result(result, transaction);
@@ -438,9 +502,13 @@ class RecordPlaySession implements PluginSession {
 
   setupMedia(): void {
     this.#hangingUp = false;
+    this.#connected = true;
+    // The reference's playout thread starts here: data times count from now.
+    this.#dataPlayout?.start();
   }
 
   hangupMedia(): void {
+    this.#connected = false;
     if (this.#hangingUp) return;
     this.#hangingUp = true;
     this.#result("done");
@@ -457,12 +525,20 @@ class RecordPlaySession implements PluginSession {
     this.#recordedMids = [];
     this.#playing = false;
     this.#paused = false;
+    this.#playedMids = [];
+    this.#dataPlayout?.stop();
+    this.#dataPlayout = undefined;
+    this.#dataRecorder?.close();
+    this.#dataRecorder = undefined;
     await this.#handle.webrtc.stopPlay().catch(() => {});
     for (const mid of mids) await this.#handle.webrtc.stopRecording(mid).catch(() => {});
     if (recorder && rec && !rec.completed) await this.#ctx.library.complete(rec);
   }
 
-  onData(): void {}
+  /** A message of the recorder's data channel (a player's are ignored, as the reference). */
+  onData(data: string | Uint8Array): void {
+    if (this.#recorder === true && this.#recording) this.#dataRecorder?.write(data);
+  }
 
   async destroy(): Promise<void> {
     this.#destroyed = true;

@@ -1,7 +1,8 @@
 /**
  * The MJR writer against Janus's own tools: RTP captured from ffmpeg (VP8, Opus) written as
  * MJR is converted by `janus-pp-rec` into WebM / Opus that ffprobe reads with the recorded
- * length; a write failure mid-recording leaves a file that still converts.
+ * length; a write failure mid-recording leaves a file that still converts; a data recording's
+ * frames (8-byte time, then the message) read back and convert to an `.srt`.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import {
   MjrWriter,
   openMjrFile,
 } from "../../core/media/rtp/mjr_writer.ts";
+import { parseMjrData } from "../../core/media/rtp/mjr_reader.ts";
 import {
   type Captured,
   decodedFrames,
@@ -143,4 +145,58 @@ Deno.test("mjr: a write that fails mid-recording keeps what was written converti
 
 Deno.test("mjr: a folder that cannot be written fails when the recording opens", () => {
   assert.throws(() => openMjrFile("/proc/no-such-folder/x.mjr"));
+});
+
+Deno.test("mjr: a data recording frames each message after its 8-byte time; janus-pp-rec makes an .srt", async () => {
+  await requireTool("janus-pp-rec", "janus-tools");
+  const dir = await Deno.makeTempDir({ prefix: "mjr-data-" });
+  try {
+    const path = join(dir, "chat-data.mjr");
+    const t0 = Date.now() * 1000;
+    const writer = new MjrWriter(openMjrFile(path), { kind: "data", codec: "text" });
+    writer.writeData(new TextEncoder().encode("hello"), 0, t0 + 500_000);
+    writer.writeData(new TextEncoder().encode("wörld"), 2000, t0 + 2_500_000);
+    writer.writeData(new Uint8Array(0), 2100); // nothing to write: skipped, as the reference
+    writer.close();
+    const bytes = Deno.readFileSync(path);
+    const view = new DataView(bytes.buffer);
+    const infoLength = view.getUint16(8);
+    const info = JSON.parse(new TextDecoder().decode(bytes.subarray(10, 10 + infoLength)));
+    assert.equal(info.t, "d");
+    assert.equal(info.c, "text");
+    let at = 10 + infoLength;
+    const frames: { ms: number; whenUs: number; text: string }[] = [];
+    while (at < bytes.length) {
+      assert.equal(new TextDecoder().decode(bytes.subarray(at, at + 4)), "MEET");
+      const length = view.getUint16(at + 8);
+      frames.push({
+        ms: view.getUint32(at + 4),
+        whenUs: Number(view.getBigUint64(at + 10)),
+        text: new TextDecoder().decode(bytes.subarray(at + 18, at + 10 + length)),
+      });
+      at += 10 + length;
+    }
+    assert.deepEqual(frames, [
+      { ms: 0, whenUs: t0 + 500_000, text: "hello" },
+      { ms: 2000, whenUs: t0 + 2_500_000, text: "wörld" },
+    ]);
+    // Read back as Record&Play plays it: times from the header's creation time.
+    const read = parseMjrData(bytes);
+    assert.equal(read.codec, "text");
+    assert.deepEqual(read.frames.map((f) => new TextDecoder().decode(f.data)), ["hello", "wörld"]);
+    assert.ok(Math.abs(read.frames[1]!.atMs - read.frames[0]!.atMs - 2000) < 1e-6);
+    assert.throws(() => parseMjrData(new Uint8Array(4)), /No MJR info header/);
+
+    const srt = join(dir, "chat.srt");
+    const converted = await janusPpRec(path, srt);
+    assert.ok(converted.success, converted.log);
+    const text = Deno.readTextFileSync(srt);
+    // Each message's line starts at its time after the recording's creation (about t0).
+    const cues = [...text.matchAll(/(\d+)\r?\n00:00:(\d\d)[.,](\d{3}) --> [^\n]+\r?\n([^\r\n]*)/g)]
+      .map((m) => ({ n: m[1], at: Number(m[2]) + Number(m[3]) / 1000, text: m[4] }));
+    assert.deepEqual(cues.map((c) => [c.n, c.text]), [["1", "hello"], ["2", "wörld"]], text);
+    assert.ok(Math.abs(cues[0]!.at - 0.5) < 0.05 && Math.abs(cues[1]!.at - 2.5) < 0.05, text);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,10 +1,14 @@
 /**
- * Record&Play with real wrtc peers on the rtp engine: a peer records audio and video (`record`
- * + offer, answered `recvonly`), `stop` writes the `.nfo` that `list` then shows, Janus's
- * `janus-pp-rec` converts both MJR files (WebM/VP8 and Opus) and ffprobe reads about the
- * recorded time; `play` offers the recording (`sendonly`, opus 111 and VP8 100), `start` with
- * a second peer's answer plays it: that peer decodes video frames and receives audio, and at
- * the end of the files come `done` and the core hangup, about the recording's length later.
+ * Record&Play with real wrtc peers on the rtp engine: a peer records audio, video and the text
+ * it sends on its data channel (`record` + offer, answered `recvonly`), `stop` writes the
+ * `.nfo` that `list` then shows, Janus's `janus-pp-rec` converts the three MJR files (WebM/VP8,
+ * Opus and the data's `.srt`) and ffprobe reads about the recorded time; `play` offers the
+ * recording (`sendonly`, opus 111 and VP8 100, a data channel), `start` with a second peer's
+ * answer plays it: that peer decodes video frames, receives audio and the texts about as far
+ * apart as they were sent; a second `play` meanwhile is answered `preparing` with an offer that
+ * the peer answers (`start`: `playing`) while the media goes on, as the reference; at the end
+ * of the files come `done` and the core hangup, about the recording's length later; then the
+ * same handle plays the recording again to a third peer.
  *
  * Run: `deno task test tests/plugins/recordplay_media_test.ts`
  */
@@ -18,6 +22,8 @@ import { dataOf, jsepOf, RecordPlayClient, recordPlayGateway } from "./_recordpl
 
 /** How long the peer records. */
 const RECORD_MS = 4000;
+/** How far apart the two texts are sent. */
+const TEXT_GAP_MS = 1500;
 
 for (const kind of ["http", "ws"] as const) {
   wrtcTest(
@@ -27,11 +33,16 @@ for (const kind of ["http", "ws"] as const) {
       await requireTool("ffprobe", "ffmpeg");
       const dir = await Deno.makeTempDir({ prefix: "rp-media-" });
       const peers: ClientPeer[] = [];
+      const timers: ReturnType<typeof setInterval>[] = [];
       await using gw = await recordPlayGateway(dir, true);
       const c = await RecordPlayClient.open(kind, gw);
       try {
         // Record.
-        const { peer, offer } = await sendonlyOffer(wrtc, { audio: true, video: true });
+        const { peer, offer } = await sendonlyOffer(wrtc, {
+          audio: true,
+          video: true,
+          data: "JanusDataChannel",
+        });
         peers.push(peer);
         const recorded = await c.request(
           { request: "record", name: "A test", id: 4711, filename: "rp-test" },
@@ -47,12 +58,22 @@ for (const kind of ["http", "ws"] as const) {
         await peer.answer(answer.sdp);
         await c.take("webrtcup", (m) => m.janus === "webrtcup");
         const started = performance.now();
+        const channel = peer.channel!;
+        await waitUntil("the recorder's data channel", () => channel.readyState === "open");
         assert.deepEqual(
           (await c.sync({ request: "list" })).list,
           [],
           "not listed while recording",
         );
-        await new Promise((resolve) => setTimeout(resolve, RECORD_MS));
+        // Two texts some time apart, sent while recording.
+        const texts = ["first text", "second text ✓"];
+        const sleepUntil = (ms: number) =>
+          new Promise((resolve) => setTimeout(resolve, started + ms - performance.now()));
+        await sleepUntil(1000);
+        channel.send(texts[0]!);
+        await sleepUntil(1000 + TEXT_GAP_MS);
+        channel.send(texts[1]!);
+        await sleepUntil(RECORD_MS);
         const stopped = await c.request({ request: "stop" });
         const recordedMs = performance.now() - started;
         assert.deepEqual(dataOf(stopped), {
@@ -74,7 +95,7 @@ for (const kind of ["http", "ws"] as const) {
         const nfo = Deno.readTextFileSync(join(dir, "4711.nfo"));
         assert.match(
           nfo,
-          /^\[4711\]\r\nname = A test\r\ndate = \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\r\naudio = rp-test-audio\.mjr\r\nvideo = rp-test-video\.mjr\r\n$/,
+          /^\[4711\]\r\nname = A test\r\ndate = \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\r\naudio = rp-test-audio\.mjr\r\nvideo = rp-test-video\.mjr\r\ndata = rp-test-data\.mjr\r\n$/,
         );
         const list = (await c.sync({ request: "list" })).list as JsonObject[];
         assert.equal(list.length, 1);
@@ -86,7 +107,7 @@ for (const kind of ["http", "ws"] as const) {
           audio_codec: "opus",
           video: true,
           video_codec: "vp8",
-          data: false,
+          data: true,
         });
         const again = await c.request({ request: "record", name: "x", id: 4711 }, offer);
         assert.deepEqual(dataOf(again), {
@@ -102,6 +123,11 @@ for (const kind of ["http", "ws"] as const) {
         assert.ok(v.success, v.log);
         const a = await janusPpRec(join(dir, "rp-test-audio.mjr"), opus);
         assert.ok(a.success, a.log);
+        const srt = join(dir, "out.srt");
+        const d = await janusPpRec(join(dir, "rp-test-data.mjr"), srt);
+        assert.ok(d.success, d.log);
+        const srtLines = Deno.readTextFileSync(srt).split(/\r?\n/);
+        for (const text of texts) assert.ok(srtLines.includes(text), srtLines.join("\n"));
         const vp = await ffprobe(webm);
         const ap = await ffprobe(opus);
         assert.equal(vp.streams[0]?.codec_name, "vp8");
@@ -125,8 +151,15 @@ for (const kind of ["http", "ws"] as const) {
         assert.deepEqual(directions(playOffer.sdp), ["sendonly", "sendonly"]);
         assert.match(playOffer.sdp, /a=rtpmap:111 opus\/48000/);
         assert.match(playOffer.sdp, /a=rtpmap:100 VP8\/90000/);
-        const viewer = new ClientPeer(wrtc, {});
+        assert.match(playOffer.sdp, /\r\nm=application /, "a data channel for the texts");
+        const viewer = new ClientPeer(wrtc, { data: "JanusDataChannel" });
         peers.push(viewer);
+        // When each played text comes (polled from the start: the media checks come first).
+        const arrivals: number[] = [];
+        const watch = setInterval(() => {
+          while (arrivals.length < viewer.messages.length) arrivals.push(performance.now());
+        }, 10);
+        timers.push(watch);
         const viewerAnswer = await answerOf(viewer, playOffer);
         const playing = await c.request({ request: "start" }, viewerAnswer);
         assert.deepEqual(dataOf(playing), { recordplay: "event", result: { status: "playing" } });
@@ -140,6 +173,34 @@ for (const kind of ["http", "ws"] as const) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
         assert.ok(audioPackets > 50, `${audioPackets} audio packets played`);
+
+        // A second `play` while playing: `preparing` and an offer, answered with `start`.
+        const playAgain = await c.request({ request: "play", id: 4711 });
+        assert.deepEqual(dataOf(playAgain), {
+          recordplay: "event",
+          result: { status: "preparing", id: 4711 },
+        });
+        const againOffer = jsepOf(playAgain);
+        assert.equal(againOffer.type, "offer");
+        assert.deepEqual(directions(againOffer.sdp), ["sendonly", "sendonly"]);
+        const reanswer = await answerOf(viewer, againOffer);
+        const replaying = await c.request({ request: "start" }, reanswer);
+        assert.deepEqual(dataOf(replaying), { recordplay: "event", result: { status: "playing" } });
+        const framesBefore = viewer.videoFrames;
+        await waitUntil(
+          "frames after the second play",
+          () => viewer.videoFrames > framesBefore + 10,
+        );
+
+        // The texts, in order and about as far apart as they were sent.
+        await waitUntil(
+          "the played texts",
+          () => arrivals.length >= texts.length,
+          RECORD_MS + 8000,
+        );
+        assert.deepEqual(viewer.messages, texts);
+        const gap = arrivals[1]! - arrivals[0]!;
+        assert.ok(Math.abs(gap - TEXT_GAP_MS) < 500, `texts ${gap.toFixed(0)} ms apart`);
         await c.take("done (end of playout)", (m) => {
           return m.janus === "event" && dataOf(m).result === "done";
         }, RECORD_MS + 8000);
@@ -154,7 +215,30 @@ for (const kind of ["http", "ws"] as const) {
           viewer.videoFrames > (recordedMs / 1000) * 15,
           `${viewer.videoFrames} frames decoded`,
         );
+
+        // The handle that played plays again, to a new peer.
+        const replay = await c.request({ request: "play", id: 4711 });
+        assert.deepEqual(dataOf(replay), {
+          recordplay: "event",
+          result: { status: "preparing", id: 4711 },
+        });
+        const second = new ClientPeer(wrtc, { data: "JanusDataChannel" });
+        peers.push(second);
+        const secondAnswer = await answerOf(second, jsepOf(replay));
+        assert.deepEqual(dataOf(await c.request({ request: "start" }, secondAnswer)), {
+          recordplay: "event",
+          result: { status: "playing" },
+        });
+        await c.take("webrtcup (second player)", (m) => m.janus === "webrtcup");
+        await waitUntil("decoded frames, played again", () => second.videoFrames >= 30, 8000);
+        await waitUntil("the texts, played again", () => second.messages.length >= 2, 8000);
+        assert.deepEqual(second.messages, texts);
+        await c.take("done (second playout)", (m) => {
+          return m.janus === "event" && dataOf(m).result === "done";
+        }, RECORD_MS + 8000);
+        await c.take("hangup (second player)", (m) => m.janus === "hangup");
       } finally {
+        for (const t of timers) clearInterval(t);
         for (const p of peers) p.close();
         await c.close();
         await Deno.remove(dir, { recursive: true });
