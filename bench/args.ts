@@ -63,6 +63,12 @@ export interface BenchOptions {
   trSeconds: number;
   trWindow: number;
   trRounds: number;
+  /** AudioBridge ramp: participants in one room per step, seconds per window. */
+  abParticipants: number[];
+  abSeconds: number;
+  /** The AudioBridge room's sampling rate, and the wrtc client processes of its participants. */
+  abRate: number;
+  abHosts: number;
   /** Skip the reference. */
   noRef: boolean;
   /**
@@ -83,7 +89,8 @@ export type Phase =
   | "videoroom"
   | "browser"
   | "textroom"
-  | "streaming";
+  | "streaming"
+  | "audiobridge";
 
 const PHASES: readonly Phase[] = [
   "http",
@@ -95,6 +102,7 @@ const PHASES: readonly Phase[] = [
   "browser",
   "textroom",
   "streaming",
+  "audiobridge",
 ];
 
 /** Usage text. */
@@ -111,7 +119,8 @@ export const USAGE = `deno task bench [flags]
   --settle=S          settle time before sampling RSS (default 2)
   --timeout=S         per-request timeout (default 10)
   --ws-rate-limit=N   limits.ws_requests_per_second of our gateway (default 0 = off)
-  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser,textroom,streaming
+  --only=LIST         phases among http,ws,ka,mem,echo,videoroom,browser,textroom,streaming,
+                      audiobridge
                       (default all)
   --video=WxH         video of the EchoTest callers and the VideoRoom publisher, 30 fps
                       (default 640x480)
@@ -135,6 +144,10 @@ export const USAGE = `deno task bench [flags]
   --streaming-viewers=LIST Streaming ramp, viewers of one 640x480 mountpoint (default
                       1,2,4,8,16,32,64)
   --streaming-seconds=S measured window per Streaming step (default 5)
+  --ab-participants=LIST AudioBridge ramp, participants in one room (default 4,8,16,32)
+  --ab-seconds=S      measured window per AudioBridge step (default 10)
+  --ab-rate=HZ        the AudioBridge room's sampling_rate (default 16000)
+  --ab-hosts=N        wrtc client processes holding the participants (default 4)
   --media-settle=S    pause between a media step's setup and its window (default 1.5)
   --media-workers=N   media worker processes of our gateway (default 1)
   --tr-participants=N TextRoom fan-out: data-channel participants receiving (default 100)
@@ -153,6 +166,9 @@ messages delivered per second over all of them, with each server's CPU.
 The streaming phase (same namespace arrangement) creates one rtp mountpoint on each server,
 feeds both from one ffmpeg (a 640x480 30 fps VP8 + Opus clip in a loop) and measures server
 CPU per viewer and what each viewer receives, ours against the reference.
+The audiobridge phase (same namespace arrangement) fills one room on each server with wrtc
+participants that send a tone and receive the mix, spread over --ab-hosts client processes,
+and measures server CPU per participant and the audio each one had to conceal (gaps).
 The browser phase (Chromium on the official videoroomtest.html, ours only) times how soon
 video shows again after pause/start, switch and join, against a 500 ms target.
 Env: REF_HTTP (port or http://127.0.0.1:PORT/janus), REF_WS (port or ws://127.0.0.1:PORT),
@@ -196,6 +212,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     trSeconds: 5,
     trWindow: 16,
     trRounds: 2,
+    abParticipants: [4, 8, 16, 32],
+    abSeconds: 10,
+    abRate: 16000,
+    abHosts: 4,
     noRef: false,
     freshRefMem: true,
     help: false,
@@ -229,11 +249,15 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "tr-seconds": (v) => options.trSeconds = v,
     "tr-window": (v) => options.trWindow = v,
     "tr-rounds": (v) => options.trRounds = v,
+    "ab-seconds": (v) => options.abSeconds = v,
+    "ab-rate": (v) => options.abRate = v,
+    "ab-hosts": (v) => options.abHosts = v,
   };
   const lists: Record<string, (v: number[]) => void> = {
     "echo-calls": (v) => options.echoCalls = v,
     "vr-subscribers": (v) => options.vrSubscribers = v,
     "streaming-viewers": (v) => options.streamingViewers = v,
+    "ab-participants": (v) => options.abParticipants = v,
   };
   const integers = new Set([
     "rounds",
@@ -255,6 +279,8 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "tr-participants",
     "tr-window",
     "tr-rounds",
+    "ab-rate",
+    "ab-hosts",
   ]);
   const switches = new Set(["help", "no-ref", "shared-ref-mem", "vr-notify-joining"]);
   for (const { name, value } of readFlags(args, switches)) {
@@ -319,6 +345,10 @@ export function parseArgs(args: readonly string[]): BenchOptions {
   if (options.trParticipants > 500) {
     throw new Error(`--tr-participants: at most 500, got ${options.trParticipants}`);
   }
+  if (![8000, 12000, 16000, 24000, 48000].includes(options.abRate)) {
+    throw new Error(`--ab-rate: one of 8000, 12000, 16000, 24000, 48000, got ${options.abRate}`);
+  }
+  if (options.abHosts > 16) throw new Error(`--ab-hosts: at most 16, got ${options.abHosts}`);
   if (options.vrParticipants > 1000) {
     throw new Error(`--vr-participants: at most 1000, got ${options.vrParticipants}`);
   }

@@ -6,6 +6,14 @@
  * @module
  */
 import { type BenchOptions, parseArgs, USAGE } from "./args.ts";
+import {
+  audioBridgeJson,
+  audioBridgeNotes,
+  audioBridgeParticipantLines,
+  audioBridgeSummaryRows,
+  audioBridgeTable,
+} from "./audiobridge/report.ts";
+import { runAudioBridgeBench } from "./audiobridge/run_audiobridge.ts";
 import { browserJson, browserTable } from "./browser/report.ts";
 import { runBrowserBench } from "./browser/run_browser.ts";
 import { GatewayChild } from "./child.ts";
@@ -489,11 +497,31 @@ async function main(): Promise<number> {
     })
     : undefined;
   const streamingResult = streaming && !("failed" in streaming) ? streaming : undefined;
+  if (options.only.has("audiobridge")) {
+    print(
+      " AudioBridge room (private network namespace; our gateway with " +
+        `${options.mediaWorkers} media worker(s) and a private reference):`,
+    );
+  }
+  const audiobridge = options.only.has("audiobridge")
+    ? await runAudioBridgeBench({
+      participants: options.abParticipants,
+      seconds: options.abSeconds,
+      settle: Math.max(2, options.mediaSettle),
+      rate: options.abRate,
+      hosts: options.abHosts,
+      workers: options.mediaWorkers,
+      noRef: options.noRef,
+      timeoutMs: Math.max(15_000, options.timeout * 1000),
+    })
+    : undefined;
+  const audiobridgeResult = audiobridge && !("failed" in audiobridge) ? audiobridge : undefined;
 
   print("");
   print(summaryTable(ours, ref, [
     ...(mediaResult ? mediaSummaryRows(mediaResult) : []),
     ...(streamingResult ? streamingSummaryRows(streamingResult) : []),
+    ...(audiobridgeResult ? audioBridgeSummaryRows(audiobridgeResult) : []),
   ]));
   if (mediaResult) {
     print(`Media phases reference: ${mediaResult.referenceStatus}`);
@@ -574,6 +602,24 @@ async function main(): Promise<number> {
     for (const line of streamingViewerLines(streamingResult)) print(`  ${line}`);
     notes.push(...streamingNotes(streamingResult));
   }
+  if (audiobridge && "failed" in audiobridge) {
+    notes.push(`audiobridge phase failed: ${audiobridge.failed}`);
+  } else if (audiobridgeResult) {
+    print("");
+    print(
+      `AudioBridge, N participants in one ${audiobridgeResult.rate} Hz room (wrtc peers over ` +
+        `${audiobridgeResult.hosts} client processes, each sending a tone as Opus and ` +
+        "receiving its mix-minus; CPU in % of one core over the window: ours = gateway + media " +
+        "workers, reference = the janus process; per participant = total / participants; " +
+        "concealed = samples the participant's NetEq made up for audio missing or late / " +
+        "samples played out (inbound-rtp concealedSamples / totalSamplesReceived); level = RMS " +
+        `of what was played out, 0..1); reference: ${audiobridgeResult.referenceStatus}`,
+    );
+    print(audioBridgeTable(audiobridgeResult));
+    print("Per participant, concealed %:");
+    for (const line of audioBridgeParticipantLines(audiobridgeResult)) print(`  ${line}`);
+    notes.push(...audioBridgeNotes(audiobridgeResult));
+  }
   if (ours.http || ours.ws || ours.ka) {
     print("");
     print(cpuTable(ref ? [ours, ref] : [ours]));
@@ -618,12 +664,18 @@ async function main(): Promise<number> {
     : "failed" in streaming
     ? streaming
     : streamingJson(streaming);
+  const audiobridgeSummary = audiobridge === undefined
+    ? null
+    : "failed" in audiobridge
+    ? audiobridge
+    : audioBridgeJson(audiobridge);
   print(
     JSON.stringify({
       ...summary,
       browser: browserSummary,
       textroom: textroomSummary,
       streaming: streamingSummary,
+      audiobridge: audiobridgeSummary,
     }),
   );
   return 0;

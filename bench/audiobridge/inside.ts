@@ -1,0 +1,143 @@
+/**
+ * The AudioBridge phase, run inside a private network namespace: starts our gateway with media
+ * workers (`../media/gateway_main.ts`), a private reference Janus (start.sh on free ports) and
+ * a few wrtc client hosts (`client_host.ts`), runs the participants ramp on each server
+ * (`ramp.ts`), stops everything, and prints progress lines then one
+ * `BENCH_AUDIOBRIDGE_RESULT {json}` line.
+ *
+ * Usage: `deno run -A bench/audiobridge/inside.ts --options='{...}'`
+ * (`AudioBridgeBenchOptions`), through `netnsArgv`; `run_audiobridge.ts` does that.
+ *
+ * @module
+ */
+import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { cleanupOnInterrupt } from "../interrupt.ts";
+import { sleep } from "../media/cpu.ts";
+import { oursServer, referenceServer } from "../media/inside.ts";
+import type { GatewayEvents, GatewayMethods } from "../media/protocol.ts";
+import { REFERENCE_PREFIX } from "../media/results.ts";
+import { RpcChild } from "../media/rpc_child.ts";
+import type { MediaServer } from "../media/server.ts";
+import { print } from "../print.ts";
+import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
+import type { ParticipantEvents, ParticipantMethods } from "./protocol.ts";
+import { type ParticipantHost, type RoomResult, roomRun } from "./ramp.ts";
+import {
+  AUDIOBRIDGE_RESULT_PREFIX,
+  type AudioBridgeBenchOptions,
+  type AudioBridgeBenchResult,
+} from "./results.ts";
+
+const GATEWAY = new URL("../media/gateway_main.ts", import.meta.url);
+const CLIENT_HOST = new URL("./client_host.ts", import.meta.url);
+/** The bench's room id on both servers (clear of the stock 1234). */
+const ROOM = 4343;
+
+function parseOptions(): AudioBridgeBenchOptions {
+  const arg = Deno.args.find((a) => a.startsWith("--options="));
+  if (!arg) throw new Error("Missing --options={json}");
+  return JSON.parse(arg.slice("--options=".length)) as AudioBridgeBenchOptions;
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  assertInsideNetns();
+  const options = parseOptions();
+  const notes: string[] = [];
+  let gateway: RpcChild<GatewayMethods, GatewayEvents> | undefined;
+  let reference: Reference | undefined;
+  const hosts: ParticipantHost[] = [];
+  const cleanup = cleanupOnInterrupt("audiobridge", async () => {
+    await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
+    if (reference) await stopStartedReference(reference);
+    await gateway?.stop().catch(() => {});
+  });
+
+  let referenceStatus = "skipped (--no-ref)";
+  let result: AudioBridgeBenchResult | undefined;
+  try {
+    gateway = await RpcChild.start<GatewayMethods, GatewayEvents>(GATEWAY, {
+      args: [`--workers=${options.workers}`],
+      label: "gateway",
+    });
+    const servers: { server: MediaServer; result?: RoomResult }[] = [
+      { server: oursServer(gateway, notes) },
+    ];
+    print(
+      ` Ours: pid ${gateway.ready.pid}, ws ${gateway.ready.ws}, media workers ` +
+        `${gateway.ready.workerPids.join(",")}`,
+    );
+    if (!options.noRef) {
+      const fresh = await startFreshReference();
+      if ("unreachable" in fresh) {
+        referenceStatus = `reference not measured: ${fresh.unreachable}`;
+      } else {
+        reference = fresh;
+        print(`${REFERENCE_PREFIX}${JSON.stringify({ pid: fresh.pid, runDir: fresh.runDir })}`);
+        referenceStatus = `private Janus ${fresh.version} (start.sh), pid ${fresh.pid}, ws ` +
+          `${fresh.endpoint.wsPort}`;
+        servers.push({ server: referenceServer(fresh) });
+      }
+    }
+    print(` Reference: ${referenceStatus}`);
+    for (let i = 0; i < options.hosts; i++) {
+      hosts.push(
+        await RpcChild.start<ParticipantMethods, ParticipantEvents>(CLIENT_HOST, {
+          label: `participants ${i + 1}`,
+        }),
+      );
+    }
+    print(
+      ` AudioBridge room ${ROOM} at ${options.rate} Hz on each server; ` +
+        `${options.participants.join(", ")} participants (wrtc, each sending its own tone as ` +
+        `Opus and receiving the mix) over ${options.hosts} client processes ` +
+        `(pids ${hosts.map((h) => h.pid).join(",")}); ${options.seconds} s windows`,
+    );
+    for (const entry of servers) {
+      entry.result = await roomRun(entry.server, hosts, {
+        participants: options.participants,
+        room: ROOM,
+        rate: options.rate,
+        seconds: options.seconds,
+        settle: options.settle,
+        timeoutMs: options.timeoutMs,
+      }, print);
+    }
+    const after = await gateway.call("info", null);
+    const [ours, ref] = servers;
+    const none: RoomResult = { steps: [], errors: 1, firstError: "no run" };
+    result = {
+      ours: { ...(ours?.result ?? none), pid: gateway.ready.pid, workerPids: after.workerPids },
+      reference: ref && reference
+        ? { ...(ref.result ?? none), pid: reference.pid ?? 0, version: reference.version }
+        : undefined,
+      referenceStatus,
+      countsAfter: after.counts,
+      rate: options.rate,
+      hosts: options.hosts,
+      notes,
+      seconds: 0,
+    };
+  } finally {
+    await cleanup();
+  }
+  result.seconds = (performance.now() - started) / 1000;
+  print(`${AUDIOBRIDGE_RESULT_PREFIX}${JSON.stringify(result)}`);
+  return 0;
+}
+
+globalThis.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  print(`  audiobridge bench: unhandled rejection: ${String(event.reason)}`);
+});
+
+if (import.meta.main) {
+  let code = 1;
+  try {
+    code = await main();
+  } catch (e) {
+    print(`  audiobridge bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+  }
+  await sleep(0);
+  Deno.exit(code);
+}
