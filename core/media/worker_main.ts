@@ -24,6 +24,7 @@ import {
 import { type Handlers, RpcServer } from "./rpc.ts";
 import { unsupportedSourceHandlers } from "./source_protocol.ts";
 import { codecNames } from "./sdp.ts";
+import { copyCounters, emptyCounters, type MediaStatsReport } from "./media_counters.ts";
 import { WorkerPeer, type WorkerPeerContext } from "./worker_peer.ts";
 import { loadWrtc, type Wrtc, type WrtcPeerConnection } from "./wrtc.ts";
 
@@ -51,6 +52,7 @@ async function probeCodecs(wrtc: Wrtc): Promise<WorkerPeerContext["supported"]> 
 async function main(): Promise<void> {
   const wrtc = await loadWrtc();
   const peers = new Map<string, WorkerPeer>();
+  const totals = emptyCounters();
   const forwards = new ForwardHub();
   const mixers = new MixerHub({
     openSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
@@ -77,6 +79,7 @@ async function main(): Promise<void> {
         forwards,
         mixers,
         openAudioSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
+        totals,
       };
       const capabilities = {
         codecs: { audio: [...supported.audio], video: [...supported.video] },
@@ -86,13 +89,14 @@ async function main(): Promise<void> {
       return { pid: Deno.pid, capabilities };
     },
     ping: () => Promise.resolve(null),
-    // No totals: wrtc's counters live in each PeerConnection and go with it.
+    // Totals as of each peer's last stats poll (every 500 ms at most), closed peers included.
     mediaStats: async ({ peers: withPeers }) => {
-      if (!withPeers) return {};
+      const report: MediaStatsReport = { totals: copyCounters(totals) };
+      if (!withPeers) return report;
       const entries = await Promise.all(
         [...peers].map(async ([id, p]) => [id, await p.streamStats()] as const),
       );
-      return { peers: Object.fromEntries(entries) };
+      return { ...report, peers: Object.fromEntries(entries) };
     },
     settings: (settings) => {
       if (!context) return Promise.reject(new Error("Worker not configured"));

@@ -24,6 +24,8 @@ import {
 } from "./sdp.ts";
 import { dtlsStateOf, MediaMonitor, selectedPair, type Stat } from "./stats.ts";
 import { type StreamStats, streamStats } from "./stream_stats.ts";
+import type { MediaCounters } from "./media_counters.ts";
+import { StatsTotals } from "./stats_totals.ts";
 import { AudioLevelMeter, type OpenAudioSink } from "./audio_level.ts";
 import { toWire, type WorkerConfig, type WorkerEvents } from "./protocol.ts";
 import { DataChannels } from "./channels.ts";
@@ -59,6 +61,8 @@ export interface WorkerPeerContext {
   mixers?: Pick<MixerHub, "dropPeer">;
   /** Sinks for measuring received audio levels. */
   openAudioSink: OpenAudioSink;
+  /** The worker's media totals (`/metrics`), that each peer's stats samples add to. */
+  totals: MediaCounters;
   notify<K extends keyof WorkerEvents & string>(event: K, params: WorkerEvents[K]): void;
   /** Called once the peer is closed, whoever closed it. */
   onClosed(peer: WorkerPeer): void;
@@ -85,6 +89,7 @@ export class WorkerPeer implements ForwardPeer {
   #origin: SdpOrigin | undefined;
   #localSdp: string | undefined;
   #monitor: MediaMonitor;
+  #counted: StatsTotals;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(id: string, pc: WrtcPeerConnection, ctx: WorkerPeerContext) {
@@ -95,6 +100,7 @@ export class WorkerPeer implements ForwardPeer {
     this.#candidates = new CandidateBook({ tcp: ctx.config.iceTcp });
     // The worker's config itself: the `settings` call changes it for live peers too.
     this.#monitor = new MediaMonitor(ctx.config);
+    this.#counted = new StatsTotals(ctx.totals);
     pc.addEventListener("icecandidate", ({ candidate }) => this.#onLocalCandidate(candidate));
     pc.addEventListener("connectionstatechange", () => this.#checkState());
     pc.addEventListener("iceconnectionstatechange", () => this.#checkIce());
@@ -256,6 +262,8 @@ export class WorkerPeer implements ForwardPeer {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
+    // What went since the last poll still counts.
+    this.#counted.update(await this.#sample());
     this.#levels?.stop();
     this.#levels = undefined;
     await this.#ctx.forwards.dropPeer(this);
@@ -454,7 +462,10 @@ export class WorkerPeer implements ForwardPeer {
   }
 
   async #stats(): Promise<Stat[]> {
-    if (this.#closed) return [];
+    return this.#closed ? [] : await this.#sample();
+  }
+
+  async #sample(): Promise<Stat[]> {
     try {
       return [...(await this.#pc.getStats()).values()];
     } catch {
@@ -483,6 +494,7 @@ export class WorkerPeer implements ForwardPeer {
     this.#checkState();
     const stats = await this.#stats();
     if (stats.length > 0 && !this.#closed) {
+      this.#counted.update(stats);
       this.#emitMonitor(this.#monitor.update(stats, Date.now()));
       this.#watchAudio();
       for (const report of this.#levels?.update(stats) ?? []) {

@@ -206,7 +206,7 @@ export class GatewayMetrics {
 
   /**
    * `janus_media_*_total{engine,kind}`: each worker's totals since it started, summed per
-   * engine (gone workers' last totals included); engines that keep none (wrtc) have no series.
+   * engine (gone workers' last totals included).
    */
   #mediaCounters(gateway: Gateway): void {
     const families = COUNTER_KEYS.map((key) => {

@@ -56,15 +56,15 @@ function value(s: Scrape, name: string, labels: Record<string, string> = {}): nu
   return Number(sample.value ?? sample.count);
 }
 
-/** The rtp engine's media counters, as `<name>/<kind>` (name without `janus_media_`, `_total`). */
-function mediaCounts(s: Scrape): Record<string, number> {
+/** An engine's media counters, as `<name>/<kind>` (name without `janus_media_`, `_total`). */
+function mediaCounts(s: Scrape, engine = "rtp"): Record<string, number> {
   const out: Record<string, number> = {};
   const names = ["packets_received", "bytes_received", "packets_sent", "bytes_sent"];
   for (const name of [...names, "nacks_received", "nacks_sent", "plis_received", "plis_sent"]) {
     for (const kind of ["audio", "video"]) {
       const family = `janus_media_${name}_total`;
       assert.equal(s.get(family)?.type, "COUNTER", family);
-      out[`${name}/${kind}`] = value(s, family, { engine: "rtp", kind });
+      out[`${name}/${kind}`] = value(s, family, { engine, kind });
     }
   }
   return out;
@@ -233,6 +233,47 @@ peerTest(
       assert.equal(value(after, "janus_webrtc_setup_seconds"), 1);
       // The closed peer's packets stay counted.
       const third = mediaCounts(after);
+      for (const [key, n] of Object.entries(second)) {
+        assert.ok(third[key]! >= n, `${key}: ${n} then ${third[key]}`);
+      }
+    } finally {
+      await client.close();
+      await sig.close();
+    }
+  },
+);
+
+peerTest(
+  "metrics: an EchoTest call on the wrtc engine counts its packets and bytes from the " +
+    "PeerConnection's stats, and they stay counted after the peer closes",
+  async (host) => {
+    await using gw = await startEchoGateway("wrtc");
+    const admin = metricsUrl(gw.adminUrl);
+    const zero = mediaCounts(await scrape(admin), "wrtc");
+    assert.ok(Object.values(zero).every((n) => n === 0), JSON.stringify(zero));
+    const sig = await openSignal("http", gw);
+    const client = await host.peer({ audio: true, video: true });
+    try {
+      const { s } = await echoCallUp(sig, client, 5);
+      const first = mediaCounts(await scrape(admin), "wrtc");
+      for (const kind of ["audio", "video"]) {
+        for (const name of ["packets_received", "bytes_received", "packets_sent", "bytes_sent"]) {
+          assert.ok(first[`${name}/${kind}`]! > 0, `${name} ${kind}: ${JSON.stringify(first)}`);
+        }
+      }
+      assert.ok(first["bytes_received/video"]! > first["packets_received/video"]!);
+      // The rtp engine's counters are its own: this call is not in them.
+      const rtp = mediaCounts(await scrape(admin), "rtp");
+      assert.ok(Object.values(rtp).every((n) => n === 0), JSON.stringify(rtp));
+      await framesAtLeast(client, 10);
+      const second = mediaCounts(await scrape(admin), "wrtc");
+      for (const key of ["packets_received/video", "bytes_sent/video", "packets_sent/audio"]) {
+        assert.ok(second[key]! > first[key]!, `${key}: ${first[key]} then ${second[key]}`);
+      }
+      await expectSuccess(sig, { janus: "destroy", session_id: s });
+      await until("no peer left", () => Promise.resolve(gw.counts().peers === 0));
+      // The closed peer's packets stay counted, with what went after the last poll.
+      const third = mediaCounts(await scrape(admin), "wrtc");
       for (const [key, n] of Object.entries(second)) {
         assert.ok(third[key]! >= n, `${key}: ${n} then ${third[key]}`);
       }
