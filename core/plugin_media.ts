@@ -18,6 +18,8 @@ export type { RoomMixer, RtpSourceStream, RtpSourceStreamStats };
 export interface PluginRtpSource {
   /** The bound UDP ports, in stream order. */
   readonly ports: readonly number[];
+  /** The bound RTCP ports, in stream order (0: the stream has none). */
+  readonly rtcpPorts: readonly number[];
   /**
    * Forwards stream `fromMid` to the handle `to` (its PeerConnection is made if needed; it must
    * use the source's affinity key): onto `toMid` (replacing what it carried), else a free
@@ -83,6 +85,10 @@ class PluginSource implements PluginRtpSource {
 
   get ports(): readonly number[] {
     return this.#source.ports;
+  }
+
+  get rtcpPorts(): readonly number[] {
+    return this.#source.rtcpPorts;
   }
 
   async forward(request: {

@@ -217,7 +217,7 @@ class WorkerMediaEngine implements MediaEngine {
     await worker.ready;
     const id = `w${worker.index}-s${++this.#nextSource}`;
     const { host, portRange, streams } = options;
-    const { ports } = await worker.request("createSource", {
+    const { ports, rtcpPorts } = await worker.request("createSource", {
       sourceId: id,
       host,
       portRange,
@@ -226,6 +226,7 @@ class WorkerMediaEngine implements MediaEngine {
     const source = new SourceProxy({
       id,
       ports,
+      rtcpPorts,
       worker,
       onGone: (s) => {
         this.#sources.delete(s.id);

@@ -18,7 +18,7 @@ export interface SourceMethods {
       portRange: { min: number; max: number };
       streams: RtpSourceStream[];
     };
-    result: { ports: number[] };
+    result: { ports: number[]; rtcpPorts: number[] };
   };
   /** `target`: the id of a peer of the same worker. */
   sourceForward: {

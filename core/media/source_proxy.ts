@@ -13,6 +13,7 @@ import type { ForwardTarget, Peer } from "./types.ts";
 export class SourceProxy implements RtpSource {
   readonly id: string;
   readonly ports: readonly number[];
+  readonly rtcpPorts: readonly number[];
   readonly worker: MediaWorker;
   #closed = false;
   #onGone: (source: SourceProxy) => void;
@@ -21,6 +22,7 @@ export class SourceProxy implements RtpSource {
   constructor(options: {
     id: string;
     ports: readonly number[];
+    rtcpPorts: readonly number[];
     worker: MediaWorker;
     /** The engine forgets the source (closed by us or lost with its worker). */
     onGone: (source: SourceProxy) => void;
@@ -29,6 +31,7 @@ export class SourceProxy implements RtpSource {
   }) {
     this.id = options.id;
     this.ports = options.ports;
+    this.rtcpPorts = options.rtcpPorts;
     this.worker = options.worker;
     this.#onGone = options.onGone;
     this.#onClosed = options.onClosed;

@@ -7,11 +7,14 @@
  */
 import type { ForwardTarget, Peer } from "./types.ts";
 
-/** One stream of an RTP source: a UDP port that receives RTP of one codec. */
+/**
+ * One stream of an RTP source: a UDP port that receives RTP of one codec, or (`data`) datagrams
+ * that viewers get as data-channel messages (its codec fields unused).
+ */
 export interface RtpSourceStream {
   /** The mid viewers' m-line gets (when it is free on the viewer). */
   mid: string;
-  kind: "audio" | "video";
+  kind: "audio" | "video" | "data";
   /** The UDP port to bind; 0 picks a free one in the source's `portRange`. */
   port: number;
   /** Payload type viewers are offered (packets are rewritten to it). */
@@ -23,6 +26,17 @@ export interface RtpSourceStream {
   rtxPayloadType: number;
   /** The local address to bind instead of the source's `host`. */
   host?: string;
+  /**
+   * A UDP port for the source's RTCP (0: a free one; absent: none): its address is learnt from
+   * what it sends there, and keyframe requests (PLI) go back to it.
+   */
+  rtcpPort?: number;
+  /** Video: the last keyframe is kept and sent first to a line that starts. */
+  bufferKeyframe?: boolean;
+  /** Data: datagrams go out as binary messages (else as text). */
+  binary?: boolean;
+  /** Data: the last datagram is kept and sent to a viewer whose channel opens. */
+  bufferMessage?: boolean;
 }
 
 /** What {@link RtpSourceEngine.createRtpSource} takes. */
@@ -55,6 +69,8 @@ export interface RtpSource {
   readonly id: string;
   /** The bound UDP ports, in stream order. */
   readonly ports: readonly number[];
+  /** The bound RTCP ports, in stream order (0: the stream has none). */
+  readonly rtcpPorts: readonly number[];
   /**
    * Forwards stream `fromMid` to `to`'s m-line `toMid` (its stream replaced), else to a free
    * m-line of the kind, else to a new one (mid `newMid` when that is unused there); resolves

@@ -54,6 +54,11 @@ export class Mountpoint {
     return this.source.ports[i] ?? 0;
   }
 
+  /** The bound RTCP port of stream `i` (0: none). */
+  rtcpPort(i: number): number {
+    return this.source.rtcpPorts[i] ?? 0;
+  }
+
   /** The `stream` of a `created` reply. */
   created(): JsonObject {
     const base: JsonObject = {
@@ -63,10 +68,18 @@ export class Mountpoint {
       is_private: this.isPrivate,
     };
     if (this.legacy) {
-      for (const [i, s] of this.streams.entries()) base[`${s.type}_port`] = this.port(i);
+      for (const [i, s] of this.streams.entries()) {
+        base[`${s.type}_port`] = this.port(i);
+        if (s.rtcpPort !== undefined) base[`${s.type}_rtcp_port`] = this.rtcpPort(i);
+      }
       return base;
     }
-    base.ports = this.streams.map((s, i) => ({ type: s.type, mid: s.mid, port: this.port(i) }));
+    base.ports = this.streams.map((s, i) => ({
+      type: s.type,
+      mid: s.mid,
+      port: this.port(i),
+      ...(s.rtcpPort !== undefined ? { rtcp_port: this.rtcpPort(i) } : {}),
+    }));
     return base;
   }
 
@@ -121,11 +134,17 @@ export class Mountpoint {
         mid: s.mid,
         label: s.label,
         ...(s.msid !== undefined ? { msid: s.msid } : {}),
-        pt: s.pt,
-        codec: s.codec,
-        rtpmap: CODECS[s.codec]?.rtpmap ?? s.codec,
-        ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
+        ...(s.type !== "data"
+          ? {
+            pt: s.pt,
+            codec: s.codec,
+            rtpmap: CODECS[s.codec]?.rtpmap ?? s.codec,
+            ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
+          }
+          : {}),
+        ...(s.bufferKf ? { videobufferkf: true } : {}),
         ...(admin ? { port: this.port(i) } : {}),
+        ...(admin && s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
         age_ms: ages[i] ?? 0,
       })),
     };
@@ -148,10 +167,13 @@ export class Mountpoint {
         label: s.label,
         ...(s.msid !== undefined ? { msid: s.msid } : {}),
         port: s.port,
-        pt: s.pt,
-        codec: s.codec,
+        ...(s.type !== "data" ? { pt: s.pt, codec: s.codec } : {}),
         ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
         ...(s.iface !== undefined ? { iface: s.iface } : {}),
+        ...(s.rtcpPort !== undefined ? { rtcpport: s.rtcpPort } : {}),
+        ...(s.bufferKf ? { bufferkf: true } : {}),
+        ...(s.binary ? { datatype: "binary" } : {}),
+        ...(s.bufferMsg ? { buffermsg: true } : {}),
       })),
     };
   }

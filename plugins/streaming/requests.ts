@@ -243,6 +243,10 @@ export async function createMountpoint(
         // As the reference offers: the video PT and the next one for its RTX.
         rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,
         ...(s.iface !== undefined ? { host: s.iface } : {}),
+        ...(s.rtcpPort !== undefined ? { rtcpPort: s.rtcpPort } : {}),
+        ...(s.bufferKf ? { bufferKeyframe: true } : {}),
+        ...(s.binary ? { binary: true } : {}),
+        ...(s.bufferMsg ? { bufferMessage: true } : {}),
       })),
       onClosed: () => lost(ctx, id),
     }).catch((e: unknown) => {

@@ -61,10 +61,13 @@ export const CONFIGURE_FIELDS: readonly BodyField[] = [
   { name: "data", ...BODY.bool },
 ];
 
-/** One m-line of the viewer: which stream of the mountpoint feeds it. */
+/**
+ * One m-line of the viewer: which stream of the mountpoint feeds it. A data line is the data
+ * channel, named by the mid of the data stream that feeds it.
+ */
 interface Line {
   mid: string;
-  kind: "audio" | "video";
+  kind: "audio" | "video" | "data";
   /** Index of the feeding stream in the mountpoint, -1 when none (after a switch). */
   stream: number;
   /** `configure` `send`. */
@@ -177,7 +180,10 @@ export class StreamingSession implements PluginSession, Viewer {
           `Already watching mountpoint ${this.#mp.id}`,
         );
       }
-      const jsep = await webrtc.createOffer({ iceRestart: body.restart === true });
+      const jsep = await webrtc.createOffer({
+        iceRestart: body.restart === true,
+        ...(this.#lines.some((l) => l.kind === "data") ? { data: true } : {}),
+      });
       return { data: event({ status: "preparing" }), jsep };
     }
     const wanted = Array.isArray(body.media) && body.media.length > 0
@@ -204,7 +210,9 @@ export class StreamingSession implements PluginSession, Viewer {
         });
         this.#lines.push({ mid, kind: s.type, stream: i, send: true });
       }
-      const jsep = await webrtc.createOffer();
+      // Datagrams of a data stream go over the data channel this offer's m=application makes.
+      const data = chosen.some(({ s }) => s.type === "data");
+      const jsep = await webrtc.createOffer(data ? { data: true } : {});
       return { data: event({ status: "preparing" }), jsep };
     } catch (e) {
       await this.#leave();
@@ -226,7 +234,7 @@ export class StreamingSession implements PluginSession, Viewer {
         if (mid === undefined || line.mid === mid) line.send = body.send;
       }
     }
-    for (const kind of ["audio", "video"] as const) {
+    for (const kind of ["audio", "video", "data"] as const) {
       const on = body[kind];
       if (typeof on !== "boolean") continue;
       for (const line of this.#lines) if (line.kind === kind) line.send = on;
@@ -250,7 +258,18 @@ export class StreamingSession implements PluginSession, Viewer {
         if (next < 0) {
           next = mp.streams.findIndex((s, i) => s.type === line.kind && !used.has(i));
         }
-        if (next >= 0) {
+        if (line.kind === "data" && line.stream >= 0) {
+          // A data channel is fed by the data stream itself, not by a replaced m-line.
+          await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});
+        }
+        if (next >= 0 && line.kind === "data") {
+          used.add(next);
+          line.mid = await mp.source.forward({
+            to: webrtc,
+            fromMid: mp.streams[next]!.mid,
+            active: this.#sends(line, mp),
+          });
+        } else if (next >= 0) {
           used.add(next);
           await mp.source.forward({
             to: webrtc,
@@ -258,7 +277,7 @@ export class StreamingSession implements PluginSession, Viewer {
             toMid: line.mid,
             active: this.#sends(line, mp),
           });
-        } else if (line.stream >= 0) {
+        } else if (line.stream >= 0 && line.kind !== "data") {
           await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});
         }
         line.stream = next;

@@ -1,8 +1,8 @@
 /**
  * A mountpoint's settings from a `create` request or a configuration entry, checked as the
  * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
- * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`). Only `rtp` mountpoints
- * of Opus and VP8 are served; `live`, `ondemand` (files) and `rtsp` get a clear error.
+ * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). Only `rtp` mountpoints
+ * of Opus, VP8 and data are served; `live`, `ondemand` (files) and `rtsp` get a clear error.
  *
  * @module
  */
@@ -12,18 +12,26 @@ import { CODES, STREAMING_ERROR } from "./errors.ts";
 
 /** One stream of a mountpoint. */
 export interface StreamSpec {
-  type: "audio" | "video";
+  type: "audio" | "video" | "data";
   mid: string;
   label: string;
   msid?: string;
   /** Requested port (0: a free one). */
   port: number;
   pt: number;
-  /** Lower case: `opus`, `vp8`. */
+  /** Lower case: `opus`, `vp8` (`""` for data). */
   codec: string;
   fmtp?: string;
   /** Local address to bind instead of the plugin's. */
   iface?: string;
+  /** The source's RTCP port as requested (0: a free one); absent: no RTCP. */
+  rtcpPort?: number;
+  /** Video: keep the last keyframe for new viewers (`bufferkf`). */
+  bufferKf?: boolean;
+  /** Data: `datatype` binary (else text). */
+  binary?: boolean;
+  /** Data: keep the last message for new viewers (`buffermsg`). */
+  bufferMsg?: boolean;
 }
 
 /** A mountpoint's settings. */
@@ -83,6 +91,15 @@ export const MEDIA_FIELDS: readonly BodyField[] = [
   { name: "port3", ...positive },
   { name: "svc", ...BODY.bool },
   { name: "buffermsg", ...BODY.bool },
+  { name: "datatype", ...BODY.string },
+];
+
+const DATA_FIELDS: readonly BodyField[] = [
+  { name: "dataport", ...positive, required: true },
+  { name: "databuffermsg", ...BODY.bool },
+  { name: "datatype", ...BODY.string },
+  { name: "dataiface", ...BODY.string },
+  { name: "datamcast", ...BODY.string },
 ];
 
 function legacyFields(kind: "audio" | "video"): BodyField[] {
@@ -96,6 +113,7 @@ function legacyFields(kind: "audio" | "video"): BodyField[] {
     { name: `${kind}fmtp`, ...BODY.string },
     { name: `${kind}iface`, ...BODY.string },
     { name: `${kind}skew`, ...BODY.bool },
+    ...(kind === "video" ? [{ name: "videobufferkf", ...BODY.bool }] : []),
   ];
 }
 
@@ -132,7 +150,8 @@ export function parseMountpoint(body: JsonObject): MountpointSpec {
   if (type !== "rtp") {
     throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, `Unknown stream type '${type}'...\n`);
   }
-  const legacy = !Array.isArray(media) && (body.audio === true || body.video === true);
+  const legacy = !Array.isArray(media) &&
+    (body.audio === true || body.video === true || body.data === true);
   const streams = Array.isArray(media) ? media.map(parseMedia) : legacyStreams(body);
   if (streams.length === 0) throw cantCreate(NOTHING);
   return {
@@ -156,7 +175,15 @@ function parseMedia(entry: unknown): StreamSpec {
   checkBody(m, MEDIA_FIELDS, CODES);
   const type = m.type as string;
   if (type === "data") {
-    throw cantCreate("Can't add 'rtp' stream: data streams are not supported yet");
+    return dataStream({
+      mid: m.mid as string,
+      label: typeof m.label === "string" ? m.label : type,
+      port: m.port,
+      datatype: m.datatype,
+      buffermsg: m.buffermsg,
+      iface: m.iface,
+      mcast: m.mcast,
+    });
   }
   if (type !== "audio" && type !== "video") {
     throw cantCreate("Unsupported media type in media stream");
@@ -172,6 +199,8 @@ function parseMedia(entry: unknown): StreamSpec {
     iface: m.iface,
     mcast: m.mcast,
     simulcast: m.simulcast === true || m.svc === true,
+    rtcpport: m.rtcpport,
+    bufferkf: type === "video" && m.bufferkf === true,
   });
 }
 
@@ -190,10 +219,21 @@ function legacyStreams(body: JsonObject): StreamSpec[] {
       iface: body[`${kind}iface`],
       mcast: body[`${kind}mcast`],
       simulcast: body.videosimulcast === true || body.videosvc === true,
+      rtcpport: body[`${kind}rtcpport`],
+      bufferkf: kind === "video" && body.videobufferkf === true,
     }));
   }
   if (body.data === true) {
-    throw cantCreate("Can't add 'rtp' stream: data streams are not supported yet");
+    checkBody(body, DATA_FIELDS, CODES);
+    out.push(dataStream({
+      mid: "d",
+      label: "data",
+      port: body.dataport,
+      datatype: body.datatype,
+      buffermsg: body.databuffermsg,
+      iface: body.dataiface,
+      mcast: body.datamcast,
+    }));
   }
   return out;
 }
@@ -211,6 +251,8 @@ function stream(
     iface: unknown;
     mcast: unknown;
     simulcast: boolean;
+    rtcpport?: unknown;
+    bufferkf?: boolean;
   },
 ): StreamSpec {
   if (typeof m.mcast === "string" && m.mcast !== "") {
@@ -239,5 +281,45 @@ function stream(
     codec,
     ...(typeof m.fmtp === "string" ? { fmtp: m.fmtp } : {}),
     ...(typeof m.iface === "string" && m.iface !== "" ? { iface: m.iface } : {}),
+    ...(typeof m.rtcpport === "number" ? { rtcpPort: checkPort(m.rtcpport) } : {}),
+    ...(m.bufferkf ? { bufferKf: true } : {}),
+  };
+}
+
+function checkPort(port: number): number {
+  if (port > 65535) throw cantCreate(SOURCE_ERROR);
+  return port;
+}
+
+/** A data stream: datagrams to the port reach viewers' data channels. */
+function dataStream(m: {
+  mid: string;
+  label: string;
+  port: unknown;
+  datatype: unknown;
+  buffermsg: unknown;
+  iface: unknown;
+  mcast: unknown;
+}): StreamSpec {
+  if (typeof m.mcast === "string" && m.mcast !== "") {
+    throw cantCreate("Can't add 'rtp' stream: multicast is not supported");
+  }
+  const datatype = typeof m.datatype === "string" ? m.datatype.toLowerCase() : "text";
+  if (datatype !== "text" && datatype !== "binary") {
+    throw new PluginError(
+      STREAMING_ERROR.INVALID_ELEMENT,
+      "Invalid element (datatype can only be text or binary)",
+    );
+  }
+  return {
+    type: "data",
+    mid: m.mid,
+    label: m.label,
+    port: checkPort(m.port as number),
+    pt: 0,
+    codec: "",
+    ...(typeof m.iface === "string" && m.iface !== "" ? { iface: m.iface } : {}),
+    ...(datatype === "binary" ? { binary: true } : {}),
+    ...(m.buffermsg === true ? { bufferMsg: true } : {}),
   };
 }

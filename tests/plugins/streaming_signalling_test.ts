@@ -561,6 +561,146 @@ const CASES: Case[] = [
       await admin.close();
     },
   },
+  {
+    name:
+      "RTCP ports, videobufferkf and data streams: create (legacy and multistream), info, watch offers m=application, datatype checked",
+    async run(c) {
+      const h = await StHandle.open(c);
+      const legacy = await h.sync({
+        request: "create",
+        type: "rtp",
+        id: 7040,
+        secret: "s",
+        video: true,
+        videoport: 0,
+        videortcpport: 0,
+        videopt: 100,
+        videocodec: "vp8",
+        videobufferkf: true,
+        data: true,
+        dataport: 0,
+        datatype: "text",
+        databuffermsg: true,
+      });
+      const stream = legacy.stream as JsonObject;
+      const [vport, rtcp, dport] = [stream.video_port, stream.video_rtcp_port, stream.data_port]
+        .map((p) => p as number);
+      for (const p of [vport, rtcp, dport]) assert.ok(p! >= 10000 && p! <= 60000, `port ${p}`);
+      assert.equal(new Set([vport, rtcp, dport]).size, 3, "three ports");
+      same(legacy, {
+        streaming: "created",
+        created: "mp-7040",
+        permanent: false,
+        stream: {
+          id: 7040,
+          type: "live",
+          description: "mp-7040",
+          is_private: false,
+          video_port: vport,
+          video_rtcp_port: rtcp,
+          data_port: dport,
+        },
+        warning: "deprecated_api",
+      });
+      const video = {
+        mindex: 0,
+        type: "video",
+        mid: "v",
+        label: "video",
+        pt: 100,
+        codec: "vp8",
+        rtpmap: "VP8/90000",
+        videobufferkf: true,
+      };
+      const data = { mindex: 1, type: "data", mid: "d", label: "data" };
+      same(
+        withoutAges((await h.sync({ request: "info", id: 7040, secret: "s" })).info as JsonObject),
+        {
+          id: 7040,
+          name: "mp-7040",
+          description: "mp-7040",
+          secret: "s",
+          enabled: true,
+          viewers: 0,
+          type: "live",
+          media: [{ ...video, port: vport, rtcpport: rtcp }, { ...data, port: dport }],
+        },
+      );
+      same(withoutAges((await h.sync({ request: "info", id: 7040 })).info as JsonObject), {
+        id: 7040,
+        description: "mp-7040",
+        enabled: true,
+        type: "live",
+        media: [video, data],
+      });
+      const multi = await h.sync({
+        request: "create",
+        type: "rtp",
+        id: 7041,
+        media: [
+          { type: "video", mid: "v", port: 0, rtcpport: 0, pt: 100, codec: "vp8", bufferkf: true },
+          { type: "data", mid: "d", port: 0, datatype: "binary", buffermsg: true },
+        ],
+      });
+      const ports = (multi.stream as JsonObject).ports as JsonObject[];
+      same({ ports }, {
+        ports: [
+          { type: "video", mid: "v", port: ports[0]!.port!, rtcp_port: ports[0]!.rtcp_port! },
+          { type: "data", mid: "d", port: ports[1]!.port! },
+        ],
+      });
+      const listed = ((await h.sync({ request: "list" })).list as JsonObject[]).find((m) =>
+        m.id === 7041
+      )!;
+      same({ media: (listed.media as JsonObject[]).map(({ age_ms: _, ...m }) => m) }, {
+        media: [{ mid: "v", type: "video", label: "video" }, {
+          mid: "d",
+          type: "data",
+          label: "data",
+        }],
+      });
+      // A viewer of a data stream gets an offer with a data channel.
+      const v = await StHandle.open(c);
+      const offer = (await v.ask({ request: "watch", id: 7041 })).jsep as JsonObject;
+      assert.match(offer.sdp as string, /m=video [\s\S]*m=application /);
+      await v.close();
+      same(
+        await h.sync({
+          request: "create",
+          type: "rtp",
+          id: 7042,
+          data: true,
+          dataport: 0,
+          datatype: "bogus",
+        }),
+        stErr(454, "Invalid element (datatype can only be text or binary)"),
+      );
+      same(
+        await h.sync({ request: "create", type: "rtp", id: 7042, data: true }),
+        stErr(453, "Missing mandatory element (dataport)"),
+      );
+      same(
+        await h.sync({
+          request: "create",
+          type: "rtp",
+          id: 7042,
+          video: true,
+          videoport: 0,
+          videortcpport: "x",
+          videopt: 100,
+          videocodec: "vp8",
+        }),
+        stErr(454, "Invalid element type (videortcpport should be a positive integer)"),
+      );
+      for (const id of [7040, 7041]) {
+        same(await h.sync({ request: "destroy", id, secret: "s" }), {
+          streaming: "destroyed",
+          destroyed: id,
+        });
+      }
+      await h.close();
+    },
+  },
 ];
 
 for (const kind of ["http", "ws"] as const) {

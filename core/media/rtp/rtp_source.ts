@@ -2,8 +2,10 @@
  * An RTP source in an RTP engine worker (a Streaming mountpoint's input): one UDP socket per
  * stream, bound on the configured address, whose RTP packets fan out to the sending lines of
  * viewer peers (`SendLine`: our SSRC, continuous sequence numbers and timestamps, the payload
- * type the viewer was offered, video from a keyframe). The source sends no RTCP: a line waits
- * for the source's next keyframe rather than asking for one.
+ * type the viewer was offered, video from a keyframe). A line starts on the source's next
+ * keyframe, or at once on the kept one (`bufferKeyframe`); a source with an RTCP port is asked
+ * for one (`source_feedback.ts`). A data stream's datagrams go to data channels
+ * (`source_data.ts`).
  *
  * @module
  */
@@ -19,7 +21,10 @@ import {
   ssrc,
   timestamp,
 } from "./header.ts";
-import type { ForwardSource, SendLine } from "./send_lines.ts";
+import type { RtpPeer } from "./rtp_peer.ts";
+import { type ForwardSource, SendLine } from "./send_lines.ts";
+import { SourceDataStream } from "./source_data.ts";
+import { type PacketSink, SourceRtcp, StreamTap } from "./source_feedback.ts";
 import { bindUdp, type UdpSocket } from "./udp_socket.ts";
 
 type Socket = UdpSocket;
@@ -49,25 +54,34 @@ class SourceStream {
   readonly spec: RtpSourceStream;
   readonly socket: Socket;
   readonly port: number;
-  readonly outputs: SendLine[] = [];
+  readonly outputs: PacketSink[] = [];
   packets = 0;
   bytes = 0;
   lastMs: number | undefined;
   readonly forward: ForwardSource;
+  readonly tap: StreamTap | undefined;
+  readonly rtcp: SourceRtcp | undefined;
 
-  constructor(spec: RtpSourceStream, socket: Socket) {
+  constructor(
+    spec: RtpSourceStream,
+    socket: Socket,
+    extras: { tap?: StreamTap; rtcp?: SourceRtcp } = {},
+  ) {
     this.spec = spec;
     this.socket = socket;
     this.port = socket.port;
+    this.tap = extras.tap;
+    this.rtcp = extras.rtcp;
+    if (this.tap) this.outputs.push(this.tap);
     this.forward = {
-      kind: spec.kind,
+      // Data streams are not SourceStreams.
+      kind: spec.kind === "audio" ? "audio" : "video",
       payloadType: spec.payloadType,
       rtxPayloadType: spec.kind === "video" ? spec.rtxPayloadType : 0,
       clockRate: spec.clockRate,
       extensions: new Map(),
-      // No RTCP path to the source: lines start on its next keyframe.
-      requestKeyframe: () => {},
-      keyframeReceived: () => {},
+      requestKeyframe: (nowMs) => this.#keyframeWanted(nowMs),
+      keyframeReceived: () => this.rtcp?.keyframeReceived(),
       addOutput: (line) => {
         if (!this.outputs.includes(line)) this.outputs.push(line);
       },
@@ -78,6 +92,19 @@ class SourceStream {
     };
     // A view of the socket's reused buffer: a sink copies what it keeps.
     socket.onPacket = (buf) => this.#onPacket(buf);
+  }
+
+  /** Lines waiting for a keyframe get the kept one; the source is asked for a new one. */
+  #keyframeWanted(nowMs: number): void {
+    const tap = this.tap;
+    if (tap && tap.keyframePackets > 0) {
+      for (const line of this.outputs) {
+        if (line instanceof SendLine && !line.started && line.active && line.track?.isOpen()) {
+          tap.replay(line, nowMs);
+        }
+      }
+    }
+    this.rtcp?.requestKeyframe(nowMs);
   }
 
   #onPacket(buf: Uint8Array): void {
@@ -107,11 +134,28 @@ class SourceStream {
 export class RtpSource {
   readonly id: string;
   #streams: SourceStream[];
+  #data: SourceDataStream[];
+  /** Ports and RTCP ports (0: none) in the order of the streams asked for. */
+  readonly ports: number[];
+  readonly rtcpPorts: number[];
   #closed = false;
 
-  private constructor(id: string, streams: SourceStream[]) {
+  private constructor(
+    id: string,
+    streams: SourceStream[],
+    data: SourceDataStream[],
+    order: RtpSourceStream[],
+  ) {
     this.id = id;
     this.#streams = streams;
+    this.#data = data;
+    const of = (spec: RtpSourceStream) =>
+      streams.find((s) => s.spec === spec) ?? data.find((d) => d.spec === spec)!;
+    this.ports = order.map((spec) => of(spec).port);
+    this.rtcpPorts = order.map((spec) => {
+      const s = of(spec);
+      return s instanceof SourceStream ? s.rtcp?.port ?? 0 : 0;
+    });
   }
 
   /**
@@ -120,13 +164,24 @@ export class RtpSource {
    */
   static async open(
     id: string,
-    options: { host: string; portRange: { min: number; max: number }; streams: RtpSourceStream[] },
+    options: {
+      host: string;
+      portRange: { min: number; max: number };
+      streams: RtpSourceStream[];
+      /** The worker's peers by id, for a data stream's viewers. */
+      peerOf: (id: string) => RtpPeer | undefined;
+    },
   ): Promise<RtpSource> {
     const streams: SourceStream[] = [];
+    const data: SourceDataStream[] = [];
     try {
       for (const spec of options.streams) {
         let socket: Socket;
         const host = spec.host ?? options.host;
+        if (spec.kind === "data") {
+          data.push(await SourceDataStream.open(spec, host, options.portRange, options.peerOf));
+          continue;
+        }
         try {
           socket = spec.port === 0
             ? await bindInRange(host, options.portRange)
@@ -134,17 +189,41 @@ export class RtpSource {
         } catch (e) {
           throw new Error(`Can't bind ${host}:${spec.port}: ${String(e)}`);
         }
-        streams.push(new SourceStream(spec, socket));
+        const tap = spec.kind === "video" && (spec.bufferKeyframe || spec.rtcpPort !== undefined)
+          ? new StreamTap(spec.bufferKeyframe === true)
+          : undefined;
+        let rtcp: SourceRtcp | undefined;
+        if (spec.rtcpPort !== undefined) {
+          try {
+            rtcp = await SourceRtcp.open(
+              host,
+              spec.rtcpPort,
+              options.portRange,
+              () => tap?.ssrc ?? 0,
+            );
+          } catch (e) {
+            socket.close();
+            throw new Error(`Can't bind RTCP ${host}:${spec.rtcpPort}: ${String(e)}`);
+          }
+        }
+        streams.push(
+          new SourceStream(spec, socket, { ...(tap ? { tap } : {}), ...(rtcp ? { rtcp } : {}) }),
+        );
       }
     } catch (e) {
-      for (const s of streams) s.socket.close();
+      for (const s of streams) {
+        s.socket.close();
+        s.rtcp?.close();
+      }
+      for (const d of data) d.close();
       throw e;
     }
-    return new RtpSource(id, streams);
+    return new RtpSource(id, streams, data, options.streams);
   }
 
-  get ports(): number[] {
-    return this.#streams.map((s) => s.port);
+  /** The data stream `mid`, if it is one. */
+  dataOf(mid: string): SourceDataStream | undefined {
+    return this.#data.find((d) => d.spec.mid === mid);
   }
 
   /** The stream `mid` as a forward source. */
@@ -161,13 +240,16 @@ export class RtpSource {
 
   stats(): RtpSourceStreamStats[] {
     const now = performance.now();
-    return this.#streams.map((s) => ({
+    const media = this.#streams.map((s) => ({
       mid: s.spec.mid,
       port: s.port,
       packets: s.packets,
       bytes: s.bytes,
       ...(s.lastMs !== undefined ? { ageMs: Math.round(now - s.lastMs) } : {}),
     }));
+    const all = [...media, ...this.#data.map((d) => d.stats(now))];
+    // In the order the streams were asked for.
+    return this.ports.map((port) => all.find((s) => s.port === port)!);
   }
 
   /** Stops every forward and closes the sockets; idempotent. */
@@ -177,6 +259,8 @@ export class RtpSource {
     for (const s of this.#streams) {
       for (const line of [...s.outputs]) line.detach();
       s.socket.close();
+      s.rtcp?.close();
     }
+    for (const d of this.#data) d.close();
   }
 }

@@ -27,11 +27,17 @@ export function rtpSourceHandlers(
   const handlers: Handlers<SourceMethods> = {
     createSource: async ({ sourceId, ...options }) => {
       if (sources.has(sourceId)) throw new Error(`Source ${sourceId} exists`);
-      const s = await RtpSource.open(sourceId, options);
+      const s = await RtpSource.open(sourceId, { ...options, peerOf });
       sources.set(sourceId, s);
-      return { ports: s.ports };
+      return { ports: s.ports, rtcpPorts: s.rtcpPorts };
     },
     sourceForward: ({ sourceId, target, fromMid, toMid, newMid, active }) => {
+      const data = source(sourceId).dataOf(fromMid);
+      if (data) {
+        // Datagrams go to the peer's data channel, which its offer carries (no m-line of ours).
+        data.add(peer(target).id, active ?? true);
+        return Promise.resolve({ mid: fromMid });
+      }
       const from = source(sourceId).sourceOf(fromMid);
       const mid = peer(target).attachSource(from, {
         ...(toMid !== undefined ? { toMid } : {}),
@@ -43,6 +49,7 @@ export function rtpSourceHandlers(
     sourceSetForwarding: ({ sourceId, target, toMid, active }) => {
       const s = source(sourceId);
       const to = peer(target);
+      if (s.dataOf(toMid)?.setActive(to.id, active)) return Promise.resolve(null);
       const line = to.sendLine(toMid);
       if (!line || !s.owns(line.source)) {
         throw new Error(`No forward from ${sourceId} to m-line ${toMid} of ${target}`);
@@ -53,6 +60,11 @@ export function rtpSourceHandlers(
     sourceStopForward: ({ sourceId, target, toMid }) => {
       // Idempotent: the source or the peer may be gone already.
       const s = sources.get(sourceId);
+      const data = s?.dataOf(toMid);
+      if (data) {
+        data.remove(target);
+        return Promise.resolve(null);
+      }
       const line = peerOf(target)?.sendLine(toMid);
       if (s && line && s.owns(line.source)) line.detach();
       return Promise.resolve(null);

@@ -1,0 +1,147 @@
+/**
+ * The data stream of an RTP source (a Streaming mountpoint's `dataport`): each UDP datagram
+ * goes to every viewer peer fed from it as one data-channel message, text or binary as the
+ * mountpoint says (`datatype`). With `databuffermsg` the last datagram is kept and sent to a
+ * viewer as soon as its data channel is open (tried every 100 ms for up to 10 s).
+ *
+ * @module
+ */
+import type { RtpSourceStream, RtpSourceStreamStats } from "../source_types.ts";
+import type { RtpPeer } from "./rtp_peer.ts";
+import { bindSourceSocket } from "./source_feedback.ts";
+
+type Socket = Awaited<ReturnType<typeof bindSourceSocket>>;
+
+const RETRY_MS = 100;
+const RETRY_FOR_MS = 10_000;
+
+export class SourceDataStream {
+  readonly spec: RtpSourceStream;
+  readonly port: number;
+  packets = 0;
+  bytes = 0;
+  lastMs: number | undefined;
+  readonly #socket: Socket;
+  /** Viewer peers by id (a peer that is gone is dropped) and whether they get messages now. */
+  readonly #viewers = new Map<string, boolean>();
+  readonly #peerOf: (id: string) => RtpPeer | undefined;
+  #last: Uint8Array | undefined;
+  /** Viewers still waiting for the kept message: until when to try. */
+  readonly #owed = new Map<string, number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    spec: RtpSourceStream,
+    socket: Socket,
+    peerOf: (id: string) => RtpPeer | undefined,
+  ) {
+    this.spec = spec;
+    this.#socket = socket;
+    this.#peerOf = peerOf;
+    this.port = socket.address().port;
+    socket.on("message", (buf: Uint8Array) => this.#onDatagram(buf));
+  }
+
+  static async open(
+    spec: RtpSourceStream,
+    host: string,
+    range: { min: number; max: number },
+    peerOf: (id: string) => RtpPeer | undefined,
+  ): Promise<SourceDataStream> {
+    return new SourceDataStream(spec, await bindSourceSocket(host, spec.port, range), peerOf);
+  }
+
+  /** `peer` gets the datagrams (while `active`), and the kept one first. */
+  add(peer: string, active: boolean): void {
+    this.#viewers.set(peer, active);
+    if (active) this.#owe(peer);
+  }
+
+  setActive(peer: string, active: boolean): boolean {
+    if (!this.#viewers.has(peer)) return false;
+    this.#viewers.set(peer, active);
+    if (active) this.#owe(peer);
+    else this.#owed.delete(peer);
+    return true;
+  }
+
+  remove(peer: string): void {
+    this.#viewers.delete(peer);
+    this.#owed.delete(peer);
+  }
+
+  /** Viewers fed (for leak checks). */
+  get viewers(): number {
+    return this.#viewers.size;
+  }
+
+  stats(now: number): RtpSourceStreamStats {
+    return {
+      mid: this.spec.mid,
+      port: this.port,
+      packets: this.packets,
+      bytes: this.bytes,
+      ...(this.lastMs !== undefined ? { ageMs: Math.round(now - this.lastMs) } : {}),
+    };
+  }
+
+  close(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#viewers.clear();
+    this.#owed.clear();
+    this.#socket.close();
+  }
+
+  #onDatagram(buf: Uint8Array): void {
+    this.packets++;
+    this.bytes += buf.length;
+    this.lastMs = performance.now();
+    const message = this.#message(buf);
+    if (this.spec.bufferMessage) this.#last = buf.slice();
+    for (const [peer, active] of this.#viewers) {
+      if (!active) continue;
+      // A newer message replaces the kept one it was owed.
+      if (this.#deliver(peer, message)) this.#owed.delete(peer);
+    }
+  }
+
+  #message(buf: Uint8Array): string | Uint8Array {
+    return this.spec.binary ? buf.slice() : new TextDecoder().decode(buf);
+  }
+
+  #deliver(id: string, message: string | Uint8Array): boolean {
+    const peer = this.#peerOf(id);
+    if (!peer) {
+      this.remove(id);
+      return false;
+    }
+    try {
+      peer.sendData(undefined, message);
+      return true;
+    } catch {
+      // No open channel yet, or the peer is closing.
+      return false;
+    }
+  }
+
+  #owe(peer: string): void {
+    if (!this.spec.bufferMessage || !this.#last) return;
+    this.#owed.set(peer, performance.now() + RETRY_FOR_MS);
+    this.#timer ??= setInterval(() => this.#payOwed(), RETRY_MS);
+  }
+
+  #payOwed(): void {
+    const now = performance.now();
+    const last = this.#last;
+    for (const [peer, until] of this.#owed) {
+      if ((last && this.#deliver(peer, this.#message(last))) || now > until) {
+        this.#owed.delete(peer);
+      }
+    }
+    if (this.#owed.size === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+}
