@@ -18,6 +18,7 @@ import type {
   RecordingOptions,
   RecordingUpdate,
   RtpForwardOptions,
+  RtpForwardResult,
 } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
 import type { PluginMedia } from "./plugin_media.ts";
@@ -35,6 +36,7 @@ export type {
   RecordingOptions,
   RecordingUpdate,
   RtpForwardOptions,
+  RtpForwardResult,
 };
 
 /** Descriptive metadata, announced in `info`. */
@@ -163,8 +165,8 @@ export interface PluginWebRTC {
   stopRecording(mid: string): Promise<void>;
   /** Pauses/resumes a recording or changes its keyframe interval (see `RecordingUpdate`). */
   updateRecording(update: RecordingUpdate): Promise<void>;
-  /** Forwards a received stream as plain RTP (see `RtpForwardOptions`); rtp engine only. */
-  rtpForward(options: RtpForwardOptions): Promise<void>;
+  /** Forwards a received stream as RTP/SRTP (see `RtpForwardOptions`); rtp engine only. */
+  rtpForward(options: RtpForwardOptions): Promise<RtpForwardResult>;
   /** Stops a forwarder; a no-op when it or the PeerConnection is gone. */
   stopRtpForward(id: string): Promise<void>;
   /**

@@ -27,6 +27,7 @@ import type {
   RecordingOptions,
   RecordingUpdate,
   RtpForwardOptions,
+  RtpForwardResult,
   SlowLinkReport,
 } from "./media/types.ts";
 
@@ -301,10 +302,10 @@ export class HandleWebRTC implements PluginWebRTC {
     await this.#peer?.updateRecording(update);
   }
 
-  async rtpForward(options: RtpForwardOptions): Promise<void> {
+  async rtpForward(options: RtpForwardOptions): Promise<RtpForwardResult> {
     const peer = this.#peer;
     if (!peer) throw new JanusError(JANUS_ERROR.WEBRTC_STATE, "Invalid PeerConnection");
-    await peer.rtpForward(options);
+    return await peer.rtpForward(options);
   }
 
   async stopRtpForward(id: string): Promise<void> {

@@ -10,6 +10,7 @@ import dgram from "node:dgram";
 import { parseOggOpus } from "./ogg_opus.ts";
 import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
 import { Resampler } from "./mixer.ts";
+import { srtpMasterKey, SrtpSender } from "./rtp/srtp.ts";
 
 /** An Ogg/Opus file played into a mix, decoded a packet at a time. */
 export class FilePlayer {
@@ -153,21 +154,32 @@ export interface MixForwardOptions {
   codec: "opus" | "pcma" | "pcmu";
   payloadType: number;
   ssrc: number;
+  /** SRTP: AES_CM_128_HMAC_SHA1_80 or _32, master key and salt (30 bytes) in base64. */
+  srtp?: { suite: 32 | 80; key: string };
 }
 
-/** RTP of the full mix to one UDP address: Opus at 48 kHz clock, or G.711 at 8 kHz. */
+/**
+ * RTP of the full mix to one UDP address: Opus at 48 kHz clock, or G.711 at 8 kHz;
+ * SRTP-protected with `srtp`.
+ */
 export class RtpMixForwarder implements MixSink {
   readonly #options: MixForwardOptions;
   readonly #socket: dgram.Socket;
   readonly #rate: number;
   readonly #encoder: OpusEncoder | undefined;
   readonly #resampler = new Resampler();
+  readonly #srtp: SrtpSender | undefined;
   #seq = Math.floor(Math.random() * 0x10000);
   #timestamp = Math.floor(Math.random() * 0x100000000);
   /** Packets sent (listforwarders, tests). */
   packets = 0;
 
   constructor(options: MixForwardOptions, rate: number) {
+    if (options.srtp) {
+      const master = srtpMasterKey(options.srtp.key);
+      if (!master) throw new Error("Invalid SRTP crypto");
+      this.#srtp = new SrtpSender(options.srtp.suite, master);
+    }
     this.#options = options;
     this.#rate = rate;
     this.#encoder = options.codec === "opus" ? new OpusEncoder(rate) : undefined;
@@ -201,7 +213,9 @@ export class RtpMixForwarder implements MixSink {
     packet.set(payload, 12);
     this.#seq = (this.#seq + 1) & 0xffff;
     this.#timestamp = (this.#timestamp + step) % 0x100000000;
-    this.#socket.send(packet, o.port, o.host);
+    const out = this.#srtp ? this.#srtp.protect(packet) : packet;
+    if (!out) return;
+    this.#socket.send(out, o.port, o.host);
     this.packets++;
   }
 

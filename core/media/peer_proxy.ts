@@ -23,6 +23,7 @@ import type {
   RecordingOptions,
   RecordingUpdate,
   RtpForwardOptions,
+  RtpForwardResult,
 } from "./types.ts";
 import type { MediaWorker } from "./media_worker.ts";
 
@@ -147,8 +148,8 @@ export class PeerProxy implements Peer {
     await this.#call("updateRecording", { peerId: this.id, ...update });
   }
 
-  async rtpForward(options: RtpForwardOptions): Promise<void> {
-    await this.#call("rtpForward", { peerId: this.id, ...options });
+  async rtpForward(options: RtpForwardOptions): Promise<RtpForwardResult> {
+    return await this.#call("rtpForward", { peerId: this.id, ...options });
   }
 
   async stopRtpForward(id: string): Promise<void> {

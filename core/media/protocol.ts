@@ -21,6 +21,7 @@ import type {
   RecordingOptions,
   RecordingUpdate,
   RtpForwardOptions,
+  RtpForwardResult,
   SlowLinkReport,
 } from "./types.ts";
 import type { SourceMethods } from "./source_protocol.ts";
@@ -76,7 +77,7 @@ export interface WorkerMethods extends SourceMethods, MixerMethods {
   startRecording: { params: P & RecordingOptions; result: null };
   stopRecording: { params: P & { mid: string }; result: null };
   updateRecording: { params: P & RecordingUpdate; result: null };
-  rtpForward: { params: P & RtpForwardOptions; result: null };
+  rtpForward: { params: P & RtpForwardOptions; result: RtpForwardResult };
   stopRtpForward: { params: P & { id: string }; result: null };
   play: { params: P & PlayoutOptions; result: { streams: PlayoutStream[] } };
   stopPlay: { params: P; result: null };

@@ -155,6 +155,8 @@ export type MixRoomRequest =
     payloadType: number;
     ssrc: number;
     alwaysOn?: boolean;
+    /** SRTP: AES_CM_128_HMAC_SHA1_80 or _32, master key and salt (30 bytes) in base64. */
+    srtp?: { suite: 32 | 80; key: string };
   }
   | { op: "stopForward"; id: string };
 
@@ -222,8 +224,9 @@ export interface PlayoutStream {
 }
 
 /**
- * What {@link Peer.rtpForward} takes: every packet received on `mid` is sent as plain RTP
- * to `host:port` (an IP address), its SSRC and payload type replaced when given.
+ * What {@link Peer.rtpForward} takes: every packet received on `mid` is sent as RTP to
+ * `host:port` (an IP address), its SSRC and payload type replaced when given, SRTP-protected
+ * with `srtp`.
  */
 export interface RtpForwardOptions {
   /** The caller's name for this forwarder (`stopRtpForward` takes it). */
@@ -233,6 +236,20 @@ export interface RtpForwardOptions {
   port: number;
   ssrc?: number;
   pt?: number;
+  /** SRTP: AES_CM_128_HMAC_SHA1_80 or _32, master key and salt (30 bytes) in base64. */
+  srtp?: { suite: 32 | 80; key: string };
+  /**
+   * A local RTCP socket is bound (any port) and latched to the receiver's RTCP port (two
+   * empty RTP headers, as Janus); a PLI or FIR it receives asks the publisher for a keyframe.
+   * Above 0 binds (`remoteRtcpPort` 0 binds without latching).
+   */
+  rtcp?: { remotePort: number };
+}
+
+/** What {@link Peer.rtpForward} answers. */
+export interface RtpForwardResult {
+  /** The port of the bound RTCP socket, with `rtcp`. */
+  localRtcpPort?: number;
 }
 
 /** How a peer answers an offer. */
@@ -308,7 +325,7 @@ export interface Peer {
   /** Pauses/resumes the recording of `mid` or changes its keyframe interval; idempotent. */
   updateRecording(update: RecordingUpdate): Promise<void>;
   /** Forwards one received stream as plain RTP over UDP. Only an engine that handles RTP can. */
-  rtpForward(options: RtpForwardOptions): Promise<void>;
+  rtpForward(options: RtpForwardOptions): Promise<RtpForwardResult>;
   /** Stops the forwarder `id`; idempotent. */
   stopRtpForward(id: string): Promise<void>;
   /**

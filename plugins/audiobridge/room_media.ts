@@ -32,6 +32,8 @@ export interface MixForwarder {
   ptype: number;
   /** Sends silence while the room is empty (otherwise nothing is sent then). */
   alwaysOn: boolean;
+  /** SRTP: suite and the 30-byte master key and salt in base64. */
+  srtp?: { suite: 32 | 80; key: string };
 }
 
 /**
@@ -223,5 +225,6 @@ function forwardOp(f: MixForwarder): MixRoomRequest {
     payloadType: f.ptype,
     ssrc: f.ssrc,
     alwaysOn: f.alwaysOn,
+    ...(f.srtp ? { srtp: f.srtp } : {}),
   };
 }

@@ -5,7 +5,9 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { srtpMasterKey } from "../../core/media/rtp/srtp.ts";
 import { BODY, type BodyField } from "../_shared/validate.ts";
 import { AUDIOBRIDGE_ERROR } from "./errors.ts";
 import type { AudioBridgeContext } from "./requests.ts";
@@ -143,6 +145,7 @@ export async function answerRoomMedia(
           ssrc: f.ssrc,
           codec: f.codec,
           ptype: f.ptype,
+          ...(f.srtp ? { srtp: true } : {}),
           always_on: f.alwaysOn,
         })),
       };
@@ -172,11 +175,11 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
       `Unsupported protocol family (${family})`,
     );
   }
-  if (root.srtp_suite !== undefined || root.srtp_crypto !== undefined) {
-    throw new PluginError(
-      AUDIOBRIDGE_ERROR.UNKNOWN,
-      "SRTP forwarders unsupported in this instance",
-    );
+  // Only both together ask for SRTP (one alone is ignored, as the reference).
+  const srtp = root.srtp_suite !== undefined && root.srtp_crypto !== undefined;
+  const suite = root.srtp_suite as number;
+  if (srtp && suite !== 32 && suite !== 80) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_ELEMENT, `Invalid SRTP suite (${suite})`);
   }
   const room = roomWithSecret(ctx, root);
   if (room.media.forwarders.size >= ctx.maxForwarders) {
@@ -188,6 +191,9 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
   let streamId = randomId() % 0x100000000 || 1;
   while (room.media.forwarders.has(streamId)) streamId = randomId() % 0x100000000 || 1;
   const host = root.host as string;
+  const master = srtp ? srtpMasterKey(root.srtp_crypto as string) : undefined;
+  // A crypto of fewer than 30 bytes: no forwarder, yet "success" with stream_id 0 (reference).
+  if (srtp && !master) return { audiobridge: "success", room: room.id, stream_id: 0, host, port };
   const f: MixForwarder = {
     streamId,
     host,
@@ -196,6 +202,9 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
     codec,
     ptype: (root.ptype as number | undefined) ?? 100,
     alwaysOn: root.always_on === true,
+    ...(master
+      ? { srtp: { suite: suite as 32 | 80, key: Buffer.from(master).toString("base64") } }
+      : {}),
   };
   room.media.addForwarder(f);
   return { audiobridge: "success", room: room.id, stream_id: streamId, host, port };

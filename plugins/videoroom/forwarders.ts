@@ -6,17 +6,20 @@
  * suite; then the room and its secret; then the feed), its reply shapes (new `streams` API and
  * the deprecated `audio_port`/`video_port` one) and its quirks: a `streams` entry whose mid is
  * not published is skipped, a port is taken modulo 65536, and an entry's own `host` that does
- * not resolve falls back to the request's `host`.
+ * not resolve falls back to the request's `host`. With `srtp_suite` and `srtp_crypto` the
+ * audio/video forwarders send SRTP (a crypto of fewer than 30 bytes skips them, as the
+ * reference); with an `rtcp_port` a local RTCP port is bound whose PLI/FIR ask the publisher
+ * for a keyframe (`local_rtcp_port`/`remote_rtcp_port` in the summary).
  *
- * Not done: SRTP
- * (`srtp_suite` + `srtp_crypto` answer 499), RTCP feedback (`rtcp_port` is not bound, so no
- * `local_rtcp_port`) and simulcast layers.
+ * Not done: simulcast layers.
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
+import { srtpMasterKey } from "../../core/media/rtp/srtp.ts";
 import { BODY, type BodyField } from "../_shared/validate.ts";
 import { VIDEOROOM_ERROR } from "./errors.ts";
 import type { FeedStream } from "./room.ts";
@@ -59,6 +62,12 @@ export interface ForwarderEntry {
   port: number;
   ssrc: number;
   pt: number;
+  /** The receiver's RTCP port (`rtcp_port`; binds a local one when above 0). */
+  rtcpPort?: number;
+  /** The RTCP port bound for it, once started. */
+  localRtcpPort?: number;
+  /** SRTP: suite and the 30-byte master key and salt in base64. */
+  srtp?: { suite: 32 | 80; key: string };
 }
 
 /** The forwarders of one publisher. */
@@ -75,8 +84,12 @@ export class ForwarderSet {
 /** The reference's summary of a forwarder. */
 export function forwarderJson(f: ForwarderEntry): JsonObject {
   const out: JsonObject = { stream_id: f.streamId, host: f.host, port: f.port, type: f.type };
+  if (f.localRtcpPort) out.local_rtcp_port = f.localRtcpPort;
+  const remoteRtcp = (f.rtcpPort ?? 0) & 0xffff;
+  if (f.localRtcpPort && remoteRtcp > 0) out.remote_rtcp_port = remoteRtcp;
   if (f.pt) out.pt = f.pt;
   if (f.ssrc) out.ssrc = f.ssrc;
+  if (f.srtp) out.srtp = true;
   return out;
 }
 
@@ -107,7 +120,19 @@ async function resolve(host: string, fam: 0 | 4 | 6): Promise<string | undefined
 /** What a checked `rtp_forward` asks for. */
 export interface ForwardPlan {
   host: string;
-  streams: { mid: string; host: string; port: number; ssrc: number; pt: number }[] | undefined;
+  streams: ForwardTarget[] | undefined;
+  /** `srtp_suite` (checked) and `srtp_crypto` as given, when both are. */
+  srtp: { suite: 32 | 80; crypto: string } | undefined;
+}
+
+/** Where one forwarder sends. */
+interface ForwardTarget {
+  mid?: string;
+  host: string;
+  port: number;
+  ssrc: number;
+  pt: number;
+  rtcpPort?: number;
 }
 
 /**
@@ -139,18 +164,18 @@ export async function planRtpForward(body: JsonObject): Promise<ForwardPlan> {
         port: (s.port as number) & 0xffff,
         ssrc: typeof s.ssrc === "number" ? s.ssrc >>> 0 : 0,
         pt: typeof s.pt === "number" ? s.pt & 0x7f : 0,
+        ...(typeof s.rtcp_port === "number" ? { rtcpPort: s.rtcp_port } : {}),
       });
     }
   }
+  let srtp: ForwardPlan["srtp"];
+  // Only both together ask for SRTP (one alone is ignored, as the reference).
   if (body.srtp_suite !== undefined && body.srtp_crypto !== undefined) {
     const suite = body.srtp_suite as number;
     if (suite !== 32 && suite !== 80) throw invalid(`Invalid SRTP suite (${suite})`);
-    throw new PluginError(
-      VIDEOROOM_ERROR.UNKNOWN,
-      "SRTP forwarders are not supported by this gateway (plain RTP only)",
-    );
+    srtp = { suite, crypto: body.srtp_crypto as string };
   }
-  return { host, streams };
+  return { host, streams, srtp };
 }
 
 /** What `rtpForward` needs of the publisher. */
@@ -177,9 +202,11 @@ export async function rtpForward(
   plan: ForwardPlan,
   body: JsonObject,
 ): Promise<JsonObject> {
+  // A crypto of fewer than 30 bytes skips each audio/video forwarder, as the reference.
+  const master = plan.srtp && srtpMasterKey(plan.srtp.crypto);
   const make = async (
     stream: FeedStream,
-    target: { host: string; port: number; ssrc: number; pt: number },
+    { mid: _, rtcpPort, ...target }: ForwardTarget,
   ): Promise<ForwarderEntry | undefined> => {
     const entry: ForwarderEntry = {
       streamId: publisher.forwarders.freeId(),
@@ -187,6 +214,13 @@ export async function rtpForward(
       type: stream.type,
       ...target,
     };
+    if (stream.type !== "data") {
+      if (plan.srtp && !master) return undefined;
+      if (plan.srtp && master) {
+        entry.srtp = { suite: plan.srtp.suite, key: Buffer.from(master).toString("base64") };
+      }
+      if (rtcpPort !== undefined && rtcpPort > 0) entry.rtcpPort = rtcpPort;
+    }
     // A data forwarder sends the messages as they are: no SSRC or payload type.
     if (stream.type === "data") Object.assign(entry, { ssrc: 0, pt: 0 });
     await publisher.startForwarder(entry);
@@ -216,6 +250,9 @@ export async function rtpForward(
       port: port & 0xffff,
       ssrc: typeof body[l.ssrc] === "number" ? (body[l.ssrc] as number) >>> 0 : 0,
       pt: typeof body[l.pt] === "number" ? (body[l.pt] as number) & 0x7f : 0,
+      ...(typeof body[`${l.kind}_rtcp_port`] === "number"
+        ? { rtcpPort: body[`${l.kind}_rtcp_port`] as number }
+        : {}),
     });
     if (!entry) continue;
     legacy[`${l.reply}_stream_id`] = entry.streamId;

@@ -403,21 +403,24 @@ export class Publisher implements Member {
     this.#dataRecorder?.write(data);
   }
 
-  /** Starts one plain RTP forwarder (`rtp_forward`); 499 when the media engine refuses. */
+  /** Starts one RTP/SRTP forwarder (`rtp_forward`); 499 when the media engine refuses. */
   async startForwarder(entry: ForwarderEntry): Promise<void> {
     if (entry.type === "data") {
       this.#dataForwarders.set(entry.streamId, new DataForwarder(entry.host, entry.port));
       return;
     }
     try {
-      await this.webrtc.rtpForward({
+      const started = await this.webrtc.rtpForward({
         id: String(entry.streamId),
         mid: entry.mid,
         host: entry.host,
         port: entry.port,
         ...(entry.ssrc ? { ssrc: entry.ssrc } : {}),
         ...(entry.pt ? { pt: entry.pt } : {}),
+        ...(entry.srtp ? { srtp: entry.srtp } : {}),
+        ...(entry.rtcpPort ? { rtcp: { remotePort: entry.rtcpPort & 0xffff } } : {}),
       });
+      if (started.localRtcpPort) entry.localRtcpPort = started.localRtcpPort;
     } catch (e) {
       throw new PluginError(VIDEOROOM_ERROR.UNKNOWN, (e as Error).message);
     }

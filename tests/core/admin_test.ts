@@ -67,7 +67,7 @@ function fakeMedia(): MediaEngine {
         startRecording: () => Promise.resolve(),
         stopRecording: () => Promise.resolve(),
         updateRecording: () => Promise.resolve(),
-        rtpForward: () => Promise.resolve(),
+        rtpForward: () => Promise.resolve({}),
         stopRtpForward: () => Promise.resolve(),
         sendData: () => Promise.resolve(),
         info: (): Promise<PeerInfo> =>

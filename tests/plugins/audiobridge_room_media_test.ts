@@ -4,8 +4,8 @@
  * `announcement-started`/`announcement-stopped` and `is_playing`; `enable_recording` writes the
  * room's full mix as WAV (ffprobe reads its duration, the 440 Hz speaker is in it); an
  * `rtp_forward` of the mix as Opus to loopback is decoded by ffmpeg from an SDP file and holds
- * the tone; `listforwarders`/`stop_rtp_forward` act on it; bad requests get the reference's
- * errors. Runs in the test network namespace.
+ * the tone, and so does an SRTP one (AES_CM_128_HMAC_SHA1_32, the key in the SDP's a=crypto);
+ * `listforwarders`/`stop_rtp_forward` act on them; bad requests get the reference's errors. Runs in the test network namespace.
  *
  * Run: `deno task test tests/plugins/audiobridge_room_media_test.ts`
  */
@@ -230,45 +230,81 @@ wrtcTest(
         }),
         abErr(484, "Unsupported codec (g722)"),
       );
-      const port = await freeEvenUdpPort();
-      const sdp = join(dir, "mix.sdp");
-      await Deno.writeTextFile(
-        sdp,
-        [
-          "v=0",
-          "o=- 0 0 IN IP4 127.0.0.1",
-          "s=mix",
-          "c=IN IP4 127.0.0.1",
-          "t=0 0",
-          `m=audio ${port} RTP/AVP 100`,
-          "a=rtpmap:100 opus/48000/2",
-          "",
-        ].join("\n"),
+      // SRTP: a bad suite is refused before the room; a crypto of fewer than 30 bytes makes no
+      // forwarder yet answers success with stream_id 0, as the reference.
+      assert.deepEqual(
+        await admin.sync({
+          request: "rtp_forward",
+          room: R,
+          secret: "s3",
+          host: "127.0.0.1",
+          port: 5000,
+          srtp_suite: 40,
+          srtp_crypto: "abc",
+        }),
+        abErr(484, "Invalid SRTP suite (40)"),
       );
-      const decoded = join(dir, "fwd.wav");
-      const ffmpeg = new Deno.Command("ffmpeg", {
-        args: [
-          "-hide_banner",
-          "-loglevel",
-          "error",
-          "-protocol_whitelist",
-          "file,udp,rtp",
-          "-i",
+      assert.deepEqual(
+        await admin.sync({
+          request: "rtp_forward",
+          room: R,
+          secret: "s3",
+          host: "127.0.0.1",
+          port: 5000,
+          srtp_suite: 80,
+          srtp_crypto: "abc",
+        }),
+        { audiobridge: "success", room: R, stream_id: 0, host: "127.0.0.1", port: 5000 },
+      );
+      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(30))));
+      /** ffmpeg decoding 2 s of the mix from an SDP file for `port` into `name`.wav. */
+      const decode = async (name: string, port: number, srtp: boolean) => {
+        const sdp = join(dir, `${name}.sdp`);
+        await Deno.writeTextFile(
           sdp,
-          "-t",
-          "2",
-          "-ac",
-          "1",
-          "-ar",
-          "16000",
-          "-f",
-          "wav",
-          decoded,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-        signal: AbortSignal.timeout(20_000),
-      }).output();
+          [
+            "v=0",
+            "o=- 0 0 IN IP4 127.0.0.1",
+            "s=mix",
+            "c=IN IP4 127.0.0.1",
+            "t=0 0",
+            `m=audio ${port} ${srtp ? "RTP/SAVP" : "RTP/AVP"} 100`,
+            "a=rtpmap:100 opus/48000/2",
+            ...(srtp ? [`a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:${key}`] : []),
+            "",
+          ].join("\n"),
+        );
+        const wav = join(dir, `${name}.wav`);
+        const out = await new Deno.Command("ffmpeg", {
+          args: [
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-protocol_whitelist",
+            "file,udp,rtp,srtp",
+            "-i",
+            sdp,
+            "-t",
+            "2",
+            "-ac",
+            "1",
+            "-ar",
+            "16000",
+            "-f",
+            "wav",
+            wav,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+          signal: AbortSignal.timeout(20_000),
+        }).output();
+        assert.ok(out.success, `${name}: ${new TextDecoder().decode(out.stderr)}`);
+        return tonePower(wavSamples(await Deno.readFile(wav)), 16000, 440);
+      };
+      const port = await freeEvenUdpPort();
+      const srtpPort = await freeEvenUdpPort();
+      const plainPower = decode("fwd", port, false);
+      const srtpPower = decode("srtp", srtpPort, true);
       await sleep(700);
       const fwd = await admin.sync({
         request: "rtp_forward",
@@ -281,6 +317,18 @@ wrtcTest(
       assert.equal(fwd.audiobridge, "success");
       assert.equal(fwd.port, port);
       const streamId = fwd.stream_id as number;
+      const srtpFwd = await admin.sync({
+        request: "rtp_forward",
+        room: R,
+        secret: "s3",
+        host: "127.0.0.1",
+        port: srtpPort,
+        ssrc: 4322,
+        srtp_suite: 32,
+        srtp_crypto: key,
+      });
+      assert.equal(srtpFwd.audiobridge, "success");
+      const srtpId = srtpFwd.stream_id as number;
       const list = await admin.sync({ request: "listforwarders", room: R, secret: "s3" });
       assert.deepEqual(list, {
         audiobridge: "forwarders",
@@ -293,22 +341,27 @@ wrtcTest(
           codec: "opus",
           ptype: 100,
           always_on: false,
+        }, {
+          stream_id: srtpId,
+          ip: "127.0.0.1",
+          port: srtpPort,
+          ssrc: 4322,
+          codec: "opus",
+          ptype: 100,
+          srtp: true,
+          always_on: false,
         }],
       });
-      const out = await ffmpeg;
-      assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      const fwdPcm = wavSamples(await Deno.readFile(decoded));
-      const fwdPower = tonePower(fwdPcm, 16000, 440);
+      const fwdPower = await plainPower;
       assert.ok(fwdPower > HEARD, `440 Hz in the forwarded mix: ${fwdPower}`);
-      assert.deepEqual(
-        await admin.sync({
-          request: "stop_rtp_forward",
-          room: R,
-          secret: "s3",
-          stream_id: streamId,
-        }),
-        { audiobridge: "success", room: R, stream_id: streamId },
-      );
+      const srtpFwdPower = await srtpPower;
+      assert.ok(srtpFwdPower > HEARD, `440 Hz in the SRTP-forwarded mix: ${srtpFwdPower}`);
+      for (const id of [streamId, srtpId]) {
+        assert.deepEqual(
+          await admin.sync({ request: "stop_rtp_forward", room: R, secret: "s3", stream_id: id }),
+          { audiobridge: "success", room: R, stream_id: id },
+        );
+      }
       assert.deepEqual(
         (await admin.sync({ request: "listforwarders", room: R, secret: "s3" })).rtp_forwarders,
         [],

@@ -1,7 +1,10 @@
 /**
  * VideoRoom `rtp_forward` and recording with a real wrtc publisher on the rtp engine: its video
  * forwarded to loopback UDP ports comes with the SSRC and payload type asked for and ffmpeg
- * decodes it from an SDP file; `listforwarders` and `stop_rtp_forward` act on it; a recording
+ * decodes it from an SDP file; `listforwarders` and `stop_rtp_forward` act on it; an SRTP
+ * forwarder (`srtp_suite`/`srtp_crypto`) is decoded by ffmpeg with the key (not with another),
+ * and a PLI sent to its RTCP port (`rtcp_port`, latched with two empty RTP headers) reaches
+ * the publisher; a recording
  * (`configure` `record`) is converted by Janus's `janus-pp-rec` and ffprobe reads about the
  * recorded time; `enable_recording` records every publisher; a `rec_dir` that cannot be
  * written leaves publishing untouched.
@@ -9,7 +12,10 @@
  * Run: `deno task test tests/plugins/videoroom_rtp_forward_test.ts`
  */
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { buildPli } from "../../core/media/rtp/rtcp.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { freeEvenUdpPort } from "../_helpers/udp_port.ts";
 import { type ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
@@ -185,6 +191,213 @@ wrtcTest(
     } finally {
       for (const p of peers) p.close();
       for (const s of sinks) await s.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+/**
+ * ffmpeg decoding `frames` VP8 frames of (S)RTP from an SDP file for `port`; ended after 15 s
+ * or on `stop` (its output so far is then resolved).
+ */
+function ffmpegVp8(
+  dir: string,
+  name: string,
+  port: number,
+  frames: number,
+  crypto?: { suite: string; key: string },
+  stop?: AbortSignal,
+): Promise<Deno.CommandOutput> {
+  const sdp = join(dir, `${name}.sdp`);
+  Deno.writeTextFileSync(
+    sdp,
+    [
+      "v=0",
+      "o=- 0 0 IN IP4 127.0.0.1",
+      "s=forwarded",
+      "c=IN IP4 127.0.0.1",
+      "t=0 0",
+      `m=video ${port} ${crypto ? "RTP/SAVP" : "RTP/AVP"} 100`,
+      "a=rtpmap:100 VP8/90000",
+      ...(crypto ? [`a=crypto:1 ${crypto.suite} inline:${crypto.key}`] : []),
+      "",
+    ].join("\n"),
+  );
+  return new Deno.Command("ffmpeg", {
+    args: [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-protocol_whitelist",
+      "file,udp,rtp,srtp",
+      "-i",
+      sdp,
+      "-map",
+      "0:v:0",
+      "-frames:v",
+      String(frames),
+      "-f",
+      "framecrc",
+      "-",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal: stop
+      ? AbortSignal.any([stop, AbortSignal.timeout(15_000)])
+      : AbortSignal.timeout(15_000),
+  }).output();
+}
+
+/** Frames in ffmpeg's framecrc output. */
+function frameLines(out: Deno.CommandOutput): number {
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#")).length;
+}
+
+/** Polls the async `check` every 50 ms until it holds, for up to `timeoutMs`. */
+async function waitForAsync(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** PLIs the publishing peer received on its video (its outbound-rtp `pliCount`). */
+async function plisReceived(peer: ClientPeer): Promise<number> {
+  let n = 0;
+  (await peer.pc.getStats()).forEach((value) => {
+    const r = value as { type: string; kind?: string; pliCount?: number };
+    if (r.type === "outbound-rtp" && r.kind === "video") n += r.pliCount ?? 0;
+  });
+  return n;
+}
+
+wrtcTest(
+  "videoroom: SRTP rtp_forward decoded by ffmpeg with its key; a PLI on its RTCP port reaches the publisher",
+  async (wrtc) => {
+    await requireTool("ffmpeg", "ffmpeg");
+    await using gw = await gateway("rtp");
+    await using c = await VideoRoomClient.open(gw.httpUrl);
+    const peers: ClientPeer[] = [];
+    const dir = await Deno.makeTempDir({ prefix: "vr-srtp-" });
+    // The receiver's RTCP socket: gets the latching packets, sends the PLI.
+    const rtcp = dgram.createSocket("udp4");
+    const latched: { packet: Uint8Array; port: number }[] = [];
+    rtcp.on("message", (msg: Uint8Array, rinfo: { port: number }) => {
+      latched.push({ packet: new Uint8Array(msg), port: rinfo.port });
+    });
+    await new Promise<void>((resolve) => rtcp.bind(0, "127.0.0.1", () => resolve()));
+    const rtcpPort = (rtcp.address() as AddressInfo).port;
+    try {
+      const R = 1234;
+      const admin = await c.attach();
+      const alice = await publish(wrtc, c, R, "alice");
+      peers.push(alice.peer);
+      const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(30))));
+      const other = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(30))));
+      const port = await freeEvenUdpPort();
+      // One ffmpeg with the key, one with another key on the same packets (a second forwarder).
+      const port2 = await freeEvenUdpPort();
+      const suite = "AES_CM_128_HMAC_SHA1_80";
+      const good = ffmpegVp8(dir, "good", port, 30, { suite, key });
+      const stopBad = new AbortController();
+      const bad = ffmpegVp8(dir, "bad", port2, 1, { suite, key: other }, stopBad.signal);
+      // ffmpeg binds its ports before the packets come.
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const base = { request: "rtp_forward", room: R, secret: "adminpwd", publisher_id: alice.id };
+      const reply = await c.sync(admin, {
+        ...base,
+        host: "127.0.0.1",
+        srtp_suite: 80,
+        srtp_crypto: key,
+        streams: [
+          { mid: "1", port, ssrc: 1234, pt: 100, rtcp_port: rtcpPort },
+          { mid: "1", port: port2, pt: 100 },
+        ],
+      });
+      const made = reply.forwarders as JsonObject[];
+      assert.equal(made.length, 2, JSON.stringify(reply));
+      const local = made[0]!.local_rtcp_port as number;
+      assert.ok(Number.isInteger(local) && local > 0, JSON.stringify(made[0]));
+      assert.deepEqual(made, [
+        {
+          stream_id: made[0]!.stream_id as number,
+          host: "127.0.0.1",
+          port,
+          type: "video",
+          local_rtcp_port: local,
+          remote_rtcp_port: rtcpPort,
+          pt: 100,
+          ssrc: 1234,
+          srtp: true,
+        },
+        {
+          stream_id: made[1]!.stream_id as number,
+          host: "127.0.0.1",
+          port: port2,
+          type: "video",
+          pt: 100,
+          srtp: true,
+        },
+      ]);
+      const goodOut = await good;
+      assert.equal(frameLines(goodOut), 30, new TextDecoder().decode(goodOut.stderr));
+      // The same packets that gave 30 frames gave the other key not one.
+      stopBad.abort();
+      assert.equal(frameLines(await bad), 0, "another key decodes nothing");
+
+      // Latching: two empty RTP headers from the forwarder's RTCP port.
+      await waitUntil("latching packets", () => latched.length >= 2, 5000);
+      for (const l of latched) {
+        assert.deepEqual([...l.packet], [0x80, ...new Array(11).fill(0)]);
+        assert.equal(l.port, local);
+      }
+      // A PLI from the receiver reaches the publisher (after the forwarders' own requests
+      // have been answered and the keyframe limiter's interval has passed).
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const before = await plisReceived(alice.peer);
+      rtcp.send(buildPli(0x1111, 1234), local, "127.0.0.1");
+      await waitForAsync(
+        "the publisher gets a PLI",
+        async () => (await plisReceived(alice.peer)) > before,
+        8000,
+      );
+
+      // A crypto of fewer than 30 bytes skips the forwarder (the reference's reply).
+      assert.deepEqual(
+        await c.sync(admin, {
+          ...base,
+          host: "127.0.0.1",
+          srtp_suite: 32,
+          srtp_crypto: btoa("too short"),
+          streams: [{ mid: "1", port: 9 }],
+        }),
+        { videoroom: "rtp_forward", room: R, publisher_id: alice.id, forwarders: [] },
+      );
+      const list = await c.sync(admin, { request: "listforwarders", room: R, secret: "adminpwd" });
+      assert.deepEqual(
+        ((list.publishers as JsonObject[])[0]!.forwarders as JsonObject[]).map((f) => f.srtp),
+        [true, true],
+      );
+      // Stopping the forwarder frees its RTCP port.
+      await c.sync(admin, { ...base, request: "stop_rtp_forward", stream_id: made[0]!.stream_id });
+      await waitForAsync("the RTCP port freed", async () => {
+        const probe = dgram.createSocket("udp4");
+        const ok = await new Promise<boolean>((resolve) => {
+          probe.once("error", () => resolve(false));
+          probe.bind(local, "0.0.0.0", () => resolve(true));
+        });
+        probe.close();
+        return ok;
+      }, 5000);
+    } finally {
+      for (const p of peers) p.close();
+      rtcp.close();
       await Deno.remove(dir, { recursive: true });
     }
   },

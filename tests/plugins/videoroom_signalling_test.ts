@@ -569,6 +569,31 @@ Deno.test("videoroom checks fields in the reference's order (measured on Janus 1
         { host: "127.0.0.1", srtp_suite: 40, srtp_crypto: "abc", streams: [] },
         err(430, "Invalid SRTP suite (40)"),
       ],
+      [{ host: "127.0.0.1", srtp_suite: 80, srtp_crypto: 5 }, type("srtp_crypto", "a string")],
+      [
+        { host: "127.0.0.1", srtp_suite: "x", srtp_crypto: "abc" },
+        type("srtp_suite", "a positive integer"),
+      ],
+      [
+        { host: "127.0.0.1", streams: [{ mid: "0", port: 5000, rtcp_port: -1 }] },
+        type("rtcp_port", "a positive integer"),
+      ],
+      [
+        {
+          host: "127.0.0.1",
+          srtp_suite: 40,
+          srtp_crypto: "abc",
+          streams: [{ mid: "0", port: 1, rtcp_port: "x" }],
+        },
+        type("rtcp_port", "a positive integer"),
+      ],
+      [{ host: "127.0.0.1", video_rtcp_port: "x" }, type("video_rtcp_port", "a positive integer")],
+      // A suite without a crypto is ignored (no SRTP), as is a short crypto until a stream.
+      [{ host: "127.0.0.1", srtp_suite: 40 }, err(426, "No such room (999999)")],
+      [
+        { host: "127.0.0.1", srtp_suite: 32, srtp_crypto: "abc" },
+        err(426, "No such room (999999)"),
+      ],
       [
         { host: "127.0.0.1", streams: [{ mid: "0", port: 70000 }] },
         err(426, "No such room (999999)"),

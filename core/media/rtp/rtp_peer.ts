@@ -50,6 +50,7 @@ import type {
   RecordingOptions,
   RecordingUpdate,
   RtpForwardOptions,
+  RtpForwardResult,
 } from "../types.ts";
 import type { Stat } from "../stats.ts";
 import { type StreamStats, streamStats } from "../stream_stats.ts";
@@ -385,8 +386,8 @@ export class RtpPeer {
     this.#recorders.get(update.mid)?.update(update, performance.now());
   }
 
-  /** Sends the stream received on `options.mid` as plain RTP to a UDP address. */
-  rtpForward(options: RtpForwardOptions): void {
+  /** Sends the stream received on `options.mid` as RTP/SRTP to a UDP address. */
+  async rtpForward(options: RtpForwardOptions): Promise<RtpForwardResult> {
     if (this.#closed) throw new Error("Peer closed");
     const source = this.#media.sourceOf(options.mid);
     if (!source) throw new Error(`No received m-line ${options.mid}`);
@@ -394,6 +395,13 @@ export class RtpPeer {
     const forwarder = new RtpForwarder(source, options, performance.now());
     this.#forwarders.set(options.id, forwarder);
     this.#media.addTap(options.mid, forwarder);
+    if (!options.rtcp) return {};
+    try {
+      return { localRtcpPort: await forwarder.bindRtcp(options.rtcp.remotePort) };
+    } catch (e) {
+      this.stopRtpForward(options.id);
+      throw e;
+    }
   }
 
   stopRtpForward(id: string): void {

@@ -153,10 +153,7 @@ async function main(): Promise<void> {
       peers.get(peerId)?.updateRecording(update);
       return Promise.resolve(null);
     },
-    rtpForward: ({ peerId, ...options }) => {
-      peer(peerId).rtpForward(options);
-      return Promise.resolve(null);
-    },
+    rtpForward: ({ peerId, ...options }) => peer(peerId).rtpForward(options),
     stopRtpForward: ({ peerId, id }) => {
       peers.get(peerId)?.stopRtpForward(id);
       return Promise.resolve(null);
