@@ -53,6 +53,10 @@ export interface GatewayCounts {
   sessions: number;
   handles: number;
   peers: number;
+  /** Plugin-owned RTP sources (Streaming mountpoints, the stock ones included). */
+  sources: number;
+  /** Plugin-owned audio mixers (AudioBridge rooms that want one). */
+  mixers: number;
   timers: number;
 }
 
@@ -133,6 +137,8 @@ export class Gateway {
       sessions: this.sessions.size,
       handles: this.#handleCount,
       peers: this.media?.counts().peers ?? 0,
+      sources: this.media?.sourceCount?.() ?? 0,
+      mixers: this.media?.mixerCount?.() ?? 0,
       timers: this.#watchdog === undefined ? 0 : 1,
     };
   }

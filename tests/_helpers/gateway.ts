@@ -1,6 +1,6 @@
 /**
  * Starts a gateway for one test on free loopback ports, and checks on stop that
- * every session, handle, peer, timer, poll and socket was released.
+ * every session, handle, peer, media source and mixer, timer, poll and socket was released.
  *
  * @module
  */
@@ -56,10 +56,18 @@ export async function startTestGateway(
   const config = parseConfig(testConfig(overrides));
   const app = await startApp(config, options);
   const { http, ws, adminHttp, adminWs } = app.ports;
-  const counts = () => ({ ...app.gateway.counts(), ...app.transportCounts() });
+  const live = () => ({ ...app.gateway.counts(), ...app.transportCounts() });
+  // Stock mountpoints (and any configured AudioBridge mixer) exist from start: while the
+  // gateway runs, only sources and mixers made since count.
+  const { sources, mixers } = app.gateway.counts();
+  const counts = () => {
+    const now = live();
+    return { ...now, sources: now.sources - sources, mixers: now.mixers - mixers };
+  };
   const stop = async () => {
     await app.stop();
-    const left = counts();
+    // Once stopped, nothing may be left: the stock sources too.
+    const left = live();
     const leaked = Object.entries(left).filter(([, n]) => n !== 0);
     if (leaked.length > 0) throw new Error(`Leaked after stop: ${JSON.stringify(left)}`);
   };

@@ -174,7 +174,14 @@ Deno.test("HTTP: a queue past event_queue_bytes ends its session visibly, others
 
   await post(c, { janus: "destroy", session_id: calm.s });
   await post(ws, { janus: "destroy", session_id: pushed.s });
-  assert.deepEqual(gateway.counts(), { sessions: 0, handles: 0, peers: 0, timers: 1 });
+  assert.deepEqual(gateway.counts(), {
+    sessions: 0,
+    handles: 0,
+    peers: 0,
+    sources: 0,
+    mixers: 0,
+    timers: 1,
+  });
   assert.equal(plugin.live, 0);
 });
 
