@@ -147,7 +147,7 @@ export const USAGE = `deno task bench [flags]
   --ab-participants=LIST AudioBridge ramp, participants in one room (default 4,8,16,32)
   --ab-seconds=S      measured window per AudioBridge step (default 10)
   --ab-rate=HZ        the AudioBridge room's sampling_rate (default 16000)
-  --ab-hosts=N        wrtc client processes holding the participants (default 4)
+  --ab-hosts=N        wrtc client processes holding the participants (default 8)
   --media-settle=S    pause between a media step's setup and its window (default 1.5)
   --media-workers=N   media worker processes of our gateway (default 1)
   --tr-participants=N TextRoom fan-out: data-channel participants receiving (default 100)
@@ -215,7 +215,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     abParticipants: [4, 8, 16, 32],
     abSeconds: 10,
     abRate: 16000,
-    abHosts: 4,
+    abHosts: 8,
     noRef: false,
     freshRefMem: true,
     help: false,

@@ -13,6 +13,20 @@ const RATE = 48000;
 /** A tone's peak: 31 of them summed in one mix stay mostly clear of clipping. */
 const AMPLITUDE = 1000;
 
+/** One second of each tone (a whole number of cycles: it loops without a click), built once. */
+const tones = new Map<number, Int16Array>();
+
+function toneSecond(tone: number): Int16Array {
+  const cached = tones.get(tone);
+  if (cached) return cached;
+  const second = new Int16Array(RATE);
+  for (let i = 0; i < RATE; i++) {
+    second[i] = Math.round(AMPLITUDE * Math.sin((2 * Math.PI * tone * i) / RATE));
+  }
+  tones.set(tone, second);
+  return second;
+}
+
 /** A participant's PeerConnection and its tone. */
 export class Participant {
   readonly pc: WrtcPeerConnection;
@@ -29,20 +43,15 @@ export class Participant {
     this.pc.addEventListener("icecandidate", ({ candidate }) => {
       if (!candidate || candidate.candidate === "") this.#gathered.resolve();
     });
+    const second = toneSecond(Math.round(tone));
+    const chunk = RATE / 100;
     const started = performance.now();
     let chunks = 0;
-    let phase = 0;
-    const step = (2 * Math.PI * tone) / RATE;
     this.#timer = setInterval(() => {
       // Catch up on the chunks a busy event loop delayed: the server gets a steady stream.
       while (chunks < Math.floor((performance.now() - started) / 10)) {
-        const samples = new Int16Array(RATE / 100);
-        for (let i = 0; i < samples.length; i++) {
-          samples[i] = Math.round(AMPLITUDE * Math.sin(phase));
-          phase += step;
-        }
-        phase %= 2 * Math.PI;
-        source.onData({ samples, sampleRate: RATE });
+        const at = (chunks % 100) * chunk;
+        source.onData({ samples: second.slice(at, at + chunk), sampleRate: RATE });
         chunks++;
       }
     }, 10);

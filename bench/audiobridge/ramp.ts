@@ -22,6 +22,7 @@ import {
 } from "../media/cpu.ts";
 import type { RpcChild } from "../media/rpc_child.ts";
 import type { Log, MediaServer } from "../media/server.ts";
+import { readSystemBusySeconds } from "../proc.ts";
 import { jsepSdp, pluginData } from "../media/signal.ts";
 import type { ParticipantEvents, ParticipantMethods, ReceivedAudio } from "./protocol.ts";
 
@@ -67,6 +68,11 @@ export interface RoomStep {
   received: ParticipantWindow[];
   /** CPU % of one core of the client hosts. */
   clientCpuPercent: number | undefined;
+  /**
+   * CPU % of one core used by every other process of the machine meanwhile: on a shared
+   * machine, what the server competed with.
+   */
+  otherCpuPercent: number | undefined;
   errors: number;
   firstError: string | undefined;
 }
@@ -277,6 +283,7 @@ async function roomStep(
     levelMin: undefined,
     received: [],
     clientCpuPercent: undefined,
+    otherCpuPercent: undefined,
     errors: 0,
     firstError: undefined,
   };
@@ -300,17 +307,24 @@ async function roomStep(
       const serverCpu = await startCpu(server.pids);
       const clientCpu = await startCpu(() => Promise.resolve(hosts.map((h) => h.pid)));
       const before = await received(live, options.timeoutMs);
+      const busy0 = readSystemBusySeconds();
       const t0 = performance.now();
       await sleep(options.seconds * 1000);
       const after = await received(live, options.timeoutMs);
       const elapsed = (performance.now() - t0) / 1000;
       const s = await serverCpu();
+      const busy1 = readSystemBusySeconds();
       const peers = after.map((a, i) => windowOf(before[i] ?? a, a, elapsed));
       step.received = peers;
       step.serverCpuPercent = percentOfCore(s);
       step.byProcess = perProcessText(s);
       step.cpuPercentPerParticipant = step.serverCpuPercent / live.length;
-      step.clientCpuPercent = percentOfCore(await clientCpu());
+      const c = await clientCpu();
+      step.clientCpuPercent = percentOfCore(c);
+      if (busy0 !== undefined && busy1 !== undefined) {
+        const other = busy1 - busy0 - s.cpuSeconds - c.cpuSeconds;
+        step.otherCpuPercent = Math.max(0, other) / elapsed * 100;
+      }
       const pps = peers.map((p) => p.pps);
       step.ppsMean = mean(pps);
       step.ppsMin = Math.min(...pps);
@@ -341,6 +355,7 @@ function stepText(server: MediaServer, step: RoomStep): string {
     `${step.byProcess}), received ${f(step.ppsMean, 1)} pkt/s (min ${f(step.ppsMin, 1)}), ` +
     `concealed mean ${f(step.concealedMeanPercent, 3)}% worst ` +
     `${f(step.concealedWorstPercent, 3)}% (${step.withGaps} with gaps), level min ` +
-    `${f(step.levelMin, 3)}; client CPU ${f(step.clientCpuPercent, 0)}%` +
+    `${f(step.levelMin, 3)}; client CPU ${f(step.clientCpuPercent, 0)}%, other processes ` +
+    `${f(step.otherCpuPercent, 0)}%` +
     (step.firstError ? `; ${step.errors} errors, first: ${step.firstError}` : "");
 }

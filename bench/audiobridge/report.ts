@@ -24,11 +24,25 @@ function ratioText(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined || b <= 0 ? "-" : `${(a / b).toFixed(2)}x`;
 }
 
-/** Ours within 2x of the reference's CPU per participant; undefined when not comparable. */
+/** Packets/s of a mix sent every 20 ms, and the least a step's participants must all get. */
+const MIX_PPS = 50;
+const DELIVERED = 0.9 * MIX_PPS;
+
+/**
+ * Whether a step ran whole: everyone up, no error (e.g. no media worker lost) and every mix
+ * delivered (a server that skips periods also spends less).
+ */
+function whole(s: RoomStep): boolean {
+  return s.up === s.participants && s.errors === 0 && (s.ppsMin ?? 0) >= DELIVERED;
+}
+
+/**
+ * Ours within 2x of the reference's CPU per participant; not met when ours did not run whole
+ * (a lost worker or skipped mixes save CPU), undefined when the reference's step did not.
+ */
 function cpuMet(s: RoomStep, ref: RoomStep | undefined): boolean | undefined {
-  if (s.cpuPercentPerParticipant === undefined || ref?.cpuPercentPerParticipant === undefined) {
-    return undefined;
-  }
+  if (!ref || !whole(ref) || ref.cpuPercentPerParticipant === undefined) return undefined;
+  if (!whole(s) || s.cpuPercentPerParticipant === undefined) return false;
   return s.cpuPercentPerParticipant <= 2 * ref.cpuPercentPerParticipant;
 }
 
@@ -57,6 +71,7 @@ export function audioBridgeTable(result: AudioBridgeBenchResult): string {
     "with gaps",
     "level min",
     "client CPU %",
+    "other CPU %",
     "errors",
   ]];
   const o = result.ours;
@@ -85,6 +100,7 @@ export function audioBridgeTable(result: AudioBridgeBenchResult): string {
         `${s.withGaps}/${s.received.length}`,
         fmt(s.levelMin, 2),
         fmt(s.clientCpuPercent, 0),
+        fmt(s.otherCpuPercent, 0),
         fmt(s.errors),
       ]);
     }
@@ -115,8 +131,11 @@ export function audioBridgeSummaryRows(result: AudioBridgeBenchResult): SummaryR
     figure: `AudioBridge server CPU %/participant, ${s.participants} in the room`,
     ours: s.cpuPercentPerParticipant,
     reference: stepOf(result.reference, s.participants)?.cpuPercentPerParticipant,
-    target: AUDIOBRIDGE_TARGET,
     digits: 2,
+    check: {
+      text: `<= ${AUDIOBRIDGE_TARGET.ratioAtMost}x ref`,
+      met: cpuMet(s, stepOf(result.reference, s.participants)),
+    },
   }));
   const last = result.ours.steps.at(-1);
   if (last) {
@@ -171,6 +190,7 @@ export function audioBridgeJson(result: AudioBridgeBenchResult): Record<string, 
       with_gaps: s.withGaps,
       level_min: s.levelMin ?? null,
       client_cpu_percent: s.clientCpuPercent ?? null,
+      other_cpu_percent: s.otherCpuPercent ?? null,
       errors: s.errors,
     })) ?? null;
   const last = result.ours.steps.at(-1);
