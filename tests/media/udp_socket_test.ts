@@ -100,6 +100,53 @@ for (const backend of backends) {
   });
 }
 
+/** Whether this host has IPv6 loopback (a private namespace may not). */
+async function hasIpv6Loopback(): Promise<boolean> {
+  const s = dgram.createSocket("udp6");
+  try {
+    await new Promise<void>((resolve, reject) => {
+      s.once("error", reject);
+      s.bind(0, "::1", () => resolve());
+    });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    s.close();
+  }
+}
+
+for (const backend of backends) {
+  Deno.test(`udp socket (${backend}): IPv6 and dual-stack senders read as node:dgram gives them`, async () => {
+    const any = await bindUdp("::", 0, backend);
+    const v4 = await peer();
+    try {
+      const got: UdpFrom[] = [];
+      any.onPacket = (_buf, from) => got.push(from);
+      await v4.send(new Uint8Array([1]), any.port);
+      await waitUntil("the IPv4 sender's datagram", () => got.length === 1);
+      assert.deepEqual(got[0], { address: "::ffff:127.0.0.1", port: v4.port });
+      if (await hasIpv6Loopback()) {
+        const v6 = dgram.createSocket("udp6");
+        await new Promise<void>((resolve) => v6.bind(0, "::1", () => resolve()));
+        try {
+          v6.send(new Uint8Array([2]), any.port, "::1");
+          await waitUntil("the IPv6 sender's datagram", () => got.length === 2);
+          assert.deepEqual(got[1], { address: "::1", port: v6.address().port });
+        } finally {
+          await new Promise<void>((resolve) => v6.close(() => resolve()));
+        }
+      }
+    } finally {
+      any.close();
+      await v4.close();
+    }
+    if (backend === "libc") {
+      await waitUntil("the libc reader idle", () => libcReaderMode() === "idle");
+    }
+  });
+}
+
 if (libcUdpAvailable()) {
   Deno.test("udp socket (libc): waits in poll while idle, ticks while datagrams flow, closes while waiting", async () => {
     const fds = fdCount();
