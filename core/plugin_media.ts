@@ -149,6 +149,7 @@ export function createPluginMedia(
       const owned: RoomMixer = {
         key: mixer.key,
         work: (request) => mixer.work(request),
+        rtp: (request) => mixer.rtp(request),
         close: () => {
           open.delete(owned);
           return mixer.close();

@@ -281,6 +281,15 @@ class WorkerMediaEngine implements MediaEngine {
     return this.#mixers.size;
   }
 
+  async mixerMembers(): Promise<number> {
+    const counts = await Promise.all(
+      this.#workers.filter((w) => w.alive).map((w) =>
+        w.request("mixerCounts", {}).then((c) => c.members, () => 0)
+      ),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
   counts(): { peers: number; workers: number } {
     let peers = 0;
     for (const w of this.#workers) peers += w.load;

@@ -75,6 +75,12 @@ export class EngineRouter implements MediaEngine {
     return n;
   }
 
+  async mixerMembers(): Promise<number> {
+    let n = 0;
+    for (const e of this.#engines.values()) n += (await e.mixerMembers?.()) ?? 0;
+    return n;
+  }
+
   sourceCount(): number {
     let n = 0;
     for (const e of this.#engines.values()) n += e.sourceCount?.() ?? 0;

@@ -7,9 +7,7 @@
  * still hears the others. A stereo mixer (AudioBridge spatial audio) sends each member a stereo
  * mix in which every other member is panned by its position (the reference's gains: left
  * (100 - pan)%, right pan%); files are heard in both channels, and recordings and forwarders
- * stay mono. Members and files may belong to a group: everyone still hears the full mix, and a
- * forwarder of a group sends only that group's members and files (the reference's group
- * submixes). A mixer made by its first member ends with its last one; one a plugin
+ * stay mono. A mixer made by its first member ends with its last one; one a plugin
  * owns (`own`) lasts until it is disowned, and its files, recording and forwarders go on while
  * it is empty. Its clock runs only while there is something to mix or send.
  *
@@ -17,6 +15,8 @@
  */
 import type { ForwardPeer } from "./forwarding.ts";
 import { FilePlayer, type MixSink, RtpMixForwarder, WavWriter } from "./mix_outputs.ts";
+import { RtpLeg } from "./mix_rtp_leg.ts";
+import type { RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRequest, MixRoomRequest } from "./types.ts";
 import type { AudioData, AudioSink, WrtcTrack } from "./wrtc.ts";
 
@@ -109,21 +109,18 @@ class SampleRing {
   }
 }
 
-/** One peer in a mixer. */
+/** One member of a mixer: a peer, or a plain-RTP leg. */
 interface Member {
-  peer: MixPeer;
-  sink: AudioSink;
-  source: MixSource;
-  track: WrtcTrack;
-  sender: { replaceTrack(track: WrtcTrack | null): Promise<void> };
+  /** Sends one period of its mix (interleaved when `channels` is 2). */
+  send(pcm: Int16Array, channels: number): void;
+  /** Lets its media go (a peer's sink and track; a leg stays with the hub). */
+  release(): Promise<void>;
   ring: SampleRing;
   resampler: Resampler;
   gain: number;
   muted: boolean;
   /** Spatial position 0 (left) .. 100 (right), in a stereo mixer. */
   pan: number;
-  /** Its forwarding group, if any. */
-  group: string | undefined;
   /** Has buffered `PRIME_PERIODS` of audio since it started or ran dry. */
   primed: boolean;
   /** This period's contribution. */
@@ -135,8 +132,6 @@ interface Forwarder {
   sink: MixSink;
   /** Sends silence while nothing else is mixed (Janus `always_on`). */
   alwaysOn: boolean;
-  /** Sends only this group's members and files. */
-  group: string | undefined;
 }
 
 /** One room's mixer. */
@@ -155,8 +150,6 @@ class Mixer {
   ticks = 0;
   /** Files every member hears, by id. */
   readonly players = new Map<string, FilePlayer>();
-  /** The group of each file that has one, by id. */
-  readonly playerGroups = new Map<string, string>();
   /** The WAV recorder of the full mix, and its path. */
   recorder: { path: string; sink: MixSink } | undefined;
   /** RTP forwarders of the full mix, by id. */
@@ -192,7 +185,6 @@ class Mixer {
     this.#timer = undefined;
     for (const p of this.players.values()) p.close();
     this.players.clear();
-    this.playerGroups.clear();
     this.recorder?.sink.close();
     this.recorder = undefined;
     for (const f of this.forwarders.values()) f.sink.close();
@@ -209,7 +201,12 @@ class Mixer {
       for (let c = 0; c < channels; c++) sum += data.samples[f * channels + c]!;
       mono[f] = sum / channels;
     }
-    m.resampler.push(mono, data.sampleRate, this.rate, (s) => m.ring.push(s));
+    this.receiveMono(m, mono, data.sampleRate);
+  }
+
+  /** Feeds mono audio (16-bit scale) of `m` at `rate` into its ring. */
+  receiveMono(m: Member, mono: Float32Array, rate: number): void {
+    m.resampler.push(mono, rate, this.rate, (s) => m.ring.push(s));
   }
 
   #tick(): void {
@@ -234,11 +231,6 @@ class Mixer {
     const total = new Float32Array(n);
     // Interleaved left/right of a stereo mixer; `total` stays the mono mix.
     const stereo = this.stereo ? new Float32Array(2 * n) : undefined;
-    // The submix of each group a forwarder sends.
-    const groups = new Map<string, Float32Array>();
-    for (const f of this.forwarders.values()) {
-      if (f.group !== undefined) groups.set(f.group, new Float32Array(n));
-    }
     for (const m of this.members.values()) {
       if (!m.primed && m.ring.size >= n * PRIME_PERIODS) m.primed = true;
       if (m.primed && m.ring.size >= n) m.ring.take(m.frame);
@@ -251,17 +243,12 @@ class Mixer {
       if (m.muted || m.gain === 0) continue;
       for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
       if (stereo) addPanned(stereo, m.frame, m.gain, m.pan);
-      const sub = m.group === undefined ? undefined : groups.get(m.group);
-      if (sub) { for (let i = 0; i < n; i++) sub[i]! += m.frame[i]! * m.gain; }
     }
     const heard = this.members.size > 0 || this.players.size > 0;
     // Files play to everyone: they are in the total and no member's own part.
     for (const [id, player] of this.players) {
       const frame = player.frame(n);
       for (let i = 0; i < n; i++) total[i]! += frame[i]! * 32767;
-      const group = this.playerGroups.get(id);
-      const sub = group === undefined ? undefined : groups.get(group);
-      if (sub) { for (let i = 0; i < n; i++) sub[i]! += frame[i]! * 32767; }
       if (stereo) {
         for (let i = 0; i < n; i++) {
           stereo[2 * i]! += frame[i]! * 32767;
@@ -271,7 +258,6 @@ class Mixer {
       if (player.ended) {
         player.close();
         this.players.delete(id);
-        this.playerGroups.delete(id);
       }
     }
     // As Janus: the recording only while someone is in; forwarders also while files play.
@@ -281,16 +267,7 @@ class Mixer {
       const silence = new Float32Array(n);
       const full = clip(total, silence);
       record?.sink.write(full);
-      const subs = new Map<string, Int16Array>();
-      for (const f of forwarders) {
-        if (f.group === undefined) {
-          f.sink.write(full);
-          continue;
-        }
-        let sub = subs.get(f.group);
-        if (!sub) subs.set(f.group, sub = clip(groups.get(f.group) ?? silence, silence));
-        f.sink.write(sub);
-      }
+      for (const f of forwarders) f.sink.write(full);
     }
     for (const m of this.members.values()) {
       const own = m.muted ? 0 : m.gain;
@@ -306,17 +283,7 @@ class Mixer {
         for (let i = 0; i < n; i++) mine[i] = m.frame[i]! * own;
         out = clip(total, mine);
       }
-      // libwebrtc's audio sources take 10 ms at a time.
-      const half = n / 2;
-      for (const part of [out.subarray(0, half * channels), out.subarray(half * channels)]) {
-        m.source.onData({
-          samples: part.slice(),
-          sampleRate: this.rate,
-          bitsPerSample: 16,
-          channelCount: channels,
-          numberOfFrames: half,
-        });
-      }
+      m.send(out, channels);
     }
   }
 }
@@ -341,12 +308,62 @@ function clip(total: Float32Array, own: Float32Array): Int16Array {
   return out;
 }
 
+/** A peer's member: its mix goes to an audio source on its m-line's sender. */
+function peerMember(
+  rate: number,
+  source: MixSource,
+  sink: AudioSink,
+  track: WrtcTrack,
+  sender: { replaceTrack(track: WrtcTrack | null): Promise<void> },
+): Pick<Member, "send" | "release"> {
+  return {
+    send(pcm, channels) {
+      // libwebrtc's audio sources take 10 ms at a time.
+      const half = pcm.length / channels / 2;
+      for (const part of [pcm.subarray(0, half * channels), pcm.subarray(half * channels)]) {
+        source.onData({
+          samples: part.slice(),
+          sampleRate: rate,
+          bitsPerSample: 16,
+          channelCount: channels,
+          numberOfFrames: half,
+        });
+      }
+    },
+    async release() {
+      // Detach from the sender before the track stops (the other order crashed wrtc).
+      sink.stop();
+      await sender.replaceTrack(null).catch(() => {});
+      track.stop();
+    },
+  };
+}
+
+/** A leg's member: its mix, as mono, goes out as RTP. */
+function legMember(leg: RtpLeg): Pick<Member, "send" | "release"> {
+  return {
+    send(pcm, channels) {
+      if (channels === 1) return leg.send(pcm);
+      // Left and right summed: a centred voice keeps its level (each side has half).
+      const mono = new Int16Array(pcm.length / 2);
+      for (let i = 0; i < mono.length; i++) {
+        const v = pcm[2 * i]! + pcm[2 * i + 1]!;
+        mono[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      leg.send(mono);
+    },
+    release: () => Promise.resolve(),
+  };
+}
+
 /** Every mixer of one worker, by key. */
 export class MixerHub {
   readonly #factory: MixerFactory;
   readonly #mixers = new Map<string, Mixer>();
-  /** The mixer of each member peer, by peer id. */
+  /** The mixer of each member (peer id, or `rtp:` and a leg's id). */
   readonly #of = new Map<string, Mixer>();
+  /** Plain-RTP legs by id, with the key of the mixer they are in. */
+  readonly #legs = new Map<string, { leg: RtpLeg; key: string }>();
 
   constructor(factory: MixerFactory) {
     this.#factory = factory;
@@ -367,7 +384,6 @@ export class MixerHub {
         if (request.gain !== undefined) m.gain = request.gain;
         if (request.muted !== undefined) m.muted = request.muted;
         if (request.pan !== undefined) m.pan = panOf(request.pan);
-        if (request.group !== undefined) m.group = request.group;
         return;
       }
       case "leave":
@@ -405,10 +421,97 @@ export class MixerHub {
     await this.#work(mixer, request);
   }
 
+  /**
+   * A plain-RTP member's request in the owned mixer `key` (see `RtpMemberRequest`); resolves
+   * the bound port of a join, else 0.
+   *
+   * @throws {Error} when there is no such mixer or leg, or no port is free
+   */
+  async rtp(key: string, request: RtpMemberRequest): Promise<number> {
+    const mixer = this.#mixers.get(key);
+    if (!mixer?.owned) throw new Error(`No mixer ${key}`);
+    const memberId = `rtp:${request.id}`;
+    if (request.op === "leave") {
+      this.#dropLeg(request.id);
+      return 0;
+    }
+    if (request.op === "update") {
+      const m = mixer.members.get(memberId);
+      if (!m) throw new Error(`No RTP member ${request.id} in ${key}`);
+      if (request.gain !== undefined) m.gain = request.gain;
+      if (request.muted !== undefined) m.muted = request.muted;
+      if (request.pan !== undefined) m.pan = panOf(request.pan);
+      return 0;
+    }
+    let entry = this.#legs.get(request.id);
+    if (!entry) {
+      const leg = await RtpLeg.open({
+        ip: request.ip,
+        portRange: request.portRange,
+        remote: request.remote,
+        codec: request.codec,
+        payloadType: request.payloadType,
+        rate: mixer.rate,
+      });
+      // The mixer may have ended while the port was bound.
+      if (this.#mixers.get(key) !== mixer) {
+        leg.close();
+        throw new Error(`No mixer ${key}`);
+      }
+      entry = { leg, key };
+      this.#legs.set(request.id, entry);
+    }
+    // Into this mixer, out of any other (changeroom keeps the port).
+    this.#of.get(memberId)?.members.delete(memberId);
+    entry.key = key;
+    const m: Member = {
+      ...legMember(entry.leg),
+      ...this.#memberState(mixer, request.gain, request.muted, request.pan),
+    };
+    entry.leg.onAudio = (samples, rate) => mixer.receiveMono(m, samples, rate);
+    mixer.members.set(memberId, m);
+    this.#of.set(memberId, mixer);
+    mixer.wake();
+    return entry.leg.port;
+  }
+
+  /** Closes leg `id` and takes it out of its mixer (an empty one ends unless owned). */
+  #dropLeg(id: string): void {
+    const entry = this.#legs.get(id);
+    if (!entry) return;
+    this.#legs.delete(id);
+    entry.leg.close();
+    const memberId = `rtp:${id}`;
+    const mixer = this.#of.get(memberId);
+    this.#of.delete(memberId);
+    if (!mixer) return;
+    mixer.members.delete(memberId);
+    if (mixer.members.size === 0 && !mixer.owned) {
+      mixer.end();
+      this.#mixers.delete(mixer.key);
+    }
+  }
+
+  /** A new member's mixing state. */
+  #memberState(mixer: Mixer, gain: number, muted: boolean, pan: number | undefined) {
+    return {
+      ring: new SampleRing(Math.round((mixer.rate * (MAX_BUFFER_MS + MIX_PERIOD_MS)) / 1000)),
+      resampler: new Resampler(),
+      gain,
+      muted,
+      pan: panOf(pan ?? 50),
+      group: undefined,
+      primed: false,
+      frame: new Float32Array(mixer.frameSamples),
+    };
+  }
+
   /** The plugin lets mixer `key` go: its room work ends, and it ends with its last member. */
   disown(key: string): void {
     const mixer = this.#mixers.get(key);
     if (!mixer?.owned) return;
+    // Its plain-RTP members are the plugin's: they go with it.
+    for (const [id, entry] of this.#legs) if (entry.key === key) this.#dropLeg(id);
     mixer.owned = false;
     mixer.end();
     if (mixer.members.size === 0) this.#mixers.delete(key);
@@ -433,14 +536,12 @@ export class MixerHub {
           return;
         }
         mixer.players.set(request.id, player);
-        if (request.group !== undefined) mixer.playerGroups.set(request.id, request.group);
         mixer.wake();
         return;
       }
       case "stopPlay":
         mixer.players.get(request.id)?.close();
         mixer.players.delete(request.id);
-        mixer.playerGroups.delete(request.id);
         return;
       case "record":
         if (mixer.recorder?.path === request.path) return;
@@ -451,9 +552,9 @@ export class MixerHub {
         return;
       case "forward": {
         if (mixer.forwarders.has(request.id)) return;
-        const { id: _, op: __, alwaysOn, group, ...options } = request;
+        const { id: _, op: __, alwaysOn, ...options } = request;
         const sink = new RtpMixForwarder(options, mixer.rate);
-        mixer.forwarders.set(request.id, { sink, alwaysOn: alwaysOn === true, group });
+        mixer.forwarders.set(request.id, { sink, alwaysOn: alwaysOn === true });
         mixer.wake();
         return;
       }
@@ -478,15 +579,13 @@ export class MixerHub {
       mixer.end();
       this.#mixers.delete(mixer.key);
     }
-    // Detach from the sender before the track stops (the other order crashed wrtc).
-    m.sink.stop();
-    await m.sender.replaceTrack(null).catch(() => {});
-    m.track.stop();
+    await m.release();
   }
 
   /** Ends every mixer's room work (the worker exits): files are closed complete. */
   endAll(): void {
     for (const m of this.#mixers.values()) m.end();
+    for (const id of [...this.#legs.keys()]) this.#dropLeg(id);
   }
 
   /** Mixers and members (tests, leak checks). */
@@ -510,22 +609,18 @@ export class MixerHub {
     const source = this.#factory.newSource();
     const track = source.createTrack();
     const sender = slot.transceiver.sender;
+    const sink = this.#factory.openSink(received);
     const m: Member = {
-      peer,
-      sink: this.#factory.openSink(received),
-      source,
-      track,
-      sender,
+      ...peerMember(mixer.rate, source, sink, track, sender),
       ring: new SampleRing(Math.round((mixer.rate * (MAX_BUFFER_MS + MIX_PERIOD_MS)) / 1000)),
       resampler: new Resampler(),
       gain: request.gain,
       muted: request.muted,
       pan: panOf(request.pan ?? 50),
-      group: request.group,
       primed: false,
       frame: new Float32Array(mixer.frameSamples),
     };
-    m.sink.ondata = (data) => mixer.receive(m, data);
+    sink.ondata = (data) => mixer.receive(m, data);
     mixer.members.set(peer.id, m);
     this.#of.set(peer.id, mixer);
     await sender.replaceTrack(track);

@@ -6,6 +6,7 @@
  * @module
  */
 import type { Handlers } from "./rpc.ts";
+import type { RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRoomRequest } from "./types.ts";
 
 type K = { key: string };
@@ -15,6 +16,10 @@ export interface MixerMethods {
   createMixer: { params: K & { sampleRate: number; stereo?: boolean }; result: null };
   mixerWork: { params: K & { request: MixRoomRequest }; result: null };
   closeMixer: { params: K; result: null };
+  /** Mixers and members of the worker (leak checks). */
+  mixerCounts: { params: Record<string, never>; result: { mixers: number; members: number } };
+  /** A plain-RTP member's request; the port a join bound (else 0). */
+  mixerRtp: { params: K & { request: RtpMemberRequest }; result: { port: number } };
 }
 
 /** Handlers of a worker that hosts no mixers: each call is refused with `reason`. */
@@ -23,6 +28,8 @@ export function unsupportedMixerHandlers(reason: string): Handlers<MixerMethods>
   return {
     createMixer: refuse,
     mixerWork: refuse,
+    mixerRtp: refuse,
+    mixerCounts: () => Promise.resolve({ mixers: 0, members: 0 }),
     // Nothing was made, so nothing is left to close.
     closeMixer: () => Promise.resolve(null),
   };

@@ -4,7 +4,7 @@
  * @module
  */
 import type { MediaWorker } from "./media_worker.ts";
-import type { RoomMixer } from "./mixer_types.ts";
+import type { RoomMixer, RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRoomRequest } from "./types.ts";
 
 /** A mixer living in a media worker. */
@@ -36,6 +36,11 @@ export class MixerProxy implements RoomMixer {
   async work(request: MixRoomRequest): Promise<void> {
     if (this.#closed) throw new Error("Mixer closed");
     await this.worker.request("mixerWork", { key: this.key, request });
+  }
+
+  async rtp(request: RtpMemberRequest): Promise<number> {
+    if (this.#closed) throw new Error("Mixer closed");
+    return (await this.worker.request("mixerRtp", { key: this.key, request })).port;
   }
 
   async close(): Promise<void> {

@@ -24,11 +24,34 @@ export interface MixerOptions {
   onClosed?: () => void;
 }
 
+/**
+ * A plain-RTP member of a mixer, known by `id` in the worker: `join` binds its UDP socket on
+ * `ip` in `portRange` (or moves it, socket kept, from another mixer of the worker) and resolves
+ * the port; it decodes the Opus/G.711 RTP it receives there and sends its mix-minus to `remote`.
+ */
+export type RtpMemberRequest =
+  | {
+    op: "join";
+    id: string;
+    ip: string;
+    portRange: { min: number; max: number };
+    remote?: { host: string; port: number };
+    codec: "opus" | "pcmu" | "pcma";
+    payloadType: number;
+    gain: number;
+    muted: boolean;
+    pan?: number;
+  }
+  | { op: "update"; id: string; gain?: number; muted?: boolean; pan?: number }
+  | { op: "leave"; id: string };
+
 /** A live mixer in a media worker. */
 export interface RoomMixer {
   readonly key: string;
   /** Room-wide work (files, recording, forwarders of the mix); see `MixRoomRequest`. */
   work(request: MixRoomRequest): Promise<void>;
+  /** A plain-RTP member joins (resolves its bound port), changes or leaves; 0 but for join. */
+  rtp(request: RtpMemberRequest): Promise<number>;
   /** Ends its room work; members still in it go on mixing until they leave. Idempotent. */
   close(): Promise<void>;
 }
@@ -43,4 +66,6 @@ export interface MixerEngine {
   createMixer(options: MixerOptions): Promise<RoomMixer>;
   /** Live mixers, for leak checks. */
   mixerCount(): number;
+  /** Members (peers and plain-RTP legs) in every mixer of the workers, for leak checks. */
+  mixerMembers?(): Promise<number>;
 }

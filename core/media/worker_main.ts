@@ -214,6 +214,8 @@ async function main(): Promise<void> {
       await mixers.work(key, request);
       return null;
     },
+    mixerRtp: async ({ key, request }) => ({ port: await mixers.rtp(key, request) }),
+    mixerCounts: () => Promise.resolve(mixers.counts()),
     closeMixer: ({ key }) => {
       mixers.disown(key);
       return Promise.resolve(null);

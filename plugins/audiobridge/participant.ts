@@ -20,6 +20,8 @@ export interface ParticipantSession {
   updateMix(): void;
   /** Its PeerConnection, while it is in the room's mixer. */
   readonly mixingWebrtc: PluginWebRTC | undefined;
+  /** It joined with plain RTP. */
+  readonly plainRtp: boolean;
 }
 
 /** The settings `join` and `configure` take. */
@@ -37,8 +39,6 @@ export interface ParticipantSettings {
   /** Per-user talking window and threshold (0: the room's). */
   activePackets: number;
   levelAverage: number;
-  /** Its forwarding group, in a room with groups. */
-  group?: string | undefined;
   /** Panning in a spatial-audio room: 0 left, 50 centre, 100 right. */
   spatialPosition: number;
 }
@@ -58,7 +58,6 @@ export class Participant implements Member, ParticipantSettings {
   levelAverage: number;
   spatialPosition: number;
   talking = false;
-  group: string | undefined;
   readonly #session: ParticipantSession;
 
   constructor(id: number, room: Room, settings: ParticipantSettings, session: ParticipantSession) {
@@ -73,7 +72,6 @@ export class Participant implements Member, ParticipantSettings {
     this.quality = settings.quality;
     this.activePackets = settings.activePackets;
     this.levelAverage = settings.levelAverage;
-    this.group = settings.group;
     this.spatialPosition = settings.spatialPosition;
     this.#session = session;
   }
@@ -88,6 +86,10 @@ export class Participant implements Member, ParticipantSettings {
 
   get mixingWebrtc(): PluginWebRTC | undefined {
     return this.#session.mixingWebrtc;
+  }
+
+  get plainRtp(): boolean {
+    return this.#session.plainRtp;
   }
 
   /** Whether it adds nothing to the mix: muted by itself or a moderator, or by `mute_room`. */

@@ -77,6 +77,7 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       maxRooms: 1000,
       maxParticipants: 64,
       maxForwarders: 16,
+      plainRtp: { ip: "127.0.0.1", portRange: { min: 10000, max: 60000 } },
     },
   };
   return {
@@ -93,6 +94,7 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       ctx.maxRooms = config.max_rooms;
       ctx.maxParticipants = config.max_participants;
       ctx.maxForwarders = config.max_forwarders;
+      ctx.plainRtp = { ip: config.local_ip, portRange: portRangeOf(config.rtp_port_range) };
       // Rooms' mixers are the plugin's own media (they go on in an empty room).
       ctx.rooms.media = host?.media;
       // The configuration's rooms are the saved ones when it is where they are written.
@@ -137,4 +139,13 @@ export function createAudioBridgePlugin(): AudioBridgePlugin {
       sessions: shared.sessions.size,
     }),
   };
+}
+
+/** A `"min-max"` port range of the configuration. */
+function portRangeOf(text: string): { min: number; max: number } {
+  const [min = 0, max = 0] = text.split("-").map(Number);
+  if (min < 1 || max > 65535 || min > max) {
+    throw new Error(`janus.plugin.audiobridge: bad rtp_port_range "${text}"`);
+  }
+  return { min, max };
 }

@@ -17,6 +17,8 @@ export interface RoomProps {
   is_private: boolean;
   sampling_rate: number;
   spatial_audio: boolean;
+  /** Participants may join with plain RTP (`rtp`) instead of WebRTC. */
+  allow_rtp_participants: boolean;
   record: boolean;
   record_file?: string | undefined;
   record_dir?: string | undefined;
@@ -27,8 +29,6 @@ export interface RoomProps {
   default_prebuffering: number;
   default_expectedloss: number;
   default_bitrate: number;
-  /** Forwarding groups (at most 5): each participant and file is in one, forwarders pick one. */
-  groups?: string[] | undefined;
 }
 
 /** The reference's stock room (janus.plugin.audiobridge.jcfg sample). */
@@ -50,6 +50,8 @@ export interface Member {
   readonly spatialPosition: number;
   /** Its PeerConnection, while it is in the room's mixer. */
   readonly mixingWebrtc: PluginWebRTC | undefined;
+  /** It joined with plain RTP: its socket is in the room's mixer. */
+  readonly plainRtp: boolean;
   /** Pushes an unprompted event to the participant's handle. */
   push(data: JsonObject): void;
   /** The room ended under it, or it was kicked: its PeerConnection goes. */
@@ -85,7 +87,8 @@ export class Room {
       sampleRate: props.sampling_rate,
       stereo: props.spatial_audio,
       notify: (data) => this.notify(data),
-      mixing: () => this.mixing() !== undefined,
+      mixing: () =>
+        this.mixing() !== undefined || [...this.participants.values()].some((m) => m.plainRtp),
     });
     this.media.recordPath = () => recordPath(this.props);
     if (props.record) this.media.recording = recordPath(props);
@@ -132,6 +135,7 @@ export class Room {
     if (p.is_private) out.is_private = true;
     out.sampling_rate = p.sampling_rate;
     if (p.spatial_audio) out.spatial_audio = true;
+    if (p.allow_rtp_participants) out.allow_rtp_participants = true;
     if (p.record) out.record = true;
     if (p.record_file !== undefined) out.record_file = p.record_file;
     if (p.record_dir !== undefined) out.record_dir = p.record_dir;
@@ -142,7 +146,6 @@ export class Room {
       out.audio_level_average = p.audio_level_average;
     }
     if (this.checkTokens) out.allowed = [...this.allowed];
-    if (p.groups) out.groups = [...p.groups];
     return out;
   }
 

@@ -151,6 +151,10 @@ export const AudioBridgeConfig = z.object({
   max_rooms: z.number().int().positive().default(1000),
   /** Most RTP forwarders of one room's mix (each encodes the mix once more). */
   max_forwarders: z.number().int().positive().default(16),
+  /** The address plain-RTP participants' sockets bind, told them in `joined`'s `rtp`. */
+  local_ip: z.string().min(1).default("127.0.0.1"),
+  /** Ports plain-RTP participants' sockets take, `"min-max"` (the reference's). */
+  rtp_port_range: z.string().regex(/^\d+-\d+$/).default("10000-60000"),
 }).passthrough();
 
 /** The parsed plugin configuration. */

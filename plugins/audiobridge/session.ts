@@ -20,10 +20,11 @@ import {
   type PluginReply,
   type PluginSession,
   type PluginWebRTC,
+  type RoomMixer,
 } from "../../core/plugin.ts";
 import { liveMediaLines } from "../_shared/media_lines.ts";
 import { TalkDetector } from "../videoroom/talking.ts";
-import { AUDIOBRIDGE_ERROR, groupOf, notJoined } from "./errors.ts";
+import { AUDIOBRIDGE_ERROR, notJoined } from "./errors.ts";
 import { Participant, type ParticipantSession } from "./participant.ts";
 import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
 import { participantEntry, randomId, type Room } from "./room.ts";
@@ -71,6 +72,11 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   /** The mixer the PeerConnection is in. */
   #mixer: string | undefined;
   #listening = false;
+  /** How it joined with plain RTP (no PeerConnection), while it is in a room. */
+  #plainRtp: PlainRtp | undefined;
+  /** The mixer its RTP socket is in, and the socket's port. */
+  #rtpMixer: RoomMixer | undefined;
+  #rtpPort = 0;
   #talk: TalkDetector;
   #destroyed = false;
 
@@ -91,6 +97,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const p = this.participant;
     const webrtc = this.#handle.webrtc;
     return p && this.#mixer === p.room.mixerKey && webrtc.active ? webrtc : undefined;
+  }
+
+  get plainRtp(): boolean {
+    return this.#plainRtp !== undefined;
   }
 
   get measured(): boolean {
@@ -129,6 +139,18 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     switch (request) {
       case "join":
         data = this.#join(body, jsep !== undefined);
+        if (this.#plainRtp) {
+          // Its socket is bound in the mixer: `joined` tells where to send (the reference).
+          await this.#mixing;
+          const rtp = this.#plainRtp;
+          if (this.#rtpPort > 0) {
+            data.rtp = {
+              ip: this.#shared.ctx.plainRtp.ip,
+              port: this.#rtpPort,
+              payload_type: rtp.payloadType,
+            };
+          }
+        }
         break;
       case "configure":
         data = this.#configure(body);
@@ -142,7 +164,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       default:
         data = { audiobridge: "hangingup" };
         // After the event is out, as the reference's close_pc.
-        if (this.#handle.webrtc.active) {
+        if (this.#plainRtp) queueMicrotask(() => !this.#destroyed && this.hangupMedia());
+        else if (this.#handle.webrtc.active) {
           queueMicrotask(() => !this.#destroyed && this.#handle.closePeer());
         }
     }
@@ -161,17 +184,17 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     check(body, ROOM_FIELD);
     check(body, ID_OPTIONAL);
     const room = this.#shared.ctx.rooms.get(body.room as number);
-    if (body.rtp !== undefined && !withSdp) {
+    // With an offer, `rtp` is ignored (the reference).
+    const rtp = withSdp ? undefined : body.rtp as JsonObject | undefined;
+    if (rtp !== undefined && !room.props.allow_rtp_participants) {
       throw new PluginError(
         AUDIOBRIDGE_ERROR.UNAUTHORIZED,
         "Plain RTP participants not allowed in this room",
       );
     }
     const admin = this.#admit(room, body);
-    const group = groupOf(room.props.groups, body.group);
     const id = this.#newId(room, body);
     const p = new Participant(id, room, {
-      group,
       display: body.display as string | undefined,
       muted: body.muted === true,
       volume: (body.volume as number | undefined) ?? 100,
@@ -186,6 +209,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const others = [...room.participants.values()];
     room.participants.set(id, p);
     this.participant = p;
+    if (rtp) this.#plainRtp = plainRtpOf(rtp, p.codec);
     room.notify({
       audiobridge: "joined",
       room: room.id,
@@ -248,9 +272,6 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!p) throw notJoined("Can't configure (not in a room)");
     check(body, CONFIGURE_FIELDS);
     checkTuning(body);
-    // A room without groups ignores `group`; a room with them needs a known one.
-    const group = body.group === undefined ? p.group : groupOf(p.room.props.groups, body.group);
-    if (group !== p.group) p.group = group;
     if (body.volume !== undefined) p.volume = body.volume as number;
     if (body.bitrate !== undefined) p.bitrate = bitrateOf(body.bitrate, 0);
     if (body.quality !== undefined) p.quality = body.quality as number;
@@ -296,10 +317,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     }
     const room = this.#shared.ctx.rooms.get(body.room as number);
     const admin = this.#admit(room, body);
-    const group = groupOf(room.props.groups, body.group);
     const id = this.#newId(room, body);
     this.#leaveRoom(p, true);
-    p.group = group;
     // The id is not kept: a new one unless `id` is given (the reference).
     p.id = id;
     p.room = room;
@@ -332,6 +351,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!p) throw notJoined("Can't leave (not in a room)");
     this.#leaveRoom(p, true);
     this.participant = undefined;
+    this.#plainRtp = undefined;
     // The PeerConnection stays: a later join needs no renegotiation.
     this.#mediaChanged();
     return { audiobridge: "left", room: p.room.id, id: p.id };
@@ -416,8 +436,46 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     this.#mixing = this.#mixing.then(() => this.#syncMixer());
   }
 
+  /** Puts the plain-RTP socket in its room's mixer (binding it), updates it, or takes it out. */
+  async #syncRtp(): Promise<void> {
+    const p = this.participant;
+    const rtp = this.#plainRtp;
+    const id = String(this.#handle.id);
+    if (!p || !rtp || this.#destroyed) {
+      const mixer = this.#rtpMixer;
+      this.#rtpMixer = undefined;
+      this.#rtpPort = 0;
+      // A mixer let go took its members' sockets with it.
+      await mixer?.rtp({ op: "leave", id }).catch(() => {});
+      return;
+    }
+    const mixer = await p.room.media.mixer();
+    if (!mixer) return;
+    const state = { gain: p.volume / 100, muted: p.silenced, pan: p.spatialPosition };
+    if (mixer === this.#rtpMixer) {
+      await mixer.rtp({ op: "update", id, ...state });
+      return;
+    }
+    const { ip, portRange } = this.#shared.ctx.plainRtp;
+    this.#rtpPort = await mixer.rtp({
+      op: "join",
+      id,
+      ip,
+      portRange,
+      ...(rtp.remote ? { remote: rtp.remote } : {}),
+      codec: rtp.codec,
+      payloadType: rtp.payloadType,
+      ...state,
+    });
+    this.#rtpMixer = mixer;
+  }
+
   /** Puts the PeerConnection in its room's mixer with its gain and mute, or out of it. */
   async #syncMixer(): Promise<void> {
+    if (this.#plainRtp || this.#rtpMixer) {
+      await this.#syncRtp().catch((e) => log.warn(`[${this.#handle.id}] plain RTP: ${e}`));
+      return;
+    }
     const webrtc = this.#handle.webrtc;
     const p = this.participant;
     const mid = this.#audioMid;
@@ -431,25 +489,15 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       const gain = p.volume / 100;
       const muted = p.silenced;
       const pan = p.spatialPosition;
-      const group = p.group;
       if (this.#mixer === p.room.mixerKey) {
-        await webrtc.mix({ op: "update", gain, muted, pan, ...(group ? { group } : {}) });
+        await webrtc.mix({ op: "update", gain, muted, pan });
         return;
       }
       this.#mixer = p.room.mixerKey;
       // The room's own mixer, made on first need, which the peer then joins by its key.
       await p.room.media.mixer();
       const sampleRate = p.room.props.sampling_rate;
-      await webrtc.mix({
-        op: "join",
-        mixer: this.#mixer,
-        mid,
-        sampleRate,
-        gain,
-        muted,
-        pan,
-        ...(group ? { group } : {}),
-      });
+      await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted, pan });
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }
@@ -479,6 +527,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (this.participant !== p) return;
     if (!p.room.destroyed) this.#leaveRoom(p);
     this.participant = undefined;
+    this.#plainRtp = undefined;
     this.#mediaChanged();
     if (this.#handle.webrtc.active) this.#handle.closePeer();
   }
@@ -502,6 +551,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const p = this.participant;
     if (p) this.#leaveRoom(p);
     this.participant = undefined;
+    this.#plainRtp = undefined;
     this.#mediaChanged();
   }
 
@@ -509,7 +559,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const p = this.participant;
     if (p) this.#leaveRoom(p);
     this.participant = undefined;
+    this.#plainRtp = undefined;
     this.#destroyed = true;
+    // Its RTP socket, if any, leaves the mixer.
+    this.updateMix();
     this.#listening = false;
     this.#handle.webrtc.onAudioLevel(undefined);
     this.#shared.sessions.delete(this);
@@ -522,7 +575,6 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     return {
       room: p.room.id,
       id: p.id,
-      ...(p.group !== undefined ? { group: p.group } : {}),
       ...(p.display !== undefined ? { display: p.display } : {}),
       muted: p.muted,
       volume_gain: p.volume,
@@ -531,6 +583,32 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       mixer: this.#mixer ?? null,
     };
   }
+}
+
+/** How a participant joined with plain RTP. */
+interface PlainRtp {
+  /** Where its mix goes (`ip` and `port`; absent: nothing is sent). */
+  remote: { host: string; port: number } | undefined;
+  codec: "opus" | "pcmu" | "pcma";
+  payloadType: number;
+}
+
+/** A join's `rtp` object: Opus on its `payload_type` (default 100), G.711 on 0 or 8. */
+function plainRtpOf(rtp: JsonObject, codec: string): PlainRtp {
+  const c = codec === "pcmu" || codec === "pcma" ? codec : "opus";
+  const pt = rtp.payload_type;
+  const payloadType = c === "pcmu"
+    ? 0
+    : c === "pcma"
+    ? 8
+    : typeof pt === "number" && pt > 0 && pt < 128
+    ? pt
+    : 100;
+  const { ip, port } = rtp;
+  const remote = typeof ip === "string" && typeof port === "number" && port > 0 && port < 65536
+    ? { host: ip, port }
+    : undefined;
+  return { remote, codec: c, payloadType };
 }
 
 /** A requested spatial position (over 100 is 100, as the reference), or `fallback`. */

@@ -104,5 +104,6 @@ wrtcTest(
     await waitUntil("peers and the room's mixer released", () => {
       return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
     }, 5000);
+    assert.equal(await gw.media.mixerMembers?.(), 0, "no mixer member left");
   },
 );

@@ -1,0 +1,197 @@
+/**
+ * A plain-RTP member of a mixer (AudioBridge `rtp` participants): a UDP socket bound on the
+ * gateway's address in a port range, which decodes the Opus or G.711 RTP it receives for the
+ * mix and sends the member's mix back as RTP to the member's address, from the same socket.
+ *
+ * @module
+ */
+import dgram from "node:dgram";
+import { linearToAlaw, linearToUlaw } from "./mix_outputs.ts";
+import { Resampler } from "./mixer.ts";
+import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
+
+/** What a leg is made with. */
+export interface RtpLegOptions {
+  /** The local address to bind. */
+  ip: string;
+  /** Ports tried, from a slider that moves on (as the reference's `rtp_port_range`). */
+  portRange: { min: number; max: number };
+  /** Where its mix goes (absent: nothing is sent, as the reference without `ip`/`port`). */
+  remote?: { host: string; port: number } | undefined;
+  codec: "opus" | "pcmu" | "pcma";
+  payloadType: number;
+  /** The mixer's rate. */
+  rate: number;
+}
+
+/** The next port each range tries. */
+const sliders = new Map<string, number>();
+
+/** A bound plain-RTP leg. */
+export class RtpLeg {
+  readonly port: number;
+  /** Decoded audio (16-bit scale) and its rate, for the mix. */
+  onAudio: ((samples: Float32Array, rate: number) => void) | undefined;
+  /** Packets received for the mix and sent with it (tests, stats). */
+  packetsIn = 0;
+  packetsOut = 0;
+  readonly #socket: dgram.Socket;
+  readonly #options: RtpLegOptions;
+  readonly #decoder: OpusDecoder | undefined;
+  readonly #encoder: OpusEncoder | undefined;
+  readonly #resampler = new Resampler();
+  readonly #ssrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
+  #seq = Math.floor(Math.random() * 0x10000);
+  #timestamp = Math.floor(Math.random() * 0x100000000);
+  #closed = false;
+
+  private constructor(socket: dgram.Socket, port: number, options: RtpLegOptions) {
+    this.#socket = socket;
+    this.port = port;
+    this.#options = options;
+    const opus = options.codec === "opus";
+    this.#decoder = opus ? new OpusDecoder(options.rate, 1) : undefined;
+    this.#encoder = opus ? new OpusEncoder(options.rate) : undefined;
+    socket.on("message", (packet: Uint8Array) => this.#receive(packet));
+  }
+
+  /**
+   * Binds a socket on the first free port of the range (even ports, as RTP's).
+   *
+   * @throws {Error} when every port of the range is taken
+   */
+  static async open(options: RtpLegOptions): Promise<RtpLeg> {
+    const { min, max } = options.portRange;
+    const key = `${options.ip}:${min}-${max}`;
+    const first = min + (min % 2);
+    let port = sliders.get(key) ?? first;
+    for (let tried = 0; tried <= (max - min) / 2; tried++) {
+      if (port > max) port = first;
+      const socket = await bind(options.ip, port);
+      const next = port + 2;
+      if (socket) {
+        sliders.set(key, next);
+        return new RtpLeg(socket, port, options);
+      }
+      port = next;
+    }
+    throw new Error(`No ports available in range: ${min} -- ${max}`);
+  }
+
+  /** Sends one period of the member's mix (mono 16-bit at the mixer's rate). */
+  send(pcm: Int16Array): void {
+    const o = this.#options;
+    if (this.#closed || !o.remote) return;
+    let payload: Uint8Array;
+    let step: number;
+    if (this.#encoder) {
+      payload = this.#encoder.encode(pcm);
+      step = (pcm.length * 48000) / o.rate;
+    } else {
+      const g711 = o.codec === "pcma" ? linearToAlaw : linearToUlaw;
+      const out: number[] = [];
+      this.#resampler.push(Float32Array.from(pcm), o.rate, 8000, (s) => out.push(g711(s)));
+      payload = Uint8Array.from(out);
+      step = payload.length;
+    }
+    const packet = new Uint8Array(12 + payload.length);
+    const v = new DataView(packet.buffer);
+    packet[0] = 0x80;
+    packet[1] = o.payloadType & 0x7f;
+    v.setUint16(2, this.#seq, false);
+    v.setUint32(4, this.#timestamp >>> 0, false);
+    v.setUint32(8, this.#ssrc, false);
+    packet.set(payload, 12);
+    this.#seq = (this.#seq + 1) & 0xffff;
+    this.#timestamp = (this.#timestamp + step) % 0x100000000;
+    this.#socket.send(packet, o.remote.port, o.remote.host);
+    this.packetsOut++;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onAudio = undefined;
+    this.#decoder?.close();
+    this.#encoder?.close();
+    try {
+      this.#socket.close();
+    } catch {
+      // Closed already.
+    }
+  }
+
+  #receive(packet: Uint8Array): void {
+    const payload = rtpPayload(packet, this.#options.payloadType);
+    if (!payload || this.#closed) return;
+    this.packetsIn++;
+    if (this.#decoder) {
+      let samples: Float32Array;
+      try {
+        samples = this.#decoder.decode(payload);
+      } catch {
+        // A packet Opus cannot decode adds nothing.
+        return;
+      }
+      for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * 32768;
+      this.onAudio?.(samples, this.#options.rate);
+      return;
+    }
+    const decode = this.#options.codec === "pcma" ? alawToLinear : ulawToLinear;
+    this.onAudio?.(Float32Array.from(payload, decode), 8000);
+  }
+}
+
+/** A UDP socket bound on `ip:port`, or undefined when the port is taken. */
+function bind(ip: string, port: number): Promise<dgram.Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = dgram.createSocket(ip.includes(":") ? "udp6" : "udp4");
+    const failed = () => {
+      try {
+        socket.close();
+      } catch {
+        // Never bound.
+      }
+      resolve(undefined);
+    };
+    socket.once("error", failed);
+    socket.bind(port, ip, () => {
+      socket.off("error", failed);
+      // A send error (nobody listening) must not end the worker.
+      socket.on("error", () => {});
+      resolve(socket);
+    });
+  });
+}
+
+/** The payload of an RTP packet of payload type `pt` (header, CSRCs, extension, padding off). */
+export function rtpPayload(packet: Uint8Array, pt: number): Uint8Array | undefined {
+  if (packet.length < 12 || packet[0]! >> 6 !== 2) return undefined;
+  if ((packet[1]! & 0x7f) !== pt) return undefined;
+  let offset = 12 + 4 * (packet[0]! & 0x0f);
+  if (packet[0]! & 0x10) {
+    if (packet.length < offset + 4) return undefined;
+    offset += 4 + 4 * ((packet[offset + 2]! << 8) | packet[offset + 3]!);
+  }
+  let end = packet.length;
+  if (packet[0]! & 0x20) end -= packet[end - 1]!;
+  return end > offset ? packet.subarray(offset, end) : undefined;
+}
+
+/** One G.711 mu-law byte as a 16-bit sample. */
+export function ulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return u & 0x80 ? 0x84 - t : t - 0x84;
+}
+
+/** One G.711 A-law byte as a 16-bit sample. */
+export function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const seg = (a & 0x70) >> 4;
+  let t = (a & 0x0f) << 4;
+  if (seg === 0) t += 8;
+  else if (seg === 1) t += 0x108;
+  else t = (t + 0x108) << (seg - 1);
+  return a & 0x80 ? t : -t;
+}

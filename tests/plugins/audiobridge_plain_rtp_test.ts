@@ -1,0 +1,222 @@
+/**
+ * AudioBridge plain-RTP participants: a UDP client on loopback joins a room that allows them
+ * with an `rtp` object and no offer, and is told the plugin's own `rtp` {ip, port,
+ * payload_type}; it sends a 1000 Hz tone as Opus RTP (opusscript) and decodes the mix it gets
+ * back. A wrtc participant sending 440 Hz hears the client's tone and not its own; the client
+ * hears 440 Hz and not its own, measured by frequency. After `leave` nothing more comes and the
+ * socket's port is free again; so it is after a `hangup` and a detach of a joined one; the
+ * mixer's member count follows, and the handles, peers and the room's mixer are all released.
+ * Runs in the test network namespace.
+ */
+import assert from "node:assert/strict";
+import dgram from "node:dgram";
+import type { AddressInfo } from "node:net";
+import { OpusDecoder, OpusEncoder } from "../../core/media/opus_codec.ts";
+import type { JsonObject } from "../../core/protocol.ts";
+import { wsClient } from "../_helpers/janus_client.ts";
+import { goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
+import { AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+import { ToneClient } from "./_audiobridge_tone.ts";
+
+const RATE = 48000;
+const FRAME = RATE / 50;
+const PT = 111;
+/** A tone is heard at over a hundredth of its sent power (8000 peak: 1.6e7), absent under 1e-4. */
+const HEARD = 1.6e5;
+const ABSENT = 1.6e3;
+
+/** A plain-RTP client: sends a tone as Opus RTP every 20 ms, keeps the last second it gets. */
+class RtpToneClient {
+  readonly socket = dgram.createSocket("udp4");
+  readonly tone: number;
+  /** Packets received from the gateway. */
+  packets = 0;
+  readonly #encoder = new OpusEncoder(RATE);
+  readonly #decoder = new OpusDecoder(RATE, 1);
+  readonly #received = new Float32Array(RATE);
+  #write = 0;
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(tone: number) {
+    this.tone = tone;
+    this.socket.on("message", (packet: Uint8Array) => {
+      this.packets++;
+      const offset = 12 + 4 * (packet[0]! & 0x0f);
+      for (const s of this.#decoder.decode(packet.subarray(offset))) {
+        this.#received[this.#write] = s * 32768;
+        this.#write = (this.#write + 1) % RATE;
+      }
+    });
+  }
+
+  async bind(): Promise<number> {
+    await new Promise<void>((resolve) => this.socket.bind(0, "127.0.0.1", () => resolve()));
+    return (this.socket.address() as AddressInfo).port;
+  }
+
+  /** Sends the tone to `port` from now on, paced by the clock. */
+  start(port: number): void {
+    const ssrc = 0x1234abcd;
+    const started = performance.now();
+    let sent = 0;
+    let phase = 0;
+    this.#timer = setInterval(() => {
+      while (sent < Math.floor((performance.now() - started) / 20)) {
+        const pcm = new Int16Array(FRAME);
+        for (let i = 0; i < FRAME; i++) {
+          pcm[i] = Math.round(8000 * Math.sin(phase));
+          phase += (2 * Math.PI * this.tone) / RATE;
+        }
+        const payload = this.#encoder.encode(pcm);
+        const packet = new Uint8Array(12 + payload.length);
+        const v = new DataView(packet.buffer);
+        packet[0] = 0x80;
+        packet[1] = PT;
+        v.setUint16(2, sent & 0xffff);
+        v.setUint32(4, (sent * FRAME) >>> 0);
+        v.setUint32(8, ssrc);
+        packet.set(payload, 12);
+        this.socket.send(packet, port, "127.0.0.1");
+        sent++;
+      }
+    }, 10);
+  }
+
+  /** Power of `f` in the last second received (mean over 100 ms blocks). */
+  power(f: number): number {
+    const last = [
+      ...this.#received.subarray(this.#write),
+      ...this.#received.subarray(0, this.#write),
+    ];
+    const block = RATE / 10;
+    let sum = 0;
+    for (let b = 0; b < 10; b++) sum += goertzel(last.slice(b * block, (b + 1) * block), RATE, f);
+    return sum / 10;
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#encoder.close();
+    this.#decoder.close();
+    try {
+      this.socket.close();
+    } catch {
+      // Closed already.
+    }
+  }
+}
+
+/** Waits (up to 5 s) until `port` can be bound on loopback: the gateway let its socket go. */
+async function released(port: number): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    if (await udpPortFree(port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.fail(`port ${port} still bound`);
+}
+
+/** Whether `port` on loopback can be bound now (the gateway let it go). */
+async function udpPortFree(port: number): Promise<boolean> {
+  const s = dgram.createSocket("udp4");
+  const bound = await new Promise<boolean>((resolve) => {
+    s.once("error", () => resolve(false));
+    s.bind(port, "127.0.0.1", () => resolve(true));
+  });
+  s.close();
+  return bound;
+}
+
+wrtcTest(
+  "audiobridge plain RTP: a UDP Opus participant and a wrtc one hear each other's tone; leave, hangup and detach release",
+  async (wrtc) => {
+    await using gw = await startAudioBridgeGateway();
+    const c = await wsClient(gw.wsUrl);
+    const web = new ToneClient(wrtc, 440);
+    const rtp = new RtpToneClient(1000);
+    try {
+      const admin = await AbHandle.open(c);
+      await admin.sync({ request: "create", room: 80, allow_rtp_participants: true });
+      const webHandle = await AbHandle.open(c);
+      const joined = await webHandle.ask(
+        { request: "join", room: 80, id: 1 },
+        { type: "offer", sdp: await web.offer() },
+      );
+      await web.pc.setRemoteDescription({ type: "answer", sdp: joined.jsep?.sdp as string });
+
+      const rtpHandle = await AbHandle.open(c);
+      const clientPort = await rtp.bind();
+      const rtpJoined = await rtpHandle.ask({
+        request: "join",
+        room: 80,
+        id: 2,
+        display: "rtp",
+        rtp: { ip: "127.0.0.1", port: clientPort, payload_type: PT, audiolevel_ext: 1, fec: true },
+      });
+      assert.equal(rtpJoined.jsep, undefined);
+      const told = rtpJoined.data.rtp as JsonObject;
+      const { participants, ...rest } = rtpJoined.data;
+      assert.deepEqual(rest, { audiobridge: "joined", room: 80, id: 2, rtp: told });
+      assert.deepEqual((participants as JsonObject[]).map((p) => p.id), [1]);
+      assert.deepEqual(Object.keys(told), ["ip", "port", "payload_type"]);
+      assert.equal(told.ip, "127.0.0.1");
+      assert.equal(told.payload_type, PT);
+      const port = told.port as number;
+      assert.ok(Number.isInteger(port) && port >= 10000 && port <= 60000, `port ${port}`);
+      rtp.start(port);
+
+      await waitUntil(
+        "audio both ways",
+        () => web.received > web.rate * 2 && rtp.packets > 100,
+        15000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const heard = web.powers([440, 1000]);
+      const shown = JSON.stringify({
+        web: heard,
+        rtp: { 440: rtp.power(440), 1000: rtp.power(1000) },
+      });
+      assert.ok(heard[1000]! > HEARD, `the wrtc peer hears the RTP tone ${shown}`);
+      assert.ok(heard[440]! < ABSENT, `the wrtc peer does not hear itself ${shown}`);
+      assert.ok(rtp.power(440) > HEARD, `the RTP client hears the wrtc tone ${shown}`);
+      assert.ok(rtp.power(1000) < ABSENT, `the RTP client does not hear itself ${shown}`);
+
+      assert.equal(await gw.media.mixerMembers?.(), 2, "the peer and the RTP socket mix");
+
+      // Leaving frees the socket: nothing more comes, and its port can be bound again.
+      const left = await rtpHandle.ask({ request: "leave" });
+      assert.deepEqual(left.data, { audiobridge: "left", room: 80, id: 2 });
+      await released(port);
+      const after = rtp.packets;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.ok(rtp.packets - after <= 1, `${rtp.packets - after} packets after leave`);
+      assert.equal(await gw.media.mixerMembers?.(), 1, "the peer alone mixes");
+
+      // A hangup and a detach release a joined socket too.
+      const rejoin = async (id: number) => {
+        const r = await rtpHandle.ask({ request: "join", room: 80, id, rtp: { ip: "127.0.0.1" } });
+        assert.equal(r.data.audiobridge, "joined", JSON.stringify(r.data));
+        return (r.data.rtp as JsonObject).port as number;
+      };
+      const port3 = await rejoin(3);
+      assert.equal(await gw.media.mixerMembers?.(), 2);
+      assert.deepEqual((await rtpHandle.ask({ request: "hangup" })).data, {
+        audiobridge: "hangingup",
+      });
+      await released(port3);
+      const port4 = await rejoin(4);
+      await rtpHandle.close();
+      await released(port4);
+      assert.equal(await gw.media.mixerMembers?.(), 1);
+      for (const h of [webHandle, admin]) await h.close();
+    } finally {
+      web.close();
+      rtp.close();
+      await c.close();
+    }
+    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
+    await waitUntil("peers and the room's mixer released", () => {
+      return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
+    }, 5000);
+    assert.equal(await gw.media.mixerMembers?.(), 0, "no mixer member left");
+  },
+);
