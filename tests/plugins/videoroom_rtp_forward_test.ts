@@ -116,8 +116,9 @@ wrtcTest(
         stderr: "piped",
         signal: abort.signal,
       }).output();
-      // ffmpeg binds its port before the packets come.
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // ffmpeg has bound its port before the packets (and the keyframe asked for) come: a
+      // fixed wait was too short on a loaded machine, and the forwarder asks only once.
+      await waitForAsync("ffmpeg bound its port", async () => !(await canBind(ffPort)), 10_000);
       const third = await c.sync(admin, {
         request: "rtp_forward",
         room: R,
@@ -267,6 +268,17 @@ async function waitForAsync(
   }
 }
 
+/** Whether a UDP socket can bind `port` on `host` now (false: someone, e.g. ffmpeg, has it). */
+async function canBind(port: number, host = "127.0.0.1"): Promise<boolean> {
+  const probe = dgram.createSocket("udp4");
+  const ok = await new Promise<boolean>((resolve) => {
+    probe.once("error", () => resolve(false));
+    probe.bind(port, host, () => resolve(true));
+  });
+  probe.close();
+  return ok;
+}
+
 /** PLIs the publishing peer received on its video (its outbound-rtp `pliCount`). */
 async function plisReceived(peer: ClientPeer): Promise<number> {
   let n = 0;
@@ -307,8 +319,12 @@ wrtcTest(
       const good = ffmpegVp8(dir, "good", port, 30, { suite, key });
       const stopBad = new AbortController();
       const bad = ffmpegVp8(dir, "bad", port2, 1, { suite, key: other }, stopBad.signal);
-      // ffmpeg binds its ports before the packets come.
-      await new Promise((resolve) => setTimeout(resolve, 700));
+      // Both have bound their ports before the packets (and the one keyframe asked for) come.
+      await waitForAsync(
+        "ffmpeg bound its ports",
+        async () => !(await canBind(port)) && !(await canBind(port2)),
+        10_000,
+      );
       const base = { request: "rtp_forward", room: R, secret: "adminpwd", publisher_id: alice.id };
       const reply = await c.sync(admin, {
         ...base,
@@ -386,15 +402,7 @@ wrtcTest(
       );
       // Stopping the forwarder frees its RTCP port.
       await c.sync(admin, { ...base, request: "stop_rtp_forward", stream_id: made[0]!.stream_id });
-      await waitForAsync("the RTCP port freed", async () => {
-        const probe = dgram.createSocket("udp4");
-        const ok = await new Promise<boolean>((resolve) => {
-          probe.once("error", () => resolve(false));
-          probe.bind(local, "0.0.0.0", () => resolve(true));
-        });
-        probe.close();
-        return ok;
-      }, 5000);
+      await waitForAsync("the RTCP port freed", () => canBind(local, "0.0.0.0"), 5000);
     } finally {
       for (const p of peers) p.close();
       rtcp.close();
