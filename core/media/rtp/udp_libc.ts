@@ -191,7 +191,8 @@ class Poller {
   #wakeFd = -1;
   readonly #one = new BigUint64Array([1n]);
   readonly #drainBuf = new Uint8Array(8);
-  #pollfds = new Uint8Array(POLLFD);
+  /** Read by the `poll` thread: big enough that V8 keeps it off its moving heap. */
+  #pollfds = new Uint8Array(64 * POLLFD);
   #pollView = new DataView(this.#pollfds.buffer);
   #pollPtr: Deno.PointerValue = null;
   #pollCount = 0;
