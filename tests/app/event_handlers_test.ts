@@ -295,8 +295,9 @@ wrtcTest(
         const b = e.event as JsonObject;
         return { ...(b.data as JsonObject), plugin: b.plugin ?? null };
       })
-      .filter((d) => typeof d.room === "number" && d.room >= 7001 && d.room <= 7003)
-      .map((d) => `${d.plugin} ${d.event} ${d.room}`);
+      .map((d) => [d.plugin, d.event, d.room ?? d.id])
+      .filter(([, , id]) => typeof id === "number" && id >= 7001 && id <= 7004)
+      .map((d) => d.join(" "));
     assert.deepEqual(byAdmin, [
       `${VIDEOROOM} created 7001`,
       `${VIDEOROOM} edited 7001`,
@@ -306,6 +307,8 @@ wrtcTest(
       "janus.plugin.textroom destroyed 7002",
       "janus.plugin.audiobridge created 7003",
       "janus.plugin.audiobridge destroyed 7003",
+      "janus.plugin.streaming created 7004",
+      "janus.plugin.streaming destroyed 7004",
     ]);
     const adminWs = ours.filter((e) =>
       e.type === 128 && (e.event as JsonObject).transport === "janus.transport.websockets"

@@ -3,12 +3,19 @@
  * before and after real traffic, on the admin listener and (with `metrics.public`) the API one.
  */
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
 import parsePrometheus from "parse-prometheus-text-format";
 import {
+  attachEcho,
+  checkClientCandidates,
+  createSession,
   echoCallUp,
+  echoMessage,
   expectSuccess,
   framesAtLeast,
   startEchoGateway,
+  trickle,
+  trickleAll,
 } from "../plugins/_echotest.ts";
 import { peerTest, until } from "../plugins/_peers.ts";
 import { openSignal } from "../plugins/_signal.ts";
@@ -283,3 +290,86 @@ peerTest(
     }
   },
 );
+
+/** The same fingerprint with its first byte changed: a certificate that is not the peer's. */
+function wrongFingerprint(sdp: string): string {
+  return sdp.replace(
+    /^(a=fingerprint:sha-256 )([0-9A-F]{2})/m,
+    (_, head: string, byte: string) =>
+      head + ((parseInt(byte, 16) + 1) % 256).toString(16).padStart(2, "0").toUpperCase(),
+  );
+}
+
+for (const engine of ["rtp", "wrtc"] as const) {
+  peerTest(
+    `metrics: ${engine} engine: a peer that never answers ICE is an ICE failure, one whose ` +
+      "certificate does not match its fingerprint a DTLS failure (real connectivity checks and " +
+      "handshake)",
+    async (host) => {
+      await using gw = await startEchoGateway(engine);
+      const admin = metricsUrl(gw.adminUrl);
+      const failures = async () => {
+        const s = await scrape(admin);
+        return [value(s, "janus_ice_failures_total"), value(s, "janus_dtls_failures_total")];
+      };
+      assert.deepEqual(await failures(), [0, 0]);
+      const sig = await openSignal("http", gw);
+      // The only remote candidate: a socket that reads the checks and never answers.
+      const silent = dgram.createSocket("udp4");
+      let checks = 0;
+      silent.on("message", () => checks++);
+      await new Promise<void>((resolve) => silent.bind(0, "127.0.0.1", resolve));
+      const quiet = await host.peer({ audio: true, video: true });
+      const liar = await host.peer({ audio: true, video: true });
+      try {
+        const s = await createSession(sig);
+        const h1 = await attachEcho(sig, s);
+        const offer = await quiet.offer();
+        await echoMessage(sig, s, h1, { audio: true, video: true }, { type: "offer", sdp: offer });
+        const port = silent.address().port;
+        await trickle(sig, s, h1, {
+          candidate: {
+            candidate: `candidate:1 1 udp 2122260223 127.0.0.1 ${port} typ host`,
+            sdpMid: "0",
+            sdpMLineIndex: 0,
+          },
+        });
+        await trickle(sig, s, h1, { candidate: { completed: true } });
+        const iceHangup = await sig.take(
+          "hangup after ICE failed",
+          (m) => m.janus === "hangup" && m.sender === h1,
+          120_000,
+        );
+        assert.equal(iceHangup.msg.reason, "ICE failed");
+        assert.ok(checks > 0, "connectivity checks reached the silent socket");
+        assert.deepEqual(await failures(), [1, 0]);
+
+        // DTLS: ICE connects, then the certificate is not the one the offer vouched for.
+        const h2 = await attachEcho(sig, s);
+        const { event } = await echoMessage(sig, s, h2, { audio: true, video: true }, {
+          type: "offer",
+          sdp: wrongFingerprint(await liar.offer()),
+        });
+        await liar.answer(String((event.msg.jsep as { sdp: string }).sdp));
+        await trickleAll(sig, s, h2, checkClientCandidates(await liar.candidates()));
+        const dtlsHangup = await sig.take(
+          "hangup after the DTLS handshake failed",
+          (m) => m.janus === "hangup" && m.sender === h2,
+          60_000,
+        );
+        assert.equal(dtlsHangup.msg.reason, "DTLS error");
+        assert.ok(
+          !sig.events.some((e) => e.msg.janus === "webrtcup" && e.msg.sender === h2),
+          "no webrtcup",
+        );
+        assert.deepEqual(await failures(), [1, 1]);
+        await expectSuccess(sig, { janus: "destroy", session_id: s });
+      } finally {
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+        await quiet.close();
+        await liar.close();
+        await sig.close();
+      }
+    },
+  );
+}

@@ -128,7 +128,14 @@ async function withGateway(
     await gateway.shutdown();
     setLogLevel(level);
   }
-  assert.deepEqual(gateway.counts(), { sessions: 0, handles: 0, peers: 0, timers: 0 });
+  assert.deepEqual(gateway.counts(), {
+    sessions: 0,
+    handles: 0,
+    peers: 0,
+    sources: 0,
+    mixers: 0,
+    timers: 0,
+  });
 }
 
 function errorOf(reply: JsonObject): { code: number; reason: string } {

@@ -548,6 +548,14 @@ export async function runScenario(target: Target, wrtc: Wrtc): Promise<Recorded[
     }
     await messagePlugin(AUDIOBRIDGE, { request: "create", room: 7003, secret: "s" });
     await messagePlugin(AUDIOBRIDGE, { request: "destroy", room: 7003, secret: "s" });
+    await messagePlugin(STREAMING, {
+      request: "create",
+      type: "rtp",
+      id: 7004,
+      secret: "s",
+      media: [{ type: "audio", mid: "a", port: 0, pt: 111, codec: "opus" }],
+    });
+    await messagePlugin(STREAMING, { request: "destroy", id: 7004, secret: "s" });
     await adminOverWebSocket(target.adminWsUrl, secret);
     await core("destroy", s, { janus: "destroy", transaction: tx() });
   } finally {
