@@ -200,7 +200,6 @@ export class Handle {
     // A plain reason: aborting without one builds a DOMException with a stack each time.
     this.#abort.abort(HANDLE_GONE);
     this.#onEnd(this);
-    this.#events?.handle(this.eventScope(), "detached", this.plugin.info.id, this.#token);
     await this.webrtc.end();
     const pluginSession = this.#pluginSession;
     this.#pluginSession = undefined;
@@ -209,5 +208,7 @@ export class Handle {
     } catch (e) {
       log.warn(`[${this.session.id}][${this.id}] plugin destroy failed: ${(e as Error).message}`);
     }
+    // After the plugin's own events of the detach (e.g. AudioBridge's `left`), as ice.c does.
+    this.#events?.handle(this.eventScope(), "detached", this.plugin.info.id, this.#token);
   }
 }
