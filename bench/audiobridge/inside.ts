@@ -1,8 +1,8 @@
 /**
  * The AudioBridge phase, run inside a private network namespace: starts our gateway with media
  * workers (`../media/gateway_main.ts`), a private reference Janus (start.sh on free ports) and
- * a few wrtc client hosts (`client_host.ts`), runs the participants ramp on each server
- * (`ramp.ts`), stops everything, and prints progress lines then one
+ * a few wrtc client hosts (`client_host.ts`), runs each step of the participants ramp on
+ * one server then the other (`ramp.ts`), stops everything, and prints progress lines then one
  * `BENCH_AUDIOBRIDGE_RESULT {json}` line.
  *
  * Usage: `deno run -A bench/audiobridge/inside.ts --options='{...}'`
@@ -93,15 +93,22 @@ async function main(): Promise<number> {
         `Opus and receiving the mix) over ${options.hosts} client processes ` +
         `(pids ${hosts.map((h) => h.pid).join(",")}); ${options.seconds} s windows`,
     );
-    for (const entry of servers) {
-      entry.result = await roomRun(entry.server, hosts, {
-        participants: options.participants,
-        room: ROOM,
-        rate: options.rate,
-        seconds: options.seconds,
-        settle: options.settle,
-        timeoutMs: options.timeoutMs,
-      }, print);
+    // Step by step, each server in turn: on a shared machine both see the same background.
+    for (const n of options.participants) {
+      for (const entry of servers) {
+        const run = await roomRun(entry.server, hosts, {
+          participants: [n],
+          room: ROOM,
+          rate: options.rate,
+          seconds: options.seconds,
+          settle: options.settle,
+          timeoutMs: options.timeoutMs,
+        }, print);
+        const r = entry.result ??= { steps: [], errors: 0, firstError: undefined };
+        r.steps.push(...run.steps);
+        r.errors += run.errors;
+        r.firstError ??= run.firstError;
+      }
     }
     const after = await gateway.call("info", null);
     const [ours, ref] = servers;

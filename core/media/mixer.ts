@@ -7,7 +7,9 @@
  * still hears the others. A stereo mixer (AudioBridge spatial audio) sends each member a stereo
  * mix in which every other member is panned by its position (the reference's gains: left
  * (100 - pan)%, right pan%); files are heard in both channels, and recordings and forwarders
- * stay mono. A mixer made by its first member ends with its last one; one a plugin
+ * stay mono. Members and files may belong to a group: everyone still hears the full mix, and a
+ * forwarder of a group sends only that group's members and files (the reference's group
+ * submixes). A mixer made by its first member ends with its last one; one a plugin
  * owns (`own`) lasts until it is disowned, and its files, recording and forwarders go on while
  * it is empty. Its clock runs only while there is something to mix or send.
  *
@@ -121,6 +123,8 @@ interface Member {
   muted: boolean;
   /** Spatial position 0 (left) .. 100 (right), in a stereo mixer. */
   pan: number;
+  /** Its forwarding group, if any. */
+  group: string | undefined;
   /** Has buffered `PRIME_PERIODS` of audio since it started or ran dry. */
   primed: boolean;
   /** This period's contribution. */
@@ -132,6 +136,8 @@ interface Forwarder {
   sink: MixSink;
   /** Sends silence while nothing else is mixed (Janus `always_on`). */
   alwaysOn: boolean;
+  /** Sends only this group's members and files. */
+  group: string | undefined;
 }
 
 /** One room's mixer. */
@@ -150,6 +156,8 @@ class Mixer {
   ticks = 0;
   /** Files every member hears, by id. */
   readonly players = new Map<string, FilePlayer>();
+  /** The group of each file that has one, by id. */
+  readonly playerGroups = new Map<string, string>();
   /** The WAV recorder of the full mix, and its path. */
   recorder: { path: string; sink: MixSink } | undefined;
   /** RTP forwarders of the full mix, by id. */
@@ -185,6 +193,7 @@ class Mixer {
     this.#timer = undefined;
     for (const p of this.players.values()) p.close();
     this.players.clear();
+    this.playerGroups.clear();
     this.recorder?.sink.close();
     this.recorder = undefined;
     for (const f of this.forwarders.values()) f.sink.close();
@@ -231,6 +240,11 @@ class Mixer {
     const total = new Float32Array(n);
     // Interleaved left/right of a stereo mixer; `total` stays the mono mix.
     const stereo = this.stereo ? new Float32Array(2 * n) : undefined;
+    // The submix of each group a forwarder sends.
+    const groups = new Map<string, Float32Array>();
+    for (const f of this.forwarders.values()) {
+      if (f.group !== undefined) groups.set(f.group, new Float32Array(n));
+    }
     for (const m of this.members.values()) {
       if (!m.primed && m.ring.size >= n * PRIME_PERIODS) m.primed = true;
       if (m.primed && m.ring.size >= n) m.ring.take(m.frame);
@@ -243,12 +257,17 @@ class Mixer {
       if (m.muted || m.gain === 0) continue;
       for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
       if (stereo) addPanned(stereo, m.frame, m.gain, m.pan);
+      const sub = m.group === undefined ? undefined : groups.get(m.group);
+      if (sub) { for (let i = 0; i < n; i++) sub[i]! += m.frame[i]! * m.gain; }
     }
     const heard = this.members.size > 0 || this.players.size > 0;
     // Files play to everyone: they are in the total and no member's own part.
     for (const [id, player] of this.players) {
       const frame = player.frame(n);
       for (let i = 0; i < n; i++) total[i]! += frame[i]! * 32767;
+      const group = this.playerGroups.get(id);
+      const sub = group === undefined ? undefined : groups.get(group);
+      if (sub) { for (let i = 0; i < n; i++) sub[i]! += frame[i]! * 32767; }
       if (stereo) {
         for (let i = 0; i < n; i++) {
           stereo[2 * i]! += frame[i]! * 32767;
@@ -258,6 +277,7 @@ class Mixer {
       if (player.ended) {
         player.close();
         this.players.delete(id);
+        this.playerGroups.delete(id);
       }
     }
     // As Janus: the recording only while someone is in; forwarders also while files play.
@@ -267,7 +287,16 @@ class Mixer {
       const silence = new Float32Array(n);
       const full = clip(total, silence);
       record?.sink.write(full);
-      for (const f of forwarders) f.sink.write(full);
+      const subs = new Map<string, Int16Array>();
+      for (const f of forwarders) {
+        if (f.group === undefined) {
+          f.sink.write(full);
+          continue;
+        }
+        let sub = subs.get(f.group);
+        if (!sub) subs.set(f.group, sub = clip(groups.get(f.group) ?? silence, silence));
+        f.sink.write(sub);
+      }
     }
     for (const m of this.members.values()) {
       const own = m.muted ? 0 : m.gain;
@@ -384,6 +413,7 @@ export class MixerHub {
         if (request.gain !== undefined) m.gain = request.gain;
         if (request.muted !== undefined) m.muted = request.muted;
         if (request.pan !== undefined) m.pan = panOf(request.pan);
+        if (request.group !== undefined) m.group = request.group;
         return;
       }
       case "leave":
@@ -536,12 +566,14 @@ export class MixerHub {
           return;
         }
         mixer.players.set(request.id, player);
+        if (request.group !== undefined) mixer.playerGroups.set(request.id, request.group);
         mixer.wake();
         return;
       }
       case "stopPlay":
         mixer.players.get(request.id)?.close();
         mixer.players.delete(request.id);
+        mixer.playerGroups.delete(request.id);
         return;
       case "record":
         if (mixer.recorder?.path === request.path) return;
@@ -552,9 +584,9 @@ export class MixerHub {
         return;
       case "forward": {
         if (mixer.forwarders.has(request.id)) return;
-        const { id: _, op: __, alwaysOn, ...options } = request;
+        const { id: _, op: __, alwaysOn, group, ...options } = request;
         const sink = new RtpMixForwarder(options, mixer.rate);
-        mixer.forwarders.set(request.id, { sink, alwaysOn: alwaysOn === true });
+        mixer.forwarders.set(request.id, { sink, alwaysOn: alwaysOn === true, group });
         mixer.wake();
         return;
       }
@@ -617,6 +649,7 @@ export class MixerHub {
       gain: request.gain,
       muted: request.muted,
       pan: panOf(request.pan ?? 50),
+      group: request.group,
       primed: false,
       frame: new Float32Array(mixer.frameSamples),
     };

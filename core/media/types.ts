@@ -129,8 +129,10 @@ export type MixRequest =
     muted: boolean;
     /** Spatial position in a stereo mixer: 0 left, 50 centre (default), 100 right. */
     pan?: number;
+    /** Its forwarding group (AudioBridge `groups`): forwarders of that group send only it. */
+    group?: string;
   }
-  | { op: "update"; gain?: number; muted?: boolean; pan?: number }
+  | { op: "update"; gain?: number; muted?: boolean; pan?: number; group?: string }
   | { op: "leave" }
   | MixRoomRequest;
 
@@ -143,7 +145,7 @@ export type MixRequest =
  * a UDP address (sent while there are members or files, or always with `alwaysOn`: silence).
  */
 export type MixRoomRequest =
-  | { op: "play"; id: string; path: string; loop: boolean }
+  | { op: "play"; id: string; path: string; loop: boolean; group?: string }
   | { op: "stopPlay"; id: string }
   | { op: "record"; path: string | null }
   | {
@@ -155,6 +157,8 @@ export type MixRoomRequest =
     payloadType: number;
     ssrc: number;
     alwaysOn?: boolean;
+    /** Sends only the members and files of this group (AudioBridge `groups`), not the full mix. */
+    group?: string;
     /** SRTP: AES_CM_128_HMAC_SHA1_80 or _32, master key and salt (30 bytes) in base64. */
     srtp?: { suite: 32 | 80; key: string };
   }

@@ -42,6 +42,30 @@ export function noSuchUser(user: number, room: number): PluginError {
   return new PluginError(AUDIOBRIDGE_ERROR.NO_SUCH_USER, `No such user ${user} in room ${room}`);
 }
 
+/** 494 `No such group (G)`. */
+export function noSuchGroup(group: string): PluginError {
+  return new PluginError(AUDIOBRIDGE_ERROR.NO_SUCH_GROUP, `No such group (${group})`);
+}
+
+/**
+ * The group a request names in a room with groups (483 without one, 484 when not a string, 494
+ * when unknown); undefined in a room without groups, whatever the request says.
+ */
+export function groupOf(groups: readonly string[] | undefined, group: unknown): string | undefined {
+  if (!groups) return undefined;
+  if (group === undefined) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.MISSING_ELEMENT, "Missing mandatory element (group)");
+  }
+  if (typeof group !== "string") {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      "Invalid element type (group should be a string)",
+    );
+  }
+  if (!groups.includes(group)) throw noSuchGroup(group);
+  return group;
+}
+
 /** 487 with the reference's wording for what could not be done. */
 export function notJoined(what: string): PluginError {
   return new PluginError(AUDIOBRIDGE_ERROR.NOT_JOINED, what);

@@ -39,6 +39,8 @@ export interface ParticipantSettings {
   /** Per-user talking window and threshold (0: the room's). */
   activePackets: number;
   levelAverage: number;
+  /** Its forwarding group, in a room with groups. */
+  group?: string | undefined;
   /** Panning in a spatial-audio room: 0 left, 50 centre, 100 right. */
   spatialPosition: number;
 }
@@ -58,6 +60,7 @@ export class Participant implements Member, ParticipantSettings {
   levelAverage: number;
   spatialPosition: number;
   talking = false;
+  group: string | undefined;
   readonly #session: ParticipantSession;
 
   constructor(id: number, room: Room, settings: ParticipantSettings, session: ParticipantSession) {
@@ -72,6 +75,7 @@ export class Participant implements Member, ParticipantSettings {
     this.quality = settings.quality;
     this.activePackets = settings.activePackets;
     this.levelAverage = settings.levelAverage;
+    this.group = settings.group;
     this.spatialPosition = settings.spatialPosition;
     this.#session = session;
   }

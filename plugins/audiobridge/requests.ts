@@ -241,6 +241,9 @@ function muteRoom(
   return { audiobridge: "success", room: room.id };
 }
 
+/** Most forwarding groups in a room (the reference's JANUS_AUDIOBRIDGE_MAX_GROUPS). */
+const MAX_GROUPS = 5;
+
 /** Reads a room entry of `create` or the configuration into a room (types checked). */
 export function roomOf(id: number, body: JsonObject): Room {
   const rate = (body.sampling_rate ?? body.sampling ?? 16000) as number;
@@ -275,6 +278,11 @@ export function roomOf(id: number, body: JsonObject): Room {
   const tokens = body.allowed === undefined
     ? undefined
     : stringsOf(body.allowed as unknown[], "allowed");
+  // Duplicates count once; none (or an empty list) leaves groups off (the reference).
+  const groups = Array.isArray(body.groups)
+    ? [...new Set(body.groups.filter((g): g is string => typeof g === "string"))]
+    : [];
+  if (groups.length > 0) props.groups = groups.slice(0, MAX_GROUPS);
   return new Room(props, tokens);
 }
 
@@ -283,7 +291,15 @@ async function create(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonOb
   check(root, ROOM_OPTIONAL);
   if (ctx.adminKey !== undefined) checkSecret(ctx.adminKey, root, "admin_key");
   if (root.allowed !== undefined) stringsOf(root.allowed as unknown[], "allowed");
-  if (root.groups !== undefined) stringsOf(root.groups as unknown[], "groups");
+  if (root.groups !== undefined) {
+    if ((root.groups as unknown[]).length > MAX_GROUPS) {
+      throw new PluginError(
+        AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+        `Too many groups specified (max ${MAX_GROUPS} allowed)`,
+      );
+    }
+    stringsOf(root.groups as unknown[], "groups");
+  }
   const save = root.permanent === true;
   if (save && !ctx.store.writable) throw noConfigFile("create permanent room");
   const requested = (root.room as number | undefined) ?? 0;

@@ -29,6 +29,8 @@ export interface RoomProps {
   default_prebuffering: number;
   default_expectedloss: number;
   default_bitrate: number;
+  /** Forwarding groups (at most 5): each participant and file is in one, forwarders pick one. */
+  groups?: string[] | undefined;
 }
 
 /** The reference's stock room (janus.plugin.audiobridge.jcfg sample). */
@@ -146,6 +148,7 @@ export class Room {
       out.audio_level_average = p.audio_level_average;
     }
     if (this.checkTokens) out.allowed = [...this.allowed];
+    if (p.groups) out.groups = [...p.groups];
     return out;
   }
 

@@ -19,6 +19,8 @@ const log = createLogger("audiobridge");
 interface Announcement {
   path: string;
   loop: boolean;
+  /** Its forwarding group, in a room with groups. */
+  group: string | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -32,6 +34,8 @@ export interface MixForwarder {
   ptype: number;
   /** Sends silence while the room is empty (otherwise nothing is sent then). */
   alwaysOn: boolean;
+  /** Sends only this group's participants and files (a room with groups). */
+  group?: string | undefined;
   /** SRTP: suite and the 30-byte master key and salt in base64. */
   srtp?: { suite: 32 | 80; key: string };
 }
@@ -126,11 +130,11 @@ export class RoomMedia {
    *
    * @throws {Error} when the file cannot be read or is not Ogg/Opus
    */
-  async play(fileId: string, path: string, loop: boolean): Promise<number> {
+  async play(fileId: string, path: string, loop: boolean, group?: string): Promise<number> {
     const { durationMs } = parseOggOpus(await Deno.readFile(path));
-    const a: Announcement = { path, loop, timer: undefined };
+    const a: Announcement = { path, loop, group, timer: undefined };
     this.announcements.set(fileId, a);
-    this.#send({ op: "play", id: fileId, path, loop }, true);
+    this.#send(playOp(fileId, a), true);
     this.#room.notify({
       audiobridge: "announcement-started",
       room: this.#room.id,
@@ -195,9 +199,7 @@ export class RoomMedia {
     const ops: MixRoomRequest[] = [];
     if (this.recording !== undefined) ops.push({ op: "record", path: this.recording });
     for (const f of this.forwarders.values()) ops.push(forwardOp(f));
-    for (const [id, a] of this.announcements) {
-      ops.push({ op: "play", id, path: a.path, loop: a.loop });
-    }
+    for (const [id, a] of this.announcements) ops.push(playOp(id, a));
     return ops;
   }
 
@@ -215,6 +217,11 @@ export class RoomMedia {
   }
 }
 
+function playOp(id: string, a: Announcement): MixRoomRequest {
+  const { path, loop, group } = a;
+  return { op: "play", id, path, loop, ...(group !== undefined ? { group } : {}) };
+}
+
 function forwardOp(f: MixForwarder): MixRoomRequest {
   return {
     op: "forward",
@@ -225,6 +232,7 @@ function forwardOp(f: MixForwarder): MixRoomRequest {
     payloadType: f.ptype,
     ssrc: f.ssrc,
     alwaysOn: f.alwaysOn,
+    ...(f.group !== undefined ? { group: f.group } : {}),
     ...(f.srtp ? { srtp: f.srtp } : {}),
   };
 }

@@ -9,7 +9,7 @@ import { Buffer } from "node:buffer";
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { srtpMasterKey } from "../../core/media/rtp/srtp.ts";
 import { BODY, type BodyField } from "../_shared/validate.ts";
-import { AUDIOBRIDGE_ERROR } from "./errors.ts";
+import { AUDIOBRIDGE_ERROR, groupOf } from "./errors.ts";
 import type { AudioBridgeContext } from "./requests.ts";
 import { randomId, type Room } from "./room.ts";
 import type { MixForwarder } from "./room_media.ts";
@@ -67,12 +67,13 @@ export async function answerRoomMedia(
       check(root, ROOM_FIELD);
       check(root, PLAY_FILE_FIELDS);
       const room = roomWithSecret(ctx, root);
+      const group = groupOf(room.props.groups, root.group);
       const fileId = (root.file_id as string | undefined) ?? String(randomId());
       if (room.media.announcements.has(fileId)) {
         throw new PluginError(AUDIOBRIDGE_ERROR.ID_EXISTS, `File ID exists (${fileId})`);
       }
       try {
-        await room.media.play(fileId, root.filename as string, root.loop === true);
+        await room.media.play(fileId, root.filename as string, root.loop === true, group);
       } catch {
         throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, "Error opening file");
       }
@@ -140,6 +141,7 @@ export async function answerRoomMedia(
         room: room.id,
         rtp_forwarders: [...room.media.forwarders.values()].map((f) => ({
           stream_id: f.streamId,
+          ...(f.group !== undefined ? { group: f.group } : {}),
           ip: f.host,
           port: f.port,
           ssrc: f.ssrc,
@@ -182,6 +184,12 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
     throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_ELEMENT, `Invalid SRTP suite (${suite})`);
   }
   const room = roomWithSecret(ctx, root);
+  // Optional here (none: the full mix); ignored without groups; its error names no group.
+  const groups = room.props.groups;
+  const group = groups ? root.group as string | undefined : undefined;
+  if (group !== undefined && !groups?.includes(group)) {
+    throw new PluginError(AUDIOBRIDGE_ERROR.NO_SUCH_GROUP, "No such group");
+  }
   if (room.media.forwarders.size >= ctx.maxForwarders) {
     throw new PluginError(
       AUDIOBRIDGE_ERROR.UNKNOWN,
@@ -202,10 +210,18 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
     codec,
     ptype: (root.ptype as number | undefined) ?? 100,
     alwaysOn: root.always_on === true,
+    ...(group !== undefined ? { group } : {}),
     ...(master
       ? { srtp: { suite: suite as 32 | 80, key: Buffer.from(master).toString("base64") } }
       : {}),
   };
   if (streamId !== 0) room.media.addForwarder(f);
-  return { audiobridge: "success", room: room.id, stream_id: streamId, host, port };
+  return {
+    audiobridge: "success",
+    room: room.id,
+    ...(group !== undefined ? { group } : {}),
+    stream_id: streamId,
+    host,
+    port,
+  };
 }

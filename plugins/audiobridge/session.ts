@@ -24,7 +24,7 @@ import {
 } from "../../core/plugin.ts";
 import { liveMediaLines } from "../_shared/media_lines.ts";
 import { TalkDetector } from "../videoroom/talking.ts";
-import { AUDIOBRIDGE_ERROR, notJoined } from "./errors.ts";
+import { AUDIOBRIDGE_ERROR, groupOf, notJoined } from "./errors.ts";
 import { Participant, type ParticipantSession } from "./participant.ts";
 import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
 import { participantEntry, randomId, type Room } from "./room.ts";
@@ -193,8 +193,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       );
     }
     const admin = this.#admit(room, body);
+    const group = groupOf(room.props.groups, body.group);
     const id = this.#newId(room, body);
     const p = new Participant(id, room, {
+      group,
       display: body.display as string | undefined,
       muted: body.muted === true,
       volume: (body.volume as number | undefined) ?? 100,
@@ -272,6 +274,9 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!p) throw notJoined("Can't configure (not in a room)");
     check(body, CONFIGURE_FIELDS);
     checkTuning(body);
+    // A room without groups ignores `group`; a room with them needs a known one.
+    const group = body.group === undefined ? p.group : groupOf(p.room.props.groups, body.group);
+    if (group !== p.group) p.group = group;
     if (body.volume !== undefined) p.volume = body.volume as number;
     if (body.bitrate !== undefined) p.bitrate = bitrateOf(body.bitrate, 0);
     if (body.quality !== undefined) p.quality = body.quality as number;
@@ -317,8 +322,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     }
     const room = this.#shared.ctx.rooms.get(body.room as number);
     const admin = this.#admit(room, body);
+    const group = groupOf(room.props.groups, body.group);
     const id = this.#newId(room, body);
     this.#leaveRoom(p, true);
+    p.group = group;
     // The id is not kept: a new one unless `id` is given (the reference).
     p.id = id;
     p.room = room;
@@ -489,15 +496,25 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       const gain = p.volume / 100;
       const muted = p.silenced;
       const pan = p.spatialPosition;
+      const group = p.group;
       if (this.#mixer === p.room.mixerKey) {
-        await webrtc.mix({ op: "update", gain, muted, pan });
+        await webrtc.mix({ op: "update", gain, muted, pan, ...(group ? { group } : {}) });
         return;
       }
       this.#mixer = p.room.mixerKey;
       // The room's own mixer, made on first need, which the peer then joins by its key.
       await p.room.media.mixer();
       const sampleRate = p.room.props.sampling_rate;
-      await webrtc.mix({ op: "join", mixer: this.#mixer, mid, sampleRate, gain, muted, pan });
+      await webrtc.mix({
+        op: "join",
+        mixer: this.#mixer,
+        mid,
+        sampleRate,
+        gain,
+        muted,
+        pan,
+        ...(group ? { group } : {}),
+      });
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }
@@ -575,6 +592,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     return {
       room: p.room.id,
       id: p.id,
+      ...(p.group !== undefined ? { group: p.group } : {}),
       ...(p.display !== undefined ? { display: p.display } : {}),
       muted: p.muted,
       volume_gain: p.volume,

@@ -109,6 +109,15 @@ function randomId(taken: (id: number) => boolean): number {
   }
 }
 
+/** The first numeric mid after those of `sdp`'s m-lines. */
+function nextMid(sdp: string): number {
+  let next = 0;
+  for (const s of mediaSections(sdp)) {
+    if (/^\d+$/.test(s.mid)) next = Math.max(next, Number(s.mid) + 1);
+  }
+  return next;
+}
+
 /** One handle: idle, a recorder or a player. */
 class RecordPlaySession implements PluginSession {
   readonly #handle: PluginHandle;
@@ -124,6 +133,9 @@ class RecordPlaySession implements PluginSession {
   /** The recording's data messages being played, and the mids of its played media. */
   #dataPlayout: DataPlayout | undefined;
   #playedMids: string[] = [];
+  #inactiveMids: string[] = [];
+  /** The last offer of this player: a later `play` adds its lines after its m-lines. */
+  #offered = "";
   #playing = false;
   #paused = false;
   #keyframeInterval = DEFAULT_KEYFRAME_INTERVAL;
@@ -379,13 +391,20 @@ class RecordPlaySession implements PluginSession {
     // A second `play` on a player: the reference sends its offer again (measured: `preparing`
     // and the same offer); the same recording's media goes on, another one replaces it.
     if (this.#playing && this.#recording?.id === id) {
-      const again = await webrtc.createOffer(this.#dataPlayout ? { data: true } : {});
+      const again = await webrtc.createOffer({
+        ...(this.#dataPlayout ? { data: true } : {}),
+        ...(this.#inactiveMids.length > 0 ? { inactive: [...this.#inactiveMids] } : {}),
+      });
+      this.#offered = again.sdp;
       this.#result({ status: "preparing", id }, transaction, again);
       this.#notifyPlayout(rec, this.#playedMids.length > 0);
       return;
     }
     // The reference's offer order: audio, then video; a broken file leaves the other one.
-    const used = this.#playing ? this.#playedMids : [];
+    // A replaced recording's lines stay, inactive.
+    const used = this.#playing ? [...this.#inactiveMids, ...this.#playedMids] : [];
+    // New lines take mids after every m-line offered so far (the data channel's too).
+    const firstMid = this.#playing ? nextMid(this.#offered) : 0;
     const files: { path: string; mid: string }[] = [];
     let warning: string | undefined;
     for (const kind of ["audio", "video"] as const) {
@@ -393,7 +412,7 @@ class RecordPlaySession implements PluginSession {
       if (base === undefined) continue;
       const path = this.#ctx.library.file(base);
       if (await this.#playable(path)) {
-        files.push({ path, mid: String(used.length + files.length) });
+        files.push({ path, mid: String(firstMid + files.length) });
       } else {
         warning = kind === "audio"
           ? "Broken audio file, playing video only"
@@ -428,7 +447,9 @@ class RecordPlaySession implements PluginSession {
     this.#recording = rec;
     this.#recorder = false;
     this.#playing = true;
-    this.#playedMids = [...used, ...files.map((f) => f.mid)];
+    this.#inactiveMids = used;
+    this.#playedMids = files.map((f) => f.mid);
+    this.#offered = offer.sdp;
     this.#dataPlayout = data;
     // A running PeerConnection plays the new data at once; a new one from its `webrtcup`.
     if (this.#connected) data?.start();
@@ -526,6 +547,8 @@ class RecordPlaySession implements PluginSession {
     this.#playing = false;
     this.#paused = false;
     this.#playedMids = [];
+    this.#inactiveMids = [];
+    this.#offered = "";
     this.#dataPlayout?.stop();
     this.#dataPlayout = undefined;
     this.#dataRecorder?.close();

@@ -4,6 +4,8 @@
  * datagram holding the message as it came (no RTP header), as the reference's plain forwarders
  * send it. The plugin gets the messages itself, so these sockets live here, not in the media
  * worker: one per address family for every data forwarder of the process, closed with the last.
+ * The socket is bound before a forwarder uses it: messages sent while an unbound socket binds
+ * itself were seen to go out in reverse order.
  *
  * @module
  */
@@ -11,7 +13,7 @@ import dgram from "node:dgram";
 
 type Family = "udp4" | "udp6";
 
-const sockets = new Map<Family, { socket: dgram.Socket; users: number }>();
+const sockets = new Map<Family, { socket: dgram.Socket; users: number; bound: Promise<void> }>();
 
 /** Live data forwarder sockets, for leak checks. */
 export function dataForwarderSockets(): number {
@@ -28,20 +30,29 @@ export class DataForwarder {
   /** Messages sent. */
   sent = 0;
 
-  constructor(host: string, port: number) {
-    this.#family = host.includes(":") ? "udp6" : "udp4";
+  private constructor(family: Family, socket: dgram.Socket, host: string, port: number) {
+    this.#family = family;
+    this.#socket = socket;
     this.#host = host;
     this.#port = port;
-    let entry = sockets.get(this.#family);
+  }
+
+  /** A forwarder to `host:port` (an IP address), once the shared socket is bound. */
+  static async open(host: string, port: number): Promise<DataForwarder> {
+    const family: Family = host.includes(":") ? "udp6" : "udp4";
+    let entry = sockets.get(family);
     if (!entry) {
-      const socket = dgram.createSocket(this.#family);
+      const socket = dgram.createSocket(family);
       // Send errors (a closed port's ICMP, no route) must not end the gateway.
       socket.on("error", () => {});
-      entry = { socket, users: 0 };
-      sockets.set(this.#family, entry);
+      const bound = new Promise<void>((resolve) => socket.bind(0, () => resolve()));
+      entry = { socket, users: 0, bound };
+      sockets.set(family, entry);
     }
     entry.users++;
-    this.#socket = entry.socket;
+    const forwarder = new DataForwarder(family, entry.socket, host, port);
+    await entry.bound;
+    return forwarder;
   }
 
   send(data: string | Uint8Array): void {

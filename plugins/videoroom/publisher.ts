@@ -406,7 +406,7 @@ export class Publisher implements Member {
   /** Starts one RTP/SRTP forwarder (`rtp_forward`); 499 when the media engine refuses. */
   async startForwarder(entry: ForwarderEntry): Promise<void> {
     if (entry.type === "data") {
-      this.#dataForwarders.set(entry.streamId, new DataForwarder(entry.host, entry.port));
+      this.#dataForwarders.set(entry.streamId, await DataForwarder.open(entry.host, entry.port));
       return;
     }
     try {

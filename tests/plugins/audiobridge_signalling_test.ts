@@ -61,6 +61,16 @@ function audioOffer(video = false): JsonObject {
   return { type: "offer", sdp };
 }
 
+/** The plugin's part of the admin API's `handle_info` of `h`. */
+async function handleInfo(gw: TestGateway, h: AbHandle): Promise<JsonObject> {
+  const res = await fetch(`${gw.adminUrl}/${h.session}/${h.handle}`, {
+    method: "POST",
+    body: JSON.stringify({ janus: "handle_info", admin_secret: "janusoverlord", transaction: "i" }),
+  });
+  const info = ((await res.json()) as JsonObject).info as JsonObject;
+  return info.plugin_specific as JsonObject;
+}
+
 const CASES: Case[] = [
   {
     name: "room management: list, create, exists, edit, allowed, destroy and their errors",
@@ -422,6 +432,196 @@ const CASES: Case[] = [
         participants: [{ id: 1, setup: false, muted: false }],
       });
       await admin.sync({ request: "destroy", room: 90 });
+      for (const h of [a, b, admin]) await h.close();
+    },
+  },
+  {
+    name: "groups: create (at most 5, strings), group on join, configure, changeroom, " +
+      "play_file and rtp_forward, their errors; listforwarders and handle info show it",
+    async run(c, gw) {
+      const admin = await AbHandle.open(c);
+      same(
+        await admin.sync({ request: "create", room: 801, groups: ["a", "b", "c", "d", "e", "f"] }),
+        abErr(484, "Too many groups specified (max 5 allowed)"),
+      );
+      same(
+        await admin.sync({ request: "create", room: 801, groups: [1, 2, 3, 4, 5, 6] }),
+        abErr(484, "Too many groups specified (max 5 allowed)"),
+      );
+      same(
+        await admin.sync({ request: "create", room: 801, groups: ["a", 1] }),
+        abErr(484, "Invalid element in the groups array (not a string)"),
+      );
+      same(
+        await admin.sync({ request: "create", room: 801, groups: "a" }),
+        abErr(484, "Invalid element type (groups should be an array)"),
+      );
+      same(
+        await admin.sync({ request: "create", room: 801, allowed: [1], groups: [1] }),
+        abErr(484, "Invalid element in the allowed array (not a string)"),
+      );
+      // Duplicates count once; an empty list is a room without groups.
+      await admin.sync({ request: "create", room: 801, groups: ["a", "b", "a"] });
+      await admin.sync({ request: "create", room: 803, groups: [] });
+      same(
+        await admin.sync({ request: "edit", room: 801, groups: ["x"] }),
+        { audiobridge: "edited", room: 801, permanent: false },
+      );
+      const a = await AbHandle.open(c);
+      const b = await AbHandle.open(c);
+      same(
+        (await a.ask({ request: "join", room: 801, id: 1 })).data,
+        abErr(483, "Missing mandatory element (group)"),
+      );
+      same(
+        (await a.ask({ request: "join", room: 801, id: 1, group: 5 })).data,
+        abErr(484, "Invalid element type (group should be a string)"),
+      );
+      same(
+        (await a.ask({ request: "join", room: 801, id: 1, group: "z" })).data,
+        abErr(494, "No such group (z)"),
+      );
+      // `edit` left the groups as they were ("x" is none of them).
+      same(
+        (await a.ask({ request: "join", room: 801, id: 1, group: "x" })).data,
+        abErr(494, "No such group (x)"),
+      );
+      same(
+        (await a.ask({ request: "join", room: 803, id: 1, group: 5 })).data,
+        abErr(484, "Invalid element type (group should be a string)"),
+      );
+      // A room without groups ignores the group.
+      same((await a.ask({ request: "join", room: 803, id: 1, group: "z" })).data, {
+        audiobridge: "joined",
+        room: 803,
+        id: 1,
+        participants: [],
+      });
+      await a.ask({ request: "leave" });
+      same((await a.ask({ request: "join", room: 801, id: 1, group: "a", display: "one" })).data, {
+        audiobridge: "joined",
+        room: 801,
+        id: 1,
+        participants: [],
+      });
+      await b.ask({ request: "join", room: 801, id: 2, group: "b" });
+      same(await a.next(), {
+        audiobridge: "joined",
+        room: 801,
+        participants: [{ id: 2, setup: false, muted: false }],
+      });
+      same(
+        (await a.ask({ request: "configure", group: "z", muted: true })).data,
+        abErr(494, "No such group (z)"),
+      );
+      same(
+        (await a.ask({ request: "configure", group: 3 })).data,
+        abErr(484, "Invalid element type (group should be a string)"),
+      );
+      // A group change tells nobody.
+      same((await a.ask({ request: "configure", group: "b" })).data, {
+        audiobridge: "event",
+        result: "ok",
+      });
+      assert.equal(await b.any(), undefined, "no event for a group change");
+      const info = await handleInfo(gw, a);
+      assert.equal(info.group, "b", JSON.stringify(info));
+      const moved = (await b.ask({ request: "changeroom", room: 803, group: "z" })).data;
+      assert.equal(moved.audiobridge, "roomchanged", JSON.stringify(moved));
+      same(await a.next(), { audiobridge: "event", room: 801, leaving: 2 });
+      // The reference's changeroom errors in a room with groups leave its rooms lock held (the
+      // plugin hangs); the errors are the ones its code sets.
+      same(
+        (await b.ask({ request: "changeroom", room: 801 })).data,
+        abErr(483, "Missing mandatory element (group)"),
+      );
+      same(
+        (await b.ask({ request: "changeroom", room: 801, group: 4 })).data,
+        abErr(484, "Invalid element type (group should be a string)"),
+      );
+      same(
+        (await b.ask({ request: "changeroom", room: 801, group: "z" })).data,
+        abErr(494, "No such group (z)"),
+      );
+      same((await b.ask({ request: "changeroom", room: 801, id: 2, group: "a" })).data, {
+        audiobridge: "roomchanged",
+        room: 801,
+        id: 2,
+        participants: [{ id: 1, display: "one", setup: false, muted: false }],
+      });
+      same(await a.next(), {
+        audiobridge: "joined",
+        room: 801,
+        participants: [{ id: 2, setup: false, muted: false }],
+      });
+      const forward = (room: number, port: number, group?: string | number) =>
+        admin.sync({
+          request: "rtp_forward",
+          room,
+          host: "127.0.0.1",
+          port,
+          ...(group !== undefined ? { group } : {}),
+        });
+      same(await forward(801, 5002, "z"), abErr(494, "No such group"));
+      same(
+        await forward(801, 5002, 3),
+        abErr(484, "Invalid element type (group should be a string)"),
+      );
+      const fa = await forward(801, 5002, "a");
+      same(fa, {
+        audiobridge: "success",
+        room: 801,
+        group: "a",
+        stream_id: fa.stream_id as number,
+        host: "127.0.0.1",
+        port: 5002,
+      });
+      const full = await forward(801, 5004);
+      same(full, {
+        audiobridge: "success",
+        room: 801,
+        stream_id: full.stream_id as number,
+        host: "127.0.0.1",
+        port: 5004,
+      });
+      // A room without groups forwards the full mix whatever the request says.
+      const other = await forward(803, 5006, "a");
+      same(other, {
+        audiobridge: "success",
+        room: 803,
+        stream_id: other.stream_id as number,
+        host: "127.0.0.1",
+        port: 5006,
+      });
+      const listed = await admin.sync({ request: "listforwarders", room: 801 });
+      const forwarders = (listed.rtp_forwarders as JsonObject[])
+        .sort((x, y) => (x.port as number) - (y.port as number));
+      same(forwarders[0], {
+        stream_id: fa.stream_id as number,
+        group: "a",
+        ip: "127.0.0.1",
+        port: 5002,
+        ssrc: fa.stream_id as number,
+        codec: "opus",
+        ptype: 100,
+        always_on: false,
+      });
+      assert.equal(forwarders[1]?.group, undefined);
+      const play = (group?: string | number) =>
+        admin.sync({
+          request: "play_file",
+          room: 801,
+          filename: "/nonexistent.opus",
+          ...(group !== undefined ? { group } : {}),
+        });
+      same(await play(), abErr(483, "Missing mandatory element (group)"));
+      same(await play(3), abErr(484, "Invalid element type (group should be a string)"));
+      same(await play("z"), abErr(494, "No such group (z)"));
+      same(await play("a"), abErr(499, "Error opening file"));
+      same((await a.ask({ request: "leave" })).data, { audiobridge: "left", room: 801, id: 1 });
+      same(await b.next(), { audiobridge: "event", room: 801, leaving: 1 });
+      for (const r of [801, 803]) await admin.sync({ request: "destroy", room: r });
+      same(await b.next(), { audiobridge: "destroyed", room: 801 });
       for (const h of [a, b, admin]) await h.close();
     },
   },

@@ -8,7 +8,9 @@
  * apart as they were sent; a second `play` meanwhile is answered `preparing` with an offer that
  * the peer answers (`start`: `playing`) while the media goes on, as the reference; at the end
  * of the files come `done` and the core hangup, about the recording's length later; then the
- * same handle plays the recording again to a third peer.
+ * same handle plays the recording again to a third peer. A `play` of another recording while
+ * one plays replaces it: its media on new m-lines (the old ones offered inactive), its text on
+ * the data channel.
  *
  * Run: `deno task test tests/plugins/recordplay_media_test.ts`
  */
@@ -16,7 +18,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { JsonObject } from "../../core/protocol.ts";
 import { ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
-import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
+import { MjrWriter, openMjrFile } from "../../core/media/rtp/mjr_writer.ts";
+import { ffmpegRtp, ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
 import { answerOf, directions, sendonlyOffer } from "./_videoroom_media.ts";
 import { dataOf, jsepOf, RecordPlayClient, recordPlayGateway } from "./_recordplay.ts";
 
@@ -248,3 +251,95 @@ for (const kind of ["http", "ws"] as const) {
     },
   );
 }
+
+/**
+ * A recording made of RTP captured from ffmpeg (`kind`, `seconds` long) and one text at
+ * `textAtMs` after the data file's creation, with its `.nfo`.
+ */
+async function writeRecording(
+  dir: string,
+  id: number,
+  kind: "audio" | "video",
+  seconds: number,
+  text: string,
+  textAtMs: number,
+): Promise<void> {
+  const codec = kind === "audio" ? "opus" : "vp8";
+  const media = new MjrWriter(openMjrFile(join(dir, `r${id}-${kind}.mjr`)), { kind, codec });
+  for (const { packet, atMs } of await ffmpegRtp(kind, seconds, kind === "audio" ? 111 : 100)) {
+    media.writeRtp(packet, packet.length, atMs);
+  }
+  media.close();
+  const createdUs = Date.now() * 1000;
+  const data = new MjrWriter(openMjrFile(join(dir, `r${id}-data.mjr`)), {
+    kind: "data",
+    codec: "text",
+  });
+  data.writeData(new TextEncoder().encode(text), 0, createdUs + textAtMs * 1000);
+  data.close();
+  Deno.writeTextFileSync(
+    join(dir, `${id}.nfo`),
+    `[${id}]\r\nname = ${kind} ${id}\r\ndate = 2024-01-02 03:04:05\r\n` +
+      `${kind} = r${id}-${kind}.mjr\r\ndata = r${id}-data.mjr\r\n`,
+  );
+}
+
+wrtcTest(
+  "recordplay: a second play of another recording replaces the first on new m-lines, its text too",
+  async (wrtc) => {
+    await requireTool("ffmpeg", "ffmpeg");
+    const dir = await Deno.makeTempDir({ prefix: "rp-replace-" });
+    await writeRecording(dir, 801, "video", 5, "from the video one", 300);
+    await writeRecording(dir, 802, "audio", 3, "from the audio one", 500);
+    const peers: ClientPeer[] = [];
+    await using gw = await recordPlayGateway(dir, true);
+    const c = await RecordPlayClient.open("ws", gw);
+    try {
+      const first = await c.request({ request: "play", id: 801 });
+      assert.deepEqual(dataOf(first), {
+        recordplay: "event",
+        result: { status: "preparing", id: 801 },
+      });
+      const offer = jsepOf(first);
+      assert.deepEqual(directions(offer.sdp), ["sendonly"]);
+      assert.match(offer.sdp, /\r\nm=application /);
+      const viewer = new ClientPeer(wrtc, { data: "JanusDataChannel" });
+      peers.push(viewer);
+      await c.request({ request: "start" }, await answerOf(viewer, offer));
+      await c.take("webrtcup", (m) => m.janus === "webrtcup");
+      await waitUntil("frames of the video recording", () => viewer.videoFrames >= 10);
+      await waitUntil("the video recording's text", () => viewer.messages.length >= 1);
+
+      // Another recording while playing: its audio on a new m-line, the video line inactive.
+      const second = await c.request({ request: "play", id: 802 });
+      assert.deepEqual(dataOf(second), {
+        recordplay: "event",
+        result: { status: "preparing", id: 802 },
+      });
+      const reoffer = jsepOf(second);
+      assert.deepEqual(directions(reoffer.sdp), ["inactive", "sendonly"]);
+      assert.match(reoffer.sdp, /m=audio[\s\S]*a=rtpmap:111 opus\/48000/);
+      await c.request({ request: "start" }, await answerOf(viewer, reoffer));
+      const audioMid = /m=audio[\s\S]*?a=mid:(\S+)/.exec(reoffer.sdp)?.[1] ?? "1";
+      let audioPackets = 0;
+      for (let i = 0; i < 150 && audioPackets <= 30; i++) {
+        audioPackets = await viewer.packetsOf(audioMid);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.ok(audioPackets > 30, `${audioPackets} packets of the audio recording`);
+      const frames = viewer.videoFrames;
+      await waitUntil("the audio recording's text", () => viewer.messages.length >= 2);
+      assert.deepEqual(viewer.messages, ["from the video one", "from the audio one"]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.ok(viewer.videoFrames - frames <= 2, "the first recording's video stopped");
+      await c.take("done", (m) => m.janus === "event" && dataOf(m).result === "done", 8000);
+      await c.take("hangup", (m) => m.janus === "hangup");
+    } finally {
+      for (const p of peers) p.close();
+      await c.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+    await waitUntil("peers released", () => gw.counts().peers === 0, 5000);
+    assert.equal(gw.counts().sessions, 0);
+  },
+);

@@ -16,8 +16,8 @@ import { txn } from "./_signal.ts";
 import { openSignal } from "./_signal.ts";
 import { dataOf, failure, RECORDPLAY, RecordPlayClient, recordPlayGateway } from "./_recordplay.ts";
 
-/** A tiny recording of one RTP packet per file, with its `.nfo`. */
-function writeRecording(dir: string, id: number, name: string): void {
+/** A tiny recording of one RTP packet per file (and one text with `data`), with its `.nfo`. */
+function writeRecording(dir: string, id: number, name: string, data = false): void {
   const packet = new Uint8Array(20);
   packet[0] = 0x80;
   for (const [kind, codec] of [["audio", "opus"], ["video", "vp8"]] as const) {
@@ -25,10 +25,19 @@ function writeRecording(dir: string, id: number, name: string): void {
     w.writeRtp(packet, packet.length, 0);
     w.close();
   }
+  if (data) {
+    const w = new MjrWriter(openMjrFile(join(dir, `r${id}-data.mjr`)), {
+      kind: "data",
+      codec: "text",
+    });
+    w.writeData(new TextEncoder().encode("hi"), 0);
+    w.close();
+  }
   Deno.writeTextFileSync(
     join(dir, `${id}.nfo`),
     `[${id}]\r\nname = ${name}\r\ndate = 2014-10-22 14:44:36\r\n` +
-      `audio = r${id}-audio.mjr\r\nvideo = r${id}-video.mjr\r\n`,
+      `audio = r${id}-audio.mjr\r\nvideo = r${id}-video.mjr\r\n` +
+      (data ? `data = r${id}-data.mjr\r\n` : ""),
   );
 }
 
@@ -64,6 +73,14 @@ for (const kind of ["http", "ws"] as const) {
       await Deno.remove(join(dir, "99.nfo"));
       await c.sync({ request: "update" });
       assert.deepEqual((await c.sync({ request: "list" })).list, [entry], "a removed one goes");
+      // A recording with a data file lists `data` true.
+      writeRecording(dir, 98, "with data", true);
+      await c.sync({ request: "update" });
+      const withData = ((await c.sync({ request: "list" })).list as JsonObject[])
+        .find((e) => e.id === 98);
+      assert.deepEqual(withData, { ...entry, id: 98, name: "with data", data: true });
+      await Deno.remove(join(dir, "98.nfo"));
+      await c.sync({ request: "update" });
 
       assert.deepEqual(
         await c.sync({
