@@ -10,7 +10,7 @@
  * of the files come `done` and the core hangup, about the recording's length later; then the
  * same handle plays the recording again to a third peer. A `play` of another recording while
  * one plays replaces it: its media on new m-lines (the old ones offered inactive), its text on
- * the data channel.
+ * the data channel; a `play` again before any answer offers again (the reference's measure).
  *
  * Run: `deno task test tests/plugins/recordplay_media_test.ts`
  */
@@ -300,7 +300,12 @@ wrtcTest(
         recordplay: "event",
         result: { status: "preparing", id: 801 },
       });
-      const offer = jsepOf(first);
+      assert.deepEqual(directions(jsepOf(first).sdp), ["sendonly"]);
+      // Played again before any answer (the reference's measured case): `preparing` and an
+      // offer again, which the viewer answers.
+      const twice = await c.request({ request: "play", id: 801 });
+      assert.deepEqual(dataOf(twice), dataOf(first));
+      const offer = jsepOf(twice);
       assert.deepEqual(directions(offer.sdp), ["sendonly"]);
       assert.match(offer.sdp, /\r\nm=application /);
       const viewer = new ClientPeer(wrtc, { data: "JanusDataChannel" });
