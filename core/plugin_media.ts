@@ -66,10 +66,10 @@ export interface PluginMedia {
   createMixer(options: {
     key: string;
     sampleRate: number;
-    affinity: string;
-    /** The mixer was lost (its media worker died). */
     /** A stereo mix for every member, placed by its `pan`. */
     stereo?: boolean;
+    affinity: string;
+    /** The mixer was lost (its media worker died). */
     onClosed?: () => void;
   }): Promise<RoomMixer>;
 }

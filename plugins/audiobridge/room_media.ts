@@ -53,10 +53,10 @@ export interface RoomMediaHost {
   /** The mixer's key (participants join it by this key). */
   readonly mixerKey: string;
   readonly sampleRate: number;
-  /** Sends `data` to every participant. */
-  notify(data: JsonObject): void;
   /** A stereo mix, each participant panned by its spatial position. */
   readonly stereo: boolean;
+  /** Sends `data` to every participant. */
+  notify(data: JsonObject): void;
   /** Whether a participant's PeerConnection is in the room's mixer. */
   mixing(): boolean;
 }
@@ -95,9 +95,9 @@ export class RoomMedia {
     const made: Promise<RoomMixer | undefined> = this.#host.createMixer({
       key: this.#room.mixerKey,
       sampleRate: this.#room.sampleRate,
+      stereo: this.#room.stereo,
       affinity: MIXER_AFFINITY,
       // Its worker died: the next need makes another (a recording then goes to a new file).
-      stereo: this.#room.stereo,
       onClosed: () => {
         if (this.#mixer !== made) return;
         this.#mixer = undefined;
