@@ -200,7 +200,7 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
   while (room.media.forwarders.has(streamId)) streamId = randomId() % 0x100000000 || 1;
   const host = root.host as string;
   const master = srtp ? srtpMasterKey(root.srtp_crypto as string) : undefined;
-  // A crypto of fewer than 30 bytes: no forwarder, yet the reply of one with stream_id 0.
+  // A crypto of fewer than 30 bytes: no forwarder, yet "success" with stream_id 0 (reference).
   if (srtp && !master) streamId = 0;
   const f: MixForwarder = {
     streamId,
