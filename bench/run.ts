@@ -613,7 +613,9 @@ async function main(): Promise<number> {
         "workers, reference = the janus process; per participant = total / participants; " +
         "concealed = samples the participant's NetEq made up for audio missing or late / " +
         "samples played out (inbound-rtp concealedSamples / totalSamplesReceived); level = RMS " +
-        `of what was played out, 0..1); reference: ${audiobridgeResult.referenceStatus}`,
+        "of what was played out, 0..1; other CPU = every other process of the machine; " +
+        "run-queue wait = the most one server thread spent ready but without a core); " +
+        `reference: ${audiobridgeResult.referenceStatus}`,
     );
     print(audioBridgeTable(audiobridgeResult));
     print("Per participant, concealed %:");

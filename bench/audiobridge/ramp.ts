@@ -25,6 +25,7 @@ import type { Log, MediaServer } from "../media/server.ts";
 import { readSystemBusySeconds } from "../proc.ts";
 import { jsepSdp, pluginData } from "../media/signal.ts";
 import type { ParticipantEvents, ParticipantMethods, ReceivedAudio } from "./protocol.ts";
+import { startRunQueueWait } from "./run_queue.ts";
 
 export const AUDIOBRIDGE = "janus.plugin.audiobridge";
 
@@ -73,6 +74,8 @@ export interface RoomStep {
    * machine, what the server competed with.
    */
   otherCpuPercent: number | undefined;
+  /** The most any one server thread spent ready but waiting for a core, in % of the window. */
+  runQueueWaitPercent: number | undefined;
   errors: number;
   firstError: string | undefined;
 }
@@ -284,6 +287,7 @@ async function roomStep(
     received: [],
     clientCpuPercent: undefined,
     otherCpuPercent: undefined,
+    runQueueWaitPercent: undefined,
     errors: 0,
     firstError: undefined,
   };
@@ -305,6 +309,7 @@ async function roomStep(
     if (live.length > 0) {
       await sleep(options.settle * 1000);
       const serverCpu = await startCpu(server.pids);
+      const serverWait = await startRunQueueWait(server.pids);
       const clientCpu = await startCpu(() => Promise.resolve(hosts.map((h) => h.pid)));
       const before = await received(live, options.timeoutMs);
       const busy0 = readSystemBusySeconds();
@@ -313,6 +318,7 @@ async function roomStep(
       const after = await received(live, options.timeoutMs);
       const elapsed = (performance.now() - t0) / 1000;
       const s = await serverCpu();
+      step.runQueueWaitPercent = await serverWait();
       const busy1 = readSystemBusySeconds();
       const peers = after.map((a, i) => windowOf(before[i] ?? a, a, elapsed));
       step.received = peers;
@@ -356,6 +362,7 @@ function stepText(server: MediaServer, step: RoomStep): string {
     `concealed mean ${f(step.concealedMeanPercent, 3)}% worst ` +
     `${f(step.concealedWorstPercent, 3)}% (${step.withGaps} with gaps), level min ` +
     `${f(step.levelMin, 3)}; client CPU ${f(step.clientCpuPercent, 0)}%, other processes ` +
-    `${f(step.otherCpuPercent, 0)}%` +
+    `${f(step.otherCpuPercent, 0)}%, server thread waiting for a core up to ` +
+    `${f(step.runQueueWaitPercent, 0)}%` +
     (step.firstError ? `; ${step.errors} errors, first: ${step.firstError}` : "");
 }

@@ -72,6 +72,7 @@ export function audioBridgeTable(result: AudioBridgeBenchResult): string {
     "level min",
     "client CPU %",
     "other CPU %",
+    "run-queue wait %",
     "errors",
   ]];
   const o = result.ours;
@@ -101,6 +102,7 @@ export function audioBridgeTable(result: AudioBridgeBenchResult): string {
         fmt(s.levelMin, 2),
         fmt(s.clientCpuPercent, 0),
         fmt(s.otherCpuPercent, 0),
+        fmt(s.runQueueWaitPercent, 0),
         fmt(s.errors),
       ]);
     }
@@ -191,6 +193,7 @@ export function audioBridgeJson(result: AudioBridgeBenchResult): Record<string, 
       level_min: s.levelMin ?? null,
       client_cpu_percent: s.clientCpuPercent ?? null,
       other_cpu_percent: s.otherCpuPercent ?? null,
+      run_queue_wait_percent: s.runQueueWaitPercent ?? null,
       errors: s.errors,
     })) ?? null;
   const last = result.ours.steps.at(-1);
