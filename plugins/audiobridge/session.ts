@@ -137,21 +137,26 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (this.#destroyed) return { data: { audiobridge: "event" } };
     let data: JsonObject;
     switch (request) {
-      case "join":
-        data = this.#join(body, jsep !== undefined);
-        if (this.#plainRtp) {
-          // Its socket is bound in the mixer: `joined` tells where to send (the reference).
-          await this.#mixing;
-          const rtp = this.#plainRtp;
-          if (this.#rtpPort > 0) {
-            data.rtp = {
-              ip: this.#shared.ctx.plainRtp.ip,
-              port: this.#rtpPort,
-              payload_type: rtp.payloadType,
-            };
-          }
+      case "join": {
+        // A plain-RTP socket is bound before the participant is in (and hears of the room),
+        // so that `joined` is its first event and tells where to send (the reference).
+        const bound = await this.#bindPlainRtp(body, jsep !== undefined);
+        try {
+          data = this.#join(body, jsep !== undefined, bound);
+        } catch (e) {
+          await bound?.mixer.rtp({ op: "leave", id: String(this.#handle.id) }).catch(() => {});
+          throw e;
+        }
+        const rtp = this.#plainRtp;
+        if (rtp && this.#rtpPort > 0) {
+          data.rtp = {
+            ip: this.#shared.ctx.plainRtp.ip,
+            port: this.#rtpPort,
+            payload_type: rtp.payloadType,
+          };
         }
         break;
+      }
       case "configure":
         data = this.#configure(body);
         break;
@@ -173,7 +178,49 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     return { data, jsep: await this.#negotiate(jsep) };
   }
 
-  #join(body: JsonObject, withSdp: boolean): JsonObject {
+  /**
+   * For a `join` with `rtp` and no offer, after the checks the reference makes first (fields,
+   * room, `allow_rtp_participants`): its socket, bound muted in the room's mixer (undefined
+   * without a mixer, or when it could not be bound: logged, and `joined` has no `rtp`).
+   */
+  async #bindPlainRtp(
+    body: JsonObject,
+    withSdp: boolean,
+  ): Promise<{ mixer: RoomMixer; port: number; rtp: PlainRtp } | undefined> {
+    if (withSdp || body.rtp === undefined || this.participant) return undefined;
+    check(body, JOIN_FIELDS);
+    check(body, ROOM_FIELD);
+    check(body, ID_OPTIONAL);
+    const room = this.#shared.ctx.rooms.get(body.room as number);
+    if (!room.props.allow_rtp_participants) return undefined;
+    const rtp = plainRtpOf(body.rtp as JsonObject, (body.codec as string | undefined) ?? "opus");
+    const mixer = await room.media.mixer();
+    if (!mixer) return undefined;
+    const { ip, portRange } = this.#shared.ctx.plainRtp;
+    try {
+      const port = await mixer.rtp({
+        op: "join",
+        id: String(this.#handle.id),
+        ip,
+        portRange,
+        ...(rtp.remote ? { remote: rtp.remote } : {}),
+        codec: rtp.codec,
+        payloadType: rtp.payloadType,
+        gain: 1,
+        muted: true,
+      });
+      return { mixer, port, rtp };
+    } catch (e) {
+      log.warn(`[${this.#handle.id}] plain RTP: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  #join(
+    body: JsonObject,
+    withSdp: boolean,
+    bound?: { mixer: RoomMixer; port: number; rtp: PlainRtp },
+  ): JsonObject {
     if (this.participant) {
       throw new PluginError(
         AUDIOBRIDGE_ERROR.ALREADY_JOINED,
@@ -211,7 +258,13 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const others = [...room.participants.values()];
     room.participants.set(id, p);
     this.participant = p;
-    if (rtp) this.#plainRtp = plainRtpOf(rtp, p.codec);
+    if (rtp) {
+      this.#plainRtp = bound?.rtp ?? plainRtpOf(rtp, p.codec);
+      if (bound) {
+        this.#rtpMixer = bound.mixer;
+        this.#rtpPort = bound.port;
+      }
+    }
     room.notify({
       audiobridge: "joined",
       room: room.id,
