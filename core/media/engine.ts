@@ -228,6 +228,7 @@ class WorkerMediaEngine implements MediaEngine {
       ports,
       rtcpPorts,
       worker,
+      ...(options.affinity !== undefined ? { affinity: options.affinity } : {}),
       onGone: (s) => {
         this.#sources.delete(s.id);
         this.#idleStopSoon();
@@ -389,9 +390,15 @@ class WorkerMediaEngine implements MediaEngine {
     return best;
   }
 
-  /** Whether a live peer or mixer placed with `key` is on `worker`. */
+  /**
+   * Whether a live peer, mixer or source placed with `key` is on `worker` (a source's viewers
+   * must be where its ports are; it moves when the drained worker exits, see README).
+   */
   #holds(worker: MediaWorker, key: string): boolean {
     if (worker.hasAffinity(key)) return true;
+    for (const s of this.#sources.values()) {
+      if (s.worker === worker && s.affinity === key) return true;
+    }
     for (const m of this.#mixers.values()) if (m.worker === worker) return true;
     return false;
   }

@@ -15,6 +15,8 @@ export class SourceProxy implements RtpSource {
   readonly ports: readonly number[];
   readonly rtcpPorts: readonly number[];
   readonly worker: MediaWorker;
+  /** The placement key it was made with: a draining worker keeps the key while it lives. */
+  readonly affinity: string | undefined;
   #closed = false;
   #onGone: (source: SourceProxy) => void;
   #onClosed: (() => void) | undefined;
@@ -24,6 +26,7 @@ export class SourceProxy implements RtpSource {
     ports: readonly number[];
     rtcpPorts: readonly number[];
     worker: MediaWorker;
+    affinity?: string;
     /** The engine forgets the source (closed by us or lost with its worker). */
     onGone: (source: SourceProxy) => void;
     /** The owner's callback when the source is lost. */
@@ -33,6 +36,7 @@ export class SourceProxy implements RtpSource {
     this.ports = options.ports;
     this.rtcpPorts = options.rtcpPorts;
     this.worker = options.worker;
+    this.affinity = options.affinity;
     this.#onGone = options.onGone;
     this.#onClosed = options.onClosed;
   }

@@ -29,11 +29,13 @@ export class Mountpoint {
   enabled = true;
   readonly legacy: boolean;
   readonly streams: readonly StreamSpec[];
-  readonly source: PluginRtpSource;
   readonly viewers = new Set<Viewer>();
   readonly #createdAt = performance.now();
   /** Ports as requested (0: picked), for the saved entry. */
   readonly #spec: MountpointSpec;
+  #source: PluginRtpSource;
+  /** Set while a source lost with its media worker is being bound again on a live one. */
+  restoring: Promise<void> | undefined;
 
   constructor(id: number, spec: MountpointSpec, source: PluginRtpSource) {
     this.id = id;
@@ -46,7 +48,22 @@ export class Mountpoint {
     this.isPrivate = spec.isPrivate;
     this.legacy = spec.legacy;
     this.streams = spec.streams;
-    this.source = source;
+    this.#source = source;
+  }
+
+  /** The RTP source now feeding the mountpoint. */
+  get source(): PluginRtpSource {
+    return this.#source;
+  }
+
+  /** A new source replaces one lost with its media worker (same streams and ports). */
+  replaceSource(source: PluginRtpSource): void {
+    this.#source = source;
+  }
+
+  /** The ports as requested (0: pick one). */
+  get spec(): MountpointSpec {
+    return this.#spec;
   }
 
   /** The bound port of stream `i`. */

@@ -114,6 +114,7 @@ function portRange(text: string): { min: number; max: number } {
 /** Creates the Streaming plugin. */
 export function createStreamingPlugin(): StreamingPlugin {
   const sessions = new Set<StreamingSession>();
+  const stop = new AbortController();
   const ctx: StreamingContext = {
     mountpoints: new Map(),
     reserved: new Set(),
@@ -123,6 +124,8 @@ export function createStreamingPlugin(): StreamingPlugin {
     adminKey: undefined,
     maxMountpoints: 100,
     store: new MountpointStore(undefined),
+    restored: 0,
+    stopped: stop.signal,
   };
 
   /** A configured mountpoint; a port that cannot be bound is logged, as the reference does. */
@@ -167,6 +170,7 @@ export function createStreamingPlugin(): StreamingPlugin {
       for (const entry of await ctx.store.load()) await configMountpoint(entry, true);
     },
     async destroy() {
+      stop.abort();
       const all = [...ctx.mountpoints.values()];
       ctx.mountpoints.clear();
       for (const mp of all) {
@@ -190,7 +194,11 @@ export function createStreamingPlugin(): StreamingPlugin {
       return await answerRequest(ctx, request, body, notify);
     },
     formatError: (error) => ({ streaming: "event", error_code: error.code, error: error.message }),
-    metrics: () => ({ mountpoints: ctx.mountpoints.size, viewers: viewerCount() }),
+    metrics: () => ({
+      mountpoints: ctx.mountpoints.size,
+      viewers: viewerCount(),
+      sources_restored: ctx.restored,
+    }),
     counts: () => ({
       mountpoints: ctx.mountpoints.size,
       viewers: viewerCount(),

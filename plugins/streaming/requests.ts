@@ -16,12 +16,12 @@ import {
 import { CODES, STREAMING_ERROR } from "./errors.ts";
 import { Mountpoint } from "./mountpoint.ts";
 import type { MountpointStore } from "./persist.ts";
+import { AFFINITY, openSource } from "./source.ts";
 import { type MountpointSpec, parseMountpoint } from "./spec.ts";
 
-const log = createLogger("streaming");
+export { AFFINITY };
 
-/** Every mountpoint and viewer of the plugin share one media worker (switch needs it). */
-export const AFFINITY = "janus.plugin.streaming";
+const log = createLogger("streaming");
 
 /** The plugin's state. */
 export interface StreamingContext {
@@ -35,6 +35,10 @@ export interface StreamingContext {
   adminKey: string | undefined;
   maxMountpoints: number;
   store: MountpointStore;
+  /** Sources bound again after their media worker died or was recycled (`/metrics`). */
+  restored: number;
+  /** Aborted when the plugin stops: restores in progress give up. */
+  stopped: AbortSignal;
 }
 
 export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
@@ -220,8 +224,7 @@ export async function createMountpoint(
       );
     }
   }
-  const media = ctx.media;
-  if (!media) {
+  if (!ctx.media) {
     throw new PluginError(
       STREAMING_ERROR.CANT_CREATE,
       "Can't add 'rtp' stream, no media engine is running",
@@ -229,27 +232,7 @@ export async function createMountpoint(
   }
   ctx.reserved.add(id);
   try {
-    const source = await media.createRtpSource({
-      affinity: AFFINITY,
-      host: ctx.bindAddress,
-      portRange: ctx.portRange,
-      streams: spec.streams.map((s) => ({
-        mid: s.mid,
-        kind: s.type,
-        port: s.port,
-        payloadType: s.pt,
-        codec: s.codec === "vp8" ? "VP8" : s.codec,
-        clockRate: s.type === "video" ? 90000 : 48000,
-        // As the reference offers: the video PT and the next one for its RTX.
-        rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,
-        ...(s.iface !== undefined ? { host: s.iface } : {}),
-        ...(s.rtcpPort !== undefined ? { rtcpPort: s.rtcpPort } : {}),
-        ...(s.bufferKf ? { bufferKeyframe: true } : {}),
-        ...(s.binary ? { binary: true } : {}),
-        ...(s.bufferMsg ? { bufferMessage: true } : {}),
-      })),
-      onClosed: () => lost(ctx, id),
-    }).catch((e: unknown) => {
+    const source = await openSource(ctx, id, spec).catch((e: unknown) => {
       log.warn(`mountpoint ${id}: ${e instanceof Error ? e.message : String(e)}`);
       throw new PluginError(
         STREAMING_ERROR.CANT_CREATE,
@@ -262,15 +245,6 @@ export async function createMountpoint(
   } finally {
     ctx.reserved.delete(id);
   }
-}
-
-/** The media worker of a mountpoint died: its viewers end, the mountpoint goes. */
-function lost(ctx: StreamingContext, id: number): void {
-  const mp = ctx.mountpoints.get(id);
-  if (!mp) return;
-  log.error(`mountpoint ${id}: its RTP source was lost with its media worker`);
-  ctx.mountpoints.delete(id);
-  for (const v of [...mp.viewers]) v.end("stopped");
 }
 
 async function edit(

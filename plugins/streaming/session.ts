@@ -195,6 +195,14 @@ export class StreamingSession implements PluginSession, Viewer {
     if (chosen.length === 0) {
       throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "No media to offer");
     }
+    // A source lost with its media worker is being bound again: watch the new one.
+    await mp.restoring;
+    if (this.#destroyed || this.#ctx.mountpoints.get(mp.id) !== mp) {
+      throw new PluginError(
+        STREAMING_ERROR.NO_SUCH_MOUNTPOINT,
+        `No such mountpoint/stream ${mp.id}`,
+      );
+    }
     webrtc.useAffinity(AFFINITY);
     this.#mp = mp;
     mp.viewers.add(this);
