@@ -3,7 +3,7 @@
  * packets that learns the source's SSRC and keeps the last VP8 keyframe (`videobufferkf`, sent
  * first to a line that starts, as janus_streaming.c does on setup_media), and the RTCP port of
  * an RTCP-capable source (`videortcpport`): the source's address is learnt from what it sends
- * there, and keyframe requests go back to it as PLI (and FIR), at most one a second
+ * there, and keyframe requests go back to it as a PLI (only: janus_streaming.c sends no FIR), at most one a second
  * (`KeyframeLimiter`; a held-back request goes out when due).
  *
  * @module
@@ -11,7 +11,7 @@
 import dgram from "node:dgram";
 import { headerLength, marker, paddingLength, setSsrc, ssrc, timestamp } from "./header.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
-import { buildFir, buildPli, parseRtcp } from "./rtcp.ts";
+import { buildPli, parseRtcp } from "./rtcp.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import type { SendLine } from "./send_lines.ts";
 import { isVp8Keyframe } from "./vp8.ts";
@@ -98,7 +98,6 @@ export class SourceRtcp {
   readonly #mediaSsrc: () => number;
   readonly #limiter = new KeyframeLimiter();
   readonly #ssrc = randomSsrc();
-  #firSeq = 0;
   #remote: { address: string; port: number } | undefined;
   /** The source's SSRC from its sender reports (RTP may not have come yet). */
   #reportedSsrc = 0;
@@ -157,14 +156,8 @@ export class SourceRtcp {
     // Nothing came from the source yet: there is nowhere to send (the reference's rule too).
     if (!remote) return;
     const media = this.#mediaSsrc() || this.#reportedSsrc;
-    const pli = buildPli(this.#ssrc, media);
-    this.#firSeq = (this.#firSeq + 1) & 0xff;
-    const fir = buildFir(this.#ssrc, media, this.#firSeq);
-    const compound = new Uint8Array(pli.length + fir.length);
-    compound.set(pli);
-    compound.set(fir, pli.length);
     this.requestsSent++;
-    this.#socket.send(compound, remote.port, remote.address);
+    this.#socket.send(buildPli(this.#ssrc, media), remote.port, remote.address);
   }
 }
 
