@@ -125,6 +125,7 @@ Deno.test("a SendLine sends the receiver's ids (none negotiated: none) and resto
     extensions: new Map([[1, LEVEL], [4, MID]]),
     requestKeyframe: () => {},
     keyframeReceived: () => {},
+    receiverEstimate: () => {},
     addOutput: () => {},
     removeOutput: () => {},
   };

@@ -119,6 +119,8 @@ export class EchoMedia {
       extensions: media.extensions,
       requestKeyframe: (nowMs) => this.#requestKeyframe(stream, nowMs),
       keyframeReceived: () => stream.limiter.keyframeReceived(),
+      // A publisher's bitrate is capped by the room (setBitrateCap), not by its subscribers.
+      receiverEstimate: () => {},
       addOutput: (line) => {
         if (!stream.outputs.includes(line)) stream.outputs.push(line);
       },

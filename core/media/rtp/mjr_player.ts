@@ -40,6 +40,7 @@ class RecordingSource implements ForwardSource {
 
   requestKeyframe(): void {}
   keyframeReceived(): void {}
+  receiverEstimate(): void {}
   addOutput(line: SendLine): void {
     this.outputs.add(line);
   }

@@ -82,6 +82,9 @@ class SourceStream {
       extensions: new Map(),
       requestKeyframe: (nowMs) => this.#keyframeWanted(nowMs),
       keyframeReceived: () => this.rtcp?.keyframeReceived(),
+      receiverEstimate: (bps, nowMs) => {
+        if (spec.kind === "video") this.rtcp?.receiverEstimate(bps, nowMs);
+      },
       addOutput: (line) => {
         if (!this.outputs.includes(line)) this.outputs.push(line);
       },

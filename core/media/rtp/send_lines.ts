@@ -43,6 +43,11 @@ export interface ForwardSource {
   requestKeyframe(nowMs: number): void;
   /** A line started on a keyframe: a held-back request for one is answered. */
   keyframeReceived(): void;
+  /**
+   * A receiver's REMB for what this source feeds it (Streaming relays the lowest to an
+   * RTCP-capable source, as janus_streaming.c; a publisher's bitrate is the room's, not this).
+   */
+  receiverEstimate(bps: number, nowMs: number): void;
   /** Stops feeding `line` (the line detaches itself). */
   removeOutput(line: SendLine): void;
   addOutput(line: SendLine): void;
@@ -346,6 +351,12 @@ export class SendLines {
         return;
       case "fir":
         for (const e of packet.entries) this.#keyframe(e.ssrc, nowMs);
+        return;
+      case "remb":
+        for (const ssrc of packet.ssrcs) {
+          const line = this.#bySsrc.get(ssrc);
+          if (line?.active) line.source?.receiverEstimate(packet.bitrate, nowMs);
+        }
         return;
       default:
         return;

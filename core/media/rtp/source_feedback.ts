@@ -11,7 +11,7 @@
 import dgram from "node:dgram";
 import { headerLength, marker, paddingLength, setSsrc, ssrc, timestamp } from "./header.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
-import { buildPli, parseRtcp } from "./rtcp.ts";
+import { buildPli, buildRemb, parseRtcp } from "./rtcp.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import type { SendLine } from "./send_lines.ts";
 import { isVp8Keyframe } from "./vp8.ts";
@@ -94,6 +94,7 @@ export class SourceRtcp {
   /** RTCP packets received from the source, keyframe requests sent to it. */
   received = 0;
   requestsSent = 0;
+  rembsSent = 0;
   readonly #socket: Socket;
   readonly #mediaSsrc: () => number;
   readonly #limiter = new KeyframeLimiter();
@@ -101,6 +102,10 @@ export class SourceRtcp {
   #remote: { address: string; port: number } | undefined;
   /** The source's SSRC from its sender reports (RTP may not have come yet). */
   #reportedSsrc = 0;
+  /** The lowest viewer REMB since the last one relayed (0: none), and when that was. */
+  #lowestBps = 0;
+  #rembAtMs = 0;
+  #rembTimer: ReturnType<typeof setTimeout> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(socket: Socket, mediaSsrc: () => number) {
@@ -133,11 +138,43 @@ export class SourceRtcp {
     else this.#timer ??= setInterval(() => this.#due(), DUE_CHECK_MS);
   }
 
+  /**
+   * A viewer's REMB: the lowest since the last relay goes to the source at most once a second
+   * (janus_streaming.c: the first one starts the clock and goes out a second later).
+   */
+  receiverEstimate(bps: number, nowMs: number): void {
+    // Until the source's RTCP is heard there is nowhere to send (janus_streaming.c ignores them).
+    if (bps <= 0 || !this.#remote) return;
+    if (this.#lowestBps === 0 || bps < this.#lowestBps) this.#lowestBps = bps;
+    if (this.#rembAtMs === 0) this.#rembAtMs = nowMs;
+    const wait = this.#rembAtMs + 1000 - nowMs;
+    if (wait <= 0 || this.#rembTimer !== undefined) {
+      if (wait <= 0) this.#sendRemb(nowMs);
+      return;
+    }
+    this.#rembTimer = setTimeout(() => {
+      this.#rembTimer = undefined;
+      this.#sendRemb(performance.now());
+    }, wait);
+  }
+
+  #sendRemb(nowMs: number): void {
+    const remote = this.#remote;
+    if (this.#lowestBps === 0 || !remote) return;
+    this.#rembAtMs = nowMs;
+    const media = this.#mediaSsrc() || this.#reportedSsrc;
+    this.#socket.send(buildRemb(this.#ssrc, this.#lowestBps, [media]), remote.port, remote.address);
+    this.rembsSent++;
+    this.#lowestBps = 0;
+  }
+
   keyframeReceived(): void {
     this.#limiter.keyframeReceived();
   }
 
   close(): void {
+    clearTimeout(this.#rembTimer);
+    this.#rembTimer = undefined;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#socket.close();
