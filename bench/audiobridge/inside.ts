@@ -11,15 +11,12 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { phaseOptions, runPhaseMain } from "../inside_main.ts";
 import { cleanupOnInterrupt } from "../interrupt.ts";
-import { sleep } from "../media/cpu.ts";
-import { oursServer, referenceServer } from "../media/inside.ts";
-import type { GatewayEvents, GatewayMethods } from "../media/protocol.ts";
-import { REFERENCE_PREFIX } from "../media/results.ts";
+import { PhaseServers } from "../media/phase_servers.ts";
 import { RpcChild } from "../media/rpc_child.ts";
 import type { MediaServer } from "../media/server.ts";
 import { print } from "../print.ts";
-import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
 import type { ParticipantEvents, ParticipantMethods } from "./protocol.ts";
 import { type ParticipantHost, type RoomResult, roomRun } from "./ramp.ts";
 import {
@@ -28,58 +25,27 @@ import {
   type AudioBridgeBenchResult,
 } from "./results.ts";
 
-const GATEWAY = new URL("../media/gateway_main.ts", import.meta.url);
 const CLIENT_HOST = new URL("./client_host.ts", import.meta.url);
 /** The bench's room id on both servers (clear of the stock 1234). */
 const ROOM = 4343;
 
-function parseOptions(): AudioBridgeBenchOptions {
-  const arg = Deno.args.find((a) => a.startsWith("--options="));
-  if (!arg) throw new Error("Missing --options={json}");
-  return JSON.parse(arg.slice("--options=".length)) as AudioBridgeBenchOptions;
-}
-
 async function main(): Promise<number> {
   const started = performance.now();
   assertInsideNetns();
-  const options = parseOptions();
+  const options = phaseOptions<AudioBridgeBenchOptions>();
   const notes: string[] = [];
-  let gateway: RpcChild<GatewayMethods, GatewayEvents> | undefined;
-  let reference: Reference | undefined;
+  const phase = new PhaseServers();
   const hosts: ParticipantHost[] = [];
   const cleanup = cleanupOnInterrupt("audiobridge", async () => {
     await Promise.all(hosts.map((h) => h.stop().catch(() => {})));
-    if (reference) await stopStartedReference(reference);
-    await gateway?.stop().catch(() => {});
+    await phase.stop();
   });
 
-  let referenceStatus = "skipped (--no-ref)";
   let result: AudioBridgeBenchResult | undefined;
   try {
-    gateway = await RpcChild.start<GatewayMethods, GatewayEvents>(GATEWAY, {
-      args: [`--workers=${options.workers}`],
-      label: "gateway",
-    });
-    const servers: { server: MediaServer; result?: RoomResult }[] = [
-      { server: oursServer(gateway, notes) },
-    ];
-    print(
-      ` Ours: pid ${gateway.ready.pid}, ws ${gateway.ready.ws}, media workers ` +
-        `${gateway.ready.workerPids.join(",")}`,
-    );
-    if (!options.noRef) {
-      const fresh = await startFreshReference();
-      if ("unreachable" in fresh) {
-        referenceStatus = `reference not measured: ${fresh.unreachable}`;
-      } else {
-        reference = fresh;
-        print(`${REFERENCE_PREFIX}${JSON.stringify({ pid: fresh.pid, runDir: fresh.runDir })}`);
-        referenceStatus = `private Janus ${fresh.version} (start.sh), pid ${fresh.pid}, ws ` +
-          `${fresh.endpoint.wsPort}`;
-        servers.push({ server: referenceServer(fresh) });
-      }
-    }
-    print(` Reference: ${referenceStatus}`);
+    const { gateway, ours: oursServer, ref: reference } = await phase.start(options, notes);
+    const servers: { server: MediaServer; result?: RoomResult }[] = [{ server: oursServer }];
+    if (reference) servers.push({ server: reference.server });
     for (let i = 0; i < options.hosts; i++) {
       hosts.push(
         await RpcChild.start<ParticipantMethods, ParticipantEvents>(CLIENT_HOST, {
@@ -116,9 +82,9 @@ async function main(): Promise<number> {
     result = {
       ours: { ...(ours?.result ?? none), pid: gateway.ready.pid, workerPids: after.workerPids },
       reference: ref && reference
-        ? { ...(ref.result ?? none), pid: reference.pid ?? 0, version: reference.version }
+        ? { ...(ref.result ?? none), pid: reference.pid, version: reference.version }
         : undefined,
-      referenceStatus,
+      referenceStatus: phase.referenceStatus,
       countsAfter: after.counts,
       rate: options.rate,
       hosts: options.hosts,
@@ -133,18 +99,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  print(`  audiobridge bench: unhandled rejection: ${String(event.reason)}`);
-});
-
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (e) {
-    print(`  audiobridge bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  }
-  await sleep(0);
-  Deno.exit(code);
-}
+if (import.meta.main) await runPhaseMain("audiobridge", main);

@@ -12,74 +12,27 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { phaseOptions, runPhaseMain } from "../inside_main.ts";
 import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
-import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
 import { type FanoutResult, fanoutRun } from "../videoroom/fanout.ts";
 import { medianFanout } from "../videoroom/fanout_rounds.ts";
 import { joinStorm } from "../videoroom/join.ts";
-import { errorText, sleep } from "./cpu.ts";
+import { errorText } from "./cpu.ts";
 import { echoStep } from "./echo.ts";
-import type {
-  ClientEvents,
-  ClientMethods,
-  GatewayEvents,
-  GatewayMethods,
-  ReceiverMethods,
-} from "./protocol.ts";
+import { PhaseServers } from "./phase_servers.ts";
+import type { ClientEvents, ClientMethods, ReceiverMethods } from "./protocol.ts";
 import {
   type MediaBenchOptions,
   type MediaBenchResult,
   type MediaServerResults,
-  REFERENCE_PREFIX,
   RESULT_PREFIX,
 } from "./results.ts";
 import { RpcChild } from "./rpc_child.ts";
 import type { ClientHost, MediaServer, ReceiverHost } from "./server.ts";
 
-const GATEWAY = new URL("./gateway_main.ts", import.meta.url);
 const CLIENT_HOST = new URL("./client_host.ts", import.meta.url);
 const RECEIVER_HOST = new URL("./receiver_host.ts", import.meta.url);
-
-type Gateway = RpcChild<GatewayMethods, GatewayEvents>;
-
-function parseOptions(): MediaBenchOptions {
-  const arg = Deno.args.find((a) => a.startsWith("--options="));
-  if (!arg) throw new Error("Missing --options={json}");
-  return JSON.parse(arg.slice("--options=".length)) as MediaBenchOptions;
-}
-
-export function oursServer(gateway: Gateway, notes: string[]): MediaServer {
-  const info = gateway.ready;
-  return {
-    name: "ours",
-    wsUrl: `ws://127.0.0.1:${info.ws}`,
-    pids: async () => {
-      const now = await gateway.call("info", null);
-      return [now.pid, ...now.workerPids];
-    },
-    idle: async () => {
-      const deadline = performance.now() + 5000;
-      let counts: Record<string, number> = {};
-      while (performance.now() < deadline) {
-        counts = (await gateway.call("info", null)).counts;
-        if ((counts.peers ?? 0) === 0 && (counts.sessions ?? 0) === 0) return;
-        await sleep(100);
-      }
-      notes.push(`ours still had ${JSON.stringify(counts)} 5 s after a step's teardown`);
-    },
-  };
-}
-
-export function referenceServer(reference: Reference): MediaServer {
-  const pid = reference.pid;
-  return {
-    name: "reference",
-    wsUrl: `ws://127.0.0.1:${reference.endpoint.wsPort}`,
-    pids: () => Promise.resolve(pid === undefined ? [] : [pid]),
-    idle: () => sleep(500),
-  };
-}
 
 function empty(): MediaServerResults {
   return { echo: [] };
@@ -214,47 +167,28 @@ async function phases(
 async function main(): Promise<number> {
   const started = performance.now();
   assertInsideNetns();
-  const options = parseOptions();
+  const options = phaseOptions<MediaBenchOptions>();
   const notes: string[] = [];
-  let gateway: Gateway | undefined;
-  let reference: Reference | undefined;
+  const phase = new PhaseServers();
   let host: ClientHost | undefined;
   let receivers: ReceiverHost | undefined;
   const cleanup = cleanupOnInterrupt("media", async () => {
     await host?.stop().catch(() => {});
     await receivers?.stop().catch(() => {});
-    if (reference) await stopStartedReference(reference);
-    await gateway?.stop().catch(() => {});
+    await phase.stop();
   });
 
-  let referenceStatus = "skipped (--no-ref)";
   let result: MediaBenchResult | undefined;
   try {
-    gateway = await RpcChild.start<GatewayMethods, GatewayEvents>(GATEWAY, {
-      args: [`--workers=${options.workers}`],
-      label: "gateway",
-    });
-    const ours = { server: oursServer(gateway, notes), results: empty() };
-    print(
-      ` Ours: pid ${gateway.ready.pid}, ws ${gateway.ready.ws}, media workers ` +
-        `${gateway.ready.workerPids.join(",")}`,
+    const { gateway, ours: oursServer, ref: reference } = await phase.start(
+      options,
+      notes,
+      "runDir",
     );
+    const ours = { server: oursServer, results: empty() };
     const servers = [ours];
-    let ref: { server: MediaServer; results: MediaServerResults } | undefined;
-    if (!options.noRef) {
-      const fresh = await startFreshReference();
-      if ("unreachable" in fresh) {
-        referenceStatus = `reference not measured: ${fresh.unreachable}`;
-      } else {
-        reference = fresh;
-        print(`${REFERENCE_PREFIX}${JSON.stringify({ pid: fresh.pid, runDir: fresh.runDir })}`);
-        referenceStatus = `private Janus ${fresh.version} (start.sh), pid ${fresh.pid}, ws ` +
-          `${fresh.endpoint.wsPort}, run dir ${fresh.runDir}`;
-        ref = { server: referenceServer(fresh), results: empty() };
-        servers.push(ref);
-      }
-    }
-    print(` Reference: ${referenceStatus}`);
+    const ref = reference && { server: reference.server, results: empty() };
+    if (ref) servers.push(ref);
     host = await RpcChild.start<ClientMethods, ClientEvents>(CLIENT_HOST, { label: "client" });
     receivers = await RpcChild.start<ReceiverMethods, ClientEvents>(RECEIVER_HOST, {
       label: "receivers",
@@ -269,9 +203,9 @@ async function main(): Promise<number> {
         countsAfter: after.counts,
       },
       reference: ref && reference
-        ? { ...ref.results, pid: reference.pid ?? 0, version: reference.version }
+        ? { ...ref.results, pid: reference.pid, version: reference.version }
         : undefined,
-      referenceStatus,
+      referenceStatus: phase.referenceStatus,
       video: { width: options.width, height: options.height },
       notes,
       seconds: 0,
@@ -284,17 +218,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  print(`  media bench: unhandled rejection: ${String(event.reason)}`);
-});
-
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (e) {
-    print(`  media bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  }
-  Deno.exit(code);
-}
+if (import.meta.main) await runPhaseMain("media", main);

@@ -12,18 +12,12 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { phaseOptions, runPhaseMain } from "../inside_main.ts";
 import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
-import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
-import { errorText, sleep } from "../media/cpu.ts";
-import { oursServer, referenceServer } from "../media/inside.ts";
-import type {
-  ClientEvents,
-  GatewayEvents,
-  GatewayMethods,
-  ReceiverMethods,
-} from "../media/protocol.ts";
-import { REFERENCE_PREFIX } from "../media/results.ts";
+import { errorText } from "../media/cpu.ts";
+import { PhaseServers } from "../media/phase_servers.ts";
+import type { ClientEvents, ReceiverMethods } from "../media/protocol.ts";
 import { RpcChild } from "../media/rpc_child.ts";
 import type { MediaServer, ReceiverHost } from "../media/server.ts";
 import { type Feed, prepareClip, startFeed } from "./feed.ts";
@@ -35,24 +29,16 @@ import {
 } from "./results.ts";
 import { type ViewersResult, viewersRun } from "./viewers.ts";
 
-const GATEWAY = new URL("../media/gateway_main.ts", import.meta.url);
 const RECEIVER_HOST = new URL("../media/receiver_host.ts", import.meta.url);
 /** The bench's mountpoint id on both servers (clear of the stock 1, 2, 3, 123). */
 const MOUNTPOINT = 4242;
 
-function parseOptions(): StreamingBenchOptions {
-  const arg = Deno.args.find((a) => a.startsWith("--options="));
-  if (!arg) throw new Error("Missing --options={json}");
-  return JSON.parse(arg.slice("--options=".length)) as StreamingBenchOptions;
-}
-
 async function main(): Promise<number> {
   const started = performance.now();
   assertInsideNetns();
-  const options = parseOptions();
+  const options = phaseOptions<StreamingBenchOptions>();
   const notes: string[] = [];
-  let gateway: RpcChild<GatewayMethods, GatewayEvents> | undefined;
-  let reference: Reference | undefined;
+  const phase = new PhaseServers();
   let receivers: ReceiverHost | undefined;
   let feed: Feed | undefined;
   let clip: { path: string; remove(): Promise<void> } | undefined;
@@ -64,37 +50,14 @@ async function main(): Promise<number> {
       await mp.destroy().catch((e) => notes.push(`destroy: ${errorText(e)}`));
     }
     await receivers?.stop().catch(() => {});
-    if (reference) await stopStartedReference(reference);
-    await gateway?.stop().catch(() => {});
+    await phase.stop();
   });
 
-  let referenceStatus = "skipped (--no-ref)";
   let result: StreamingBenchResult | undefined;
   try {
-    gateway = await RpcChild.start<GatewayMethods, GatewayEvents>(GATEWAY, {
-      args: [`--workers=${options.workers}`],
-      label: "gateway",
-    });
-    const servers: { server: MediaServer; result?: ViewersResult }[] = [
-      { server: oursServer(gateway, notes) },
-    ];
-    print(
-      ` Ours: pid ${gateway.ready.pid}, ws ${gateway.ready.ws}, media workers ` +
-        `${gateway.ready.workerPids.join(",")}`,
-    );
-    if (!options.noRef) {
-      const fresh = await startFreshReference();
-      if ("unreachable" in fresh) {
-        referenceStatus = `reference not measured: ${fresh.unreachable}`;
-      } else {
-        reference = fresh;
-        print(`${REFERENCE_PREFIX}${JSON.stringify({ pid: fresh.pid, runDir: fresh.runDir })}`);
-        referenceStatus = `private Janus ${fresh.version} (start.sh), pid ${fresh.pid}, ws ` +
-          `${fresh.endpoint.wsPort}`;
-        servers.push({ server: referenceServer(fresh) });
-      }
-    }
-    print(` Reference: ${referenceStatus}`);
+    const { gateway, ours: oursServer, ref: reference } = await phase.start(options, notes);
+    const servers: { server: MediaServer; result?: ViewersResult }[] = [{ server: oursServer }];
+    if (reference) servers.push({ server: reference.server });
     receivers = await RpcChild.start<ReceiverMethods, ClientEvents>(RECEIVER_HOST, {
       label: "receivers",
     });
@@ -134,11 +97,11 @@ async function main(): Promise<number> {
       reference: ref && reference
         ? {
           ...(ref.result ?? emptyResult("no run")),
-          pid: reference.pid ?? 0,
+          pid: reference.pid,
           version: reference.version,
         }
         : undefined,
-      referenceStatus,
+      referenceStatus: phase.referenceStatus,
       countsAfter: after.counts,
       video: { width, height, kbps },
       notes,
@@ -162,18 +125,4 @@ function emptyResult(why: string): ViewersResult {
   };
 }
 
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  print(`  streaming bench: unhandled rejection: ${String(event.reason)}`);
-});
-
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (e) {
-    print(`  streaming bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  }
-  await sleep(0);
-  Deno.exit(code);
-}
+if (import.meta.main) await runPhaseMain("streaming", main);

@@ -12,6 +12,7 @@
  * @module
  */
 import { assertInsideNetns } from "../../tests/_helpers/netns.ts";
+import { phaseOptions, runPhaseMain } from "../inside_main.ts";
 import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
 import { type Reference, startFreshReference, stopStartedReference } from "../reference.ts";
@@ -38,12 +39,6 @@ interface Server {
   name: "ours" | "reference";
   wsUrl: string;
   pids(): Promise<readonly number[]>;
-}
-
-function parseOptions(): TextRoomBenchOptions {
-  const arg = Deno.args.find((a) => a.startsWith("--options="));
-  if (!arg) throw new Error("Missing --options={json}");
-  return JSON.parse(arg.slice("--options=".length)) as TextRoomBenchOptions;
 }
 
 /** One server: a room, a warm-up second, `rounds` measured windows, teardown. */
@@ -107,7 +102,7 @@ async function measure(
 
 async function main(): Promise<number> {
   assertInsideNetns();
-  const options = parseOptions();
+  const options = phaseOptions<TextRoomBenchOptions>();
   const notes: string[] = [];
   let gateway: RpcChild<GatewayMethods, GatewayEvents> | undefined;
   let reference: Reference | undefined;
@@ -184,17 +179,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-globalThis.addEventListener("unhandledrejection", (event) => {
-  event.preventDefault();
-  print(`  textroom bench: unhandled rejection: ${String(event.reason)}`);
-});
-
-if (import.meta.main) {
-  let code = 1;
-  try {
-    code = await main();
-  } catch (e) {
-    print(`  textroom bench failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-  }
-  Deno.exit(code);
-}
+if (import.meta.main) await runPhaseMain("textroom", main);
