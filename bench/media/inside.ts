@@ -180,11 +180,7 @@ async function main(): Promise<number> {
 
   let result: MediaBenchResult | undefined;
   try {
-    const { gateway, ours: oursServer, ref: reference } = await phase.start(
-      options,
-      notes,
-      "runDir",
-    );
+    const { gateway, ours: oursServer, ref: reference } = await phase.start(options, notes, true);
     const ours = { server: oursServer, results: empty() };
     const servers = [ours];
     const ref = reference && { server: reference.server, results: empty() };

@@ -69,7 +69,8 @@ export class PhaseServers {
   async start(
     options: { workers: number; noRef: boolean },
     notes: string[],
-    statusDetail: "runDir" | "" = "",
+    /** The reference's run directory in its status line too. */
+    withRunDir = false,
   ): Promise<StartedServers> {
     const gateway = this.gateway = await RpcChild.start<GatewayMethods, GatewayEvents>(GATEWAY, {
       args: [`--workers=${options.workers}`],
@@ -89,7 +90,7 @@ export class PhaseServers {
         print(`${REFERENCE_PREFIX}${JSON.stringify({ pid: fresh.pid, runDir: fresh.runDir })}`);
         this.referenceStatus = `private Janus ${fresh.version} (start.sh), pid ${fresh.pid}, ws ` +
           `${fresh.endpoint.wsPort}` +
-          (statusDetail === "runDir" ? `, run dir ${fresh.runDir}` : "");
+          (withRunDir ? `, run dir ${fresh.runDir}` : "");
         started.ref = {
           server: referenceServer(fresh),
           pid: fresh.pid ?? 0,
