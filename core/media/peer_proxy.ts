@@ -62,13 +62,14 @@ export class PeerProxy implements Peer {
   }
 
   async acceptOffer(sdp: string, options: AnswerOptions = {}): Promise<string> {
-    const { bitrateCap, codecs, direction } = options;
+    const { bitrateCap, codecs, direction, opusMaxPlaybackRate } = options;
     const { sdp: answer } = await this.#call("acceptOffer", {
       peerId: this.id,
       sdp,
       ...(bitrateCap !== undefined ? { bitrateCap } : {}),
       ...(codecs !== undefined ? { codecs } : {}),
       ...(direction !== undefined ? { direction } : {}),
+      ...(opusMaxPlaybackRate !== undefined ? { opusMaxPlaybackRate } : {}),
     });
     return answer;
   }

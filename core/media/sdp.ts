@@ -313,6 +313,41 @@ export function keepSingleCodec(
   return { sdp: joinSdp(split), codecs };
 }
 
+/**
+ * Sets `params` (name -> value) in the `a=fmtp` line of every Opus payload of the live audio
+ * m-lines, replacing a value already there; an Opus payload without one gets one after its
+ * rtpmap. `maxplaybackrate` in our answer bounds the band the remote's encoder sends.
+ */
+export function setOpusParams(
+  sdp: string,
+  params: Readonly<Record<string, string | number>>,
+): string {
+  const names = Object.keys(params);
+  if (names.length === 0) return sdp;
+  // Parameter names are case-insensitive (RFC 7587).
+  const replaced = new Set(names.map((n) => n.toLowerCase()));
+  const split = splitSdp(sdp);
+  split.media = split.media.map((section) => {
+    if (mediaKind(section) !== "audio" || mediaPort(section) === 0) return section;
+    const opus = [...payloadNames(section)].filter(([, n]) => n === "opus").map(([pt]) => pt);
+    let out = [...section];
+    for (const pt of opus) {
+      const at = out.findIndex((l) => l.startsWith(`a=fmtp:${pt} `));
+      const kept = at < 0 ? [] : out[at]!.slice(`a=fmtp:${pt} `.length).split(";")
+        .map((p) => p.trim())
+        .filter((p) => p !== "" && !replaced.has(p.split("=")[0]!.toLowerCase()));
+      const line = `a=fmtp:${pt} ${[...kept, ...names.map((n) => `${n}=${params[n]}`)].join(";")}`;
+      if (at >= 0) out[at] = line;
+      else {
+        const rtpmap = out.findIndex((l) => l.startsWith(`a=rtpmap:${pt} `));
+        out = [...out.slice(0, rtpmap + 1), line, ...out.slice(rtpmap + 1)];
+      }
+    }
+    return out;
+  });
+  return joinSdp(split);
+}
+
 /** The direction of an m-line as an offer or answer writes it. */
 export type MediaDirection = "sendrecv" | "sendonly" | "recvonly" | "inactive";
 
@@ -331,6 +366,8 @@ export interface LocalSdpEdits {
   codecs?: Readonly<Record<string, string>>;
   /** Mids. */
   inactive?: readonly string[];
+  /** Set in every Opus fmtp (see `setOpusParams`). */
+  opusParams?: Readonly<Record<string, string | number>>;
 }
 
 /**
@@ -338,10 +375,12 @@ export interface LocalSdpEdits {
  * `OfferOptions.codecs` and `inactive`), in the copy that leaves the engine:
  * - `direction`: each live audio/video m-line sends and receives at most what it allows;
  * - `codecs` (mid -> codec): that m-line offers only the codec (and its rtx) when it has it;
- * - `inactive` (mids): those m-lines are `inactive` and lose their `a=msid`.
+ * - `inactive` (mids): those m-lines are `inactive` and lose their `a=msid`;
+ * - `opusParams`: set in every Opus fmtp (`AnswerOptions.opusMaxPlaybackRate`).
  */
 export function shapeLocalSdp(sdp: string, edits: LocalSdpEdits): string {
-  const { direction, codecs, inactive } = edits;
+  const { direction, codecs, inactive, opusParams } = edits;
+  if (opusParams !== undefined) sdp = setOpusParams(sdp, opusParams);
   if (direction === undefined && codecs === undefined && !inactive?.length) return sdp;
   const split = splitSdp(sdp);
   split.media = split.media.map((section) => {

@@ -272,6 +272,12 @@ export interface AnswerOptions {
    * `recvonly` for a publisher that only sends to us. The answer is what both sides allow.
    */
   direction?: "sendrecv" | "sendonly" | "recvonly" | "inactive";
+  /**
+   * The audio rate (Hz) we mix at (AudioBridge: the room's `sampling_rate`), written as
+   * `maxplaybackrate` in the answer's Opus fmtp as the reference does: the client's encoder
+   * sends no wider a band (and at a lower bitrate) than is mixed. Served by the wrtc engine.
+   */
+  opusMaxPlaybackRate?: number;
 }
 
 /**

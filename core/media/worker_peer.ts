@@ -138,8 +138,11 @@ export class WorkerPeer implements ForwardPeer {
     const offered = sessionOrigin(sdp);
     const origin = this.#origin ? { ...this.#origin, version: this.#origin.version + 1 } : offered;
     if (origin) this.#origin = origin;
-    const direction = options.direction;
-    return await this.#finalLocalSdp(cap, origin, direction ? { direction } : {});
+    const { direction, opusMaxPlaybackRate: rate } = options;
+    return await this.#finalLocalSdp(cap, origin, {
+      ...(direction ? { direction } : {}),
+      ...(rate ? { opusParams: { maxplaybackrate: rate } } : {}),
+    });
   }
 
   /** Makes an offer of our own (sendonly tracks added by forwarding, optional data channel). */

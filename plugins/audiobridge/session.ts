@@ -449,8 +449,12 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!webrtc.active) webrtc.useAffinity(MIXER_AFFINITY);
     let answer: Jsep;
     try {
-      // Audio only: a video m-line is rejected, audio kept (the reference).
-      answer = await webrtc.acceptOffer(jsep, { codecs: { audio: [p.codec], video: [] } });
+      // Audio only: a video m-line is rejected, audio kept (the reference), whose Opus fmtp
+      // asks the client for no wider a band than the room's rate (maxplaybackrate).
+      answer = await webrtc.acceptOffer(jsep, {
+        codecs: { audio: [p.codec], video: [] },
+        opusMaxPlaybackRate: p.room.props.sampling_rate,
+      });
     } catch (e) {
       if (e instanceof PluginError) throw e;
       throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_SDP, (e as Error).message);

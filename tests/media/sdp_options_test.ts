@@ -1,7 +1,8 @@
 /**
  * What a plugin asks of the SDP, applied by each media engine (plugins never edit SDP): the
  * answer's codecs (an ordered list per kind) and direction, and our own offer's codec per
- * m-line and `inactive` free lines. A real wrtc client offers; the answer must be one it takes.
+ * m-line and `inactive` free lines; the Opus playback rate the answer asks of the client. A
+ * real wrtc client offers; the answer must be one it takes.
  */
 import assert from "node:assert/strict";
 import {
@@ -82,3 +83,56 @@ for (const { name, workerMain, audio } of ENGINES) {
     },
   );
 }
+
+/** Mean payload bytes per audio packet the client sent, and the packet count. */
+async function sentBytesPerPacket(client: ClientPeer): Promise<[number, number]> {
+  let bytes = 0;
+  let packets = 0;
+  (await client.pc.getStats()).forEach((value) => {
+    const r = value as { type: string; kind?: string; bytesSent?: number; packetsSent?: number };
+    if (r.type !== "outbound-rtp" || r.kind !== "audio") return;
+    bytes += r.bytesSent ?? 0;
+    packets += r.packetsSent ?? 0;
+  });
+  return [packets > 0 ? bytes / packets : 0, packets];
+}
+
+wrtcTest(
+  "wrtc engine: opusMaxPlaybackRate in the answer's Opus fmtp bounds the client's encoder",
+  async (wrtc) => {
+    const engine = await createMediaEngine({ workers: 1, workerMain: WORKER_MAIN_URL });
+    const narrow = new ClientPeer(wrtc, { audio: true });
+    const wide = new ClientPeer(wrtc, { audio: true });
+    const sizes: number[] = [];
+    try {
+      for (const [client, rate] of [[narrow, 16000], [wide, undefined]] as const) {
+        const peer = await engine.createPeer({ affinity: "room", listener: {} });
+        const answer = await peer.acceptOffer(await client.offer(), {
+          codecs: { audio: ["opus"], video: [] },
+          ...(rate ? { opusMaxPlaybackRate: rate } : {}),
+        });
+        await client.answer(answer);
+        const fmtp = sectionLines(answer, 0).find((l) => l.startsWith("a=fmtp:"));
+        if (rate) assert.match(fmtp ?? "", new RegExp(`;maxplaybackrate=${rate}$`), fmtp);
+        else assert.doesNotMatch(fmtp ?? "", /maxplaybackrate/);
+        const deadline = Date.now() + 20_000;
+        let [size, packets] = await sentBytesPerPacket(client);
+        while (packets < 150) {
+          assert.ok(Date.now() < deadline, `packets sent: ${packets}`);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          [size, packets] = await sentBytesPerPacket(client);
+        }
+        sizes.push(size);
+        await peer.close();
+      }
+    } finally {
+      narrow.close();
+      wide.close();
+      await engine.close();
+    }
+    // libwebrtc's default Opus bitrate: 20 kbit/s up to a 16 kHz playback rate, 32 fullband.
+    const [narrowSize = 0, wideSize = 0] = sizes;
+    assert.ok(narrowSize > 0 && narrowSize < wideSize * 0.8, `bytes per packet ${sizes}`);
+    assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
+  },
+);

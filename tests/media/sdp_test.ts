@@ -11,6 +11,7 @@ import {
   renameMids,
   sectionMids,
   sessionOrigin,
+  setOpusParams,
   shapeLocalSdp,
   splitSdp,
 } from "../../core/media/sdp.ts";
@@ -230,6 +231,40 @@ Deno.test("shapeLocalSdp: direction as both allow, one codec by mid, inactive li
   assert.ok(v2?.includes("a=inactive") && !v2.includes("a=sendrecv"));
   assert.ok(!v2?.some((l) => l.startsWith("a=msid:")));
   assert.ok(v2?.includes("a=ssrc-group:FID 2 3"), "other lines stay");
+});
+
+Deno.test("setOpusParams sets (or replaces) params in every live Opus fmtp only", () => {
+  const rate = { "maxplaybackrate": 16000, "sprop-maxcapturerate": 16000 };
+  const [audio, video, data] = splitSdp(setOpusParams(WRTC_OFFER, rate)).media;
+  assert.ok(
+    audio?.includes(
+      "a=fmtp:111 minptime=10;useinbandfec=1;maxplaybackrate=16000;" +
+        "sprop-maxcapturerate=16000",
+    ),
+    audio?.join("\n"),
+  );
+  assert.ok(audio?.includes("a=fmtp:63 111/111"), "red's fmtp untouched");
+  assert.equal(audio?.filter((l) => l.startsWith("a=fmtp:111 ")).length, 1);
+  const [, v, d] = splitSdp(WRTC_OFFER).media;
+  assert.deepEqual([video, data], [v, d], "video and data untouched");
+
+  // A value already there is replaced; an Opus payload without fmtp gets one after its rtpmap.
+  const twice = setOpusParams(
+    setOpusParams(WRTC_OFFER, { maxplaybackrate: 48000 }),
+    { MaxPlaybackRate: 8000 },
+  );
+  assert.match(twice, /a=fmtp:111 minptime=10;useinbandfec=1;MaxPlaybackRate=8000\r\n/);
+  const bare = WRTC_OFFER.replace("a=fmtp:111 minptime=10;useinbandfec=1\r\n", "");
+  const added = splitSdp(setOpusParams(bare, { maxplaybackrate: 8000 })).media[0] ?? [];
+  const at = added.indexOf("a=rtpmap:111 opus/48000/2");
+  assert.equal(added[at + 1], "a=fmtp:111 maxplaybackrate=8000");
+
+  // Rejected audio m-lines and non-Opus payloads stay as they are.
+  const rejected = WRTC_OFFER.replace("m=audio 9 ", "m=audio 0 ");
+  assert.equal(setOpusParams(rejected, rate), rejected);
+  assert.equal(setOpusParams(WRTC_OFFER, {}), WRTC_OFFER);
+  const answer = shapeLocalSdp(WRTC_OFFER, { opusParams: { maxplaybackrate: 16000 } });
+  assert.match(answer, /a=fmtp:111 minptime=10;useinbandfec=1;maxplaybackrate=16000\r\n/);
 });
 
 Deno.test("conformSdp: WMS *, a sendrecv data section, the offer's o= line", () => {
