@@ -8,9 +8,9 @@
  */
 import dgram from "node:dgram";
 import { parseOggOpus } from "./ogg_opus.ts";
-import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
-import { Resampler } from "./mixer.ts";
+import { OpusDecoder } from "./opus_codec.ts";
 import { srtpMasterKey, SrtpSender } from "./rtp/srtp.ts";
+import { AudioRtpPacketizer } from "./audio_rtp.ts";
 
 /** An Ogg/Opus file played into a mix, decoded a packet at a time. */
 export class FilePlayer {
@@ -165,12 +165,8 @@ export interface MixForwardOptions {
 export class RtpMixForwarder implements MixSink {
   readonly #options: MixForwardOptions;
   readonly #socket: dgram.Socket;
-  readonly #rate: number;
-  readonly #encoder: OpusEncoder | undefined;
-  readonly #resampler = new Resampler();
+  readonly #packetizer: AudioRtpPacketizer;
   readonly #srtp: SrtpSender | undefined;
-  #seq = Math.floor(Math.random() * 0x10000);
-  #timestamp = Math.floor(Math.random() * 0x100000000);
   /** Packets sent (listforwarders, tests). */
   packets = 0;
 
@@ -181,8 +177,7 @@ export class RtpMixForwarder implements MixSink {
       this.#srtp = new SrtpSender(options.srtp.suite, master);
     }
     this.#options = options;
-    this.#rate = rate;
-    this.#encoder = options.codec === "opus" ? new OpusEncoder(rate) : undefined;
+    this.#packetizer = new AudioRtpPacketizer(options, rate);
     this.#socket = dgram.createSocket(options.host.includes(":") ? "udp6" : "udp4");
     // Nothing is received: a send error (no listener) must not end the worker.
     this.#socket.on("error", () => {});
@@ -190,29 +185,7 @@ export class RtpMixForwarder implements MixSink {
 
   write(pcm: Int16Array): void {
     const o = this.#options;
-    let payload: Uint8Array;
-    let step: number;
-    if (this.#encoder) {
-      payload = this.#encoder.encode(pcm);
-      step = (pcm.length * 48000) / this.#rate;
-    } else {
-      const g711 = o.codec === "pcma" ? linearToAlaw : linearToUlaw;
-      const out: number[] = [];
-      const floats = Float32Array.from(pcm);
-      this.#resampler.push(floats, this.#rate, 8000, (s) => out.push(g711(Math.round(s))));
-      payload = Uint8Array.from(out);
-      step = payload.length;
-    }
-    const packet = new Uint8Array(12 + payload.length);
-    const v = new DataView(packet.buffer);
-    packet[0] = 0x80;
-    packet[1] = o.payloadType & 0x7f;
-    v.setUint16(2, this.#seq, false);
-    v.setUint32(4, this.#timestamp >>> 0, false);
-    v.setUint32(8, o.ssrc >>> 0, false);
-    packet.set(payload, 12);
-    this.#seq = (this.#seq + 1) & 0xffff;
-    this.#timestamp = (this.#timestamp + step) % 0x100000000;
+    const packet = this.#packetizer.packetize(pcm);
     const out = this.#srtp ? this.#srtp.protect(packet) : packet;
     if (!out) return;
     this.#socket.send(out, o.port, o.host);
@@ -220,42 +193,11 @@ export class RtpMixForwarder implements MixSink {
   }
 
   close(): void {
-    this.#encoder?.close();
+    this.#packetizer.close();
     try {
       this.#socket.close();
     } catch {
       // Closed already.
     }
   }
-}
-
-/** G.711 A-law of one 16-bit sample. */
-export function linearToAlaw(sample: number): number {
-  let s = Math.max(-32768, Math.min(32767, sample)) >> 3;
-  let mask: number;
-  if (s >= 0) mask = 0xd5;
-  else {
-    mask = 0x55;
-    s = -s - 1;
-  }
-  const ends = [0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff];
-  let seg = ends.findIndex((e) => s <= e);
-  if (seg < 0) return 0x7f ^ mask;
-  const aval = seg << 4;
-  const shifted = seg < 2 ? s >> 1 : s >> seg;
-  seg = aval | (shifted & 0x0f);
-  return seg ^ mask;
-}
-
-/** G.711 mu-law of one 16-bit sample. */
-export function linearToUlaw(sample: number): number {
-  const BIAS = 0x84;
-  let s = Math.max(-32768, Math.min(32767, sample));
-  const sign = s < 0 ? 0x80 : 0;
-  if (s < 0) s = -s;
-  s = Math.min(s + BIAS, 0x7fff);
-  let exp = 7;
-  for (let m = 0x4000; (s & m) === 0 && exp > 0; m >>= 1) exp--;
-  const mantissa = (s >> (exp + 3)) & 0x0f;
-  return ~(sign | (exp << 4) | mantissa) & 0xff;
 }

@@ -6,9 +6,8 @@
  * @module
  */
 import dgram from "node:dgram";
-import { linearToAlaw, linearToUlaw } from "./mix_outputs.ts";
-import { Resampler } from "./mixer.ts";
-import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
+import { AudioRtpPacketizer } from "./audio_rtp.ts";
+import { OpusDecoder } from "./opus_codec.ts";
 
 /** What a leg is made with. */
 export interface RtpLegOptions {
@@ -38,11 +37,7 @@ export class RtpLeg {
   readonly #socket: dgram.Socket;
   readonly #options: RtpLegOptions;
   readonly #decoder: OpusDecoder | undefined;
-  readonly #encoder: OpusEncoder | undefined;
-  readonly #resampler = new Resampler();
-  readonly #ssrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
-  #seq = Math.floor(Math.random() * 0x10000);
-  #timestamp = Math.floor(Math.random() * 0x100000000);
+  readonly #packetizer: AudioRtpPacketizer;
   #closed = false;
 
   private constructor(socket: dgram.Socket, port: number, options: RtpLegOptions) {
@@ -51,7 +46,8 @@ export class RtpLeg {
     this.#options = options;
     const opus = options.codec === "opus";
     this.#decoder = opus ? new OpusDecoder(options.rate, 1) : undefined;
-    this.#encoder = opus ? new OpusEncoder(options.rate) : undefined;
+    const ssrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
+    this.#packetizer = new AudioRtpPacketizer({ ...options, ssrc }, options.rate);
     socket.on("message", (packet: Uint8Array) => this.#receive(packet));
   }
 
@@ -82,28 +78,7 @@ export class RtpLeg {
   send(pcm: Int16Array): void {
     const o = this.#options;
     if (this.#closed || !o.remote) return;
-    let payload: Uint8Array;
-    let step: number;
-    if (this.#encoder) {
-      payload = this.#encoder.encode(pcm);
-      step = (pcm.length * 48000) / o.rate;
-    } else {
-      const g711 = o.codec === "pcma" ? linearToAlaw : linearToUlaw;
-      const out: number[] = [];
-      this.#resampler.push(Float32Array.from(pcm), o.rate, 8000, (s) => out.push(g711(s)));
-      payload = Uint8Array.from(out);
-      step = payload.length;
-    }
-    const packet = new Uint8Array(12 + payload.length);
-    const v = new DataView(packet.buffer);
-    packet[0] = 0x80;
-    packet[1] = o.payloadType & 0x7f;
-    v.setUint16(2, this.#seq, false);
-    v.setUint32(4, this.#timestamp >>> 0, false);
-    v.setUint32(8, this.#ssrc, false);
-    packet.set(payload, 12);
-    this.#seq = (this.#seq + 1) & 0xffff;
-    this.#timestamp = (this.#timestamp + step) % 0x100000000;
+    const packet = this.#packetizer.packetize(pcm);
     this.#socket.send(packet, o.remote.port, o.remote.host);
     this.packetsOut++;
   }
@@ -113,7 +88,7 @@ export class RtpLeg {
     this.#closed = true;
     this.onAudio = undefined;
     this.#decoder?.close();
-    this.#encoder?.close();
+    this.#packetizer.close();
     try {
       this.#socket.close();
     } catch {

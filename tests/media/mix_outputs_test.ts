@@ -8,7 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { linearToAlaw, linearToUlaw, WavWriter } from "../../core/media/mix_outputs.ts";
+import { linearToAlaw, linearToUlaw } from "../../core/media/audio_rtp.ts";
+import { WavWriter } from "../../core/media/mix_outputs.ts";
 import { parseOggOpus } from "../../core/media/ogg_opus.ts";
 import { OpusDecoder } from "../../core/media/opus_codec.ts";
 import { ffprobe, requireTool } from "./_mjr_tools.ts";
