@@ -11,6 +11,7 @@ import type { JsonObject } from "../protocol.ts";
 import type { EventHandlerConfig } from "./config.ts";
 import { BoundedQueue } from "./queue.ts";
 import { type EventHandler, type GatewayEvent, parseEventMask } from "./types.ts";
+import { abortableSleep } from "../abortable_sleep.ts";
 
 const log = createLogger("events");
 
@@ -122,7 +123,7 @@ export abstract class QueuedSender implements EventHandler {
       if (attempt >= this.config.max_retransmissions) break;
       this.#stats.retransmissions++;
       const delay = this.config.retransmissions_backoff * 2 ** attempt;
-      await sleep(delay, signal);
+      await abortableSleep(delay, signal);
     }
     this.#stats.lost += count;
     log.warn(`${this.name}: ${count} events lost (backend ${this.config.backend} failed)`);
@@ -208,17 +209,4 @@ export abstract class QueuedSender implements EventHandler {
     this.release();
     if (left > 0) log.warn(`${this.name}: ${left} events not sent before shutdown`);
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -10,6 +10,7 @@ import type { PluginRtpSource, RtpSourceStream } from "../../core/plugin.ts";
 import type { Mountpoint } from "./mountpoint.ts";
 import type { StreamingContext } from "./requests.ts";
 import type { MountpointSpec } from "./spec.ts";
+import { abortableSleep } from "../../core/abortable_sleep.ts";
 
 const log = createLogger("streaming");
 
@@ -102,7 +103,7 @@ async function restore(
   const picked = mp.spec.streams.some((s) => s.port === 0 || s.rtcpPort === 0);
   let error = "";
   for (const [attempt, delay] of RESTORE_DELAYS_MS.entries()) {
-    if (delay > 0) await sleep(delay, ctx.stopped);
+    if (delay > 0) await abortableSleep(delay, ctx.stopped);
     if (ctx.mountpoints.get(mp.id) !== mp) return; // destroyed (or the plugin stopped) meanwhile
     // Picked ports are kept if they can be bound again; else (last try) new ones are picked.
     const last = attempt === RESTORE_DELAYS_MS.length - 1;
@@ -127,18 +128,4 @@ async function restore(
   log.error(`mountpoint ${mp.id} removed: its RTP source could not be bound again (${error})`);
   ctx.mountpoints.delete(mp.id);
   for (const v of [...mp.viewers]) v.end("stopped");
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts (the plugin stops). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
