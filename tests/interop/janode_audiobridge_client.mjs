@@ -7,6 +7,7 @@
 import { pathToFileURL } from "node:url";
 import Janode from "janode";
 import AudioBridgePlugin from "janode/plugins/audiobridge";
+import { withTimeout } from "./_janode_util.mjs";
 
 const [url, datachannelEntry, bind = "127.0.0.1"] = process.argv.slice(2);
 const bindAddress = bind === "any" ? {} : { bindAddress: bind };
@@ -19,16 +20,6 @@ const seen = {};
 const feeds = new Map();
 /** A feed id as the name of who has it (ids are random). */
 const who = (feed) => feeds.get(feed) ?? `unknown ${typeof feed}`;
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** The next `event` janode emits on `handle`. */
 function next(handle, event, what) {

@@ -10,14 +10,7 @@
 import assert from "node:assert/strict";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import { audioBridgeCounts, startAudioBridgeGateway } from "../plugins/_audiobridge.ts";
-
-/** Where `deno task test` installs janode for Node (before entering the network namespace). */
-const JANODE_DIR = new URL("../../node_modules/.janode-1.8.0", import.meta.url).pathname;
-/** node-datachannel as Deno installed it (deno.json's version); Node loads its ESM entry. */
-const DATACHANNEL_ENTRY = new URL(
-  "../../node_modules/.deno/node-datachannel@0.33.4/node_modules/node-datachannel/dist/esm/lib/index.mjs",
-  import.meta.url,
-).pathname;
+import { DATACHANNEL_ENTRY, runJanodeScript } from "./_janode.ts";
 
 const alice = { feed: "alice", display: "Alice" };
 const bob = { feed: "bob", display: "Bob" };
@@ -51,17 +44,6 @@ const REFERENCE_SEEN = {
   destroyMissing: "485 No such room (4322)",
 };
 
-async function janodeFolder(): Promise<string> {
-  try {
-    await Deno.stat(`${JANODE_DIR}/node_modules/janode/package.json`);
-    return JANODE_DIR;
-  } catch {
-    throw new Error(
-      "janode is not installed: run the suite through `deno task test`, which installs it with npm",
-    );
-  }
-}
-
 Deno.test({
   name: "janode's AudioBridge module (Node) manages a room, joins two participants, sets one up " +
     "with a node-datachannel offer and mutes it, lists, leaves and destroys, seeing what it " +
@@ -70,19 +52,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     assertInsideNetns();
-    const dir = await janodeFolder();
-    const script = `${dir}/janode_audiobridge_client.mjs`;
-    await Deno.copyFile(new URL("./janode_audiobridge_client.mjs", import.meta.url), script);
     await using gw = await startAudioBridgeGateway();
-    const out = await new Deno.Command("node", {
-      args: [script, gw.wsUrl, DATACHANNEL_ENTRY],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.ok(out.success, `janode failed:\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`);
-    const seen = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    const seen = await runJanodeScript("janode_audiobridge_client.mjs", [
+      gw.wsUrl,
+      DATACHANNEL_ENTRY,
+    ]);
     assert.deepEqual(seen, REFERENCE_SEEN);
     const c = gw.counts();
     assert.deepEqual([c.sessions, c.handles, c.peers], [0, 0, 0], JSON.stringify(c));

@@ -7,6 +7,7 @@
 import { pathToFileURL } from "node:url";
 import Janode from "janode";
 import TextRoomPlugin from "janode/plugins/textroom";
+import { withTimeout } from "./_janode_util.mjs";
 
 const [url, datachannelEntry, bind = "127.0.0.1"] = process.argv.slice(2);
 const bindAddress = bind === "any" ? {} : { bindAddress: bind };
@@ -22,16 +23,6 @@ function deferred() {
   let resolve;
   const promise = new Promise((r) => resolve = r);
   return { promise, resolve };
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 /** A chat user: a janode TextRoom handle and the node-datachannel peer answering its offer. */

@@ -11,14 +11,7 @@
 import assert from "node:assert/strict";
 import { assertInsideNetns } from "../_helpers/netns.ts";
 import { startTextRoomGateway } from "../plugins/_textroom_peers.ts";
-
-/** Where `deno task test` installs janode for Node (before entering the network namespace). */
-const JANODE_DIR = new URL("../../node_modules/.janode-1.8.0", import.meta.url).pathname;
-/** node-datachannel as Deno installed it (deno.json's version); Node loads its ESM entry. */
-const DATACHANNEL_ENTRY = new URL(
-  "../../node_modules/.deno/node-datachannel@0.33.4/node_modules/node-datachannel/dist/esm/lib/index.mjs",
-  import.meta.url,
-).pathname;
+import { DATACHANNEL_ENTRY, runJanodeScript } from "./_janode.ts";
 
 /**
  * What `janode_textroom_client.mjs` printed against Janus 1.1.2 (its WebSocket on loopback,
@@ -51,17 +44,6 @@ const REFERENCE_SEEN = {
   destroyMissing: "unexpected response to destroy request",
 };
 
-async function janodeFolder(): Promise<string> {
-  try {
-    await Deno.stat(`${JANODE_DIR}/node_modules/janode/package.json`);
-    return JANODE_DIR;
-  } catch {
-    throw new Error(
-      "janode is not installed: run the suite through `deno task test`, which installs it with npm",
-    );
-  }
-}
-
 Deno.test({
   name: "janode's TextRoom module (Node) manages a room, sets up a data channel answered by " +
     "node-datachannel and chats over it, seeing what it sees against Janus 1.1.2",
@@ -69,19 +51,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     assertInsideNetns();
-    const dir = await janodeFolder();
-    const script = `${dir}/janode_textroom_client.mjs`;
-    await Deno.copyFile(new URL("./janode_textroom_client.mjs", import.meta.url), script);
     await using gw = await startTextRoomGateway();
-    const out = await new Deno.Command("node", {
-      args: [script, gw.wsUrl, DATACHANNEL_ENTRY],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.ok(out.success, `janode failed:\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`);
-    const seen = JSON.parse(stdout.trim().split("\n").pop() ?? "{}");
+    const seen = await runJanodeScript("janode_textroom_client.mjs", [gw.wsUrl, DATACHANNEL_ENTRY]);
     assert.deepEqual(seen, REFERENCE_SEEN);
     const c = gw.counts();
     assert.deepEqual([c.sessions, c.handles, c.peers], [0, 0, 0], JSON.stringify(c));
