@@ -1,7 +1,8 @@
 /**
  * Streaming test helpers: a gateway with an rtp media worker (mountpoints bind their ports
  * there), a Janus API handle of the plugin with sync/async requests and event waits (over HTTP
- * or WebSocket), the plugin's live counts and the engine's source count.
+ * or WebSocket), the plugin's live counts and the engine's source count, an ffmpeg source, and
+ * wrtc viewers of a mountpoint.
  *
  * @module
  */
@@ -11,8 +12,10 @@ import type { JsonObject } from "../../core/protocol.ts";
 import type { StreamingCounts, StreamingPlugin } from "../../plugins/streaming/mod.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
 import type { JanusClient } from "../_helpers/janus_client.ts";
-import { PluginHandle } from "../_helpers/plugin_handle.ts";
+import { PluginHandle, same } from "../_helpers/plugin_handle.ts";
 import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
+import { ClientPeer, type ClientPeerOptions, waitUntil, type Wrtc } from "../media/_client.ts";
+import { answerOf } from "./_videoroom_media.ts";
 
 /** Replies compared with their key order (shared by the plugin helpers). */
 export { same } from "../_helpers/plugin_handle.ts";
@@ -141,4 +144,132 @@ export function ffmpegSource(videoPort: number, audioPort: number): Deno.ChildPr
     stdout: "null",
     stderr: "piped",
   }).spawn();
+}
+
+/** Stops an `ffmpegSource` (or any ffmpeg with piped stderr) and waits for it. */
+export async function stopFfmpeg(ffmpeg: Deno.ChildProcess): Promise<void> {
+  try {
+    ffmpeg.kill("SIGTERM");
+  } catch {
+    // Already gone.
+  }
+  await ffmpeg.status;
+  await ffmpeg.stderr.cancel();
+}
+
+/** The ports a `create` reply gives its streams, in their order. */
+export function createdPorts(created: JsonObject): number[] {
+  return ((created.stream as JsonObject).ports as JsonObject[]).map((p) => p.port as number);
+}
+
+/**
+ * Creates rtp mountpoint `id` with an Opus (PT 111, mid a) and a VP8 (PT 100, mid v) stream on
+ * ports the gateway picks (`ffmpegSource`'s codecs); `extra` adds to the request.
+ * Returns [audio port, video port].
+ */
+export async function createAvMountpoint(
+  admin: StHandle,
+  id: number,
+  extra: JsonObject = {},
+): Promise<[number, number]> {
+  const created = await admin.sync({
+    request: "create",
+    type: "rtp",
+    id,
+    ...extra,
+    media: [
+      { type: "audio", mid: "a", port: 0, pt: 111, codec: "opus" },
+      { type: "video", mid: "v", port: 0, pt: 100, codec: "vp8" },
+    ],
+  });
+  return createdPorts(created) as [number, number];
+}
+
+/** Until every stream of mountpoint `id` had a packet in the last 200 ms. */
+export async function waitFresh(
+  h: StHandle,
+  id: number,
+  timeoutMs: number,
+  secret?: string,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const info = (await h.sync({ request: "info", id, ...(secret ? { secret } : {}) }))
+      .info as JsonObject;
+    const ages = (info.media as JsonObject[]).map((m) => m.age_ms as number);
+    if (ages.every((a) => a < 200)) return;
+    assert.ok(performance.now() < deadline, `no fresh RTP on mountpoint ${id}: ages ${ages}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A watching handle, its receive-only wrtc peer, and when `start` was asked. */
+export interface WrtcViewer {
+  h: StHandle;
+  peer: ClientPeer;
+  startedAt: number;
+}
+
+/**
+ * A new handle watches mountpoint `id` with a wrtc peer: watch (preparing), answer, start
+ * (starting, or started when the PeerConnection came up first). The gateway's candidates go to
+ * the peer only once its answer was taken, as the TextRoom clients do: ICE checks that reach
+ * the offering rtp peer before the answer sometimes end it (490 on the answer). The `started`
+ * event is left for the caller.
+ */
+export async function watchWrtc(
+  c: JanusClient,
+  wrtc: Wrtc,
+  id: number,
+  options: ClientPeerOptions = {},
+): Promise<WrtcViewer> {
+  const h = await StHandle.open(c);
+  const watched = await h.ask({ request: "watch", id });
+  same(watched.data, { streaming: "event", result: { status: "preparing" } });
+  const peer = new ClientPeer(wrtc, options);
+  const offer = watched.jsep as { type: "offer"; sdp: string };
+  const lines = offer.sdp.split("\r\n");
+  const candidates = lines.filter((l) => l.startsWith("a=candidate:"));
+  const bare = lines.filter((l) => !l.startsWith("a=candidate:")).join("\r\n");
+  const answer = await answerOf(peer, { type: "offer", sdp: bare });
+  const startedAt = performance.now();
+  const status = ((await h.ask({ request: "start" }, { ...answer })).data.result as JsonObject)
+    .status;
+  assert.ok(status === "starting" || status === "started", String(status));
+  const mid = /a=mid:(\S+)/.exec(offer.sdp)?.[1] ?? "0";
+  for (const l of candidates) {
+    await peer.pc.addIceCandidate({ candidate: l.slice(2), sdpMid: mid, sdpMLineIndex: 0 });
+  }
+  return { h, peer, startedAt };
+}
+
+/**
+ * Destroys mountpoint `id` while `viewers` watch it: each gets `stopped`, then the core's
+ * hangup, and no peer is left on the gateway.
+ */
+export async function destroyWatched(
+  gw: TestGateway,
+  admin: StHandle,
+  id: number,
+  viewers: WrtcViewer[],
+  secret?: string,
+): Promise<void> {
+  same(await admin.sync({ request: "destroy", id, ...(secret ? { secret } : {}) }), {
+    streaming: "destroyed",
+    destroyed: id,
+  });
+  for (const v of viewers) {
+    same(await v.h.next(), { streaming: "event", result: { status: "stopped" } });
+    await v.h.core("hangup");
+  }
+  await waitUntil("no peers left", () => gw.counts().peers === 0, 5000);
+}
+
+/** Closes the viewers' peers and handles, then `admin`. */
+export async function closeViewers(viewers: WrtcViewer[], admin: StHandle): Promise<void> {
+  for (const v of viewers) {
+    v.peer.close();
+    await v.h.close();
+  }
+  await admin.close();
 }

@@ -10,69 +10,28 @@ import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import type { JsonObject } from "../../core/protocol.ts";
 import { parseRtcp } from "../../core/media/rtp/rtcp.ts";
-import { httpClient, type JanusClient } from "../_helpers/janus_client.ts";
+import { httpClient } from "../_helpers/janus_client.ts";
+import { waitUntil, wrtcTest } from "../media/_client.ts";
 import {
-  ClientPeer,
-  type ClientPeerOptions,
-  waitUntil,
-  type Wrtc,
-  wrtcTest,
-} from "../media/_client.ts";
-import { answerOf } from "./_videoroom_media.ts";
-import { same, startStreamingGateway, StHandle, streamingCounts } from "./_streaming.ts";
+  closeViewers,
+  createdPorts,
+  destroyWatched,
+  same,
+  startStreamingGateway,
+  StHandle,
+  stopFfmpeg,
+  streamingCounts,
+  waitFresh,
+  watchWrtc,
+  type WrtcViewer,
+} from "./_streaming.ts";
 
 type Socket = ReturnType<typeof dgram.createSocket>;
-
-interface Viewer {
-  h: StHandle;
-  peer: ClientPeer;
-  /** When `start` was asked. */
-  startedAt: number;
-}
-
-/** A viewer of mountpoint `id`: watch, answer, start (the gateway's candidates after it). */
-async function watch(
-  c: JanusClient,
-  wrtc: Wrtc,
-  id: number,
-  options: ClientPeerOptions = {},
-): Promise<Viewer> {
-  const h = await StHandle.open(c);
-  const watched = await h.ask({ request: "watch", id });
-  same(watched.data, { streaming: "event", result: { status: "preparing" } });
-  const peer = new ClientPeer(wrtc, options);
-  const offer = watched.jsep as { type: "offer"; sdp: string };
-  const lines = offer.sdp.split("\r\n");
-  const candidates = lines.filter((l) => l.startsWith("a=candidate:"));
-  const bare = lines.filter((l) => !l.startsWith("a=candidate:")).join("\r\n");
-  const answer = await answerOf(peer, { type: "offer", sdp: bare });
-  const startedAt = performance.now();
-  const status = ((await h.ask({ request: "start" }, { ...answer })).data.result as JsonObject)
-    .status;
-  assert.ok(status === "starting" || status === "started", String(status));
-  const mid = /a=mid:(\S+)/.exec(offer.sdp)?.[1] ?? "0";
-  for (const l of candidates) {
-    await peer.pc.addIceCandidate({ candidate: l.slice(2), sdpMid: mid, sdpMLineIndex: 0 });
-  }
-  return { h, peer, startedAt };
-}
 
 async function bound(): Promise<Socket> {
   const socket = dgram.createSocket("udp4");
   await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", () => resolve()));
   return socket;
-}
-
-function portsOf(created: JsonObject): JsonObject[] {
-  return (created.stream as JsonObject).ports as JsonObject[];
-}
-
-async function closeAll(viewers: Viewer[], admin: StHandle): Promise<void> {
-  for (const v of viewers) {
-    v.peer.close();
-    await v.h.close();
-  }
-  await admin.close();
 }
 
 wrtcTest(
@@ -91,16 +50,16 @@ wrtcTest(
         ...(bufferkf ? { bufferkf } : {}),
       },
     ];
-    const kept = portsOf(
+    const kept = createdPorts(
       await admin.sync({ request: "create", type: "rtp", id: 41, media: video(true) }),
     );
-    const plain = portsOf(
+    const plain = createdPorts(
       await admin.sync({ request: "create", type: "rtp", id: 42, media: video(false) }),
     );
     // One feed for both mountpoints: ffmpeg's packets copied to each port.
     const relay = await bound();
     const out = await bound();
-    const targets = [kept[0]!.port as number, plain[0]!.port as number];
+    const targets = [kept[0]!, plain[0]!];
     relay.on("message", (m: Uint8Array) => {
       for (const port of targets) out.send(m, port, "127.0.0.1");
     });
@@ -117,19 +76,16 @@ wrtcTest(
       stdout: "null",
       stderr: "piped",
     }).spawn();
-    const viewers: Viewer[] = [];
+    const viewers: WrtcViewer[] = [];
     try {
-      const deadline = performance.now() + 8000;
-      for (;;) {
-        const info = (await admin.sync({ request: "info", id: 42 })).info as JsonObject;
-        if (((info.media as JsonObject[])[0]!.age_ms as number) < 200) break;
-        assert.ok(performance.now() < deadline, "no RTP from ffmpeg");
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFresh(admin, 42, 8000);
       // The first keyframe is behind us: viewers join between it and the next (20 s on).
       const firstPacket = performance.now();
       await new Promise((r) => setTimeout(r, 1000));
-      const [withKf, withoutKf] = await Promise.all([watch(c, wrtc, 41), watch(c, wrtc, 42)]);
+      const [withKf, withoutKf] = await Promise.all([
+        watchWrtc(c, wrtc, 41),
+        watchWrtc(c, wrtc, 42),
+      ]);
       viewers.push(withKf, withoutKf);
       for (const v of viewers) {
         same(await v.h.next(8000), { streaming: "event", result: { status: "started" } });
@@ -174,16 +130,10 @@ wrtcTest(
       }
       await waitUntil("no peers left", () => gw.counts().peers === 0, 3000);
     } finally {
-      try {
-        ffmpeg.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      await ffmpeg.status;
-      await ffmpeg.stderr.cancel();
+      await stopFfmpeg(ffmpeg);
       relay.close();
       out.close();
-      await closeAll(viewers, admin);
+      await closeViewers(viewers, admin);
     }
   },
 );
@@ -258,11 +208,11 @@ wrtcTest(
       media.send(deltaPacket(seq, seq * 3000, SSRC), rtpPort, "127.0.0.1");
       if (seq % 10 === 1) rtcp.send(senderReport(SSRC, seq), rtcpPort, "127.0.0.1");
     }, 33);
-    const viewers: Viewer[] = [];
+    const viewers: WrtcViewer[] = [];
     try {
       await new Promise((r) => setTimeout(r, 1000));
       assert.equal(plis.length, 0, "no keyframe request before anyone watches");
-      const v = await watch(c, wrtc, 43);
+      const v = await watchWrtc(c, wrtc, 43);
       viewers.push(v);
       same(await v.h.next(8000), { streaming: "event", result: { status: "started" } });
       await waitUntil("a PLI at the source", () => plis.length > 0, 5000);
@@ -289,15 +239,12 @@ wrtcTest(
         assert.ok(plis[i]! - plis[i - 1]! >= 900, `PLIs ${plis[i]! - plis[i - 1]!} ms apart`);
       }
       assert.deepEqual(wrongSsrc, [], "every request names the source's SSRC");
-      await admin.sync({ request: "destroy", id: 43 });
-      same(await v.h.next(), { streaming: "event", result: { status: "stopped" } });
-      await v.h.core("hangup");
-      await waitUntil("no peers left", () => gw.counts().peers === 0, 3000);
+      await destroyWatched(gw, admin, 43, [v]);
     } finally {
       clearInterval(timer);
       media.close();
       rtcp.close();
-      await closeAll(viewers, admin);
+      await closeViewers(viewers, admin);
     }
   },
 );
@@ -314,11 +261,11 @@ wrtcTest(
       id: 44,
       media: [{ type: "data", mid: "d", port: 0, buffermsg: true }],
     });
-    const dataPort = portsOf(created)[0]!.port as number;
+    const dataPort = createdPorts(created)[0]!;
     const sender = await bound();
     const send = (text: string) =>
       sender.send(new TextEncoder().encode(text), dataPort, "127.0.0.1");
-    const viewers: Viewer[] = [];
+    const viewers: WrtcViewer[] = [];
     try {
       // Sent before anyone watches: kept for the viewer.
       send("kept before watching");
@@ -330,7 +277,7 @@ wrtcTest(
         await new Promise((r) => setTimeout(r, 50));
       }
       // As janus.js does: the client opens its own channel on the offer's m=application.
-      const v = await watch(c, wrtc, 44, { data: "JanusDataChannel" });
+      const v = await watchWrtc(c, wrtc, 44, { data: "JanusDataChannel" });
       viewers.push(v);
       same(await v.h.next(8000), { streaming: "event", result: { status: "started" } });
       await waitUntil("the data channel open", () => v.peer.channel?.readyState === "open", 5000);
@@ -345,13 +292,10 @@ wrtcTest(
         "live 3",
         "live 4",
       ]);
-      await admin.sync({ request: "destroy", id: 44 });
-      same(await v.h.next(), { streaming: "event", result: { status: "stopped" } });
-      await v.h.core("hangup");
-      await waitUntil("no peers left", () => gw.counts().peers === 0, 3000);
+      await destroyWatched(gw, admin, 44, [v]);
     } finally {
       sender.close();
-      await closeAll(viewers, admin);
+      await closeViewers(viewers, admin);
     }
   },
 );

@@ -6,22 +6,24 @@
  * Runs in the test network namespace (`deno task test`).
  */
 import assert from "node:assert/strict";
-import type { JsonObject } from "../../core/protocol.ts";
 import { httpClient } from "../_helpers/janus_client.ts";
-import { ClientPeer, goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
-import { answerOf } from "./_videoroom_media.ts";
+import { type ClientPeer, goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
 import {
+  closeViewers,
+  createAvMountpoint,
+  destroyWatched,
   ffmpegSource,
   same,
   startStreamingGateway,
   StHandle,
   streamingCounts,
+  waitFresh,
+  watchWrtc,
+  type WrtcViewer,
 } from "./_streaming.ts";
 
 /** A viewer: its own session and handle, and a receive-only wrtc peer. */
-interface Viewer {
-  h: StHandle;
-  peer: ClientPeer;
+interface Viewer extends WrtcViewer {
   /** ms from the `start` request to the first decoded frame. */
   firstFrameMs: number;
 }
@@ -35,61 +37,20 @@ wrtcTest(
     await using gw = await startStreamingGateway();
     await using c = httpClient(gw.httpUrl);
     const admin = await StHandle.open(c);
-    const created = await admin.sync({
-      request: "create",
-      type: "rtp",
-      id: 99,
-      media: [
-        { type: "audio", mid: "a", port: 0, pt: 111, codec: "opus" },
-        { type: "video", mid: "v", port: 0, pt: 100, codec: "vp8" },
-      ],
-    });
-    const [audioPort, videoPort] = ((created.stream as JsonObject).ports as JsonObject[]).map((
-      p,
-    ) => p.port as number) as [number, number];
+    const [audioPort, videoPort] = await createAvMountpoint(admin, 99);
     const ffmpeg = ffmpegSource(videoPort, audioPort);
     const viewers: Viewer[] = [];
     const watch = async (): Promise<Viewer> => {
-      const h = await StHandle.open(c);
-      const watched = await h.ask({ request: "watch", id: 99 });
-      same(watched.data, { streaming: "event", result: { status: "preparing" } });
-      const peer = new ClientPeer(wrtc, {});
-      // The gateway's candidates go to the client only once its answer was taken (as the
-      // TextRoom clients do): ICE checks that reach the offering rtp peer before the answer
-      // sometimes end it (490 on the answer).
-      const offer = watched.jsep as { type: "offer"; sdp: string };
-      const candidates = offer.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"));
-      const bare = offer.sdp.split("\r\n").filter((l) => !l.startsWith("a=candidate:")).join(
-        "\r\n",
-      );
-      const answer = await answerOf(peer, { type: "offer", sdp: bare });
-      const t0 = performance.now();
-      // `started` instead when the PeerConnection came up before the request was handled.
-      const status = ((await h.ask({ request: "start" }, { ...answer })).data.result as JsonObject)
-        .status;
-      assert.ok(status === "starting" || status === "started", String(status));
-      const mid = /a=mid:(\S+)/.exec(offer.sdp)?.[1] ?? "0";
-      for (const c of candidates) {
-        await peer.pc.addIceCandidate({ candidate: c.slice(2), sdpMid: mid, sdpMLineIndex: 0 });
-      }
-      const v: Viewer = { h, peer, firstFrameMs: -1 };
+      const v: Viewer = { ...await watchWrtc(c, wrtc, 99), firstFrameMs: -1 };
       viewers.push(v);
-      await waitUntil("a decoded frame", () => peer.videoFrames > 0, 5000);
-      v.firstFrameMs = performance.now() - t0;
+      await waitUntil("a decoded frame", () => v.peer.videoFrames > 0, 5000);
+      v.firstFrameMs = performance.now() - v.startedAt;
       return v;
     };
     try {
       // The source is live before anyone watches (it is read and dropped meanwhile).
       // ffmpeg takes a moment to start: until both streams have a fresh packet.
-      const deadline = performance.now() + 8000;
-      for (;;) {
-        const info = (await admin.sync({ request: "info", id: 99 })).info as JsonObject;
-        const ages = (info.media as JsonObject[]).map((m) => m.age_ms as number);
-        const fresh = ages.every((a) => a < 200);
-        if (fresh) break;
-        assert.ok(performance.now() < deadline, `no RTP on the mountpoint: ages ${ages}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFresh(admin, 99, 8000);
       const first = await Promise.all([watch(), watch()]);
       // `started` follows once each PeerConnection is up.
       for (const v of first) {
@@ -158,21 +119,13 @@ wrtcTest(
       await viewers[1]!.h.core("hangup");
       assert.equal(streamingCounts(gw).viewers, 2);
       // destroy while watched: `stopped` and a hangup for the others; the ports close.
-      same(await admin.sync({ request: "destroy", id: 99 }), {
-        streaming: "destroyed",
-        destroyed: 99,
-      });
-      for (const v of [viewers[0]!, viewers[2]!]) {
-        same(await v.h.next(), { streaming: "event", result: { status: "stopped" } });
-        await v.h.core("hangup");
-      }
+      await destroyWatched(gw, admin, 99, [viewers[0]!, viewers[2]!]);
       assert.deepEqual(streamingCounts(gw), {
         mountpoints: 0,
         viewers: 0,
         sessions: 4,
         sources: 0,
       });
-      await waitUntil("no peers left", () => gw.counts().peers === 0, 3000);
     } finally {
       try {
         ffmpeg.kill("SIGTERM");
@@ -185,11 +138,7 @@ wrtcTest(
         // deno-lint-ignore no-console
         console.log(`ffmpeg: ${errors.slice(0, 500)}`);
       }
-      for (const v of viewers) {
-        v.peer.close();
-        await v.h.close();
-      }
-      await admin.close();
+      await closeViewers(viewers, admin);
     }
   },
 );

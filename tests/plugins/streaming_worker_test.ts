@@ -12,22 +12,22 @@ import { EngineRouter } from "../../core/media/engine_router.ts";
 import type { StreamingPlugin } from "../../plugins/streaming/mod.ts";
 import { httpClient, type JanusClient } from "../_helpers/janus_client.ts";
 import { processExists } from "../media/_media_setup.ts";
-import { ClientPeer, waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
-import { answerOf } from "./_videoroom_media.ts";
+import { waitUntil, type Wrtc, wrtcTest } from "../media/_client.ts";
 import {
+  closeViewers,
+  createAvMountpoint,
+  destroyWatched,
   ffmpegSource,
   same,
   startStreamingGateway,
   StHandle,
+  stopFfmpeg,
   STREAMING,
   streamingCounts,
+  waitFresh,
+  watchWrtc,
+  type WrtcViewer,
 } from "./_streaming.ts";
-
-/** A watching handle and its receive-only wrtc peer. */
-interface Viewer {
-  h: StHandle;
-  peer: ClientPeer;
-}
 
 /** Each mountpoint's ports, as `info` with its secret shows them. */
 async function portsOf(h: StHandle, id: number, secret?: string): Promise<number[]> {
@@ -36,48 +36,16 @@ async function portsOf(h: StHandle, id: number, secret?: string): Promise<number
   return (info.media as JsonObject[]).map((m) => m.port as number);
 }
 
-/** Until every stream of mountpoint `id` had a packet in the last 200 ms. */
-async function fresh(h: StHandle, id: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const info = (await h.sync({ request: "info", id })).info as JsonObject;
-    const ages = (info.media as JsonObject[]).map((m) => m.age_ms as number);
-    if (ages.every((a) => a < 200)) return;
-    assert.ok(performance.now() < deadline, `no fresh RTP on mountpoint ${id}: ages ${ages}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/**
- * A new handle watches mountpoint `id` with a wrtc peer (added to `viewers`) and decodes 10
- * frames; the `started` event is left for the caller.
- */
+/** A new viewer of mountpoint `id` (added to `viewers`) that decoded 10 frames. */
 async function watchMountpoint(
   wrtc: Wrtc,
   c: JanusClient,
   id: number,
-  viewers: Viewer[],
-): Promise<Viewer> {
-  const h = await StHandle.open(c);
-  const watched = await h.ask({ request: "watch", id });
-  same(watched.data, { streaming: "event", result: { status: "preparing" } });
-  const peer = new ClientPeer(wrtc, {});
-  const v: Viewer = { h, peer };
+  viewers: WrtcViewer[],
+): Promise<WrtcViewer> {
+  const v = await watchWrtc(c, wrtc, id);
   viewers.push(v);
-  // Our candidates after the answer was taken (as streaming_media_test.ts does).
-  const offer = watched.jsep as { type: "offer"; sdp: string };
-  const lines = offer.sdp.split("\r\n");
-  const candidates = lines.filter((l) => l.startsWith("a=candidate:"));
-  const bare = lines.filter((l) => !l.startsWith("a=candidate:")).join("\r\n");
-  const answer = await answerOf(peer, { type: "offer", sdp: bare });
-  const status = ((await h.ask({ request: "start" }, { ...answer })).data.result as JsonObject)
-    .status;
-  assert.ok(status === "starting" || status === "started", String(status));
-  const mid = /a=mid:(\S+)/.exec(offer.sdp)?.[1] ?? "0";
-  for (const cand of candidates) {
-    await peer.pc.addIceCandidate({ candidate: cand.slice(2), sdpMid: mid, sdpMLineIndex: 0 });
-  }
-  await waitUntil("10 decoded frames", () => peer.videoFrames >= 10, 10_000);
+  await waitUntil("10 decoded frames", () => v.peer.videoFrames >= 10, 10_000);
   return v;
 }
 
@@ -91,26 +59,13 @@ wrtcTest(
     });
     await using c = httpClient(gw.httpUrl);
     const admin = await StHandle.open(c);
-    const created = await admin.sync({
-      request: "create",
-      type: "rtp",
-      id: 77,
-      description: "survivor",
-      secret: "s3",
-      media: [
-        { type: "audio", mid: "a", port: 0, pt: 111, codec: "opus" },
-        { type: "video", mid: "v", port: 0, pt: 100, codec: "vp8" },
-      ],
-    });
-    const ports = ((created.stream as JsonObject).ports as JsonObject[]).map((p) =>
-      p.port as number
-    );
-    const [audioPort, videoPort] = ports as [number, number];
+    const ports = await createAvMountpoint(admin, 77, { description: "survivor", secret: "s3" });
+    const [audioPort, videoPort] = ports;
     const ffmpeg = ffmpegSource(videoPort, audioPort);
-    const viewers: Viewer[] = [];
+    const viewers: WrtcViewer[] = [];
     const watch = () => watchMountpoint(wrtc, c, 77, viewers);
     try {
-      await fresh(admin, 77, 10_000);
+      await waitFresh(admin, 77, 10_000);
       const before = await watch();
       const stock = {
         1: await portsOf(admin, 1, "adminpwd"),
@@ -143,7 +98,7 @@ wrtcTest(
         ],
       );
       // ffmpeg never stopped sending: once the ports are bound again, packets arrive again.
-      await fresh(admin, 77, 15_000);
+      await waitFresh(admin, 77, 15_000);
       // deno-lint-ignore no-console
       console.log(`kill -> RTP read again: ${(performance.now() - killedAt).toFixed(0)} ms`);
       assert.deepEqual(await portsOf(admin, 77, "s3"), ports, "the same ports");
@@ -170,13 +125,7 @@ wrtcTest(
         sessions: 3,
         sources: 3,
       });
-      same(await admin.sync({ request: "destroy", id: 77, secret: "s3" }), {
-        streaming: "destroyed",
-        destroyed: 77,
-      });
-      same(await after.h.next(), { streaming: "event", result: { status: "stopped" } });
-      await after.h.core("hangup");
-      await waitUntil("no peers left", () => gw.counts().peers === 0, 5000);
+      await destroyWatched(gw, admin, 77, [after], "s3");
       assert.deepEqual(streamingCounts(gw), {
         mountpoints: 2,
         viewers: 0,
@@ -184,18 +133,8 @@ wrtcTest(
         sources: 2,
       });
     } finally {
-      try {
-        ffmpeg.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      await ffmpeg.status;
-      await ffmpeg.stderr.cancel();
-      for (const v of viewers) {
-        v.peer.close();
-        await v.h.close();
-      }
-      await admin.close();
+      await stopFfmpeg(ffmpeg);
+      await closeViewers(viewers, admin);
     }
   },
 );
@@ -207,26 +146,15 @@ wrtcTest(
     await using gw = await startStreamingGateway({ media: { max_peers_per_worker: 1 } });
     await using c = httpClient(gw.httpUrl);
     const admin = await StHandle.open(c);
-    const created = await admin.sync({
-      request: "create",
-      type: "rtp",
-      id: 78,
-      media: [
-        { type: "audio", mid: "a", port: 0, pt: 111, codec: "opus" },
-        { type: "video", mid: "v", port: 0, pt: 100, codec: "vp8" },
-      ],
-    });
-    const ports = ((created.stream as JsonObject).ports as JsonObject[]).map((p) =>
-      p.port as number
-    );
-    const [audioPort, videoPort] = ports as [number, number];
+    const ports = await createAvMountpoint(admin, 78);
+    const [audioPort, videoPort] = ports;
     const ffmpeg = ffmpegSource(videoPort, audioPort);
     const media = gw.media;
     const rtpPids = () =>
       media instanceof EngineRouter ? media.workerPidsOf("rtp") : media.workerPids?.() ?? [];
-    const viewers: Viewer[] = [];
+    const viewers: WrtcViewer[] = [];
     try {
-      await fresh(admin, 78, 10_000);
+      await waitFresh(admin, 78, 10_000);
       const [first] = rtpPids();
       assert.ok(first !== undefined, "an rtp media worker");
       const a = await watchMountpoint(wrtc, c, 78, viewers);
@@ -234,7 +162,7 @@ wrtcTest(
       await waitUntil("a second rtp worker", () => rtpPids().length === 2, 10_000);
       same(await a.h.next(5000), { streaming: "event", result: { status: "started" } });
       // The draining worker still reads the source while its viewer watches.
-      await fresh(admin, 78, 5000);
+      await waitFresh(admin, 78, 5000);
       same((await a.h.ask({ request: "stop" })).data, {
         streaming: "event",
         result: { status: "stopping" },
@@ -242,7 +170,7 @@ wrtcTest(
       await a.h.core("hangup", 5000);
       a.peer.close();
       await waitUntil("the drained worker gone", () => !rtpPids().includes(first), 10_000);
-      await fresh(admin, 78, 15_000);
+      await waitFresh(admin, 78, 15_000);
       assert.deepEqual(await portsOf(admin, 78), ports, "the same ports");
       const plugin = gw.app.gateway.plugins.get(STREAMING) as StreamingPlugin;
       assert.equal(plugin.metrics?.().sources_restored, 1, "one source bound again");
@@ -254,13 +182,7 @@ wrtcTest(
         sessions: 3,
         sources: 1,
       });
-      same(await admin.sync({ request: "destroy", id: 78 }), {
-        streaming: "destroyed",
-        destroyed: 78,
-      });
-      same(await b.h.next(), { streaming: "event", result: { status: "stopped" } });
-      await b.h.core("hangup");
-      await waitUntil("no peers left", () => gw.counts().peers === 0, 5000);
+      await destroyWatched(gw, admin, 78, [b]);
       assert.deepEqual(streamingCounts(gw), {
         mountpoints: 0,
         viewers: 0,
@@ -268,18 +190,8 @@ wrtcTest(
         sources: 0,
       });
     } finally {
-      try {
-        ffmpeg.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      await ffmpeg.status;
-      await ffmpeg.stderr.cancel();
-      for (const v of viewers) {
-        v.peer.close();
-        await v.h.close();
-      }
-      await admin.close();
+      await stopFfmpeg(ffmpeg);
+      await closeViewers(viewers, admin);
     }
   },
 );
