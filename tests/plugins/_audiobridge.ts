@@ -12,6 +12,8 @@ import type { TestGateway } from "../_helpers/gateway.ts";
 import type { JanusClient } from "../_helpers/janus_client.ts";
 import { PluginHandle } from "../_helpers/plugin_handle.ts";
 import { type MediaTestGateway, startMediaTestGateway } from "../_helpers/media_gateway.ts";
+import { waitUntil } from "../media/_client.ts";
+import type { ToneClient } from "./_audiobridge_tone.ts";
 
 /** Replies compared with their key order (shared by the plugin helpers). */
 export { same } from "../_helpers/plugin_handle.ts";
@@ -30,6 +32,18 @@ export async function startAudioBridgeGateway(
   overrides: ConfigInput = {},
 ): Promise<MediaTestGateway> {
   return await startMediaTestGateway({ ...overrides, media: { workers: 1, ...overrides.media } });
+}
+
+/**
+ * Once every client left: `rooms` rooms stay with no participant or session, and the media
+ * worker lets go of every peer, the rooms' mixers and their members.
+ */
+export async function assertMixingReleased(gw: MediaTestGateway, rooms: number): Promise<void> {
+  assert.deepEqual(audioBridgeCounts(gw), { rooms, participants: 0, sessions: 0 });
+  await waitUntil("peers and the room's mixer released", () => {
+    return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
+  }, 5000);
+  assert.equal(await gw.media.mixerMembers?.(), 0, "no mixer member left");
 }
 
 /** A session with one AudioBridge handle. */
@@ -53,6 +67,22 @@ export class AbHandle extends PluginHandle {
     assert.equal(event.sender, this.handle);
     const data = (event.plugindata as JsonObject).data as JsonObject;
     return event.jsep ? { data, jsep: event.jsep as JsonObject } : { data };
+  }
+
+  /**
+   * `join` (`body` without its request) with `client`'s offer: asserts `joined`, applies the
+   * answer to the client and returns its SDP.
+   */
+  async joinWith(client: ToneClient, body: JsonObject): Promise<string> {
+    const joined = await this.ask(
+      { request: "join", ...body },
+      { type: "offer", sdp: await client.offer() },
+    );
+    assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
+    assert.equal(joined.jsep?.type, "answer");
+    const sdp = joined.jsep?.sdp as string;
+    await client.pc.setRemoteDescription({ type: "answer", sdp });
+    return sdp;
   }
 
   /** The next unprompted plugin event's data (asserts there is one). */

@@ -50,16 +50,6 @@ async function drain(h: AbHandle): Promise<void> {
   while (await h.any(200));
 }
 
-/** Joins `client` to `room` on handle `h` with an offer and applies the answer. */
-async function joinWith(h: AbHandle, client: ToneClient, room: number, id: number) {
-  const joined = await h.ask({ request: "join", room, id }, {
-    type: "offer",
-    sdp: await client.offer(),
-  });
-  assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
-  await client.pc.setRemoteDescription({ type: "answer", sdp: joined.jsep?.sdp as string });
-}
-
 wrtcTest(
   "audiobridge empty room: a file goes on without participants (a late joiner hears its rest), forwarders and recording as the reference",
   async (wrtc) => {
@@ -138,7 +128,7 @@ wrtcTest(
       // Well into the second tone, the listener joins: it hears the rest, not the start.
       await sleep(FIRST_S * 1000 + 800 - (performance.now() - started));
       const h = await AbHandle.open(c);
-      await joinWith(h, listener, R, 1);
+      await h.joinWith(listener, { room: R, id: 1 });
       await waitUntil("a second of audio at the listener", () => {
         return listener.received > listener.rate;
       }, 10000);
@@ -208,9 +198,9 @@ wrtcTest(
       await admin.sync({ request: "create", room: 81, sampling_rate: 16000 });
       await admin.sync({ request: "create", room: 82, sampling_rate: 16000 });
       const hs = await AbHandle.open(c);
-      await joinWith(hs, speaker, 82, 1);
+      await hs.joinWith(speaker, { room: 82, id: 1 });
       const hm = await AbHandle.open(c);
-      await joinWith(hm, mover, 81, 2);
+      await hm.joinWith(mover, { room: 81, id: 2 });
       await waitUntil("audio at the mover", () => mover.received > mover.rate * 2, 10000);
       assert.ok(mover.powers([440])[440]! < ABSENT, "alone in room 81: no 440 Hz");
       // Two wrtc workers (the rtp engine has its own): the rooms' peers share one.

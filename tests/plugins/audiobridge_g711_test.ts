@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { wsClient } from "../_helpers/janus_client.ts";
 import { waitUntil, wrtcTest } from "../media/_client.ts";
-import { AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+import { AbHandle, assertMixingReleased, startAudioBridgeGateway } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
 
 const TONES = [440, 660, 1000] as const;
@@ -39,18 +39,12 @@ wrtcTest(
         const { codec, rtpmap, payload } = CODECS[i]!;
         const h = await AbHandle.open(c);
         handles.push(h);
-        const joined = await h.ask(
-          { request: "join", room: 70, id: i + 1, codec },
-          { type: "offer", sdp: await client.offer() },
-        );
-        assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
-        const sdp = joined.jsep?.sdp as string;
+        const sdp = await h.joinWith(client, { room: 70, id: i + 1, codec });
         // One codec on the audio m-line: the one asked for.
         const mline = /^m=audio \d+ [\w/]+ ([\d ]+)\r?$/m.exec(sdp)?.[1];
         assert.ok(mline && !mline.includes(" "), `${codec}: one payload type (${mline})`);
         if (payload) assert.equal(mline, payload, codec);
         assert.match(sdp, rtpmap, codec);
-        await client.pc.setRemoteDescription({ type: "answer", sdp });
       }
       await waitUntil(
         "audio at every client",
@@ -75,10 +69,6 @@ wrtcTest(
       for (const x of clients) x.close();
       await c.close();
     }
-    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
-    await waitUntil("peers and the room's mixer released", () => {
-      return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
-    }, 5000);
-    assert.equal(await gw.media.mixerMembers?.(), 0, "no mixer member left");
+    await assertMixingReleased(gw, 2);
   },
 );

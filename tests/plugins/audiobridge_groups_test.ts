@@ -106,12 +106,7 @@ wrtcTest(
       for (const [client, id, group] of [[a, 1, "a"], [b, 2, "b"]] as const) {
         const h = await AbHandle.open(c);
         handles.push(h);
-        const joined = await h.ask(
-          { request: "join", room: ROOM, id, group },
-          { type: "offer", sdp: await client.offer() },
-        );
-        assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
-        await client.pc.setRemoteDescription({ type: "answer", sdp: joined.jsep?.sdp as string });
+        await h.joinWith(client, { room: ROOM, id, group });
       }
       await carries(ra, [440], "group a's forwarder");
       await carries(rb, [660], "group b's forwarder");

@@ -15,7 +15,7 @@ import { OpusDecoder, OpusEncoder } from "../../core/media/opus_codec.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { wsClient } from "../_helpers/janus_client.ts";
 import { goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
-import { AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+import { AbHandle, assertMixingReleased, startAudioBridgeGateway } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
 
 const RATE = 48000;
@@ -213,10 +213,6 @@ wrtcTest(
       rtp.close();
       await c.close();
     }
-    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
-    await waitUntil("peers and the room's mixer released", () => {
-      return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
-    }, 5000);
-    assert.equal(await gw.media.mixerMembers?.(), 0, "no mixer member left");
+    await assertMixingReleased(gw, 2);
   },
 );

@@ -91,11 +91,7 @@ wrtcTest(
       for (const [i, client] of [speaker, listener].entries()) {
         const h = await AbHandle.open(c);
         handles.push(h);
-        const joined = await h.ask(
-          { request: "join", room: R, id: i + 1 },
-          { type: "offer", sdp: await client.offer() },
-        );
-        await client.pc.setRemoteDescription({ type: "answer", sdp: joined.jsep?.sdp as string });
+        await h.joinWith(client, { room: R, id: i + 1 });
       }
       const collector = (async () => {
         while (collecting) {

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { JsonObject } from "../../core/protocol.ts";
 import { wsClient } from "../_helpers/janus_client.ts";
 import { waitUntil, wrtcTest } from "../media/_client.ts";
-import { AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
+import { AbHandle, assertMixingReleased, startAudioBridgeGateway } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
 
 const TONES = [440, 660, 1000] as const;
@@ -50,16 +50,10 @@ wrtcTest(
         const client = clients[i]!;
         const h = await AbHandle.open(c);
         handles.push(h);
-        const joined = await h.ask(
-          { request: "join", room: 60, id: i + 1, spatial_position: position },
-          { type: "offer", sdp: await client.offer() },
-        );
-        assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
-        const sdp = joined.jsep?.sdp as string;
+        const sdp = await h.joinWith(client, { room: 60, id: i + 1, spatial_position: position });
         const pt = /a=rtpmap:(\d+) opus\/48000\/2/.exec(sdp)?.[1];
         assert.ok(pt, sdp);
         assert.match(sdp, new RegExp(`a=fmtp:${pt} [^\\r\\n]*stereo=1`), "stereo=1 in the answer");
-        await client.pc.setRemoteDescription({ type: "answer", sdp });
       }
       await waitUntil(
         "stereo audio at every client",
@@ -100,10 +94,6 @@ wrtcTest(
       for (const x of clients) x.close();
       await c.close();
     }
-    assert.deepEqual(audioBridgeCounts(gw), { rooms: 2, participants: 0, sessions: 0 });
-    await waitUntil("peers and the room's mixer released", () => {
-      return gw.media.counts().peers === 0 && gw.media.mixerCount?.() === 0;
-    }, 5000);
-    assert.equal(await gw.media.mixerMembers?.(), 0, "no mixer member left");
+    await assertMixingReleased(gw, 2);
   },
 );
