@@ -145,3 +145,56 @@ export async function decodedFrames(path: string, extra: string[] = []): Promise
   const lines = new TextDecoder().decode(out.stdout).split("\n");
   return lines.filter((l) => l !== "" && !l.startsWith("#")).length;
 }
+
+/** One (S)RTP stream for ffmpeg to receive on 127.0.0.1, as payload type 100. */
+export interface SdpStream {
+  kind: "audio" | "video";
+  port: number;
+  /** PT 100's rtpmap, e.g. `VP8/90000`. */
+  rtpmap: string;
+  /** SRTP: the suite's SDES name (e.g. AES_CM_128_HMAC_SHA1_80) and base64 key. */
+  crypto?: { suite: string; key: string };
+}
+
+/** Writes to `path` the SDP file that has ffmpeg receive `stream`. */
+export async function writeStreamSdp(path: string, stream: SdpStream): Promise<void> {
+  const { kind, port, rtpmap, crypto } = stream;
+  await Deno.writeTextFile(
+    path,
+    [
+      "v=0",
+      "o=- 0 0 IN IP4 127.0.0.1",
+      "s=stream",
+      "c=IN IP4 127.0.0.1",
+      "t=0 0",
+      `m=${kind} ${port} ${crypto ? "RTP/SAVP" : "RTP/AVP"} 100`,
+      `a=rtpmap:100 ${rtpmap}`,
+      ...(crypto ? [`a=crypto:1 ${crypto.suite} inline:${crypto.key}`] : []),
+      "",
+    ].join("\n"),
+  );
+}
+
+/** ffmpeg decoding what the SDP file `sdp` describes, written as `output` says. */
+export function ffmpegFromSdp(
+  sdp: string,
+  output: string[],
+  signal: AbortSignal,
+): Promise<Deno.CommandOutput> {
+  return new Deno.Command("ffmpeg", {
+    args: [
+      ...["-hide_banner", "-loglevel", "error"],
+      ...["-protocol_whitelist", "file,udp,rtp,srtp", "-i", sdp],
+      ...output,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    signal,
+  }).output();
+}
+
+/** Frames in ffmpeg's `-f framecrc -` output. */
+export function framecrcFrames(out: Deno.CommandOutput): number {
+  return new TextDecoder().decode(out.stdout).split("\n")
+    .filter((l) => l !== "" && !l.startsWith("#")).length;
+}

@@ -15,7 +15,7 @@ import type { JsonObject } from "../../core/protocol.ts";
 import { freeEvenUdpPort } from "../_helpers/udp_port.ts";
 import { wsClient } from "../_helpers/janus_client.ts";
 import { goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
-import { ffprobe, requireTool } from "../media/_mjr_tools.ts";
+import { ffmpegFromSdp, ffprobe, requireTool, writeStreamSdp } from "../media/_mjr_tools.ts";
 import { abErr, AbHandle, audioBridgeCounts, startAudioBridgeGateway } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
 
@@ -256,44 +256,18 @@ wrtcTest(
       /** ffmpeg decoding 2 s of the mix from an SDP file for `port` into `name`.wav. */
       const decode = async (name: string, port: number, srtp: boolean) => {
         const sdp = join(dir, `${name}.sdp`);
-        await Deno.writeTextFile(
-          sdp,
-          [
-            "v=0",
-            "o=- 0 0 IN IP4 127.0.0.1",
-            "s=mix",
-            "c=IN IP4 127.0.0.1",
-            "t=0 0",
-            `m=audio ${port} ${srtp ? "RTP/SAVP" : "RTP/AVP"} 100`,
-            "a=rtpmap:100 opus/48000/2",
-            ...(srtp ? [`a=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:${key}`] : []),
-            "",
-          ].join("\n"),
-        );
+        await writeStreamSdp(sdp, {
+          kind: "audio",
+          port,
+          rtpmap: "opus/48000/2",
+          crypto: srtp ? { suite: "AES_CM_128_HMAC_SHA1_32", key } : undefined,
+        });
         const wav = join(dir, `${name}.wav`);
-        const out = await new Deno.Command("ffmpeg", {
-          args: [
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-protocol_whitelist",
-            "file,udp,rtp,srtp",
-            "-i",
-            sdp,
-            "-t",
-            "2",
-            "-ac",
-            "1",
-            "-ar",
-            "16000",
-            "-f",
-            "wav",
-            wav,
-          ],
-          stdout: "piped",
-          stderr: "piped",
-          signal: AbortSignal.timeout(20_000),
-        }).output();
+        const out = await ffmpegFromSdp(
+          sdp,
+          ["-t", "2", "-ac", "1", "-ar", "16000", "-f", "wav", wav],
+          AbortSignal.timeout(20_000),
+        );
         assert.ok(out.success, `${name}: ${new TextDecoder().decode(out.stderr)}`);
         return tonePower(wavSamples(await Deno.readFile(wav)), 16000, 440);
       };

@@ -19,7 +19,15 @@ import { buildPli } from "../../core/media/rtp/rtcp.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { freeEvenUdpPort } from "../_helpers/udp_port.ts";
 import { type ClientPeer, waitUntil, wrtcTest } from "../media/_client.ts";
-import { ffprobe, janusPpRec, requireTool, UdpSink } from "../media/_mjr_tools.ts";
+import {
+  ffmpegFromSdp,
+  ffprobe,
+  framecrcFrames,
+  janusPpRec,
+  requireTool,
+  UdpSink,
+  writeStreamSdp,
+} from "../media/_mjr_tools.ts";
 import { gateway, publish } from "./_videoroom_media.ts";
 import { VideoRoomClient } from "./videoroom_client.ts";
 
@@ -80,42 +88,14 @@ wrtcTest(
       });
       // A third forwarder of the video, to the port ffmpeg reads with an SDP file.
       const sdp = join(dir, "fwd.sdp");
-      await Deno.writeTextFile(
-        sdp,
-        [
-          "v=0",
-          "o=- 0 0 IN IP4 127.0.0.1",
-          "s=forwarded",
-          "c=IN IP4 127.0.0.1",
-          "t=0 0",
-          `m=video ${ffPort} RTP/AVP 100`,
-          "a=rtpmap:100 VP8/90000",
-          "",
-        ].join("\n"),
-      );
+      await writeStreamSdp(sdp, { kind: "video", port: ffPort, rtpmap: "VP8/90000" });
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), 20_000);
-      const ffmpeg = new Deno.Command("ffmpeg", {
-        args: [
-          "-hide_banner",
-          "-loglevel",
-          "error",
-          "-protocol_whitelist",
-          "file,udp,rtp",
-          "-i",
-          sdp,
-          "-map",
-          "0:v:0",
-          "-frames:v",
-          "30",
-          "-f",
-          "framecrc",
-          "-",
-        ],
-        stdout: "piped",
-        stderr: "piped",
-        signal: abort.signal,
-      }).output();
+      const ffmpeg = ffmpegFromSdp(
+        sdp,
+        ["-map", "0:v:0", "-frames:v", "30", "-f", "framecrc", "-"],
+        abort.signal,
+      );
       // ffmpeg has bound its port before the packets (and the keyframe asked for) come: a
       // fixed wait was too short on a loaded machine, and the forwarder asks only once.
       await waitForAsync("ffmpeg bound its port", async () => !(await canBind(ffPort)), 10_000);
@@ -129,9 +109,7 @@ wrtcTest(
       });
       const out = await ffmpeg;
       clearTimeout(timer);
-      const frames = new TextDecoder().decode(out.stdout).split("\n")
-        .filter((l) => l !== "" && !l.startsWith("#"));
-      assert.equal(frames.length, 30, new TextDecoder().decode(out.stderr));
+      assert.equal(framecrcFrames(out), 30, new TextDecoder().decode(out.stderr));
 
       await waitUntil(
         "forwarded packets",
@@ -201,7 +179,7 @@ wrtcTest(
  * ffmpeg decoding `frames` VP8 frames of (S)RTP from an SDP file for `port`; ended after 15 s
  * or on `stop` (its output so far is then resolved).
  */
-function ffmpegVp8(
+async function ffmpegVp8(
   dir: string,
   name: string,
   port: number,
@@ -210,49 +188,13 @@ function ffmpegVp8(
   stop?: AbortSignal,
 ): Promise<Deno.CommandOutput> {
   const sdp = join(dir, `${name}.sdp`);
-  Deno.writeTextFileSync(
+  await writeStreamSdp(sdp, { kind: "video", port, rtpmap: "VP8/90000", crypto });
+  const timeout = AbortSignal.timeout(15_000);
+  return await ffmpegFromSdp(
     sdp,
-    [
-      "v=0",
-      "o=- 0 0 IN IP4 127.0.0.1",
-      "s=forwarded",
-      "c=IN IP4 127.0.0.1",
-      "t=0 0",
-      `m=video ${port} ${crypto ? "RTP/SAVP" : "RTP/AVP"} 100`,
-      "a=rtpmap:100 VP8/90000",
-      ...(crypto ? [`a=crypto:1 ${crypto.suite} inline:${crypto.key}`] : []),
-      "",
-    ].join("\n"),
+    ["-map", "0:v:0", "-frames:v", String(frames), "-f", "framecrc", "-"],
+    stop ? AbortSignal.any([stop, timeout]) : timeout,
   );
-  return new Deno.Command("ffmpeg", {
-    args: [
-      "-hide_banner",
-      "-loglevel",
-      "error",
-      "-protocol_whitelist",
-      "file,udp,rtp,srtp",
-      "-i",
-      sdp,
-      "-map",
-      "0:v:0",
-      "-frames:v",
-      String(frames),
-      "-f",
-      "framecrc",
-      "-",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-    signal: stop
-      ? AbortSignal.any([stop, AbortSignal.timeout(15_000)])
-      : AbortSignal.timeout(15_000),
-  }).output();
-}
-
-/** Frames in ffmpeg's framecrc output. */
-function frameLines(out: Deno.CommandOutput): number {
-  return new TextDecoder().decode(out.stdout).split("\n")
-    .filter((l) => l !== "" && !l.startsWith("#")).length;
 }
 
 /** Polls the async `check` every 50 ms until it holds, for up to `timeoutMs`. */
@@ -362,10 +304,10 @@ wrtcTest(
         },
       ]);
       const goodOut = await good;
-      assert.equal(frameLines(goodOut), 30, new TextDecoder().decode(goodOut.stderr));
+      assert.equal(framecrcFrames(goodOut), 30, new TextDecoder().decode(goodOut.stderr));
       // The same packets that gave 30 frames gave the other key not one.
       stopBad.abort();
-      assert.equal(frameLines(await bad), 0, "another key decodes nothing");
+      assert.equal(framecrcFrames(await bad), 0, "another key decodes nothing");
 
       // Latching: two empty RTP headers from the forwarder's RTCP port.
       await waitUntil("latching packets", () => latched.length >= 2, 5000);
