@@ -11,23 +11,9 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../core/protocol.ts";
 import { startTestGateway } from "../_helpers/gateway.ts";
+import { eventReceiver } from "../_helpers/event_receiver.ts";
 
 const AUDIOBRIDGE = "janus.plugin.audiobridge";
-
-/** A loopback HTTP receiver keeping every event posted to it. */
-function receiver() {
-  const events: JsonObject[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
-    const body = await r.json();
-    events.push(...(Array.isArray(body) ? body : [body]));
-    return new Response("ok");
-  });
-  return {
-    url: `http://127.0.0.1:${server.addr.port}/events`,
-    events,
-    stop: () => server.shutdown(),
-  };
-}
 
 /** The reference's sequence for one session: core events by name, plugin events by data. */
 const joined = (id: number, display?: string) => ({
@@ -68,7 +54,7 @@ Deno.test(
   "audiobridge: a participant whose handle is detached, whose session is destroyed or times " +
     "out is told to event handlers as left (no handle), as the reference",
   async () => {
-    const sink = receiver();
+    const sink = eventReceiver("/events");
     const gw = await startTestGateway({
       general: { session_timeout: 3 },
       events: { enabled: true, handlers: [{ kind: "http", backend: sink.url }] },

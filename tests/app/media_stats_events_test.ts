@@ -8,23 +8,13 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { type EventReceiver, eventReceiver } from "../_helpers/event_receiver.ts";
 import type { JsonObject } from "../../core/protocol.ts";
 import { echoCallUp, expectSuccess, sleep, startEchoGateway } from "../plugins/_echotest.ts";
 import { type PeerHost, peerTest, until } from "../plugins/_peers.ts";
 import { openSignal } from "../plugins/_signal.ts";
 
 const REFERENCE_EVENTS = new URL("../schema/fixtures/events.json", import.meta.url);
-
-/** A loopback HTTP receiver that keeps every event POSTed to it. */
-function receiver() {
-  const events: JsonObject[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
-    const body = await r.json();
-    events.push(...(Array.isArray(body) ? body : [body]));
-    return new Response("ok");
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}/`, events, stop: () => server.shutdown() };
-}
 
 /** The keys, in order, of the reference's stats event of an audio or video m-line. */
 async function referenceKeys(media: string): Promise<string[]> {
@@ -41,7 +31,7 @@ peerTest(
   "media stats events: every stats_period, one per m-line of a live EchoTest call (rtp), in " +
     "the reference's shape, counters growing; none after the hangup",
   async (host) => {
-    const rx = receiver();
+    const rx = eventReceiver();
     try {
       await call(host, rx);
     } finally {
@@ -51,7 +41,7 @@ peerTest(
   },
 );
 
-async function call(host: PeerHost, rx: ReturnType<typeof receiver>): Promise<void> {
+async function call(host: PeerHost, rx: EventReceiver): Promise<void> {
   await using gw = await startEchoGateway("rtp", {
     events: {
       enabled: true,
