@@ -11,21 +11,18 @@
  * @module
  */
 import {
-  counting,
-  measureWindow,
   type Opened,
   openHandle,
   type PeerWindow,
-  release,
-  summarize,
   trickleCandidates,
   upOrHangup,
 } from "../media/call.ts";
-import { errorText, percentOfCore, perProcessText, pool, quantile, sleep } from "../media/cpu.ts";
+import { errorText, percentOfCore, perProcessText, sleep } from "../media/cpu.ts";
 import { startCpu } from "../media/cpu.ts";
 import type { Log, MediaServer, ReceiverHost } from "../media/server.ts";
 import { jsepSdp, pluginData } from "../media/signal.ts";
 import { STREAMING } from "./mountpoint.ts";
+import { receiversStep } from "../media/receivers_step.ts";
 
 /** One step (N viewers) on one server. */
 export interface ViewersStep {
@@ -162,79 +159,41 @@ async function viewersStep(
   options: ViewersOptions,
   run: ViewersResult,
 ): Promise<ViewersStep> {
-  const errors: string[] = [];
-  const members: Opened[] = Array.from({ length: n }, () => ({}));
-  // A few at a time: signalling is not what this measures, and 64 at once would time out
-  // on a small machine busy encoding the feed.
-  const times = await pool(members, 8, async (m) => {
-    try {
-      return await watch(server, host, options.mountpoint, m, options.timeoutMs);
-    } catch (e) {
-      errors.push(errorText(e));
-      return undefined;
-    }
+  const f = await receiversStep(server, host, n, {
+    // A few at a time: signalling is not what this measures, and 64 at once would time out
+    // on a small machine busy encoding the feed.
+    concurrency: 8,
+    open: (m) => watch(server, host, options.mountpoint, m, options.timeoutMs),
+    clientPids: options.clientPids,
+    settle: options.settle,
+    seconds: options.seconds,
+    width: options.width,
+    height: options.height,
+    baselineCpuPercent: run.baselineCpuPercent,
   });
-  const upMs = times.filter((t): t is number => t !== undefined);
-  const step: ViewersStep = {
+  return {
     viewers: n,
-    up: upMs.length,
-    webrtcupP50Ms: quantile(upMs, 0.5),
-    webrtcupMaxMs: upMs.length > 0 ? Math.max(...upMs) : undefined,
-    serverCpuPercent: undefined,
-    byProcess: "",
-    cpuPercentPerViewer: undefined,
-    marginalCpuPercentPerViewer: undefined,
-    fpsMean: undefined,
-    fpsMin: undefined,
-    kbpsMean: undefined,
-    ppsMean: undefined,
-    ppsTotal: undefined,
-    atSize: 0,
-    sizes: "",
-    received: [],
-    clientCpuPercent: undefined,
-    errors: 0,
-    firstError: undefined,
+    up: f.up,
+    webrtcupP50Ms: f.webrtcupP50Ms,
+    webrtcupMaxMs: f.webrtcupMaxMs,
+    serverCpuPercent: f.serverCpuPercent,
+    byProcess: f.byProcess,
+    cpuPercentPerViewer: f.cpuPercentPerReceiver,
+    marginalCpuPercentPerViewer: f.marginalCpuPercentPerReceiver,
+    fpsMean: f.fpsMean,
+    fpsMin: f.fpsMin,
+    kbpsMean: f.kbpsMean,
+    ppsMean: f.ppsMean,
+    ppsTotal: f.received.length > 0
+      ? f.received.reduce((sum, p) => sum + p.videoPps, 0)
+      : undefined,
+    atSize: f.atSize,
+    sizes: f.sizes,
+    received: f.received,
+    clientCpuPercent: f.clientCpuPercent,
+    errors: f.errors.length,
+    firstError: f.errors[0],
   };
-  try {
-    const ids = members.flatMap((m, i) => times[i] !== undefined && m.peer ? [m.peer] : []);
-    if (ids.length > 0) {
-      const w = await measureWindow(
-        server,
-        counting(host),
-        options.clientPids,
-        ids,
-        options.settle,
-        options.seconds,
-      );
-      const got = summarize(w.peers, options.width, options.height);
-      step.received = w.peers;
-      step.fpsMean = got.fpsMean;
-      step.fpsMin = got.fpsMin;
-      step.kbpsMean = got.kbpsMean;
-      step.ppsMean = got.ppsMean;
-      step.ppsTotal = w.peers.reduce((sum, p) => sum + p.videoPps, 0);
-      step.atSize = got.atSize;
-      step.sizes = got.sizes;
-      step.serverCpuPercent = percentOfCore(w.server);
-      step.byProcess = perProcessText(w.server);
-      step.cpuPercentPerViewer = step.serverCpuPercent / ids.length;
-      if (run.baselineCpuPercent !== undefined) {
-        step.marginalCpuPercentPerViewer = (step.serverCpuPercent - run.baselineCpuPercent) /
-          ids.length;
-      }
-      step.clientCpuPercent = percentOfCore(await w.client());
-      if (w.server.lost.length > 0) {
-        errors.push(`server processes gone during the window: ${w.server.lost}`);
-      }
-    }
-  } finally {
-    await pool(members, 8, (m) => release(host, m));
-    await sleep(300);
-  }
-  step.errors = errors.length;
-  step.firstError = errors[0];
-  return step;
 }
 
 function stepText(server: MediaServer, step: ViewersStep): string {

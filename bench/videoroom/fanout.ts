@@ -11,29 +11,19 @@
  */
 import {
   answerAndTrickle,
-  counting,
-  measureWindow,
   type Opened,
   openHandle,
   type PeerWindow,
   release,
-  summarize,
   trickleCandidates,
   upOrHangup,
 } from "../media/call.ts";
-import {
-  errorText,
-  percentOfCore,
-  perProcessText,
-  pool,
-  quantile,
-  sleep,
-  startCpu,
-} from "../media/cpu.ts";
+import { errorText, percentOfCore, perProcessText, sleep, startCpu } from "../media/cpu.ts";
 import type { SentVideo } from "../media/protocol.ts";
 import type { ClientHost, Log, MediaServer, ReceiverHost } from "../media/server.ts";
 import { jsepSdp, pluginData } from "../media/signal.ts";
 import { createRoom, VIDEOROOM } from "./room.ts";
+import { receiversStep } from "../media/receivers_step.ts";
 
 /** One step (N subscribers) on one server. */
 export interface FanoutStep {
@@ -239,80 +229,43 @@ async function fanoutStep(
   publisherSent: () => Promise<SentVideo | undefined>,
 ): Promise<FanoutStep> {
   const host = hosts.subscribers;
-  const errors: string[] = [];
-  const members: Opened[] = Array.from({ length: n }, () => ({}));
-  const times = await pool(members, n, async (m) => {
-    try {
-      return await subscribe(server, host, room, feed, m, options.timeoutMs);
-    } catch (e) {
-      errors.push(errorText(e));
-      return undefined;
-    }
+  let sent: SentVideo | undefined;
+  const f = await receiversStep(server, host, n, {
+    concurrency: n,
+    open: (m) => subscribe(server, host, room, feed, m, options.timeoutMs),
+    clientPids: [hosts.publisher.pid, host.pid],
+    settle: options.settle,
+    seconds: options.seconds,
+    width: options.width,
+    height: options.height,
+    baselineCpuPercent: run.baselineCpuPercent,
+    afterWindow: async () => {
+      sent = await publisherSent();
+    },
   });
-  const upMs = times.filter((t): t is number => t !== undefined);
-  const step: FanoutStep = {
+  return {
     subscribers: n,
-    up: upMs.length,
-    webrtcupP50Ms: quantile(upMs, 0.5),
-    webrtcupMaxMs: upMs.length > 0 ? Math.max(...upMs) : undefined,
-    serverCpuPercent: undefined,
-    mainCpuPercent: undefined,
-    byProcess: "",
-    cpuPercentPerSubscriber: undefined,
-    marginalCpuPercentPerSubscriber: undefined,
-    fps: [],
-    fpsMean: undefined,
-    fpsMin: undefined,
-    received: [],
-    kbpsMean: undefined,
-    ppsMean: undefined,
-    atSize: 0,
-    sizes: "",
-    publisherSent: undefined,
-    clientCpuPercent: undefined,
-    errors: 0,
-    firstError: undefined,
+    up: f.up,
+    webrtcupP50Ms: f.webrtcupP50Ms,
+    webrtcupMaxMs: f.webrtcupMaxMs,
+    serverCpuPercent: f.serverCpuPercent,
+    mainCpuPercent: f.mainCpuPercent,
+    byProcess: f.byProcess,
+    cpuPercentPerSubscriber: f.cpuPercentPerReceiver,
+    marginalCpuPercentPerSubscriber: f.marginalCpuPercentPerReceiver,
+    fps: f.received.map((p) => p.fps),
+    fpsMean: f.fpsMean,
+    fpsMin: f.fpsMin,
+    received: f.received,
+    kbpsMean: f.kbpsMean,
+    ppsMean: f.ppsMean,
+    atSize: f.atSize,
+    sizes: f.sizes,
+    publisherSent: sent,
+    clientCpuPercent: f.clientCpuPercent,
+    errors: f.errors.length,
+    firstError: f.errors[0],
   };
-  try {
-    const ids = members.flatMap((m, i) => times[i] !== undefined && m.peer ? [m.peer] : []);
-    if (ids.length > 0) {
-      const w = await measureWindow(
-        server,
-        counting(host),
-        [hosts.publisher.pid, host.pid],
-        ids,
-        options.settle,
-        options.seconds,
-      );
-      const s = w.server;
-      step.publisherSent = await publisherSent();
-      const got = summarize(w.peers, options.width, options.height);
-      step.received = w.peers;
-      step.fps = w.peers.map((p) => p.fps);
-      step.fpsMean = got.fpsMean;
-      step.fpsMin = got.fpsMin;
-      step.kbpsMean = got.kbpsMean;
-      step.ppsMean = got.ppsMean;
-      step.atSize = got.atSize;
-      step.sizes = got.sizes;
-      step.serverCpuPercent = percentOfCore(s);
-      step.mainCpuPercent = (s.perPid[0] ?? 0) / s.wallSeconds * 100;
-      step.byProcess = perProcessText(s);
-      step.cpuPercentPerSubscriber = step.serverCpuPercent / ids.length;
-      if (run.baselineCpuPercent !== undefined) {
-        step.marginalCpuPercentPerSubscriber = (step.serverCpuPercent - run.baselineCpuPercent) /
-          ids.length;
-      }
-      step.clientCpuPercent = percentOfCore(await w.client());
-      if (s.lost.length > 0) errors.push(`server processes gone during the window: ${s.lost}`);
-    }
-  } finally {
-    await Promise.all(members.map((m) => release(host, m)));
-    await sleep(300);
-  }
-  step.errors = errors.length;
-  step.firstError = errors[0];
-  return step;
 }
 
 function sentText(sent: SentVideo | undefined): string {
