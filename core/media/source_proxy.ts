@@ -5,44 +5,37 @@
  * @module
  */
 import type { MediaWorker } from "./media_worker.ts";
+import { WorkerObject, type WorkerObjectHooks } from "./worker_object.ts";
 import { PeerProxy } from "./peer_proxy.ts";
 import type { RtpSource, RtpSourceStreamStats } from "./source_types.ts";
 import type { ForwardTarget, Peer } from "./types.ts";
 
 /** A source living in a media worker. */
-export class SourceProxy implements RtpSource {
+export class SourceProxy extends WorkerObject<SourceProxy> implements RtpSource {
   readonly id: string;
   readonly ports: readonly number[];
   readonly rtcpPorts: readonly number[];
-  readonly worker: MediaWorker;
   /** The placement key it was made with: a draining worker keeps the key while it lives. */
   readonly affinity: string | undefined;
-  #closed = false;
-  #onGone: (source: SourceProxy) => void;
-  #onClosed: (() => void) | undefined;
 
-  constructor(options: {
-    id: string;
-    ports: readonly number[];
-    rtcpPorts: readonly number[];
-    worker: MediaWorker;
-    affinity?: string;
-    /** The engine forgets the source (closed by us or lost with its worker). */
-    onGone: (source: SourceProxy) => void;
-    /** The owner's callback when the source is lost. */
-    onClosed?: () => void;
-  }) {
+  constructor(
+    options: {
+      id: string;
+      ports: readonly number[];
+      rtcpPorts: readonly number[];
+      worker: MediaWorker;
+      affinity?: string;
+    } & WorkerObjectHooks<SourceProxy>,
+  ) {
+    super(options.worker, options);
     this.id = options.id;
     this.ports = options.ports;
     this.rtcpPorts = options.rtcpPorts;
-    this.worker = options.worker;
     this.affinity = options.affinity;
-    this.#onGone = options.onGone;
-    this.#onClosed = options.onClosed;
   }
 
-  get closed(): boolean {
-    return this.#closed;
+  protected self(): SourceProxy {
+    return this;
   }
 
   async forward(options: {
@@ -74,7 +67,7 @@ export class SourceProxy implements RtpSource {
   }
 
   async stopForward(options: ForwardTarget): Promise<void> {
-    if (this.#closed) return;
+    if (this.closed) return;
     await this.#call("sourceStopForward", {
       sourceId: this.id,
       target: this.#sibling(options.to),
@@ -87,22 +80,7 @@ export class SourceProxy implements RtpSource {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#onGone(this);
-    try {
-      await this.worker.request("closeSource", { sourceId: this.id });
-    } catch {
-      // The worker is gone: so are the sockets.
-    }
-  }
-
-  /** The worker died: the sockets went with it. */
-  lost(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#onGone(this);
-    this.#onClosed?.();
+    await this.closeWith(() => this.worker.request("closeSource", { sourceId: this.id }));
   }
 
   #sibling(target: Peer): string {
@@ -113,7 +91,7 @@ export class SourceProxy implements RtpSource {
   }
 
   #call: MediaWorker["request"] = (method, params) => {
-    if (this.#closed) return Promise.reject(new Error("Source closed"));
+    if (this.closed) return Promise.reject(new Error("Source closed"));
     return this.worker.request(method, params);
   };
 }
