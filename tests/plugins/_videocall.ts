@@ -102,6 +102,37 @@ export const failure = (code: number, error: string): JsonObject => ({
 export const hangup = (username: string | undefined, reason: string): JsonObject =>
   result({ event: "hangup", ...(username !== undefined ? { username } : {}), reason });
 
+/** The reason the other side of a call gets when one side's PeerConnection goes. */
+export const REMOTE = "Remote WebRTC hangup";
+/** The core's hangup event when the plugin closes a PeerConnection. */
+export const CLOSE_PC = { janus: "hangup", reason: "Close PC" };
+
+/**
+ * `from` (registered as `fromName`) hangs up its call with `to` (`toName`): `from` gets its
+ * result, the remote hangup and the PeerConnection's close; `to` gets the same three events
+ * (`"check"`, in the reference's order) or has them read and left unchecked (`"drain"`).
+ */
+export async function hangupCall(
+  from: VideoCallUser,
+  fromName: string,
+  to: VideoCallUser,
+  toName: string,
+  other: "check" | "drain" = "check",
+): Promise<void> {
+  assert.deepEqual(await from.briefsOf({ request: "hangup" }, undefined, 3), [
+    { tx: true, data: hangup(fromName, "Explicit hangup") },
+    { data: hangup(toName, REMOTE) },
+    CLOSE_PC,
+  ]);
+  const seen = await to.briefs(3);
+  if (other === "drain") return;
+  assert.deepEqual(seen, [
+    { data: hangup(fromName, "We did the hangup") },
+    { data: hangup(fromName, REMOTE) },
+    CLOSE_PC,
+  ]);
+}
+
 /** One session with one VideoCall handle. */
 export class VideoCallUser {
   readonly client: JanusClient;

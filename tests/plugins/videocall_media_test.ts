@@ -19,9 +19,12 @@ import { ClientPeer, goertzel, waitUntil, type Wrtc, wrtcTest } from "../media/_
 import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
 import {
   brief,
+  CLOSE_PC,
   hangup,
+  hangupCall,
   jsepOf,
   pluginCounts,
+  REMOTE,
   result,
   settled,
   type TestJsep,
@@ -29,8 +32,6 @@ import {
   VideoCallUser,
 } from "./_videocall.ts";
 
-const REMOTE = "Remote WebRTC hangup";
-const CLOSE_PC = { janus: "hangup", reason: "Close PC" };
 /** Core events that come while media flows, between the ones whose order is checked. */
 const MEDIA_EVENTS = new Set(["webrtcup", "media", "slowlink", "trickle"]);
 
@@ -159,32 +160,14 @@ wrtcTest(
       assert.deepEqual(await a.ask({ request: "set", video: true }), result({ event: "set" }));
       await waitUntil("bob decodes again", () => bob.videoFrames > paused + 10, 5000);
 
-      assert.deepEqual(await b.briefsOf({ request: "hangup" }, undefined, 3), [
-        { tx: true, data: hangup("bob", "Explicit hangup") },
-        { data: hangup("alice", REMOTE) },
-        CLOSE_PC,
-      ]);
-      assert.deepEqual(await a.briefs(3), [
-        { data: hangup("bob", "We did the hangup") },
-        { data: hangup("bob", REMOTE) },
-        CLOSE_PC,
-      ]);
+      await hangupCall(b, "bob", a, "alice");
       await settled(gw, 2);
       closePeers(call);
 
       // Again, Alice hangs up this time.
       call = await connect(wrtc, a, b);
       await assertMediaBothWays(call);
-      assert.deepEqual(await a.briefsOf({ request: "hangup" }, undefined, 3), [
-        { tx: true, data: hangup("alice", "Explicit hangup") },
-        { data: hangup("bob", REMOTE) },
-        CLOSE_PC,
-      ]);
-      assert.deepEqual(await b.briefs(3), [
-        { data: hangup("alice", "We did the hangup") },
-        { data: hangup("alice", REMOTE) },
-        CLOSE_PC,
-      ]);
+      await hangupCall(a, "alice", b, "bob");
       await settled(gw, 2);
     } finally {
       closePeers(call);
@@ -297,12 +280,7 @@ wrtcTest(
           assert.ok(luma.left > luma.right + 50, `alice's: ${JSON.stringify(luma)}`);
         } else assert.ok(luma.right > luma.left + 50, `bob's: ${JSON.stringify(luma)}`);
       }
-      assert.deepEqual(await a.briefsOf({ request: "hangup" }, undefined, 3), [
-        { tx: true, data: hangup("alice", "Explicit hangup") },
-        { data: hangup("bob", REMOTE) },
-        CLOSE_PC,
-      ]);
-      await b.briefs(3);
+      await hangupCall(a, "alice", b, "bob", "drain");
       await settled(gw, 2);
     } finally {
       closePeers(call);
@@ -383,12 +361,7 @@ wrtcTest(
       assert.equal(gw.counts().peers, 2);
       await a.quiet(200);
       await b.quiet(200);
-      assert.deepEqual(await b.briefsOf({ request: "hangup" }, undefined, 3), [
-        { tx: true, data: hangup("bob", "Explicit hangup") },
-        { data: hangup("alice", REMOTE) },
-        CLOSE_PC,
-      ]);
-      await a.briefs(3);
+      await hangupCall(b, "bob", a, "alice", "drain");
       await settled(gw, 2);
     } finally {
       closePeers(call);
