@@ -178,7 +178,11 @@ export interface PluginWebRTC {
   play(options: PlayoutOptions, onEnded?: () => void): Promise<PlayoutStream[]>;
   /** Stops the playout; a no-op without one. */
   stopPlay(): Promise<void>;
-  /** Sends a data-channel message to the client. */
+  /**
+   * Sends a data-channel message to the client: on the channel `label`, which is opened first
+   * when the client has none of that name (as Janus's SCTP stack does; VideoRoom relays each
+   * publisher's data on a channel named after it), or without a label on the first open one.
+   */
   sendData(data: string | Uint8Array, label?: string): Promise<void>;
   /** True while a PeerConnection exists. */
   readonly active: boolean;

@@ -56,6 +56,11 @@ export function mediaPort(section: readonly string[]): number {
   return Number(/^m=\S+ (\d+)/.exec(section[0] ?? "")?.[1] ?? "0");
 }
 
+/** Whether `sdp` has a live (not rejected) m=application line: data channels can open. */
+export function hasDataLine(sdp: string): boolean {
+  return splitSdp(sdp).media.some((s) => mediaKind(s) === "application" && mediaPort(s) !== 0);
+}
+
 function setPort(section: string[], port: number): void {
   section[0] = (section[0] ?? "").replace(/^(m=\S+ )\d+/, `$1${port}`);
 }

@@ -15,6 +15,7 @@ import {
   bumpSessionVersion,
   conformSdp,
   finalizeCandidates,
+  hasDataLine,
   keepSingleCodec,
   type LocalSdpEdits,
   rejectUnsupportedMedia,
@@ -107,6 +108,11 @@ export class WorkerPeer implements ForwardPeer {
     this.#channels = new DataChannels((label, data) => {
       if (this.#closed) return;
       this.#ctx.notify("data", { peerId: this.id, label, data: toWire(data) });
+    }, (label) => {
+      const remote = pc.remoteDescription?.sdp;
+      return !this.#closed && remote && hasDataLine(remote)
+        ? pc.createDataChannel(label)
+        : undefined;
     });
     pc.addEventListener("datachannel", ({ channel }) => this.#channels.add(channel));
     this.#timer = setTimeout(() => this.#poll(), POLL_MS);

@@ -17,9 +17,11 @@
  * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
  * - `rtp_forward` sends plain RTP of audio/video streams and a publisher's data-channel
  *   messages as datagrams (no SRTP, RTCP feedback or simulcast layers: `forwarders.ts`);
- *   recordings are MJR files of every stream, data too (`recording.ts`);
- * - data channels of publishers are listed, forwarded and recorded but not relayed to
- *   subscribers.
+ *   recordings are MJR files of every stream, data too (`recording.ts`).
+ *
+ * Publishers' data-channel messages (text and binary) are relayed by the plugin to the
+ * subscribers of their data stream, on the subscriber's one data m-line, each publisher's on a
+ * channel named after its id, as the reference (`slots.ts`).
  *
  * One deliberate difference: the legacy `switch` (`{"feed": F}`, no `streams`) moves every
  * m-line of the subscription to F's streams of the same kind, as its documentation says;

@@ -4,6 +4,10 @@
  * forward runs only while the slot is wanted (`send`), the subscriber is not paused, and the
  * publisher stream is neither moderated nor switched off by its publisher.
  *
+ * Data is not forwarded by the media engine but relayed here, as the reference has it: a
+ * subscriber PC has one data m-line (`DataSlot`) carrying the data of every publisher it
+ * subscribed to, each publisher's messages on a channel named after its id.
+ *
  * @module
  */
 import { type JsonObject, PluginError, type PluginWebRTC } from "../../core/plugin.ts";
@@ -21,9 +25,22 @@ export interface Slot {
   ready: boolean;
 }
 
+/** The one data m-line of a subscriber PC; it stays once made, as the reference's. */
+export interface DataSlot {
+  mindex: number;
+  /** Known once offered. */
+  mid: string;
+  send: boolean;
+  ready: boolean;
+  /** The publishers whose data it relays, in the order subscribed. */
+  sources: Member[];
+}
+
 /** The slots of one subscriber and the forwards feeding them. */
 export class Slots {
   readonly list: Slot[] = [];
+  /** The data m-line, once a publisher's data was subscribed to. */
+  data: DataSlot | undefined;
   #webrtc: PluginWebRTC;
   /** The subscriber these slots belong to, as publishers list it in `subscribers`. */
   #owner: Watcher;
@@ -53,7 +70,45 @@ export class Slots {
 
   /** Whether some slot carries a stream of `member`. */
   watches(member: Member): boolean {
-    return this.list.some((s) => s.feed === member);
+    return this.list.some((s) => s.feed === member) || this.data?.sources.includes(member) === true;
+  }
+
+  /**
+   * Relays `member`'s data on the data m-line (made on first use, after the m-lines there are);
+   * false when it was relayed already.
+   */
+  attachData(member: Member): boolean {
+    this.data ??= { mindex: this.list.length, mid: "", send: true, ready: false, sources: [] };
+    if (this.data.sources.includes(member)) return false;
+    this.data.sources.push(member);
+    // As the reference lists it until the answer to the offer that adds it.
+    this.data.ready = false;
+    member.subscribers.add(this.#owner);
+    return true;
+  }
+
+  /** Stops relaying `member`'s data; false when it was not relayed. */
+  detachData(member: Member): boolean {
+    const data = this.data;
+    const at = data?.sources.indexOf(member) ?? -1;
+    if (!data || at < 0) return false;
+    data.sources.splice(at, 1);
+    if (data.sources.length === 0) data.ready = false;
+    this.#forgetIfUnused(member);
+    return true;
+  }
+
+  /**
+   * A data-channel message of `member`: to the client on the channel named after it, while
+   * the data m-line wants it (`send`), we are not paused and the publisher's data stream is
+   * neither moderated nor switched off by its publisher.
+   */
+  relayData(member: Member, message: string | Uint8Array): void {
+    const data = this.data;
+    if (!data?.send || this.#paused || !data.sources.includes(member)) return;
+    const stream = member.streams.find((s) => s.type === "data");
+    if (!stream || stream.moderated === true || stream.send === false) return;
+    void this.#webrtc.sendData(message, String(member.id)).catch(() => {});
   }
 
   /**
@@ -150,12 +205,14 @@ export class Slots {
   /** Forgets every slot (the PC is gone, and its forwards with it). */
   clear(): void {
     for (const slot of this.list) slot.feed?.subscribers.delete(this.#owner);
+    for (const member of this.data?.sources ?? []) member.subscribers.delete(this.#owner);
     this.list.length = 0;
+    this.data = undefined;
   }
 
-  /** The subscriber `streams` entries. */
+  /** The subscriber `streams` entries, in m-line order. */
   json(): JsonObject[] {
-    return this.list.map((s) => {
+    const entries = this.list.map((s) => {
       const out: JsonObject = {
         type: s.kind,
         active: s.feed !== undefined,
@@ -173,6 +230,24 @@ export class Slots {
       }
       return out;
     });
+    const data = this.data;
+    if (!data) return entries;
+    // The reference's data entry: always active, its sources only while it has some.
+    const out: JsonObject = {
+      type: "data",
+      active: true,
+      mindex: data.mindex,
+      mid: data.mid,
+      ready: data.ready,
+      send: data.send,
+    };
+    if (data.sources.length > 0) {
+      out.sources = data.sources.length;
+      out.source_ids = data.sources.map((m) => m.id);
+    }
+    const at = entries.findIndex((e) => (e.mindex as number) > data.mindex);
+    entries.splice(at < 0 ? entries.length : at, 0, out);
+    return entries;
   }
 
   #forgetIfUnused(member: Member): void {

@@ -5,7 +5,7 @@
  * Each subscriber m-line (`Slot`, see `slots.ts`) is fed by one per-stream forward from its
  * publisher's PC, so `pause`, `send:false`, moderation and `switch` act on exactly that
  * m-line. Unsubscribed m-lines stay, offered `inactive`, and are reused first (as the
- * reference does).
+ * reference does). Publishers' data goes on one data m-line, relayed by the plugin (`slots.ts`).
  *
  * @module
  */
@@ -37,7 +37,7 @@ export class Subscriber implements Watcher {
   #maxStreams: number;
   #slots: Slots;
   /** The m-lines active in the last offer (the answer makes them ready). */
-  #offered = new Set<Slot>();
+  #offered = new Set<{ ready: boolean }>();
   #awaitingAnswer = false;
   #pending = false;
   #autoupdate: boolean;
@@ -93,12 +93,8 @@ export class Subscriber implements Watcher {
       check(entry, FEED_FIELD);
       return sub.#resolve([entry]);
     });
-    if (legacy) {
-      wants = wants.filter((w) =>
-        (w.stream.type !== "audio" || body.audio !== false) &&
-        (w.stream.type !== "video" || body.video !== false)
-      );
-    }
+    // The legacy `offer_audio` / `offer_video` / `offer_data` (measured: not `audio`...).
+    if (legacy) wants = wants.filter((w) => body[`offer_${w.stream.type}`] !== false);
     handle.webrtc.useAffinity(room.mediaKey);
     room.watchers.add(sub);
     try {
@@ -137,9 +133,7 @@ export class Subscriber implements Watcher {
       const member = this.room.members.get(r.feed);
       if (!member?.active) throw noSuchFeed(r.feed);
       const mid = typeof r.mid === "string" ? r.mid : undefined;
-      const streams = member.streams.filter((s) =>
-        (s.type === "audio" || s.type === "video") && (mid === undefined || s.mid === mid)
-      );
+      const streams = member.streams.filter((s) => mid === undefined || s.mid === mid);
       if (mid !== undefined && streams.length === 0) {
         throw new PluginError(
           VIDEOROOM_ERROR.NO_SUCH_FEED,
@@ -151,9 +145,15 @@ export class Subscriber implements Watcher {
     return out;
   }
 
-  /** Forwards each new stream to a slot (reusing inactive ones), in the order asked. */
+  /**
+   * Forwards each new stream to a slot (reusing inactive ones), in the order asked; data goes
+   * on the data m-line.
+   */
   async #add(wants: readonly Want[]): Promise<number> {
+    let data = 0;
+    for (const w of wants) if (w.stream.type === "data" && this.#slots.attachData(w.member)) data++;
     const fresh = wants.filter((w, i) =>
+      w.stream.type !== "data" &&
       !this.#slots.list.some((s) => s.feed === w.member && s.stream === w.stream) &&
       wants.findIndex((o) => o.member === w.member && o.stream === w.stream) === i
     );
@@ -170,7 +170,7 @@ export class Subscriber implements Watcher {
       }
       await this.#slots.attach(w.member, w.stream, false);
     }
-    return fresh.length;
+    return fresh.length + data;
   }
 
   /** Our offer: each fed m-line with its feed's codec only, the free ones `inactive`. */
@@ -179,17 +179,24 @@ export class Subscriber implements Watcher {
     const codecs: Record<string, string> = {};
     for (const slot of list) if (slot.stream?.codec) codecs[slot.mid] = slot.stream.codec;
     const inactive = list.filter((s) => s.feed === undefined).map((s) => s.mid);
+    const data = this.#slots.data;
     const offer = await this.#handle.webrtc.createOffer({
       ...(iceRestart ? { iceRestart } : {}),
       codecs,
       inactive,
+      ...(data ? { data: true } : {}),
     });
     const sections = mediaSections(offer.sdp);
     for (const slot of list) {
       const at = sections.findIndex((s) => s.mid === slot.mid);
       if (at >= 0) slot.mindex = at;
     }
-    this.#offered = new Set(list.filter((s) => s.feed !== undefined));
+    const application = sections.find((s) => s.kind === "application");
+    if (data && application) {
+      Object.assign(data, { mid: application.mid, mindex: application.mindex });
+    }
+    this.#offered = new Set<{ ready: boolean }>(list.filter((s) => s.feed !== undefined));
+    if (data && data.sources.length > 0) this.#offered.add(data);
     this.#awaitingAnswer = true;
     return offer;
   }
@@ -224,8 +231,11 @@ export class Subscriber implements Watcher {
       : typeof body.mid === "string"
       ? [body]
       : [];
+    const dataSlot = this.#slots.data;
+    const isData = (mid: unknown) =>
+      dataSlot !== undefined && dataSlot.mid !== "" && mid === dataSlot.mid;
     for (const e of entries) {
-      if (typeof e.mid === "string" && !this.#slots.byMid(e.mid)) {
+      if (typeof e.mid === "string" && !this.#slots.byMid(e.mid) && !isData(e.mid)) {
         throw new PluginError(
           VIDEOROOM_ERROR.NO_SUCH_FEED,
           `No such mid '${e.mid}' in subscription`,
@@ -233,6 +243,8 @@ export class Subscriber implements Watcher {
       }
     }
     for (const e of entries) {
+      // The data m-line's `send` is read as each message is relayed.
+      if (dataSlot && isData(e.mid) && typeof e.send === "boolean") dataSlot.send = e.send;
       const slot = typeof e.mid === "string" ? this.#slots.byMid(e.mid) : undefined;
       if (!slot || typeof e.send !== "boolean") continue;
       slot.send = e.send;
@@ -259,6 +271,15 @@ export class Subscriber implements Watcher {
         if (!hit) continue;
         await this.#slots.detach(slot, slot.send);
         changed++;
+      }
+      // A publisher's data stops at once; the data m-line stays, so no new offer for it (as
+      // the reference: `updated` alone when nothing else changed).
+      for (const member of [...this.#slots.data?.sources ?? []]) {
+        const stream = member.streams.find((st) => st.type === "data");
+        const hit = typeof u.sub_mid === "string"
+          ? this.#slots.data?.mid === u.sub_mid
+          : member.id === u.feed && (u.mid === undefined || stream?.mid === u.mid);
+        if (hit) this.#slots.detachData(member);
       }
     }
     changed += await this.#add(wants);
@@ -340,7 +361,8 @@ export class Subscriber implements Watcher {
     options: { update: boolean; by?: PluginHandle },
   ): Promise<void> {
     const hit = this.#slots.list.filter((slot) => slot.feed === member);
-    if (hit.length === 0) return;
+    const data = this.#slots.detachData(member);
+    if (hit.length === 0 && !data) return;
     await Promise.all(hit.map((slot) => this.#slots.detach(slot, slot.send)));
     // The client may detach this handle meanwhile: no new offer then, which would make a
     // PeerConnection nobody closes. While an earlier offer is unanswered, the new one waits
@@ -357,6 +379,11 @@ export class Subscriber implements Watcher {
   /** Still subscribed, on a live handle with its PeerConnection. */
   #live(): boolean {
     return !this.#left && !this.#handle.signal.aborted && this.#handle.webrtc.active;
+  }
+
+  /** A data-channel message of a publisher we may relay data of. */
+  relayData(member: Member, data: string | Uint8Array): void {
+    if (!this.#left) this.#slots.relayData(member, data);
   }
 
   /** Moderation or the publisher's `send` changed: the slots fed by `member` follow. */

@@ -27,6 +27,7 @@ import {
   applyBitrateCap,
   conformSdp,
   finalizeCandidates,
+  hasDataLine,
   keepSingleCodec,
   type LocalSdpEdits,
   mediaKind,
@@ -257,9 +258,7 @@ export class RtpPeer {
       const received = { ...media, ssrc: 0, rtxSsrc: 0, extensions: new Map<number, string>() };
       this.#media.add(received, track, ssrcs, true);
     }
-    return splitSdp(template).media.some((s) =>
-      mediaKind(s) === "application" && mediaPort(s) !== 0
-    );
+    return hasDataLine(template);
   }
 
   /** Applies the answer to our offer (a mirrored m-line learns its sender's SSRCs). */
@@ -300,7 +299,7 @@ export class RtpPeer {
       }
     } else {
       line = target.#lines.free(source.kind) ??
-        target.#lines.add(String(target.#lines.list.length), source);
+        target.#lines.add(target.#newLineMid(), source);
     }
     if (!line) throw new Error(`No m-line ${options.fromMid} to echo on`);
     line.attach(source, options.active ?? true, performance.now());
@@ -489,16 +488,45 @@ export class RtpPeer {
     this.#media.setBitrateCap(this.#bitrateCap);
   }
 
-  /** Sends on the named channel, or on the first open one. */
+  /**
+   * Sends on the channel `label`, opened first when there is none yet (as Janus's SCTP stack
+   * does: VideoRoom relays each publisher's data on a channel named after it), or without a
+   * label on the first open one.
+   */
   sendData(label: string | undefined, data: string | Uint8Array): void {
     const channel = label !== undefined
-      ? this.#channels.get(label)
+      ? this.#channels.get(label) ?? this.#openChannel(label)
       : [...this.#channels.values()].find((c) => c.isOpen());
-    if (!channel || !channel.isOpen()) {
+    if (!channel) {
       throw new Error(`No open data channel${label !== undefined ? ` "${label}"` : ""}`);
     }
+    // A channel we just opened is not open until the peer acknowledges it, yet libdatachannel
+    // sends on it at once, after its open request; on a closed one it throws.
     if (typeof data === "string") channel.sendMessage(data);
     else channel.sendMessageBinary(data);
+  }
+
+  /** A channel of ours named `label`, when the remote description took our data m-line. */
+  #openChannel(label: string): DataChannel | undefined {
+    const pc = this.#pc;
+    if (!pc || this.#closed || this.#remoteSdp === undefined) return undefined;
+    if (!hasDataLine(this.#remoteSdp)) return undefined;
+    const channel = pc.createDataChannel(label);
+    this.#addChannel(channel);
+    return channel;
+  }
+
+  /**
+   * The mid of a new sending line: the lowest number from the line count up that no m-line of
+   * ours has (our data channel's m-line takes one too: "1" after a first line "0").
+   */
+  #newLineMid(): string {
+    const taken = new Set(this.#lines.list.map((l) => l.mid));
+    const local = this.#pc && !this.#closed ? this.#pc.localDescription()?.sdp : undefined;
+    for (const mid of local ? sectionMids(local) : []) if (mid !== undefined) taken.add(mid);
+    let n = this.#lines.list.length;
+    while (taken.has(String(n))) n++;
+    return String(n);
   }
 
   /** A snapshot for admin handle_info. */
