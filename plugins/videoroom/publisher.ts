@@ -394,12 +394,12 @@ export class Publisher implements Member {
   /**
    * A data-channel message of ours: to the subscribers of our data, each data forwarder, then
    * into the recording, as the reference does (not while our data stream is muted by
-   * `moderate`).
+   * `moderate` or by our own `streams[].send: false`, measured: none of them gets it).
    */
   onData(data: string | Uint8Array): void {
     if (!this.#publishing || this.#left || data.length === 0) return;
     const stream = this.#streams.find((s) => s.type === "data");
-    if (!stream || stream.moderated) return;
+    if (!stream || stream.moderated || stream.send === false) return;
     for (const w of this.subscribers) w.relayData(this, data);
     for (const f of this.#dataForwarders.values()) f.send(data);
     this.#dataRecorder?.write(data);

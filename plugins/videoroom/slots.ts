@@ -99,15 +99,12 @@ export class Slots {
   }
 
   /**
-   * A data-channel message of `member`: to the client on the channel named after it, while
-   * the data m-line wants it (`send`), we are not paused and the publisher's data stream is
-   * neither moderated nor switched off by its publisher.
+   * A data-channel message of `member` (which checked that its data flows): to the client on
+   * the channel named after it, while the data m-line wants it (`send`) and we are not paused.
    */
   relayData(member: Member, message: string | Uint8Array): void {
     const data = this.data;
     if (!data?.send || this.#paused || !data.sources.includes(member)) return;
-    const stream = member.streams.find((s) => s.type === "data");
-    if (!stream || stream.moderated === true || stream.send === false) return;
     void this.#webrtc.sendData(message, String(member.id)).catch(() => {});
   }
 

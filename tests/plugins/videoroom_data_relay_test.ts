@@ -4,7 +4,10 @@
  * one m=application line (one `data` entry listing its `sources` and `source_ids`), and each
  * publisher's text and binary messages arrive on a channel the gateway opens named after the
  * publisher's id. Nothing reaches a subscriber that took only audio, nor one whose data
- * m-line is `send: false`, nor one that is paused, nor one that unsubscribed that publisher.
+ * m-line is `send: false`, nor one that is paused, nor one that unsubscribed that publisher,
+ * nor anyone while the publisher's data is `send: false` or moderated. Audio added to a
+ * data-only subscription gets a mid of its own; a legacy `feed` join takes the data unless
+ * `offer_data` is false.
  * A data-only subscriber is the sync point: when it has a message, the others had their
  * chance too.
  *
@@ -68,7 +71,7 @@ for (const engine of VIDEOROOM_ENGINES) {
       try {
         const admin = await c.attach();
         const R = 4402;
-        await c.sync(admin, { request: "create", room: R });
+        await c.sync(admin, { request: "create", room: R, secret: "s" });
 
         /** A publisher of audio and a data channel (or audio only). */
         const publish = async (display: string, data: boolean) => {
@@ -267,6 +270,38 @@ for (const engine of VIDEOROOM_ENGINES) {
           assert.deepEqual(types, want, JSON.stringify(extra));
           assert.equal(/^m=application /m.test(jsepOf(event).sdp), want.includes("data"));
           await c.send({ janus: "detach" }, handle);
+        }
+
+        // Alice's data off by her own `send: false`, then by `moderate`: relayed to nobody
+        // (nor forwarded: the reference's). Nothing shows a message was dropped, so each is
+        // given time to arrive before her data is on again.
+        const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
+        const aliceData = (send: boolean) =>
+          c.ask(alice.handle, { request: "configure", streams: [{ mid: "1", send }] });
+        const moderate = (mute: boolean) =>
+          c.sync(admin, {
+            request: "moderate",
+            room: R,
+            secret: "s",
+            id: alice.id,
+            mid: "1",
+            mute,
+          });
+        await aliceData(false);
+        alice.peer.channel!.send("not sent by alice");
+        await settle();
+        await aliceData(true);
+        await moderate(true);
+        alice.peer.channel!.send("moderated");
+        await settle();
+        await moderate(false);
+        await send(alice, "alice back");
+        await waitUntil("alice back at the full subscriber", () => {
+          return both.sub.received.includes(`${a}:alice back`);
+        });
+        for (const sub of [both.sub, dataOnly.sub]) {
+          const fromAlice = sub.received.filter((m) => m.startsWith(`${a}:`));
+          assert.deepEqual(fromAlice.slice(-2), [`${a}:alice still`, `${a}:alice back`]);
         }
       } finally {
         for (const p of peers) p.close();
