@@ -126,13 +126,15 @@ export const ConfigSchema = z.object({
  * RTP engine (every test of theirs, the official demos in Chromium included, passes on it);
  * TextRoom's data channels run there too; VideoCall relays its calls' packets there unchanged;
  * Streaming's mountpoints bind their RTP ports in it and forward to viewers; Record&Play
- * records and plays MJR files there (RTP packets as received).
+ * records and plays MJR files there (RTP packets as received); AudioBridge mixes there,
+ * decoding and encoding with libopus in WebAssembly (about half of wrtc's CPU per participant,
+ * `deno task bench --only=audiobridge`). wrtc stays available for any of them.
  */
 export const DEFAULT_MEDIA_ENGINES: Readonly<Record<string, "wrtc" | "rtp">> = {
   "janus.plugin.echotest": "rtp",
   "janus.plugin.videoroom": "rtp",
   "janus.plugin.textroom": "rtp",
-  "janus.plugin.audiobridge": "wrtc",
+  "janus.plugin.audiobridge": "rtp",
   "janus.plugin.videocall": "rtp",
   "janus.plugin.streaming": "rtp",
   "janus.plugin.recordplay": "rtp",

@@ -13,6 +13,18 @@ export interface AudioRtpOptions {
   codec: "opus" | "pcma" | "pcmu";
   payloadType: number;
   ssrc: number;
+  /** Interleaved channels of the PCM (Opus encodes stereo; G.711 gets `downmixStereo`). */
+  channels?: 1 | 2;
+  /** Opus encoder settings; libopus's defaults where absent (see `EncoderSettings`). */
+  encoder?: EncoderSettings;
+}
+
+/** Opus encoder settings of a mix (AudioBridge `quality` and `bitrate`). */
+export interface EncoderSettings {
+  /** 0-10; the reference's AudioBridge uses 4. */
+  complexity?: number;
+  /** Bit/s; 0 = automatic. */
+  bitrate?: number;
 }
 
 /** Packetizes one period of PCM at a time. */
@@ -27,21 +39,32 @@ export class AudioRtpPacketizer {
   constructor(options: AudioRtpOptions, rate: number) {
     this.#options = options;
     this.#rate = rate;
-    this.#encoder = options.codec === "opus" ? new OpusEncoder(rate) : undefined;
+    this.#encoder = options.codec === "opus"
+      ? new OpusEncoder(rate, options.channels ?? 1)
+      : undefined;
+    if (options.encoder) this.tune(options.encoder);
   }
 
-  /** The RTP packet of `pcm` (mono 16-bit at the mixer's rate). */
+  /** Changes the Opus encoder's settings (G.711 has none). */
+  tune(settings: EncoderSettings): void {
+    if (settings.complexity !== undefined) this.#encoder?.setComplexity(settings.complexity);
+    if (settings.bitrate !== undefined) this.#encoder?.setBitrate(settings.bitrate);
+  }
+
+  /** The RTP packet of `pcm` (16-bit at the mixer's rate, `channels` interleaved). */
   packetize(pcm: Int16Array): Uint8Array {
     const o = this.#options;
+    const channels = o.channels ?? 1;
+    const frames = pcm.length / channels;
     let payload: Uint8Array;
     let step: number;
     if (this.#encoder) {
-      payload = this.#encoder.encode(pcm);
-      step = (pcm.length * 48000) / this.#rate;
+      payload = this.#encoder.encode(pcm, frames);
+      step = (frames * 48000) / this.#rate;
     } else {
       const g711 = o.codec === "pcma" ? linearToAlaw : linearToUlaw;
       const out: number[] = [];
-      const floats = Float32Array.from(pcm);
+      const floats = Float32Array.from(channels === 2 ? downmixStereo(pcm) : pcm);
       this.#resampler.push(floats, this.#rate, 8000, (s) => out.push(g711(Math.round(s))));
       payload = Uint8Array.from(out);
       step = payload.length;
@@ -62,6 +85,19 @@ export class AudioRtpPacketizer {
   close(): void {
     this.#encoder?.close();
   }
+}
+
+/**
+ * Interleaved stereo as mono: left and right summed (clipped), so that a centred voice, half
+ * in each channel, keeps its level.
+ */
+export function downmixStereo(pcm: Int16Array): Int16Array {
+  const mono = new Int16Array(pcm.length / 2);
+  for (let i = 0; i < mono.length; i++) {
+    const v = pcm[2 * i]! + pcm[2 * i + 1]!;
+    mono[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  }
+  return mono;
 }
 
 /** G.711 A-law of one 16-bit sample. */

@@ -15,26 +15,48 @@
  *
  * @module
  */
-import type { ForwardPeer } from "./forwarding.ts";
+import { downmixStereo, type EncoderSettings } from "./audio_rtp.ts";
 import { FilePlayer, type MixSink, RtpMixForwarder, WavWriter } from "./mix_outputs.ts";
 import { RtpLeg } from "./mix_rtp_leg.ts";
 import type { RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRequest, MixRoomRequest } from "./types.ts";
-import type { AudioData, AudioSink, WrtcTrack } from "./wrtc.ts";
 
 /** What a mixer needs of a worker peer. */
-export type MixPeer = Pick<ForwardPeer, "id" | "closed" | "receivedTrack" | "sendSlot">;
-
-/** An audio source whose track a sender can carry (wrtc's `RTCAudioSource`). */
-export interface MixSource {
-  createTrack(): WrtcTrack;
-  onData(data: AudioData): void;
+export interface MixPeer {
+  readonly id: string;
+  readonly closed: boolean;
 }
 
-/** The wrtc objects a mixer makes. */
-export interface MixerFactory {
-  openSink(track: WrtcTrack): AudioSink;
-  newSource(): MixSource;
+/** A member's media, made by the worker's engine: its audio comes in, its mix goes out. */
+export interface MemberMedia {
+  /** Sends one period of its mix (16-bit, `channels` interleaved, at the mixer's rate). */
+  send(pcm: Int16Array, channels: number): void;
+  /** Lets its media go (before its PeerConnection closes). */
+  release(): Promise<void>;
+  /** Changes its mix's encoder, where the engine encodes (libwebrtc's encoder is its own). */
+  tune?(settings: EncoderSettings): void;
+}
+
+/** What a member's media is opened with. */
+export interface MemberOptions {
+  /** The peer's audio m-line: received audio is mixed, the mix is sent on it. */
+  mid: string;
+  /** The mixer's rate. */
+  rate: number;
+  /** Decoded audio of the member (mono, 16-bit scale) at `rate` Hz. */
+  onAudio(mono: Float32Array, rate: number): void;
+  /** Its mix's encoder settings (AudioBridge `quality`, `bitrate`), where the engine encodes. */
+  encoder: EncoderSettings;
+}
+
+/** How a worker's engine makes one of its peers a mixer member. */
+export interface MemberFactory<P extends MixPeer> {
+  /**
+   * Opens `peer`'s m-line as a member's media.
+   *
+   * @throws {Error} when the m-line is not audio or cannot send the mix
+   */
+  open(peer: P, options: MemberOptions): Promise<MemberMedia>;
 }
 
 /** One mixing period, in ms (an Opus packet). */
@@ -117,6 +139,8 @@ interface Member {
   send(pcm: Int16Array, channels: number): void;
   /** Lets its media go (a peer's sink and track; a leg stays with the hub). */
   release(): Promise<void>;
+  /** Changes its mix's encoder (see `MemberMedia.tune`). */
+  tune?(settings: EncoderSettings): void;
   ring: SampleRing;
   resampler: Resampler;
   gain: number;
@@ -198,19 +222,6 @@ class Mixer {
     this.recorder = undefined;
     for (const f of this.forwarders.values()) f.sink.close();
     this.forwarders.clear();
-  }
-
-  /** Feeds 10 ms of decoded audio of `m` (any rate and channel count) into its ring. */
-  receive(m: Member, data: AudioData): void {
-    const channels = data.channelCount ?? 1;
-    const frames = Math.floor(data.samples.length / channels);
-    const mono = new Float32Array(frames);
-    for (let f = 0; f < frames; f++) {
-      let sum = 0;
-      for (let c = 0; c < channels; c++) sum += data.samples[f * channels + c]!;
-      mono[f] = sum / channels;
-    }
-    this.receiveMono(m, mono, data.sampleRate);
   }
 
   /** Feeds mono audio (16-bit scale) of `m` at `rate` into its ring. */
@@ -337,64 +348,24 @@ function clip(total: Float32Array, own: Float32Array): Int16Array {
   return out;
 }
 
-/** A peer's member: its mix goes to an audio source on its m-line's sender. */
-function peerMember(
-  rate: number,
-  source: MixSource,
-  sink: AudioSink,
-  track: WrtcTrack,
-  sender: { replaceTrack(track: WrtcTrack | null): Promise<void> },
-): Pick<Member, "send" | "release"> {
-  return {
-    send(pcm, channels) {
-      // libwebrtc's audio sources take 10 ms at a time.
-      const half = pcm.length / channels / 2;
-      for (const part of [pcm.subarray(0, half * channels), pcm.subarray(half * channels)]) {
-        source.onData({
-          samples: part.slice(),
-          sampleRate: rate,
-          bitsPerSample: 16,
-          channelCount: channels,
-          numberOfFrames: half,
-        });
-      }
-    },
-    async release() {
-      // Detach from the sender before the track stops (the other order crashed wrtc).
-      sink.stop();
-      await sender.replaceTrack(null).catch(() => {});
-      track.stop();
-    },
-  };
-}
-
 /** A leg's member: its mix, as mono, goes out as RTP. */
 function legMember(leg: RtpLeg): Pick<Member, "send" | "release"> {
   return {
-    send(pcm, channels) {
-      if (channels === 1) return leg.send(pcm);
-      // Left and right summed: a centred voice keeps its level (each side has half).
-      const mono = new Int16Array(pcm.length / 2);
-      for (let i = 0; i < mono.length; i++) {
-        const v = pcm[2 * i]! + pcm[2 * i + 1]!;
-        mono[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-      }
-      leg.send(mono);
-    },
+    send: (pcm, channels) => leg.send(channels === 1 ? pcm : downmixStereo(pcm)),
     release: () => Promise.resolve(),
   };
 }
 
-/** Every mixer of one worker, by key. */
-export class MixerHub {
-  readonly #factory: MixerFactory;
+/** Every mixer of one worker, by key; `P` is the worker's peer. */
+export class MixerHub<P extends MixPeer> {
+  readonly #factory: MemberFactory<P>;
   readonly #mixers = new Map<string, Mixer>();
   /** The mixer of each member (peer id, or `rtp:` and a leg's id). */
   readonly #of = new Map<string, Mixer>();
   /** Plain-RTP legs by id, with the key of the mixer they are in. */
   readonly #legs = new Map<string, { leg: RtpLeg; key: string }>();
 
-  constructor(factory: MixerFactory) {
+  constructor(factory: MemberFactory<P>) {
     this.#factory = factory;
   }
 
@@ -403,7 +374,7 @@ export class MixerHub {
    *
    * @throws {Error} for a bad m-line, a rate other than the mixer's, or update/leave unknown
    */
-  async apply(peer: MixPeer, request: MixRequest): Promise<void> {
+  async apply(peer: P, request: MixRequest): Promise<void> {
     switch (request.op) {
       case "join":
         return await this.#join(peer, request);
@@ -414,6 +385,8 @@ export class MixerHub {
         if (request.muted !== undefined) m.muted = request.muted;
         if (request.pan !== undefined) m.pan = panOf(request.pan);
         if (request.group !== undefined) m.group = request.group;
+        const encoder = encoderOf(request);
+        if (Object.keys(encoder).length > 0) m.tune?.(encoder);
         return;
       }
       case "leave":
@@ -625,40 +598,58 @@ export class MixerHub {
     return { mixers: this.#mixers.size, members: this.#of.size };
   }
 
-  async #join(peer: MixPeer, request: Extract<MixRequest, { op: "join" }>): Promise<void> {
+  async #join(peer: P, request: Extract<MixRequest, { op: "join" }>): Promise<void> {
     if (peer.closed) throw new Error("Peer is closed");
-    const received = peer.receivedTrack(request.mid);
-    if (received.kind !== "audio") throw new Error(`m-line ${request.mid} is not audio`);
-    const slot = peer.sendSlot(request.mid);
-    if (!slot) throw new Error(`No m-line ${request.mid} to send the mix on`);
-    const existing = this.#mixers.get(request.mixer);
-    if (existing && existing.rate !== request.sampleRate) {
-      throw new Error(`Mixer ${request.mixer} mixes at ${existing.rate} Hz`);
-    }
-    await this.dropPeer(peer);
-    const mixer = this.#mixers.get(request.mixer) ?? new Mixer(request.mixer, request.sampleRate);
-    this.#mixers.set(mixer.key, mixer);
-    const source = this.#factory.newSource();
-    const track = source.createTrack();
-    const sender = slot.transceiver.sender;
-    const sink = this.#factory.openSink(received);
-    const m: Member = {
-      ...peerMember(mixer.rate, source, sink, track, sender),
-      ring: new SampleRing(Math.round((mixer.rate * (MAX_BUFFER_MS + MIX_PERIOD_MS)) / 1000)),
-      resampler: new Resampler(),
-      gain: request.gain,
-      muted: request.muted,
-      pan: panOf(request.pan ?? 50),
-      group: request.group,
-      primed: false,
-      frame: new Float32Array(mixer.frameSamples),
+    const rate = request.sampleRate;
+    const rateOf = () => {
+      const existing = this.#mixers.get(request.mixer);
+      if (existing && existing.rate !== rate) {
+        throw new Error(`Mixer ${request.mixer} mixes at ${existing.rate} Hz`);
+      }
     };
-    sink.ondata = (data) => mixer.receive(m, data);
-    mixer.members.set(peer.id, m);
+    rateOf();
+    await this.dropPeer(peer);
+    // Where its audio goes, once it is in.
+    const into: { mixer?: Mixer; member?: Member } = {};
+    const media = await this.#factory.open(peer, {
+      mid: request.mid,
+      rate,
+      onAudio: (mono, at) => {
+        if (into.mixer && into.member) into.mixer.receiveMono(into.member, mono, at);
+      },
+      encoder: encoderOf(request),
+    });
+    // Another join of this mixer at another rate may have come first while it opened.
+    try {
+      rateOf();
+    } catch (e) {
+      await media.release();
+      throw e;
+    }
+    const mixer = this.#mixers.get(request.mixer) ?? new Mixer(request.mixer, rate);
+    this.#mixers.set(mixer.key, mixer);
+    const member: Member = {
+      // Bound, not spread: an engine's media may be a class instance.
+      send: (pcm, channels) => media.send(pcm, channels),
+      release: () => media.release(),
+      tune: (settings) => media.tune?.(settings),
+      ...this.#memberState(mixer, request.gain, request.muted, request.pan),
+      group: request.group,
+    };
+    into.member = member;
+    into.mixer = mixer;
+    mixer.members.set(peer.id, member);
     this.#of.set(peer.id, mixer);
-    await sender.replaceTrack(track);
     mixer.wake();
   }
+}
+
+/** The encoder settings a join or update names. */
+function encoderOf(request: { complexity?: number; bitrate?: number }): EncoderSettings {
+  return {
+    ...(request.complexity !== undefined ? { complexity: request.complexity } : {}),
+    ...(request.bitrate !== undefined ? { bitrate: request.bitrate } : {}),
+  };
 }
 
 /** A spatial position within 0..100. */

@@ -1,11 +1,11 @@
 /**
  * The RPC methods of plugin-owned mixers (`mixer_types.ts`) between the core and a media
- * worker; part of `WorkerMethods`. A worker that does not decode refuses them
- * ({@link unsupportedMixerHandlers}).
+ * worker; part of `WorkerMethods`, served by a worker's `MixerHub` ({@link mixerHandlers}).
  *
  * @module
  */
 import type { Handlers } from "./rpc.ts";
+import type { MixerHub, MixPeer } from "./mixer.ts";
 import type { RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRoomRequest } from "./types.ts";
 
@@ -22,15 +22,22 @@ export interface MixerMethods {
   mixerRtp: { params: K & { request: RtpMemberRequest }; result: { port: number } };
 }
 
-/** Handlers of a worker that hosts no mixers: each call is refused with `reason`. */
-export function unsupportedMixerHandlers(reason: string): Handlers<MixerMethods> {
-  const refuse = () => Promise.reject(new Error(reason));
+/** Handlers of a worker's mixers. */
+export function mixerHandlers<P extends MixPeer>(mixers: MixerHub<P>): Handlers<MixerMethods> {
   return {
-    createMixer: refuse,
-    mixerWork: refuse,
-    mixerRtp: refuse,
-    mixerCounts: () => Promise.resolve({ mixers: 0, members: 0 }),
-    // Nothing was made, so nothing is left to close.
-    closeMixer: () => Promise.resolve(null),
+    createMixer: ({ key, sampleRate, stereo }) => {
+      mixers.own(key, sampleRate, stereo === true);
+      return Promise.resolve(null);
+    },
+    mixerWork: async ({ key, request }) => {
+      await mixers.work(key, request);
+      return null;
+    },
+    mixerRtp: async ({ key, request }) => ({ port: await mixers.rtp(key, request) }),
+    mixerCounts: () => Promise.resolve(mixers.counts()),
+    closeMixer: ({ key }) => {
+      mixers.disown(key);
+      return Promise.resolve(null);
+    },
   };
 }

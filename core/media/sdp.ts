@@ -375,6 +375,17 @@ export interface LocalSdpEdits {
   opusParams?: Readonly<Record<string, string | number>>;
 }
 
+/** The edits of an answer a plugin asked for: its direction, the Opus `maxplaybackrate`. */
+export function answerEdits(
+  options: { direction?: MediaDirection; opusMaxPlaybackRate?: number },
+): LocalSdpEdits {
+  const { direction, opusMaxPlaybackRate: rate } = options;
+  return {
+    ...(direction ? { direction } : {}),
+    ...(rate ? { opusParams: { maxplaybackrate: rate } } : {}),
+  };
+}
+
 /**
  * What we hand out of our own SDP, shaped as the plugin asked (`AnswerOptions.direction`,
  * `OfferOptions.codecs` and `inactive`), in the copy that leaves the engine:
@@ -475,7 +486,8 @@ function tidyRejected(section: string[]): string[] {
   const mid = attribute(section, "mid");
   return [
     `m=${kind} 0 ${proto} 0`,
-    ...section.filter((l) => l.startsWith("c=")).slice(0, 1),
+    // No address: libdatachannel writes its candidate's there, the reference none.
+    ...(section.some((l) => l.startsWith("c=")) ? ["c=IN IP4 0.0.0.0"] : []),
     "a=inactive",
     ...(mid !== undefined ? [`a=mid:${mid}`] : []),
   ];

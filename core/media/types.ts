@@ -131,8 +131,20 @@ export type MixRequest =
     pan?: number;
     /** Its forwarding group (AudioBridge `groups`): forwarders of that group send only it. */
     group?: string;
+    /** Opus complexity (0-10, AudioBridge `quality`) of its mix, where the engine encodes. */
+    complexity?: number;
+    /** Opus bitrate of its mix in bit/s (AudioBridge `bitrate`; 0 = automatic), likewise. */
+    bitrate?: number;
   }
-  | { op: "update"; gain?: number; muted?: boolean; pan?: number; group?: string }
+  | {
+    op: "update";
+    gain?: number;
+    muted?: boolean;
+    pan?: number;
+    group?: string;
+    complexity?: number;
+    bitrate?: number;
+  }
   | { op: "leave" }
   | MixRoomRequest;
 

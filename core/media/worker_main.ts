@@ -14,6 +14,8 @@ import { ForwardHub } from "./forwarding.ts";
 import { localInterfaces, workerCandidateFilter } from "./ice_filter.ts";
 import { createTrimmer, libcMallocTrim } from "./malloc_trim.ts";
 import { MixerHub } from "./mixer.ts";
+import { wrtcMemberFactory } from "./mix_wrtc_member.ts";
+import { mixerHandlers } from "./mixer_protocol.ts";
 import {
   applySettings,
   fromWire,
@@ -54,10 +56,10 @@ async function main(): Promise<void> {
   const peers = new Map<string, WorkerPeer>();
   const totals = emptyCounters();
   const forwards = new ForwardHub();
-  const mixers = new MixerHub({
+  const mixers = new MixerHub(wrtcMemberFactory({
     openSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
     newSource: () => new wrtc.nonstandard.RTCAudioSource(),
-  });
+  }));
   const trimmer = createTrimmer(libcMallocTrim());
   let context: Omit<WorkerPeerContext, "notify" | "onClosed"> | undefined;
 
@@ -206,20 +208,7 @@ async function main(): Promise<void> {
       await peers.get(peerId)?.close();
       return null;
     },
-    createMixer: ({ key, sampleRate, stereo }) => {
-      mixers.own(key, sampleRate, stereo === true);
-      return Promise.resolve(null);
-    },
-    mixerWork: async ({ key, request }) => {
-      await mixers.work(key, request);
-      return null;
-    },
-    mixerRtp: async ({ key, request }) => ({ port: await mixers.rtp(key, request) }),
-    mixerCounts: () => Promise.resolve(mixers.counts()),
-    closeMixer: ({ key }) => {
-      mixers.disown(key);
-      return Promise.resolve(null);
-    },
+    ...mixerHandlers(mixers),
     ...unsupportedSourceHandlers("The wrtc media engine hosts no RTP sources (use rtp)"),
   };
 

@@ -11,6 +11,7 @@ import type { MixerHub } from "./mixer.ts";
 import { type SendSlot, SendSlots } from "./send_slots.ts";
 import { CandidateBook } from "./candidates.ts";
 import {
+  answerEdits,
   applyBitrateCap,
   bumpSessionVersion,
   conformSdp,
@@ -59,7 +60,7 @@ export interface WorkerPeerContext {
   /** The worker's forwards between its peers. */
   forwards: ForwardHub;
   /** The worker's audio mixers (a closing peer leaves its own). */
-  mixers?: Pick<MixerHub, "dropPeer">;
+  mixers?: Pick<MixerHub<WorkerPeer>, "dropPeer">;
   /** Sinks for measuring received audio levels. */
   openAudioSink: OpenAudioSink;
   /** The worker's media totals (`/metrics`), that each peer's stats samples add to. */
@@ -144,11 +145,7 @@ export class WorkerPeer implements ForwardPeer {
     const offered = sessionOrigin(sdp);
     const origin = this.#origin ? { ...this.#origin, version: this.#origin.version + 1 } : offered;
     if (origin) this.#origin = origin;
-    const { direction, opusMaxPlaybackRate: rate } = options;
-    return await this.#finalLocalSdp(cap, origin, {
-      ...(direction ? { direction } : {}),
-      ...(rate ? { opusParams: { maxplaybackrate: rate } } : {}),
-    });
+    return await this.#finalLocalSdp(cap, origin, answerEdits(options));
   }
 
   /** Makes an offer of our own (sendonly tracks added by forwarding, optional data channel). */

@@ -1,7 +1,8 @@
 /**
  * AudioBridge (`janus.plugin.audiobridge`): audio conference rooms. Every participant sends one
  * audio stream and receives the mix of everyone else in its room, made in a media worker that
- * decodes (the wrtc engine): a mixer per room, fed by each participant's PeerConnection.
+ * decodes its participants' audio (the RTP engine by default, with libopus in WebAssembly; wrtc
+ * when configured): a mixer per room, fed by each participant's PeerConnection.
  *
  * @module
  */

@@ -555,7 +555,14 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       const pan = p.spatialPosition;
       const group = p.group;
       if (this.#mixer === p.room.mixerKey) {
-        await webrtc.mix({ op: "update", gain, muted, pan, ...(group ? { group } : {}) });
+        await webrtc.mix({
+          op: "update",
+          gain,
+          muted,
+          pan,
+          ...(group ? { group } : {}),
+          ...this.#encoderSettings(p),
+        });
         return;
       }
       this.#mixer = p.room.mixerKey;
@@ -571,10 +578,16 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
         muted,
         pan,
         ...(group ? { group } : {}),
+        ...this.#encoderSettings(p),
       });
     } catch (e) {
       log.warn(`[${this.#handle.id}] mixing: ${(e as Error).message}`);
     }
+  }
+
+  /** Its mix's Opus settings: `quality` (complexity) and `bitrate` (0 = automatic). */
+  #encoderSettings(p: Participant): { complexity?: number; bitrate: number } {
+    return { ...(p.quality > 0 ? { complexity: p.quality } : {}), bitrate: p.bitrate };
   }
 
   /** Tells event handlers (`notify_event`), from this handle unless `scoped` is false. */

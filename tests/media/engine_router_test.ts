@@ -50,7 +50,7 @@ Deno.test("media.engines: a plugin -> wrtc|rtp map over the defaults; other valu
     "janus.plugin.echotest": "rtp",
     "janus.plugin.videoroom": "rtp",
     "janus.plugin.textroom": "rtp",
-    "janus.plugin.audiobridge": "wrtc",
+    "janus.plugin.audiobridge": "rtp",
     "janus.plugin.videocall": "rtp",
     "janus.plugin.streaming": "rtp",
     "janus.plugin.recordplay": "rtp",
@@ -120,10 +120,15 @@ Deno.test({
       const a = await engine.createPeer({ listener: {} });
       const b = await engine.createPeer({ listener: {} });
       assert.deepEqual(engine.capabilities?.(), {
-        codecs: { audio: ["opus"], video: ["vp8"] },
+        codecs: { audio: ["opus", "pcmu", "pcma"], video: ["vp8"] },
         decodes: false,
         rtp: true,
       });
+      // A peer with no audio m-line received cannot join a mixer.
+      await assert.rejects(
+        a.mix({ op: "join", mixer: "m", mid: "0", sampleRate: 16000, gain: 1, muted: false }),
+        /m-line 0 is not audio/,
+      );
       await assert.rejects(
         a.createOffer({ iceRestart: true }),
         /ICE restart is not supported by the rtp media engine/,

@@ -44,6 +44,7 @@ Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () =>
     {
       kind: "audio",
       mid: "0",
+      codec: "opus",
       payloadType: 111,
       clockRate: 48000,
       rtxPayloadType: 0,
@@ -57,6 +58,7 @@ Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () =>
     {
       kind: "video",
       mid: "1",
+      codec: "vp8",
       payloadType: 96,
       clockRate: 90000,
       rtxPayloadType: 97,
@@ -73,6 +75,7 @@ Deno.test("offer media: a section without the codec or SSRCs reports zeros", () 
     {
       kind: "video",
       mid: "v",
+      codec: "",
       payloadType: 0,
       clockRate: 0,
       rtxPayloadType: 0,
@@ -82,4 +85,16 @@ Deno.test("offer media: a section without the codec or SSRCs reports zeros", () 
     },
   ]);
   assert.equal(readOfferMedia(sdp, { audio: "opus", video: "h264" })[0]?.payloadType, 102);
+});
+
+Deno.test("offer media: of a set of codecs, the first the section maps is taken", () => {
+  const sdp = "v=0\nm=audio 9 UDP/TLS/RTP/SAVPF 0 8\na=mid:a\na=rtpmap:0 PCMU/8000\n" +
+    "a=rtpmap:8 PCMA/8000\n";
+  const [media] = readOfferMedia(sdp, {
+    audio: new Set(["opus", "pcma", "pcmu"]),
+    video: new Set(["vp8"]),
+  });
+  assert.equal(media?.codec, "pcmu");
+  assert.equal(media?.payloadType, 0);
+  assert.equal(media?.clockRate, 8000);
 });

@@ -203,11 +203,11 @@ wrtcTest(
       await hm.joinWith(mover, { room: 81, id: 2 });
       await waitUntil("audio at the mover", () => mover.received > mover.rate * 2, 10000);
       assert.ok(mover.powers([440])[440]! < ABSENT, "alone in room 81: no 440 Hz");
-      // Two wrtc workers (the rtp engine has its own): the rooms' peers share one.
-      const wrtcPids = gw.media instanceof EngineRouter
-        ? gw.media.workerPidsOf("wrtc")
+      // Two workers of AudioBridge's engine: the rooms' peers share one.
+      const pids = gw.media instanceof EngineRouter
+        ? gw.media.workerPidsOf(gw.media.engineFor("janus.plugin.audiobridge"))
         : gw.media.workerPids?.();
-      assert.equal(wrtcPids?.length, 2);
+      assert.equal(pids?.length, 2);
       await drain(hm);
       const changed = await hm.ask({ request: "changeroom", room: 82, id: 2 });
       assert.equal(changed.data.audiobridge, "roomchanged", JSON.stringify(changed.data));

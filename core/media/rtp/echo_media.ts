@@ -113,6 +113,7 @@ export class EchoMedia {
   ): void {
     const source: ForwardSource = {
       kind: media.kind,
+      codec: media.codec,
       payloadType: media.payloadType,
       rtxPayloadType: media.rtxPayloadType,
       clockRate: media.clockRate,
@@ -169,6 +170,11 @@ export class EchoMedia {
   /** The line that sends the stream received on `mid` back on that m-line (echo). */
   echoLine(mid: string): SendLine | undefined {
     return this.#streams.find((s) => s.media.mid === mid)?.echo;
+  }
+
+  /** What was negotiated for the stream received on `mid`. */
+  mediaOf(mid: string): OfferMedia | undefined {
+    return this.#streams.find((s) => s.media.mid === mid)?.media;
   }
 
   /** The received stream on `mid` as a forward source. */

@@ -11,7 +11,9 @@ import { extmapIds } from "./header_ext.ts";
 export interface OfferMedia {
   kind: "audio" | "video";
   mid: string;
-  /** Payload type of the chosen codec, 0 when the section offers none we take. */
+  /** The chosen codec's name, lower case ("opus", "pcmu", "vp8"...), "" when none. */
+  codec: string;
+  /** Payload type of the chosen codec (0 is PCMU's: `codec` "" says none was taken). */
   payloadType: number;
   clockRate: number;
   /** RTX payload type tied to `payloadType` (apt=), 0 when none is offered. */
@@ -24,10 +26,16 @@ export interface OfferMedia {
   extensions: Map<number, string>;
 }
 
-/** Reads every audio/video section; `codecs` names the codec to take per kind. */
+/** Codec names (any case) taken per kind: one name, or a set (the first offered is taken). */
+export type CodecChoice = {
+  audio: string | ReadonlySet<string>;
+  video: string | ReadonlySet<string>;
+};
+
+/** Reads every audio/video section; `codecs` names the codec(s) to take per kind. */
 export function readOfferMedia(
   sdp: string,
-  codecs: { audio: string; video: string } = { audio: "opus", video: "VP8" },
+  codecs: CodecChoice = { audio: "opus", video: "VP8" },
 ): OfferMedia[] {
   const sections = sdp.split(/\r?\nm=/).slice(1).map((s) => ("m=" + s).split(/\r?\n/));
   const out: OfferMedia[] = [];
@@ -36,15 +44,30 @@ export function readOfferMedia(
     if (kind !== "audio" && kind !== "video") continue;
     const attr = (name: string) =>
       lines.filter((l) => l.startsWith(`a=${name}:`)).map((l) => l.slice(name.length + 3));
-    const want = codecs[kind].toLowerCase();
+    const choice = codecs[kind];
+    const wanted = typeof choice === "string" ? new Set([choice]) : choice;
+    const want = new Set([...wanted].map((c) => c.toLowerCase()));
+    let codec = "";
     let payloadType = 0;
     let clockRate = 0;
     for (const map of attr("rtpmap")) {
       const m = /^(\d+) ([^/]+)\/(\d+)/.exec(map);
-      if (m && m[2]!.toLowerCase() === want) {
+      if (m && want.has(m[2]!.toLowerCase())) {
+        codec = m[2]!.toLowerCase();
         payloadType = Number(m[1]);
         clockRate = Number(m[3]);
         break;
+      }
+    }
+    // G.711's static payload types may come without an rtpmap.
+    if (codec === "") {
+      const formats = (lines[0] ?? "").split(" ").slice(3);
+      const fixed = [["0", "pcmu"], ["8", "pcma"]].find(([pt, name]) =>
+        formats.includes(pt!) && want.has(name!)
+      );
+      if (fixed) {
+        codec = fixed[1]!;
+        clockRate = 8000;
       }
     }
     let rtxPayloadType = 0;
@@ -57,6 +80,7 @@ export function readOfferMedia(
     out.push({
       kind,
       mid: attr("mid")[0]?.trim() ?? "",
+      codec,
       payloadType,
       clockRate,
       rtxPayloadType,

@@ -24,6 +24,7 @@ import { CandidateBook } from "../candidates.ts";
 import type { CandidateFilter } from "../ice_filter.ts";
 import { toWire, type WorkerConfig, type WorkerEvents } from "../protocol.ts";
 import {
+  answerEdits,
   applyBitrateCap,
   conformSdp,
   finalizeCandidates,
@@ -56,7 +57,7 @@ import type {
 import type { Stat } from "../stats.ts";
 import { type StreamStats, streamStats } from "../stream_stats.ts";
 import { AUDIO_LEVEL_URI, audioLevelId } from "./audio_level_ext.ts";
-import { EchoMedia } from "./echo_media.ts";
+import { EchoMedia, type PacketTap } from "./echo_media.ts";
 import { MjrPlayer } from "./mjr_player.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
 import { RtpForwarder } from "./rtp_forwarder.ts";
@@ -66,11 +67,21 @@ import { type ForwardSource, type SendLine, SendLines } from "./send_lines.ts";
 
 const log = createLogger("rtp-worker");
 
-/** Codecs this engine answers (it forwards without decoding; VP8 keyframes are recognised). */
+/**
+ * Codecs this engine answers (it forwards without decoding; VP8 keyframes are recognised; the
+ * audio mixer decodes and encodes Opus and G.711).
+ */
 export const RTP_SUPPORTED = {
-  audio: new Set(["opus"]) as ReadonlySet<string>,
+  audio: new Set(["opus", "pcmu", "pcma"]) as ReadonlySet<string>,
   video: new Set(["vp8"]) as ReadonlySet<string>,
 };
+
+/** Adds `codec` (an `RTP_SUPPORTED` audio codec) on `payloadType` to an audio description. */
+function addAudioCodec(description: Audio, codec: string, payloadType: number): void {
+  if (codec === "pcmu" || codec === "pcma") {
+    description.addAudioCodec(payloadType, `${codec.toUpperCase()}/8000`);
+  } else description.addOpusCodec(payloadType);
+}
 
 /** Fast polls right after connecting, so `media` follows `webrtcup` closely. */
 const FAST_POLL_MS = 50;
@@ -148,6 +159,11 @@ export class RtpPeer {
     this.#monitor = new MediaMonitor(ctx.config);
   }
 
+  /** Closed (by us, the remote side or a failure). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Applies an offer and returns our answer (candidates included, filtered). */
   async acceptOffer(sdp: string, options: AnswerOptions): Promise<string> {
     if (this.#closed) throw new Error("Peer closed");
@@ -158,10 +174,10 @@ export class RtpPeer {
     // Tracks go in before the remote description so the answer carries our SSRCs and codecs.
     const sections = audioVideoSections(narrowed.sdp);
     // One codec per kind is supported (opus, VP8): whatever was kept is it.
-    const offered = readOfferMedia(narrowed.sdp);
+    const offered = readOfferMedia(narrowed.sdp, RTP_SUPPORTED);
     for (const [i, media] of offered.entries()) {
       const section = sections[i];
-      if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
+      if (!section || mediaPort(section) === 0 || media.codec === "") continue;
       // The RFC 6464 level is read from each packet (VideoRoom's talking): answer its extmap.
       const levelId = media.kind === "audio" ? audioLevelId(section.join("\n")) : 0;
       const { track, ssrcs } = this.#addSendRecvTrack(pc, media, levelId);
@@ -174,8 +190,7 @@ export class RtpPeer {
     const cap = this.#bitrateCap;
     this.#media.setBitrateCap(cap);
     this.#origin = sessionOrigin(sdp);
-    const direction = options.direction;
-    return await this.#finalLocalSdp(cap, direction ? { direction } : {});
+    return await this.#finalLocalSdp(cap, answerEdits(options));
   }
 
   /**
@@ -226,7 +241,7 @@ export class RtpPeer {
       description.addVideoCodec(media.payloadType, "VP8");
       if (rtx) description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
     } else {
-      description.addOpusCodec(media.payloadType);
+      addAudioCodec(description, media.codec, media.payloadType);
     }
     if (levelId > 0) description.parseSdpLine(`a=extmap:${levelId} ${AUDIO_LEVEL_URI}`);
     const msid = `janus${media.kind}`;
@@ -250,9 +265,9 @@ export class RtpPeer {
   #mirror(pc: PeerConnection, template: string): boolean {
     if (this.#media.tracks().length > 0) return false;
     const sections = audioVideoSections(template);
-    for (const [i, media] of readOfferMedia(template).entries()) {
+    for (const [i, media] of readOfferMedia(template, RTP_SUPPORTED).entries()) {
       const section = sections[i];
-      if (!section || mediaPort(section) === 0 || media.payloadType === 0) continue;
+      if (!section || mediaPort(section) === 0 || media.codec === "") continue;
       const { track, ssrcs } = this.#addSendRecvTrack(pc, media, 0);
       // No extensions offered, none received; the sender's SSRCs come with its answer.
       const received = { ...media, ssrc: 0, rtxSsrc: 0, extensions: new Map<number, string>() };
@@ -269,7 +284,7 @@ export class RtpPeer {
     this.#remoteSdp = sdp;
     const remoteRole = /^a=setup:(active|passive)/m.exec(sdp)?.[1];
     if (remoteRole) this.#offeredRole = remoteRole === "active" ? "passive" : "active";
-    this.#media.updateSsrcs(readOfferMedia(sdp));
+    this.#media.updateSsrcs(readOfferMedia(sdp, RTP_SUPPORTED));
     this.#flushCandidates();
   }
 
@@ -342,6 +357,26 @@ export class RtpPeer {
     }
     line.attach(source, options.active ?? true, performance.now());
     return line.mid;
+  }
+
+  /**
+   * The stream received on `mid` and the line that sends back on its m-line, for a mixer
+   * member (it taps the stream and sends its mix on the line); undefined when there is none.
+   */
+  mixLine(mid: string): { media: OfferMedia; line: SendLine } | undefined {
+    if (this.#closed) return undefined;
+    const media = this.#media.mediaOf(mid);
+    const line = this.#media.echoLine(mid);
+    return media && line ? { media, line } : undefined;
+  }
+
+  /** Sees every packet received on `mid` (RTX unwrapped); false when there is no such stream. */
+  tap(mid: string, tap: PacketTap): boolean {
+    return !this.#closed && this.#media.addTap(mid, tap);
+  }
+
+  untap(tap: PacketTap): void {
+    this.#media.removeTap(tap);
   }
 
   /** Our sending line `mid` (added for forwards), if any. */
@@ -455,7 +490,7 @@ export class RtpPeer {
         description.addRTXCodec(line.rtxPayloadType, line.payloadType, line.clockRate);
       }
     } else {
-      description.addOpusCodec(line.payloadType);
+      addAudioCodec(description, line.codec, line.payloadType);
     }
     const msid = `janus${line.mid}`;
     description.addSSRC(line.ssrc, "janus", "janus", msid);
@@ -652,14 +687,13 @@ export class RtpPeer {
     const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.codecs ?? {});
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
-    this.#media.updateSsrcs(readOfferMedia(narrowed.sdp));
+    this.#media.updateSsrcs(readOfferMedia(narrowed.sdp, RTP_SUPPORTED));
     if (options.bitrateCap !== undefined) {
       this.#bitrateCap = options.bitrateCap;
       this.#media.setBitrateCap(options.bitrateCap);
     }
     if (this.#origin) this.#origin = { ...this.#origin, version: this.#origin.version + 1 };
-    const direction = options.direction;
-    const answer = await this.#finalLocalSdp(this.#bitrateCap, direction ? { direction } : {});
+    const answer = await this.#finalLocalSdp(this.#bitrateCap, answerEdits(options));
     // A peer that offered first answers a later offer `actpass` (libdatachannel), which an
     // answer must not say (a VideoCall callee renegotiating): the role it has is kept.
     const role = this.#offeredRole;

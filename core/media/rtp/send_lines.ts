@@ -34,6 +34,8 @@ import { RTP_TOTALS } from "./totals.ts";
 /** What a line needs of the stream it forwards (a publisher's received m-line). */
 export interface ForwardSource {
   readonly kind: "audio" | "video";
+  /** Codec name, lower case; absent: Opus for audio, VP8 for video. */
+  readonly codec?: string;
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
@@ -59,7 +61,8 @@ export class SendLine {
   readonly kind: "audio" | "video";
   readonly ssrc: number;
   readonly rtxSsrc: number;
-  /** Payload types and clock rate offered for this line (from its first source). */
+  /** Codec, payload types and clock rate offered for this line (from its first source). */
+  readonly codec: string;
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
@@ -112,6 +115,7 @@ export class SendLine {
     this.rtxSsrc = options.rtxSsrc ?? randomSsrc();
     this.#waitsKeyframe = source.kind === "video" && options.vp8 !== false;
     this.kind = source.kind;
+    this.codec = source.codec ?? (source.kind === "audio" ? "opus" : "vp8");
     this.payloadType = source.payloadType;
     this.rtxPayloadType = source.kind === "video" ? source.rtxPayloadType : 0;
     this.clockRate = source.clockRate;

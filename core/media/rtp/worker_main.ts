@@ -3,7 +3,8 @@
  * worker, served with node-datachannel PeerConnections that forward RTP without decoding.
  * It serves per-stream forwarding between its peers and from a peer back to itself (echo):
  * subscriber offers, forward, pause/resume, switch, stop, keyframe requests, bitrate caps
- * (REMB), RFC 6464 audio levels.
+ * (REMB), RFC 6464 audio levels; and audio mixers (AudioBridge), which decode their members'
+ * packets and encode each one's mix (`mix_member.ts`).
  *
  * Exit: once stdin closes, every track, channel and PeerConnection is closed, their
  * onClosed awaited (bounded), and the process ends with `Deno.exit()`; node-datachannel's
@@ -26,7 +27,9 @@ import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
 import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
 import { rtpSourceHandlers } from "./source_handlers.ts";
-import { unsupportedMixerHandlers } from "../mixer_protocol.ts";
+import { mixerHandlers } from "../mixer_protocol.ts";
+import { MixerHub } from "../mixer.ts";
+import { rtpMemberFactory } from "./mix_member.ts";
 import { copyCounters, type MediaStatsReport } from "../media_counters.ts";
 import { RTP_TOTALS } from "./totals.ts";
 
@@ -46,9 +49,11 @@ async function main(): Promise<void> {
   };
 
   const sources = rtpSourceHandlers((peerId) => peers.get(peerId));
+  // AudioBridge: members' audio decoded and their mixes encoded here (mix_member.ts).
+  const mixers = new MixerHub(rtpMemberFactory);
   const handlers: Handlers<WorkerMethods> = {
     ...sources.handlers,
-    ...unsupportedMixerHandlers("The rtp media engine does not mix (it does not decode: use wrtc)"),
+    ...mixerHandlers(mixers),
     configure: (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
       const interfaces = localInterfaces();
@@ -62,6 +67,7 @@ async function main(): Promise<void> {
       };
       const capabilities = {
         codecs: { audio: [...RTP_SUPPORTED.audio], video: [...RTP_SUPPORTED.video] },
+        // Its mixers decode audio (AudioBridge), but nothing here decodes video or transcodes.
         decodes: false,
         rtp: true,
       };
@@ -87,7 +93,10 @@ async function main(): Promise<void> {
         new RtpPeer(peerId, {
           ...context,
           notify: (event, params) => server.notify(event, params),
-          onClosed: (closed) => void peers.delete(closed.id),
+          onClosed: (closed) => {
+            peers.delete(closed.id);
+            void mixers.dropPeer(closed);
+          },
         }),
       );
       return Promise.resolve(null);
@@ -136,10 +145,9 @@ async function main(): Promise<void> {
       peer(peerId).setAudioLevels(enabled);
       return Promise.resolve(null);
     },
-    mix: ({ peerId }) => {
-      peer(peerId);
-      // Mixing needs decoded audio: AudioBridge runs on the wrtc engine.
-      return Promise.reject(new Error("The rtp media engine does not decode audio (no mixing)"));
+    mix: async ({ peerId, ...request }) => {
+      await mixers.apply(peer(peerId), request);
+      return null;
     },
     startRecording: ({ peerId, ...options }) => {
       peer(peerId).startRecording(options);
@@ -179,6 +187,7 @@ async function main(): Promise<void> {
   await server.serve(Deno.stdin.readable);
   log.verbose(`stdin closed, closing ${peers.size} peer(s) and exiting`);
   sources.closeAll();
+  mixers.endAll();
   for (const p of [...peers.values()]) p.close();
   const deadline = performance.now() + 3000;
   while (registry.size > 0 && performance.now() < deadline) {
