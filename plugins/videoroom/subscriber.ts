@@ -361,8 +361,9 @@ export class Subscriber implements Watcher {
     options: { update: boolean; by?: PluginHandle },
   ): Promise<void> {
     const hit = this.#slots.list.filter((slot) => slot.feed === member);
-    const data = this.#slots.detachData(member);
-    if (hit.length === 0 && !data) return;
+    // Its data stops; the data m-line stays, so that alone makes no new offer (measured).
+    this.#slots.detachData(member);
+    if (hit.length === 0) return;
     await Promise.all(hit.map((slot) => this.#slots.detach(slot, slot.send)));
     // The client may detach this handle meanwhile: no new offer then, which would make a
     // PeerConnection nobody closes. While an earlier offer is unanswered, the new one waits

@@ -303,6 +303,18 @@ for (const engine of VIDEOROOM_ENGINES) {
           const fromAlice = sub.received.filter((m) => m.startsWith(`${a}:`));
           assert.deepEqual(fromAlice.slice(-2), [`${a}:alice still`, `${a}:alice back`]);
         }
+
+        // Bob unpublishes: the audio subscription gets a new offer, the one that took only his
+        // data none (its data m-line stays, as on the reference), and he is no source of it.
+        await c.ask(bob.handle, { request: "unpublish" });
+        await c.takeData(audioOnly.handle, (d) => d.videoroom === "updated");
+        await c.none(dataOnly.handle, (d) => d.videoroom === "updated");
+        const later = await c.ask(dataOnly.handle, {
+          request: "subscribe",
+          streams: [{ feed: carol.id }],
+        });
+        const laterData = (later.streams as JsonObject[]).find((s) => s.type === "data");
+        assert.deepEqual([laterData?.sources, laterData?.source_ids], [1, [alice.id]]);
       } finally {
         for (const p of peers) p.close();
       }
