@@ -66,9 +66,11 @@ export interface BenchOptions {
   /** AudioBridge ramp: participants in one room per step, seconds per window. */
   abParticipants: number[];
   abSeconds: number;
-  /** The AudioBridge room's sampling rate, and the wrtc client processes of its participants. */
+  /** The AudioBridge room's sampling rate, and the client processes of its participants. */
   abRate: number;
   abHosts: number;
+  /** What the AudioBridge participants are: node-datachannel (light) or wrtc peers. */
+  abClients: "ndc" | "wrtc";
   /** Skip the reference. */
   noRef: boolean;
   /**
@@ -147,7 +149,10 @@ export const USAGE = `deno task bench [flags]
   --ab-participants=LIST AudioBridge ramp, participants in one room (default 4,8,16,32)
   --ab-seconds=S      measured window per AudioBridge step (default 10)
   --ab-rate=HZ        the AudioBridge room's sampling_rate (default 16000)
-  --ab-hosts=N        wrtc client processes holding the participants (default 8)
+  --ab-hosts=N        client processes holding the participants (default 8)
+  --ab-clients=KIND   AudioBridge participants: ndc (node-datachannel, pre-encoded tone, a
+                      60 ms playout model counts late or missing mix frames; default) or wrtc
+                      (libwebrtc peers, NetEq's concealed samples; 1.3 cores of clients at 32)
   --media-settle=S    pause between a media step's setup and its window (default 1.5)
   --media-workers=N   media worker processes of our gateway (default 1)
   --tr-participants=N TextRoom fan-out: data-channel participants receiving (default 100)
@@ -166,7 +171,7 @@ messages delivered per second over all of them, with each server's CPU.
 The streaming phase (same namespace arrangement) creates one rtp mountpoint on each server,
 feeds both from one ffmpeg (a 640x480 30 fps VP8 + Opus clip in a loop) and measures server
 CPU per viewer and what each viewer receives, ours against the reference.
-The audiobridge phase (same namespace arrangement) fills one room on each server with wrtc
+The audiobridge phase (same namespace arrangement) fills one room on each server with
 participants that send a tone and receive the mix, spread over --ab-hosts client processes,
 and measures server CPU per participant and the audio each one had to conceal (gaps).
 The browser phase (Chromium on the official videoroomtest.html, ours only) times how soon
@@ -216,6 +221,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     abSeconds: 10,
     abRate: 16000,
     abHosts: 8,
+    abClients: "ndc",
     noRef: false,
     freshRefMem: true,
     help: false,
@@ -309,6 +315,13 @@ export function parseArgs(args: readonly string[]): BenchOptions {
       }
       options.videoWidth = w;
       options.videoHeight = h;
+      continue;
+    }
+    if (name === "ab-clients") {
+      if (value !== "ndc" && value !== "wrtc") {
+        throw new Error(`--ab-clients: ndc or wrtc, got '${value}'`);
+      }
+      options.abClients = value;
       continue;
     }
     if (name === "only") {

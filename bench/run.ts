@@ -13,6 +13,7 @@ import {
   audioBridgeSummaryRows,
   audioBridgeTable,
 } from "./audiobridge/report.ts";
+import { PLAYOUT_DELAY_MS } from "./audiobridge/protocol.ts";
 import { runAudioBridgeBench } from "./audiobridge/run_audiobridge.ts";
 import { browserJson, browserTable } from "./browser/report.ts";
 import { runBrowserBench } from "./browser/run_browser.ts";
@@ -510,6 +511,7 @@ async function main(): Promise<number> {
       settle: Math.max(2, options.mediaSettle),
       rate: options.abRate,
       hosts: options.abHosts,
+      clients: options.abClients,
       workers: options.mediaWorkers,
       noRef: options.noRef,
       timeoutMs: Math.max(15_000, options.timeout * 1000),
@@ -607,12 +609,18 @@ async function main(): Promise<number> {
   } else if (audiobridgeResult) {
     print("");
     print(
-      `AudioBridge, N participants in one ${audiobridgeResult.rate} Hz room (wrtc peers over ` +
+      `AudioBridge, N participants in one ${audiobridgeResult.rate} Hz room ` +
+        `(${audiobridgeResult.clients} peers over ` +
         `${audiobridgeResult.hosts} client processes, each sending a tone as Opus and ` +
         "receiving its mix-minus; CPU in % of one core over the window: ours = gateway + media " +
         "workers, reference = the janus process; per participant = total / participants; " +
-        "concealed = samples the participant's NetEq made up for audio missing or late / " +
-        "samples played out (inbound-rtp concealedSamples / totalSamplesReceived); level = RMS " +
+        (audiobridgeResult.clients === "wrtc"
+          ? "concealed = samples the participant's NetEq made up for audio missing or late / " +
+            "samples played out (inbound-rtp concealedSamples / totalSamplesReceived); "
+          : `concealed = 20 ms mix frames not there ${PLAYOUT_DELAY_MS} ms after their slot ` +
+            "(frame 0's arrival + k periods: missing or late for a jitter buffer that deep) / " +
+            "frames due; ") +
+        "level = RMS " +
         "of what was played out, 0..1; other CPU = every other process of the machine; " +
         "run-queue wait = the most one server thread spent ready but without a core); " +
         `reference: ${audiobridgeResult.referenceStatus}`,

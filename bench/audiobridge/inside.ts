@@ -1,7 +1,7 @@
 /**
  * The AudioBridge phase, run inside a private network namespace: starts our gateway with media
  * workers (`../media/gateway_main.ts`), a private reference Janus (start.sh on free ports) and
- * a few wrtc client hosts (`client_host.ts`), runs each step of the participants ramp on
+ * a few client hosts (`ndc_client_host.ts` or the wrtc `client_host.ts`), runs each step of the participants ramp on
  * one server then the other (`ramp.ts`), stops everything, and prints progress lines then one
  * `BENCH_AUDIOBRIDGE_RESULT {json}` line.
  *
@@ -25,7 +25,11 @@ import {
   type AudioBridgeBenchResult,
 } from "./results.ts";
 
-const CLIENT_HOST = new URL("./client_host.ts", import.meta.url);
+/** The client process of each kind of participant. */
+const CLIENT_HOSTS = {
+  ndc: new URL("./ndc_client_host.ts", import.meta.url),
+  wrtc: new URL("./client_host.ts", import.meta.url),
+};
 /** The bench's room id on both servers (clear of the stock 1234). */
 const ROOM = 4343;
 
@@ -48,15 +52,15 @@ async function main(): Promise<number> {
     if (reference) servers.push({ server: reference.server });
     for (let i = 0; i < options.hosts; i++) {
       hosts.push(
-        await RpcChild.start<ParticipantMethods, ParticipantEvents>(CLIENT_HOST, {
+        await RpcChild.start<ParticipantMethods, ParticipantEvents>(CLIENT_HOSTS[options.clients], {
           label: `participants ${i + 1}`,
         }),
       );
     }
     print(
       ` AudioBridge room ${ROOM} at ${options.rate} Hz on each server; ` +
-        `${options.participants.join(", ")} participants (wrtc, each sending its own tone as ` +
-        `Opus and receiving the mix) over ${options.hosts} client processes ` +
+        `${options.participants.join(", ")} participants (${options.clients}, each sending its ` +
+        `own tone as Opus and receiving the mix) over ${options.hosts} client processes ` +
         `(pids ${hosts.map((h) => h.pid).join(",")}); ${options.seconds} s windows`,
     );
     // Step by step, each server in turn: on a shared machine both see the same background.
@@ -88,6 +92,7 @@ async function main(): Promise<number> {
       countsAfter: after.counts,
       rate: options.rate,
       hosts: options.hosts,
+      clients: options.clients,
       notes,
       seconds: 0,
     };

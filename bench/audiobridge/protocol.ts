@@ -6,6 +6,12 @@
  * @module
  */
 
+/**
+ * The depth of the jitter buffer a node-datachannel participant models: a mix frame later than
+ * this past its slot counts as concealed.
+ */
+export const PLAYOUT_DELAY_MS = 60;
+
 /** Cumulative receive counters of one participant (inbound-rtp audio). */
 export interface ReceivedAudio {
   state: string;

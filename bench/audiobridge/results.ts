@@ -16,8 +16,10 @@ export interface AudioBridgeBenchOptions {
   settle: number;
   /** The room's `sampling_rate`. */
   rate: number;
-  /** wrtc client processes the participants are spread over. */
+  /** Client processes the participants are spread over. */
   hosts: number;
+  /** What the participants are (`ndc_participant.ts` or `participant.ts`). */
+  clients: "ndc" | "wrtc";
   /** Our media worker processes. */
   workers: number;
   noRef: boolean;
@@ -34,6 +36,7 @@ export interface AudioBridgeBenchResult {
   countsAfter: Record<string, number> | undefined;
   rate: number;
   hosts: number;
+  clients: "ndc" | "wrtc";
   notes: string[];
   seconds: number;
 }
