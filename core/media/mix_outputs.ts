@@ -73,7 +73,7 @@ export class FilePlayer {
   }
 }
 
-/** A sink of the full mix, in 16-bit samples at the mixer's rate. */
+/** A sink of the full mix, in 16-bit samples at the mixer's rate (interleaved when stereo). */
 export interface MixSink {
   write(pcm: Int16Array): void;
   close(): void;
@@ -82,17 +82,22 @@ export interface MixSink {
 /** Header sizes are brought up to date this often, so a crash leaves a readable file. */
 const WAV_FIXUP_PERIODS = 50;
 
-/** Mono 16-bit PCM WAV, written as the mix goes; sizes fixed up every second and on close. */
+/**
+ * 16-bit PCM WAV, mono or stereo, written as the mix goes; sizes fixed up every second and on
+ * close.
+ */
 export class WavWriter implements MixSink {
   readonly #file: Deno.FsFile;
   readonly #rate: number;
+  readonly #channels: number;
   #dataBytes = 0;
   #writes = 0;
   #closed = false;
 
-  constructor(path: string, rate: number) {
+  constructor(path: string, rate: number, channels: 1 | 2 = 1) {
     this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
     this.#rate = rate;
+    this.#channels = channels;
     writeAll(this.#file, this.#header());
   }
 
@@ -131,10 +136,10 @@ export class WavWriter implements MixSink {
     text(12, "fmt ");
     v.setUint32(16, 16, true);
     v.setUint16(20, 1, true); // PCM
-    v.setUint16(22, 1, true); // mono
+    v.setUint16(22, this.#channels, true);
     v.setUint32(24, this.#rate, true);
-    v.setUint32(28, this.#rate * 2, true);
-    v.setUint16(32, 2, true);
+    v.setUint32(28, this.#rate * 2 * this.#channels, true);
+    v.setUint16(32, 2 * this.#channels, true);
     v.setUint16(34, 16, true);
     text(36, "data");
     v.setUint32(40, this.#dataBytes, true);
@@ -159,8 +164,9 @@ export interface MixForwardOptions {
 }
 
 /**
- * RTP of the full mix to one UDP address: Opus at 48 kHz clock, or G.711 at 8 kHz;
- * SRTP-protected with `srtp`.
+ * RTP of the full mix to one UDP address: Opus at 48 kHz clock (stereo for a stereo mix, as the
+ * reference's spatial rooms), or G.711 at 8 kHz (left and right summed); SRTP-protected with
+ * `srtp`.
  */
 export class RtpMixForwarder implements MixSink {
   readonly #options: MixForwardOptions;
@@ -170,14 +176,14 @@ export class RtpMixForwarder implements MixSink {
   /** Packets sent (listforwarders, tests). */
   packets = 0;
 
-  constructor(options: MixForwardOptions, rate: number) {
+  constructor(options: MixForwardOptions, rate: number, channels: 1 | 2 = 1) {
     if (options.srtp) {
       const master = srtpMasterKey(options.srtp.key);
       if (!master) throw new Error("Invalid SRTP crypto");
       this.#srtp = new SrtpSender(options.srtp.suite, master);
     }
     this.#options = options;
-    this.#packetizer = new AudioRtpPacketizer(options, rate);
+    this.#packetizer = new AudioRtpPacketizer({ ...options, channels }, rate);
     this.#socket = dgram.createSocket(options.host.includes(":") ? "udp6" : "udp4");
     // Nothing is received: a send error (no listener) must not end the worker.
     this.#socket.on("error", () => {});

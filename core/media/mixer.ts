@@ -6,8 +6,8 @@
  * libwebrtc encodes it. A member's gain scales what it adds; a muted member adds nothing but
  * still hears the others. A stereo mixer (AudioBridge spatial audio) sends each member a stereo
  * mix in which every other member is panned by its position (the reference's gains: left
- * (100 - pan)%, right pan%); files are heard in both channels, and recordings and forwarders
- * stay mono. Members and files may belong to a group: everyone still hears the full mix, and a
+ * (100 - pan)%, right pan%); files are heard in both channels, and the recording and forwarders
+ * (group submixes too) are stereo, as the reference's. Members and files may belong to a group: everyone still hears the full mix, and a
  * forwarder of a group sends only that group's members and files (the reference's group
  * submixes). A mixer made by its first member ends with its last one; one a plugin
  * owns (`own`) lasts until it is disowned, and its files, recording and forwarders go on while
@@ -197,6 +197,11 @@ class Mixer {
     return this.#frameSamples;
   }
 
+  /** Channels of its mixes, recording and forwarders (2 in a stereo mixer). */
+  get channels(): 1 | 2 {
+    return this.stereo ? 2 : 1;
+  }
+
   /** Whether the clock has work: members, files or an always-on forwarder (else it idles). */
   get busy(): boolean {
     if (this.members.size > 0 || this.players.size > 0) return true;
@@ -251,10 +256,12 @@ class Mixer {
     const total = new Float32Array(n);
     // Interleaved left/right of a stereo mixer; `total` stays the mono mix.
     const stereo = this.stereo ? new Float32Array(2 * n) : undefined;
-    // The submix of each group a forwarder sends.
+    // The submix of each group a forwarder sends (stereo, as the recording and forwarders, in a
+    // stereo mixer: the reference's).
+    const width = stereo ? 2 * n : n;
     const groups = new Map<string, Float32Array>();
     for (const f of this.forwarders.values()) {
-      if (f.group !== undefined) groups.set(f.group, new Float32Array(n));
+      if (f.group !== undefined) groups.set(f.group, new Float32Array(width));
     }
     for (const m of this.members.values()) {
       if (!m.primed && m.ring.size >= n * PRIME_PERIODS) m.primed = true;
@@ -269,7 +276,8 @@ class Mixer {
       for (let i = 0; i < n; i++) total[i]! += m.frame[i]! * m.gain;
       if (stereo) addPanned(stereo, m.frame, m.gain, m.pan);
       const sub = m.group === undefined ? undefined : groups.get(m.group);
-      if (sub) { for (let i = 0; i < n; i++) sub[i]! += m.frame[i]! * m.gain; }
+      if (sub && stereo) addPanned(sub, m.frame, m.gain, m.pan);
+      else if (sub) { for (let i = 0; i < n; i++) sub[i]! += m.frame[i]! * m.gain; }
     }
     const heard = this.members.size > 0 || this.players.size > 0;
     // Files play to everyone: they are in the total and no member's own part.
@@ -278,7 +286,7 @@ class Mixer {
       for (let i = 0; i < n; i++) total[i]! += frame[i]! * 32767;
       const group = this.playerGroups.get(id);
       const sub = group === undefined ? undefined : groups.get(group);
-      if (sub) { for (let i = 0; i < n; i++) sub[i]! += frame[i]! * 32767; }
+      if (sub) { for (let i = 0; i < width; i++) sub[i]! += frame[stereo ? i >> 1 : i]! * 32767; }
       if (stereo) {
         for (let i = 0; i < n; i++) {
           stereo[2 * i]! += frame[i]! * 32767;
@@ -295,8 +303,8 @@ class Mixer {
     const record = this.members.size > 0 ? this.recorder : undefined;
     const forwarders = [...this.forwarders.values()].filter((f) => heard || f.alwaysOn);
     if (record || forwarders.length > 0) {
-      const silence = new Float32Array(n);
-      const full = clip(total, silence);
+      const silence = new Float32Array(width);
+      const full = clip(stereo ?? total, silence);
       record?.sink.write(full);
       const subs = new Map<string, Int16Array>();
       for (const f of forwarders) {
@@ -553,12 +561,12 @@ export class MixerHub<P extends MixPeer> {
         mixer.recorder?.sink.close();
         mixer.recorder = request.path === null
           ? undefined
-          : { path: request.path, sink: new WavWriter(request.path, mixer.rate) };
+          : { path: request.path, sink: new WavWriter(request.path, mixer.rate, mixer.channels) };
         return;
       case "forward": {
         if (mixer.forwarders.has(request.id)) return;
         const { id: _, op: __, alwaysOn, group, ...options } = request;
-        const sink = new RtpMixForwarder(options, mixer.rate);
+        const sink = new RtpMixForwarder(options, mixer.rate, mixer.channels);
         mixer.forwarders.set(request.id, { sink, alwaysOn: alwaysOn === true, group });
         mixer.wake();
         return;
