@@ -9,7 +9,9 @@
  * not resolve falls back to the request's `host`. With `srtp_suite` and `srtp_crypto` the
  * audio/video forwarders send SRTP (a crypto of fewer than 30 bytes skips them, as the
  * reference); with an `rtcp_port` a local RTCP port is bound whose PLI/FIR ask the publisher
- * for a keyframe (`local_rtcp_port`/`remote_rtcp_port` in the summary).
+ * for a keyframe (`local_rtcp_port`/`remote_rtcp_port` in the summary). Each forwarder made,
+ * and each one stopped, is told to event handlers with no session or handle, in the
+ * reference's words (`forwardEvent`, `stopForwardEvent`).
  *
  * Not done: simulcast layers.
  *
@@ -129,6 +131,11 @@ export interface ForwardPlan {
 interface ForwardTarget {
   mid?: string;
   host: string;
+  /**
+   * The host its event names: the entry's own (resolved), else the request's as written (the
+   * reference's `streams` loop reads the request's `host` again, unresolved).
+   */
+  eventHost?: string;
   port: number;
   ssrc: number;
   pt: number;
@@ -161,6 +168,7 @@ export async function planRtpForward(body: JsonObject): Promise<ForwardPlan> {
       streams.push({
         mid: s.mid as string,
         host: target,
+        eventHost: typeof s.host === "string" ? target : requested,
         port: (s.port as number) & 0xffff,
         ssrc: typeof s.ssrc === "number" ? s.ssrc >>> 0 : 0,
         pt: typeof s.pt === "number" ? s.pt & 0x7f : 0,
@@ -186,6 +194,37 @@ export interface ForwardingPublisher {
   startForwarder(entry: ForwarderEntry): Promise<void>;
 }
 
+/**
+ * The event-handler event of a new forwarder, as the reference builds it: the forwarder's
+ * summary, then `event`, `room`, `publisher_id`, `media`, the codec (`streams` API only) and
+ * its `host` and `port` again (the host as the request gave it).
+ */
+export function forwardEvent(
+  room: number,
+  publisherId: number,
+  entry: ForwarderEntry,
+  host: string,
+  codec: string | undefined,
+): JsonObject {
+  const info: JsonObject = {
+    ...forwarderJson(entry),
+    event: "rtp_forward",
+    room,
+    publisher_id: publisherId,
+    media: entry.type,
+  };
+  if (codec !== undefined && entry.type !== "data") info.codec = codec;
+  info.stream_id = entry.streamId;
+  info.host = host;
+  info.port = entry.port;
+  return info;
+}
+
+/** The event-handler event of a stopped forwarder. */
+export function stopForwardEvent(room: number, publisherId: number, streamId: number): JsonObject {
+  return { event: "stop_rtp_forward", room, publisher_id: publisherId, stream_id: streamId };
+}
+
 const LEGACY = [
   { kind: "audio", port: "audio_port", ssrc: "audio_ssrc", pt: "audio_pt", reply: "audio" },
   { kind: "video", port: "video_port", ssrc: "video_ssrc", pt: "video_pt", reply: "video" },
@@ -194,19 +233,22 @@ const LEGACY = [
 
 /**
  * Creates the planned forwarders on `publisher` and answers as the reference: `forwarders`
- * with the new API, `rtp_stream` (deprecated) with the old one.
+ * with the new API, `rtp_stream` (deprecated) with the old one. `notify` gets each forwarder's
+ * event-handler event.
  */
 export async function rtpForward(
   room: number,
   publisher: ForwardingPublisher,
   plan: ForwardPlan,
   body: JsonObject,
+  notify: (event: JsonObject) => void = () => {},
 ): Promise<JsonObject> {
   // A crypto of fewer than 30 bytes skips each audio/video forwarder, as the reference.
   const master = plan.srtp && srtpMasterKey(plan.srtp.crypto);
   const make = async (
     stream: FeedStream,
-    { mid: _, rtcpPort, ...target }: ForwardTarget,
+    { mid: _, rtcpPort, eventHost, ...target }: ForwardTarget,
+    codec: string | undefined,
   ): Promise<ForwarderEntry | undefined> => {
     const entry: ForwarderEntry = {
       streamId: publisher.forwarders.freeId(),
@@ -225,6 +267,7 @@ export async function rtpForward(
     if (stream.type === "data") Object.assign(entry, { ssrc: 0, pt: 0 });
     await publisher.startForwarder(entry);
     publisher.forwarders.entries.set(entry.streamId, entry);
+    notify(forwardEvent(room, publisher.id, entry, eventHost ?? entry.host, codec));
     return entry;
   };
   const reply: JsonObject = { videoroom: "rtp_forward", room, publisher_id: publisher.id };
@@ -233,7 +276,7 @@ export async function rtpForward(
     for (const s of plan.streams) {
       const stream = publisher.streams.find((p) => p.mid === s.mid);
       if (!stream) continue;
-      const entry = await make(stream, s);
+      const entry = await make(stream, s, stream.codec);
       if (entry) made.push(forwarderJson(entry));
     }
     reply.forwarders = made;
@@ -253,7 +296,7 @@ export async function rtpForward(
       ...(typeof body[`${l.kind}_rtcp_port`] === "number"
         ? { rtcpPort: body[`${l.kind}_rtcp_port`] as number }
         : {}),
-    });
+    }, undefined);
     if (!entry) continue;
     legacy[`${l.reply}_stream_id`] = entry.streamId;
     legacy[l.reply] = port;

@@ -127,7 +127,12 @@ class VideoRoomSession implements PluginSession {
   async handleMessage(message: PluginMessage): Promise<PluginReply> {
     const request = requestName(message.body);
     if (SYNC_REQUESTS.has(request)) {
-      const data = await handleSync(this.#shared, request, message.body);
+      const data = await handleSync(
+        this.#shared,
+        request,
+        message.body,
+        (e) => this.#notify(e, false),
+      );
       const told = managementEvent(data);
       if (told) this.#notify(told);
       return { kind: "success", data };
@@ -403,7 +408,7 @@ export function createVideoRoomPlugin(): Plugin {
     async handleAdminMessage(body, notify) {
       const request = requestName(body);
       if (!SYNC_REQUESTS.has(request)) throw unknownRequest(request);
-      const data = await handleSync(shared, request, body);
+      const data = await handleSync(shared, request, body, notify);
       const told = managementEvent(data);
       if (told) notify(told);
       return data;

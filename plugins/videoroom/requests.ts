@@ -7,7 +7,13 @@
  */
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { noSuchFeed, VIDEOROOM_ERROR } from "./errors.ts";
-import { forwarderJson, type ForwardPlan, planRtpForward, rtpForward } from "./forwarders.ts";
+import {
+  forwarderJson,
+  type ForwardPlan,
+  planRtpForward,
+  rtpForward,
+  stopForwardEvent,
+} from "./forwarders.ts";
 import type { RoomStore } from "./persist.ts";
 import { Publisher } from "./publisher.ts";
 import { clampBitrate, Room, roomProps, type RoomRegistry } from "./room.ts";
@@ -45,7 +51,8 @@ export interface SyncContext {
 }
 
 /**
- * Answers one synchronous request.
+ * Answers one synchronous request; `notify` gets the events it tells event handlers with no
+ * session or handle (the reference's `rtp_forward` and `stop_rtp_forward`).
  *
  * @throws {PluginError} with the reference's code and text
  */
@@ -53,6 +60,7 @@ export async function handleSync(
   ctx: SyncContext,
   request: string,
   body: JsonObject,
+  notify: (event: JsonObject) => void = () => {},
 ): Promise<JsonObject> {
   switch (request) {
     case "create":
@@ -127,11 +135,12 @@ export async function handleSync(
       const publisherId = body.publisher_id as number;
       const member = room.members.get(publisherId);
       if (!(member instanceof Publisher)) throw noSuchFeed(publisherId);
-      if (request === "rtp_forward") return await rtpForward(id, member, plan!, body);
+      if (request === "rtp_forward") return await rtpForward(id, member, plan!, body, notify);
       const streamId = body.stream_id as number;
       if (!member.stopForwarder(streamId)) {
         throw new PluginError(VIDEOROOM_ERROR.NO_SUCH_FEED, `No such stream (${streamId})`);
       }
+      notify(stopForwardEvent(id, publisherId, streamId));
       return {
         videoroom: "stop_rtp_forward",
         room: id,
