@@ -4,7 +4,9 @@
  * first to a line that starts, as janus_streaming.c does on setup_media), and the RTCP port of
  * an RTCP-capable source (`videortcpport`): the source's address is learnt from what it sends
  * there, and keyframe requests go back to it as a PLI (only: janus_streaming.c sends no FIR), at most one a second
- * (`KeyframeLimiter`; a held-back request goes out when due).
+ * (`KeyframeLimiter`; a held-back request goes out when due). Viewers' REMBs are relayed too.
+ * No receiver reports: janus_streaming.c sends such a source PLIs and REMBs only (Janus 1.1.2
+ * sent it nothing else, measured).
  *
  * @module
  */
