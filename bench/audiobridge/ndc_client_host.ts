@@ -5,39 +5,15 @@
  *
  * @module
  */
-import { type Handlers, RpcServer } from "../../core/media/rpc.ts";
+import { RpcServer } from "../../core/media/rpc.ts";
 import { serveNdcHost } from "../../tests/_helpers/ndc_host.ts";
 import { NdcParticipant } from "./ndc_participant.ts";
-import { noAudio, type ParticipantEvents, type ParticipantMethods } from "./protocol.ts";
+import { participantHandlers } from "./participant_handlers.ts";
+import type { ParticipantEvents, ParticipantMethods } from "./protocol.ts";
 
 async function main(): Promise<void> {
   const held = new Set<object>();
-  const peers = new Map<number, NdcParticipant>();
-  let next = 0;
-  const peer = (id: number): NdcParticipant => {
-    const p = peers.get(id);
-    if (!p) throw new Error(`Unknown participant ${id}`);
-    return p;
-  };
-  const handlers: Handlers<ParticipantMethods> = {
-    create: async ({ tone }) => {
-      const id = ++next;
-      const p = new NdcParticipant(id, tone, held);
-      peers.set(id, p);
-      return { id, sdp: await p.offer() };
-    },
-    answer: ({ id, sdp }) => {
-      peer(id).answer(sdp);
-      return Promise.resolve(null);
-    },
-    received: ({ ids }) =>
-      Promise.resolve({ peers: ids.map((id) => peers.get(id)?.received() ?? noAudio("gone")) }),
-    close: ({ id }) => {
-      peers.get(id)?.close();
-      peers.delete(id);
-      return Promise.resolve(null);
-    },
-  };
+  const { handlers, live } = participantHandlers((id, tone) => new NdcParticipant(id, tone, held));
   const server = new RpcServer<ParticipantMethods, ParticipantEvents>(
     Deno.stdout.writable,
     handlers,
@@ -46,7 +22,7 @@ async function main(): Promise<void> {
     name: "audiobridge ndc client host",
     held,
     closeAll: () => {
-      for (const p of peers.values()) p.close();
+      for (const p of live()) p.close();
       return Promise.resolve();
     },
   });

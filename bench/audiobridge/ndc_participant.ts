@@ -114,8 +114,9 @@ export class NdcParticipant {
     return this.#pc.localDescription()?.sdp ?? "";
   }
 
-  answer(sdp: string): void {
+  answer(sdp: string): Promise<void> {
     this.#pc.setRemoteDescription(sdp, "answer");
+    return Promise.resolve();
   }
 
   #receive(buf: Uint8Array): void {
@@ -141,7 +142,11 @@ export class NdcParticipant {
   }
 
   /** Counters as wrtc's inbound-rtp has them, from the playout model. */
-  received(): ReceivedAudio {
+  received(): Promise<ReceivedAudio> {
+    return Promise.resolve(this.#counters());
+  }
+
+  #counters(): ReceivedAudio {
     if (this.#closed) return noAudio("closed");
     const out = noAudio(this.#pc.state());
     const { played, concealed, lost } = this.#playout.counts(performance.now());

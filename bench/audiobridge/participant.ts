@@ -69,6 +69,10 @@ export class Participant {
     return this.pc.localDescription?.sdp ?? "";
   }
 
+  answer(sdp: string): Promise<void> {
+    return this.pc.setRemoteDescription({ type: "answer", sdp });
+  }
+
   /** The inbound-rtp audio counters. */
   async received(): Promise<ReceivedAudio> {
     if (this.#closed) return noAudio("closed");

@@ -1,12 +1,12 @@
 /**
- * Audio RTP of a mix: 16-bit mono PCM at the mixer's rate packetized as Opus (48 kHz clock) or
- * G.711 (resampled to 8 kHz), with its own sequence numbers and timestamps from random starts.
- * Shared by the mix's forwarders and plain-RTP members.
+ * Audio RTP of a mix: 16-bit PCM at the mixer's rate packetized as Opus (48 kHz clock) or
+ * G.711 (resampled to 8 kHz), with its own sequence numbers and timestamps from random starts;
+ * and the payloads a mixer receives decoded. Shared by the mix's forwarders and members.
  *
  * @module
  */
 import { Resampler } from "./mixer.ts";
-import { OpusEncoder } from "./opus_codec.ts";
+import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
 
 /** How the packets are made. */
 export interface AudioRtpOptions {
@@ -129,4 +129,56 @@ export function linearToUlaw(sample: number): number {
   for (let m = 0x4000; (s & m) === 0 && exp > 0; m >>= 1) exp--;
   const mantissa = (s >> (exp + 3)) & 0x0f;
   return ~(sign | (exp << 4) | mantissa) & 0xff;
+}
+
+/** Decodes the audio RTP payloads of one codec a mixer receives. */
+export class AudioPayloadDecoder {
+  readonly #codec: "opus" | "pcmu" | "pcma";
+  readonly #rate: number;
+  readonly #opus: OpusDecoder | undefined;
+
+  /** Opus decodes straight at `rate` (mono: libopus downmixes a stereo sender). */
+  constructor(codec: "opus" | "pcmu" | "pcma", rate: number) {
+    this.#codec = codec;
+    this.#rate = rate;
+    this.#opus = codec === "opus" ? new OpusDecoder(rate, 1) : undefined;
+  }
+
+  /** Mono samples (16-bit scale) and their rate; undefined for a payload Opus cannot decode. */
+  decode(payload: Uint8Array): { samples: Float32Array; rate: number } | undefined {
+    if (!this.#opus) {
+      const decode = this.#codec === "pcma" ? alawToLinear : ulawToLinear;
+      return { samples: Float32Array.from(payload, decode), rate: 8000 };
+    }
+    let samples: Float32Array;
+    try {
+      samples = this.#opus.decode(payload);
+    } catch {
+      return undefined;
+    }
+    for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * 32768;
+    return { samples, rate: this.#rate };
+  }
+
+  close(): void {
+    this.#opus?.close();
+  }
+}
+
+/** One G.711 mu-law byte as a 16-bit sample. */
+export function ulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return u & 0x80 ? 0x84 - t : t - 0x84;
+}
+
+/** One G.711 A-law byte as a 16-bit sample. */
+export function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const seg = (a & 0x70) >> 4;
+  let t = (a & 0x0f) << 4;
+  if (seg === 0) t += 8;
+  else if (seg === 1) t += 0x108;
+  else t = (t + 0x108) << (seg - 1);
+  return a & 0x80 ? t : -t;
 }

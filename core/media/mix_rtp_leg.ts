@@ -6,8 +6,7 @@
  * @module
  */
 import dgram from "node:dgram";
-import { AudioRtpPacketizer } from "./audio_rtp.ts";
-import { OpusDecoder } from "./opus_codec.ts";
+import { AudioPayloadDecoder, AudioRtpPacketizer } from "./audio_rtp.ts";
 
 /** What a leg is made with. */
 export interface RtpLegOptions {
@@ -36,7 +35,7 @@ export class RtpLeg {
   packetsOut = 0;
   readonly #socket: dgram.Socket;
   readonly #options: RtpLegOptions;
-  readonly #decoder: OpusDecoder | undefined;
+  readonly #decoder: AudioPayloadDecoder;
   readonly #packetizer: AudioRtpPacketizer;
   #closed = false;
 
@@ -44,8 +43,7 @@ export class RtpLeg {
     this.#socket = socket;
     this.port = port;
     this.#options = options;
-    const opus = options.codec === "opus";
-    this.#decoder = opus ? new OpusDecoder(options.rate, 1) : undefined;
+    this.#decoder = new AudioPayloadDecoder(options.codec, options.rate);
     const ssrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
     this.#packetizer = new AudioRtpPacketizer({ ...options, ssrc }, options.rate);
     socket.on("message", (packet: Uint8Array) => this.#receive(packet));
@@ -87,7 +85,7 @@ export class RtpLeg {
     if (this.#closed) return;
     this.#closed = true;
     this.onAudio = undefined;
-    this.#decoder?.close();
+    this.#decoder.close();
     this.#packetizer.close();
     try {
       this.#socket.close();
@@ -100,20 +98,8 @@ export class RtpLeg {
     const payload = rtpPayload(packet, this.#options.payloadType);
     if (!payload || this.#closed) return;
     this.packetsIn++;
-    if (this.#decoder) {
-      let samples: Float32Array;
-      try {
-        samples = this.#decoder.decode(payload);
-      } catch {
-        // A packet Opus cannot decode adds nothing.
-        return;
-      }
-      for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * 32768;
-      this.onAudio?.(samples, this.#options.rate);
-      return;
-    }
-    const decode = this.#options.codec === "pcma" ? alawToLinear : ulawToLinear;
-    this.onAudio?.(Float32Array.from(payload, decode), 8000);
+    const decoded = this.#decoder.decode(payload);
+    if (decoded) this.onAudio?.(decoded.samples, decoded.rate);
   }
 }
 
@@ -151,22 +137,4 @@ export function rtpPayload(packet: Uint8Array, pt: number): Uint8Array | undefin
   let end = packet.length;
   if (packet[0]! & 0x20) end -= packet[end - 1]!;
   return end > offset ? packet.subarray(offset, end) : undefined;
-}
-
-/** One G.711 mu-law byte as a 16-bit sample. */
-export function ulawToLinear(byte: number): number {
-  const u = ~byte & 0xff;
-  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-  return u & 0x80 ? 0x84 - t : t - 0x84;
-}
-
-/** One G.711 A-law byte as a 16-bit sample. */
-export function alawToLinear(byte: number): number {
-  const a = byte ^ 0x55;
-  const seg = (a & 0x70) >> 4;
-  let t = (a & 0x0f) << 4;
-  if (seg === 0) t += 8;
-  else if (seg === 1) t += 0x108;
-  else t = (t + 0x108) << (seg - 1);
-  return a & 0x80 ? t : -t;
 }

@@ -8,10 +8,9 @@
  *
  * @module
  */
-import { AudioRtpPacketizer, type EncoderSettings } from "../audio_rtp.ts";
-import { alawToLinear, rtpPayload, ulawToLinear } from "../mix_rtp_leg.ts";
+import { AudioPayloadDecoder, AudioRtpPacketizer, type EncoderSettings } from "../audio_rtp.ts";
+import { rtpPayload } from "../mix_rtp_leg.ts";
 import type { MemberFactory, MemberMedia, MemberOptions } from "../mixer.ts";
-import { OpusDecoder } from "../opus_codec.ts";
 import type { PacketTap } from "./echo_media.ts";
 import { sequenceNumber } from "./header.ts";
 import type { OfferMedia } from "./offer_media.ts";
@@ -50,7 +49,7 @@ class RtpMixMember implements MemberMedia, PacketTap {
   readonly #codec: AudioCodec;
   readonly #line: SendLine;
   readonly #source: ForwardSource;
-  readonly #decoder: OpusDecoder | undefined;
+  readonly #decoder: AudioPayloadDecoder;
   #packetizer: { channels: number; packetizer: AudioRtpPacketizer } | undefined;
   /** Its encoder's settings, kept for a packetizer made later (the mix turned stereo). */
   #encoder: EncoderSettings;
@@ -71,8 +70,7 @@ class RtpMixMember implements MemberMedia, PacketTap {
     this.#codec = codec;
     this.#line = found.line;
     this.#encoder = { complexity: DEFAULT_COMPLEXITY, ...options.encoder };
-    // Opus decodes straight at the mixer's rate (mono: libopus downmixes a stereo sender).
-    this.#decoder = codec === "opus" ? new OpusDecoder(options.rate, 1) : undefined;
+    this.#decoder = new AudioPayloadDecoder(codec, options.rate);
     // The mix is the line's source: nothing upstream to ask for keyframes or estimates.
     this.#source = {
       kind: "audio",
@@ -99,20 +97,8 @@ class RtpMixMember implements MemberMedia, PacketTap {
     const payload = rtpPayload(buf.subarray(0, length), this.#media.payloadType);
     if (!payload) return;
     this.#lastSeq = seq;
-    if (!this.#decoder) {
-      const decode = this.#codec === "pcma" ? alawToLinear : ulawToLinear;
-      this.#options.onAudio(Float32Array.from(payload, decode), 8000);
-      return;
-    }
-    let samples: Float32Array;
-    try {
-      samples = this.#decoder.decode(payload);
-    } catch {
-      // A packet Opus cannot decode adds nothing.
-      return;
-    }
-    for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * 32768;
-    this.#options.onAudio(samples, this.#options.rate);
+    const decoded = this.#decoder.decode(payload);
+    if (decoded) this.#options.onAudio(decoded.samples, decoded.rate);
   }
 
   send(pcm: Int16Array, channels: number): void {
@@ -143,7 +129,7 @@ class RtpMixMember implements MemberMedia, PacketTap {
     this.#released = true;
     this.#peer.untap(this);
     if (this.#line.source === this.#source) this.#line.detach();
-    this.#decoder?.close();
+    this.#decoder.close();
     this.#packetizer?.packetizer.close();
     this.#packetizer = undefined;
     return Promise.resolve();
