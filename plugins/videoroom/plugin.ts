@@ -13,11 +13,11 @@
  * decoded audio, as a sender fills the RFC 6464 extension the reference reads), averaged over
  * `audio_active_packets` packets as the reference does.
  *
- * Gaps with the reference, due to the media engine (wrtc relays decoded tracks):
- * - `configure {substream, temporal}` only changes the signalled state (no simulcast layers);
- * - `rtp_forward` sends plain RTP of audio/video streams and a publisher's data-channel
- *   messages as datagrams (no SRTP, RTCP feedback or simulcast layers: `forwarders.ts`);
- *   recordings are MJR files of every stream, data too (`recording.ts`).
+ * Gaps with the reference, due to the media engines (neither handles simulcast layers):
+ * - `configure {substream, temporal}` only changes the signalled state;
+ * - `rtp_forward` sends (S)RTP of audio/video streams, with RTCP feedback from an `rtcp_port`,
+ *   and a publisher's data-channel messages as datagrams, but no simulcast layers
+ *   (`forwarders.ts`); recordings are MJR files of every stream, data too (`recording.ts`).
  *
  * Publishers' data-channel messages (text and binary) are relayed by the plugin to the
  * subscribers of their data stream, on the subscriber's one data m-line, each publisher's on a
