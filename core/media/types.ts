@@ -211,6 +211,8 @@ export interface RecordingOptions {
   description?: string;
   /** Video: a keyframe is asked for this often while packets come (Record&Play's PLI). */
   keyframeIntervalMs?: number;
+  /** Starts muted (see {@link RecordingUpdate.muted}). */
+  muted?: boolean;
 }
 
 /** What {@link Peer.updateRecording} changes of the recording of `mid` (what is given). */
@@ -218,6 +220,8 @@ export interface RecordingUpdate {
   mid: string;
   /** Paused: packets are dropped; resumed: the file goes on with no gap in RTP time. */
   paused?: boolean;
+  /** Muted: packets are dropped and their time stays a gap (AudioBridge's muted participant). */
+  muted?: boolean;
   keyframeIntervalMs?: number;
 }
 

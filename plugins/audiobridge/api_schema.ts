@@ -24,6 +24,7 @@ import {
   ID_FIELD,
   ID_OPTIONAL,
   JOIN_FIELDS,
+  MJRS_FIELDS,
   ROOM_FIELD,
   ROOM_OPTIONAL,
   SECRET_FIELD,
@@ -61,13 +62,14 @@ export const AUDIOBRIDGE_API: PluginApiSchema = {
       request: z.enum(["is_playing", "stop_file"]),
     }),
     fieldsObject([...secret, ...ROOM_FIELD, ...RECORD_FIELDS], request("enable_recording")),
+    fieldsObject([...secret, ...ROOM_FIELD, ...MJRS_FIELDS], request("enable_mjrs")),
     fieldsObject([...secret, ...ROOM_FIELD, ...RTP_FORWARD_FIELDS], request("rtp_forward")),
     fieldsObject([...secret, ...ROOM_FIELD, ...STOP_FORWARD_FIELDS], request("stop_rtp_forward")),
     // Answered by events: `join` (with the client's offer), `configure` (maybe a new offer).
     fieldsObject([...JOIN_FIELDS, ...ROOM_FIELD, ...ID_OPTIONAL], { ...request("join"), pin }),
     fieldsObject(CONFIGURE_FIELDS, request("configure")),
     fieldsObject(CHANGEROOM_FIELDS, { ...request("changeroom"), pin }),
-    fieldsObject([], { request: z.enum(["leave", "hangup", "resetdecoder", "enable_mjrs"]) }),
+    fieldsObject([], { request: z.enum(["leave", "hangup", "resetdecoder"]) }),
   ]),
   data: z.union([
     pluginError("audiobridge"),

@@ -22,6 +22,8 @@ export interface ParticipantSession {
   readonly mixingWebrtc: PluginWebRTC | undefined;
   /** It joined with plain RTP. */
   readonly plainRtp: boolean;
+  /** Records its own audio to an MJR file, or stops (done when resolved). */
+  setMjrRecording(on: boolean): Promise<void>;
 }
 
 /** The settings `join` and `configure` take. */
@@ -116,5 +118,9 @@ export class Participant implements Member, ParticipantSettings {
 
   roomMuteChanged(): void {
     this.#session.updateMix();
+  }
+
+  setMjrRecording(on: boolean): Promise<void> {
+    return this.#session.setMjrRecording(on);
   }
 }

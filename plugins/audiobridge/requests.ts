@@ -18,6 +18,7 @@ import {
   DESTROY_FIELDS,
   EDIT_FIELDS,
   ID_FIELD,
+  MJRS_FIELDS,
   ROOM_FIELD,
   ROOM_OPTIONAL,
   SAMPLING_RATES,
@@ -69,11 +70,6 @@ export const SYNC_REQUESTS: ReadonlySet<string> = new Set([
   "enable_recording",
   "enable_mjrs",
 ]);
-
-/** Requests of the features this gateway does not have (yet): 499 as a build without them. */
-const UNSUPPORTED: Readonly<Record<string, string>> = {
-  enable_mjrs: "Recording unsupported in this instance",
-};
 
 /** Answers one synchronous request (`request` is checked and lower case). */
 export async function answerRequest(
@@ -130,9 +126,9 @@ export async function answerRequest(
     case "stop_rtp_forward":
     case "listforwarders":
       return await answerRoomMedia(ctx, request, root);
+    case "enable_mjrs":
+      return await enableMjrs(ctx, root);
   }
-  const unsupported = UNSUPPORTED[request];
-  if (unsupported) throw new PluginError(AUDIOBRIDGE_ERROR.UNKNOWN, unsupported);
   throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_REQUEST, `Unknown request '${request}'`);
 }
 
@@ -241,6 +237,27 @@ function muteRoom(
   return { audiobridge: "success", room: room.id };
 }
 
+/**
+ * `enable_mjrs`: every participant's own audio recorded (or not) from now on, as the reference:
+ * `mjrs` and `mjrs_dir` checked first, then the room (a missing or non-integer one is room 0)
+ * and its secret; the folder changes only when turning on; participants are told only when
+ * the room's setting changes (then also those recording on their own `record` stop).
+ */
+async function enableMjrs(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonObject> {
+  check(root, MJRS_FIELDS);
+  const id = Number.isInteger(root.room) ? root.room as number : 0;
+  const room = ctx.rooms.get(id);
+  checkSecret(room.props.secret, root, "secret");
+  const on = root.mjrs === true;
+  if (on && root.mjrs_dir !== undefined) room.props.mjrs_dir = root.mjrs_dir as string;
+  if (on !== room.props.mjrs) {
+    room.props.mjrs = on;
+    // Started or stopped when the reply goes, as the reference's.
+    await Promise.all([...room.participants.values()].map((m) => m.setMjrRecording(on)));
+  }
+  return { audiobridge: "success", mjrs: on };
+}
+
 /** Most forwarding groups in a room (the reference's JANUS_AUDIOBRIDGE_MAX_GROUPS). */
 const MAX_GROUPS = 5;
 
@@ -267,6 +284,8 @@ export function roomOf(id: number, body: JsonObject): Room {
     record: body.record === true,
     record_file: body.record_file as string | undefined,
     record_dir: body.record_dir as string | undefined,
+    mjrs: body.mjrs === true,
+    mjrs_dir: body.mjrs_dir as string | undefined,
     audiolevel_ext: body.audiolevel_ext !== false,
     audiolevel_event: body.audiolevel_event === true,
     audio_active_packets: positive("audio_active_packets", 100),
@@ -330,6 +349,7 @@ async function edit(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonObje
   // An empty new pin removes the pin.
   if (s("new_pin") !== undefined) p.pin = s("new_pin") || undefined;
   if (s("new_record_dir")) p.record_dir = s("new_record_dir");
+  if (s("new_mjrs_dir") !== undefined) p.mjrs_dir = s("new_mjrs_dir");
   const permanent = save && await ctx.store.save(room);
   return { audiobridge: "edited", room: room.id, permanent };
 }

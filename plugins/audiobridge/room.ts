@@ -22,6 +22,10 @@ export interface RoomProps {
   record: boolean;
   record_file?: string | undefined;
   record_dir?: string | undefined;
+  /** Every participant's own audio is recorded to an MJR file (`enable_mjrs` toggles it). */
+  mjrs: boolean;
+  /** Where those files go (none: the gateway's working folder). */
+  mjrs_dir?: string | undefined;
   audiolevel_ext: boolean;
   audiolevel_event: boolean;
   audio_active_packets: number;
@@ -62,6 +66,8 @@ export interface Member {
   setMuted(muted: boolean): void;
   /** `mute_room`/`unmute_room` changed what it may add to the mix. */
   roomMuteChanged(): void;
+  /** `enable_mjrs` turned the recording of its own audio on or off (done when resolved). */
+  setMjrRecording(on: boolean): Promise<void>;
 }
 
 /** An audio room. */
@@ -141,6 +147,8 @@ export class Room {
     if (p.record) out.record = true;
     if (p.record_file !== undefined) out.record_file = p.record_file;
     if (p.record_dir !== undefined) out.record_dir = p.record_dir;
+    if (p.mjrs) out.mjrs = true;
+    if (p.mjrs_dir !== undefined) out.mjrs_dir = p.mjrs_dir;
     if (!p.audiolevel_ext) out.audiolevel_ext = false;
     if (p.audiolevel_event) {
       out.audiolevel_event = true;

@@ -68,6 +68,7 @@ export const EDIT_FIELDS: readonly BodyField[] = [
   bool("permanent"),
 ];
 export const DESTROY_FIELDS: readonly BodyField[] = [bool("permanent")];
+export const MJRS_FIELDS: readonly BodyField[] = [bool("mjrs", true), str("mjrs_dir")];
 export const ALLOWED_FIELDS: readonly BodyField[] = [
   str("secret"),
   str("action", true),

@@ -25,6 +25,7 @@ import {
 import { liveMediaLines } from "../_shared/media_lines.ts";
 import { TalkDetector } from "../videoroom/talking.ts";
 import { AUDIOBRIDGE_ERROR, groupOf, notJoined } from "./errors.ts";
+import { ParticipantRecording } from "./mjr_recording.ts";
 import { Participant, type ParticipantSession } from "./participant.ts";
 import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
 import { participantEntry, randomId, type Room } from "./room.ts";
@@ -79,6 +80,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   #rtpPort = 0;
   #talk: TalkDetector;
   #destroyed = false;
+  /** Its own audio recorded to an MJR file (`record`, the room's `mjrs`). */
+  readonly #recording = new ParticipantRecording();
 
   constructor(handle: PluginHandle, shared: Shared) {
     this.#handle = handle;
@@ -174,7 +177,11 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
           queueMicrotask(() => !this.#destroyed && this.#handle.closePeer());
         }
     }
-    if (!jsep) return { data };
+    if (!jsep) {
+      // A recording started or stopped by it is so when its event goes (the reference's).
+      await this.#mixing;
+      return { data };
+    }
     return { data, jsep: await this.#negotiate(jsep) };
   }
 
@@ -271,6 +278,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       participants: [participantEntry(p, room, false)],
     }, p);
     this.#notify({ event: "joined", ...this.#told(p), setup: this.started, muted: p.muted });
+    this.#readRecording(body, room.props.mjrs);
     this.#mediaChanged();
     return {
       audiobridge: "joined",
@@ -346,6 +354,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       p.spatialPosition = positionOf(body.spatial_position, 50);
       changed = true;
     }
+    this.#readRecording(body, false);
     if (changed) {
       p.room.notify({
         audiobridge: "event",
@@ -378,6 +387,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const group = groupOf(room.props.groups, body.group);
     const id = this.#newId(room, body);
     this.#leaveRoom(p, true);
+    // A new room needs a new recording, asked for with a configure (the reference).
+    this.#recording.want(false);
     p.group = group;
     // The id is not kept: a new one unless `id` is given (the reference).
     p.id = id;
@@ -412,6 +423,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     this.#leaveRoom(p, true);
     this.participant = undefined;
     this.#plainRtp = undefined;
+    this.#recording.want(false);
     // The PeerConnection stays: a later join needs no renegotiation.
     this.#mediaChanged();
     return { audiobridge: "left", room: p.room.id, id: p.id };
@@ -497,7 +509,49 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   }
 
   updateMix(): void {
-    this.#mixing = this.#mixing.then(() => this.#syncMixer());
+    this.#mixing = this.#mixing.then(() => this.#syncMixer()).then(() => this.#syncRecording());
+  }
+
+  async setMjrRecording(on: boolean): Promise<void> {
+    this.#recording.want(on);
+    this.updateMix();
+    await this.#mixing;
+  }
+
+  /**
+   * `record` / `filename` of a `join` or `configure`: `filename` is kept for the next file;
+   * `record` starts or stops it (in a room with `mjrs`, a join records whatever it says).
+   */
+  #readRecording(body: JsonObject, roomMjrs: boolean): void {
+    if (typeof body.filename === "string") this.#recording.base = body.filename;
+    if (roomMjrs || body.record !== undefined) {
+      this.#recording.want(roomMjrs || body.record === true);
+    }
+  }
+
+  /** The recording follows the participant: in a room, with its PeerConnection's audio. */
+  async #syncRecording(): Promise<void> {
+    const p = this.participant;
+    const mid = this.#audioMid;
+    const webrtc = this.#handle.webrtc;
+    const live = p && mid !== undefined && webrtc.active && !this.#destroyed;
+    try {
+      await this.#recording.sync(
+        live
+          ? {
+            webrtc,
+            mid,
+            codec: p.codec,
+            room: p.room.id,
+            user: p.id,
+            dir: p.room.props.mjrs_dir,
+            silenced: p.silenced,
+          }
+          : undefined,
+      );
+    } catch (e) {
+      log.warn(`[${this.#handle.id}] recording: ${(e as Error).message}`);
+    }
   }
 
   /** Puts the plain-RTP socket in its room's mixer (binding it), updates it, or takes it out. */
@@ -615,6 +669,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (!p.room.destroyed) this.#leaveRoom(p);
     this.participant = undefined;
     this.#plainRtp = undefined;
+    this.#recording.want(false);
     this.#mediaChanged();
     if (this.#handle.webrtc.active) this.#handle.closePeer();
   }
@@ -639,6 +694,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (p) this.#leaveRoom(p);
     this.participant = undefined;
     this.#plainRtp = undefined;
+    // The PeerConnection took its recording with it.
+    this.#recording.forget();
     this.#mediaChanged();
   }
 
@@ -666,6 +723,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       ...(p.display !== undefined ? { display: p.display } : {}),
       muted: p.muted,
       volume_gain: p.volume,
+      ...(this.#recording.fileName ? { "audio-recording": this.#recording.fileName } : {}),
       talking: p.talking,
       started: this.started,
       mixer: this.#mixer ?? null,

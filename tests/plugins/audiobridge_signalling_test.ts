@@ -146,6 +146,92 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "MJR recordings: enable_mjrs, create's mjrs fields, edit new_mjrs_dir, join/configure " +
+      "record and filename: replies and errors",
+    async run(c) {
+      const h = await AbHandle.open(c);
+      same(
+        await h.sync({ request: "create", room: 782, mjrs: "x" }),
+        abErr(484, "Invalid element type (mjrs should be a boolean)"),
+      );
+      same(
+        await h.sync({ request: "create", room: 782, mjrs_dir: 1 }),
+        abErr(484, "Invalid element type (mjrs_dir should be a string)"),
+      );
+      await h.sync({ request: "create", room: 782, secret: "s" });
+      const mjrs = (body: JsonObject) => h.sync({ request: "enable_mjrs", ...body });
+      // `mjrs` and `mjrs_dir` first, then the room (missing or not an integer: room 0), then
+      // the secret (as measured on Janus 1.1.2).
+      same(await mjrs({ room: 782 }), abErr(483, "Missing mandatory element (mjrs)"));
+      same(
+        await mjrs({ room: 782, mjrs: "yes" }),
+        abErr(484, "Invalid element type (mjrs should be a boolean)"),
+      );
+      same(
+        await mjrs({ room: 782, mjrs: true, secret: "s", mjrs_dir: 5 }),
+        abErr(484, "Invalid element type (mjrs_dir should be a string)"),
+      );
+      same(await mjrs({ mjrs: true, secret: "s" }), abErr(485, "No such room (0)"));
+      same(await mjrs({ room: "x", mjrs: true }), abErr(485, "No such room (0)"));
+      same(await mjrs({ room: 783, mjrs: true }), abErr(485, "No such room (783)"));
+      same(await mjrs({ room: 782, mjrs: true }), abErr(483, "Missing mandatory element (secret)"));
+      same(
+        await mjrs({ room: 782, mjrs: true, secret: "x" }),
+        abErr(489, "Unauthorized (wrong secret)"),
+      );
+      same(await mjrs({ room: 782, mjrs: true, secret: "s" }), {
+        audiobridge: "success",
+        mjrs: true,
+      });
+      same(await mjrs({ room: 782, mjrs: false, secret: "s", mjrs_dir: "d" }), {
+        audiobridge: "success",
+        mjrs: false,
+      });
+      same(
+        await h.sync({ request: "edit", room: 782, secret: "s", new_mjrs_dir: 3 }),
+        abErr(484, "Invalid element type (new_mjrs_dir should be a string)"),
+      );
+      same(await h.sync({ request: "edit", room: 782, secret: "s", new_mjrs_dir: "d" }), {
+        audiobridge: "edited",
+        room: 782,
+        permanent: false,
+      });
+      // The list shows nothing of it.
+      const list = (await h.sync({ request: "list" })).list as JsonObject[];
+      assert.deepEqual(Object.keys(list[1]!), Object.keys(ROOM_1234));
+      same(
+        (await h.ask({ request: "join", room: 782, record: "x" })).data,
+        abErr(484, "Invalid element type (record should be a boolean)"),
+      );
+      same(
+        (await h.ask({ request: "join", room: 782, filename: 1 })).data,
+        abErr(484, "Invalid element type (filename should be a string)"),
+      );
+      // Without a PeerConnection nothing is recorded yet (no file, none in handle_info).
+      same((await h.ask({ request: "join", room: 782, id: 5, record: true, filename: "q" })).data, {
+        audiobridge: "joined",
+        room: 782,
+        id: 5,
+        participants: [],
+      });
+      same(
+        (await h.ask({ request: "configure", record: "x" })).data,
+        abErr(484, "Invalid element type (record should be a boolean)"),
+      );
+      same(
+        (await h.ask({ request: "configure", filename: 2 })).data,
+        abErr(484, "Invalid element type (filename should be a string)"),
+      );
+      same((await h.ask({ request: "configure", record: false })).data, {
+        audiobridge: "event",
+        result: "ok",
+      });
+      same((await h.ask({ request: "leave" })).data, { audiobridge: "left", room: 782, id: 5 });
+      await h.sync({ request: "destroy", room: 782, secret: "s" });
+      await h.close();
+    },
+  },
+  {
     name: "join, joined to the others, listparticipants, configure, leave",
     async run(c) {
       const a = await AbHandle.open(c);

@@ -4,7 +4,8 @@
  * starts, as the reference's PLI "Recording video"), so the file starts decodable. As Janus's
  * recorder, the packets written are renumbered (`SwitchingContext`) and a paused recording
  * drops them; resumed, it asks for a keyframe and goes on with no gap in RTP time. With a
- * keyframe interval, video asks for one that often while packets come (Record&Play).
+ * keyframe interval, video asks for one that often while packets come (Record&Play). A muted
+ * recording drops packets too but keeps their time, as Janus's AudioBridge leaves a gap.
  *
  * @module
  */
@@ -30,6 +31,7 @@ export class MjrRecorder implements PacketTap {
   readonly #context: SwitchingContext;
   #waitKeyframe: boolean;
   #paused = false;
+  #muted = false;
   #keyframeIntervalMs: number | undefined;
   #lastKeyframeRequest: number;
   #lastFlush = 0;
@@ -49,6 +51,7 @@ export class MjrRecorder implements PacketTap {
     this.#context = new SwitchingContext(source.kind === "video");
     this.#waitKeyframe = source.kind === "video" && codec === "vp8";
     this.#keyframeIntervalMs = options.keyframeIntervalMs;
+    this.#muted = options.muted === true;
     this.#lastKeyframeRequest = nowMs;
     if (source.kind === "video") source.requestKeyframe(nowMs);
   }
@@ -57,6 +60,7 @@ export class MjrRecorder implements PacketTap {
     if (update.keyframeIntervalMs !== undefined) {
       this.#keyframeIntervalMs = update.keyframeIntervalMs;
     }
+    if (update.muted !== undefined) this.#muted = update.muted;
     if (update.paused === undefined || update.paused === this.#paused) return;
     this.#paused = update.paused;
     if (this.#paused) return;
@@ -77,7 +81,7 @@ export class MjrRecorder implements PacketTap {
     ) {
       this.#requestKeyframe(nowMs);
     }
-    if (this.#paused) return;
+    if (this.#paused || this.#muted) return;
     if (this.#waitKeyframe) {
       const header = headerLength(buf, length);
       if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;

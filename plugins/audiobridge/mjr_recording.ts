@@ -1,0 +1,115 @@
+/**
+ * A participant's own audio recorded to an MJR file (`record` on join/configure, the room's
+ * `mjrs`), as the reference names it: `<filename>-audio.mjr`, else
+ * `audiobridge-<room>-user-<id>-<µs now>-audio.mjr`, in the room's `mjrs_dir` (made when
+ * missing; without one, relative to the gateway's working folder). The media worker writes the
+ * packets as received (`PluginWebRTC.startRecording`: the RTP engine; the wrtc engine refuses,
+ * which is logged as the reference logs a file it cannot open). While the participant is
+ * muted, its packets are not written and their time stays a gap, as the reference's.
+ *
+ * @module
+ */
+import { basename, join, resolve } from "node:path";
+import { createLogger } from "../../core/log.ts";
+import type { PluginWebRTC } from "../../core/plugin.ts";
+
+const log = createLogger("audiobridge");
+
+/** The wall clock in µs, as the reference's `janus_get_real_time`. */
+function nowUs(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** The absolute path of a participant's recording. */
+export function mjrPath(options: {
+  dir: string | undefined;
+  base: string | undefined;
+  room: number;
+  user: number;
+}): string {
+  const name = options.base !== undefined
+    ? `${options.base}-audio`
+    : `audiobridge-${options.room}-user-${options.user}-${nowUs()}-audio`;
+  const file = `${name}.mjr`;
+  return resolve(options.dir ? join(options.dir, file) : file);
+}
+
+/** Where the recording should be: the participant's PeerConnection and its audio. */
+export interface RecordingTarget {
+  webrtc: PluginWebRTC;
+  mid: string;
+  codec: string;
+  room: number;
+  user: number;
+  dir: string | undefined;
+  /** Muted (by itself, a moderator or `mute_room`): nothing is written. */
+  silenced: boolean;
+}
+
+/** One handle's recording: what was asked for, and the file being written. */
+export class ParticipantRecording {
+  /** `record` (or the room's `mjrs`) asked for it. */
+  wanted = false;
+  /** The `filename` given (kept until the PeerConnection goes, as the reference). */
+  base: string | undefined;
+  #active: { webrtc: PluginWebRTC; mid: string; path: string; silenced: boolean } | undefined;
+  /** A start that failed on this m-line: not tried again until asked again. */
+  #failed: string | undefined;
+
+  /** The file's name while recording (admin `handle_info`'s `audio-recording`). */
+  get fileName(): string | undefined {
+    return this.#active ? basename(this.#active.path) : undefined;
+  }
+
+  /** Asked for again (`record`, `enable_mjrs`): a failed start may be retried. */
+  want(on: boolean): void {
+    this.wanted = on;
+    this.#failed = undefined;
+  }
+
+  /** Starts, updates or stops the recording for `target` (none: not in a room or no media). */
+  async sync(target: RecordingTarget | undefined): Promise<void> {
+    const active = this.#active;
+    const keep = this.wanted && target !== undefined;
+    if (active && (!keep || active.webrtc !== target.webrtc || active.mid !== target.mid)) {
+      this.#active = undefined;
+      await active.webrtc.stopRecording(active.mid).catch(() => {});
+    }
+    if (!keep) return;
+    const current = this.#active;
+    if (current) {
+      if (current.silenced === target.silenced) return;
+      current.silenced = target.silenced;
+      await target.webrtc.updateRecording({ mid: target.mid, muted: target.silenced });
+      return;
+    }
+    if (this.#failed === target.mid) return;
+    const path = mjrPath({
+      dir: target.dir,
+      base: this.base,
+      room: target.room,
+      user: target.user,
+    });
+    try {
+      await target.webrtc.startRecording({
+        mid: target.mid,
+        path,
+        codec: target.codec,
+        muted: target.silenced,
+      });
+    } catch (e) {
+      this.#failed = target.mid;
+      log.warn(`Couldn't open an audio recording file for this participant: ${String(e)}`);
+      return;
+    }
+    this.#active = { webrtc: target.webrtc, mid: target.mid, path, silenced: target.silenced };
+  }
+
+  /** The PeerConnection went (its recordings with it), or the handle: nothing is kept. */
+  forget(): void {
+    this.#active = undefined;
+    this.#failed = undefined;
+    this.wanted = false;
+    this.base = undefined;
+  }
+}
