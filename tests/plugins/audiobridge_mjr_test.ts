@@ -4,7 +4,9 @@
  * in the room's `mjrs_dir`; while it is muted nothing is written but the time stays a gap (as
  * Janus 1.1.2's); `record: false` closes it. `enable_mjrs` on the live room starts a file per
  * participant named `audiobridge-<room>-user-<id>-<µs>-audio.mjr` (as the reference names
- * them), a G.711 participant's as `pcmu`; turning it off, leaving and hanging up close them.
+ * them; one given a `filename` keeps its name, the file made anew), a G.711 participant's as
+ * `pcmu`, and one joining then is recorded whatever its `record` says; turning it off, leaving
+ * and hanging up close them, and so does `changeroom`.
  * Janus's `janus-pp-rec` converts every file, ffprobe reads its time and each holds its
  * participant's tone only. On the wrtc engine a `record` is refused (logged), nothing is
  * written and mixing goes on.
@@ -123,7 +125,7 @@ async function mjrHeader(mjr: string): Promise<JsonObject> {
 }
 
 wrtcTest(
-  "audiobridge MJR: record on join, muted gap, record:false, enable_mjrs on a live room, leave and hangup close the files; janus-pp-rec converts them",
+  "audiobridge MJR: record on join, muted gap, record:false, enable_mjrs on a live room, leave/hangup/changeroom close the files; janus-pp-rec converts them",
   async (wrtc) => {
     await requireTool("janus-pp-rec", "janus-tools");
     await requireTool("ffprobe", "ffmpeg");
@@ -133,7 +135,8 @@ wrtcTest(
     const alice = new ToneClient(wrtc, 440);
     const bob = new ToneClient(wrtc, 880);
     const carol = new ToneClient(wrtc, 660);
-    const tones = [440, 660, 880] as const;
+    const dave = new ToneClient(wrtc, 1000);
+    const tones = [440, 660, 880, 1000] as const;
     try {
       const admin = await AbHandle.open(c);
       await admin.sync({ request: "create", room: ROOM, secret: "s", mjrs_dir: dir });
@@ -174,7 +177,7 @@ wrtcTest(
       const gap = aliceRec.seconds - packets * 0.02;
       assert.ok(gap > 1 && gap < 2.5, `muted gap ${gap} s (${packets} packets) ${shown(aliceRec)}`);
       assert.ok(aliceRec.powers[440]! > PRESENT, shown(aliceRec));
-      for (const f of [660, 880]) assert.ok(aliceRec.powers[f]! < ABSENT, shown(aliceRec));
+      for (const f of [660, 880, 1000]) assert.ok(aliceRec.powers[f]! < ABSENT, shown(aliceRec));
       await Deno.remove(`${first}.opus`);
 
       // The live room: everyone from now on; alice's `filename` stays hers, so her file is
@@ -188,6 +191,10 @@ wrtcTest(
       }, 5000).catch(async (e) => {
         throw new Error(`${e}: ${(await filesIn(dir)).join()}`);
       });
+      // Joining a room with `mjrs` records, whatever `record` says (the reference).
+      const d = await AbHandle.open(c);
+      await d.joinWith(dave, { room: ROOM, id: 4, record: false });
+      await waitUntil("dave's file", () => [...Deno.readDirSync(dir)].length === 4, 5000);
       const names = await filesIn(dir);
       assert.equal(names[0], "alice-audio.mjr", names.join());
       const byUser = (id: number) => {
@@ -196,14 +203,21 @@ wrtcTest(
         assert.ok(name, `user ${id}'s file in ${names.join()}`);
         return name;
       };
-      const files = { alice: "alice-audio.mjr", bob: byUser(2), carol: byUser(3) };
+      const files = { alice: "alice-audio.mjr", bob: byUser(2), carol: byUser(3), dave: byUser(4) };
       assert.equal((await handleInfo(gw, a))["audio-recording"], files.alice);
       assert.equal((await handleInfo(gw, b))["audio-recording"], files.bob);
       assert.equal((await handleInfo(gw, g))["audio-recording"], files.carol);
       await sleep(2000);
-      // Leave closes alice's, hangup carol's, turning the room's setting off bob's.
+      // Leave closes alice's, hangup carol's, changeroom dave's (a new room needs a new
+      // configure), turning the room's setting off bob's.
       await ask(a, { request: "leave" });
       await ask(g, { request: "hangup" });
+      await admin.sync({ request: "create", room: ROOM + 1 });
+      assert.equal(
+        (await ask(d, { request: "changeroom", room: ROOM + 1 })).audiobridge,
+        "roomchanged",
+      );
+      assert.equal((await handleInfo(gw, d))["audio-recording"], undefined);
       assert.deepEqual(
         await admin.sync({ request: "enable_mjrs", room: ROOM, secret: "s", mjrs: false }),
         { audiobridge: "success", mjrs: false },
@@ -221,6 +235,7 @@ wrtcTest(
           [files.alice, 440, "opus"],
           [files.bob, 880, "opus"],
           [files.carol, 660, "wav"],
+          [files.dave, 1000, "opus"],
         ] as const
       ) {
         const path = join(dir, file);
@@ -228,20 +243,20 @@ wrtcTest(
         assert.equal(header.t, "a");
         assert.equal(header.c, ext === "wav" ? "pcmu" : "opus", file);
         const rec = await convert(path, ext, tones);
-        assert.ok(rec.seconds > 1.5 && rec.seconds < 5, `${file}: ${shown(rec)}`);
+        assert.ok(rec.seconds > 1 && rec.seconds < 5, `${file}: ${shown(rec)}`);
         assert.ok(rec.powers[tone]! > PRESENT, `${file}: ${shown(rec)}`);
         const absent = ext === "wav" ? ABSENT_G711 : ABSENT;
         for (const f of tones) {
           if (f !== tone) assert.ok(rec.powers[f]! < absent, `${file}: ${shown(rec)}`);
         }
       }
-      for (const h of [a, b, g, admin]) await h.close();
+      for (const h of [a, b, g, d, admin]) await h.close();
     } finally {
-      for (const x of [alice, bob, carol]) x.close();
+      for (const x of [alice, bob, carol, dave]) x.close();
       await c.close();
       await Deno.remove(dir, { recursive: true });
     }
-    await assertMixingReleased(gw, 2);
+    await assertMixingReleased(gw, 3);
   },
 );
 
