@@ -22,7 +22,13 @@ import type {
 } from "./media/types.ts";
 export { PluginError } from "./errors.ts";
 import type { PluginMedia } from "./plugin_media.ts";
-export type { PluginMedia, PluginRtpSource, RoomMixer, RtpSourceStream } from "./plugin_media.ts";
+export type {
+  PluginMedia,
+  PluginRtpSource,
+  RoomMixer,
+  RtpLevel,
+  RtpSourceStream,
+} from "./plugin_media.ts";
 export type {
   AnswerOptions,
   AudioLevelReport,

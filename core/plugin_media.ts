@@ -9,10 +9,10 @@
 import type { ForwardTo, PluginWebRTC } from "./plugin.ts";
 import type { RtpSource, RtpSourceStream, RtpSourceStreamStats } from "./media/source_types.ts";
 import type { MediaEngine } from "./media/types.ts";
-import type { RoomMixer } from "./media/mixer_types.ts";
+import type { RoomMixer, RtpLevel } from "./media/mixer_types.ts";
 import { HandleWebRTC } from "./webrtc.ts";
 
-export type { RoomMixer, RtpSourceStream, RtpSourceStreamStats };
+export type { RoomMixer, RtpLevel, RtpSourceStream, RtpSourceStreamStats };
 
 /** An RTP source as a plugin sees it: its streams go to handles by mid. */
 export interface PluginRtpSource {
@@ -150,6 +150,7 @@ export function createPluginMedia(
         key: mixer.key,
         work: (request) => mixer.work(request),
         rtp: (request) => mixer.rtp(request),
+        onRtpLevel: (listener) => mixer.onRtpLevel(listener),
         close: () => {
           open.delete(owned);
           return mixer.close();

@@ -445,6 +445,7 @@ class WorkerMediaEngine implements MediaEngine {
       callTimeoutMs: this.#callTimeoutMs,
       onExit: (w, expected) => this.#exited(w, expected),
       onIdle: () => this.#idleStopSoon(),
+      onMixerLevels: ({ key, levels }) => this.#mixers.get(key)?.levels(levels),
     });
     this.#workers.push(worker);
     this.#startedAt.set(worker, Date.now());

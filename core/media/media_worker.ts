@@ -50,6 +50,7 @@ export class MediaWorker {
   #gatherTimeoutMs: number;
   #onExit: (worker: MediaWorker, expected: boolean) => void;
   #onIdle: (() => void) | undefined;
+  #onMixerLevels: ((params: WorkerEvents["mixerLevels"]) => void) | undefined;
 
   constructor(options: {
     index: number;
@@ -60,11 +61,14 @@ export class MediaWorker {
     onExit: (worker: MediaWorker, expected: boolean) => void;
     /** Called each time the worker's last peer is gone. */
     onIdle?: () => void;
+    /** Levels of a mixer's plain-RTP members (events that belong to no peer). */
+    onMixerLevels?: (params: WorkerEvents["mixerLevels"]) => void;
   }) {
     this.index = options.index;
     this.#gatherTimeoutMs = options.config.gatherTimeoutMs;
     this.#onExit = options.onExit;
     this.#onIdle = options.onIdle;
+    this.#onMixerLevels = options.onMixerLevels;
     const { command, args, cwd } = options.command;
     this.#child = new Deno.Command(command, {
       args,
@@ -244,6 +248,7 @@ export class MediaWorker {
 
   #route(message: EventMessage<WorkerEvents>): void {
     if (message.event === "ready") return;
+    if (message.event === "mixerLevels") return this.#onMixerLevels?.(message.params);
     const peer = this.#peers.get(message.params.peerId);
     peer?.handleEvent(message);
   }

@@ -2,11 +2,13 @@
  * A plain-RTP member of a mixer (AudioBridge `rtp` participants): a UDP socket bound on the
  * gateway's address in a port range, which decodes the Opus or G.711 RTP it receives for the
  * mix and sends the member's mix back as RTP to the member's address, from the same socket.
+ * With `levelExt` it also keeps the mean RFC 6464 level of what it receives (talking events).
  *
  * @module
  */
 import dgram from "node:dgram";
 import { AudioPayloadDecoder, AudioRtpPacketizer } from "./audio_rtp.ts";
+import { readAudioLevel } from "./rtp/audio_level_ext.ts";
 
 /** What a leg is made with. */
 export interface RtpLegOptions {
@@ -18,6 +20,8 @@ export interface RtpLegOptions {
   remote?: { host: string; port: number } | undefined;
   codec: "opus" | "pcmu" | "pcma";
   payloadType: number;
+  /** The RFC 6464 audio level extension id of its packets (0 or absent: none read). */
+  levelExt?: number;
   /** The mixer's rate. */
   rate: number;
 }
@@ -33,6 +37,8 @@ export class RtpLeg {
   /** Packets received for the mix and sent with it (tests, stats). */
   packetsIn = 0;
   packetsOut = 0;
+  #levelSum = 0;
+  #levelPackets = 0;
   readonly #socket: dgram.Socket;
   readonly #options: RtpLegOptions;
   readonly #decoder: AudioPayloadDecoder;
@@ -81,6 +87,20 @@ export class RtpLeg {
     this.packetsOut++;
   }
 
+  /** Whether it reads levels (it joined with `levelExt`). */
+  get levels(): boolean {
+    return (this.#options.levelExt ?? 0) > 0;
+  }
+
+  /** The mean level of the packets since the last call, if any came with one. */
+  takeLevel(): { level: number; packets: number } | undefined {
+    if (this.#levelPackets === 0) return undefined;
+    const out = { level: this.#levelSum / this.#levelPackets, packets: this.#levelPackets };
+    this.#levelSum = 0;
+    this.#levelPackets = 0;
+    return out;
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -98,6 +118,14 @@ export class RtpLeg {
     const payload = rtpPayload(packet, this.#options.payloadType);
     if (!payload || this.#closed) return;
     this.packetsIn++;
+    const ext = this.#options.levelExt ?? 0;
+    if (ext > 0) {
+      const level = readAudioLevel(packet, packet.length, ext);
+      if (level >= 0) {
+        this.#levelSum += level;
+        this.#levelPackets++;
+      }
+    }
     const decoded = this.#decoder.decode(payload);
     if (decoded) this.onAudio?.(decoded.samples, decoded.rate);
   }

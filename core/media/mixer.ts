@@ -18,7 +18,7 @@
 import { downmixStereo, type EncoderSettings } from "./audio_rtp.ts";
 import { FilePlayer, type MixSink, RtpMixForwarder, WavWriter } from "./mix_outputs.ts";
 import { RtpLeg } from "./mix_rtp_leg.ts";
-import type { RtpMemberRequest } from "./mixer_types.ts";
+import type { RtpLevel, RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRequest, MixRoomRequest } from "./types.ts";
 
 /** What a mixer needs of a worker peer. */
@@ -65,6 +65,8 @@ export const MIX_PERIOD_MS = 20;
 const MAX_BUFFER_MS = 120;
 /** Periods of audio a member buffers before it is mixed (again): absorbs bursty decoding. */
 const PRIME_PERIODS = 3;
+/** Plain-RTP members' levels are reported this often (as peers' `audioLevel`). */
+const LEVELS_MS = 100;
 /** A clock this late (a stalled event loop) starts over instead of catching up. */
 const MAX_LATE_MS = 200;
 
@@ -372,9 +374,41 @@ export class MixerHub<P extends MixPeer> {
   readonly #of = new Map<string, Mixer>();
   /** Plain-RTP legs by id, with the key of the mixer they are in. */
   readonly #legs = new Map<string, { leg: RtpLeg; key: string }>();
+  readonly #onLevels: ((key: string, levels: RtpLevel[]) => void) | undefined;
+  /** Reads the legs' levels while a leg reads them. */
+  #levelTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(factory: MemberFactory<P>) {
+  /** `onLevels`: where the levels of plain-RTP members with `levelExt` go, per mixer. */
+  constructor(
+    factory: MemberFactory<P>,
+    options: { onLevels?: (key: string, levels: RtpLevel[]) => void } = {},
+  ) {
     this.#factory = factory;
+    this.#onLevels = options.onLevels;
+  }
+
+  /** Starts or stops the level reports as legs that read levels come and go. */
+  #levelReports(): void {
+    const wanted = this.#onLevels !== undefined &&
+      [...this.#legs.values()].some((e) => e.leg.levels);
+    if (wanted && this.#levelTimer === undefined) {
+      this.#levelTimer = setInterval(() => this.#reportLevels(), LEVELS_MS);
+    } else if (!wanted && this.#levelTimer !== undefined) {
+      clearInterval(this.#levelTimer);
+      this.#levelTimer = undefined;
+    }
+  }
+
+  #reportLevels(): void {
+    const byKey = new Map<string, RtpLevel[]>();
+    for (const [id, { leg, key }] of this.#legs) {
+      const level = leg.takeLevel();
+      if (!level) continue;
+      const list = byKey.get(key) ?? [];
+      list.push({ id, ...level });
+      byKey.set(key, list);
+    }
+    for (const [key, levels] of byKey) this.#onLevels?.(key, levels);
   }
 
   /**
@@ -462,6 +496,7 @@ export class MixerHub<P extends MixPeer> {
         remote: request.remote,
         codec: request.codec,
         payloadType: request.payloadType,
+        ...(request.levelExt !== undefined ? { levelExt: request.levelExt } : {}),
         rate: mixer.rate,
       });
       // The mixer may have ended while the port was bound.
@@ -471,6 +506,7 @@ export class MixerHub<P extends MixPeer> {
       }
       entry = { leg, key };
       this.#legs.set(request.id, entry);
+      this.#levelReports();
     }
     // Into this mixer, out of any other (changeroom keeps the port).
     this.#of.get(memberId)?.members.delete(memberId);
@@ -492,6 +528,7 @@ export class MixerHub<P extends MixPeer> {
     if (!entry) return;
     this.#legs.delete(id);
     entry.leg.close();
+    this.#levelReports();
     const memberId = `rtp:${id}`;
     const mixer = this.#of.get(memberId);
     this.#of.delete(memberId);

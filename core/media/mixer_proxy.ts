@@ -5,12 +5,13 @@
  */
 import type { MediaWorker } from "./media_worker.ts";
 import { WorkerObject, type WorkerObjectHooks } from "./worker_object.ts";
-import type { RoomMixer, RtpMemberRequest } from "./mixer_types.ts";
+import type { RoomMixer, RtpLevel, RtpMemberRequest } from "./mixer_types.ts";
 import type { MixRoomRequest } from "./types.ts";
 
 /** A mixer living in a media worker. */
 export class MixerProxy extends WorkerObject<MixerProxy> implements RoomMixer {
   readonly key: string;
+  #onRtpLevel: ((level: RtpLevel) => void) | undefined;
 
   constructor(options: { key: string; worker: MediaWorker } & WorkerObjectHooks<MixerProxy>) {
     super(options.worker, options);
@@ -19,6 +20,16 @@ export class MixerProxy extends WorkerObject<MixerProxy> implements RoomMixer {
 
   protected self(): MixerProxy {
     return this;
+  }
+
+  onRtpLevel(listener: ((level: RtpLevel) => void) | undefined): void {
+    this.#onRtpLevel = listener;
+  }
+
+  /** Its worker reported levels of its plain-RTP members. */
+  levels(levels: readonly RtpLevel[]): void {
+    if (this.closed) return;
+    for (const level of levels) this.#onRtpLevel?.(level);
   }
 
   async work(request: MixRoomRequest): Promise<void> {

@@ -38,6 +38,8 @@ export type RtpMemberRequest =
     remote?: { host: string; port: number };
     codec: "opus" | "pcmu" | "pcma";
     payloadType: number;
+    /** The RFC 6464 audio level extension id of its packets: levels are reported (talking). */
+    levelExt?: number;
     gain: number;
     muted: boolean;
     pan?: number;
@@ -45,9 +47,22 @@ export type RtpMemberRequest =
   | { op: "update"; id: string; gain?: number; muted?: boolean; pan?: number }
   | { op: "leave"; id: string };
 
+/** The mean RFC 6464 level (dBov, 0 loudest .. 127) of a plain-RTP member's recent packets. */
+export interface RtpLevel {
+  /** The member's id (`RtpMemberRequest`). */
+  id: string;
+  level: number;
+  packets: number;
+}
+
 /** A live mixer in a media worker. */
 export interface RoomMixer {
   readonly key: string;
+  /**
+   * Where the levels of its plain-RTP members that joined with `levelExt` go, about every
+   * 100 ms while they send (undefined: nowhere).
+   */
+  onRtpLevel(listener: ((level: RtpLevel) => void) | undefined): void;
   /** Room-wide work (files, recording, forwarders of the mix); see `MixRoomRequest`. */
   work(request: MixRoomRequest): Promise<void>;
   /** A plain-RTP member joins (resolves its bound port), changes or leaves; 0 but for join. */

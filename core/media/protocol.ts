@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { RtpLevel } from "./mixer_types.ts";
 import type {
   AnswerOptions,
   AudioLevelReport,
@@ -100,6 +101,8 @@ export interface WorkerEvents {
   closed: P & { reason: PeerCloseReason };
   /** A playout sent its last packet. */
   playoutEnded: P;
+  /** Levels of the plain-RTP members of mixer `key` (see `RoomMixer.onRtpLevel`). */
+  mixerLevels: { key: string; levels: RtpLevel[] };
 }
 
 /** Encodes a payload for the wire. */

@@ -56,10 +56,13 @@ async function main(): Promise<void> {
   const peers = new Map<string, WorkerPeer>();
   const totals = emptyCounters();
   const forwards = new ForwardHub();
-  const mixers = new MixerHub(wrtcMemberFactory({
-    openSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
-    newSource: () => new wrtc.nonstandard.RTCAudioSource(),
-  }));
+  const mixers = new MixerHub(
+    wrtcMemberFactory({
+      openSink: (track) => new wrtc.nonstandard.RTCAudioSink(track),
+      newSource: () => new wrtc.nonstandard.RTCAudioSource(),
+    }),
+    { onLevels: (key, levels) => server.notify("mixerLevels", { key, levels }) },
+  );
   const trimmer = createTrimmer(libcMallocTrim());
   let context: Omit<WorkerPeerContext, "notify" | "onClosed"> | undefined;
 

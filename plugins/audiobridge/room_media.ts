@@ -10,7 +10,13 @@
  * @module
  */
 import { createLogger } from "../../core/log.ts";
-import type { JsonObject, MixRoomRequest, PluginMedia, RoomMixer } from "../../core/plugin.ts";
+import type {
+  JsonObject,
+  MixRoomRequest,
+  PluginMedia,
+  RoomMixer,
+  RtpLevel,
+} from "../../core/plugin.ts";
 import { parseOggOpus } from "../../core/media/ogg_opus.ts";
 
 const log = createLogger("audiobridge");
@@ -72,6 +78,8 @@ export class RoomMedia {
   recordPath: (() => string) | undefined;
   /** Where mixers are made (absent without a media engine: nothing is mixed). */
   #host: PluginMedia | undefined;
+  /** Listeners of plain-RTP participants' levels, by member id (the mixer reports them). */
+  readonly rtpLevels = new Map<string, (level: RtpLevel) => void>();
   /** The room's mixer, once it is needed. */
   #mixer: Promise<RoomMixer | undefined> | undefined;
   #closed = false;
@@ -104,6 +112,7 @@ export class RoomMedia {
         if (this.recording !== undefined && this.recordPath) this.recording = this.recordPath();
       },
     }).then(async (m) => {
+      m.onRtpLevel((level) => this.rtpLevels.get(level.id)?.(level));
       for (const op of this.#wanted()) await m.work(op).catch((e) => this.#warn(e));
       return m;
     }, (e) => {

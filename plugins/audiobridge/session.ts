@@ -21,6 +21,7 @@ import {
   type PluginSession,
   type PluginWebRTC,
   type RoomMixer,
+  type RtpLevel,
 } from "../../core/plugin.ts";
 import { liveMediaLines } from "../_shared/media_lines.ts";
 import { TalkDetector } from "../videoroom/talking.ts";
@@ -29,7 +30,7 @@ import { ParticipantRecording } from "./mjr_recording.ts";
 import { Participant, type ParticipantSession } from "./participant.ts";
 import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
 import { participantEntry, randomId, type Room } from "./room.ts";
-import { MIXER_AFFINITY } from "./room_media.ts";
+import { MIXER_AFFINITY, type RoomMedia } from "./room_media.ts";
 import {
   check,
   checkSecret,
@@ -78,6 +79,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   /** The mixer its RTP socket is in, and the socket's port. */
   #rtpMixer: RoomMixer | undefined;
   #rtpPort = 0;
+  /** The room media whose mixer reports this plain-RTP participant's levels. */
+  #levelsFrom: RoomMedia | undefined;
   #talk: TalkDetector;
   #destroyed = false;
   /** Its own audio recorded to an MJR file (`record`, the room's `mjrs`). */
@@ -108,6 +111,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
 
   get measured(): boolean {
     const room = this.participant?.room;
+    // A plain-RTP participant's levels come in its packets when it named the extension's id.
+    if (this.#plainRtp) return this.#plainRtp.levelExt > 0;
     return this.#audioMid !== undefined && this.#levelsInSdp && room?.props.audiolevel_ext === true;
   }
 
@@ -213,6 +218,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
         ...(rtp.remote ? { remote: rtp.remote } : {}),
         codec: rtp.codec,
         payloadType: rtp.payloadType,
+        ...(rtp.levelExt > 0 ? { levelExt: rtp.levelExt } : {}),
         gain: 1,
         muted: true,
       });
@@ -493,8 +499,20 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   }
 
   #onLevel(report: AudioLevelReport): void {
+    if (report.mid === this.#audioMid) this.#talked(report);
+  }
+
+  /** A plain-RTP participant's levels (its packets' RFC 6464 extension), as a peer's. */
+  #onRtpLevel(level: RtpLevel): void {
+    if (this.participant?.room.props.audiolevel_event && this.#plainRtp) {
+      this.#talked({ mid: "", level: level.level, packets: level.packets });
+    }
+  }
+
+  /** Feeds talking detection; a change is told to event handlers and the room. */
+  #talked(report: AudioLevelReport): void {
     const p = this.participant;
-    if (!p || report.mid !== this.#audioMid) return;
+    if (!p) return;
     const change = this.#talk.feed(report);
     if (!change) return;
     p.talking = change.talking;
@@ -563,6 +581,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       const mixer = this.#rtpMixer;
       this.#rtpMixer = undefined;
       this.#rtpPort = 0;
+      this.#hearLevels(undefined);
       // A mixer let go took its members' sockets with it.
       await mixer?.rtp({ op: "leave", id }).catch(() => {});
       return;
@@ -572,6 +591,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     const state = { gain: p.volume / 100, muted: p.silenced, pan: p.spatialPosition };
     if (mixer === this.#rtpMixer) {
       await mixer.rtp({ op: "update", id, ...state });
+      // Bound at join: its levels are heard from now on.
+      if (rtp.levelExt > 0 && this.#levelsFrom !== p.room.media) this.#hearLevels(p.room.media);
       return;
     }
     const { ip, portRange } = this.#shared.ctx.plainRtp;
@@ -583,9 +604,20 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       ...(rtp.remote ? { remote: rtp.remote } : {}),
       codec: rtp.codec,
       payloadType: rtp.payloadType,
+      ...(rtp.levelExt > 0 ? { levelExt: rtp.levelExt } : {}),
       ...state,
     });
     this.#rtpMixer = mixer;
+    if (rtp.levelExt > 0) this.#hearLevels(p.room.media);
+  }
+
+  /** Where this plain-RTP participant's levels are heard: its room's mixer, or none. */
+  #hearLevels(media: RoomMedia | undefined): void {
+    const id = String(this.#handle.id);
+    if (this.#levelsFrom && this.#levelsFrom !== media) this.#levelsFrom.rtpLevels.delete(id);
+    this.#levelsFrom = media;
+    this.#talk.reset();
+    media?.rtpLevels.set(id, (level) => this.#onRtpLevel(level));
   }
 
   /** Puts the PeerConnection in its room's mixer with its gain and mute, or out of it. */
@@ -737,6 +769,8 @@ interface PlainRtp {
   remote: { host: string; port: number } | undefined;
   codec: "opus" | "pcmu" | "pcma";
   payloadType: number;
+  /** The RFC 6464 audio level extension id of its packets (`audiolevel_ext`), 0 = none. */
+  levelExt: number;
 }
 
 /** A join's `rtp` object: Opus on its `payload_type` (default 100), G.711 on 0 or 8. */
@@ -754,7 +788,11 @@ function plainRtpOf(rtp: JsonObject, codec: string): PlainRtp {
   const remote = typeof ip === "string" && typeof port === "number" && port > 0 && port < 65536
     ? { host: ip, port }
     : undefined;
-  return { remote, codec: c, payloadType };
+  const ext = rtp.audiolevel_ext;
+  const levelExt = typeof ext === "number" && Number.isInteger(ext) && ext > 0 && ext < 15
+    ? ext
+    : 0;
+  return { remote, codec: c, payloadType, levelExt };
 }
 
 /** A requested spatial position (over 100 is 100, as the reference), or `fallback`. */

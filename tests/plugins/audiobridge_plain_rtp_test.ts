@@ -31,6 +31,9 @@ class RtpToneClient {
   readonly tone: number;
   /** Packets received from the gateway. */
   packets = 0;
+  /** An RFC 6464 level extension on every packet sent, with this id (0: none) and level. */
+  levelExt = 0;
+  level = 127;
   readonly #encoder = new OpusEncoder(RATE);
   readonly #decoder = new OpusDecoder(RATE, 1);
   readonly #received = new Float32Array(RATE);
@@ -68,14 +71,19 @@ class RtpToneClient {
           phase += (2 * Math.PI * this.tone) / RATE;
         }
         const payload = this.#encoder.encode(pcm);
-        const packet = new Uint8Array(12 + payload.length);
+        // A one-byte-header extension block (RFC 8285) of one element: the level, V set.
+        const ext = this.levelExt > 0
+          ? [0xbe, 0xde, 0, 1, this.levelExt << 4, 0x80 | this.level, 0, 0]
+          : [];
+        const packet = new Uint8Array(12 + ext.length + payload.length);
         const v = new DataView(packet.buffer);
-        packet[0] = 0x80;
+        packet[0] = ext.length > 0 ? 0x90 : 0x80;
+        packet.set(ext, 12);
         packet[1] = PT;
         v.setUint16(2, sent & 0xffff);
         v.setUint32(4, (sent * FRAME) >>> 0);
         v.setUint32(8, ssrc);
-        packet.set(payload, 12);
+        packet.set(payload, 12 + ext.length);
         this.socket.send(packet, port, "127.0.0.1");
         sent++;
       }
@@ -208,6 +216,70 @@ wrtcTest(
       await released(port4);
       assert.equal(await gw.media.mixerMembers?.(), 1);
       for (const h of [webHandle, admin]) await h.close();
+    } finally {
+      web.close();
+      rtp.close();
+      await c.close();
+    }
+    await assertMixingReleased(gw, 2);
+  },
+);
+
+/** Waits (up to `ms`) for `h`'s plugin event `kind` about participant `id`, skipping others. */
+async function talkEvent(h: AbHandle, kind: string, id: number, ms = 8000): Promise<JsonObject> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = deadline - Date.now();
+    assert.ok(left > 0, `no ${kind} event for ${id}`);
+    const data = await h.next(left).catch(() => undefined);
+    if (data?.audiobridge === kind && data.id === id) return data;
+  }
+}
+
+wrtcTest(
+  "audiobridge plain RTP: audiolevel_ext levels make talking and stopped-talking events; listparticipants shows talking",
+  async (wrtc) => {
+    await using gw = await startAudioBridgeGateway();
+    const c = await wsClient(gw.wsUrl);
+    const web = new ToneClient(wrtc, 440);
+    // The wrtc participant stays silent: only the RTP one talks.
+    web.amplitude = 0;
+    const rtp = new RtpToneClient(1000);
+    try {
+      const admin = await AbHandle.open(c);
+      await admin.sync({
+        request: "create",
+        room: 81,
+        allow_rtp_participants: true,
+        audiolevel_event: true,
+        audio_active_packets: 10,
+        audio_level_average: 40,
+      });
+      const webHandle = await AbHandle.open(c);
+      await webHandle.joinWith(web, { room: 81, id: 1 });
+      const rtpHandle = await AbHandle.open(c);
+      const clientPort = await rtp.bind();
+      const joined = await rtpHandle.ask({
+        request: "join",
+        room: 81,
+        id: 2,
+        rtp: { ip: "127.0.0.1", port: clientPort, payload_type: PT, audiolevel_ext: 1 },
+      });
+      assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
+      // Loud (20 dBov under full scale, under the room's 40 average) in every packet.
+      rtp.levelExt = 1;
+      rtp.level = 20;
+      rtp.start((joined.data.rtp as JsonObject).port as number);
+      const talking = await talkEvent(webHandle, "talking", 2);
+      assert.deepEqual(talking, { audiobridge: "talking", room: 81, id: 2 });
+      const list = await admin.sync({ request: "listparticipants", room: 81 });
+      const listed = (list.participants as JsonObject[]).find((p) => p.id === 2);
+      assert.equal(listed?.talking, true, JSON.stringify(list));
+      // Quiet (127: silence) from now on.
+      rtp.level = 127;
+      const stopped = await talkEvent(webHandle, "stopped-talking", 2);
+      assert.deepEqual(stopped, { audiobridge: "stopped-talking", room: 81, id: 2 });
+      for (const h of [rtpHandle, webHandle, admin]) await h.close();
     } finally {
       web.close();
       rtp.close();

@@ -50,7 +50,9 @@ async function main(): Promise<void> {
 
   const sources = rtpSourceHandlers((peerId) => peers.get(peerId));
   // AudioBridge: members' audio decoded and their mixes encoded here (mix_member.ts).
-  const mixers = new MixerHub(rtpMemberFactory);
+  const mixers = new MixerHub(rtpMemberFactory, {
+    onLevels: (key, levels) => server.notify("mixerLevels", { key, levels }),
+  });
   const handlers: Handlers<WorkerMethods> = {
     ...sources.handlers,
     ...mixerHandlers(mixers),
