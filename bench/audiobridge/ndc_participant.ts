@@ -62,7 +62,9 @@ export class NdcParticipant {
 
   constructor(id: number, tone: number, held: Set<object>) {
     this.#held = held;
-    this.#pc = new PeerConnection(`ab-bench-${id}`, { iceServers: [], bindAddress: "127.0.0.1" });
+    // No bindAddress: the phase's private network namespace has loopback only, and with
+    // 127.0.0.1 bound Janus 1.1.2's ICE checks never succeeded (ours did).
+    this.#pc = new PeerConnection(`ab-bench-${id}`, { iceServers: [] });
     held.add(this.#pc);
     this.#pc.onStateChange((state) => {
       if (state === "closed") held.delete(this.#pc);
