@@ -118,3 +118,13 @@ export const abErr = (code: number, error: string): JsonObject => ({
   error_code: code,
   error,
 });
+
+/** The plugin's part of the admin API's `handle_info` of `h`. */
+export async function handleInfo(gw: TestGateway, h: AbHandle): Promise<JsonObject> {
+  const res = await fetch(`${gw.adminUrl}/${h.session}/${h.handle}`, {
+    method: "POST",
+    body: JSON.stringify({ janus: "handle_info", admin_secret: "janusoverlord", transaction: "i" }),
+  });
+  const info = ((await res.json()) as JsonObject).info as JsonObject;
+  return info.plugin_specific as JsonObject;
+}

@@ -17,10 +17,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { JsonObject } from "../../core/protocol.ts";
 import { wsClient } from "../_helpers/janus_client.ts";
-import type { TestGateway } from "../_helpers/gateway.ts";
 import { goertzel, waitUntil, wrtcTest } from "../media/_client.ts";
 import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
-import { AbHandle, assertMixingReleased, startAudioBridgeGateway } from "./_audiobridge.ts";
+import {
+  AbHandle,
+  assertMixingReleased,
+  handleInfo,
+  startAudioBridgeGateway,
+} from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
 
 const ROOM = 90;
@@ -31,16 +35,6 @@ const ABSENT = 1.6e3;
 const ABSENT_G711 = 1.6e4;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The plugin's part of the admin API's `handle_info` of `h`. */
-async function handleInfo(gw: TestGateway, h: AbHandle): Promise<JsonObject> {
-  const res = await fetch(`${gw.adminUrl}/${h.session}/${h.handle}`, {
-    method: "POST",
-    body: JSON.stringify({ janus: "handle_info", admin_secret: "janusoverlord", transaction: "i" }),
-  });
-  const info = ((await res.json()) as JsonObject).info as JsonObject;
-  return info.plugin_specific as JsonObject;
-}
 
 /** An asynchronous request's event data, skipping core events (webrtcup, media) before it. */
 async function ask(h: AbHandle, body: JsonObject): Promise<JsonObject> {

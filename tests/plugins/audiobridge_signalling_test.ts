@@ -14,6 +14,7 @@ import {
   abErr,
   AbHandle,
   audioBridgeCounts,
+  handleInfo,
   ROOM_1234,
   same,
   startAudioBridgeGateway,
@@ -59,16 +60,6 @@ function audioOffer(video = false): JsonObject {
     "",
   ].join("\r\n");
   return { type: "offer", sdp };
-}
-
-/** The plugin's part of the admin API's `handle_info` of `h`. */
-async function handleInfo(gw: TestGateway, h: AbHandle): Promise<JsonObject> {
-  const res = await fetch(`${gw.adminUrl}/${h.session}/${h.handle}`, {
-    method: "POST",
-    body: JSON.stringify({ janus: "handle_info", admin_secret: "janusoverlord", transaction: "i" }),
-  });
-  const info = ((await res.json()) as JsonObject).info as JsonObject;
-  return info.plugin_specific as JsonObject;
 }
 
 const CASES: Case[] = [
