@@ -8,7 +8,9 @@
  */
 import dgram from "node:dgram";
 import { AudioPayloadDecoder, AudioRtpPacketizer } from "./audio_rtp.ts";
-import { readAudioLevel } from "./rtp/audio_level_ext.ts";
+import { AUDIO_LEVEL_URI, readAudioLevel } from "./rtp/audio_level_ext.ts";
+import { MjrRecorder } from "./rtp/mjr_recorder.ts";
+import type { ForwardSource } from "./rtp/send_lines.ts";
 
 /** What a leg is made with. */
 export interface RtpLegOptions {
@@ -39,6 +41,8 @@ export class RtpLeg {
   packetsOut = 0;
   #levelSum = 0;
   #levelPackets = 0;
+  /** What it receives, recorded as it arrives (AudioBridge `record` of an RTP participant). */
+  #recorder: MjrRecorder | undefined;
   readonly #socket: dgram.Socket;
   readonly #options: RtpLegOptions;
   readonly #decoder: AudioPayloadDecoder;
@@ -87,6 +91,38 @@ export class RtpLeg {
     this.packetsOut++;
   }
 
+  /**
+   * Records what it receives to `path` (an MJR file, made now: throws when it cannot be); the
+   * same path again only changes `muted`.
+   */
+  record(options: { path: string; codec: string; muted: boolean }): void {
+    if (this.#recorder?.path === options.path) {
+      this.#recorder.update({ mid: "", muted: options.muted }, performance.now());
+      return;
+    }
+    this.stopRecord();
+    const o = this.#options;
+    const source: ForwardSource = {
+      kind: "audio",
+      codec: o.codec,
+      payloadType: o.payloadType,
+      rtxPayloadType: 0,
+      clockRate: o.codec === "opus" ? 48000 : 8000,
+      extensions: new Map(o.levelExt ? [[o.levelExt, AUDIO_LEVEL_URI]] : []),
+      requestKeyframe: () => {},
+      keyframeReceived: () => {},
+      receiverEstimate: () => {},
+      addOutput: () => {},
+      removeOutput: () => {},
+    };
+    this.#recorder = new MjrRecorder(source, { mid: "", ...options }, performance.now());
+  }
+
+  stopRecord(): void {
+    this.#recorder?.close();
+    this.#recorder = undefined;
+  }
+
   /** Whether it reads levels (it joined with `levelExt`). */
   get levels(): boolean {
     return (this.#options.levelExt ?? 0) > 0;
@@ -105,6 +141,7 @@ export class RtpLeg {
     if (this.#closed) return;
     this.#closed = true;
     this.onAudio = undefined;
+    this.stopRecord();
     this.#decoder.close();
     this.#packetizer.close();
     try {
@@ -118,6 +155,7 @@ export class RtpLeg {
     const payload = rtpPayload(packet, this.#options.payloadType);
     if (!payload || this.#closed) return;
     this.packetsIn++;
+    this.#recorder?.packet(packet, packet.length, performance.now());
     const ext = this.#options.levelExt ?? 0;
     if (ext > 0) {
       const level = readAudioLevel(packet, packet.length, ext);

@@ -480,6 +480,13 @@ export class MixerHub<P extends MixPeer> {
       this.#dropLeg(request.id);
       return 0;
     }
+    if (request.op === "record" || request.op === "stopRecord") {
+      const entry = this.#legs.get(request.id);
+      if (!entry || entry.key !== key) throw new Error(`No RTP member ${request.id} in ${key}`);
+      if (request.op === "stopRecord") entry.leg.stopRecord();
+      else entry.leg.record(request);
+      return 0;
+    }
     if (request.op === "update") {
       const m = mixer.members.get(memberId);
       if (!m) throw new Error(`No RTP member ${request.id} in ${key}`);

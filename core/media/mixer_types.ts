@@ -45,7 +45,13 @@ export type RtpMemberRequest =
     pan?: number;
   }
   | { op: "update"; id: string; gain?: number; muted?: boolean; pan?: number }
-  | { op: "leave"; id: string };
+  | { op: "leave"; id: string }
+  /**
+   * Records what it receives to an MJR file at `path` (another path replaces the file; the same
+   * one only changes `muted`: packets dropped, their time kept as a gap), or stops.
+   */
+  | { op: "record"; id: string; path: string; codec: string; muted: boolean }
+  | { op: "stopRecord"; id: string };
 
 /** The mean RFC 6464 level (dBov, 0 loudest .. 127) of a plain-RTP member's recent packets. */
 export interface RtpLevel {

@@ -3,15 +3,16 @@
  * `mjrs`), as the reference names it: `<filename>-audio.mjr`, else
  * `audiobridge-<room>-user-<id>-<µs now>-audio.mjr`, in the room's `mjrs_dir` (made when
  * missing; without one, relative to the gateway's working folder). The media worker writes the
- * packets as received (`PluginWebRTC.startRecording`: the RTP engine; the wrtc engine refuses,
- * which is logged as the reference logs a file it cannot open). While the participant is
- * muted, its packets are not written and their time stays a gap, as the reference's.
+ * packets as received: a PeerConnection's (`PluginWebRTC.startRecording`: the RTP engine; the
+ * wrtc engine refuses, which is logged as the reference logs a file it cannot open) or a
+ * plain-RTP participant's socket's (`RoomMixer.rtp` `record`). While the participant is muted,
+ * its packets are not written and their time stays a gap, as the reference's.
  *
  * @module
  */
 import { basename, join, resolve } from "node:path";
 import { createLogger } from "../../core/log.ts";
-import type { PluginWebRTC } from "../../core/plugin.ts";
+import type { PluginWebRTC, RoomMixer } from "../../core/plugin.ts";
 
 const log = createLogger("audiobridge");
 
@@ -34,10 +35,43 @@ export function mjrPath(options: {
   return resolve(options.dir ? join(options.dir, file) : file);
 }
 
-/** Where the recording should be: the participant's PeerConnection and its audio. */
+/** What records a participant's audio: its PeerConnection's m-line, or its RTP socket. */
+export interface RecordingSink {
+  /** The same while it is the same m-line or socket (a change starts a new file). */
+  readonly id: string;
+  start(options: { path: string; codec: string; muted: boolean }): Promise<void>;
+  mute(muted: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A PeerConnection's received m-line `mid` as a recording sink. */
+export function peerSink(webrtc: PluginWebRTC, mid: string): RecordingSink {
+  return {
+    id: `peer:${mid}`,
+    start: (o) => webrtc.startRecording({ mid, ...o }),
+    mute: (muted) => webrtc.updateRecording({ mid, muted }),
+    stop: () => webrtc.stopRecording(mid),
+  };
+}
+
+/** A plain-RTP participant's socket (member `id` of `mixer`) as a recording sink. */
+export function rtpSink(mixer: RoomMixer, id: string): RecordingSink {
+  let path = "";
+  let codec = "";
+  return {
+    id: `rtp:${mixer.key}`,
+    start: async (o) => {
+      ({ path, codec } = o);
+      await mixer.rtp({ op: "record", id, ...o });
+    },
+    mute: async (muted) => void await mixer.rtp({ op: "record", id, path, codec, muted }),
+    stop: async () => void await mixer.rtp({ op: "stopRecord", id }),
+  };
+}
+
+/** Where the recording should be: the participant's media and its audio. */
 export interface RecordingTarget {
-  webrtc: PluginWebRTC;
-  mid: string;
+  sink: RecordingSink;
   codec: string;
   room: number;
   user: number;
@@ -52,8 +86,8 @@ export class ParticipantRecording {
   wanted = false;
   /** The `filename` given (kept until the PeerConnection goes, as the reference). */
   base: string | undefined;
-  #active: { webrtc: PluginWebRTC; mid: string; path: string; silenced: boolean } | undefined;
-  /** A start that failed on this m-line: not tried again until asked again. */
+  #active: { sink: RecordingSink; path: string; silenced: boolean } | undefined;
+  /** A start that failed on this sink: not tried again until asked again. */
   #failed: string | undefined;
 
   /** The file's name while recording (admin `handle_info`'s `audio-recording`). */
@@ -71,19 +105,19 @@ export class ParticipantRecording {
   async sync(target: RecordingTarget | undefined): Promise<void> {
     const active = this.#active;
     const keep = this.wanted && target !== undefined;
-    if (active && (!keep || active.webrtc !== target.webrtc || active.mid !== target.mid)) {
+    if (active && (!keep || active.sink.id !== target.sink.id)) {
       this.#active = undefined;
-      await active.webrtc.stopRecording(active.mid).catch(() => {});
+      await active.sink.stop().catch(() => {});
     }
     if (!keep) return;
     const current = this.#active;
     if (current) {
       if (current.silenced === target.silenced) return;
       current.silenced = target.silenced;
-      await target.webrtc.updateRecording({ mid: target.mid, muted: target.silenced });
+      await current.sink.mute(target.silenced);
       return;
     }
-    if (this.#failed === target.mid) return;
+    if (this.#failed === target.sink.id) return;
     const path = mjrPath({
       dir: target.dir,
       base: this.base,
@@ -91,18 +125,13 @@ export class ParticipantRecording {
       user: target.user,
     });
     try {
-      await target.webrtc.startRecording({
-        mid: target.mid,
-        path,
-        codec: target.codec,
-        muted: target.silenced,
-      });
+      await target.sink.start({ path, codec: target.codec, muted: target.silenced });
     } catch (e) {
-      this.#failed = target.mid;
+      this.#failed = target.sink.id;
       log.warn(`Couldn't open an audio recording file for this participant: ${String(e)}`);
       return;
     }
-    this.#active = { webrtc: target.webrtc, mid: target.mid, path, silenced: target.silenced };
+    this.#active = { sink: target.sink, path, silenced: target.silenced };
   }
 
   /** The PeerConnection went (its recordings with it), or the handle: nothing is kept. */

@@ -26,7 +26,7 @@ import {
 import { liveMediaLines } from "../_shared/media_lines.ts";
 import { TalkDetector } from "../videoroom/talking.ts";
 import { AUDIOBRIDGE_ERROR, groupOf, notJoined } from "./errors.ts";
-import { ParticipantRecording } from "./mjr_recording.ts";
+import { ParticipantRecording, peerSink, type RecordingSink, rtpSink } from "./mjr_recording.ts";
 import { Participant, type ParticipantSession } from "./participant.ts";
 import { answerRequest, type AudioBridgeContext, SYNC_REQUESTS } from "./requests.ts";
 import { participantEntry, randomId, type Room } from "./room.ts";
@@ -550,15 +550,12 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   /** The recording follows the participant: in a room, with its PeerConnection's audio. */
   async #syncRecording(): Promise<void> {
     const p = this.participant;
-    const mid = this.#audioMid;
-    const webrtc = this.#handle.webrtc;
-    const live = p && mid !== undefined && webrtc.active && !this.#destroyed;
+    const sink = this.#recordingSink();
     try {
       await this.#recording.sync(
-        live
+        p && sink && !this.#destroyed
           ? {
-            webrtc,
-            mid,
+            sink,
             codec: p.codec,
             room: p.room.id,
             user: p.id,
@@ -570,6 +567,17 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     } catch (e) {
       log.warn(`[${this.#handle.id}] recording: ${(e as Error).message}`);
     }
+  }
+
+  /** What records this participant: its RTP socket in its mixer, or its PeerConnection. */
+  #recordingSink(): RecordingSink | undefined {
+    if (this.#plainRtp) {
+      const mixer = this.#rtpMixer;
+      return mixer ? rtpSink(mixer, String(this.#handle.id)) : undefined;
+    }
+    const mid = this.#audioMid;
+    const webrtc = this.#handle.webrtc;
+    return mid !== undefined && webrtc.active ? peerSink(webrtc, mid) : undefined;
   }
 
   /** Puts the plain-RTP socket in its room's mixer (binding it), updates it, or takes it out. */

@@ -26,6 +26,7 @@ import {
   startAudioBridgeGateway,
 } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
+import { PT, RtpToneClient } from "./_rtp_tone_client.ts";
 
 const ROOM = 90;
 /** A tone is in a file at over a hundredth of its sent power (8000 peak: 1.6e7). */
@@ -281,5 +282,75 @@ wrtcTest(
       await Deno.remove(dir, { recursive: true });
     }
     await assertMixingReleased(gw, 2);
+  },
+);
+
+wrtcTest(
+  "audiobridge MJR: a plain-RTP participant's record writes its own audio; leave closes the file; janus-pp-rec converts it",
+  async (wrtc) => {
+    await requireTool("janus-pp-rec", "janus-tools");
+    await requireTool("ffprobe", "ffmpeg");
+    const dir = await Deno.makeTempDir({ prefix: "audiobridge-mjr-rtp-" });
+    await using gw = await startAudioBridgeGateway();
+    const c = await wsClient(gw.wsUrl);
+    const web = new ToneClient(wrtc, 440);
+    const rtp = new RtpToneClient(1000);
+    try {
+      const admin = await AbHandle.open(c);
+      await admin.sync({
+        request: "create",
+        room: 84,
+        allow_rtp_participants: true,
+        mjrs_dir: dir,
+      });
+      const webHandle = await AbHandle.open(c);
+      await webHandle.joinWith(web, { room: 84, id: 1 });
+      const rtpHandle = await AbHandle.open(c);
+      const joined = await rtpHandle.ask({
+        request: "join",
+        room: 84,
+        id: 2,
+        record: true,
+        filename: "rtp-two",
+        rtp: { ip: "127.0.0.1", port: await rtp.bind(), payload_type: PT },
+      });
+      assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
+      rtp.start((joined.data.rtp as JsonObject).port as number);
+      const exists = (path: string) => {
+        try {
+          return Deno.statSync(path).isFile;
+        } catch {
+          return false;
+        }
+      };
+      await waitUntil("the file", () => exists(join(dir, "rtp-two-audio.mjr")), 5000);
+      assert.deepEqual(await filesIn(dir), ["rtp-two-audio.mjr"]);
+      assert.equal((await handleInfo(gw, rtpHandle))["audio-recording"], "rtp-two-audio.mjr");
+      await sleep(2500);
+      assert.deepEqual((await rtpHandle.ask({ request: "leave" })).data, {
+        audiobridge: "left",
+        room: 84,
+        id: 2,
+      });
+      const mjr = join(dir, "rtp-two-audio.mjr");
+      const packets = await mjrPackets(mjr);
+      await sleep(300);
+      assert.equal(await mjrPackets(mjr), packets, "the file stops growing after leave");
+      const x = await convert(mjr, "opus", [440, 1000]);
+      assert.equal(x.codec, "opus", shown(x));
+      assert.ok(x.seconds > 2 && x.seconds < 4, `about 2.5 s recorded ${shown(x)}`);
+      // Its own tone only: the mix it hears (440 Hz) is not what it sent.
+      assert.ok(x.powers[1000]! > PRESENT, shown(x));
+      assert.ok(x.powers[440]! < ABSENT, shown(x));
+      for (const h of [rtpHandle, webHandle]) await h.close();
+      await admin.sync({ request: "destroy", room: 84 });
+      await admin.close();
+    } finally {
+      web.close();
+      rtp.close();
+      await c.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+    await assertMixingReleased(gw, 1);
   },
 );
