@@ -24,9 +24,10 @@ function rtpmapNames(lines: readonly string[]): string[] {
 }
 
 const ENGINES = [
-  // wrtc decodes PCMU; the rtp engine forwards opus and VP8 only, so it skips to opus.
+  // Both skip speex (neither has it) for PCMU: wrtc decodes it, the rtp engine forwards it (and
+  // its AudioBridge mixer decodes it).
   { name: "wrtc", workerMain: WORKER_MAIN_URL, audio: "pcmu" },
-  { name: "rtp", workerMain: RTP_WORKER_MAIN_URL, audio: "opus" },
+  { name: "rtp", workerMain: RTP_WORKER_MAIN_URL, audio: "pcmu" },
 ];
 
 for (const { name, workerMain, audio } of ENGINES) {
