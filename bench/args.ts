@@ -54,6 +54,8 @@ export interface BenchOptions {
   /** Streaming ramp: viewers of one mountpoint per step, seconds per window. */
   streamingViewers: number[];
   streamingSeconds: number;
+  /** Streaming ramps per server (alternating); each step keeps its median run. */
+  streamingRounds: number;
   /** Seconds between a media step's setup and its measured window. */
   mediaSettle: number;
   /** Media worker processes of our gateway in the media phases. */
@@ -146,6 +148,8 @@ export const USAGE = `deno task bench [flags]
   --streaming-viewers=LIST Streaming ramp, viewers of one 640x480 mountpoint (default
                       1,2,4,8,16,32,64)
   --streaming-seconds=S measured window per Streaming step (default 5)
+  --streaming-rounds=N Streaming ramps per server, alternating ours/reference; each step keeps
+                      the run with its median CPU per viewer (default 3)
   --ab-participants=LIST AudioBridge ramp, participants in one room (default 4,8,16,32)
   --ab-seconds=S      measured window per AudioBridge step (default 10)
   --ab-rate=HZ        the AudioBridge room's sampling_rate (default 16000)
@@ -211,6 +215,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     vrFanoutRounds: 3,
     streamingViewers: [1, 2, 4, 8, 16, 32, 64],
     streamingSeconds: 5,
+    streamingRounds: 3,
     mediaSettle: 1.5,
     mediaWorkers: 1,
     trParticipants: 100,
@@ -249,6 +254,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-seconds": (v) => options.vrSeconds = v,
     "vr-fanout-rounds": (v) => options.vrFanoutRounds = v,
     "streaming-seconds": (v) => options.streamingSeconds = v,
+    "streaming-rounds": (v) => options.streamingRounds = v,
     "media-settle": (v) => options.mediaSettle = v,
     "media-workers": (v) => options.mediaWorkers = v,
     "tr-participants": (v) => options.trParticipants = v,
@@ -281,6 +287,7 @@ export function parseArgs(args: readonly string[]): BenchOptions {
     "vr-large",
     "vr-large-rounds",
     "vr-fanout-rounds",
+    "streaming-rounds",
     "media-workers",
     "tr-participants",
     "tr-window",

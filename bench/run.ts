@@ -489,6 +489,7 @@ async function main(): Promise<number> {
       viewers: options.streamingViewers,
       seconds: options.streamingSeconds,
       settle: options.mediaSettle,
+      rounds: options.streamingRounds,
       width: options.videoWidth,
       height: options.videoHeight,
       kbps: 1500,

@@ -16,7 +16,7 @@ import { phaseOptions, runPhaseMain } from "../inside_main.ts";
 import { cleanupOnInterrupt } from "../interrupt.ts";
 import { print } from "../print.ts";
 import { type FanoutResult, fanoutRun } from "../videoroom/fanout.ts";
-import { medianFanout } from "../videoroom/fanout_rounds.ts";
+import { medianRuns } from "./median_runs.ts";
 import { joinStorm } from "../videoroom/join.ts";
 import { errorText } from "./cpu.ts";
 import { echoStep } from "./echo.ts";
@@ -159,7 +159,11 @@ async function phases(
     }
   }
   for (const { server, results } of servers) {
-    const folded = medianFanout(runs.get(server) ?? []);
+    const folded = medianRuns(
+      runs.get(server) ?? [],
+      (s) => s.subscribers,
+      (s) => s.cpuPercentPerSubscriber,
+    );
     if (folded) results.fanout = folded;
   }
 }

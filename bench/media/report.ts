@@ -194,7 +194,7 @@ export function fanoutTable(result: MediaBenchResult): string {
         fmt(s.serverCpuPercent, 1),
         s.byProcess,
         fmt(s.cpuPercentPerSubscriber, 2),
-        (s.roundCpuPercentPerSubscriber ?? []).map((v) => v.toFixed(2)).join("/") || "-",
+        (s.roundCpuPercent ?? []).map((v) => v.toFixed(2)).join("/") || "-",
         name === "ours"
           ? x(ratio(s.cpuPercentPerSubscriber, fanoutStep(r, n)?.cpuPercentPerSubscriber))
           : "",

@@ -28,6 +28,7 @@ import {
   type StreamingBenchResult,
 } from "./results.ts";
 import { type ViewersResult, viewersRun } from "./viewers.ts";
+import { medianRuns } from "../media/median_runs.ts";
 
 const RECEIVER_HOST = new URL("../media/receiver_host.ts", import.meta.url);
 /** The bench's mountpoint id on both servers (clear of the stock 1, 2, 3, 123). */
@@ -67,23 +68,39 @@ async function main(): Promise<number> {
     const { width, height, kbps } = options;
     clip = await prepareClip({ width, height, kbps });
     feed = startFeed(clip.path, mountpoints, print);
+    const rounds = Math.max(1, options.rounds);
     print(
       ` Streaming viewers: mountpoint ${MOUNTPOINT} on each server (rtp, VP8 PT 100 + Opus PT ` +
         `111) fed by one ffmpeg (a 10 s clip in a loop: ${width}x${height} 30 fps VP8 ~${kbps} ` +
         `kbit/s with noise, keyframe every 30 frames; pid ${feed.pid}); ` +
-        `${options.viewers.join(", ")} viewers, ${options.seconds} s windows`,
+        `${options.viewers.join(", ")} viewers, ${options.seconds} s windows, ` +
+        `${rounds} round(s) alternating, median kept`,
     );
+    const runs = new Map(servers.map((entry) => [entry, [] as ViewersResult[]]));
+    const viewersHost = receivers;
+    const clientPids = [receivers.pid, feed.pid];
+    for (let round = 1; round <= rounds; round++) {
+      for (const entry of servers) {
+        runs.get(entry)!.push(
+          await viewersRun(entry.server, viewersHost, {
+            viewers: options.viewers,
+            mountpoint: MOUNTPOINT,
+            width,
+            height,
+            seconds: options.seconds,
+            settle: options.settle,
+            timeoutMs: options.timeoutMs,
+            clientPids,
+          }, print),
+        );
+      }
+    }
     for (const entry of servers) {
-      entry.result = await viewersRun(entry.server, receivers, {
-        viewers: options.viewers,
-        mountpoint: MOUNTPOINT,
-        width,
-        height,
-        seconds: options.seconds,
-        settle: options.settle,
-        timeoutMs: options.timeoutMs,
-        clientPids: [receivers.pid, feed.pid],
-      }, print);
+      entry.result = medianRuns(
+        runs.get(entry) ?? [],
+        (s) => s.viewers,
+        (s) => s.cpuPercentPerViewer,
+      );
     }
     await feed.stop();
     const after = await gateway.call("info", null);

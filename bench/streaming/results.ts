@@ -13,6 +13,8 @@ export interface StreamingBenchOptions {
   /** Seconds of each measured window, and between a step's setup and its window. */
   seconds: number;
   settle: number;
+  /** Ramps per server, alternating ours/reference; each step keeps its median run. */
+  rounds: number;
   /** The feed's video (30 fps) and its bitrate in kbit/s. */
   width: number;
   height: number;

@@ -18,7 +18,7 @@ import {
 export function streamingDeadlineMs(options: StreamingBenchOptions): number {
   const servers = options.noRef ? 1 : 2;
   const perWindow = (options.seconds + options.settle + 20) * 1000;
-  return 90_000 + servers * (options.viewers.length + 1) * perWindow;
+  return 90_000 + servers * Math.max(1, options.rounds) * (options.viewers.length + 1) * perWindow;
 }
 
 /** Runs `inside.ts` in a namespace; resolves its result, or why there is none. */

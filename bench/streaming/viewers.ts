@@ -39,6 +39,8 @@ export interface ViewersStep {
   cpuPercentPerViewer: number | undefined;
   /** (CPU − CPU with no viewer) / viewers. */
   marginalCpuPercentPerViewer: number | undefined;
+  /** With several rounds: each round's CPU per viewer (this step is their median). */
+  roundCpuPercent?: number[];
   fpsMean: number | undefined;
   fpsMin: number | undefined;
   kbpsMean: number | undefined;

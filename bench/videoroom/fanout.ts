@@ -43,7 +43,7 @@ export interface FanoutStep {
   /** (CPU − CPU with the publisher alone) / subscribers. */
   marginalCpuPercentPerSubscriber: number | undefined;
   /** With several rounds: each round's CPU per subscriber (this step is their median). */
-  roundCpuPercentPerSubscriber?: number[];
+  roundCpuPercent?: number[];
   /** Frames per second each subscriber received over the window (marker bits). */
   fps: number[];
   fpsMean: number | undefined;

@@ -1,7 +1,7 @@
-/** The fan-out bench's rounds: each step keeps the run with its median CPU per subscriber. */
+/** The media benches' rounds: each step keeps the run with its median CPU (fan-out's here). */
 import assert from "node:assert/strict";
 import type { FanoutResult, FanoutStep } from "../../bench/videoroom/fanout.ts";
-import { medianFanout } from "../../bench/videoroom/fanout_rounds.ts";
+import { medianRuns } from "../../bench/media/median_runs.ts";
 
 function step(subscribers: number, cpu: number | undefined, fpsMean: number): FanoutStep {
   return {
@@ -41,7 +41,9 @@ function run(baseline: number, steps: FanoutStep[], errors = 0): FanoutResult {
 }
 
 Deno.test("fan-out rounds: each step is its median run, with every round's figure", () => {
-  const folded = medianFanout([
+  const fold = (runs: FanoutResult[]) =>
+    medianRuns(runs, (s) => s.subscribers, (s) => s.cpuPercentPerSubscriber);
+  const folded = fold([
     run(4, [step(1, 6.0, 29), step(2, 3.0, 28)]),
     run(9, [step(1, 5.0, 30), step(2, undefined, 0)], 2),
     run(5, [step(1, 9.0, 27), step(2, 3.4, 30)]),
@@ -52,8 +54,8 @@ Deno.test("fan-out rounds: each step is its median run, with every round's figur
   assert.deepEqual(folded.steps.map((s) => s.cpuPercentPerSubscriber), [6.0, 3.0]);
   // The picked run's other figures come with it.
   assert.deepEqual(folded.steps.map((s) => s.fpsMean), [29, 28]);
-  assert.deepEqual(folded.steps.map((s) => s.roundCpuPercentPerSubscriber), [[6, 5, 9], [3, 3.4]]);
+  assert.deepEqual(folded.steps.map((s) => s.roundCpuPercent), [[6, 5, 9], [3, 3.4]]);
   assert.equal(folded.errors, 2);
   assert.equal(folded.firstError, "e9");
-  assert.equal(medianFanout([]), undefined);
+  assert.equal(fold([]), undefined);
 });
