@@ -7,6 +7,8 @@
 import dgram from "node:dgram";
 import type { AddressInfo } from "node:net";
 import { OpusDecoder, OpusEncoder } from "../../core/media/opus_codec.ts";
+import assert from "node:assert/strict";
+import type { JsonObject } from "../../core/protocol.ts";
 import { goertzel } from "../media/_client.ts";
 
 const RATE = 48000;
@@ -101,4 +103,27 @@ export class RtpToneClient {
       // Closed already.
     }
   }
+}
+
+/**
+ * Joins `client` through `h` as a plain-RTP participant (`body`: room, id and the like; `rtp`:
+ * fields added to its own address and payload type) and starts its tone towards the port the
+ * gateway bound; resolves that port.
+ */
+export async function joinRtp(
+  h: { ask(body: JsonObject): Promise<{ data: JsonObject }> },
+  client: RtpToneClient,
+  body: JsonObject,
+  rtp: JsonObject = {},
+): Promise<number> {
+  const port = await client.bind();
+  const joined = await h.ask({
+    request: "join",
+    ...body,
+    rtp: { ip: "127.0.0.1", port, payload_type: PT, ...rtp },
+  });
+  assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
+  const bound = (joined.data.rtp as JsonObject).port as number;
+  client.start(bound);
+  return bound;
 }

@@ -26,7 +26,7 @@ import {
   startAudioBridgeGateway,
 } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
-import { PT, RtpToneClient } from "./_rtp_tone_client.ts";
+import { joinRtp, RtpToneClient } from "./_rtp_tone_client.ts";
 
 const ROOM = 90;
 /** A tone is in a file at over a hundredth of its sent power (8000 peak: 1.6e7). */
@@ -306,16 +306,7 @@ wrtcTest(
       const webHandle = await AbHandle.open(c);
       await webHandle.joinWith(web, { room: 84, id: 1 });
       const rtpHandle = await AbHandle.open(c);
-      const joined = await rtpHandle.ask({
-        request: "join",
-        room: 84,
-        id: 2,
-        record: true,
-        filename: "rtp-two",
-        rtp: { ip: "127.0.0.1", port: await rtp.bind(), payload_type: PT },
-      });
-      assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
-      rtp.start((joined.data.rtp as JsonObject).port as number);
+      await joinRtp(rtpHandle, rtp, { room: 84, id: 2, record: true, filename: "rtp-two" });
       const exists = (path: string) => {
         try {
           return Deno.statSync(path).isFile;

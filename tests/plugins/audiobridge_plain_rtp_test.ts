@@ -15,7 +15,7 @@ import { wsClient } from "../_helpers/janus_client.ts";
 import { waitUntil, wrtcTest } from "../media/_client.ts";
 import { AbHandle, assertMixingReleased, startAudioBridgeGateway } from "./_audiobridge.ts";
 import { ToneClient } from "./_audiobridge_tone.ts";
-import { PT, RtpToneClient } from "./_rtp_tone_client.ts";
+import { joinRtp, PT, RtpToneClient } from "./_rtp_tone_client.ts";
 
 /** A tone is heard at over a hundredth of its sent power (8000 peak: 1.6e7), absent under 1e-4. */
 const HEARD = 1.6e5;
@@ -165,18 +165,10 @@ wrtcTest(
       const webHandle = await AbHandle.open(c);
       await webHandle.joinWith(web, { room: 81, id: 1 });
       const rtpHandle = await AbHandle.open(c);
-      const clientPort = await rtp.bind();
-      const joined = await rtpHandle.ask({
-        request: "join",
-        room: 81,
-        id: 2,
-        rtp: { ip: "127.0.0.1", port: clientPort, payload_type: PT, audiolevel_ext: 1 },
-      });
-      assert.equal(joined.data.audiobridge, "joined", JSON.stringify(joined.data));
       // Loud (20 dBov under full scale, under the room's 40 average) in every packet.
       rtp.levelExt = 1;
       rtp.level = 20;
-      rtp.start((joined.data.rtp as JsonObject).port as number);
+      await joinRtp(rtpHandle, rtp, { room: 81, id: 2 }, { audiolevel_ext: 1 });
       const talking = await talkEvent(webHandle, "talking", 2);
       assert.deepEqual(talking, { audiobridge: "talking", room: 81, id: 2 });
       const list = await admin.sync({ request: "listparticipants", room: 81 });
