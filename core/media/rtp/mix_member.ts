@@ -12,10 +12,13 @@ import { AudioPayloadDecoder, AudioRtpPacketizer, type EncoderSettings } from ".
 import { rtpPayload } from "../mix_rtp_leg.ts";
 import type { MemberFactory, MemberMedia, MemberOptions } from "../mixer.ts";
 import type { PacketTap } from "./echo_media.ts";
-import { sequenceNumber } from "./header.ts";
+import { sequenceNumber, ssrc } from "./header.ts";
 import type { OfferMedia } from "./offer_media.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
 import type { ForwardSource, SendLine } from "./send_lines.ts";
+
+/** A packet this far behind the last one (a second of 20 ms frames) is late; further, a restart. */
+const MAX_LATE_PACKETS = 50;
 
 /** The reference's AudioBridge encoder complexity (`quality`) when a member names none. */
 export const DEFAULT_COMPLEXITY = 4;
@@ -55,6 +58,7 @@ class RtpMixMember implements MemberMedia, PacketTap {
   #encoder: EncoderSettings;
   /** The last sequence number decoded, -1 before the first. */
   #lastSeq = -1;
+  #lastSsrc = -1;
   #released = false;
 
   constructor(peer: RtpMixPeer, options: MemberOptions) {
@@ -92,11 +96,17 @@ class RtpMixMember implements MemberMedia, PacketTap {
   packet(buf: Uint8Array, length: number): void {
     if (this.#released) return;
     const seq = sequenceNumber(buf);
-    // A duplicate or late packet would repeat or reorder audio: dropped.
-    if (this.#lastSeq >= 0 && ((seq - this.#lastSeq) << 16 >> 16) <= 0) return;
+    const src = ssrc(buf);
+    // A duplicate or late packet would repeat or reorder audio: dropped. A new stream (another
+    // SSRC after a renegotiation, or sequence numbers far behind: a restart) starts over.
+    const behind = src === this.#lastSsrc && this.#lastSeq >= 0
+      ? -((seq - this.#lastSeq) << 16 >> 16)
+      : -1;
+    if (behind >= 0 && behind <= MAX_LATE_PACKETS) return;
     const payload = rtpPayload(buf.subarray(0, length), this.#media.payloadType);
     if (!payload) return;
     this.#lastSeq = seq;
+    this.#lastSsrc = src;
     const decoded = this.#decoder.decode(payload);
     if (decoded) this.#options.onAudio(decoded.samples, decoded.rate);
   }
