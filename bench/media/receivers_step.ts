@@ -10,6 +10,7 @@ import {
   measureWindow,
   type Opened,
   type PeerWindow,
+  type ReceivedSummary,
   release,
   summarize,
 } from "./call.ts";
@@ -34,17 +35,11 @@ export interface ReceiversStepOptions {
 }
 
 /** What the step measured (figures undefined when no receiver came up). */
-export interface ReceiversFigures {
+export interface ReceiversFigures extends ReceivedSummary {
   up: number;
   webrtcupP50Ms: number | undefined;
   webrtcupMaxMs: number | undefined;
   received: PeerWindow[];
-  fpsMean: number | undefined;
-  fpsMin: number | undefined;
-  kbpsMean: number | undefined;
-  ppsMean: number | undefined;
-  atSize: number;
-  sizes: string;
   serverCpuPercent: number | undefined;
   /** CPU % of one core of the server's first process. */
   mainCpuPercent: number | undefined;
