@@ -48,6 +48,9 @@ export async function assertMixingReleased(gw: MediaTestGateway, rooms: number):
 
 /** A session with one AudioBridge handle. */
 export class AbHandle extends PluginHandle {
+  /** Unprompted events that arrived while `ask` waited for its answer, in order. */
+  #unprompted: JsonObject[] = [];
+
   private constructor(c: JanusClient, ids: { session: number; handle: number }) {
     super(c, AUDIOBRIDGE, ids);
   }
@@ -60,7 +63,12 @@ export class AbHandle extends PluginHandle {
   async ask(body: JsonObject, jsep?: JsonObject): Promise<{ data: JsonObject; jsep?: JsonObject }> {
     const reply = await this.message(body, jsep);
     assert.equal(reply.janus, "ack", JSON.stringify(reply));
-    const event = await this.c.event(this.session, { timeoutMs: 8000 });
+    let event = await this.c.event(this.session, { timeoutMs: 8000 });
+    // Another participant's news (its PeerConnection came up) may come first: keep it for next.
+    while (event?.janus === "event" && event.transaction === undefined) {
+      this.#unprompted.push(event);
+      event = await this.c.event(this.session, { timeoutMs: 8000 });
+    }
     assert.ok(event, `an event for ${JSON.stringify(body)}`);
     assert.equal(event.janus, "event", JSON.stringify(event));
     assert.equal(event.transaction, reply.transaction);
@@ -87,7 +95,7 @@ export class AbHandle extends PluginHandle {
 
   /** The next unprompted plugin event's data (asserts there is one). */
   async next(timeoutMs = 3000): Promise<JsonObject> {
-    const event = await this.c.event(this.session, { timeoutMs });
+    const event = this.#unprompted.shift() ?? await this.c.event(this.session, { timeoutMs });
     assert.ok(event, "an event");
     assert.equal(event.janus, "event", JSON.stringify(event));
     assert.equal(event.transaction, undefined, JSON.stringify(event));
@@ -96,7 +104,7 @@ export class AbHandle extends PluginHandle {
 
   /** The next event of any kind (core events included), or undefined after `timeoutMs`. */
   async any(timeoutMs = 300): Promise<JsonObject | undefined> {
-    return await this.c.event(this.session, { timeoutMs });
+    return this.#unprompted.shift() ?? await this.c.event(this.session, { timeoutMs });
   }
 }
 
