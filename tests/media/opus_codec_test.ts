@@ -71,3 +71,47 @@ Deno.test("opus codec: a closed codec refuses work; bad input is an error", () =
   assert.throws(() => encoder.encode(new Int16Array(960)), /closed/);
   assert.throws(() => decoder.decode(new Uint8Array([0xf8, 0xff, 0xfe])), /closed/);
 });
+
+/**
+ * Packets of 20 ms at 16 kHz: 440 Hz for 30 frames, then 1000 Hz; with FEC at `loss` % when
+ * `fec`.
+ */
+function switchingTone(fec: boolean, loss: number): Uint8Array[] {
+  const encoder = new OpusEncoder(16000, 1, 4);
+  encoder.setFec(fec, loss);
+  const packets: Uint8Array[] = [];
+  for (let frame = 0; frame < 40; frame++) {
+    const f = frame < 30 ? 440 : 1000;
+    const pcm = new Int16Array(320);
+    for (let i = 0; i < 320; i++) {
+      pcm[i] = Math.round(8000 * Math.sin((2 * Math.PI * f * (frame * 320 + i)) / 16000));
+    }
+    packets.push(encoder.encode(pcm));
+  }
+  encoder.close();
+  return packets;
+}
+
+/** Frame 30 (1000 Hz) lost: what the decoder makes of it from frame 31, by `how`. */
+function lostFrame(packets: Uint8Array[], how: "recover" | "conceal"): Float32Array {
+  const decoder = new OpusDecoder(16000, 1);
+  for (let k = 0; k < 30; k++) decoder.decode(packets[k]!);
+  const frame = how === "recover" ? decoder.recover(packets[31]!) : decoder.conceal();
+  decoder.close();
+  return frame;
+}
+
+Deno.test("opus codec: a lost frame comes back from the next packet's in-band FEC; without FEC it is only concealed", () => {
+  const withFec = switchingTone(true, 20);
+  const recovered = lostFrame(withFec, "recover");
+  assert.equal(recovered.length, 320);
+  assert.ok(goertzel(recovered, 16000, 1000) > HEARD, "FEC brings back the lost 1000 Hz");
+
+  // No FEC in the stream: the same call can only extend what came before it.
+  const plain = switchingTone(false, 0);
+  const concealed = lostFrame(plain, "recover");
+  assert.equal(concealed.length, 320);
+  assert.ok(goertzel(concealed, 16000, 1000) < HEARD / 10, "no FEC: the 1000 Hz is not there");
+  // ...and is then exactly what concealment makes (so the two tell whether FEC was there).
+  assert.deepEqual(lostFrame(plain, "conceal"), concealed);
+});
