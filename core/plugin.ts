@@ -9,6 +9,7 @@ import type { Json, JsonObject } from "./protocol.ts";
 import type {
   AnswerOptions,
   AudioLevelReport,
+  EncoderSettings,
   IceCandidate,
   MixRequest,
   MixRoomRequest,
@@ -32,6 +33,7 @@ export type {
 export type {
   AnswerOptions,
   AudioLevelReport,
+  EncoderSettings,
   Json,
   JsonObject,
   MixRequest,

@@ -7,6 +7,7 @@
  */
 import { Resampler } from "./mixer.ts";
 import { OpusDecoder, OpusEncoder } from "./opus_codec.ts";
+import type { EncoderSettings } from "./types.ts";
 
 /** How the packets are made. */
 export interface AudioRtpOptions {
@@ -19,20 +20,14 @@ export interface AudioRtpOptions {
   encoder?: EncoderSettings;
 }
 
-/** Opus encoder settings of a mix (AudioBridge `quality` and `bitrate`). */
-export interface EncoderSettings {
-  /** 0-10; the reference's AudioBridge uses 4. */
-  complexity?: number;
-  /** Bit/s; 0 = automatic. */
-  bitrate?: number;
-}
-
 /** Packetizes one period of PCM at a time. */
 export class AudioRtpPacketizer {
   readonly #options: AudioRtpOptions;
   readonly #rate: number;
   readonly #encoder: OpusEncoder | undefined;
   readonly #resampler = new Resampler();
+  /** Its FEC settings so far (they may come one at a time). */
+  #fec: Pick<EncoderSettings, "fec" | "expectedLoss"> = {};
   #seq = Math.floor(Math.random() * 0x10000);
   #timestamp = Math.floor(Math.random() * 0x100000000);
 
@@ -49,6 +44,10 @@ export class AudioRtpPacketizer {
   tune(settings: EncoderSettings): void {
     if (settings.complexity !== undefined) this.#encoder?.setComplexity(settings.complexity);
     if (settings.bitrate !== undefined) this.#encoder?.setBitrate(settings.bitrate);
+    if (settings.fec !== undefined || settings.expectedLoss !== undefined) {
+      this.#fec = { ...this.#fec, ...settings };
+      this.#encoder?.setFec(this.#fec.fec ?? false, this.#fec.expectedLoss ?? 0);
+    }
   }
 
   /** The RTP packet of `pcm` (16-bit at the mixer's rate, `channels` interleaved). */
@@ -131,8 +130,14 @@ export function linearToUlaw(sample: number): number {
   return ~(sign | (exp << 4) | mantissa) & 0xff;
 }
 
+/** Decoded audio (16-bit scale) and its rate. */
+export interface DecodedAudio {
+  samples: Float32Array;
+  rate: number;
+}
+
 /** Decodes the audio RTP payloads of one codec a mixer receives. */
-export class AudioPayloadDecoder {
+class AudioPayloadDecoder {
   readonly #codec: "opus" | "pcmu" | "pcma";
   readonly #rate: number;
   readonly #opus: OpusDecoder | undefined;
@@ -144,15 +149,33 @@ export class AudioPayloadDecoder {
     this.#opus = codec === "opus" ? new OpusDecoder(rate, 1) : undefined;
   }
 
-  /** Mono samples (16-bit scale) and their rate; undefined for a payload Opus cannot decode. */
-  decode(payload: Uint8Array): { samples: Float32Array; rate: number } | undefined {
+  /** Mono samples and their rate; undefined for a payload Opus cannot decode. */
+  decode(payload: Uint8Array): DecodedAudio | undefined {
     if (!this.#opus) {
       const decode = this.#codec === "pcma" ? alawToLinear : ulawToLinear;
       return { samples: Float32Array.from(payload, decode), rate: 8000 };
     }
+    return this.#opusRun((o) => o.decode(payload));
+  }
+
+  /**
+   * The Opus frame lost just before `next`, from `next`'s in-band FEC (concealed when it has
+   * none); undefined for G.711, which has none.
+   */
+  recover(next: Uint8Array): DecodedAudio | undefined {
+    return this.#opusRun((o) => o.recover(next));
+  }
+
+  /** One lost Opus frame, concealed; undefined for G.711. */
+  conceal(): DecodedAudio | undefined {
+    return this.#opusRun((o) => o.conceal());
+  }
+
+  #opusRun(run: (o: OpusDecoder) => Float32Array): DecodedAudio | undefined {
+    if (!this.#opus) return undefined;
     let samples: Float32Array;
     try {
-      samples = this.#opus.decode(payload);
+      samples = run(this.#opus);
     } catch {
       return undefined;
     }
@@ -162,6 +185,60 @@ export class AudioPayloadDecoder {
 
   close(): void {
     this.#opus?.close();
+  }
+}
+
+/** A packet this far behind the last one (a second of 20 ms frames) is late; further, a restart. */
+const MAX_LATE_PACKETS = 50;
+/** Longer gaps are not recovered: the reference's default prebuffering (6 packets). */
+const MAX_RECOVERED_GAP = 6;
+
+/**
+ * One member's received audio RTP, decoded in order: a duplicate or late packet is dropped (it
+ * would repeat or reorder audio); a new stream (another SSRC, or numbers far behind: a restart)
+ * starts over; with `fec`, the packets lost before one are recovered from its in-band FEC (the
+ * last of them) or concealed, as the reference does, so that the mix hears no hole.
+ */
+export class AudioStreamDecoder {
+  /** Decode in-band FEC of lost Opus packets (the member's stream has it). */
+  fec = false;
+  /** Frames recovered or concealed so far (tests, stats). */
+  recovered = 0;
+  readonly #decoder: AudioPayloadDecoder;
+  #lastSeq = -1;
+  #lastSsrc = -1;
+
+  constructor(codec: "opus" | "pcmu" | "pcma", rate: number) {
+    this.#decoder = new AudioPayloadDecoder(codec, rate);
+  }
+
+  /** Decodes one packet's `payload` (`seq`, `ssrc`: its header's) and what was lost before. */
+  receive(
+    seq: number,
+    ssrc: number,
+    payload: Uint8Array,
+    emit: (samples: Float32Array, rate: number) => void,
+  ): void {
+    const same = ssrc === this.#lastSsrc && this.#lastSeq >= 0;
+    const ahead = same ? (seq - this.#lastSeq) << 16 >> 16 : 1;
+    if (ahead <= 0 && -ahead <= MAX_LATE_PACKETS) return;
+    this.#lastSeq = seq;
+    this.#lastSsrc = ssrc;
+    const lost = ahead - 1;
+    if (this.fec && lost > 0 && lost < MAX_RECOVERED_GAP) {
+      for (let i = 1; i <= lost; i++) {
+        const frame = i === lost ? this.#decoder.recover(payload) : this.#decoder.conceal();
+        if (!frame) break;
+        this.recovered++;
+        emit(frame.samples, frame.rate);
+      }
+    }
+    const decoded = this.#decoder.decode(payload);
+    if (decoded) emit(decoded.samples, decoded.rate);
+  }
+
+  close(): void {
+    this.#decoder.close();
   }
 }
 

@@ -7,10 +7,11 @@
  * @module
  */
 import dgram from "node:dgram";
-import { AudioPayloadDecoder, AudioRtpPacketizer } from "./audio_rtp.ts";
+import { AudioRtpPacketizer, AudioStreamDecoder } from "./audio_rtp.ts";
 import { AUDIO_LEVEL_URI, readAudioLevel } from "./rtp/audio_level_ext.ts";
 import { MjrRecorder } from "./rtp/mjr_recorder.ts";
 import type { ForwardSource } from "./rtp/send_lines.ts";
+import type { EncoderSettings } from "./types.ts";
 
 /** What a leg is made with. */
 export interface RtpLegOptions {
@@ -45,7 +46,7 @@ export class RtpLeg {
   #recorder: MjrRecorder | undefined;
   readonly #socket: dgram.Socket;
   readonly #options: RtpLegOptions;
-  readonly #decoder: AudioPayloadDecoder;
+  readonly #decoder: AudioStreamDecoder;
   readonly #packetizer: AudioRtpPacketizer;
   #closed = false;
 
@@ -53,7 +54,7 @@ export class RtpLeg {
     this.#socket = socket;
     this.port = port;
     this.#options = options;
-    this.#decoder = new AudioPayloadDecoder(options.codec, options.rate);
+    this.#decoder = new AudioStreamDecoder(options.codec, options.rate);
     const ssrc = crypto.getRandomValues(new Uint32Array(1))[0]!;
     this.#packetizer = new AudioRtpPacketizer({ ...options, ssrc }, options.rate);
     socket.on("message", (packet: Uint8Array) => this.#receive(packet));
@@ -89,6 +90,12 @@ export class RtpLeg {
     const packet = this.#packetizer.packetize(pcm);
     this.#socket.send(packet, o.remote.port, o.remote.host);
     this.packetsOut++;
+  }
+
+  /** Its mix's Opus settings, and FEC both ways (see `EncoderSettings`). */
+  tune(settings: EncoderSettings): void {
+    if (settings.fec !== undefined) this.#decoder.fec = settings.fec;
+    this.#packetizer.tune(settings);
   }
 
   /**
@@ -164,8 +171,10 @@ export class RtpLeg {
         this.#levelPackets++;
       }
     }
-    const decoded = this.#decoder.decode(payload);
-    if (decoded) this.onAudio?.(decoded.samples, decoded.rate);
+    const v = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+    this.#decoder.receive(v.getUint16(2), v.getUint32(8), payload, (samples, rate) => {
+      this.onAudio?.(samples, rate);
+    });
   }
 }
 

@@ -15,11 +15,11 @@
  *
  * @module
  */
-import { downmixStereo, type EncoderSettings } from "./audio_rtp.ts";
+import { downmixStereo } from "./audio_rtp.ts";
 import { FilePlayer, type MixSink, RtpMixForwarder, WavWriter } from "./mix_outputs.ts";
 import { RtpLeg } from "./mix_rtp_leg.ts";
 import type { RtpLevel, RtpMemberRequest } from "./mixer_types.ts";
-import type { MixRequest, MixRoomRequest } from "./types.ts";
+import type { EncoderSettings, MixRequest, MixRoomRequest } from "./types.ts";
 
 /** What a mixer needs of a worker peer. */
 export interface MixPeer {
@@ -359,11 +359,24 @@ function clip(total: Float32Array, own: Float32Array): Int16Array {
 }
 
 /** A leg's member: its mix, as mono, goes out as RTP. */
-function legMember(leg: RtpLeg): Pick<Member, "send" | "release"> {
+function legMember(leg: RtpLeg): Pick<Member, "send" | "release" | "tune"> {
   return {
     send: (pcm, channels) => leg.send(channels === 1 ? pcm : downmixStereo(pcm)),
     release: () => Promise.resolve(),
+    tune: (settings) => leg.tune(settings),
   };
+}
+
+/** An update's gain, mute, pan and encoder settings applied to member `m`. */
+function updateMember(
+  m: Member,
+  request: { gain?: number; muted?: boolean; pan?: number } & EncoderSettings,
+): void {
+  if (request.gain !== undefined) m.gain = request.gain;
+  if (request.muted !== undefined) m.muted = request.muted;
+  if (request.pan !== undefined) m.pan = panOf(request.pan);
+  const encoder = encoderOf(request);
+  if (Object.keys(encoder).length > 0) m.tune?.(encoder);
 }
 
 /** Every mixer of one worker, by key; `P` is the worker's peer. */
@@ -423,12 +436,8 @@ export class MixerHub<P extends MixPeer> {
       case "update": {
         const m = this.#of.get(peer.id)?.members.get(peer.id);
         if (!m) throw new Error(`Peer ${peer.id} is in no mixer`);
-        if (request.gain !== undefined) m.gain = request.gain;
-        if (request.muted !== undefined) m.muted = request.muted;
-        if (request.pan !== undefined) m.pan = panOf(request.pan);
+        updateMember(m, request);
         if (request.group !== undefined) m.group = request.group;
-        const encoder = encoderOf(request);
-        if (Object.keys(encoder).length > 0) m.tune?.(encoder);
         return;
       }
       case "leave":
@@ -490,9 +499,7 @@ export class MixerHub<P extends MixPeer> {
     if (request.op === "update") {
       const m = mixer.members.get(memberId);
       if (!m) throw new Error(`No RTP member ${request.id} in ${key}`);
-      if (request.gain !== undefined) m.gain = request.gain;
-      if (request.muted !== undefined) m.muted = request.muted;
-      if (request.pan !== undefined) m.pan = panOf(request.pan);
+      updateMember(m, request);
       return 0;
     }
     let entry = this.#legs.get(request.id);
@@ -697,10 +704,12 @@ export class MixerHub<P extends MixPeer> {
 }
 
 /** The encoder settings a join or update names. */
-function encoderOf(request: { complexity?: number; bitrate?: number }): EncoderSettings {
+function encoderOf(request: EncoderSettings): EncoderSettings {
   return {
     ...(request.complexity !== undefined ? { complexity: request.complexity } : {}),
     ...(request.bitrate !== undefined ? { bitrate: request.bitrate } : {}),
+    ...(request.fec !== undefined ? { fec: request.fec } : {}),
+    ...(request.expectedLoss !== undefined ? { expectedLoss: request.expectedLoss } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { MixRoomRequest } from "./types.ts";
+import type { EncoderSettings, MixRoomRequest } from "./types.ts";
 
 /** What {@link MixerEngine.createMixer} takes. */
 export interface MixerOptions {
@@ -44,7 +44,8 @@ export type RtpMemberRequest =
     muted: boolean;
     pan?: number;
   }
-  | { op: "update"; id: string; gain?: number; muted?: boolean; pan?: number }
+  /** Its mix's Opus settings and FEC come with updates (AudioBridge: right after the join). */
+  | ({ op: "update"; id: string; gain?: number; muted?: boolean; pan?: number } & EncoderSettings)
   | { op: "leave"; id: string }
   /**
    * Records what it receives to an MJR file at `path` (another path replaces the file; the same

@@ -113,6 +113,21 @@ export interface PeerInfo {
 }
 
 /**
+ * Opus settings of a member's mix (AudioBridge `quality`, `bitrate`, `expected_loss`), and
+ * whether the member's stream has in-band FEC (its offer's `useinbandfec=1`, or `rtp.fec`).
+ */
+export interface EncoderSettings {
+  /** 0-10; the reference's AudioBridge uses 4. */
+  complexity?: number;
+  /** Bit/s; 0 = automatic. */
+  bitrate?: number;
+  /** In-band FEC both ways: the mix carries it, and a lost packet is recovered from it. */
+  fec?: boolean;
+  /** The loss (0-20 %) the mix's FEC is sized for; none is added at 0 (the reference). */
+  expectedLoss?: number;
+}
+
+/**
  * What {@link Peer.mix} does. `join`: the audio received on `mid` goes into mixer `mixer` (made
  * at `sampleRate` on first use, in the peer's media worker: the members of one mixer share an
  * affinity key), and `mid`'s sender sends the mix of every other member, every 20 ms; joining
@@ -131,20 +146,12 @@ export type MixRequest =
     pan?: number;
     /** Its forwarding group (AudioBridge `groups`): forwarders of that group send only it. */
     group?: string;
-    /** Opus complexity (0-10, AudioBridge `quality`) of its mix, where the engine encodes. */
-    complexity?: number;
-    /** Opus bitrate of its mix in bit/s (AudioBridge `bitrate`; 0 = automatic), likewise. */
-    bitrate?: number;
   }
-  | {
-    op: "update";
-    gain?: number;
-    muted?: boolean;
-    pan?: number;
-    group?: string;
-    complexity?: number;
-    bitrate?: number;
-  }
+    & EncoderSettings
+  | (
+    & { op: "update"; gain?: number; muted?: boolean; pan?: number; group?: string }
+    & EncoderSettings
+  )
   | { op: "leave" }
   | MixRoomRequest;
 
@@ -173,6 +180,8 @@ export type MixRoomRequest =
     group?: string;
     /** SRTP: AES_CM_128_HMAC_SHA1_80 or _32, master key and salt (30 bytes) in base64. */
     srtp?: { suite: 32 | 80; key: string };
+    /** Opus settings of what it sends (AudioBridge: the room's bitrate and expected loss). */
+    encoder?: EncoderSettings;
   }
   | { op: "stopForward"; id: string };
 

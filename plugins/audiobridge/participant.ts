@@ -38,6 +38,8 @@ export interface ParticipantSettings {
   /** Opus encoder bitrate for its mix (0: automatic) and complexity (`quality`, 1-10). */
   bitrate: number;
   quality: number;
+  /** The loss (0-20 %) its mix's in-band FEC is sized for (`expected_loss`). */
+  expectedLoss: number;
   /** Per-user talking window and threshold (0: the room's). */
   activePackets: number;
   levelAverage: number;
@@ -58,6 +60,9 @@ export class Participant implements Member, ParticipantSettings {
   codec: string;
   bitrate: number;
   quality: number;
+  expectedLoss: number;
+  /** Its stream has Opus in-band FEC (`useinbandfec=1` offered, or `rtp.fec`): used both ways. */
+  fec = false;
   activePackets: number;
   levelAverage: number;
   spatialPosition: number;
@@ -75,6 +80,7 @@ export class Participant implements Member, ParticipantSettings {
     this.codec = settings.codec;
     this.bitrate = settings.bitrate;
     this.quality = settings.quality;
+    this.expectedLoss = settings.expectedLoss;
     this.activePackets = settings.activePackets;
     this.levelAverage = settings.levelAverage;
     this.group = settings.group;

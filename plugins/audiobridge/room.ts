@@ -97,6 +97,12 @@ export class Room {
       notify: (data) => this.notify(data),
       mixing: () =>
         this.mixing() !== undefined || [...this.participants.values()].some((m) => m.plainRtp),
+      // The reference's forwarders: the room's bitrate, and FEC when it expects loss.
+      forwarderEncoder: () => ({
+        bitrate: this.props.default_bitrate,
+        fec: this.props.default_expectedloss > 0,
+        expectedLoss: this.props.default_expectedloss,
+      }),
     });
     this.media.recordPath = () => recordPath(this.props);
     if (props.record) this.media.recording = recordPath(props);

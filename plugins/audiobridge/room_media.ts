@@ -11,6 +11,7 @@
  */
 import { createLogger } from "../../core/log.ts";
 import type {
+  EncoderSettings,
   JsonObject,
   MixRoomRequest,
   PluginMedia,
@@ -65,6 +66,8 @@ export interface RoomMediaHost {
   notify(data: JsonObject): void;
   /** Whether a participant's PeerConnection is in the room's mixer. */
   mixing(): boolean;
+  /** The forwarders' Opus settings: the room's `default_bitrate` and `default_expectedloss`. */
+  forwarderEncoder(): EncoderSettings;
 }
 
 /** The room's announcements, recording and forwarders. */
@@ -181,7 +184,7 @@ export class RoomMedia {
 
   addForwarder(f: MixForwarder): void {
     this.forwarders.set(f.streamId, f);
-    this.#send(forwardOp(f), true);
+    this.#send(forwardOp(f, this.#room.forwarderEncoder()), true);
   }
 
   removeForwarder(streamId: number): boolean {
@@ -207,7 +210,8 @@ export class RoomMedia {
   #wanted(): MixRoomRequest[] {
     const ops: MixRoomRequest[] = [];
     if (this.recording !== undefined) ops.push({ op: "record", path: this.recording });
-    for (const f of this.forwarders.values()) ops.push(forwardOp(f));
+    const encoder = this.#room.forwarderEncoder();
+    for (const f of this.forwarders.values()) ops.push(forwardOp(f, encoder));
     for (const [id, a] of this.announcements) ops.push(playOp(id, a));
     return ops;
   }
@@ -231,7 +235,7 @@ function playOp(id: string, a: Announcement): MixRoomRequest {
   return { op: "play", id, path, loop, ...(group !== undefined ? { group } : {}) };
 }
 
-function forwardOp(f: MixForwarder): MixRoomRequest {
+function forwardOp(f: MixForwarder, encoder: EncoderSettings): MixRoomRequest {
   return {
     op: "forward",
     id: String(f.streamId),
@@ -243,5 +247,6 @@ function forwardOp(f: MixForwarder): MixRoomRequest {
     alwaysOn: f.alwaysOn,
     ...(f.group !== undefined ? { group: f.group } : {}),
     ...(f.srtp ? { srtp: f.srtp } : {}),
+    encoder,
   };
 }

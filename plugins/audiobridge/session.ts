@@ -11,6 +11,7 @@
 import { createLogger } from "../../core/log.ts";
 import {
   type AudioLevelReport,
+  type EncoderSettings,
   type Jsep,
   type JsonObject,
   PluginError,
@@ -264,6 +265,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       codec: (body.codec as string | undefined) ?? "opus",
       bitrate: bitrateOf(body.bitrate, room.props.default_bitrate),
       quality: (body.quality as number | undefined) ?? DEFAULT_QUALITY,
+      expectedLoss: (body.expected_loss as number | undefined) ?? room.props.default_expectedloss,
       activePackets: (body.audio_active_packets as number | undefined) ?? 0,
       levelAverage: (body.audio_level_average as number | undefined) ?? 0,
       spatialPosition: room.props.spatial_audio ? positionOf(body.spatial_position, 50) : 50,
@@ -272,6 +274,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     room.participants.set(id, p);
     this.participant = p;
     if (rtp) {
+      p.fec = p.codec === "opus" && rtp.fec === true;
       this.#plainRtp = bound?.rtp ?? plainRtpOf(rtp, p.codec);
       if (bound) {
         this.#rtpMixer = bound.mixer;
@@ -347,6 +350,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (body.volume !== undefined) p.volume = body.volume as number;
     if (body.bitrate !== undefined) p.bitrate = bitrateOf(body.bitrate, 0);
     if (body.quality !== undefined) p.quality = body.quality as number;
+    if (body.expected_loss !== undefined) p.expectedLoss = body.expected_loss as number;
     let changed = false;
     if (body.muted !== undefined) {
       p.muted = body.muted === true;
@@ -405,6 +409,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (body.muted !== undefined) p.muted = body.muted === true;
     // The reference's changeroom defaults to 64, not join's 50.
     p.spatialPosition = positionOf(body.spatial_position, 64);
+    p.expectedLoss = (body.expected_loss as number | undefined) ??
+      room.props.default_expectedloss;
     const others = [...room.participants.values()];
     room.participants.set(id, p);
     this.participant = p;
@@ -477,6 +483,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       if (e instanceof PluginError) throw e;
       throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_SDP, (e as Error).message);
     }
+    // Opus with in-band FEC offered: decoded and sent with it from now on (the reference).
+    if (p.codec === "opus" && /useinbandfec=1/.test(jsep.sdp)) p.fec = true;
     // A spatial room sends stereo, and says so in the answer (the reference's fmtp).
     if (p.room.props.spatial_audio) answer = { ...answer, sdp: withOpusStereo(answer.sdp) };
     this.#audioMid = liveMediaLines(answer.sdp).find((l) => l.kind === "audio")?.mid;
@@ -596,7 +604,12 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     }
     const mixer = await p.room.media.mixer();
     if (!mixer) return;
-    const state = { gain: p.volume / 100, muted: p.silenced, pan: p.spatialPosition };
+    const state = {
+      gain: p.volume / 100,
+      muted: p.silenced,
+      pan: p.spatialPosition,
+      ...this.#encoderSettings(p),
+    };
     if (mixer === this.#rtpMixer) {
       await mixer.rtp({ op: "update", id, ...state });
       // Bound at join: its levels are heard from now on.
@@ -679,9 +692,14 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     }
   }
 
-  /** Its mix's Opus settings: `quality` (complexity) and `bitrate` (0 = automatic). */
-  #encoderSettings(p: Participant): { complexity?: number; bitrate: number } {
-    return { ...(p.quality > 0 ? { complexity: p.quality } : {}), bitrate: p.bitrate };
+  /** Its mix's Opus settings: `quality` (complexity), `bitrate` (0 = automatic) and FEC. */
+  #encoderSettings(p: Participant): EncoderSettings {
+    return {
+      ...(p.quality > 0 ? { complexity: p.quality } : {}),
+      bitrate: p.bitrate,
+      fec: p.fec,
+      expectedLoss: p.expectedLoss,
+    };
   }
 
   /** Tells event handlers (`notify_event`), from this handle unless `scoped` is false. */
@@ -765,6 +783,8 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       volume_gain: p.volume,
       ...(this.#recording.fileName ? { "audio-recording": this.#recording.fileName } : {}),
       talking: p.talking,
+      fec: p.fec,
+      ...(p.fec ? { "expected-loss": p.expectedLoss } : {}),
       started: this.started,
       mixer: this.#mixer ?? null,
     };

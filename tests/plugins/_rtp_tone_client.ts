@@ -25,6 +25,16 @@ export class RtpToneClient {
   /** An RFC 6464 level extension on every packet sent, with this id (0: none) and level. */
   levelExt = 0;
   level = 127;
+  /**
+   * A second frequency (0: none) the tone hops to and back every 125 ms, as speech changes:
+   * Opus's voice detector takes a steady tone for background noise after a while, and then
+   * adds no FEC.
+   */
+  hop = 0;
+  /** Drops every n-th packet instead of sending it (0: none), as a lossy network would. */
+  dropEvery = 0;
+  /** The last payloads received (up to 100), oldest first. */
+  readonly payloads: Uint8Array[] = [];
   readonly #encoder = new OpusEncoder(RATE);
   readonly #decoder = new OpusDecoder(RATE, 1);
   readonly #received = new Float32Array(RATE);
@@ -36,6 +46,8 @@ export class RtpToneClient {
     this.socket.on("message", (packet: Uint8Array) => {
       this.packets++;
       const offset = 12 + 4 * (packet[0]! & 0x0f);
+      this.payloads.push(packet.slice(offset));
+      if (this.payloads.length > 100) this.payloads.shift();
       for (const s of this.#decoder.decode(packet.subarray(offset))) {
         this.#received[this.#write] = s * 32768;
         this.#write = (this.#write + 1) % RATE;
@@ -58,8 +70,9 @@ export class RtpToneClient {
       while (sent < Math.floor((performance.now() - started) / 20)) {
         const pcm = new Int16Array(FRAME);
         for (let i = 0; i < FRAME; i++) {
+          const hopped = this.hop > 0 && Math.floor((sent * FRAME + i) / (RATE / 8)) % 2 === 1;
           pcm[i] = Math.round(8000 * Math.sin(phase));
-          phase += (2 * Math.PI * this.tone) / RATE;
+          phase += (2 * Math.PI * (hopped ? this.hop : this.tone)) / RATE;
         }
         const payload = this.#encoder.encode(pcm);
         // A one-byte-header extension block (RFC 8285) of one element: the level, V set.
@@ -75,18 +88,38 @@ export class RtpToneClient {
         v.setUint32(4, (sent * FRAME) >>> 0);
         v.setUint32(8, ssrc);
         packet.set(payload, 12 + ext.length);
-        this.socket.send(packet, port, "127.0.0.1");
         sent++;
+        if (this.dropEvery > 0 && sent % this.dropEvery === 0) continue;
+        this.socket.send(packet, port, "127.0.0.1");
       }
     }, 10);
   }
 
-  /** Power of `f` in the last second received (mean over 100 ms blocks). */
-  power(f: number): number {
-    const last = [
+  /** Its encoder adds in-band FEC sized for `lossPercent` (the stream a `fec` join promises). */
+  sendFec(lossPercent: number): void {
+    this.#encoder.setFec(true, lossPercent);
+  }
+
+  /** Power of `f` in each 20 ms of the last second received. */
+  blocks(f: number): number[] {
+    const last = this.#last();
+    const out: number[] = [];
+    for (let b = 0; b < 50; b++) {
+      out.push(goertzel(last.slice(b * FRAME, (b + 1) * FRAME), RATE, f));
+    }
+    return out;
+  }
+
+  #last(): number[] {
+    return [
       ...this.#received.subarray(this.#write),
       ...this.#received.subarray(0, this.#write),
     ];
+  }
+
+  /** Power of `f` in the last second received (mean over 100 ms blocks). */
+  power(f: number): number {
+    const last = this.#last();
     const block = RATE / 10;
     let sum = 0;
     for (let b = 0; b < 10; b++) sum += goertzel(last.slice(b * block, (b + 1) * block), RATE, f);

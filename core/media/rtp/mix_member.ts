@@ -8,17 +8,15 @@
  *
  * @module
  */
-import { AudioPayloadDecoder, AudioRtpPacketizer, type EncoderSettings } from "../audio_rtp.ts";
+import { AudioRtpPacketizer, AudioStreamDecoder } from "../audio_rtp.ts";
 import { rtpPayload } from "../mix_rtp_leg.ts";
 import type { MemberFactory, MemberMedia, MemberOptions } from "../mixer.ts";
+import type { EncoderSettings } from "../types.ts";
 import type { PacketTap } from "./echo_media.ts";
 import { sequenceNumber, ssrc } from "./header.ts";
 import type { OfferMedia } from "./offer_media.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
 import type { ForwardSource, SendLine } from "./send_lines.ts";
-
-/** A packet this far behind the last one (a second of 20 ms frames) is late; further, a restart. */
-const MAX_LATE_PACKETS = 50;
 
 /** The reference's AudioBridge encoder complexity (`quality`) when a member names none. */
 export const DEFAULT_COMPLEXITY = 4;
@@ -52,13 +50,10 @@ class RtpMixMember implements MemberMedia, PacketTap {
   readonly #codec: AudioCodec;
   readonly #line: SendLine;
   readonly #source: ForwardSource;
-  readonly #decoder: AudioPayloadDecoder;
+  readonly #decoder: AudioStreamDecoder;
   #packetizer: { channels: number; packetizer: AudioRtpPacketizer } | undefined;
   /** Its encoder's settings, kept for a packetizer made later (the mix turned stereo). */
   #encoder: EncoderSettings;
-  /** The last sequence number decoded, -1 before the first. */
-  #lastSeq = -1;
-  #lastSsrc = -1;
   #released = false;
 
   constructor(peer: RtpMixPeer, options: MemberOptions) {
@@ -74,7 +69,8 @@ class RtpMixMember implements MemberMedia, PacketTap {
     this.#codec = codec;
     this.#line = found.line;
     this.#encoder = { complexity: DEFAULT_COMPLEXITY, ...options.encoder };
-    this.#decoder = new AudioPayloadDecoder(codec, options.rate);
+    this.#decoder = new AudioStreamDecoder(codec, options.rate);
+    this.#decoder.fec = this.#encoder.fec === true;
     // The mix is the line's source: nothing upstream to ask for keyframes or estimates.
     this.#source = {
       kind: "audio",
@@ -95,20 +91,9 @@ class RtpMixMember implements MemberMedia, PacketTap {
 
   packet(buf: Uint8Array, length: number): void {
     if (this.#released) return;
-    const seq = sequenceNumber(buf);
-    const src = ssrc(buf);
-    // A duplicate or late packet would repeat or reorder audio: dropped. A new stream (another
-    // SSRC after a renegotiation, or sequence numbers far behind: a restart) starts over.
-    const behind = src === this.#lastSsrc && this.#lastSeq >= 0
-      ? -((seq - this.#lastSeq) << 16 >> 16)
-      : -1;
-    if (behind >= 0 && behind <= MAX_LATE_PACKETS) return;
     const payload = rtpPayload(buf.subarray(0, length), this.#media.payloadType);
     if (!payload) return;
-    this.#lastSeq = seq;
-    this.#lastSsrc = src;
-    const decoded = this.#decoder.decode(payload);
-    if (decoded) this.#options.onAudio(decoded.samples, decoded.rate);
+    this.#decoder.receive(sequenceNumber(buf), ssrc(buf), payload, this.#options.onAudio);
   }
 
   send(pcm: Int16Array, channels: number): void {
@@ -131,6 +116,7 @@ class RtpMixMember implements MemberMedia, PacketTap {
 
   tune(settings: EncoderSettings): void {
     this.#encoder = { ...this.#encoder, ...settings };
+    this.#decoder.fec = this.#encoder.fec === true;
     this.#packetizer?.packetizer.tune(settings);
   }
 
