@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { createLogger } from "../../core/log.ts";
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { answerAllowed } from "../_shared/allowed.ts";
 import { AUDIOBRIDGE_ERROR, noConfigFile, noSuchUser, notJoined, notStrings } from "./errors.ts";
@@ -24,6 +25,8 @@ import {
   SAMPLING_RATES,
   SECRET_FIELD,
 } from "./schemas.ts";
+
+const log = createLogger("audiobridge");
 
 /** What the requests share. */
 export interface AudioBridgeContext {
@@ -291,7 +294,7 @@ export function roomOf(id: number, body: JsonObject): Room {
     audio_active_packets: positive("audio_active_packets", 100),
     audio_level_average: positive("audio_level_average", 25),
     default_prebuffering: positive("default_prebuffering", 6),
-    default_expectedloss: (body.default_expectedloss as number | undefined) ?? 0,
+    default_expectedloss: expectedLossOf(body.default_expectedloss),
     default_bitrate: (body.default_bitrate as number | undefined) ?? 0,
   };
   const tokens = body.allowed === undefined
@@ -374,4 +377,12 @@ async function destroy(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonO
 function stringsOf(items: unknown[], name: string): string[] {
   if (items.some((t) => typeof t !== "string")) throw notStrings(name);
   return items as string[];
+}
+
+/** A room's `default_expectedloss`: over 20 % the reference warns and uses 0. */
+function expectedLossOf(value: unknown): number {
+  const loss = (value as number | undefined) ?? 0;
+  if (loss <= 20) return loss;
+  log.warn(`Invalid expectedloss value provided (${loss}), using default: 0`);
+  return 0;
 }

@@ -63,6 +63,7 @@ wrtcTest(
     const listener = new RtpToneClient(440);
     const fecSpeaker = new RtpToneClient(1000);
     const plainSpeaker = new RtpToneClient(2000);
+    const clients = [listener, fecSpeaker, plainSpeaker];
     try {
       const admin = await AbHandle.open(c);
       await admin.sync({ request: "create", room: 90, allow_rtp_participants: true });
@@ -96,10 +97,27 @@ wrtcTest(
       assert.ok(fecMix >= 10, `the FEC speaker's mix: ${fecMix} of 20 packets with FEC`);
       assert.equal(withFec(listener.payloads), 0, "the listener's mix has none");
       for (const h of [listenerHandle, fecHandle, plainHandle]) await h.ask({ request: "leave" });
+
+      // The room's default_expectedloss applies to a join without expected_loss; over 20 it
+      // is 0 (the reference warns and uses 0).
+      for (const [room, loss, expected] of [[91, 10, 10], [92, 50, 0]]) {
+        await admin.sync({
+          request: "create",
+          room,
+          allow_rtp_participants: true,
+          default_expectedloss: loss,
+        });
+        const client = new RtpToneClient(300);
+        clients.push(client);
+        const h = await AbHandle.open(c);
+        await joinRtp(h, client, { room, id: 9 }, { fec: true });
+        assert.equal((await handleInfo(gw, h))["expected-loss"], expected, `room ${room}`);
+        await h.ask({ request: "leave" });
+      }
     } finally {
-      for (const x of [listener, fecSpeaker, plainSpeaker]) x.close();
+      for (const x of clients) x.close();
       await c.close();
     }
-    await assertMixingReleased(gw, 2);
+    await assertMixingReleased(gw, 4);
   },
 );
