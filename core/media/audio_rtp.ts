@@ -202,8 +202,6 @@ const MAX_RECOVERED_GAP = 6;
 export class AudioStreamDecoder {
   /** Decode in-band FEC of lost Opus packets (the member's stream has it). */
   fec = false;
-  /** Frames recovered or concealed so far (tests, stats). */
-  recovered = 0;
   readonly #decoder: AudioPayloadDecoder;
   #lastSeq = -1;
   #lastSsrc = -1;
@@ -229,7 +227,6 @@ export class AudioStreamDecoder {
       for (let i = 1; i <= lost; i++) {
         const frame = i === lost ? this.#decoder.recover(payload) : this.#decoder.conceal();
         if (!frame) break;
-        this.recovered++;
         emit(frame.samples, frame.rate);
       }
     }

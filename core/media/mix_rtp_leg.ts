@@ -9,8 +9,9 @@
 import dgram from "node:dgram";
 import { AudioRtpPacketizer, AudioStreamDecoder } from "./audio_rtp.ts";
 import { AUDIO_LEVEL_URI, readAudioLevel } from "./rtp/audio_level_ext.ts";
+import { sequenceNumber, ssrc } from "./rtp/header.ts";
 import { MjrRecorder } from "./rtp/mjr_recorder.ts";
-import type { ForwardSource } from "./rtp/send_lines.ts";
+import { sourceWithoutFeedback } from "./rtp/send_lines.ts";
 import type { EncoderSettings } from "./types.ts";
 
 /** What a leg is made with. */
@@ -109,19 +110,13 @@ export class RtpLeg {
     }
     this.stopRecord();
     const o = this.#options;
-    const source: ForwardSource = {
+    const source = sourceWithoutFeedback({
       kind: "audio",
       codec: o.codec,
       payloadType: o.payloadType,
-      rtxPayloadType: 0,
       clockRate: o.codec === "opus" ? 48000 : 8000,
       extensions: new Map(o.levelExt ? [[o.levelExt, AUDIO_LEVEL_URI]] : []),
-      requestKeyframe: () => {},
-      keyframeReceived: () => {},
-      receiverEstimate: () => {},
-      addOutput: () => {},
-      removeOutput: () => {},
-    };
+    });
     this.#recorder = new MjrRecorder(source, { mid: "", ...options }, performance.now());
   }
 
@@ -171,11 +166,13 @@ export class RtpLeg {
         this.#levelPackets++;
       }
     }
-    const v = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
-    this.#decoder.receive(v.getUint16(2), v.getUint32(8), payload, (samples, rate) => {
-      this.onAudio?.(samples, rate);
-    });
+    this.#decoder.receive(sequenceNumber(packet), ssrc(packet), payload, this.#emit);
   }
+
+  /** Hands decoded audio to the mix (one function for every packet). */
+  readonly #emit = (samples: Float32Array, rate: number): void => {
+    this.onAudio?.(samples, rate);
+  };
 }
 
 /** A UDP socket bound on `ip:port`, or undefined when the port is taken. */

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { PacketTap } from "../../core/media/rtp/echo_media.ts";
 import { rtpMemberFactory, type RtpMixPeer } from "../../core/media/rtp/mix_member.ts";
 import type { OfferMedia } from "../../core/media/rtp/offer_media.ts";
-import { type ForwardSource, SendLine } from "../../core/media/rtp/send_lines.ts";
+import { SendLine, sourceWithoutFeedback } from "../../core/media/rtp/send_lines.ts";
 
 const MEDIA: OfferMedia = {
   kind: "audio",
@@ -35,19 +35,13 @@ function packet(ssrc: number, seq: number): Uint8Array {
 }
 
 Deno.test("mix member: duplicates and late packets dropped, a new SSRC or a restart taken", async () => {
-  const source: ForwardSource = {
+  const source = sourceWithoutFeedback({
     kind: "audio",
     codec: "pcmu",
     payloadType: 0,
-    rtxPayloadType: 0,
     clockRate: 8000,
     extensions: new Map(),
-    requestKeyframe: () => {},
-    keyframeReceived: () => {},
-    receiverEstimate: () => {},
-    addOutput: () => {},
-    removeOutput: () => {},
-  };
+  });
   let tap: PacketTap | undefined;
   const peer: RtpMixPeer = {
     id: "p",

@@ -16,7 +16,7 @@ import type { PacketTap } from "./echo_media.ts";
 import { sequenceNumber, ssrc } from "./header.ts";
 import type { OfferMedia } from "./offer_media.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
-import type { ForwardSource, SendLine } from "./send_lines.ts";
+import { type ForwardSource, type SendLine, sourceWithoutFeedback } from "./send_lines.ts";
 
 /** The reference's AudioBridge encoder complexity (`quality`) when a member names none. */
 export const DEFAULT_COMPLEXITY = 4;
@@ -72,19 +72,13 @@ class RtpMixMember implements MemberMedia, PacketTap {
     this.#decoder = new AudioStreamDecoder(codec, options.rate);
     this.#decoder.fec = this.#encoder.fec === true;
     // The mix is the line's source: nothing upstream to ask for keyframes or estimates.
-    this.#source = {
+    this.#source = sourceWithoutFeedback({
       kind: "audio",
       codec,
       payloadType: found.media.payloadType,
-      rtxPayloadType: 0,
       clockRate: found.media.clockRate,
       extensions: new Map(),
-      requestKeyframe: () => {},
-      keyframeReceived: () => {},
-      receiverEstimate: () => {},
-      addOutput: () => {},
-      removeOutput: () => {},
-    };
+    });
     if (!peer.tap(options.mid, this)) throw new Error(`No received m-line ${options.mid}`);
     this.#line.attach(this.#source, true, performance.now());
   }

@@ -55,6 +55,24 @@ export interface ForwardSource {
   addOutput(line: SendLine): void;
 }
 
+/**
+ * A source with nothing upstream to answer feedback (a mix, a plain-RTP socket): keyframe
+ * requests, estimates and outputs are ignored, and it has no RTX.
+ */
+export function sourceWithoutFeedback(
+  media: Pick<ForwardSource, "kind" | "codec" | "payloadType" | "clockRate" | "extensions">,
+): ForwardSource {
+  return {
+    ...media,
+    rtxPayloadType: 0,
+    requestKeyframe: () => {},
+    keyframeReceived: () => {},
+    receiverEstimate: () => {},
+    addOutput: () => {},
+    removeOutput: () => {},
+  };
+}
+
 /** One of our sending m-lines. */
 export class SendLine {
   readonly mid: string;
