@@ -45,4 +45,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
   CMD ["deno", "run", "--allow-net", "--allow-env", "--allow-read", "--cached-only", "healthcheck.ts"]
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["deno", "run", "--allow-net", "--allow-read", "--allow-env", "--allow-run", "--allow-write", "--allow-ffi", "--allow-sys", "--cached-only", "--v8-flags=--min-semi-space-size=4,--max-semi-space-size=4", "main.ts"]
+CMD ["deno", "run", "--allow-net", "--allow-read", "--allow-env", "--allow-run", "--allow-write", "--allow-ffi", "--allow-sys", "--cached-only", "--v8-flags=--min-semi-space-size=4,--max-semi-space-size=4,--memory-saver-mode", "main.ts"]

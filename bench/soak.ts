@@ -38,7 +38,7 @@ function startTaskV8Flags(): string | undefined {
 async function soakOurs(options: SoakOptions, host: ClientHost): Promise<SoakResult> {
   // The start task's flags; gc exposed for the heap figures taken before and after the churn
   // (never during it); SOAK_GATEWAY_V8_FLAGS adds V8 flags (comma-separated) for experiments.
-  // Media workers get their own (WORKER_V8_FLAGS on their command line, which wins).
+  // Media workers get only their own (WORKER_V8_FLAGS; the gateway drops DENO_V8_FLAGS).
   const flags = ["--expose-gc", startTaskV8Flags(), Deno.env.get("SOAK_GATEWAY_V8_FLAGS")];
   Deno.env.set("DENO_V8_FLAGS", flags.filter((f) => f).join(","));
   print(` Ours: V8 flags ${Deno.env.get("DENO_V8_FLAGS")}`);

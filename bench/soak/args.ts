@@ -58,7 +58,7 @@ RSS slope beyond the target.
 Our gateway runs with the V8 flags of deno.json's start task (--v8-flags=...), its media
 workers with their own (WORKER_V8_FLAGS in core/media/engine.ts).
 Env: SOAK_GATEWAY_V8_FLAGS adds V8 flags to our gateway (comma-separated, e.g.
-     --max-semi-space-size=8); media workers keep their own where they set the same flag.`;
+     --max-semi-space-size=8), not to its media workers.`;
 
 /** Parses `args`; throws an Error naming a bad flag. */
 export function parseSoakArgs(args: readonly string[]): SoakOptions {

@@ -21,6 +21,9 @@ import { childFlag } from "../child_flag.ts";
 import { serveUntilStdinEnds } from "../child_serve.ts";
 
 async function main(): Promise<void> {
+  // Our V8 flags came in DENO_V8_FLAGS (bench/soak.ts); media workers must not inherit them,
+  // as under `deno task start`, whose --v8-flags stay with the gateway.
+  Deno.env.delete("DENO_V8_FLAGS");
   const config = parseConfig(testConfig({
     general: {
       session_timeout: childFlag("session-timeout", 8, false),

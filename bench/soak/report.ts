@@ -27,7 +27,9 @@ export function meetsTarget(r: SoakResult, maxSlope: number): boolean {
 }
 
 function column(r: SoakResult | undefined): string[] {
-  if (!r) return Array.from({ length: 17 }, () => "-");
+  if (!r) return Array.from({ length: 19 }, () => "-");
+  const perLifecycle = (cpu: number | undefined) =>
+    cpu === undefined || r.lifecycles === 0 ? undefined : cpu * 1000 / r.lifecycles;
   return [
     f(r.seconds / 60),
     String(r.lifecycles),
@@ -46,6 +48,13 @@ function column(r: SoakResult | undefined): string[] {
     f(r.slopeLateHalf, 2, true),
     r.heapSlope === undefined ? "-" : f(r.heapSlope, 2, true),
     r.heapAfterGcStart === undefined ? "-" : `${m(r.heapAfterGcStart)} → ${m(r.heapAfterGcIdle)}`,
+    f(
+      perLifecycle(
+        r.cpuMain === undefined ? undefined : r.cpuMain + (r.cpuChildren ?? 0),
+      ),
+      2,
+    ),
+    `${f(perLifecycle(r.cpuMain), 2)} / ${f(perLifecycle(r.cpuChildren), 2)}`,
   ];
 }
 
@@ -121,6 +130,8 @@ export function soakReport(
     "RSS slope over the second half, MiB/min",
     "V8 heap used slope, MiB/min",
     "V8 heap after GC, start → idle, MiB",
+    "CPU per lifecycle during the load, ms",
+    "  main process / children (workers)",
   ];
   const a = column(ours);
   const b = column(ref);
@@ -164,6 +175,7 @@ export function soakReport(
       rss_slope_children_mib_per_min: r.slopeChildren ?? null,
       rss_slope_second_half_mib_per_min: r.slopeLateHalf ?? null,
       heap_slope_mib_per_min: r.heapSlope ?? null,
+      cpu_s: { main: r.cpuMain ?? null, children: r.cpuChildren ?? null },
       breakdown: Object.fromEntries(
         r.breakdown.map((b) => [b.label.trim(), {
           after_warmup_mib: b.warm === undefined ? null : b.warm / MIB,

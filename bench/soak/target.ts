@@ -12,7 +12,8 @@ import type { SoakOptions } from "./args.ts";
 import { churn, Tally } from "./churn.ts";
 import { mediaChurn } from "./media_calls.ts";
 import type { SoakGatewayInfo } from "./protocol.ts";
-import { type ProcessRole, slope, treeProcesses } from "./rss.ts";
+import { type ProcessRole, processTree, slope, treeProcesses } from "./rss.ts";
+import { readCpuSeconds } from "../proc.ts";
 import { sleep } from "../media/cpu.ts";
 
 const VIDEOROOM = "janus.plugin.videoroom";
@@ -59,6 +60,10 @@ export interface Sample {
   external?: number;
   /** V8 young generation committed. */
   newSpace?: number;
+  /** V8 old generation committed (old space), code space and large objects (all kinds). */
+  oldSpace?: number;
+  codeSpace?: number;
+  largeObjects?: number;
   /** Main process's native allocator (glibc): bytes in use, and freed but kept. */
   mallocInUse?: number;
   mallocFree?: number;
@@ -92,6 +97,12 @@ export interface SoakResult {
   slopeChildren: number | undefined;
   /** Least-squares slope of the whole tree's RSS over the second half of the run, MiB/min. */
   slopeLateHalf: number | undefined;
+  /**
+   * CPU seconds the process tree used during the load: the root, and its children (workers
+   * alive at the end; one replaced meanwhile is not counted).
+   */
+  cpuMain: number | undefined;
+  cpuChildren: number | undefined;
   /** Ours: slope of V8 heap used after warm-up (no forced GC), in MiB/min. */
   heapSlope?: number | undefined;
   heapAfterGcStart?: number;
@@ -119,6 +130,9 @@ export const PARTS: readonly { label: string; pick: (s: Sample) => number | unde
   { label: "main V8 heap used", pick: (s) => s.heapUsed },
   { label: "main V8 heap committed", pick: (s) => s.heapTotal },
   { label: "  of which young generation", pick: (s) => s.newSpace },
+  { label: "  of which old space", pick: (s) => s.oldSpace },
+  { label: "  of which code space", pick: (s) => s.codeSpace },
+  { label: "  of which large objects", pick: (s) => s.largeObjects },
   { label: "main V8 external", pick: (s) => s.external },
   { label: "main malloc in use", pick: (s) => s.mallocInUse },
   { label: "main malloc free, kept", pick: (s) => s.mallocFree },
@@ -184,6 +198,11 @@ async function sample(target: SoakTarget, t: number, gc = false): Promise<Sample
       s.heapUsed = info.memory.heapUsed;
       s.heapTotal = info.memory.heapTotal;
       s.newSpace = info.spaces.new_space;
+      s.oldSpace = info.spaces.old_space;
+      s.codeSpace = info.spaces.code_space;
+      s.largeObjects = Object.entries(info.spaces)
+        .filter(([name]) => name.endsWith("large_object_space"))
+        .reduce((sum, [, size]) => sum + size, 0);
       s.external = info.memory.external;
       if (info.malloc) {
         s.mallocInUse = info.malloc.inUse + info.malloc.mmapped;
@@ -195,6 +214,28 @@ async function sample(target: SoakTarget, t: number, gc = false): Promise<Sample
   return s;
 }
 
+/** CPU seconds used so far by each process of the tree under `pid` (the root first). */
+function treeCpu(pid: number): Map<number, number> {
+  return new Map(
+    processTree(pid).flatMap((p) => {
+      const cpu = readCpuSeconds(p);
+      return cpu === undefined ? [] : [[p, cpu] as const];
+    }),
+  );
+}
+
+/** CPU used between two readings by the root (the first entry) and by the rest. */
+function cpuUsed(
+  before: Map<number, number>,
+  after: Map<number, number>,
+): Pick<SoakResult, "cpuMain" | "cpuChildren"> {
+  const [root] = after.keys();
+  let children = 0;
+  for (const [pid, cpu] of after) if (pid !== root) children += cpu - (before.get(pid) ?? 0);
+  const main = root === undefined ? undefined : (after.get(root) ?? 0) - (before.get(root) ?? 0);
+  return { cpuMain: main, cpuChildren: root === undefined ? undefined : children };
+}
+
 const mib = (b: number | undefined) => b === undefined ? "-" : (b / MIB).toFixed(1);
 
 function progress(name: string, s: Sample, tally: Tally, inFlight: number): string {
@@ -202,7 +243,8 @@ function progress(name: string, s: Sample, tally: Tally, inFlight: number): stri
   const sec = Math.floor(s.t % 60).toString().padStart(2, "0");
   const heap = s.heapUsed === undefined
     ? ""
-    : `, V8 heap ${mib(s.heapUsed)} used of ${mib(s.heapTotal)} (young ${mib(s.newSpace)}), ` +
+    : `, V8 heap ${mib(s.heapUsed)} used of ${mib(s.heapTotal)} (young ${mib(s.newSpace)}, ` +
+      `old ${mib(s.oldSpace)}, code ${mib(s.codeSpace)}, large ${mib(s.largeObjects)}), ` +
       `external ${mib(s.external)}`;
   const live = s.counts
     ? `, live ${s.counts.sessions ?? 0} sessions/${s.counts.handles ?? 0} handles/${
@@ -244,6 +286,7 @@ export async function soak(
   const mediaTally = new Tally();
   const samples: Sample[] = [];
   let inFlight = 0;
+  const cpu0 = treeCpu(target.pid);
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   samples.push(await sample(target, 0));
@@ -295,6 +338,7 @@ export async function soak(
   sampling = false;
   await sampler;
   const seconds = elapsed();
+  const cpu1 = treeCpu(target.pid);
   const end = await sample(target, seconds);
   samples.push(end);
 
@@ -345,6 +389,7 @@ export async function soak(
     slopeMain: slopeOf((s) => s.main),
     slopeChildren: slopeOf((s) => s.children),
     slopeLateHalf: slopeOf((s) => s.total, late),
+    ...cpuUsed(cpu0, cpu1),
     ...(target.info
       ? {
         heapSlope: slopeOf((s) => s.heapUsed),

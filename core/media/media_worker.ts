@@ -17,6 +17,8 @@ export interface WorkerCommand {
   command: string;
   args: string[];
   cwd?: string;
+  /** Environment variables added to the gateway's own (which the worker inherits). */
+  env?: Record<string, string>;
 }
 
 /** Longest wait for a new worker to say `ready`, in ms. */
@@ -69,10 +71,11 @@ export class MediaWorker {
     this.#onExit = options.onExit;
     this.#onIdle = options.onIdle;
     this.#onMixerLevels = options.onMixerLevels;
-    const { command, args, cwd } = options.command;
+    const { command, args, cwd, env } = options.command;
     this.#child = new Deno.Command(command, {
       args,
       ...(cwd !== undefined ? { cwd } : {}),
+      ...(env !== undefined ? { env } : {}),
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
