@@ -48,12 +48,7 @@ function column(r: SoakResult | undefined): string[] {
     f(r.slopeLateHalf, 2, true),
     r.heapSlope === undefined ? "-" : f(r.heapSlope, 2, true),
     r.heapAfterGcStart === undefined ? "-" : `${m(r.heapAfterGcStart)} → ${m(r.heapAfterGcIdle)}`,
-    f(
-      perLifecycle(
-        r.cpuMain === undefined ? undefined : r.cpuMain + (r.cpuChildren ?? 0),
-      ),
-      2,
-    ),
+    f(perLifecycle((r.cpuMain ?? 0) + r.cpuChildren), 2),
     `${f(perLifecycle(r.cpuMain), 2)} / ${f(perLifecycle(r.cpuChildren), 2)}`,
   ];
 }
@@ -175,7 +170,7 @@ export function soakReport(
       rss_slope_children_mib_per_min: r.slopeChildren ?? null,
       rss_slope_second_half_mib_per_min: r.slopeLateHalf ?? null,
       heap_slope_mib_per_min: r.heapSlope ?? null,
-      cpu_s: { main: r.cpuMain ?? null, children: r.cpuChildren ?? null },
+      cpu_s: { main: r.cpuMain ?? null, children: r.cpuChildren },
       breakdown: Object.fromEntries(
         r.breakdown.map((b) => [b.label.trim(), {
           after_warmup_mib: b.warm === undefined ? null : b.warm / MIB,

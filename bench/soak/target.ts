@@ -13,8 +13,7 @@ import { churn, Tally } from "./churn.ts";
 import { mediaChurn } from "./media_calls.ts";
 import type { SoakGatewayInfo } from "./protocol.ts";
 import { type ProcessRole, processTree, slope, treeProcesses } from "./rss.ts";
-import { readCpuSeconds } from "../proc.ts";
-import { sleep } from "../media/cpu.ts";
+import { sleep, startCpu } from "../media/cpu.ts";
 
 const VIDEOROOM = "janus.plugin.videoroom";
 const ADMIN_SECRET = "janusoverlord";
@@ -98,11 +97,11 @@ export interface SoakResult {
   /** Least-squares slope of the whole tree's RSS over the second half of the run, MiB/min. */
   slopeLateHalf: number | undefined;
   /**
-   * CPU seconds the process tree used during the load: the root, and its children (workers
-   * alive at the end; one replaced meanwhile is not counted).
+   * CPU seconds the process tree used during the load (`startCpu`): the root (undefined if it
+   * is gone), and its children alive at the end (a worker replaced meanwhile is not counted).
    */
   cpuMain: number | undefined;
-  cpuChildren: number | undefined;
+  cpuChildren: number;
   /** Ours: slope of V8 heap used after warm-up (no forced GC), in MiB/min. */
   heapSlope?: number | undefined;
   heapAfterGcStart?: number;
@@ -214,28 +213,6 @@ async function sample(target: SoakTarget, t: number, gc = false): Promise<Sample
   return s;
 }
 
-/** CPU seconds used so far by each process of the tree under `pid` (the root first). */
-function treeCpu(pid: number): Map<number, number> {
-  return new Map(
-    processTree(pid).flatMap((p) => {
-      const cpu = readCpuSeconds(p);
-      return cpu === undefined ? [] : [[p, cpu] as const];
-    }),
-  );
-}
-
-/** CPU used between two readings by the root (the first entry) and by the rest. */
-function cpuUsed(
-  before: Map<number, number>,
-  after: Map<number, number>,
-): Pick<SoakResult, "cpuMain" | "cpuChildren"> {
-  const [root] = after.keys();
-  let children = 0;
-  for (const [pid, cpu] of after) if (pid !== root) children += cpu - (before.get(pid) ?? 0);
-  const main = root === undefined ? undefined : (after.get(root) ?? 0) - (before.get(root) ?? 0);
-  return { cpuMain: main, cpuChildren: root === undefined ? undefined : children };
-}
-
 const mib = (b: number | undefined) => b === undefined ? "-" : (b / MIB).toFixed(1);
 
 function progress(name: string, s: Sample, tally: Tally, inFlight: number): string {
@@ -286,7 +263,7 @@ export async function soak(
   const mediaTally = new Tally();
   const samples: Sample[] = [];
   let inFlight = 0;
-  const cpu0 = treeCpu(target.pid);
+  const endCpu = await startCpu(() => Promise.resolve(processTree(target.pid)));
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
   samples.push(await sample(target, 0));
@@ -338,7 +315,8 @@ export async function soak(
   sampling = false;
   await sampler;
   const seconds = elapsed();
-  const cpu1 = treeCpu(target.pid);
+  const cpu = await endCpu();
+  const cpuMain = cpu.pids[0] === target.pid ? cpu.perPid[0] : undefined;
   const end = await sample(target, seconds);
   samples.push(end);
 
@@ -389,7 +367,8 @@ export async function soak(
     slopeMain: slopeOf((s) => s.main),
     slopeChildren: slopeOf((s) => s.children),
     slopeLateHalf: slopeOf((s) => s.total, late),
-    ...cpuUsed(cpu0, cpu1),
+    cpuMain,
+    cpuChildren: cpu.cpuSeconds - (cpuMain ?? 0),
     ...(target.info
       ? {
         heapSlope: slopeOf((s) => s.heapUsed),

@@ -36,12 +36,11 @@ Deno.test({
   sanitizeResources: false,
   fn: () =>
     withoutMallocEnv(async () => {
-      for (
-        const [workerMain, expected] of [[RTP_WORKER_MAIN_URL, RTP_WORKER_MALLOC_ENV], [
-          WORKER_MAIN_URL,
-          {},
-        ]] as const
-      ) {
+      const cases = [
+        { workerMain: RTP_WORKER_MAIN_URL, expected: RTP_WORKER_MALLOC_ENV },
+        { workerMain: WORKER_MAIN_URL, expected: {} },
+      ];
+      for (const { workerMain, expected } of cases) {
         const engine = await createMediaEngine({ workerMain });
         try {
           const [pid] = engine.workerPids?.() ?? [];
