@@ -17,7 +17,7 @@ import { CODES, STREAMING_ERROR } from "./errors.ts";
 import { Mountpoint } from "./mountpoint.ts";
 import type { MountpointStore } from "./persist.ts";
 import { AFFINITY, openSource } from "./source.ts";
-import { type MountpointSpec, parseMountpoint } from "./spec.ts";
+import { ID_TAKEN, type MountpointSpec, parseMountpoint } from "./spec.ts";
 
 export { AFFINITY };
 
@@ -169,7 +169,7 @@ async function create(
   body: JsonObject,
   notify: Notify,
 ): Promise<JsonObject> {
-  const spec = parseMountpoint(body);
+  const spec = parseMountpoint(body, (id) => ctx.mountpoints.has(id) || ctx.reserved.has(id));
   if (ctx.adminKey !== undefined) {
     checkBody(body, [{ name: "admin_key", ...BODY.string, required: true }], CODES);
     checkSecret(ctx.adminKey, body, "admin_key");
@@ -202,10 +202,7 @@ export async function createMountpoint(
 ): Promise<Mountpoint> {
   let id = spec.id;
   if (id !== 0 && (ctx.mountpoints.has(id) || ctx.reserved.has(id))) {
-    throw new PluginError(
-      STREAMING_ERROR.CANT_CREATE,
-      "A stream with the provided ID already exists",
-    );
+    throw new PluginError(STREAMING_ERROR.CANT_CREATE, ID_TAKEN);
   }
   if (ctx.mountpoints.size + ctx.reserved.size >= ctx.maxMountpoints) {
     throw new PluginError(

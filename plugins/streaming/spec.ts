@@ -119,10 +119,18 @@ function legacyFields(kind: "audio" | "video"): BodyField[] {
 
 const cantCreate = (message: string) => new PluginError(STREAMING_ERROR.CANT_CREATE, message);
 const NOTHING = "Can't add 'rtp' stream, no audio or video have to be streamed...";
+/** `create` with an id in use. */
+export const ID_TAKEN = "A stream with the provided ID already exists";
 const SOURCE_ERROR = "Can't add 'rtp' stream, error creating data source stream";
 
-/** Checks a `create` body (or configuration entry) and returns the settings. */
-export function parseMountpoint(body: JsonObject): MountpointSpec {
+/**
+ * Checks a `create` body (or configuration entry) and returns the settings; `taken` tells an
+ * id already in use, refused (as the reference) before the streams are looked at.
+ */
+export function parseMountpoint(
+  body: JsonObject,
+  taken: (id: number) => boolean = () => false,
+): MountpointSpec {
   // `media` is checked as an array here; its entries below.
   const media = body.media;
   checkBody(body, CREATE_FIELDS, CODES);
@@ -149,6 +157,9 @@ export function parseMountpoint(body: JsonObject): MountpointSpec {
   }
   if (type !== "rtp") {
     throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, `Unknown stream type '${type}'...\n`);
+  }
+  if (typeof id === "number" && id !== 0 && taken(id)) {
+    throw cantCreate(ID_TAKEN);
   }
   const legacy = !Array.isArray(media) &&
     (body.audio === true || body.video === true || body.data === true);
@@ -194,7 +205,7 @@ function parseMedia(entry: unknown): StreamSpec {
     msid: m.msid,
     port: m.port,
     pt: m.pt,
-    codec: m.codec,
+    codec: m.codec ?? codecOf(m.rtpmap),
     fmtp: m.fmtp,
     iface: m.iface,
     mcast: m.mcast,
@@ -202,6 +213,13 @@ function parseMedia(entry: unknown): StreamSpec {
     rtcpport: m.rtcpport,
     bufferkf: type === "video" && m.bufferkf === true,
   });
+}
+
+/** The codec an `rtpmap` names ("opus/48000/2": opus), as the reference reads one given alone. */
+function codecOf(rtpmap: unknown): string | undefined {
+  if (typeof rtpmap !== "string") return undefined;
+  const name = rtpmap.split("/")[0]?.trim() ?? "";
+  return name === "" ? undefined : name.toLowerCase();
 }
 
 function legacyStreams(body: JsonObject): StreamSpec[] {
@@ -214,7 +232,7 @@ function legacyStreams(body: JsonObject): StreamSpec[] {
       label: kind,
       port: body[`${kind}port`],
       pt: body[`${kind}pt`],
-      codec: body[`${kind}codec`],
+      codec: body[`${kind}codec`] ?? codecOf(body[`${kind}rtpmap`]),
       fmtp: body[`${kind}fmtp`],
       iface: body[`${kind}iface`],
       mcast: body[`${kind}mcast`],

@@ -249,6 +249,30 @@ const CASES: Case[] = [
         await h.sync({ request: "create", type: "rtp", id: 7011, audio: true, audiopt: 111 }),
         stErr(453, "Missing mandatory element (audioport)"),
       );
+      // An id in use is refused before the streams are looked at (the reference's order).
+      same(
+        await h.sync({ request: "create", type: "rtp", id: 7010, audio: true, audioport: 0 }),
+        stErr(456, "A stream with the provided ID already exists"),
+      );
+      // An rtpmap alone names the codec, in either form (curl scripts of the legacy API do).
+      for (
+        const body of [
+          { audio: true, audioport: 0, audiopt: 111, audiortpmap: "opus/48000/2" },
+          { media: [{ type: "video", mid: "v", port: 0, pt: 100, rtpmap: "VP8/90000" }] },
+        ]
+      ) {
+        const made = await h.sync({ request: "create", type: "rtp", id: 7012, ...body });
+        assert.equal(made.streaming, "created", JSON.stringify(made));
+        const info = withoutAges((await h.sync({ request: "info", id: 7012 })).info as JsonObject);
+        const expected = body.media ? infoMedia()[1]! : infoMedia()[0]!;
+        // No secret: the port shows too (a picked one).
+        const shown = (info.media as JsonObject[]).map(({ port: _, ...rest }) => rest);
+        assert.deepEqual(shown, [{ ...expected, mindex: 0 }]);
+        same(await h.sync({ request: "destroy", id: 7012 }), {
+          streaming: "destroyed",
+          destroyed: 7012,
+        });
+      }
       // list: public ones only, with ages.
       const list = (await h.sync({ request: "list" })).list as JsonObject[];
       assert.equal(list.length, 1);
