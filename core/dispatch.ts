@@ -9,7 +9,7 @@ import type { Gateway } from "./gateway.ts";
 import type { Handle } from "./handle.ts";
 import { createLogger } from "./log.ts";
 import type { Owner } from "./owner.ts";
-import type { Jsep, PluginReply } from "./plugin.ts";
+import type { Jsep, PluginMessage, PluginReply, PluginSession } from "./plugin.ts";
 import {
   HANDLE_REQUESTS,
   isJsonObject,
@@ -296,6 +296,25 @@ function readJsep(handle: Handle, raw: unknown): Jsep | undefined {
   return type === "offer" && handle.webrtc.negotiated ? { type, sdp, update: true } : { type, sdp };
 }
 
+/** The plugin's reply to a message; its own errors become its error event, others 458. */
+async function pluginReply(
+  handle: Handle,
+  pluginSession: PluginSession,
+  message: PluginMessage,
+): Promise<PluginReply> {
+  try {
+    return await pluginSession.handleMessage(message);
+  } catch (e) {
+    if (e instanceof PluginError) return { kind: "success", data: handle.plugin.formatError(e) };
+    if (e instanceof JanusError) throw e;
+    log.warn(`[${handle.session.id}][${handle.id}] plugin failed: ${(e as Error).message}`);
+    throw new JanusError(
+      JANUS_ERROR.PLUGIN_MESSAGE,
+      (e as Error).message || "Plugin didn't give a result",
+    );
+  }
+}
+
 async function message(
   gateway: Gateway,
   handle: Handle,
@@ -310,28 +329,22 @@ async function message(
   const { transaction } = env;
   const sessionId = handle.session.id;
   if (jsep) gateway.events.jsep(handle.eventScope(), "remote", jsep.type, jsep.sdp);
-  if (jsep?.type === "answer") await handle.webrtc.acceptAnswer(jsep);
-  if (jsep?.type === "offer") handle.noteOffer();
+  // `webrtcup` of the PeerConnection an answer completes waits until the plugin has the
+  // message and its reply went out (the reference starts ICE only then).
+  const release = jsep?.type === "answer" ? handle.holdUp() : () => {};
   let reply: PluginReply;
   try {
-    reply = await pluginSession.handleMessage(
-      jsep ? { transaction, body, jsep } : { transaction, body },
-    );
+    if (jsep?.type === "answer") await handle.webrtc.acceptAnswer(jsep);
+    if (jsep?.type === "offer") handle.noteOffer();
+    const message = jsep ? { transaction, body, jsep } : { transaction, body };
+    reply = await pluginReply(handle, pluginSession, message);
   } catch (e) {
-    if (e instanceof PluginError) {
-      reply = { kind: "success", data: handle.plugin.formatError(e) };
-    } else if (e instanceof JanusError) {
-      throw e;
-    } else {
-      log.warn(`[${sessionId}][${handle.id}] plugin failed: ${(e as Error).message}`);
-      throw new JanusError(
-        JANUS_ERROR.PLUGIN_MESSAGE,
-        (e as Error).message || "Plugin didn't give a result",
-      );
-    }
+    release();
+    throw e;
   }
   if (reply.kind === "success") {
     return {
+      after: release,
       reply: {
         janus: "success",
         session_id: sessionId,
@@ -344,10 +357,11 @@ async function message(
   const ack: JsonObject = { janus: "ack", session_id: sessionId, transaction };
   if (reply.hint !== undefined) ack.hint = reply.hint;
   const pending = reply.event;
-  if (!pending) return { reply: ack };
+  if (!pending) return { reply: ack, after: release };
   return {
     reply: ack,
     after: () => {
+      // The event of the message is pushed before a `setupMedia` event the release brings.
       pending.then(
         (event) => {
           if (event) {
@@ -361,6 +375,7 @@ async function message(
           handle.pushPluginEvent({ transaction, data: handle.plugin.formatError(error) });
         },
       );
+      release();
     },
   };
 }

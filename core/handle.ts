@@ -44,6 +44,10 @@ export class Handle {
   /** When the first offer of the coming PeerConnection went by (ms); cleared at webrtcup. */
   #offerAt: number | undefined;
   #up = false;
+  /** Messages with an SDP on their way to the plugin; `webrtcup` waits for them. */
+  #holds = 0;
+  /** The PeerConnection came up while held: `webrtcup` is owed at release. */
+  #upOwed = false;
 
   constructor(options: {
     id: number;
@@ -74,13 +78,8 @@ export class Handle {
       events: {
         emit: (event) => this.emit(event),
         connected: () => {
-          if (this.#offerAt !== undefined) {
-            this.#metrics?.webrtcUp((performance.now() - this.#offerAt) / 1000);
-          }
-          this.#offerAt = undefined;
-          this.#up = true;
-          this.emit({ janus: "webrtcup" });
-          this.#pluginSession?.setupMedia();
+          if (this.#holds > 0) this.#upOwed = true;
+          else this.#connected();
         },
         data: (data, label) => this.#pluginSession?.onData?.(data, label),
         lost: (reason) => this.#lost(reason),
@@ -160,9 +159,38 @@ export class Handle {
     };
   }
 
+  #connected(): void {
+    if (this.#offerAt !== undefined) {
+      this.#metrics?.webrtcUp((performance.now() - this.#offerAt) / 1000);
+    }
+    this.#offerAt = undefined;
+    this.#up = true;
+    this.emit({ janus: "webrtcup" });
+    this.#pluginSession?.setupMedia();
+  }
+
+  /**
+   * Holds `webrtcup` (and the plugin's `setupMedia`) until the returned release: a message
+   * carrying an answer reaches its plugin before the PeerConnection it completes is announced,
+   * as on the reference (where ICE starts only once the plugin has the message).
+   */
+  holdUp(): () => void {
+    this.#holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds--;
+      if (this.#holds > 0 || !this.#upOwed) return;
+      this.#upOwed = false;
+      if (!this.#closed) this.#connected();
+    };
+  }
+
   #lost(reason: PeerCloseReason): void {
     this.#metrics?.peerLost(reason);
     this.#offerAt = undefined;
+    this.#upOwed = false;
     this.#up = false;
     this.#pluginSession?.hangupMedia();
     this.emit({ janus: "hangup", reason });
@@ -175,6 +203,7 @@ export class Handle {
     this.#pluginSession?.hangupMedia();
     const hadPeer = await this.webrtc.close();
     this.#offerAt = undefined;
+    this.#upOwed = false;
     this.#up = false;
     if (hadPeer) {
       this.emit({ janus: "hangup", reason });

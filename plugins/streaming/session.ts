@@ -83,6 +83,8 @@ export class StreamingSession implements PluginSession, Viewer {
   #mp: Mountpoint | undefined;
   #lines: Line[] = [];
   #started = false;
+  /** The last `start` queued, settled once handled (its event pushed first). */
+  #starting: Promise<unknown> | undefined;
   #paused = false;
   #stopping = false;
   #destroyed = false;
@@ -113,27 +115,34 @@ export class StreamingSession implements PluginSession, Viewer {
         `Unknown request '${body.request as string}'`,
       );
     }
-    const pending = this.#queue.then(() => this.#handleAsync(request, body, jsep));
+    // As the reference: "started" answers a start only when the PeerConnection was up as it
+    // came (a resume); a first start's ICE may complete while it waits here, and its
+    // `started` event follows.
+    const resumed = this.#started;
+    const pending = this.#queue.then(() => this.#handleAsync(request, body, resumed));
     this.#queue = pending.catch(() => {});
+    if (request === "start") this.#starting = this.#queue;
     return { kind: "ack", event: pending };
   }
 
   async #handleAsync(
     request: string,
     body: JsonObject,
-    _jsep?: Jsep,
+    resumed: boolean,
   ): Promise<PluginEvent | undefined> {
     if (this.#destroyed) return undefined;
     switch (request) {
       case "watch":
         return await this.#watch(body);
-      case "start":
+      case "start": {
         if (!this.#mp) throw noMountpoint("Can't start: no mountpoint set");
+        const status = resumed ? "started" : "starting";
         this.#paused = false;
         await this.#applyForwarding();
         // Event handlers hear "starting" whether or not the PeerConnection is up (the reference).
         this.#notify("starting", this.#mp.id);
-        return { data: event({ status: this.#started ? "started" : "starting" }) };
+        return { data: event({ status }) };
+      }
       case "pause":
         // The reference's words for a pause with no mountpoint, too.
         if (!this.#mp) throw noMountpoint("Can't start: no mountpoint set");
@@ -352,7 +361,12 @@ export class StreamingSession implements PluginSession, Viewer {
   setupMedia(): void {
     if (!this.#mp) return;
     this.#started = true;
-    this.#handle.pushEvent({ data: event({ status: "started" }) });
+    // After the event of a start still being handled ("starting"), as the reference's order.
+    const push = () => {
+      if (!this.#destroyed) this.#handle.pushEvent({ data: event({ status: "started" }) });
+    };
+    if (this.#starting) void this.#starting.then(push);
+    else push();
   }
 
   hangupMedia(): void {
