@@ -232,8 +232,8 @@ const LEGACY = [
 ] as const;
 
 /**
- * Creates the planned forwarders on `publisher` and answers as the reference: `forwarders`
- * with the new API, `rtp_stream` (deprecated) with the old one. `notify` gets each forwarder's
+ * Creates the planned forwarders on `publisher` and answers as the reference (its keys in its
+ * order): `forwarders` with the new API, `rtp_stream` (deprecated) with the old one. `notify` gets each forwarder's
  * event-handler event.
  */
 export async function rtpForward(
@@ -270,7 +270,6 @@ export async function rtpForward(
     notify(forwardEvent(room, publisher.id, entry, eventHost ?? entry.host, codec));
     return entry;
   };
-  const reply: JsonObject = { videoroom: "rtp_forward", room, publisher_id: publisher.id };
   if (plan.streams) {
     const made: JsonObject[] = [];
     for (const s of plan.streams) {
@@ -279,8 +278,7 @@ export async function rtpForward(
       const entry = await make(stream, s, stream.codec);
       if (entry) made.push(forwarderJson(entry));
     }
-    reply.forwarders = made;
-    return reply;
+    return { publisher_id: publisher.id, forwarders: made, room, videoroom: "rtp_forward" };
   }
   const legacy: JsonObject = {};
   for (const l of LEGACY) {
@@ -303,6 +301,5 @@ export async function rtpForward(
   }
   legacy.warning = "deprecated_api";
   legacy.host = plan.host;
-  reply.rtp_stream = legacy;
-  return reply;
+  return { publisher_id: publisher.id, rtp_stream: legacy, room, videoroom: "rtp_forward" };
 }

@@ -4,8 +4,8 @@
  * every step whose replies or events differ. Differences kept on purpose are listed with
  * their reason; any other one makes the exit code 1. Needs Janus installed (Debian `janus`)
  * and `../shared/ref-janus/start.sh`, as the bench does. `COMPARE_OUT=DIR` keeps both
- * recordings of every scenario there; `COMPARE_ONLY=TEXT` plays only the scenarios whose
- * name contains TEXT.
+ * recordings of every scenario there; `COMPARE_ONLY=TEXT[,TEXT...]` plays only the scenarios
+ * whose name contains one of them.
  *
  * @module
  */
@@ -83,9 +83,9 @@ async function main(): Promise<number> {
   );
   let unknown = 0;
   try {
-    // COMPARE_ONLY=text plays only the scenarios whose name contains it.
-    const only = Deno.env.get("COMPARE_ONLY") ?? "";
-    for (const scenario of SCENARIOS.filter((s) => s.name.includes(only))) {
+    // COMPARE_ONLY=text[,text...] plays only the scenarios whose name contains one of them.
+    const only = (Deno.env.get("COMPARE_ONLY") ?? "").split(",");
+    for (const scenario of SCENARIOS.filter((s) => only.some((o) => s.name.includes(o)))) {
       const recordings: string[][] = [];
       for (const url of [ours.httpUrl, refUrl]) {
         await using r = await Recorder.open(url, wrtc);
@@ -95,6 +95,7 @@ async function main(): Promise<number> {
       // COMPARE_OUT=dir keeps both recordings, for a closer look.
       const dir = Deno.env.get("COMPARE_OUT");
       if (dir) {
+        await Deno.mkdir(dir, { recursive: true });
         const base = `${dir}/${scenario.name.replace(/\W+/g, "_")}`;
         await Deno.writeTextFile(`${base}.ours.txt`, (recordings[0] ?? []).join("\n") + "\n");
         await Deno.writeTextFile(`${base}.ref.txt`, (recordings[1] ?? []).join("\n") + "\n");

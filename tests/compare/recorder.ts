@@ -30,7 +30,15 @@ export function comparable(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) {
     if (VOLATILE.has(key)) continue;
-    out[key] = key === "sdp" ? "<sdp>" : key === "private_id" ? "<private_id>" : comparable(v);
+    out[key] = key === "sdp" ? "<sdp>" : key === "private_id"
+      ? "<private_id>"
+      // A port chosen by the server (Streaming's `port: 0`) differs between the two, and the
+      // age of a stream's last packet with the moment asked.
+      : (key === "port" || key.endsWith("_port")) && typeof v === "number" && v > 0
+      ? "<port>"
+      : key === "age_ms"
+      ? "<age>"
+      : comparable(v);
   }
   return out;
 }
@@ -176,13 +184,33 @@ export class Recorder implements AsyncDisposable {
     channel.send(message);
   }
 
-  /** Answers with `start` the last offer `name` was pushed (e.g. an `updated` one). */
-  async answerOffer(name: string, peer: ClientPeer): Promise<void> {
+  /**
+   * Answers the last offer `name` was pushed (e.g. an `updated` one) with `body` (`start`
+   * unless told); `peer` is a new one sending `media` when not given.
+   */
+  async answerOffer(
+    name: string,
+    peer?: ClientPeer,
+    body: JsonObject = { request: "start" },
+    media: ClientPeerOptions = {},
+  ): Promise<ClientPeer> {
     const offer = this.#offers.get(name);
     if (!offer) throw new Error(`${name} was pushed no offer`);
     this.#offers.delete(name);
-    await this.ask(name, { request: "start" }, await answerOf(peer, offer));
-    await this.settle(`${name}: start`, 1500);
+    const pc = peer ?? new ClientPeer(this.#wrtc, media);
+    if (!peer) this.#peers.push(pc);
+    await this.ask(name, body, await answerOf(pc, offer));
+    await this.settle(`${name}: ${String(body.request)}`, 1500);
+    return pc;
+  }
+
+  /** Applies the answer `name` was last pushed (a call accepted later) to its `peer`. */
+  async applyAnswer(name: string, peer: ClientPeer): Promise<void> {
+    const answer = this.#offers.get(name);
+    if (answer?.type !== "answer") throw new Error(`${name} was pushed no answer`);
+    this.#offers.delete(name);
+    await peer.answer(answer.sdp);
+    await this.settle(`${name}: answer applied`, 1500);
   }
 
   /** The SDP of the first pending event of `name` that carries one (not removed). */
@@ -206,7 +234,7 @@ export class Recorder implements AsyncDisposable {
     body: JsonObject,
     media: ClientPeerOptions,
     echo = false,
-  ): Promise<void> {
+  ): Promise<ClientPeer> {
     const { peer, offer } = echo
       ? await sendrecvOffer(this.#wrtc, media)
       : await sendonlyOffer(this.#wrtc, media);
@@ -215,6 +243,7 @@ export class Recorder implements AsyncDisposable {
     const answer = await this.#pendingJsep(name);
     if (answer) await peer.answer(answer.sdp);
     await this.settle(`${name}: ${String(body.request)} with an offer`, 2500);
+    return peer;
   }
 
   /** `name` sends `body`; an offer that comes back is answered with `start`. */

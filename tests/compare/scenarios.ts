@@ -8,35 +8,13 @@
  */
 import type { JsonObject } from "../../core/protocol.ts";
 import type { Recorder } from "./recorder.ts";
+import { type KnownDifference, probe, type Scenario } from "./probe.ts";
+import { PLUGIN_KNOWN_DIFFERENCES, PLUGIN_SCENARIOS } from "./plugin_scenarios.ts";
 
-/** One scenario. */
-export interface Scenario {
-  name: string;
-  run(r: Recorder): Promise<void>;
-}
-
-/** A difference explained: the reference's answer is not what this gateway does, on purpose. */
-export interface KnownDifference {
-  scenario: string;
-  /** A text of the differing lines. */
-  match: string;
-  why: string;
-}
+export type { KnownDifference, Scenario };
 
 const A = 1001;
 const B = 1002;
-
-/**
- * Requests sent one after the other, each followed by a settle (longer for `leave`, `kick`,
- * `unpublish` and `destroy`, whose core `hangup` follows later).
- */
-async function probe(r: Recorder, who: string, bodies: readonly JsonObject[]): Promise<void> {
-  for (const body of bodies) {
-    await r.ask(who, body);
-    const slow = ["leave", "kick", "unpublish", "destroy"].includes(String(body.request));
-    await r.settle(`${who} ${JSON.stringify(body)}`, slow ? 1500 : 400);
-  }
-}
 
 /** `name` joins room `room` as a subscriber to every stream of `feeds` and answers. */
 function joinSubscriber(r: Recorder, name: string, room: number, feeds: number[]) {
@@ -80,6 +58,15 @@ const SIGNALLING: Scenario = {
     await probe(r, "admin", [
       { request: "rtp_forward", room: R, secret: "s", publisher_id: 999, host: "127.0.0.1" },
       { request: "rtp_forward", room: R, secret: "s", publisher_id: A, host: "127.0.0.1" },
+      {
+        request: "rtp_forward",
+        room: R,
+        secret: "s",
+        publisher_id: A,
+        host: "127.0.0.1",
+        streams: [{ mid: "0", port: 5000 }],
+      },
+      { request: "listforwarders", room: R, secret: "s" },
       { request: "stop_rtp_forward", room: R, secret: "s", publisher_id: A, stream_id: 5 },
       { request: "kick", room: R, secret: "s", id: A },
     ]);
@@ -380,15 +367,11 @@ export const SCENARIOS: readonly Scenario[] = [
   DEPARTURES,
   ECHOTEST,
   TEXTROOM,
+  ...PLUGIN_SCENARIOS,
 ];
 
 /** Differences kept on purpose. */
 export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
-  ...["RTP forwarding is not available", '"videoroom":"rtp_forward"'].map((match) => ({
-    scenario: "request checks (no media)",
-    match,
-    why: "no raw RTP with this media engine: rtp_forward answers a clear 499 (issue 4)",
-  })),
   {
     scenario: "pins, private ids, the publishers limit, data channels",
     match: 'bob: {"janus":"hangup","reason":"Close PC"}',
@@ -411,4 +394,5 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     why: "the reference sometimes also sends hangup 'Detach' for a detached handle with a live " +
       "PeerConnection (a race in Janus); this gateway sends detached only",
   },
+  ...PLUGIN_KNOWN_DIFFERENCES,
 ];
