@@ -8,7 +8,6 @@
  */
 import { z } from "zod";
 import {
-  type Jsep,
   type JsonObject,
   PluginError,
   type PluginEvent,
@@ -102,7 +101,7 @@ export class StreamingSession implements PluginSession, Viewer {
   }
 
   async handleMessage(message: PluginMessage): Promise<PluginReply> {
-    const { body, jsep } = message;
+    const { body } = message;
     checkBody(body, REQUEST_FIELD, CODES);
     const request = (body.request as string).toLowerCase();
     if (SYNC_REQUESTS.has(request)) {

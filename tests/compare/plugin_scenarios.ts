@@ -60,8 +60,7 @@ const STREAMING: Scenario = {
       { request: "destroy", id: M, secret: "s" },
       { request: "stop" },
     ]);
-    await r.core("viewer", "detach");
-    await r.settle("viewer detached");
+    await r.detach("viewer");
   },
 };
 
@@ -117,8 +116,7 @@ const AUDIOBRIDGE: Scenario = {
       { request: "destroy", room: R, secret: "s" },
       { request: "destroy", room: R, secret: "s" },
     ]);
-    await r.core("alice", "detach");
-    await r.settle("alice detached");
+    await r.detach("alice");
   },
 };
 
@@ -139,8 +137,7 @@ const RECORDPLAY: Scenario = {
       { request: "start" },
       { request: "stop" },
     ]);
-    await r.core("rec", "detach");
-    await r.settle("rec detached");
+    await r.detach("rec");
   },
 };
 
@@ -171,11 +168,9 @@ const VIDEOCALL: Scenario = {
       { request: "set", bitrate: "x" },
       { request: "hangup" },
     ]);
-    await r.core("alice", "detach");
-    await r.settle("alice detached");
+    await r.detach("alice");
     await probe(r, "bob", [{ request: "list" }]);
-    await r.core("bob", "detach");
-    await r.settle("bob detached");
+    await r.detach("bob");
   },
 };
 
@@ -217,8 +212,7 @@ const STREAMING_VIEWER: Scenario = {
       { request: "destroy", id: M },
       { request: "destroy", id: M + 1 },
     ]);
-    await r.core("viewer", "detach");
-    await r.settle("viewer detached");
+    await r.detach("viewer");
   },
 };
 
@@ -248,9 +242,7 @@ const AUDIOBRIDGE_PEERS: Scenario = {
     await r.core("bob", "hangup");
     await r.settle("bob hung up", 1500);
     await probe(r, "abadmin", [{ request: "destroy", room: R, secret: "s" }]);
-    await r.core("alice", "detach");
-    await r.core("bob", "detach");
-    await r.settle("both detached");
+    await r.detach("alice", "bob");
   },
 };
 
@@ -280,9 +272,7 @@ const VIDEOCALL_CALL: Scenario = {
     await probe(r, "bob", [{ request: "call", username: "cmp-call-a" }, { request: "hangup" }]);
     await r.settle("after the hangup", 1500);
     await probe(r, "alice", [{ request: "hangup" }]);
-    await r.core("alice", "detach");
-    await r.core("bob", "detach");
-    await r.settle("both detached");
+    await r.detach("alice", "bob");
   },
 };
 

@@ -104,6 +104,12 @@ export class Recorder implements AsyncDisposable {
     this.lines.push(`> ${name} ${janus}`, `  = ${JSON.stringify(comparable(reply))}`);
   }
 
+  /** Detaches the handles of `names`, then records what followed. */
+  async detach(...names: string[]): Promise<void> {
+    for (const name of names) await this.core(name, "detach");
+    await this.settle(`${names.join(", ")} detached`);
+  }
+
   /**
    * Waits `ms`, then records the events that arrived, sorted (media/slowlink left out);
    * those of the handles named in `ordered` first, in the order they came.
