@@ -15,8 +15,9 @@ import { PLUGIN_API_SCHEMAS } from "./plugins/schemas.ts";
 import { apiSchemaDocument } from "./core/schema/document.ts";
 import { adminWsOptions, createAdminHttp } from "./transports/admin.ts";
 import { addDemoRoutes } from "./transports/demo.ts";
-import { createHttpTransport } from "./transports/http.ts";
-import { janusWsOptions, upgradeRequest, type WsStats } from "./transports/ws.ts";
+import { createHttpTransport, HTTP_TRANSPORT } from "./transports/http.ts";
+import { transportQuery, type TransportTweaks } from "./transports/tweaks.ts";
+import { janusWsOptions, upgradeRequest, WS_TRANSPORT, type WsStats } from "./transports/ws.ts";
 
 const log = createLogger("app");
 
@@ -64,8 +65,40 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     return server.addr.port;
   };
 
+  // Each transport's run-time settings, shared by its API and admin listeners (as Janus's).
+  const httpTweaks: TransportTweaks = { json: config.http.json, events: config.http.events };
+  const wsTweaks: TransportTweaks = { json: config.ws.json, events: config.ws.events };
+  const adminHttpStats = { requests: 0 };
   const registered = PLUGIN_API_SCHEMAS.filter((s) => gateway.plugins.has(s.plugin));
-  const http = createHttpTransport(gateway, { schema: apiSchemaDocument(registered) });
+  const http = createHttpTransport(gateway, {
+    schema: apiSchemaDocument(registered),
+    tweaks: httpTweaks,
+  });
+  const eventsEnabled = () => gateway.events.enabled;
+  gateway.transports.set(
+    HTTP_TRANSPORT,
+    transportQuery(httpTweaks, {
+      eventsEnabled,
+      // Deno.serve does not expose its connections: the requests being served stand in.
+      connections: () => ({
+        connections: {
+          http: http.stats.requests,
+          ...(config.general.admin_secret !== undefined
+            ? { admin_http: adminHttpStats.requests }
+            : {}),
+        },
+        messages: http.stats.requests + adminHttpStats.requests,
+      }),
+    }),
+  );
+  gateway.transports.set(
+    WS_TRANSPORT,
+    transportQuery(wsTweaks, {
+      eventsEnabled,
+      connections: () => ({ connections: wsStats.sockets + adminStats.sockets }),
+      logging: true,
+    }),
+  );
   if (config.http.demo) {
     await addDemoRoutes(http.app, {
       basePath: config.http.base_path,
@@ -75,7 +108,7 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
   }
   if (config.http.enabled) ports.http = serve(config.http.bind, config.http.port, http.app.fetch);
   if (config.ws.enabled) {
-    const ws = janusWsOptions(gateway, wsStats);
+    const ws = janusWsOptions(gateway, wsStats, wsTweaks);
     ports.ws = serve(
       config.http.bind,
       config.ws.port,
@@ -83,9 +116,9 @@ export async function startApp(config: Config, options: StartOptions = {}): Prom
     );
   }
   if (config.general.admin_secret !== undefined) {
-    const admin = createAdminHttp(gateway);
+    const admin = createAdminHttp(gateway, httpTweaks, adminHttpStats);
     ports.adminHttp = serve(config.admin.bind, config.admin.http_port, admin.fetch);
-    const adminWs = adminWsOptions(gateway, adminStats);
+    const adminWs = adminWsOptions(gateway, adminStats, wsTweaks);
     ports.adminWs = serve(
       config.admin.bind,
       config.admin.ws_port,

@@ -18,6 +18,7 @@ import { createLogger, logLevel, setLogLevel } from "./log.ts";
 import { isJsonObject, JANUS_ERROR, type JsonObject } from "./protocol.ts";
 import { ENVELOPE_STYLE, FIELD, type FieldRule, optional, required } from "./schemas.ts";
 import { serverInfo } from "./server_info.ts";
+import { testStunServer } from "./stun_check.ts";
 
 const log = createLogger("admin");
 
@@ -271,6 +272,13 @@ async function global(gateway: Gateway, req: AdminRequest): Promise<JsonObject> 
       if (!handler) throw new JanusError(JANUS_ERROR.PLUGIN_NOT_FOUND, "Invalid event handler");
       return { response: handler.query(request) };
     }
+    case "query_transport": {
+      const name = required(body, "transport", FIELD.string);
+      const request = optional(body, "request", OBJECT_RULE);
+      const query = gateway.transports.get(name);
+      if (!query) throw new JanusError(JANUS_ERROR.PLUGIN_NOT_FOUND, "Invalid transport");
+      return { response: query(request) };
+    }
     case "query_logger":
       required(body, "logger", FIELD.string);
       optional(body, "request", OBJECT_RULE);
@@ -287,6 +295,8 @@ async function global(gateway: Gateway, req: AdminRequest): Promise<JsonObject> 
       return {};
     case "resolve_address":
       return await resolveAddress(required(body, "address", FIELD.string));
+    case "test_stun":
+      return await testStun(body);
     case "loops_info":
       return { loops: [] };
     default:
@@ -355,6 +365,32 @@ function customLogline(body: JsonObject): void {
   else if (level === 4) log.info(line);
   else if (level < 7) log.verbose(line);
   else log.debug(line);
+}
+
+/** `test_stun`: resolve the server, ask it for our mapped address, say how long it took (µs). */
+async function testStun(body: JsonObject): Promise<JsonObject> {
+  const address = required(body, "address", FIELD.string);
+  const port = required(body, "port", FIELD.positiveInteger);
+  const localPort = optional(body, "localport", FIELD.positiveInteger) ?? 0;
+  const start = performance.now();
+  let ip: string;
+  try {
+    ip = (await lookup(address)).address;
+  } catch {
+    throw new JanusError(JANUS_ERROR.UNKNOWN, "Could not resolve address");
+  }
+  try {
+    // Ports wrap to 16 bits, as the reference's uint16_t.
+    const mapped = await testStunServer(ip, port & 0xffff, localPort & 0xffff);
+    return {
+      public_ip: mapped.ip,
+      public_port: mapped.port,
+      elapsed: Math.round((performance.now() - start) * 1000),
+    };
+  } catch (e) {
+    log.warn(`test_stun ${address}:${port}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new JanusError(JANUS_ERROR.UNKNOWN, "STUN request failed");
+  }
 }
 
 async function resolveAddress(address: string): Promise<JsonObject> {

@@ -12,6 +12,15 @@ const seconds = z.number().min(0);
 const stringList = z.array(z.string().min(1));
 
 /** The whole configuration. Every limit is here, with its default. */
+/**
+ * A transport's `json` format and `events` (its requests and connections told to event
+ * handlers), as in the reference's transport configs; admin `query_transport` changes them.
+ */
+const transportTweaks = {
+  json: z.enum(["indented", "plain", "compact"]).default("indented"),
+  events: z.boolean().default(true),
+};
+
 export const ConfigSchema = z.object({
   general: z.object({
     server_name: z.string().default("Janus-compatible gateway"),
@@ -45,10 +54,12 @@ export const ConfigSchema = z.object({
      * directory exists (needs `demo`); "" turns them off.
      */
     demos_dir: z.string().default("/usr/share/janus/demos"),
+    ...transportTweaks,
   }).prefault({}),
   ws: z.object({
     enabled: z.boolean().default(true),
     port: port.default(8188),
+    ...transportTweaks,
   }).prefault({}),
   admin: z.object({
     /** Admin listeners stay on loopback unless told otherwise. */

@@ -67,6 +67,11 @@ export class Gateway {
   readonly plugins: Map<string, Plugin> = new Map();
   readonly sessions: Map<number, Session> = new Map();
   readonly tokens: TokenStore = new TokenStore();
+  /**
+   * The admin API's `query_transport` handlers, by transport package: each transport
+   * registers its own (the core knows transports only through this).
+   */
+  readonly transports: Map<string, (request: JsonObject | undefined) => JsonObject> = new Map();
   readonly media: MediaEngine | undefined;
   /** Where event handlers get their events (builds nothing when none is configured). */
   readonly events: EventBus;

@@ -10,28 +10,33 @@ import type { Context } from "hono";
 import { dispatchAdmin } from "../core/admin.ts";
 import { errorReply } from "../core/errors.ts";
 import { newTransportId } from "../core/events/ids.ts";
-import { reportHttpRequest, reportWsConnection } from "../core/events/transport_events.ts";
+import { reportWsConnection } from "../core/events/transport_events.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { randomString } from "../core/ids.ts";
 import { JANUS_ERROR } from "../core/protocol.ts";
 import { serverInfo } from "../core/server_info.ts";
-import { readBody, Replies } from "./http.ts";
+import { readBody, Replies, requestMiddleware } from "./http.ts";
 import { addMetricsRoute } from "./metrics.ts";
 import { addAdminPageRoutes } from "./admin_page/routes.ts";
 import { parseRequest } from "./json.ts";
-import type { WsListenerOptions, WsStats } from "./ws.ts";
+import type { TransportTweaks } from "./tweaks.ts";
+import { WS_TRANSPORT, type WsListenerOptions, type WsStats } from "./ws.ts";
 
 const ID_PATTERN = /^[1-9][0-9]{0,15}$/;
 
-/** Creates the admin HTTP app. */
-export function createAdminHttp(gateway: Gateway): Hono {
+/**
+ * Creates the admin HTTP app: part of the HTTP transport, whose `tweaks` it shares; `stats`
+ * counts the requests it is serving.
+ */
+export function createAdminHttp(
+  gateway: Gateway,
+  tweaks: TransportTweaks,
+  stats: { requests: number },
+): Hono {
   const base = gateway.config.admin.base_path.replace(/\/$/, "");
   const app = new Hono();
-  const replies = new Replies(undefined);
-  app.use("*", async (c, next) => {
-    reportHttpRequest(gateway.events, "janus.transport.http", true, c.env);
-    await next();
-  });
+  const replies = new Replies(undefined, tweaks);
+  app.use("*", requestMiddleware(gateway, tweaks, stats, true));
   app.options("*", () => replies.empty(200));
   addMetricsRoute(app, gateway);
   const post = async (c: Context) => {
@@ -74,9 +79,14 @@ export function createAdminHttp(gateway: Gateway): Hono {
   return app;
 }
 
-/** The admin WebSocket listener's options. */
-export function adminWsOptions(gateway: Gateway, stats: WsStats): WsListenerOptions {
+/** The admin WebSocket listener's options (part of the WebSocket transport: its `tweaks`). */
+export function adminWsOptions(
+  gateway: Gateway,
+  stats: WsStats,
+  tweaks: TransportTweaks,
+): WsListenerOptions {
   return {
+    tweaks,
     protocol: "janus-admin-protocol",
     maxMessageBytes: gateway.config.limits.max_message_bytes,
     maxBufferedBytes: gateway.config.limits.ws_unsent_bytes,
@@ -85,11 +95,15 @@ export function adminWsOptions(gateway: Gateway, stats: WsStats): WsListenerOpti
     connect(_send, remote) {
       // janus_websockets.c tells handlers of admin sockets too, with admin_api true.
       const id = newTransportId();
-      const transport = "janus.transport.websockets";
-      reportWsConnection(gateway.events, transport, id, "connected", true, remote);
+      const report = (state: "connected" | "disconnected", remote?: string) => {
+        if (tweaks.events) {
+          reportWsConnection(gateway.events, WS_TRANSPORT, id, state, true, remote);
+        }
+      };
+      report("connected", remote);
       return {
         handle: async (request) => ({ reply: await dispatchAdmin(gateway, request, {}) }),
-        closed: () => reportWsConnection(gateway.events, transport, id, "disconnected", true),
+        closed: () => report("disconnected"),
       };
     },
   };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Hono } from "hono";
+import { type Context, Hono, type Next } from "hono";
 import { PatternRouter } from "hono/router/pattern-router";
 import { authorizedQuery, dispatch } from "../core/dispatch.ts";
 import { errorReply } from "../core/errors.ts";
@@ -16,10 +16,12 @@ import { serverInfo } from "../core/server_info.ts";
 import { encode, parseRequest } from "./json.ts";
 import { reportHttpRequest } from "../core/events/transport_events.ts";
 import { addMetricsRoute } from "./metrics.ts";
+import type { TransportTweaks } from "./tweaks.ts";
 
-/** Live long polls, for leak checks. */
+/** Live long polls (for leak checks) and requests being served. */
 export interface HttpTransportStats {
   polls: number;
+  requests: number;
 }
 
 /** The HTTP transport: a Hono app plus its owner record and counters. */
@@ -52,15 +54,17 @@ export function corsHeaders(allowOrigin: string | undefined): Record<string, str
 export class Replies {
   readonly #json: Record<string, string>;
   readonly #empty: Record<string, string>;
+  readonly #tweaks: Pick<TransportTweaks, "json">;
 
-  constructor(allowOrigin: string | undefined) {
+  constructor(allowOrigin: string | undefined, tweaks: Pick<TransportTweaks, "json">) {
     this.#empty = corsHeaders(allowOrigin);
     this.#json = { ...this.#empty, "Content-Type": "application/json" };
+    this.#tweaks = tweaks;
   }
 
   /** A JSON reply, status 200 unless told (errors too, as the reference). */
   json(body: JsonObject | JsonObject[], status = 200): Response {
-    return new Response(encode(body), { status, headers: this.#json });
+    return new Response(encode(body, this.#tweaks.json), { status, headers: this.#json });
   }
 
   /** The safety net of a Hono app: an unexpected throw is a Janus 490, never a text/plain 500. */
@@ -173,25 +177,49 @@ export async function readBody(
   return new TextDecoder().decode(bytes);
 }
 
+/**
+ * The first middleware of the API and admin apps: counts the request while it is served and
+ * tells event handlers of it (unless the transport's `events` is off).
+ */
+export function requestMiddleware(
+  gateway: Gateway,
+  tweaks: TransportTweaks,
+  stats: { requests: number },
+  admin: boolean,
+): (c: Context, next: Next) => Promise<void> {
+  return async (c, next) => {
+    if (tweaks.events) reportHttpRequest(gateway.events, HTTP_TRANSPORT, admin, c.env);
+    stats.requests++;
+    try {
+      await next();
+    } finally {
+      stats.requests--;
+    }
+  };
+}
+
+/** The HTTP transport's package name. */
+export const HTTP_TRANSPORT = "janus.transport.http";
+
 /** Creates the Janus HTTP transport for `gateway`. */
 export function createHttpTransport(
   gateway: Gateway,
   options: {
     /** The API's JSON Schema, served at `GET {base}/schema` (core/schema/document.ts). */
     schema?: JsonObject;
+    /** The transport's run-time settings (shared with its admin listener). */
+    tweaks?: TransportTweaks;
   } = {},
 ): HttpTransport {
   const { http, limits } = gateway.config;
   const base = http.base_path.replace(/\/$/, "");
-  const owner = createOwner("janus.transport.http");
-  const stats: HttpTransportStats = { polls: 0 };
+  const owner = createOwner(HTTP_TRANSPORT);
+  const stats: HttpTransportStats = { polls: 0, requests: 0 };
   const app = new Hono({ router: new PatternRouter() });
-  const replies = new Replies(http.allow_origin);
+  const tweaks = options.tweaks ?? { json: http.json, events: http.events };
+  const replies = new Replies(http.allow_origin, tweaks);
 
-  app.use("*", async (c, next) => {
-    reportHttpRequest(gateway.events, owner.transport, false, c.env);
-    await next();
-  });
+  app.use("*", requestMiddleware(gateway, tweaks, stats, false));
   app.options("*", (c) => {
     const extra: Record<string, string> = {};
     const method = c.req.header("access-control-request-method");

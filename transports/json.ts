@@ -5,9 +5,24 @@
  */
 import type { JsonObject } from "../core/protocol.ts";
 
-/** Serialises a reply or event the way the reference does (`json = "indented"`). */
-export function encode(value: JsonObject | JsonObject[]): string {
-  return JSON.stringify(value, null, 3);
+/** The reference transports' `json` setting: 3-space indent, one line, or no spaces. */
+export type JsonFormat = "indented" | "plain" | "compact";
+
+/** Serialises a reply or event as the reference's transports do for `format`. */
+export function encode(value: JsonObject | JsonObject[], format: JsonFormat = "indented"): string {
+  if (format === "indented") return JSON.stringify(value, null, 3);
+  if (format === "compact") return JSON.stringify(value);
+  return plain(value);
+}
+
+/** jansson's `JSON_INDENT(0)`: one line, with a space after each `,` and `:`. */
+function plain(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(plain).join(", ")}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}: ${plain(v)}`).join(", ")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
 }
 
 /** Why a text is not a Janus request, worded like the reference's JSON parser. */

@@ -14,6 +14,7 @@ import { transportInstanceId } from "../core/events/ids.ts";
 import { reportWsConnection } from "../core/events/transport_events.ts";
 import { JANUS_ERROR, type JsonObject } from "../core/protocol.ts";
 import { encode, parseRequest } from "./json.ts";
+import type { TransportTweaks } from "./tweaks.ts";
 
 const log = createLogger("ws");
 
@@ -39,6 +40,8 @@ export interface WsListenerOptions {
   maxBufferedBytes: number;
   requestsPerSecond: number;
   stats: WsStats;
+  /** The transport's run-time settings (`json` format of what is sent, `events`). */
+  tweaks: TransportTweaks;
   /** Called for each new socket; returns the request handler and a close hook. */
   connect(
     send: (reply: JsonObject) => void,
@@ -102,7 +105,7 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions, remote?: str
       return;
     }
     try {
-      socket.send(encode(reply));
+      socket.send(encode(reply, options.tweaks.json));
     } catch (e) {
       // A throw in a socket callback would end the process: log it, keep serving.
       log.error(`reply not sent: ${(e as Error).message}`);
@@ -186,22 +189,35 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions, remote?: str
   socket.onerror = () => {};
 }
 
+/** The WebSocket transport's package name. */
+export const WS_TRANSPORT = "janus.transport.websockets";
+
 /** The Janus API WebSocket listener's request handler. */
-export function janusWsOptions(gateway: Gateway, stats: WsStats): WsListenerOptions {
+export function janusWsOptions(
+  gateway: Gateway,
+  stats: WsStats,
+  tweaks: TransportTweaks,
+): WsListenerOptions {
   return {
+    tweaks,
     protocol: "janus-protocol",
     maxMessageBytes: gateway.config.limits.max_message_bytes,
     maxBufferedBytes: gateway.config.limits.ws_unsent_bytes,
     requestsPerSecond: gateway.config.limits.ws_requests_per_second,
     stats,
     connect(send, remote) {
-      const owner = createOwner("janus.transport.websockets", send);
+      const owner = createOwner(WS_TRANSPORT, send);
       const id = transportInstanceId(owner);
-      reportWsConnection(gateway.events, owner.transport, id, "connected", false, remote);
+      const report = (state: "connected" | "disconnected", remote?: string) => {
+        if (tweaks.events) {
+          reportWsConnection(gateway.events, WS_TRANSPORT, id, state, false, remote);
+        }
+      };
+      report("connected", remote);
       return {
         handle: (request) => dispatch(gateway, request, { owner }),
         closed: () => {
-          reportWsConnection(gateway.events, owner.transport, id, "disconnected", false);
+          report("disconnected");
           void gateway.transportGone(owner);
         },
       };

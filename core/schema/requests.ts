@@ -92,6 +92,12 @@ export const AdminRequestSchema = z.union([
     request: object.optional(),
   }),
   z.object({
+    janus: z.literal("query_transport"),
+    ...admin,
+    transport: FIELD.string.schema,
+    request: object.optional(),
+  }),
+  z.object({
     janus: z.literal("query_logger"),
     ...admin,
     logger: FIELD.string.schema,
@@ -110,6 +116,13 @@ export const AdminRequestSchema = z.union([
     level: z.number().int().min(0).optional(),
   }),
   z.object({ janus: z.literal("resolve_address"), ...admin, address: FIELD.string.schema }),
+  z.object({
+    janus: z.literal("test_stun"),
+    ...admin,
+    address: FIELD.string.schema,
+    port: FIELD.positiveInteger.schema,
+    localport: FIELD.positiveInteger.schema.optional(),
+  }),
   z.object({
     janus: z.enum([
       "set_log_timestamps",

@@ -170,6 +170,8 @@ export function createEchoTestPlugin(): Plugin {
     info: INFO,
     init: () => Promise.resolve(),
     destroy: () => Promise.resolve(),
+    // Nothing to configure: like the reference's, it echoes an admin request back.
+    handleAdminMessage: (body) => Promise.resolve(structuredClone(body)),
     createSession: (handle) => {
       live.add(handle);
       handle.signal.addEventListener("abort", () => live.delete(handle), { once: true });

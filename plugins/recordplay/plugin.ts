@@ -618,6 +618,18 @@ export function createRecordPlayPlugin(): Plugin & { counts(): { sessions: numbe
       await ctx.library.update();
     },
     destroy: () => Promise.resolve(),
+    // The admin API's `message_plugin` offers `update` only, as the reference's.
+    async handleAdminMessage(body) {
+      checkBody(body, REQUEST_FIELDS, FIELD_CODES);
+      if (String(body.request).toLowerCase() !== "update") {
+        throw new PluginError(
+          RECORDPLAY_ERROR.INVALID_REQUEST,
+          `Unknown request '${String(body.request)}'`,
+        );
+      }
+      await ctx.library.update();
+      return { recordplay: "ok" };
+    },
     createSession(handle) {
       if (unavailable !== undefined) {
         // The reference's plugin does not load without its folder: nothing can attach.
