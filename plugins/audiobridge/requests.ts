@@ -231,12 +231,12 @@ function muteRoom(
   caller?: Caller,
 ): JsonObject {
   const room = adminRoom(ctx, root);
-  if (room.muted !== muted) {
-    room.muted = muted;
-    for (const m of room.participants.values()) m.roomMuteChanged();
-    room.notify({ audiobridge: "event", room: room.id, muted });
-    caller?.notify({ event: root.request as string, room: room.id });
-  }
+  // Already in that state: the reference's reply names no room.
+  if (room.muted === muted) return { audiobridge: "success" };
+  room.muted = muted;
+  for (const m of room.participants.values()) m.roomMuteChanged();
+  room.notify({ audiobridge: "event", room: room.id, muted });
+  caller?.notify({ event: root.request as string, room: room.id });
   return { audiobridge: "success", room: room.id };
 }
 

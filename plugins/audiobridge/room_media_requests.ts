@@ -8,6 +8,7 @@
 import { Buffer } from "node:buffer";
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { srtpMasterKey } from "../../core/media/rtp/srtp.ts";
+import { resolveHost } from "../_shared/resolve_host.ts";
 import { BODY, type BodyField } from "../_shared/validate.ts";
 import { AUDIOBRIDGE_ERROR, groupOf } from "./errors.ts";
 import type { AudioBridgeContext } from "./requests.ts";
@@ -124,7 +125,7 @@ export async function answerRoomMedia(
       return { audiobridge: "success", record: room.props.record };
     }
     case "rtp_forward":
-      return rtpForward(ctx, root);
+      return await rtpForward(ctx, root);
     case "stop_rtp_forward": {
       check(root, STOP_FORWARD_FIELDS);
       check(root, ROOM_FIELD);
@@ -156,7 +157,7 @@ export async function answerRoomMedia(
   throw new PluginError(AUDIOBRIDGE_ERROR.INVALID_REQUEST, `Unknown request '${request}'`);
 }
 
-function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
+async function rtpForward(ctx: AudioBridgeContext, root: JsonObject): Promise<JsonObject> {
   check(root, RTP_FORWARD_FIELDS);
   check(root, ROOM_FIELD);
   const codec = ((root.codec as string | undefined) ?? "opus").toLowerCase();
@@ -175,6 +176,15 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
     throw new PluginError(
       AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
       `Unsupported protocol family (${family})`,
+    );
+  }
+  // Resolved before the room is looked at; the forwarder and the reply use the address.
+  const fam = family === undefined ? 0 : family.toLowerCase() === "ipv4" ? 4 : 6;
+  const host = await resolveHost(root.host as string, fam);
+  if (host === undefined) {
+    throw new PluginError(
+      AUDIOBRIDGE_ERROR.INVALID_ELEMENT,
+      `Could not resolve address (${root.host as string})...`,
     );
   }
   // Only both together ask for SRTP (one alone is ignored, as the reference).
@@ -198,7 +208,6 @@ function rtpForward(ctx: AudioBridgeContext, root: JsonObject): JsonObject {
   }
   let streamId = randomId() % 0x100000000 || 1;
   while (room.media.forwarders.has(streamId)) streamId = randomId() % 0x100000000 || 1;
-  const host = root.host as string;
   const master = srtp ? srtpMasterKey(root.srtp_crypto as string) : undefined;
   // A crypto of fewer than 30 bytes: no forwarder, yet "success" with stream_id 0 (reference).
   if (srtp && !master) streamId = 0;

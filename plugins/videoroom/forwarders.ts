@@ -18,10 +18,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { lookup } from "node:dns/promises";
-import { isIP } from "node:net";
 import { type JsonObject, PluginError } from "../../core/plugin.ts";
 import { srtpMasterKey } from "../../core/media/rtp/srtp.ts";
+import { resolveHost } from "../_shared/resolve_host.ts";
 import { BODY, type BodyField } from "../_shared/validate.ts";
 import { VIDEOROOM_ERROR } from "./errors.ts";
 import type { FeedStream } from "./room.ts";
@@ -107,18 +106,6 @@ function family(value: unknown): 0 | 4 | 6 {
   throw invalid(`Unsupported protocol family (${String(value)})`);
 }
 
-/** The host's address (getaddrinfo, as the reference), or undefined. */
-async function resolve(host: string, fam: 0 | 4 | 6): Promise<string | undefined> {
-  if (isIP(host) !== 0 && (fam === 0 || isIP(host) === fam)) return host;
-  try {
-    const all = await lookup(host, { family: fam, all: true });
-    // getaddrinfo's order as the reference met it: "localhost" is 127.0.0.1.
-    return (all.find((a) => a.family === 4) ?? all[0])?.address;
-  } catch {
-    return undefined;
-  }
-}
-
 /** What a checked `rtp_forward` asks for. */
 export interface ForwardPlan {
   host: string;
@@ -151,7 +138,7 @@ interface ForwardTarget {
 export async function planRtpForward(body: JsonObject): Promise<ForwardPlan> {
   const fam = family(body.host_family);
   const requested = body.host as string;
-  const host = await resolve(requested, fam);
+  const host = await resolveHost(requested, fam);
   if (host === undefined) throw invalid(`Could not resolve address (${requested})...`);
   let streams: ForwardPlan["streams"];
   if (Array.isArray(body.streams) && body.streams.length > 0) {
@@ -163,7 +150,7 @@ export async function planRtpForward(body: JsonObject): Promise<ForwardPlan> {
       if (typeof s.host === "string") {
         const sFam = s.host_family === undefined ? fam : family(s.host_family);
         // The reference keeps the request's address when the entry's host does not resolve.
-        target = (await resolve(s.host, sFam)) ?? host;
+        target = (await resolveHost(s.host, sFam)) ?? host;
       }
       streams.push({
         mid: s.mid as string,

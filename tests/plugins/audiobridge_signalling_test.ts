@@ -335,6 +335,10 @@ const CASES: Case[] = [
       });
       same(await a.next(), { audiobridge: "event", room: 777, muted: true });
       same(await b.next(), { audiobridge: "event", room: 777, muted: true });
+      // Already muted: the reference's reply names no room, and nobody is told.
+      same(await b.sync({ request: "mute_room", room: 777, secret: "s" }), {
+        audiobridge: "success",
+      });
       assert.equal(
         ((await a.sync({ request: "list" })).list as JsonObject[])[1]?.muted,
         true,
@@ -660,6 +664,30 @@ const CASES: Case[] = [
         stream_id: full.stream_id as number,
         host: "127.0.0.1",
         port: 5004,
+      });
+      // The host is resolved before the room is looked at; the reply names the address.
+      same(
+        await admin.sync({
+          request: "rtp_forward",
+          room: 999,
+          host: "no-such-host.invalid",
+          port: 1,
+        }),
+        abErr(484, "Could not resolve address (no-such-host.invalid)..."),
+      );
+      const named = await admin.sync({
+        request: "rtp_forward",
+        room: 803,
+        host: "localhost",
+        host_family: "ipv4",
+        port: 5008,
+      });
+      same(named, {
+        audiobridge: "success",
+        room: 803,
+        stream_id: named.stream_id as number,
+        host: "127.0.0.1",
+        port: 5008,
       });
       // A room without groups forwards the full mix whatever the request says.
       const other = await forward(803, 5006, "a");
