@@ -38,7 +38,11 @@ export interface PluginRtpSource {
   stopForward(options: ForwardTo): Promise<void>;
   /** Packets, bytes and age of the last packet, per stream. */
   stats(): Promise<RtpSourceStreamStats[]>;
-  /** Closes the ports; every forward of it stops. Idempotent. */
+  /** Records audio/video stream `mid` into the MJR file `path` (see `RtpSource`). */
+  startRecording(options: { mid: string; path: string; codec: string }): Promise<void>;
+  /** Closes the recording of `mid`, if any. */
+  stopRecording(mid: string): Promise<void>;
+  /** Closes the ports and recordings; every forward of it stops. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -115,6 +119,14 @@ class PluginSource implements PluginRtpSource {
 
   stats(): Promise<RtpSourceStreamStats[]> {
     return this.#source.stats();
+  }
+
+  startRecording(options: { mid: string; path: string; codec: string }): Promise<void> {
+    return this.#source.startRecording(options);
+  }
+
+  stopRecording(mid: string): Promise<void> {
+    return this.#source.stopRecording(mid);
   }
 
   async close(): Promise<void> {

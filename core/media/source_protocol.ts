@@ -37,6 +37,9 @@ export interface SourceMethods {
   };
   sourceStopForward: { params: S & { target: string; toMid: string }; result: null };
   sourceStats: { params: S; result: RtpSourceStreamStats[] };
+  /** Records stream `mid` into the MJR file `path` (`codec` as its header names it). */
+  sourceStartRecording: { params: S & { mid: string; path: string; codec: string }; result: null };
+  sourceStopRecording: { params: S & { mid: string }; result: null };
   closeSource: { params: S; result: null };
 }
 
@@ -49,6 +52,8 @@ export function unsupportedSourceHandlers(reason: string): Handlers<SourceMethod
     sourceSetForwarding: refuse,
     sourceStopForward: refuse,
     sourceStats: refuse,
+    sourceStartRecording: refuse,
+    sourceStopRecording: refuse,
     // Nothing was made, so nothing is left to close.
     closeSource: () => Promise.resolve(null),
   };

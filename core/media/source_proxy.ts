@@ -79,6 +79,15 @@ export class SourceProxy extends WorkerObject<SourceProxy> implements RtpSource 
     return await this.#call("sourceStats", { sourceId: this.id });
   }
 
+  async startRecording(options: { mid: string; path: string; codec: string }): Promise<void> {
+    await this.#call("sourceStartRecording", { sourceId: this.id, ...options });
+  }
+
+  async stopRecording(mid: string): Promise<void> {
+    if (this.closed) return;
+    await this.#call("sourceStopRecording", { sourceId: this.id, mid });
+  }
+
   async close(): Promise<void> {
     await this.closeWith(() => this.worker.request("closeSource", { sourceId: this.id }));
   }

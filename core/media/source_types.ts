@@ -88,7 +88,14 @@ export interface RtpSource {
   /** Stops what this source sends to `toMid` of `to`; idempotent. */
   stopForward(options: ForwardTarget): Promise<void>;
   stats(): Promise<RtpSourceStreamStats[]>;
-  /** Closes the sockets; every forward of it stops. Idempotent. */
+  /**
+   * Records audio or video stream `mid` into the MJR file `path` (`codec` as its header names
+   * it: `opus`, `vp8`); rejects when the file cannot be made or it is already recorded.
+   */
+  startRecording(options: { mid: string; path: string; codec: string }): Promise<void>;
+  /** Closes the recording of `mid`, if any. Idempotent. */
+  stopRecording(mid: string): Promise<void>;
+  /** Closes the sockets (and recordings); every forward of it stops. Idempotent. */
   close(): Promise<void>;
 }
 

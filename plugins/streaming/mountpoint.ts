@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { basename } from "node:path";
 import type { JsonObject, PluginRtpSource } from "../../core/plugin.ts";
 import { CODECS, type MountpointSpec, type StreamSpec } from "./spec.ts";
 
@@ -36,6 +37,8 @@ export class Mountpoint {
   #source: PluginRtpSource;
   /** Set while a source lost with its media worker is being bound again on a live one. */
   restoring: Promise<void> | undefined;
+  /** The MJR file each recorded stream is written to, by mid (`recording`). */
+  readonly recordings = new Map<string, string>();
 
   constructor(id: number, spec: MountpointSpec, source: PluginRtpSource) {
     this.id = id;
@@ -59,6 +62,8 @@ export class Mountpoint {
   /** A new source replaces one lost with its media worker (same streams and ports). */
   replaceSource(source: PluginRtpSource): void {
     this.#source = source;
+    // The recordings ended with the lost worker (their files stay readable).
+    this.recordings.clear();
   }
 
   /** The ports as requested (0: pick one). */
@@ -163,6 +168,10 @@ export class Mountpoint {
         ...(admin ? { port: this.port(i) } : {}),
         ...(admin && s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
         age_ms: ages[i] ?? 0,
+        // The file's name without its folder, as the reference's recorder keeps it.
+        ...(admin && this.recordings.has(s.mid)
+          ? { recording: basename(this.recordings.get(s.mid) ?? "") }
+          : {}),
       })),
     };
   }

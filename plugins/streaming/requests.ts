@@ -17,7 +17,7 @@ import { CODES, STREAMING_ERROR } from "./errors.ts";
 import { Mountpoint } from "./mountpoint.ts";
 import type { MountpointStore } from "./persist.ts";
 import { AFFINITY, openSource } from "./source.ts";
-import { ID_TAKEN, type MountpointSpec, parseMountpoint } from "./spec.ts";
+import { ID_TAKEN, type MountpointSpec, parseMountpoint, type StreamSpec } from "./spec.ts";
 
 export { AFFINITY };
 
@@ -122,7 +122,11 @@ export async function answerRequest(
     case "disable": {
       const mp = mountpointOf(ctx, body);
       checkSecret(mp.secret, body, "secret");
-      if (request === "disable") checkBody(body, [{ name: "stop_recording", ...BODY.bool }], CODES);
+      if (request === "disable") {
+        checkBody(body, [{ name: "stop_recording", ...BODY.bool }], CODES);
+        // As the reference: disabling stops the recordings unless told not to.
+        if (body.stop_recording !== false) await stopRecordings(mp, mp.streams);
+      }
       mp.enabled = request === "enable";
       for (const v of mp.viewers) v.enabledChanged();
       return { streaming: "ok" };
@@ -134,22 +138,119 @@ export async function answerRequest(
       notify({ event: "kicked_all", id: mp.id });
       return { streaming: "kicked_all" };
     }
-    default: {
-      // recording
-      const mp = mountpointOf(ctx, body);
-      checkSecret(mp.secret, body, "secret");
-      checkBody(body, RECORDING_FIELDS, CODES);
-      const action = body.action as string;
-      if (action !== "start" && action !== "stop") {
+    default:
+      return await recording(ctx, body);
+  }
+}
+
+const RECORDING_START_FIELDS: readonly BodyField[] = [
+  { name: "audio", ...BODY.string },
+  { name: "video", ...BODY.string },
+  { name: "data", ...BODY.string },
+];
+const RECORDING_STOP_FIELDS: readonly BodyField[] = [
+  { name: "audio", ...BODY.bool },
+  { name: "video", ...BODY.bool },
+  { name: "data", ...BODY.bool },
+];
+
+/** `media` of a `recording` request: an array when present (the reference's check). */
+function mediaEntries(body: JsonObject): JsonObject[] | undefined {
+  const media = body.media;
+  if (media === undefined) return undefined;
+  if (!Array.isArray(media)) {
+    throw new PluginError(
+      STREAMING_ERROR.INVALID_ELEMENT,
+      "Invalid element type (media should be an array)",
+    );
+  }
+  return media.filter((m): m is JsonObject =>
+    typeof m === "object" && m !== null && !Array.isArray(m)
+  );
+}
+
+/**
+ * `recording`: start or stop MJR recordings of a mountpoint's audio and video streams, by mid
+ * (`media: [{mid, filename}]`) or by kind (the deprecated `audio`/`video`/`data` file names;
+ * booleans to stop), with the reference's checks in its order. `<filename>.mjr` is written
+ * relative to the gateway's working folder unless the name is absolute, as the reference's.
+ */
+async function recording(ctx: StreamingContext, body: JsonObject): Promise<JsonObject> {
+  checkBody(body, RECORDING_FIELDS, CODES);
+  const action = String(body.action).toLowerCase();
+  if (action !== "start" && action !== "stop") {
+    throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "Invalid action (should be start|stop)");
+  }
+  const mp = mountpointOf(ctx, body);
+  checkSecret(mp.secret, body, "secret");
+  const start = action === "start";
+  checkBody(body, start ? RECORDING_START_FIELDS : RECORDING_STOP_FIELDS, CODES);
+  const media = mediaEntries(body);
+  if (media) {
+    for (const m of media) {
+      if (typeof m.mid !== "string") continue;
+      const stream = mp.streams.find((s) => s.mid.toLowerCase() === String(m.mid).toLowerCase());
+      if (!stream) continue;
+      if (!start) {
+        await stopRecordings(mp, [stream]);
+        continue;
+      }
+      if (typeof m.filename !== "string") continue;
+      if (mp.recordings.has(stream.mid)) {
         throw new PluginError(
-          STREAMING_ERROR.INVALID_ELEMENT,
-          "Invalid action (should be start|stop)",
+          STREAMING_ERROR.INVALID_REQUEST,
+          "Recording for audio, video and/or data already started for this stream",
         );
       }
-      throw new PluginError(
-        STREAMING_ERROR.CANT_RECORD,
-        "Recording mountpoints is not supported yet",
-      );
+      await startRecording(mp, stream, m.filename, `Error starting recorder for ${stream.type}`);
+    }
+    return { streaming: "ok" };
+  }
+  if (body.audio === undefined && body.video === undefined && body.data === undefined) {
+    throw new PluginError(
+      STREAMING_ERROR.INVALID_REQUEST,
+      start ? "Missing audio, video and/or data" : "Missing audio, video and or data",
+    );
+  }
+  if (!start) {
+    await stopRecordings(mp, mp.streams.filter((s) => body[s.type] === true));
+    return { streaming: "ok" };
+  }
+  for (const stream of mp.streams.filter((s) => body[s.type] !== undefined)) {
+    if (mp.recordings.has(stream.mid)) {
+      throw new PluginError(STREAMING_ERROR.INVALID_REQUEST, "Recording started for this stream");
+    }
+    await startRecording(mp, stream, body[stream.type] as string, "Error starting recorder");
+  }
+  return { streaming: "ok" };
+}
+
+async function startRecording(
+  mp: Mountpoint,
+  stream: StreamSpec,
+  filename: string,
+  failure: string,
+): Promise<void> {
+  const path = `${filename}.mjr`;
+  try {
+    // Data streams' datagrams are not recorded here (see README).
+    if (stream.type === "data") throw new Error("data streams are not recorded");
+    await mp.source.startRecording({ mid: stream.mid, path, codec: stream.codec });
+  } catch (e) {
+    log.error(`mountpoint ${mp.id}: recording ${path}: ${e instanceof Error ? e.message : e}`);
+    throw new PluginError(STREAMING_ERROR.CANT_RECORD, failure);
+  }
+  mp.recordings.set(stream.mid, path);
+}
+
+/** Closes the recordings of `streams` (those recorded). */
+async function stopRecordings(mp: Mountpoint, streams: readonly StreamSpec[]): Promise<void> {
+  for (const stream of streams) {
+    if (!mp.recordings.delete(stream.mid)) continue;
+    try {
+      await mp.source.stopRecording(stream.mid);
+    } catch (e) {
+      log.warn(`mountpoint ${mp.id}: closing a recording: ${e instanceof Error ? e.message : e}`);
     }
   }
 }

@@ -21,6 +21,7 @@ import {
   ssrc,
   timestamp,
 } from "./header.ts";
+import { MjrRecorder } from "./mjr_recorder.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
 import { type ForwardSource, SendLine } from "./send_lines.ts";
 import { SourceDataStream } from "./source_data.ts";
@@ -61,6 +62,8 @@ class SourceStream {
   readonly forward: ForwardSource;
   readonly tap: StreamTap | undefined;
   readonly rtcp: SourceRtcp | undefined;
+  /** The recording of what arrives (Streaming's `recording`), as one more output. */
+  recording: PacketSink | undefined;
 
   constructor(
     spec: RtpSourceStream,
@@ -234,6 +237,35 @@ export class RtpSource {
     const stream = this.#streams.find((s) => s.spec.mid === mid);
     if (!stream) throw new Error(`No stream ${mid} in source ${this.id}`);
     return stream.forward;
+  }
+
+  /**
+   * Records stream `mid` into the MJR file `path` from now on (video from its next keyframe,
+   * which the source is asked for when it can be).
+   *
+   * @throws {Error} when the stream is unknown, already recorded, or the file cannot be made
+   */
+  startRecording(mid: string, path: string, codec: string): void {
+    const stream = this.#streams.find((s) => s.spec.mid === mid);
+    if (!stream) throw new Error(`No stream ${mid} in source ${this.id}`);
+    if (stream.recording) throw new Error(`Stream ${mid} is being recorded`);
+    const recorder = new MjrRecorder(stream.forward, { mid, path, codec }, performance.now());
+    const sink: PacketSink = {
+      send: (buf, length, nowMs) => recorder.packet(buf, length, nowMs),
+      detach: () => {
+        const i = stream.outputs.indexOf(sink);
+        if (i >= 0) stream.outputs.splice(i, 1);
+        if (stream.recording === sink) stream.recording = undefined;
+        recorder.close();
+      },
+    };
+    stream.recording = sink;
+    stream.outputs.push(sink);
+  }
+
+  /** Closes the recording of stream `mid`, if any; what was written stays readable. */
+  stopRecording(mid: string): void {
+    this.#streams.find((s) => s.spec.mid === mid)?.recording?.detach();
   }
 
   /** Whether `source` is one of our streams. */

@@ -70,6 +70,14 @@ export function rtpSourceHandlers(
       return Promise.resolve(null);
     },
     sourceStats: ({ sourceId }) => Promise.resolve(source(sourceId).stats()),
+    sourceStartRecording: ({ sourceId, mid, path, codec }) => {
+      source(sourceId).startRecording(mid, path, codec);
+      return Promise.resolve(null);
+    },
+    sourceStopRecording: ({ sourceId, mid }) => {
+      sources.get(sourceId)?.stopRecording(mid);
+      return Promise.resolve(null);
+    },
     closeSource: ({ sourceId }) => {
       sources.get(sourceId)?.close();
       sources.delete(sourceId);

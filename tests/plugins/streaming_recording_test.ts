@@ -1,0 +1,191 @@
+/**
+ * Streaming `recording` with real media: ffmpeg (Debian's) feeds a mountpoint VP8 640x480 and
+ * Opus over RTP on loopback; its streams are recorded into MJR files (by mid, and by kind with
+ * the deprecated fields), which Janus's own `janus-pp-rec` converts to WebM and Opus that
+ * ffprobe reads with the recorded duration. The reference's replies and errors on the way,
+ * `info` naming the files, `disable` stopping the recordings, and `destroy` while recording
+ * leaving a readable file. Runs in the test network namespace (`deno task test`).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { httpClient } from "../_helpers/janus_client.ts";
+import { wrtcTest } from "../media/_client.ts";
+import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
+import {
+  createAvMountpoint,
+  ffmpegSource,
+  same,
+  startStreamingGateway,
+  stErr,
+  StHandle,
+  stopFfmpeg,
+  waitFresh,
+} from "./_streaming.ts";
+
+const ID = 77;
+
+/** The `recording` file names `info` shows (with the secret), by mid. */
+async function recorded(h: StHandle, id = ID): Promise<Record<string, unknown>> {
+  const info = (await h.sync({ request: "info", id, secret: "s" })).info as {
+    media: { mid: string; recording?: string }[];
+  };
+  return Object.fromEntries(info.media.map((m) => [m.mid, m.recording]));
+}
+
+/** Converts `mjr` with janus-pp-rec into `target`; what ffprobe reads of it. */
+async function convert(mjr: string, target: string) {
+  const done = await janusPpRec(mjr, target);
+  assert.ok(done.success, done.log);
+  return await ffprobe(target);
+}
+
+wrtcTest(
+  "streaming recording: a fed mountpoint recorded to MJR by mid and by kind; janus-pp-rec reads it",
+  async () => {
+    await requireTool("janus-pp-rec", "janus-tools");
+    await requireTool("ffprobe", "ffmpeg");
+    const dir = await Deno.makeTempDir();
+    await using gw = await startStreamingGateway();
+    await using c = httpClient(gw.httpUrl);
+    const admin = await StHandle.open(c);
+    const [audioPort, videoPort] = await createAvMountpoint(admin, ID, { secret: "s" });
+    const ffmpeg = ffmpegSource(videoPort, audioPort);
+    try {
+      await waitFresh(admin, ID, 8000, "s");
+      // The reference's checks, in its order.
+      same(
+        await admin.sync({ request: "recording", id: ID }),
+        stErr(453, "Missing mandatory element (action)"),
+      );
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "pause" }),
+        stErr(454, "Invalid action (should be start|stop)"),
+      );
+      same(
+        await admin.sync({ request: "recording", id: 404, action: "start" }),
+        stErr(455, "No such mountpoint/stream 404"),
+      );
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "start", audio: "x" }),
+        stErr(453, "Missing mandatory element (secret)"),
+      );
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s" }),
+        stErr(452, "Missing audio, video and/or data"),
+      );
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", video: 5 }),
+        stErr(454, "Invalid element type (video should be a string)"),
+      );
+      // A folder cannot be made under a file.
+      await Deno.writeTextFile(join(dir, "file"), "");
+      same(
+        await admin.sync({
+          request: "recording",
+          id: ID,
+          action: "start",
+          secret: "s",
+          media: [{ mid: "a", filename: join(dir, "file", "a") }],
+        }),
+        stErr(459, "Error starting recorder for audio"),
+      );
+
+      const video = join(dir, "st-video");
+      const audio = join(dir, "st-audio");
+      same(
+        await admin.sync({
+          request: "recording",
+          id: ID,
+          action: "start",
+          secret: "s",
+          media: [{ mid: "v", filename: video }],
+        }),
+        { streaming: "ok" },
+      );
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", audio }),
+        { streaming: "ok" },
+      );
+      assert.deepEqual(await recorded(admin), { a: "st-audio.mjr", v: "st-video.mjr" });
+      // Without the secret, info names no file.
+      const open = (await admin.sync({ request: "info", id: ID })).info as JsonLike;
+      assert.ok(open.media.every((m) => m.recording === undefined));
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", audio }),
+        stErr(452, "Recording started for this stream"),
+      );
+      same(
+        await admin.sync({
+          request: "recording",
+          id: ID,
+          action: "start",
+          secret: "s",
+          media: [{ mid: "v", filename: video }],
+        }),
+        stErr(452, "Recording for audio, video and/or data already started for this stream"),
+      );
+      const started = performance.now();
+      await new Promise((r) => setTimeout(r, 3000));
+      same(
+        await admin.sync({ request: "recording", id: ID, action: "stop", secret: "s" }),
+        stErr(452, "Missing audio, video and or data"),
+      );
+      same(
+        await admin.sync({
+          request: "recording",
+          id: ID,
+          action: "stop",
+          secret: "s",
+          audio: true,
+          video: true,
+        }),
+        { streaming: "ok" },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      assert.deepEqual(await recorded(admin), { a: undefined, v: undefined });
+
+      const webm = await convert(`${video}.mjr`, join(dir, "st-video.webm"));
+      assert.equal(webm.streams[0]?.codec_name, "vp8");
+      assert.equal(webm.streams[0]?.width, 640);
+      assert.equal(webm.streams[0]?.height, 480);
+      // From the first keyframe (at most a third of a second in) to the stop.
+      assert.ok(
+        webm.duration > seconds - 1 && webm.duration < seconds + 0.5,
+        `video ${webm.duration} s of ${seconds}`,
+      );
+      const opus = await convert(`${audio}.mjr`, join(dir, "st-audio.opus"));
+      assert.equal(opus.streams[0]?.codec_name, "opus");
+      assert.ok(
+        opus.duration > seconds - 0.6 && opus.duration < seconds + 0.5,
+        `audio ${opus.duration} s of ${seconds}`,
+      );
+
+      // `disable` stops recordings unless told not to; `destroy` closes them too.
+      const kept = join(dir, "st-kept");
+      await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", video: kept });
+      same(
+        await admin.sync({ request: "disable", id: ID, secret: "s", stop_recording: false }),
+        { streaming: "ok" },
+      );
+      assert.equal((await recorded(admin)).v, "st-kept.mjr");
+      same(await admin.sync({ request: "disable", id: ID, secret: "s" }), { streaming: "ok" });
+      assert.equal((await recorded(admin)).v, undefined);
+      await admin.sync({ request: "enable", id: ID, secret: "s" });
+      const last = join(dir, "st-last");
+      await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", video: last });
+      await new Promise((r) => setTimeout(r, 1500));
+      same(await admin.sync({ request: "destroy", id: ID, secret: "s" }), {
+        streaming: "destroyed",
+        destroyed: ID,
+      });
+      const tail = await convert(`${last}.mjr`, join(dir, "st-last.webm"));
+      assert.ok(tail.duration > 0.5, `the destroyed mountpoint's recording: ${tail.duration} s`);
+    } finally {
+      await stopFfmpeg(ffmpeg);
+      await admin.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
+
+type JsonLike = { media: { recording?: string }[] };
