@@ -37,6 +37,8 @@ export interface RtpSourceStream {
   binary?: boolean;
   /** Data: the last datagram is kept and sent to a viewer whose channel opens. */
   bufferMessage?: boolean;
+  /** Audio/video: what arrives is SRTP (AES_CM_128_HMAC_SHA1_80 or _32, base64 master key). */
+  srtp?: { suite: 32 | 80; key: string };
 }
 
 /** What {@link RtpSourceEngine.createRtpSource} takes. */

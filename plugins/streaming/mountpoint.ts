@@ -91,6 +91,7 @@ export class Mountpoint {
     };
     if (this.legacy) {
       for (const [i, s] of this.streams.entries()) {
+        if (s.host !== undefined) base[`${s.type}_host`] = s.host;
         base[`${s.type}_port`] = this.port(i);
         if (s.rtcpPort !== undefined) base[`${s.type}_rtcp_port`] = this.rtcpPort(i);
       }
@@ -99,6 +100,7 @@ export class Mountpoint {
     base.ports = this.streams.map((s, i) => ({
       type: s.type,
       mid: s.mid,
+      ...(s.host !== undefined ? { host: s.host } : {}),
       port: this.port(i),
       ...(s.rtcpPort !== undefined ? { rtcp_port: this.rtcpPort(i) } : {}),
     }));
@@ -187,6 +189,9 @@ export class Mountpoint {
       ...(this.secret !== undefined ? { secret: this.secret } : {}),
       ...(this.pin !== undefined ? { pin: this.pin } : {}),
       is_private: this.isPrivate,
+      ...(this.#spec.srtp
+        ? { srtpsuite: this.#spec.srtp.suite, srtpcrypto: this.#spec.srtp.crypto }
+        : {}),
       media: this.#spec.streams.map((s) => ({
         type: s.type,
         mid: s.mid,

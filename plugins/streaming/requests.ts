@@ -6,6 +6,7 @@
  * @module
  */
 import { createLogger } from "../../core/log.ts";
+import { srtpMasterKey } from "../../core/media/rtp/srtp.ts";
 import { type JsonObject, PluginError, type PluginMedia } from "../../core/plugin.ts";
 import {
   BODY,
@@ -299,8 +300,9 @@ async function create(
 /** Binds a mountpoint's ports and adds it (config entries and `create`). */
 export async function createMountpoint(
   ctx: StreamingContext,
-  spec: MountpointSpec,
+  requested: MountpointSpec,
 ): Promise<Mountpoint> {
+  let spec = requested;
   let id = spec.id;
   if (id !== 0 && (ctx.mountpoints.has(id) || ctx.reserved.has(id))) {
     throw new PluginError(STREAMING_ERROR.CANT_CREATE, ID_TAKEN);
@@ -314,14 +316,25 @@ export async function createMountpoint(
   while (id === 0 || ctx.mountpoints.has(id) || ctx.reserved.has(id)) {
     id = Math.floor(Math.random() * Number.MAX_SAFE_INTEGER) + 1;
   }
-  for (const s of spec.streams) {
-    if (s.iface !== undefined && !isIpAddress(s.iface)) {
-      throw new PluginError(
-        STREAMING_ERROR.CANT_CREATE,
-        `Can't add 'rtp' stream, invalid interface address '${s.iface}'`,
-      );
-    }
+  // A crypto of fewer than 30 bytes: the reference cannot make the source.
+  if (spec.srtp && !srtpMasterKey(spec.srtp.crypto)) {
+    throw new PluginError(STREAMING_ERROR.CANT_CREATE, "Error creating 'rtp' stream");
   }
+  // A stream's `iface` (a local interface's name or address) becomes the address it binds.
+  spec = {
+    ...spec,
+    streams: spec.streams.map((s) => {
+      if (s.iface === undefined) return s;
+      const host = localAddressOf(s.iface);
+      if (host === undefined) {
+        throw new PluginError(
+          STREAMING_ERROR.CANT_CREATE,
+          `Invalid network interface configuration for ${spec.legacy ? s.type : "media stream"}`,
+        );
+      }
+      return { ...s, host };
+    }),
+  };
   if (!ctx.media) {
     throw new PluginError(
       STREAMING_ERROR.CANT_CREATE,
@@ -409,9 +422,14 @@ async function destroy(
   return { streaming: "destroyed", destroyed: mp.id };
 }
 
-function isIpAddress(value: string): boolean {
-  if (/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(value)) {
-    return value.split(".").every((p) => Number(p) <= 255);
-  }
-  return /^[0-9a-fA-F:]+$/.test(value) && value.includes(":");
+/**
+ * The address of the local interface `iface` names (its name, IPv4 first, or one of its
+ * addresses), as the reference's `janus_network_lookup_interface`; undefined when none has it.
+ */
+function localAddressOf(iface: string): string | undefined {
+  const all = Deno.networkInterfaces();
+  const byAddress = all.find((i) => i.address === iface);
+  if (byAddress) return byAddress.address;
+  const named = all.filter((i) => i.name === iface);
+  return (named.find((i) => i.family === "IPv4") ?? named[0])?.address;
 }

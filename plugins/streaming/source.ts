@@ -36,11 +36,14 @@ function sourceStreams(
       clockRate: s.type === "video" ? 90000 : 48000,
       // As the reference offers: the video PT and the next one for its RTX.
       rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,
-      ...(s.iface !== undefined ? { host: s.iface } : {}),
+      ...(s.host !== undefined ? { host: s.host } : {}),
       ...(rtcpPort !== undefined ? { rtcpPort } : {}),
       ...(s.bufferKf ? { bufferKeyframe: true } : {}),
       ...(s.binary ? { binary: true } : {}),
       ...(s.bufferMsg ? { bufferMessage: true } : {}),
+      ...(spec.srtp && s.type !== "data"
+        ? { srtp: { suite: spec.srtp.suite, key: spec.srtp.crypto } }
+        : {}),
     };
   });
 }

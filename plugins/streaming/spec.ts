@@ -22,8 +22,10 @@ export interface StreamSpec {
   /** Lower case: `opus`, `vp8` (`""` for data). */
   codec: string;
   fmtp?: string;
-  /** Local address to bind instead of the plugin's. */
+  /** Local interface (name or address) to bind instead of the plugin's address. */
   iface?: string;
+  /** The address `iface` resolved to, when the mountpoint was made. */
+  host?: string;
   /** The source's RTCP port as requested (0: a free one); absent: no RTCP. */
   rtcpPort?: number;
   /** Video: keep the last keyframe for new viewers (`bufferkf`). */
@@ -46,6 +48,8 @@ export interface MountpointSpec {
   isPrivate: boolean;
   /** Created with the legacy single-stream fields (its reply names the ports per kind). */
   legacy: boolean;
+  /** SRTP sources (`srtpsuite` and `srtpcrypto` both given): every stream is decrypted. */
+  srtp?: { suite: 32 | 80; crypto: string };
   streams: StreamSpec[];
 }
 
@@ -69,6 +73,8 @@ export const CREATE_FIELDS: readonly BodyField[] = [
   { name: "audio", ...BODY.bool },
   { name: "video", ...BODY.bool },
   { name: "data", ...BODY.bool },
+  { name: "srtpsuite", ...BODY.positiveInt },
+  { name: "srtpcrypto", ...BODY.string },
 ];
 
 export const MEDIA_FIELDS: readonly BodyField[] = [
@@ -161,9 +167,18 @@ export function parseMountpoint(
   if (typeof id === "number" && id !== 0 && taken(id)) {
     throw cantCreate(ID_TAKEN);
   }
+  const suite = body.srtpsuite;
+  if (suite !== undefined && suite !== 32 && suite !== 80) {
+    throw cantCreate("Can't add 'rtp' stream, invalid SRTP suite...");
+  }
+  const srtp = suite !== undefined && typeof body.srtpcrypto === "string"
+    ? { suite: suite as 32 | 80, crypto: body.srtpcrypto }
+    : undefined;
   const legacy = !Array.isArray(media) &&
     (body.audio === true || body.video === true || body.data === true);
-  const streams = Array.isArray(media) ? media.map(parseMedia) : legacyStreams(body);
+  const streams = Array.isArray(media)
+    ? media.map((m) => parseMedia(m, body))
+    : legacyStreams(body);
   if (streams.length === 0) throw cantCreate(NOTHING);
   return {
     id: typeof id === "number" ? id : 0,
@@ -174,11 +189,12 @@ export function parseMountpoint(
     ...(typeof body.pin === "string" ? { pin: body.pin } : {}),
     isPrivate: body.is_private === true,
     legacy,
+    ...(srtp ? { srtp } : {}),
     streams,
   };
 }
 
-function parseMedia(entry: unknown): StreamSpec {
+function parseMedia(entry: unknown, root: JsonObject): StreamSpec {
   if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
     throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "Invalid media stream");
   }
@@ -190,8 +206,13 @@ function parseMedia(entry: unknown): StreamSpec {
       mid: m.mid as string,
       label: typeof m.label === "string" ? m.label : type,
       port: m.port,
-      datatype: m.datatype,
-      buffermsg: m.buffermsg,
+      // The reference reads these from the request, not from the entry: the request's win,
+      // and an entry's apply when valid (the reference ignores them, invalid ones too).
+      datatype: root.datatype ??
+        (typeof m.datatype === "string" && /^(text|binary)$/i.test(m.datatype)
+          ? m.datatype
+          : undefined),
+      buffermsg: root.buffermsg ?? m.buffermsg,
       iface: m.iface,
       mcast: m.mcast,
     });

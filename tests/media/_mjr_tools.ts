@@ -48,12 +48,14 @@ export class UdpSink {
 
 /**
  * Real-time RTP from ffmpeg for `seconds`: VP8 640x480 at 30 fps (keyframe every second) or
- * Opus 48 kHz, payload type `pt`.
+ * Opus 48 kHz, payload type `pt`; SRTP-protected with `srtp`.
  */
 export async function ffmpegRtp(
   kind: "audio" | "video",
   seconds: number,
   pt: number,
+  /** SRTP instead: the suite's name (e.g. AES_CM_128_HMAC_SHA1_80) and base64 master key. */
+  srtp?: { suite: string; key: string },
 ): Promise<Captured[]> {
   const sink = await UdpSink.open();
   const input = kind === "video"
@@ -74,7 +76,8 @@ export async function ffmpegRtp(
       String(pt),
       "-f",
       "rtp",
-      `rtp://127.0.0.1:${sink.port}?pkt_size=1200`,
+      ...(srtp ? ["-srtp_out_suite", srtp.suite, "-srtp_out_params", srtp.key] : []),
+      `${srtp ? "srtp" : "rtp"}://127.0.0.1:${sink.port}?pkt_size=1200`,
     ],
     stdout: "null",
     stderr: "piped",

@@ -2,7 +2,9 @@
  * SRTP sending of the forwarders (core/media/rtp/srtp.ts) against published vectors: RFC 3711
  * B.2 (AES-CM keystream) and B.3 (key derivation), libsrtp's srtp_validate packet for both
  * tag lengths, and the packet index across a sequence number wrap (rollover counter in the
- * IV and the tag, a late packet from before the wrap, a resent index refused).
+ * IV and the tag, a late packet from before the wrap, a resent index refused); and receiving
+ * (Streaming sources): libsrtp's packet and ffmpeg's SRTP back to RTP, forged, replayed and
+ * wrongly keyed packets refused.
  *
  * Run: `deno test -A tests/media/srtp_test.ts`
  */
@@ -12,8 +14,10 @@ import {
   aesCmKeystream,
   deriveSessionKeys,
   srtpMasterKey,
+  SrtpReceiver,
   SrtpSender,
 } from "../../core/media/rtp/srtp.ts";
+import { ffmpegRtp, requireTool } from "./_mjr_tools.ts";
 
 const hex = (s: string): Uint8Array =>
   Uint8Array.from(s.replace(/\s+/g, "").match(/../g)!.map((b) => parseInt(b, 16)));
@@ -118,4 +122,58 @@ Deno.test("srtp: rollover counter across the sequence number wrap, replays refus
   assert.equal(toHex(s.protect(packet(7))!), expected(packet(7), 2), "second wrap: ROC 2");
   // A cut-short header is not sent.
   assert.equal(s.protect(PLAIN.subarray(0, 8)), undefined);
+});
+
+Deno.test("srtp receive: libsrtp's reference packet back to RTP; forged, replayed and cut packets refused", () => {
+  for (const suite of [80, 32] as const) {
+    const srtp = new SrtpSender(suite, MASTER).protect(PLAIN)!;
+    const receiver = new SrtpReceiver(suite, MASTER);
+    assert.equal(toHex(receiver.unprotect(srtp)!), toHex(PLAIN));
+    assert.equal(receiver.unprotect(srtp), undefined, "a replay");
+    const forged = new SrtpSender(suite, MASTER).protect(PLAIN)!;
+    forged[14]! ^= 1;
+    assert.equal(new SrtpReceiver(suite, MASTER).unprotect(forged), undefined, "a forged byte");
+    assert.equal(new SrtpReceiver(suite, MASTER).unprotect(srtp.subarray(0, 14)), undefined);
+    assert.equal(receiver.dropped, 1);
+  }
+  // Across a wrap, each SSRC on its own: every packet comes back, in any order within the window.
+  const sender = new SrtpSender(80, MASTER);
+  const receiver = new SrtpReceiver(80, MASTER);
+  const packets: Uint8Array[] = [];
+  for (let i = 0; i < 300; i++) {
+    const p = PLAIN.slice();
+    new DataView(p.buffer).setUint16(2, (0xff00 + i) & 0xffff);
+    p[12] = i & 0xff;
+    packets.push(sender.protect(p)!);
+  }
+  const order = packets.map((_, i) => i);
+  for (let i = 0; i < order.length - 1; i += 2) {
+    [order[i], order[i + 1]] = [order[i + 1]!, order[i]!];
+  }
+  for (const i of order) {
+    assert.equal(receiver.unprotect(packets[i]!)?.[12], i & 0xff, `packet ${i}`);
+  }
+  assert.equal(receiver.dropped, 0);
+});
+
+Deno.test("srtp receive: ffmpeg's SRTP (AES_CM_128_HMAC_SHA1_80 and _32) back to its RTP", async () => {
+  await requireTool("ffmpeg", "ffmpeg");
+  const key = "WbTBosdVUZqEb6Htqhn+m3z7wUh4RJVR8nE15GbN";
+  const master = srtpMasterKey(key)!;
+  const suites = [[80, "AES_CM_128_HMAC_SHA1_80"], [32, "AES_CM_128_HMAC_SHA1_32"]] as const;
+  for (const [suite, name] of suites) {
+    const captured = await ffmpegRtp("audio", 1, 111, { suite: name, key });
+    const rtp = captured.filter((c) => (c.packet[1]! & 0x7f) === 111);
+    assert.ok(rtp.length >= 40, `${rtp.length} packets`);
+    const receiver = new SrtpReceiver(suite, master);
+    const plain = rtp.map((c) => receiver.unprotect(c.packet));
+    assert.equal(receiver.dropped, 0, `suite ${suite}`);
+    // Each is an Opus frame of libopus's one configuration: the same TOC byte after the
+    // 12-byte header (encrypted, those bytes look random).
+    const tocs = new Set(plain.map((p) => p![12]));
+    assert.equal(tocs.size, 1, `TOC bytes ${[...tocs]}`);
+    assert.equal(new Set(rtp.map((c) => c.packet[12])).size > 1, true, "encrypted on the wire");
+    const wrong = new SrtpReceiver(suite, new Uint8Array(30));
+    assert.equal(rtp.filter((c) => wrong.unprotect(c.packet)).length, 0, "a wrong key opens none");
+  }
 });

@@ -127,18 +127,27 @@ export class StHandle extends PluginHandle {
 
 /**
  * ffmpeg (Debian's) sending `testsrc` 640x480 VP8 (PT 100, a keyframe every 10 frames) and an
- * Opus 440 Hz sine (PT 111) as RTP to the two ports on loopback, in real time.
+ * Opus 440 Hz sine (PT 111) as RTP (or SRTP) to the two ports on loopback, in real time.
  */
-export function ffmpegSource(videoPort: number, audioPort: number): Deno.ChildProcess {
+export function ffmpegSource(
+  videoPort: number,
+  audioPort: number,
+  /** SRTP instead: the suite's name (e.g. AES_CM_128_HMAC_SHA1_80) and base64 master key. */
+  srtp?: { suite: string; key: string },
+): Deno.ChildProcess {
+  const out = (port: number) =>
+    srtp
+      ? ["-srtp_out_suite", srtp.suite, "-srtp_out_params", srtp.key, `srtp://127.0.0.1:${port}`]
+      : [`rtp://127.0.0.1:${port}`];
   return new Deno.Command("ffmpeg", {
     args: [
       ...["-hide_banner", "-loglevel", "error", "-re"],
       ...["-f", "lavfi", "-i", "testsrc=size=640x480:rate=30"],
       ...["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"],
       ...["-map", "0:v", "-c:v", "libvpx", "-deadline", "realtime", "-b:v", "1M", "-g", "10"],
-      ...["-payload_type", "100", "-f", "rtp", `rtp://127.0.0.1:${videoPort}`],
+      ...["-payload_type", "100", "-f", "rtp", ...out(videoPort)],
       ...["-map", "1:a", "-c:a", "libopus", "-b:a", "48k"],
-      ...["-payload_type", "111", "-f", "rtp", `rtp://127.0.0.1:${audioPort}`],
+      ...["-payload_type", "111", "-f", "rtp", ...out(audioPort)],
     ],
     stdin: "null",
     stdout: "null",

@@ -22,6 +22,7 @@ import {
   timestamp,
 } from "./header.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
+import { srtpMasterKey, SrtpReceiver } from "./srtp.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
 import { type ForwardSource, SendLine } from "./send_lines.ts";
 import { SourceDataStream } from "./source_data.ts";
@@ -64,6 +65,8 @@ class SourceStream {
   readonly rtcp: SourceRtcp | undefined;
   /** The recording of what arrives (Streaming's `recording`), as one more output. */
   recording: PacketSink | undefined;
+  /** Decrypts what arrives when the source sends SRTP. */
+  readonly #srtp: SrtpReceiver | undefined;
 
   constructor(
     spec: RtpSourceStream,
@@ -76,6 +79,9 @@ class SourceStream {
     this.tap = extras.tap;
     this.rtcp = extras.rtcp;
     if (this.tap) this.outputs.push(this.tap);
+    // RtpSource.open checked the key before binding anything.
+    const master = spec.srtp ? srtpMasterKey(spec.srtp.key) : undefined;
+    this.#srtp = spec.srtp && master ? new SrtpReceiver(spec.srtp.suite, master) : undefined;
     this.forward = {
       // Data streams are not SourceStreams.
       kind: spec.kind === "audio" ? "audio" : "video",
@@ -113,8 +119,11 @@ class SourceStream {
     this.rtcp?.requestKeyframe(nowMs);
   }
 
-  #onPacket(buf: Uint8Array): void {
-    if (!isRtp(buf)) return;
+  #onPacket(received: Uint8Array): void {
+    if (!isRtp(received)) return;
+    // SRTP that fails authentication (or is replayed) is dropped, as libsrtp does.
+    const buf = this.#srtp ? this.#srtp.unprotect(received) : received;
+    if (!buf) return;
     const now = performance.now();
     this.packets++;
     this.bytes += buf.length;
@@ -178,6 +187,9 @@ export class RtpSource {
       peerOf: (id: string) => RtpPeer | undefined;
     },
   ): Promise<RtpSource> {
+    if (options.streams.some((s) => s.srtp && !srtpMasterKey(s.srtp.key))) {
+      throw new Error("Invalid SRTP crypto (fewer than 30 bytes)");
+    }
     const streams: SourceStream[] = [];
     const data: SourceDataStream[] = [];
     try {

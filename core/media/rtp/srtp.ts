@@ -1,6 +1,7 @@
 /**
- * SRTP sending (RFC 3711) for plain RTP forwarders (VideoRoom and AudioBridge `rtp_forward`
- * with `srtp_suite`/`srtp_crypto`, as Janus's libsrtp ones): AES_CM_128_HMAC_SHA1_80 or _32,
+ * SRTP (RFC 3711) for plain RTP: sending for forwarders (VideoRoom and AudioBridge
+ * `rtp_forward` with `srtp_suite`/`srtp_crypto`, as Janus's libsrtp ones) and receiving for
+ * Streaming sources (`srtpsuite`/`srtpcrypto`): AES_CM_128_HMAC_SHA1_80 or _32,
  * session keys derived once (key derivation rate 0), the packet index (rollover counter and
  * sequence number) estimated from the sequence numbers as libsrtp does, and a packet whose
  * index was already sent (or fell out of the 128-packet window) refused, as libsrtp refuses
@@ -77,68 +78,32 @@ function headerLength(p: Uint8Array): number {
   return n <= p.length ? n : -1;
 }
 
-/** The outbound SRTP state of one forwarder (every SSRC it sends shares it, as Janus's). */
-export class SrtpSender {
-  readonly #keys: SrtpSessionKeys;
-  readonly #tagLength: number;
-  /** Highest packet index sent (libsrtp's rdbx index, starting at 0). */
+/**
+ * libsrtp's replay database of one SSRC: the highest packet index seen and which of the
+ * last WINDOW indexes were seen, with the index of a sequence number estimated from it.
+ */
+class ReplayWindow {
+  /** Highest packet index seen (libsrtp's rdbx index, starting at 0). */
   #index = 0;
-  /** Which of the last WINDOW indexes were sent: slot index % WINDOW holds the index. */
-  readonly #sent = new Float64Array(WINDOW).fill(-1);
-  /** Packets refused as a reused or too old index. */
-  refused = 0;
+  /** Slot index % WINDOW holds the index seen there. */
+  readonly #seen = new Float64Array(WINDOW).fill(-1);
 
-  constructor(suite: SrtpSuite, master: Uint8Array) {
-    if (suite !== 32 && suite !== 80) throw new Error(`Invalid SRTP suite (${suite})`);
-    if (master.length < SRTP_MASTER_LENGTH) throw new Error("Invalid SRTP crypto");
-    this.#keys = deriveSessionKeys(
-      master.subarray(0, KEY_LENGTH),
-      master.subarray(KEY_LENGTH, SRTP_MASTER_LENGTH),
-    );
-    this.#tagLength = suite / 8;
-  }
-
-  /** The SRTP packet of `packet` (not changed), or undefined when it cannot be sent. */
-  protect(packet: Uint8Array): Uint8Array | undefined {
-    const header = headerLength(packet);
-    if (header < 0) return undefined;
-    const view = new DataView(packet.buffer, packet.byteOffset, packet.length);
-    const seq = view.getUint16(2);
+  /** The index of `seq`, and how far past the highest it is; undefined for a replayed one. */
+  check(seq: number): { index: number; delta: number } | undefined {
     const { index, delta } = this.#estimate(seq);
-    if (delta <= 0) {
-      const slot = index % WINDOW;
-      if (delta + WINDOW - 1 < 0 || this.#sent[slot] === index) {
-        this.refused++;
-        return undefined;
-      }
+    if (delta <= 0 && (delta + WINDOW - 1 < 0 || this.#seen[index % WINDOW] === index)) {
+      return undefined;
     }
-    if (delta > 0) this.#index = index;
-    this.#sent[index % WINDOW] = index;
-
-    const payloadLength = packet.length - header;
-    const out = new Uint8Array(packet.length + this.#tagLength);
-    out.set(packet);
-    // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), RFC 3711 4.1.1.
-    const iv = new Uint8Array(16);
-    iv.set(this.#keys.cipherSalt);
-    for (let i = 0; i < 4; i++) iv[4 + i]! ^= packet[8 + i]!;
-    const roc = Math.floor(index / SEQ_MAX);
-    const indexBytes = [roc >>> 24, roc >>> 16, roc >>> 8, roc, seq >>> 8, seq];
-    for (let i = 0; i < 6; i++) iv[8 + i]! ^= indexBytes[i]! & 0xff;
-    const stream = aesCmKeystream(this.#keys.cipherKey, iv, payloadLength);
-    for (let i = 0; i < payloadLength; i++) out[header + i] = packet[header + i]! ^ stream[i]!;
-    // Tag over the whole encrypted packet followed by the rollover counter.
-    const rocBytes = new Uint8Array(4);
-    new DataView(rocBytes.buffer).setUint32(0, roc >>> 0);
-    const tag = createHmac("sha1", this.#keys.authKey)
-      .update(out.subarray(0, packet.length))
-      .update(rocBytes)
-      .digest();
-    out.set(tag.subarray(0, this.#tagLength), packet.length);
-    return out;
+    return { index, delta };
   }
 
-  /** libsrtp's srtp_rdbx_estimate_index: the packet's index and how far past the highest. */
+  /** Marks `index` seen (after `check` allowed it and the packet went through). */
+  accept(index: number, delta: number): void {
+    if (delta > 0) this.#index = index;
+    this.#seen[index % WINDOW] = index;
+  }
+
+  /** libsrtp's srtp_rdbx_estimate_index. */
   #estimate(seq: number): { index: number; delta: number } {
     const local = this.#index;
     if (local <= SEQ_MEDIAN) return { index: seq, delta: seq - local };
@@ -156,5 +121,122 @@ export class SrtpSender {
       delta += SEQ_MAX;
     }
     return { index: roc * SEQ_MAX + seq, delta };
+  }
+}
+
+/** Session keys and tag length of one AES_CM_128_HMAC_SHA1 policy. */
+class SrtpPolicy {
+  readonly keys: SrtpSessionKeys;
+  readonly tagLength: number;
+
+  constructor(suite: SrtpSuite, master: Uint8Array) {
+    if (suite !== 32 && suite !== 80) throw new Error(`Invalid SRTP suite (${suite})`);
+    if (master.length < SRTP_MASTER_LENGTH) throw new Error("Invalid SRTP crypto");
+    this.keys = deriveSessionKeys(
+      master.subarray(0, KEY_LENGTH),
+      master.subarray(KEY_LENGTH, SRTP_MASTER_LENGTH),
+    );
+    this.tagLength = suite / 8;
+  }
+
+  /** XORs the payload `packet[header..end)` with the keystream of packet `index` (in place). */
+  crypt(packet: Uint8Array, header: number, end: number, index: number): void {
+    // IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), RFC 3711 4.1.1.
+    const iv = new Uint8Array(16);
+    iv.set(this.keys.cipherSalt);
+    for (let i = 0; i < 4; i++) iv[4 + i]! ^= packet[8 + i]!;
+    const roc = Math.floor(index / SEQ_MAX);
+    const seq = index % SEQ_MAX;
+    const indexBytes = [roc >>> 24, roc >>> 16, roc >>> 8, roc, seq >>> 8, seq];
+    for (let i = 0; i < 6; i++) iv[8 + i]! ^= indexBytes[i]! & 0xff;
+    const stream = aesCmKeystream(this.keys.cipherKey, iv, end - header);
+    for (let i = header; i < end; i++) packet[i]! ^= stream[i - header]!;
+  }
+
+  /** The tag of the authenticated part `packet[0..end)` of packet `index`. */
+  tag(packet: Uint8Array, end: number, index: number): Uint8Array {
+    // The tag covers the encrypted packet followed by the rollover counter.
+    const rocBytes = new Uint8Array(4);
+    new DataView(rocBytes.buffer).setUint32(0, Math.floor(index / SEQ_MAX) >>> 0);
+    const digest = createHmac("sha1", this.keys.authKey)
+      .update(packet.subarray(0, end))
+      .update(rocBytes)
+      .digest();
+    return new Uint8Array(digest.buffer, digest.byteOffset, this.tagLength);
+  }
+}
+
+/** The outbound SRTP state of one forwarder (every SSRC it sends shares it, as Janus's). */
+export class SrtpSender {
+  readonly #policy: SrtpPolicy;
+  readonly #window = new ReplayWindow();
+  /** Packets refused as a reused or too old index. */
+  refused = 0;
+
+  constructor(suite: SrtpSuite, master: Uint8Array) {
+    this.#policy = new SrtpPolicy(suite, master);
+  }
+
+  /** The SRTP packet of `packet` (not changed), or undefined when it cannot be sent. */
+  protect(packet: Uint8Array): Uint8Array | undefined {
+    const header = headerLength(packet);
+    if (header < 0) return undefined;
+    const at = this.#window.check((packet[2]! << 8) | packet[3]!);
+    if (!at) {
+      this.refused++;
+      return undefined;
+    }
+    this.#window.accept(at.index, at.delta);
+    const policy = this.#policy;
+    const out = new Uint8Array(packet.length + policy.tagLength);
+    out.set(packet);
+    policy.crypt(out, header, packet.length, at.index);
+    out.set(policy.tag(out, packet.length, at.index), packet.length);
+    return out;
+  }
+}
+
+/**
+ * The inbound SRTP state of a source (Streaming's `srtpsuite`/`srtpcrypto`, as the reference's
+ * libsrtp policy for any inbound SSRC): each SSRC has its own replay window.
+ */
+export class SrtpReceiver {
+  readonly #policy: SrtpPolicy;
+  readonly #windows = new Map<number, ReplayWindow>();
+  /** Packets dropped: cut short, failing authentication, or replayed. */
+  dropped = 0;
+
+  constructor(suite: SrtpSuite, master: Uint8Array) {
+    this.#policy = new SrtpPolicy(suite, master);
+  }
+
+  /** The RTP packet of the SRTP `packet` (not changed), or undefined when it is refused. */
+  unprotect(packet: Uint8Array): Uint8Array | undefined {
+    const policy = this.#policy;
+    const header = headerLength(packet);
+    const end = packet.length - policy.tagLength;
+    if (header < 0 || end < header) return this.#drop();
+    const ssrc = ((packet[8]! << 24) | (packet[9]! << 16) | (packet[10]! << 8) | packet[11]!) >>>
+      0;
+    let window = this.#windows.get(ssrc);
+    if (!window) {
+      window = new ReplayWindow();
+      this.#windows.set(ssrc, window);
+    }
+    const at = window.check((packet[2]! << 8) | packet[3]!);
+    if (!at) return this.#drop();
+    const tag = policy.tag(packet, end, at.index);
+    let diff = 0;
+    for (let i = 0; i < tag.length; i++) diff |= tag[i]! ^ packet[end + i]!;
+    if (diff !== 0) return this.#drop();
+    window.accept(at.index, at.delta);
+    const out = packet.slice(0, end);
+    policy.crypt(out, header, end, at.index);
+    return out;
+  }
+
+  #drop(): undefined {
+    this.dropped++;
+    return undefined;
   }
 }
