@@ -9,7 +9,7 @@ import { createLogger } from "../../core/log.ts";
 import type { PluginRtpSource, RtpSourceStream } from "../../core/plugin.ts";
 import type { Mountpoint } from "./mountpoint.ts";
 import type { StreamingContext } from "./requests.ts";
-import type { MountpointSpec } from "./spec.ts";
+import { CODECS, type MountpointSpec } from "./spec.ts";
 import { abortableSleep } from "../../core/abortable_sleep.ts";
 
 const log = createLogger("streaming");
@@ -33,7 +33,7 @@ function sourceStreams(
       port: bound?.ports[i] ?? s.port,
       payloadType: s.pt,
       codec: s.codec === "vp8" ? "VP8" : s.codec,
-      clockRate: s.type === "video" ? 90000 : 48000,
+      clockRate: CODECS[s.codec]?.clockRate ?? (s.type === "video" ? 90000 : 48000),
       // As the reference offers: the video PT and the next one for its RTX.
       rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,
       ...(s.host !== undefined ? { host: s.host } : {}),

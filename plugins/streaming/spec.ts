@@ -2,7 +2,7 @@
  * A mountpoint's settings from a `create` request or a configuration entry, checked as the
  * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
  * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). Only `rtp` mountpoints
- * of Opus, VP8 and data are served; `live`, `ondemand` (files) and `rtsp` get a clear error.
+ * of Opus, G.711 (PCMU, PCMA), VP8 and data are served; `live`, `ondemand` (files) and `rtsp` get a clear error.
  *
  * @module
  */
@@ -54,9 +54,13 @@ export interface MountpointSpec {
 }
 
 /** Codecs the rtp media engine forwards, with their rtpmap. */
-export const CODECS: Readonly<Record<string, { kind: "audio" | "video"; rtpmap: string }>> = {
-  opus: { kind: "audio", rtpmap: "opus/48000/2" },
-  vp8: { kind: "video", rtpmap: "VP8/90000" },
+export const CODECS: Readonly<
+  Record<string, { kind: "audio" | "video"; rtpmap: string; clockRate: number }>
+> = {
+  opus: { kind: "audio", rtpmap: "opus/48000/2", clockRate: 48000 },
+  pcmu: { kind: "audio", rtpmap: "PCMU/8000", clockRate: 8000 },
+  pcma: { kind: "audio", rtpmap: "PCMA/8000", clockRate: 8000 },
+  vp8: { kind: "video", rtpmap: "VP8/90000", clockRate: 90000 },
 };
 
 const positive = BODY.positiveInt;
@@ -306,7 +310,7 @@ function stream(
   const codec = m.codec.toLowerCase();
   if (CODECS[codec]?.kind !== type) {
     throw cantCreate(
-      `Can't add 'rtp' stream: ${type} codec '${m.codec}' is not supported (opus, vp8)`,
+      `Can't add 'rtp' stream: ${type} codec '${m.codec}' is not supported (opus, pcmu, pcma, vp8)`,
     );
   }
   if (m.pt > 127) throw cantCreate(SOURCE_ERROR);

@@ -85,6 +85,7 @@ class SourceStream {
     this.forward = {
       // Data streams are not SourceStreams.
       kind: spec.kind === "audio" ? "audio" : "video",
+      codec: spec.codec.toLowerCase(),
       payloadType: spec.payloadType,
       rtxPayloadType: spec.kind === "video" ? spec.rtxPayloadType : 0,
       clockRate: spec.clockRate,
