@@ -37,6 +37,11 @@ export interface RtpSourceStream {
   binary?: boolean;
   /** Data: the last datagram is kept and sent to a viewer whose channel opens. */
   bufferMessage?: boolean;
+  /**
+   * Audio: a file played in a loop instead of a UDP port (`.alaw`, `.mulaw`, Ogg `.opus`);
+   * `onDemand`: it plays only while a viewer's line is open (each viewer has its own source).
+   */
+  file?: { path: string; onDemand: boolean };
   /** Audio/video: what arrives is SRTP (AES_CM_128_HMAC_SHA1_80 or _32, base64 master key). */
   srtp?: { suite: 32 | 80; key: string };
 }

@@ -54,6 +54,16 @@ export class Mountpoint {
     this.#source = source;
   }
 
+  /** The type the reference names it by: `live` (RTP or a file) or `on demand`. */
+  get typeName(): string {
+    return this.#spec.file?.onDemand ? "on demand" : "live";
+  }
+
+  /** The file it plays, for a file mountpoint. */
+  get file(): { path: string; onDemand: boolean } | undefined {
+    return this.#spec.file;
+  }
+
   /** The RTP source now feeding the mountpoint. */
   get source(): PluginRtpSource {
     return this.#source;
@@ -85,10 +95,12 @@ export class Mountpoint {
   created(): JsonObject {
     const base: JsonObject = {
       id: this.id,
-      type: "live",
+      type: this.typeName,
       description: this.description,
       is_private: this.isPrivate,
     };
+    // A file has no ports to name.
+    if (this.file) return base;
     if (this.legacy) {
       for (const [i, s] of this.streams.entries()) {
         if (s.host !== undefined) base[`${s.type}_host`] = s.host;
@@ -124,18 +136,23 @@ export class Mountpoint {
     const ages = await this.ages();
     return {
       id: this.id,
-      type: "live",
+      type: this.typeName,
       description: this.description,
       ...(this.metadata !== undefined ? { metadata: this.metadata } : {}),
       enabled: this.enabled,
-      media: this.streams.map((s, i) => ({
-        mid: s.mid,
-        type: s.type,
-        label: s.label,
-        ...(s.msid !== undefined ? { msid: s.msid } : {}),
-        age_ms: ages[i] ?? 0,
-      })),
+      // The reference lists no streams of a file mountpoint.
+      ...(this.file ? {} : { media: this.#listMedia(ages) }),
     };
+  }
+
+  #listMedia(ages: number[]): JsonObject[] {
+    return this.streams.map((s, i) => ({
+      mid: s.mid,
+      type: s.type,
+      label: s.label,
+      ...(s.msid !== undefined ? { msid: s.msid } : {}),
+      age_ms: ages[i] ?? 0,
+    }));
   }
 
   /** The `info` of the reference; `admin` (right or no secret) adds name, secret, ports... */
@@ -151,35 +168,70 @@ export class Mountpoint {
       ...(admin && this.isPrivate ? { is_private: true } : {}),
       enabled: this.enabled,
       ...(admin ? { viewers: this.viewers.size } : {}),
-      type: "live",
-      media: this.streams.map((s, i) => ({
-        mindex: i,
-        type: s.type,
-        mid: s.mid,
-        label: s.label,
-        ...(s.msid !== undefined ? { msid: s.msid } : {}),
-        ...(s.type !== "data"
-          ? {
-            pt: s.pt,
-            codec: s.codec,
-            rtpmap: CODECS[s.codec]?.rtpmap ?? s.codec,
-            ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
-          }
-          : {}),
-        ...(s.bufferKf ? { videobufferkf: true } : {}),
-        ...(admin ? { port: this.port(i) } : {}),
-        ...(admin && s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
-        age_ms: ages[i] ?? 0,
-        // The file's name without its folder, as the reference's recorder keeps it.
-        ...(admin && this.recordings.has(s.mid)
-          ? { recording: basename(this.recordings.get(s.mid) ?? "") }
-          : {}),
-      })),
+      type: this.typeName,
+      ...(this.file ? this.#fileInfo(admin) : { media: this.#infoMedia(admin, ages) }),
     };
+  }
+
+  /** A file mountpoint's `info` fields: its stream's codec, and (admin) the file. */
+  #fileInfo(admin: boolean): JsonObject {
+    return {
+      media: this.streams.map((s) => ({
+        type: s.type,
+        pt: s.pt,
+        codec: s.codec,
+        rtpmap: CODECS[s.codec]?.rtpmap ?? s.codec,
+      })),
+      ...(admin ? { filename: this.file?.path } : {}),
+    };
+  }
+
+  #infoMedia(admin: boolean, ages: number[]): JsonObject[] {
+    return this.streams.map((s, i) => ({
+      mindex: i,
+      type: s.type,
+      mid: s.mid,
+      label: s.label,
+      ...(s.msid !== undefined ? { msid: s.msid } : {}),
+      ...(s.type !== "data"
+        ? {
+          pt: s.pt,
+          codec: s.codec,
+          rtpmap: CODECS[s.codec]?.rtpmap ?? s.codec,
+          ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
+        }
+        : {}),
+      ...(s.bufferKf ? { videobufferkf: true } : {}),
+      ...(admin ? { port: this.port(i) } : {}),
+      ...(admin && s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
+      age_ms: ages[i] ?? 0,
+      // The file's name without its folder, as the reference's recorder keeps it.
+      ...(admin && this.recordings.has(s.mid)
+        ? { recording: basename(this.recordings.get(s.mid) ?? "") }
+        : {}),
+    }));
   }
 
   /** The configuration entry a `permanent` mountpoint is saved as (multistream form). */
   savedEntry(): JsonObject {
+    const file = this.file;
+    if (file) {
+      const audio = this.streams[0];
+      return {
+        type: file.onDemand ? "ondemand" : "live",
+        id: this.id,
+        name: this.name,
+        description: this.description,
+        ...(this.metadata !== undefined ? { metadata: this.metadata } : {}),
+        ...(this.secret !== undefined ? { secret: this.secret } : {}),
+        ...(this.pin !== undefined ? { pin: this.pin } : {}),
+        is_private: this.isPrivate,
+        filename: file.path,
+        audio: true,
+        ...(audio?.codec === "opus" ? { audiocodec: "opus", audiopt: audio.pt } : {}),
+        ...(audio?.fmtp !== undefined ? { audiofmtp: audio.fmtp } : {}),
+      };
+    }
     return {
       type: "rtp",
       id: this.id,

@@ -39,8 +39,9 @@ const INFO: PluginInfo = {
 };
 
 /**
- * The reference's stock RTP mountpoints (`janus.plugin.streaming.jcfg`), fed by the demo's
- * gstreamer script; its file mountpoints 2 and 3 are not served (no file sources yet).
+ * The reference's stock mountpoints (`janus.plugin.streaming.jcfg`): RTP ones fed by the demo's
+ * gstreamer script, and the two file ones playing Debian `janus`'s sample streams (skipped,
+ * with a log line, where those files are missing).
  */
 export const STOCK_MOUNTPOINTS: readonly JsonObject[] = [
   {
@@ -73,11 +74,31 @@ export const STOCK_MOUNTPOINTS: readonly JsonObject[] = [
     ],
     secret: "adminpwd",
   },
+  {
+    type: "live",
+    id: 2,
+    name: "file-live-sample",
+    description: "a-law file source (radio broadcast)",
+    filename: "/usr/share/janus/streams/radio.alaw",
+    audio: true,
+    video: false,
+    secret: "adminpwd",
+  },
+  {
+    type: "ondemand",
+    id: 3,
+    name: "file-ondemand-sample",
+    description: "mu-law file source (music)",
+    filename: "/usr/share/janus/streams/music.mulaw",
+    audio: true,
+    video: false,
+    secret: "adminpwd",
+  },
 ];
 
 /** The plugin's section of the configuration. */
 export const StreamingConfig = z.object({
-  /** Mountpoints made at start-up (default: the reference's stock RTP ones, 1 and 123). */
+  /** Mountpoints made at start-up (default: the reference's stock ones, 1, 123, 2 and 3). */
   mountpoints: z.array(z.record(z.string(), z.unknown())).optional(),
   /** JSON file `permanent: true` mountpoints are written to (and read from at start-up). */
   mountpoints_file: z.string().optional(),

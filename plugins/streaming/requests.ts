@@ -183,6 +183,12 @@ async function recording(ctx: StreamingContext, body: JsonObject): Promise<JsonO
     throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "Invalid action (should be start|stop)");
   }
   const mp = mountpointOf(ctx, body);
+  if (mp.file) {
+    throw new PluginError(
+      STREAMING_ERROR.INVALID_REQUEST,
+      "Recording is only available on RTP-based live streams",
+    );
+  }
   checkSecret(mp.secret, body, "secret");
   const start = action === "start";
   checkBody(body, start ? RECORDING_START_FIELDS : RECORDING_STOP_FIELDS, CODES);
@@ -347,7 +353,9 @@ export async function createMountpoint(
       log.warn(`mountpoint ${id}: ${e instanceof Error ? e.message : String(e)}`);
       throw new PluginError(
         STREAMING_ERROR.CANT_CREATE,
-        "Can't add 'rtp' stream, error creating data source stream",
+        spec.file
+          ? `Error creating '${spec.file.onDemand ? "ondemand" : "live"}' stream`
+          : "Can't add 'rtp' stream, error creating data source stream",
       );
     });
     const mp = new Mountpoint(id, spec, source);

@@ -14,11 +14,13 @@ import {
   type PluginHandle,
   type PluginMessage,
   type PluginReply,
+  type PluginRtpSource,
   type PluginSession,
 } from "../../core/plugin.ts";
 import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
 import { CODES, STREAMING_ERROR } from "./errors.ts";
 import type { Mountpoint, Viewer } from "./mountpoint.ts";
+import { openViewerSource } from "./source.ts";
 import {
   AFFINITY,
   answerRequest,
@@ -89,6 +91,8 @@ export class StreamingSession implements PluginSession, Viewer {
   #destroyed = false;
   #queue: Promise<unknown> = Promise.resolve();
   #onDestroy: (s: StreamingSession) => void;
+  /** An on-demand mountpoint's source of this viewer alone (its file from the start). */
+  #own: PluginRtpSource | undefined;
 
   constructor(
     handle: PluginHandle,
@@ -165,6 +169,11 @@ export class StreamingSession implements PluginSession, Viewer {
     }
   }
 
+  /** What feeds this viewer from `mp`: its own source on an on-demand mountpoint. */
+  #sourceOf(mp: Mountpoint): PluginRtpSource {
+    return (mp.file?.onDemand ? this.#own : undefined) ?? mp.source;
+  }
+
   /** A viewer's event for event handlers: `{status, id}`. */
   #notify(status: string, id: number | undefined): void {
     this.#handle.notifyEvent?.(id === undefined ? { status } : { status, id });
@@ -217,8 +226,11 @@ export class StreamingSession implements PluginSession, Viewer {
     this.#stopping = false;
     this.#paused = false;
     try {
+      if (mp.file?.onDemand) {
+        this.#own = await openViewerSource(this.#ctx, mp.spec, () => this.end("stopped"));
+      }
       for (const { s, i } of chosen) {
-        const mid = await mp.source.forward({
+        const mid = await this.#sourceOf(mp).forward({
           to: webrtc,
           fromMid: s.mid,
           newMid: s.mid,
@@ -262,7 +274,20 @@ export class StreamingSession implements PluginSession, Viewer {
   async #switch(body: JsonObject): Promise<PluginEvent> {
     const old = this.#mp;
     if (!old) throw noMountpoint("Can't switch: not on a mountpoint");
+    // Between live RTP mountpoints only, as the reference.
+    if (old.file) {
+      throw new PluginError(
+        STREAMING_ERROR.CANT_SWITCH,
+        "Can't switch: not on a live RTP mountpoint",
+      );
+    }
     const mp = mountpointOf(this.#ctx, body);
+    if (mp.file) {
+      throw new PluginError(
+        STREAMING_ERROR.CANT_SWITCH,
+        "Can't switch: target is not a live RTP mountpoint",
+      );
+    }
     if (mp !== old) {
       const webrtc = this.#handle.webrtc;
       const used = new Set<number>();
@@ -316,7 +341,7 @@ export class StreamingSession implements PluginSession, Viewer {
     if (!mp || !this.#handle.webrtc.active) return;
     for (const line of this.#lines) {
       if (line.stream < 0) continue;
-      await mp.source.setForwarding({
+      await this.#sourceOf(mp).setForwarding({
         to: this.#handle.webrtc,
         toMid: line.mid,
         active: this.#sends(line, mp),
@@ -334,10 +359,14 @@ export class StreamingSession implements PluginSession, Viewer {
     this.#paused = false;
     if (!mp) return;
     mp.viewers.delete(this);
+    const own = this.#own;
+    this.#own = undefined;
     for (const line of lines) {
       if (line.stream < 0) continue;
-      await mp.source.stopForward({ to: this.#handle.webrtc, toMid: line.mid }).catch(() => {});
+      await (own ?? mp.source).stopForward({ to: this.#handle.webrtc, toMid: line.mid })
+        .catch(() => {});
     }
+    await own?.close().catch(() => {});
   }
 
   end(status: "stopped" | "kicked_all"): void {

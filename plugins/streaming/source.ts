@@ -41,6 +41,7 @@ function sourceStreams(
       ...(s.bufferKf ? { bufferKeyframe: true } : {}),
       ...(s.binary ? { binary: true } : {}),
       ...(s.bufferMsg ? { bufferMessage: true } : {}),
+      ...(spec.file ? { file: spec.file } : {}),
       ...(spec.srtp && s.type !== "data"
         ? { srtp: { suite: spec.srtp.suite, key: spec.srtp.crypto } }
         : {}),
@@ -76,6 +77,28 @@ export async function openSource(
   });
   if (lostEarly) throw new Error("Worker gone");
   return made.source;
+}
+
+/**
+ * An on-demand mountpoint's source for one viewer: the file from its start, playing while the
+ * viewer's line is open; `onLost` when its media worker dies.
+ *
+ * @throws {Error} when the file cannot be read, there is no media engine, or its worker died
+ */
+export async function openViewerSource(
+  ctx: StreamingContext,
+  spec: MountpointSpec,
+  onLost: () => void,
+): Promise<PluginRtpSource> {
+  const media = ctx.media;
+  if (!media) throw new Error("no media engine is running");
+  return await media.createRtpSource({
+    affinity: AFFINITY,
+    host: ctx.bindAddress,
+    portRange: ctx.portRange,
+    streams: sourceStreams(spec),
+    onClosed: onLost,
+  });
 }
 
 /**

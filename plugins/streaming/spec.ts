@@ -2,7 +2,8 @@
  * A mountpoint's settings from a `create` request or a configuration entry, checked as the
  * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
  * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). Only `rtp` mountpoints
- * of Opus, G.711 (PCMU, PCMA), VP8 and data are served; `live`, `ondemand` (files) and `rtsp` get a clear error.
+ * of Opus, G.711 (PCMU, PCMA), VP8 and data, and `live`/`ondemand` audio files, are served;
+ * `rtsp` gets a clear error.
  *
  * @module
  */
@@ -48,6 +49,11 @@ export interface MountpointSpec {
   isPrivate: boolean;
   /** Created with the legacy single-stream fields (its reply names the ports per kind). */
   legacy: boolean;
+  /**
+   * A file source (`live`: one playout for every viewer; `ondemand`: each viewer its own, from
+   * the start); its one audio stream plays the file in a loop.
+   */
+  file?: { path: string; onDemand: boolean };
   /** SRTP sources (`srtpsuite` and `srtpcrypto` both given): every stream is decrypted. */
   srtp?: { suite: 32 | 80; crypto: string };
   streams: StreamSpec[];
@@ -158,19 +164,25 @@ export function parseMountpoint(
     );
   }
   const type = String(body.type).toLowerCase();
-  if (type === "live" || type === "ondemand") {
-    checkBody(body, [{ name: "filename", ...BODY.string, required: true }], CODES);
-    throw cantCreate(`Can't add '${type}' stream: file mountpoints are not supported yet`);
-  }
   if (type === "rtsp") {
     throw cantCreate("Can't add 'rtsp' stream: RTSP mountpoints are not supported yet");
   }
-  if (type !== "rtp") {
+  if (type !== "rtp" && type !== "live" && type !== "ondemand") {
     throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, `Unknown stream type '${type}'...\n`);
   }
   if (typeof id === "number" && id !== 0 && taken(id)) {
     throw cantCreate(ID_TAKEN);
   }
+  const common = {
+    id: typeof id === "number" ? id : 0,
+    ...(typeof body.name === "string" ? { name: body.name } : {}),
+    ...(typeof body.description === "string" ? { description: body.description } : {}),
+    ...(typeof body.metadata === "string" ? { metadata: body.metadata } : {}),
+    ...(typeof body.secret === "string" ? { secret: body.secret } : {}),
+    ...(typeof body.pin === "string" ? { pin: body.pin } : {}),
+    isPrivate: body.is_private === true,
+  };
+  if (type !== "rtp") return { ...common, ...fileSource(body, type) };
   const suite = body.srtpsuite;
   if (suite !== undefined && suite !== 32 && suite !== 80) {
     throw cantCreate("Can't add 'rtp' stream, invalid SRTP suite...");
@@ -185,16 +197,73 @@ export function parseMountpoint(
     : legacyStreams(body);
   if (streams.length === 0) throw cantCreate(NOTHING);
   return {
-    id: typeof id === "number" ? id : 0,
-    ...(typeof body.name === "string" ? { name: body.name } : {}),
-    ...(typeof body.description === "string" ? { description: body.description } : {}),
-    ...(typeof body.metadata === "string" ? { metadata: body.metadata } : {}),
-    ...(typeof body.secret === "string" ? { secret: body.secret } : {}),
-    ...(typeof body.pin === "string" ? { pin: body.pin } : {}),
-    isPrivate: body.is_private === true,
+    ...common,
     legacy,
     ...(srtp ? { srtp } : {}),
     streams,
+  };
+}
+
+const FILE_FIELDS: readonly BodyField[] = [
+  { name: "filename", ...BODY.string, required: true },
+  { name: "audiocodec", ...BODY.string },
+  { name: "audiortpmap", ...BODY.string },
+  { name: "audiofmtp", ...BODY.string },
+  { name: "audiopt", ...positive },
+];
+
+/** The mid of a file mountpoint's one stream in viewers' offers (the reference's). */
+export const FILE_MID = "0";
+
+/**
+ * A `live` or `ondemand` file mountpoint: audio only, a raw a-law (`.alaw`, PCMA on payload
+ * type 8) or mu-law (`.mulaw`, PCMU on 0) file, or Ogg/Opus (`.opus`, with an Opus
+ * `audiocodec` and its `audiopt`), with the reference's checks in its order.
+ */
+function fileSource(
+  body: JsonObject,
+  type: "live" | "ondemand",
+): Pick<MountpointSpec, "legacy" | "streams" | "file"> {
+  checkBody(body, FILE_FIELDS, CODES);
+  if (body.audio !== true || body.video === true) {
+    throw cantCreate(
+      `Can't add '${type}' stream, we only support audio file streaming right now...`,
+    );
+  }
+  const path = body.filename as string;
+  const format = /\.(alaw|mulaw|opus)$/i.exec(path)?.[1]?.toLowerCase();
+  if (!format) {
+    throw cantCreate(
+      `Can't add '${type}' stream, unsupported format (we only support raw mu-Law and a-Law files right now)`,
+    );
+  }
+  try {
+    if (!Deno.statSync(path).isFile) throw new Error("not a file");
+  } catch {
+    throw cantCreate(`Can't add '${type}' stream, no such file '${path}'\n`);
+  }
+  let codec = format === "alaw" ? "pcma" : "pcmu";
+  let pt = format === "alaw" ? 8 : 0;
+  if (format === "opus") {
+    const named = body.audiocodec ?? codecOf(body.audiortpmap);
+    if (typeof named !== "string" || named.toLowerCase() !== "opus") {
+      throw cantCreate(`Error creating '${type}' stream`);
+    }
+    codec = "opus";
+    pt = typeof body.audiopt === "number" ? body.audiopt : 111;
+  }
+  return {
+    legacy: false,
+    file: { path, onDemand: type === "ondemand" },
+    streams: [{
+      type: "audio",
+      mid: FILE_MID,
+      label: "audio",
+      port: 0,
+      pt,
+      codec,
+      ...(format === "opus" && typeof body.audiofmtp === "string" ? { fmtp: body.audiofmtp } : {}),
+    }],
   };
 }
 

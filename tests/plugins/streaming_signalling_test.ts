@@ -150,10 +150,28 @@ const CASES: Case[] = [
         await h.sync({ request: "create", type: "live", id: 7005 }),
         stErr(453, "Missing mandatory element (filename)"),
       );
-      for (const type of ["rtsp", "live", "ondemand"]) {
-        const reply = await h.sync({ request: "create", type, filename: "x", url: "rtsp://x" });
-        assert.equal(reply.error_code, 456, JSON.stringify(reply));
-        assert.match(reply.error as string, /not supported yet/);
+      const rtsp = await h.sync({ request: "create", type: "rtsp", url: "rtsp://x" });
+      assert.equal(rtsp.error_code, 456, JSON.stringify(rtsp));
+      assert.match(rtsp.error as string, /not supported yet/);
+      for (const type of ["live", "ondemand"]) {
+        same(
+          await h.sync({ request: "create", type, filename: "x" }),
+          stErr(
+            456,
+            `Can't add '${type}' stream, we only support audio file streaming right now...`,
+          ),
+        );
+        same(
+          await h.sync({ request: "create", type, filename: "x.wav", audio: true }),
+          stErr(
+            456,
+            `Can't add '${type}' stream, unsupported format (we only support raw mu-Law and a-Law files right now)`,
+          ),
+        );
+        same(
+          await h.sync({ request: "create", type, filename: "/no/such.alaw", audio: true }),
+          stErr(456, `Can't add '${type}' stream, no such file '/no/such.alaw'\n`),
+        );
       }
       same(
         await h.sync({ request: "create", type: "rtp", id: 7007, media: [] }),

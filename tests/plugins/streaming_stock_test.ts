@@ -1,8 +1,9 @@
 /**
  * The Streaming plugin's stock mountpoints (the reference's `janus.plugin.streaming.jcfg`): 1
- * (`rtp-sample`, legacy form) and 123 (`multistream-test`) as `list` and `info` show them, and
- * their UDP ports (5002/5004, 5102/5104/5106) bound and receiving: an RTP packet sent to each
- * resets its `age_ms`. Fixed ports: runs in the test network namespace (`deno task test`).
+ * (`rtp-sample`, legacy form), 123 (`multistream-test`) and the file ones 2 and 3 (Debian
+ * `janus-demos`' sample files) as `list` and `info` show them, and the RTP ones' UDP ports
+ * (5002/5004, 5102/5104/5106) bound and receiving: an RTP packet sent to each resets its
+ * `age_ms`. Fixed ports: runs in the test network namespace (`deno task test`).
  */
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
@@ -12,11 +13,15 @@ import { assertInsideNetns } from "../_helpers/netns.ts";
 import { same, startStreamingGateway, StHandle, streamingCounts } from "./_streaming.ts";
 
 function withoutAges(entry: JsonObject): JsonObject {
+  if (!entry.media) return entry;
   return {
     ...entry,
     media: (entry.media as JsonObject[]).map(({ age_ms: _, ...m }) => m),
   };
 }
+
+/** Debian `janus-demos`' sample files, which the stock file mountpoints play. */
+const STREAMS = "/usr/share/janus/streams";
 
 /** One RTP packet (version 2, payload type `pt`) to `port` on loopback. */
 async function sendRtp(port: number, pt: number): Promise<void> {
@@ -31,8 +36,14 @@ async function sendRtp(port: number, pt: number): Promise<void> {
   socket.close();
 }
 
-Deno.test("streaming: the stock mountpoints 1 and 123 as the reference lists them, their ports bound", async () => {
+Deno.test("streaming: the stock mountpoints 1, 123, 2 and 3 as the reference lists them, the RTP ports bound", async () => {
   assertInsideNetns();
+  for (const file of ["radio.alaw", "music.mulaw"]) {
+    assert.ok(
+      (await Deno.stat(`${STREAMS}/${file}`).catch(() => undefined))?.isFile,
+      `${STREAMS}/${file} is missing: install the Debian package janus-demos`,
+    );
+  }
   await using gw = await startStreamingGateway({
     plugins: { "janus.plugin.streaming": { mountpoints: undefined } },
   });
@@ -64,7 +75,28 @@ Deno.test("streaming: the stock mountpoints 1 and 123 as the reference lists the
         { mid: "v2", type: "video", label: "Video stream #2" },
       ],
     },
+    { id: 2, type: "live", description: "a-law file source (radio broadcast)", enabled: true },
+    { id: 3, type: "on demand", description: "mu-law file source (music)", enabled: true },
   ]);
+  // As the reference answers for them.
+  same((await h.sync({ request: "info", id: 2, secret: "adminpwd" })).info as JsonObject, {
+    id: 2,
+    name: "file-live-sample",
+    description: "a-law file source (radio broadcast)",
+    secret: "adminpwd",
+    enabled: true,
+    viewers: 0,
+    type: "live",
+    media: [{ type: "audio", pt: 8, codec: "pcma", rtpmap: "PCMA/8000" }],
+    filename: `${STREAMS}/radio.alaw`,
+  });
+  same((await h.sync({ request: "info", id: 3 })).info as JsonObject, {
+    id: 3,
+    description: "mu-law file source (music)",
+    enabled: true,
+    type: "on demand",
+    media: [{ type: "audio", pt: 0, codec: "pcmu", rtpmap: "PCMU/8000" }],
+  });
   const info = (await h.sync({ request: "info", id: 1, secret: "adminpwd" })).info as JsonObject;
   same(withoutAges(info), {
     id: 1,
@@ -109,6 +141,6 @@ Deno.test("streaming: the stock mountpoints 1 and 123 as the reference lists the
       .media as JsonObject[];
     for (const m of media) assert.ok((m.age_ms as number) < 200, `${id}: ${JSON.stringify(m)}`);
   }
-  assert.deepEqual(streamingCounts(gw), { mountpoints: 2, viewers: 0, sessions: 1, sources: 2 });
+  assert.deepEqual(streamingCounts(gw), { mountpoints: 4, viewers: 0, sessions: 1, sources: 4 });
   await h.close();
 });

@@ -93,6 +93,8 @@ wrtcTest(
         list.map((m) => [m.id, m.description]).sort((a, b) => Number(a[0]) - Number(b[0])),
         [
           [1, "Opus/VP8 live stream coming from external source"],
+          [2, "a-law file source (radio broadcast)"],
+          [3, "mu-law file source (music)"],
           [77, "survivor"],
           [123, "Multistream test (1 audio, 2 video)"],
         ],
@@ -110,7 +112,7 @@ wrtcTest(
       assert.equal(now.length, 1);
       assert.ok(!now.includes(pid), "a new worker process");
       const plugin = gw.app.gateway.plugins.get(STREAMING) as StreamingPlugin;
-      assert.equal(plugin.metrics?.().sources_restored, 3, "three sources bound again");
+      assert.equal(plugin.metrics?.().sources_restored, 5, "five sources (the stock four and 77) bound again");
 
       // A new viewer watches the same mountpoint id and decodes video again.
       const after = await watch();
@@ -120,17 +122,17 @@ wrtcTest(
         { width: 640, height: 480 },
       );
       assert.deepEqual(streamingCounts(gw), {
-        mountpoints: 3,
+        mountpoints: 5,
         viewers: 1,
         sessions: 3,
-        sources: 3,
+        sources: 5,
       });
       await destroyWatched(gw, admin, 77, [after], "s3");
       assert.deepEqual(streamingCounts(gw), {
-        mountpoints: 2,
+        mountpoints: 4,
         viewers: 0,
         sessions: 3,
-        sources: 2,
+        sources: 4,
       });
     } finally {
       await stopFfmpeg(ffmpeg);

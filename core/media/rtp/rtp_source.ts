@@ -21,6 +21,7 @@ import {
   ssrc,
   timestamp,
 } from "./header.ts";
+import { FileFeed } from "./file_feed.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
 import { srtpMasterKey, SrtpReceiver } from "./srtp.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
@@ -105,6 +106,11 @@ class SourceStream {
     };
     // A view of the socket's reused buffer: a sink copies what it keeps.
     socket.onPacket = (buf) => this.#onPacket(buf);
+  }
+
+  /** Whether a viewer's line of this stream is open and sending. */
+  viewed(): boolean {
+    return this.outputs.some((o) => o instanceof SendLine && o.active && !!o.track?.isOpen());
   }
 
   /** Lines waiting for a keyframe get the kept one; the source is asked for a new one. */
@@ -201,12 +207,19 @@ export class RtpSource {
           data.push(await SourceDataStream.open(spec, host, options.portRange, options.peerOf));
           continue;
         }
+        // An on-demand file plays while one of its lines is open (set once the stream is made).
+        let made: SourceStream | undefined;
+        const file = spec.file;
         try {
-          socket = spec.port === 0
+          socket = file
+            ? new FileFeed(file.path, spec.payloadType, () => !file.onDemand || !!made?.viewed())
+            : spec.port === 0
             ? await bindInRange(host, options.portRange)
             : await bindUdp(host, spec.port);
         } catch (e) {
-          throw new Error(`Can't bind ${host}:${spec.port}: ${String(e)}`);
+          throw new Error(
+            `Can't ${file ? "play" : "bind"} ${file?.path ?? `${host}:${spec.port}`}: ${String(e)}`,
+          );
         }
         const tap = spec.kind === "video" && (spec.bufferKeyframe || spec.rtcpPort !== undefined)
           ? new StreamTap(spec.bufferKeyframe === true)
@@ -225,9 +238,11 @@ export class RtpSource {
             throw new Error(`Can't bind RTCP ${host}:${spec.rtcpPort}: ${String(e)}`);
           }
         }
-        streams.push(
-          new SourceStream(spec, socket, { ...(tap ? { tap } : {}), ...(rtcp ? { rtcp } : {}) }),
-        );
+        made = new SourceStream(spec, socket, {
+          ...(tap ? { tap } : {}),
+          ...(rtcp ? { rtcp } : {}),
+        });
+        streams.push(made);
       }
     } catch (e) {
       for (const s of streams) {
