@@ -112,7 +112,11 @@ wrtcTest(
       assert.equal(now.length, 1);
       assert.ok(!now.includes(pid), "a new worker process");
       const plugin = gw.app.gateway.plugins.get(STREAMING) as StreamingPlugin;
-      assert.equal(plugin.metrics?.().sources_restored, 5, "five sources (the stock four and 77) bound again");
+      assert.equal(
+        plugin.metrics?.().sources_restored,
+        5,
+        "five sources (the stock four and 77) bound again",
+      );
 
       // A new viewer watches the same mountpoint id and decodes video again.
       const after = await watch();
