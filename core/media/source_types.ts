@@ -42,6 +42,11 @@ export interface RtpSourceStream {
    * `onDemand`: it plays only while a viewer's line is open (each viewer has its own source).
    */
   file?: { path: string; onDemand: boolean };
+  /**
+   * An IPv4 multicast group the stream's fixed port joins (bound on the group, membership on
+   * `host` when given), as the reference's `mcast`.
+   */
+  multicast?: string;
   /** Audio/video: what arrives is SRTP (AES_CM_128_HMAC_SHA1_80 or _32, base64 master key). */
   srtp?: { suite: 32 | 80; key: string };
 }

@@ -253,6 +253,7 @@ export class Mountpoint {
         ...(s.type !== "data" ? { pt: s.pt, codec: s.codec } : {}),
         ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
         ...(s.iface !== undefined ? { iface: s.iface } : {}),
+        ...(s.mcast !== undefined ? { mcast: s.mcast } : {}),
         ...(s.rtcpPort !== undefined ? { rtcpport: s.rtcpPort } : {}),
         ...(s.bufferKf ? { bufferkf: true } : {}),
         ...(s.binary ? { datatype: "binary" } : {}),

@@ -37,6 +37,7 @@ function sourceStreams(
       // As the reference offers: the video PT and the next one for its RTX.
       rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,
       ...(s.host !== undefined ? { host: s.host } : {}),
+      ...(s.mcast !== undefined ? { multicast: s.mcast } : {}),
       ...(rtcpPort !== undefined ? { rtcpPort } : {}),
       ...(s.bufferKf ? { bufferKeyframe: true } : {}),
       ...(s.binary ? { binary: true } : {}),

@@ -23,6 +23,8 @@ export interface StreamSpec {
   /** Lower case: `opus`, `vp8` (`""` for data). */
   codec: string;
   fmtp?: string;
+  /** An IPv4 multicast group a fixed port joins (`mcast`; ignored with `port: 0`, as the reference). */
+  mcast?: string;
   /** Local interface (name or address) to bind instead of the plugin's address. */
   iface?: string;
   /** The address `iface` resolved to, when the mountpoint was made. */
@@ -367,9 +369,6 @@ function stream(
     bufferkf?: boolean;
   },
 ): StreamSpec {
-  if (typeof m.mcast === "string" && m.mcast !== "") {
-    throw cantCreate("Can't add 'rtp' stream: multicast is not supported");
-  }
   if (m.simulcast) throw cantCreate("Can't add 'rtp' stream: simulcast/SVC is not supported");
   const port = m.port as number;
   // No payload type or codec: the reference cannot make the stream either.
@@ -393,9 +392,21 @@ function stream(
     codec,
     ...(typeof m.fmtp === "string" ? { fmtp: m.fmtp } : {}),
     ...(typeof m.iface === "string" && m.iface !== "" ? { iface: m.iface } : {}),
+    ...(isMulticast(m.mcast) && port > 0 ? { mcast: m.mcast } : {}),
     ...(typeof m.rtcpport === "number" ? { rtcpPort: checkPort(m.rtcpport) } : {}),
     ...(m.bufferkf ? { bufferKf: true } : {}),
   };
+}
+
+/** Whether `value` is an IPv4 multicast address (224.0.0.0/4); others bind as usual (reference). */
+function isMulticast(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  const parts = value.split(".");
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255)) {
+    return false;
+  }
+  const first = Number(parts[0]);
+  return first >= 224 && first <= 239;
 }
 
 function checkPort(port: number): number {

@@ -15,6 +15,7 @@ import { audioBridgeCounts, startAudioBridgeGateway } from "../plugins/_audiobri
 import {
   DEMO_TRANSPORTS,
   type DemoParticipant,
+  inboundAudio,
   officialDemoUrl,
   openDemoPages,
   requireOfficialDemos,
@@ -22,29 +23,12 @@ import {
   untilNothingLeft,
 } from "./official_demos.ts";
 
-/** The demo's inbound audio: energy, packets and level summed over its PeerConnection. */
-function inboundAudio(page: Page): Promise<{ energy: number; packets: number; level: number }> {
-  return page.evaluate(async () => {
-    type StatsPc = { getStats(): Promise<Map<string, unknown>> };
-    const g = globalThis as unknown as { mixertest?: { webrtcStuff?: { pc?: StatsPc } } };
-    const pc = g.mixertest?.webrtcStuff?.pc;
-    const out = { energy: 0, packets: 0, level: 0 };
-    if (!pc) return out;
-    (await pc.getStats()).forEach((value) => {
-      const r = value as {
-        type: string;
-        kind?: string;
-        totalAudioEnergy?: number;
-        packetsReceived?: number;
-        audioLevel?: number;
-      };
-      if (r.type !== "inbound-rtp" || r.kind !== "audio") return;
-      out.energy += r.totalAudioEnergy ?? 0;
-      out.packets += r.packetsReceived ?? 0;
-      out.level = Math.max(out.level, r.audioLevel ?? 0);
-    });
-    return out;
-  });
+/** The demo's inbound audio: energy, packets and level over its PeerConnection. */
+function mixerAudio(page: Page): Promise<{ energy: number; packets: number; level: number }> {
+  return inboundAudio(
+    page,
+    "return [globalThis.mixertest && globalThis.mixertest.webrtcStuff.pc];",
+  );
 }
 
 /** Display names in the demo's participant list (the others; it never lists itself). */
@@ -99,7 +83,7 @@ for (const transport of DEMO_TRANSPORTS) {
           const first = await pollUntil(
             `${me.name} receiving the mix`,
             async () => {
-              const a = await inboundAudio(me.page);
+              const a = await mixerAudio(me.page);
               return a.packets > 50 ? a : undefined;
             },
             { describe, timeoutMs: 20_000 },
@@ -107,7 +91,7 @@ for (const transport of DEMO_TRANSPORTS) {
           const later = await pollUntil(
             `${me.name} hearing sound in the mix`,
             async () => {
-              const a = await inboundAudio(me.page);
+              const a = await mixerAudio(me.page);
               return a.energy > first.energy + 0.05 && a.packets > first.packets + 100
                 ? a
                 : undefined;

@@ -59,6 +59,43 @@ export function framesDecoded(page: Page, pcs: string): Promise<number> {
   }, pcs);
 }
 
+/**
+ * Inbound audio summed over the PeerConnections `pcs` returns (as {@link framesDecoded}):
+ * energy, packets, and the highest level.
+ */
+export function inboundAudio(
+  page: Page,
+  pcs: string,
+): Promise<{ energy: number; packets: number; level: number }> {
+  return page.evaluate(async (body) => {
+    type StatsPc = { getStats(): Promise<Map<string, unknown>> };
+    const out = { energy: 0, packets: 0, level: 0 };
+    let list: (StatsPc | null | undefined)[] = [];
+    try {
+      list = new Function(body)() as (StatsPc | null | undefined)[];
+    } catch {
+      return out;
+    }
+    for (const pc of list) {
+      if (!pc) continue;
+      (await pc.getStats()).forEach((value) => {
+        const r = value as {
+          type: string;
+          kind?: string;
+          totalAudioEnergy?: number;
+          packetsReceived?: number;
+          audioLevel?: number;
+        };
+        if (r.type !== "inbound-rtp" || r.kind !== "audio") return;
+        out.energy += r.totalAudioEnergy ?? 0;
+        out.packets += r.packetsReceived ?? 0;
+        out.level = Math.max(out.level, r.audioLevel ?? 0);
+      });
+    }
+    return out;
+  }, pcs);
+}
+
 /** The text of any bootbox dialog the page shows (the demos report errors that way). */
 export async function dialogText(page: Page): Promise<string> {
   return (await page.locator(".bootbox-body").allTextContents()).join(" | ");

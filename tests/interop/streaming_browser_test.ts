@@ -2,7 +2,8 @@
  * The OFFICIAL Streaming demo (`streamingtest.html` from Debian `janus-demos`, with its own
  * janus.js 1.1.2) in headless Chromium over HTTP and WebSockets: the page lists the stock
  * mountpoints, watches mountpoint 1 (`rtp-sample`, fed by ffmpeg on its ports 5002/5004 as the
- * demo's gstreamer script would) and decodes its video; Stop ends the viewer; nothing is left.
+ * demo's gstreamer script would) and decodes its video; Stop ends the viewer; then the on-demand
+ * file mountpoint 3 (Debian's `music.mulaw`) plays its audio; nothing is left.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import {
   DEMO_TRANSPORTS,
   dialogText,
   framesDecoded,
+  inboundAudio,
   officialDemoUrl,
   requireOfficialDemos,
 } from "./official_demos.ts";
@@ -23,7 +25,7 @@ const STREAMING_PC = "return [globalThis.streaming && globalThis.streaming.webrt
 for (const transport of DEMO_TRANSPORTS) {
   Deno.test({
     name: `official streamingtest.html in Chromium over ${transport}: list, watch mountpoint 1, ` +
-      "frames, stop",
+      "frames, stop; the on-demand file mountpoint 3's audio",
     sanitizeOps: false,
     sanitizeResources: false,
     async fn() {
@@ -67,6 +69,34 @@ for (const transport of DEMO_TRANSPORTS) {
         await pollUntil(
           "the viewer gone",
           () => Promise.resolve(streamingCounts(gw).viewers === 0 && gw.counts().peers === 0),
+          { describe },
+        );
+        assert.equal(await dialogText(page).catch(() => ""), "", "no error dialog");
+
+        // The on-demand file mountpoint 3 (Debian's music.mulaw): its audio plays, from the
+        // start, on a source of this viewer's own.
+        const sources = streamingCounts(gw).sources;
+        await page.click("#streamset");
+        await page.click("#streamslist a[id='3']");
+        await page.click("#watch");
+        const audio = await pollUntil(
+          "audio of mountpoint 3",
+          async () => {
+            const a = await inboundAudio(page, STREAMING_PC);
+            return a.packets > 100 && a.energy > 0 ? a : undefined;
+          },
+          { describe, timeoutMs: 30_000 },
+        );
+        assert.ok(audio.level > 0, `audio level ${audio.level}`);
+        assert.equal(streamingCounts(gw).sources, sources + 1, "the viewer's own source");
+        await page.click("#watch");
+        await pollUntil(
+          "the on-demand viewer and its source gone",
+          () =>
+            Promise.resolve(
+              streamingCounts(gw).viewers === 0 && gw.counts().peers === 0 &&
+                streamingCounts(gw).sources === sources,
+            ),
           { describe },
         );
         assert.equal(await dialogText(page).catch(() => ""), "", "no error dialog");

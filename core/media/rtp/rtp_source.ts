@@ -28,7 +28,7 @@ import type { RtpPeer } from "./rtp_peer.ts";
 import { type ForwardSource, SendLine } from "./send_lines.ts";
 import { SourceDataStream } from "./source_data.ts";
 import { type PacketSink, SourceRtcp, StreamTap } from "./source_feedback.ts";
-import { bindUdp, type UdpSocket } from "./udp_socket.ts";
+import { bindMulticastUdp, bindUdp, type UdpSocket } from "./udp_socket.ts";
 
 type Socket = UdpSocket;
 
@@ -215,6 +215,8 @@ export class RtpSource {
             ? new FileFeed(file.path, spec.payloadType, () => !file.onDemand || !!made?.viewed())
             : spec.port === 0
             ? await bindInRange(host, options.portRange)
+            : spec.multicast !== undefined
+            ? await bindMulticastUdp(spec.multicast, spec.port, spec.host)
             : await bindUdp(host, spec.port);
         } catch (e) {
           throw new Error(

@@ -60,9 +60,27 @@ export function bindUdp(
   return bindDgram(host, port);
 }
 
-function bindDgram(host: string, port: number): Promise<UdpSocket> {
+/**
+ * Joins the IPv4 multicast group `group` on `port` (node:dgram): bound on the group with
+ * address reuse (other listeners may share the port, as the reference allows), membership on
+ * the interface address `iface` (else the system's choice).
+ *
+ * @throws {Error} when the port cannot be bound or the group joined
+ */
+export function bindMulticastUdp(group: string, port: number, iface?: string): Promise<UdpSocket> {
+  return bindDgram(group, port, { group, ...(iface !== undefined ? { iface } : {}) });
+}
+
+function bindDgram(
+  host: string,
+  port: number,
+  multicast?: { group: string; iface?: string },
+): Promise<UdpSocket> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket({ type: host.includes(":") ? "udp6" : "udp4" });
+    const socket = dgram.createSocket({
+      type: host.includes(":") ? "udp6" : "udp4",
+      ...(multicast ? { reuseAddr: true } : {}),
+    });
     let closed = false;
     const close = () => {
       if (closed) return;
@@ -100,6 +118,14 @@ function bindDgram(host: string, port: number): Promise<UdpSocket> {
     });
     try {
       socket.bind(port, host, () => {
+        if (multicast) {
+          try {
+            socket.addMembership(multicast.group, multicast.iface);
+          } catch (e) {
+            failed(e instanceof Error ? e : new Error(String(e)));
+            return;
+          }
+        }
         socket.off("error", failed);
         // A later socket error (none expected on a bound UDP socket) must not crash the worker.
         socket.on("error", () => {});
