@@ -220,7 +220,6 @@ const CASES: Case[] = [
       for (
         const bad of [
           { codec: "speex" },
-          { mcast: "239.1.1.1" },
           { iface: "999.1.1.1" },
           { iface: "192.0.2.1" },
         ]
