@@ -215,25 +215,8 @@ export class Mountpoint {
   /** The configuration entry a `permanent` mountpoint is saved as (multistream form). */
   savedEntry(): JsonObject {
     const file = this.file;
-    if (file) {
-      const audio = this.streams[0];
-      return {
-        type: file.onDemand ? "ondemand" : "live",
-        id: this.id,
-        name: this.name,
-        description: this.description,
-        ...(this.metadata !== undefined ? { metadata: this.metadata } : {}),
-        ...(this.secret !== undefined ? { secret: this.secret } : {}),
-        ...(this.pin !== undefined ? { pin: this.pin } : {}),
-        is_private: this.isPrivate,
-        filename: file.path,
-        audio: true,
-        ...(audio?.codec === "opus" ? { audiocodec: "opus", audiopt: audio.pt } : {}),
-        ...(audio?.fmtp !== undefined ? { audiofmtp: audio.fmtp } : {}),
-      };
-    }
-    return {
-      type: "rtp",
+    const head = {
+      type: file ? (file.onDemand ? "ondemand" : "live") : "rtp",
       id: this.id,
       name: this.name,
       description: this.description,
@@ -241,6 +224,19 @@ export class Mountpoint {
       ...(this.secret !== undefined ? { secret: this.secret } : {}),
       ...(this.pin !== undefined ? { pin: this.pin } : {}),
       is_private: this.isPrivate,
+    };
+    if (file) {
+      const audio = this.streams[0];
+      return {
+        ...head,
+        filename: file.path,
+        audio: true,
+        ...(audio?.codec === "opus" ? { audiocodec: "opus", audiopt: audio.pt } : {}),
+        ...(audio?.fmtp !== undefined ? { audiofmtp: audio.fmtp } : {}),
+      };
+    }
+    return {
+      ...head,
       ...(this.#spec.srtp
         ? { srtpsuite: this.#spec.srtp.suite, srtpcrypto: this.#spec.srtp.crypto }
         : {}),

@@ -23,7 +23,7 @@ export interface KnownDifference {
 
 /**
  * Requests sent one after the other, each followed by a settle (longer for `leave`, `kick`,
- * `unpublish`, `destroy`, `stop` and `hangup`, whose events follow later).
+ * `unpublish`, `destroy`, `stop`, `hangup` and `call`, whose events follow later).
  */
 export async function probe(
   r: Recorder,
@@ -32,8 +32,9 @@ export async function probe(
 ): Promise<void> {
   for (const body of bodies) {
     await r.ask(who, body);
-    // A plugin's `hangup` (VideoCall) closes PeerConnections: their events come later too.
-    const slow = ["leave", "kick", "unpublish", "destroy", "stop", "hangup"].includes(
+    // VideoCall's `hangup`, and a `call` it refuses mid-call (it hangs the call up, as the
+    // reference), close PeerConnections: their events come later too.
+    const slow = ["leave", "kick", "unpublish", "destroy", "stop", "hangup", "call"].includes(
       String(body.request),
     );
     await r.settle(`${who} ${JSON.stringify(body)}`, slow ? 1500 : 400);

@@ -389,7 +389,7 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     why: "the reference lists rooms in hash-table order",
   },
   {
-    scenario: "textroom chat",
+    scenario: "",
     match: '"reason":"Detach"',
     why: "the reference sometimes also sends hangup 'Detach' for a detached handle with a live " +
       "PeerConnection (a race in Janus); this gateway sends detached only",

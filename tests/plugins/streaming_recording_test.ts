@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import type { JsonObject } from "../../core/protocol.ts";
 import { httpClient } from "../_helpers/janus_client.ts";
 import { wrtcTest } from "../media/_client.ts";
 import { ffprobe, janusPpRec, requireTool } from "../media/_mjr_tools.ts";
@@ -30,6 +31,11 @@ async function recorded(h: StHandle, id = ID): Promise<Record<string, unknown>> 
     media: { mid: string; recording?: string }[];
   };
   return Object.fromEntries(info.media.map((m) => [m.mid, m.recording]));
+}
+
+/** A `recording` request on the mountpoint with its secret; its reply. */
+function rec(h: StHandle, action: string, fields: JsonObject = {}): Promise<JsonObject> {
+  return h.sync({ request: "recording", id: ID, action, secret: "s", ...fields });
 }
 
 /** Converts `mjr` with janus-pp-rec into `target`; what ffprobe reads of it. */
@@ -70,40 +76,28 @@ wrtcTest(
         stErr(453, "Missing mandatory element (secret)"),
       );
       same(
-        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s" }),
+        await rec(admin, "start"),
         stErr(452, "Missing audio, video and/or data"),
       );
       same(
-        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", video: 5 }),
+        await rec(admin, "start", { video: 5 }),
         stErr(454, "Invalid element type (video should be a string)"),
       );
       // A folder cannot be made under a file.
       await Deno.writeTextFile(join(dir, "file"), "");
       same(
-        await admin.sync({
-          request: "recording",
-          id: ID,
-          action: "start",
-          secret: "s",
-          media: [{ mid: "a", filename: join(dir, "file", "a") }],
-        }),
+        await rec(admin, "start", { media: [{ mid: "a", filename: join(dir, "file", "a") }] }),
         stErr(459, "Error starting recorder for audio"),
       );
 
       const video = join(dir, "st-video");
       const audio = join(dir, "st-audio");
       same(
-        await admin.sync({
-          request: "recording",
-          id: ID,
-          action: "start",
-          secret: "s",
-          media: [{ mid: "v", filename: video }],
-        }),
+        await rec(admin, "start", { media: [{ mid: "v", filename: video }] }),
         { streaming: "ok" },
       );
       same(
-        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", audio }),
+        await rec(admin, "start", { audio }),
         { streaming: "ok" },
       );
       assert.deepEqual(await recorded(admin), { a: "st-audio.mjr", v: "st-video.mjr" });
@@ -111,34 +105,21 @@ wrtcTest(
       const open = (await admin.sync({ request: "info", id: ID })).info as JsonLike;
       assert.ok(open.media.every((m) => m.recording === undefined));
       same(
-        await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", audio }),
+        await rec(admin, "start", { audio }),
         stErr(452, "Recording started for this stream"),
       );
       same(
-        await admin.sync({
-          request: "recording",
-          id: ID,
-          action: "start",
-          secret: "s",
-          media: [{ mid: "v", filename: video }],
-        }),
+        await rec(admin, "start", { media: [{ mid: "v", filename: video }] }),
         stErr(452, "Recording for audio, video and/or data already started for this stream"),
       );
       const started = performance.now();
       await new Promise((r) => setTimeout(r, 3000));
       same(
-        await admin.sync({ request: "recording", id: ID, action: "stop", secret: "s" }),
+        await rec(admin, "stop"),
         stErr(452, "Missing audio, video and or data"),
       );
       same(
-        await admin.sync({
-          request: "recording",
-          id: ID,
-          action: "stop",
-          secret: "s",
-          audio: true,
-          video: true,
-        }),
+        await rec(admin, "stop", { audio: true, video: true }),
         { streaming: "ok" },
       );
       const seconds = (performance.now() - started) / 1000;
@@ -162,7 +143,7 @@ wrtcTest(
 
       // `disable` stops recordings unless told not to; `destroy` closes them too.
       const kept = join(dir, "st-kept");
-      await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", video: kept });
+      await rec(admin, "start", { video: kept });
       same(
         await admin.sync({ request: "disable", id: ID, secret: "s", stop_recording: false }),
         { streaming: "ok" },
@@ -172,7 +153,7 @@ wrtcTest(
       assert.equal((await recorded(admin)).v, undefined);
       await admin.sync({ request: "enable", id: ID, secret: "s" });
       const last = join(dir, "st-last");
-      await admin.sync({ request: "recording", id: ID, action: "start", secret: "s", video: last });
+      await rec(admin, "start", { video: last });
       await new Promise((r) => setTimeout(r, 1500));
       same(await admin.sync({ request: "destroy", id: ID, secret: "s" }), {
         streaming: "destroyed",
