@@ -18,7 +18,13 @@ import { CODES, STREAMING_ERROR } from "./errors.ts";
 import { Mountpoint } from "./mountpoint.ts";
 import type { MountpointStore } from "./persist.ts";
 import { AFFINITY, openSource } from "./source.ts";
-import { ID_TAKEN, type MountpointSpec, parseMountpoint, type StreamSpec } from "./spec.ts";
+import {
+  checkFileExists,
+  ID_TAKEN,
+  type MountpointSpec,
+  parseMountpoint,
+  type StreamSpec,
+} from "./spec.ts";
 
 export { AFFINITY };
 
@@ -291,8 +297,8 @@ async function create(
   }
   const mp = await createMountpoint(ctx, spec);
   const saved = permanent ? await ctx.store.save(mp) : false;
-  // Only rtp (live) mountpoints are made here; the reference says "on demand" for files.
-  notify({ event: "created", id: mp.id, type: "live" });
+  // "live", or "on demand" for an on-demand file, as the reference.
+  notify({ event: "created", id: mp.id, type: mp.typeName });
   return {
     streaming: "created",
     created: mp.name,
@@ -308,6 +314,7 @@ export async function createMountpoint(
   ctx: StreamingContext,
   requested: MountpointSpec,
 ): Promise<Mountpoint> {
+  checkFileExists(requested);
   let spec = requested;
   let id = spec.id;
   if (id !== 0 && (ctx.mountpoints.has(id) || ctx.reserved.has(id))) {

@@ -218,6 +218,22 @@ const FILE_FIELDS: readonly BodyField[] = [
 export const FILE_MID = "0";
 
 /**
+ * Refuses a file mountpoint whose file is not there, as the reference does at `create` (checked
+ * when the mountpoint is made, so a stock one whose file is missing is only skipped).
+ */
+export function checkFileExists(spec: MountpointSpec): void {
+  const file = spec.file;
+  if (!file) return;
+  try {
+    if (Deno.statSync(file.path).isFile) return;
+  } catch {
+    // Missing or unreadable: refused below.
+  }
+  const type = file.onDemand ? "ondemand" : "live";
+  throw cantCreate(`Can't add '${type}' stream, no such file '${file.path}'\n`);
+}
+
+/**
  * A `live` or `ondemand` file mountpoint: audio only, a raw a-law (`.alaw`, PCMA on payload
  * type 8) or mu-law (`.mulaw`, PCMU on 0) file, or Ogg/Opus (`.opus`, with an Opus
  * `audiocodec` and its `audiopt`), with the reference's checks in its order.
@@ -238,11 +254,6 @@ function fileSource(
     throw cantCreate(
       `Can't add '${type}' stream, unsupported format (we only support raw mu-Law and a-Law files right now)`,
     );
-  }
-  try {
-    if (!Deno.statSync(path).isFile) throw new Error("not a file");
-  } catch {
-    throw cantCreate(`Can't add '${type}' stream, no such file '${path}'\n`);
   }
   let codec = format === "alaw" ? "pcma" : "pcmu";
   let pt = format === "alaw" ? 8 : 0;

@@ -201,3 +201,27 @@ wrtcTest(
     }
   },
 );
+
+wrtcTest(
+  "streaming files: a configured file mountpoint whose file is missing is skipped, the gateway starts",
+  async () => {
+    await using gw = await startStreamingGateway({
+      plugins: {
+        "janus.plugin.streaming": {
+          mountpoints: [
+            { type: "live", id: 2, filename: "/no/such/radio.alaw", audio: true },
+            { type: "ondemand", id: 3, filename: "/no/such/music.mulaw", audio: true },
+          ],
+        },
+      },
+    });
+    await using c = httpClient(gw.httpUrl);
+    const admin = await StHandle.open(c);
+    try {
+      same(await admin.sync({ request: "list" }), { streaming: "list", list: [] });
+      assert.equal(streamingCounts(gw).sources, 0);
+    } finally {
+      await admin.close();
+    }
+  },
+);
