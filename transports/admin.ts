@@ -10,7 +10,6 @@ import type { Context } from "hono";
 import { dispatchAdmin } from "../core/admin.ts";
 import { errorReply } from "../core/errors.ts";
 import { newTransportId } from "../core/events/ids.ts";
-import { reportWsConnection } from "../core/events/transport_events.ts";
 import type { Gateway } from "../core/gateway.ts";
 import { randomString } from "../core/ids.ts";
 import { JANUS_ERROR } from "../core/protocol.ts";
@@ -20,7 +19,7 @@ import { addMetricsRoute } from "./metrics.ts";
 import { addAdminPageRoutes } from "./admin_page/routes.ts";
 import { parseRequest } from "./json.ts";
 import type { TransportTweaks } from "./tweaks.ts";
-import { WS_TRANSPORT, type WsListenerOptions, type WsStats } from "./ws.ts";
+import { connectionReporter, type WsListenerOptions, type WsStats } from "./ws.ts";
 
 const ID_PATTERN = /^[1-9][0-9]{0,15}$/;
 
@@ -95,11 +94,7 @@ export function adminWsOptions(
     connect(_send, remote) {
       // janus_websockets.c tells handlers of admin sockets too, with admin_api true.
       const id = newTransportId();
-      const report = (state: "connected" | "disconnected", remote?: string) => {
-        if (tweaks.events) {
-          reportWsConnection(gateway.events, WS_TRANSPORT, id, state, true, remote);
-        }
-      };
+      const report = connectionReporter(gateway, tweaks, id, true);
       report("connected", remote);
       return {
         handle: async (request) => ({ reply: await dispatchAdmin(gateway, request, {}) }),

@@ -192,6 +192,21 @@ function serveSocket(socket: WebSocket, options: WsListenerOptions, remote?: str
 /** The WebSocket transport's package name. */
 export const WS_TRANSPORT = "janus.transport.websockets";
 
+/**
+ * Tells event handlers that socket `id` (of the API or the `admin` listener) connected or
+ * disconnected, while the transport's `events` is on.
+ */
+export function connectionReporter(
+  gateway: Gateway,
+  tweaks: TransportTweaks,
+  id: string,
+  admin: boolean,
+): (state: "connected" | "disconnected", remote?: string) => void {
+  return (state, remote) => {
+    if (tweaks.events) reportWsConnection(gateway.events, WS_TRANSPORT, id, state, admin, remote);
+  };
+}
+
 /** The Janus API WebSocket listener's request handler. */
 export function janusWsOptions(
   gateway: Gateway,
@@ -208,11 +223,7 @@ export function janusWsOptions(
     connect(send, remote) {
       const owner = createOwner(WS_TRANSPORT, send);
       const id = transportInstanceId(owner);
-      const report = (state: "connected" | "disconnected", remote?: string) => {
-        if (tweaks.events) {
-          reportWsConnection(gateway.events, WS_TRANSPORT, id, state, false, remote);
-        }
-      };
+      const report = connectionReporter(gateway, tweaks, id, false);
       report("connected", remote);
       return {
         handle: (request) => dispatch(gateway, request, { owner }),

@@ -292,8 +292,7 @@ const ECHOTEST: Scenario = {
     ]);
     await r.core("caller", "hangup");
     await r.settle("caller hung up", 1500);
-    await r.core("caller", "detach");
-    await r.settle("caller detached");
+    await r.detach("caller");
   },
 };
 
@@ -352,8 +351,7 @@ const TEXTROOM: Scenario = {
       r.dc(who, body);
       await r.settle(`${who} data`, 400);
     }
-    await r.core("bob", "detach");
-    await r.settle("bob detached");
+    await r.detach("bob");
   },
 };
 

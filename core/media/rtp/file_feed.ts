@@ -41,7 +41,8 @@ export class FileFeed implements UdpSocket {
   readonly #payloads: Uint8Array[];
   readonly #payloadType: number;
   readonly #step: number;
-  readonly #ready: () => boolean;
+  /** Whether packets should flow now (an on-demand file waits for its viewer). */
+  ready: () => boolean = () => true;
   readonly #timer: ReturnType<typeof setInterval>;
   #next = 0;
   #seq = 1;
@@ -50,22 +51,20 @@ export class FileFeed implements UdpSocket {
 
   /**
    * @param path the file (read whole here)
-   * @param ready whether packets should flow now (an on-demand one waits for its viewer)
    * @throws {Error} when the file cannot be read, has no packet, or is not of a known format
    */
-  constructor(path: string, payloadType: number, ready: () => boolean = () => true) {
+  constructor(path: string, payloadType: number) {
     const format = fileFormatOf(path);
     if (!format) throw new Error(`Unsupported file format: ${path}`);
     this.#payloads = payloadsOf(Deno.readFileSync(path), format);
     if (this.#payloads.length === 0) throw new Error(`No audio in ${path}`);
     this.#payloadType = payloadType & 0x7f;
     this.#step = format === "opus" ? 960 : G711_BYTES;
-    this.#ready = ready;
     this.#timer = setInterval(() => this.#tick(performance.now()), PACKET_MS);
   }
 
   #tick(nowMs: number): void {
-    if (!this.#ready()) {
+    if (!this.ready()) {
       this.#dueMs = undefined;
       return;
     }

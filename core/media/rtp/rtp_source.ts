@@ -207,12 +207,10 @@ export class RtpSource {
           data.push(await SourceDataStream.open(spec, host, options.portRange, options.peerOf));
           continue;
         }
-        // An on-demand file plays while one of its lines is open (set once the stream is made).
-        let made: SourceStream | undefined;
         const file = spec.file;
         try {
           socket = file
-            ? new FileFeed(file.path, spec.payloadType, () => !file.onDemand || !!made?.viewed())
+            ? new FileFeed(file.path, spec.payloadType)
             : spec.port === 0
             ? await bindInRange(host, options.portRange)
             : spec.multicast !== undefined
@@ -240,10 +238,12 @@ export class RtpSource {
             throw new Error(`Can't bind RTCP ${host}:${spec.rtcpPort}: ${String(e)}`);
           }
         }
-        made = new SourceStream(spec, socket, {
+        const made = new SourceStream(spec, socket, {
           ...(tap ? { tap } : {}),
           ...(rtcp ? { rtcp } : {}),
         });
+        // An on-demand file plays only while one of its lines is open.
+        if (socket instanceof FileFeed && file?.onDemand) socket.ready = () => made.viewed();
         streams.push(made);
       }
     } catch (e) {
