@@ -24,6 +24,8 @@ import type {
 export { PluginError } from "./errors.ts";
 import type { PluginMedia } from "./plugin_media.ts";
 export type {
+  LayerChange,
+  LayerTargets,
   PluginMedia,
   PluginRtpSource,
   RoomMixer,

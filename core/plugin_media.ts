@@ -7,12 +7,25 @@
  * @module
  */
 import type { ForwardTo, PluginWebRTC } from "./plugin.ts";
-import type { RtpSource, RtpSourceStream, RtpSourceStreamStats } from "./media/source_types.ts";
+import type {
+  LayerChange,
+  LayerTargets,
+  RtpSource,
+  RtpSourceStream,
+  RtpSourceStreamStats,
+} from "./media/source_types.ts";
 import type { MediaEngine } from "./media/types.ts";
 import type { RoomMixer, RtpLevel } from "./media/mixer_types.ts";
 import { HandleWebRTC } from "./webrtc.ts";
 
-export type { RoomMixer, RtpLevel, RtpSourceStream, RtpSourceStreamStats };
+export type {
+  LayerChange,
+  LayerTargets,
+  RoomMixer,
+  RtpLevel,
+  RtpSourceStream,
+  RtpSourceStreamStats,
+};
 
 /** An RTP source as a plugin sees it: its streams go to handles by mid. */
 export interface PluginRtpSource {
@@ -20,6 +33,8 @@ export interface PluginRtpSource {
   readonly ports: readonly number[];
   /** The bound RTCP ports, in stream order (0: the stream has none). */
   readonly rtcpPorts: readonly number[];
+  /** Ports of substreams 1 and 2 of each simulcast stream, in stream order ([]: none). */
+  readonly layerPorts: readonly (readonly number[])[];
   /**
    * Forwards stream `fromMid` to the handle `to` (its PeerConnection is made if needed; it must
    * use the source's affinity key): onto `toMid` (replacing what it carried), else a free
@@ -31,7 +46,14 @@ export interface PluginRtpSource {
     toMid?: string;
     newMid?: string;
     active?: boolean;
+    /** A simulcast stream: told when the line's substream or temporal layer changes. */
+    onLayer?: (change: LayerChange) => void;
   }): Promise<string>;
+  /**
+   * Sets what `toMid` of `to`, fed by a simulcast stream, aims at; resolves the substream and
+   * temporal layer it is on now (-1: none yet).
+   */
+  setLayers(options: ForwardTo & LayerTargets): Promise<{ substream: number; temporal: number }>;
   /** Pauses (false) or resumes (true) what this source sends to `toMid` of `to`. */
   setForwarding(options: ForwardTo & { active: boolean }): Promise<void>;
   /** Stops what this source sends to `toMid` of `to`; a no-op when either is gone. */
@@ -95,15 +117,29 @@ class PluginSource implements PluginRtpSource {
     return this.#source.rtcpPorts;
   }
 
+  get layerPorts(): readonly (readonly number[])[] {
+    return this.#source.layerPorts;
+  }
+
   async forward(request: {
     to: PluginWebRTC;
     fromMid: string;
     toMid?: string;
     newMid?: string;
     active?: boolean;
+    onLayer?: (change: LayerChange) => void;
   }): Promise<string> {
     const { to, ...rest } = request;
     return await this.#source.forward({ to: await handleOf(to).sourceTarget(), ...rest });
+  }
+
+  async setLayers(
+    options: ForwardTo & LayerTargets,
+  ): Promise<{ substream: number; temporal: number }> {
+    const { to, ...rest } = options;
+    const peer = handleOf(to).livePeer;
+    if (!peer) throw new Error("No PeerConnection");
+    return await this.#source.setLayers({ to: peer, ...rest });
   }
 
   async setForwarding(options: ForwardTo & { active: boolean }): Promise<void> {

@@ -252,7 +252,7 @@ class WorkerMediaEngine implements MediaEngine {
     await worker.ready;
     const id = `w${worker.index}-s${++this.#nextSource}`;
     const { host, portRange, streams } = options;
-    const { ports, rtcpPorts } = await worker.request("createSource", {
+    const { ports, rtcpPorts, layerPorts } = await worker.request("createSource", {
       sourceId: id,
       host,
       portRange,
@@ -262,6 +262,7 @@ class WorkerMediaEngine implements MediaEngine {
       id,
       ports,
       rtcpPorts,
+      layerPorts,
       worker,
       ...(options.affinity !== undefined ? { affinity: options.affinity } : {}),
       onGone: (s) => {
@@ -481,6 +482,7 @@ class WorkerMediaEngine implements MediaEngine {
       onExit: (w, expected) => this.#exited(w, expected),
       onIdle: () => this.#idleStopSoon(),
       onMixerLevels: ({ key, levels }) => this.#mixers.get(key)?.levels(levels),
+      onSourceLayer: ({ sourceId, ...change }) => this.#sources.get(sourceId)?.layerChanged(change),
     });
     this.#workers.push(worker);
     this.#startedAt.set(worker, Date.now());

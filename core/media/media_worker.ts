@@ -53,6 +53,7 @@ export class MediaWorker {
   #onExit: (worker: MediaWorker, expected: boolean) => void;
   #onIdle: (() => void) | undefined;
   #onMixerLevels: ((params: WorkerEvents["mixerLevels"]) => void) | undefined;
+  #onSourceLayer: ((params: WorkerEvents["sourceLayer"]) => void) | undefined;
 
   constructor(options: {
     index: number;
@@ -65,12 +66,15 @@ export class MediaWorker {
     onIdle?: () => void;
     /** Levels of a mixer's plain-RTP members (events that belong to no peer). */
     onMixerLevels?: (params: WorkerEvents["mixerLevels"]) => void;
+    /** A simulcast source's viewer changed layer (events that belong to a source). */
+    onSourceLayer?: (params: WorkerEvents["sourceLayer"]) => void;
   }) {
     this.index = options.index;
     this.#gatherTimeoutMs = options.config.gatherTimeoutMs;
     this.#onExit = options.onExit;
     this.#onIdle = options.onIdle;
     this.#onMixerLevels = options.onMixerLevels;
+    this.#onSourceLayer = options.onSourceLayer;
     const { command, args, cwd, env } = options.command;
     this.#child = new Deno.Command(command, {
       args,
@@ -252,6 +256,7 @@ export class MediaWorker {
   #route(message: EventMessage<WorkerEvents>): void {
     if (message.event === "ready") return;
     if (message.event === "mixerLevels") return this.#onMixerLevels?.(message.params);
+    if (message.event === "sourceLayer") return this.#onSourceLayer?.(message.params);
     const peer = this.#peers.get(message.params.peerId);
     peer?.handleEvent(message);
   }

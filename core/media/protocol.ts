@@ -26,6 +26,7 @@ import type {
   SlowLinkReport,
 } from "./types.ts";
 import type { SourceMethods } from "./source_protocol.ts";
+import type { LayerChange } from "./source_types.ts";
 import type { MixerMethods } from "./mixer_protocol.ts";
 import type { MediaStatsReport } from "./media_counters.ts";
 
@@ -103,6 +104,8 @@ export interface WorkerEvents {
   playoutEnded: P;
   /** Levels of the plain-RTP members of mixer `key` (see `RoomMixer.onRtpLevel`). */
   mixerLevels: { key: string; levels: RtpLevel[] };
+  /** The line `mid` of peer `target`, fed by simulcast source `sourceId`, changed layer. */
+  sourceLayer: { sourceId: string; target: string; mid: string } & LayerChange;
 }
 
 /** Encodes a payload for the wire. */

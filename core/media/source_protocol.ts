@@ -6,7 +6,7 @@
  * @module
  */
 import type { Handlers } from "./rpc.ts";
-import type { RtpSourceStream, RtpSourceStreamStats } from "./source_types.ts";
+import type { LayerTargets, RtpSourceStream, RtpSourceStreamStats } from "./source_types.ts";
 
 type S = { sourceId: string };
 
@@ -18,7 +18,7 @@ export interface SourceMethods {
       portRange: { min: number; max: number };
       streams: RtpSourceStream[];
     };
-    result: { ports: number[]; rtcpPorts: number[] };
+    result: { ports: number[]; rtcpPorts: number[]; layerPorts: number[][] };
   };
   /** `target`: the id of a peer of the same worker. */
   sourceForward: {
@@ -36,6 +36,10 @@ export interface SourceMethods {
     result: null;
   };
   sourceStopForward: { params: S & { target: string; toMid: string }; result: null };
+  sourceSetLayers: {
+    params: S & { target: string; toMid: string } & LayerTargets;
+    result: { substream: number; temporal: number };
+  };
   sourceStats: { params: S; result: RtpSourceStreamStats[] };
   /** Records stream `mid` into the MJR file `path` (`codec` as its header names it). */
   sourceStartRecording: { params: S & { mid: string; path: string; codec: string }; result: null };
@@ -51,6 +55,7 @@ export function unsupportedSourceHandlers(reason: string): Handlers<SourceMethod
     sourceForward: refuse,
     sourceSetForwarding: refuse,
     sourceStopForward: refuse,
+    sourceSetLayers: refuse,
     sourceStats: refuse,
     sourceStartRecording: refuse,
     sourceStopRecording: refuse,

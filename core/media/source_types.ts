@@ -49,7 +49,25 @@ export interface RtpSourceStream {
   multicast?: string;
   /** Audio/video: what arrives is SRTP (AES_CM_128_HMAC_SHA1_80 or _32, base64 master key). */
   srtp?: { suite: 32 | 80; key: string };
+  /**
+   * VP8 video: the ports of substreams 1 and 2 (0: a free one); `port` is substream 0's. Each
+   * viewer gets one substream at a time ({@link RtpSource.setLayers}).
+   */
+  simulcastPorts?: number[];
 }
+
+/** What a viewer of a simulcast stream aims at (absent: unchanged). */
+export interface LayerTargets {
+  /** 0-2: the substream (port) to relay. */
+  substream?: number;
+  /** 0-2: the highest VP8 temporal layer to relay. */
+  temporal?: number;
+  /** No packet on the substream relayed for this long drops to the one below (ms, 0: 250). */
+  fallbackMs?: number;
+}
+
+/** A viewer's line moved to another substream or temporal layer. */
+export type LayerChange = { substream: number } | { temporal: number };
 
 /** What {@link RtpSourceEngine.createRtpSource} takes. */
 export interface RtpSourceOptions {
@@ -83,6 +101,8 @@ export interface RtpSource {
   readonly ports: readonly number[];
   /** The bound RTCP ports, in stream order (0: the stream has none). */
   readonly rtcpPorts: readonly number[];
+  /** The ports of substreams 1 and 2 of each simulcast stream, in stream order ([]: none). */
+  readonly layerPorts: readonly (readonly number[])[];
   /**
    * Forwards stream `fromMid` to `to`'s m-line `toMid` (its stream replaced), else to a free
    * m-line of the kind, else to a new one (mid `newMid` when that is unused there); resolves
@@ -94,7 +114,16 @@ export interface RtpSource {
     toMid?: string;
     newMid?: string;
     active?: boolean;
+    /** A simulcast stream: told when the line's substream or temporal layer changes. */
+    onLayer?: (change: LayerChange) => void;
   }): Promise<string>;
+  /**
+   * Sets what the line `toMid` of `to`, fed by a simulcast stream, aims at; resolves the
+   * substream and temporal layer it is on now (-1: none yet).
+   */
+  setLayers(
+    options: ForwardTarget & LayerTargets,
+  ): Promise<{ substream: number; temporal: number }>;
   /** Pauses (false) or resumes (true) what this source sends to `toMid` of `to`. */
   setForwarding(options: ForwardTarget & { active: boolean }): Promise<void>;
   /** Stops what this source sends to `toMid` of `to`; idempotent. */

@@ -91,6 +91,11 @@ export class Mountpoint {
     return this.source.rtcpPorts[i] ?? 0;
   }
 
+  /** The bound ports of substreams 1 and 2 of a simulcast stream `i` ([]: not simulcast). */
+  layerPorts(i: number): readonly number[] {
+    return this.source.layerPorts[i] ?? [];
+  }
+
   /** The `stream` of a `created` reply. */
   created(): JsonObject {
     const base: JsonObject = {
@@ -106,6 +111,7 @@ export class Mountpoint {
         if (s.host !== undefined) base[`${s.type}_host`] = s.host;
         base[`${s.type}_port`] = this.port(i);
         if (s.rtcpPort !== undefined) base[`${s.type}_rtcp_port`] = this.rtcpPort(i);
+        this.layerPorts(i).forEach((p, l) => base[`${s.type}_port_${l + 2}`] = p);
       }
       return base;
     }
@@ -115,6 +121,7 @@ export class Mountpoint {
       ...(s.host !== undefined ? { host: s.host } : {}),
       port: this.port(i),
       ...(s.rtcpPort !== undefined ? { rtcp_port: this.rtcpPort(i) } : {}),
+      ...Object.fromEntries(this.layerPorts(i).map((p, l) => [`port_${l + 2}`, p])),
     }));
     return base;
   }
@@ -202,8 +209,11 @@ export class Mountpoint {
         }
         : {}),
       ...(s.bufferKf ? { videobufferkf: true } : {}),
+      ...(s.simulcastPorts ? { videosimulcast: true } : {}),
+      ...(s.svc ? { videosvc: true } : {}),
       ...(admin ? { port: this.port(i) } : {}),
       ...(admin && s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
+      ...(admin ? Object.fromEntries(this.layerPorts(i).map((p, l) => [`port${l + 2}`, p])) : {}),
       age_ms: ages[i] ?? 0,
       // The file's name without its folder, as the reference's recorder keeps it.
       ...(admin && this.recordings.has(s.mid)
@@ -252,6 +262,10 @@ export class Mountpoint {
         ...(s.mcast !== undefined ? { mcast: s.mcast } : {}),
         ...(s.rtcpPort !== undefined ? { rtcpport: s.rtcpPort } : {}),
         ...(s.bufferKf ? { bufferkf: true } : {}),
+        ...(s.simulcastPorts
+          ? { simulcast: true, port2: s.simulcastPorts[0], port3: s.simulcastPorts[1] }
+          : {}),
+        ...(s.svc ? { svc: true } : {}),
         ...(s.binary ? { datatype: "binary" } : {}),
         ...(s.bufferMsg ? { buffermsg: true } : {}),
       })),

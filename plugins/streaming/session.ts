@@ -9,6 +9,8 @@
 import { z } from "zod";
 import {
   type JsonObject,
+  type LayerChange,
+  type LayerTargets,
   PluginError,
   type PluginEvent,
   type PluginHandle,
@@ -54,9 +56,19 @@ export const WATCH_FIELDS: readonly BodyField[] = [
   { name: "offer_data", ...BODY.bool },
 ];
 
+/** A simulcast mountpoint's `watch` (and `configure`) targets; `fallback` in microseconds. */
+export const SIMULCAST_FIELDS: readonly BodyField[] = [
+  { name: "substream", ...BODY.positiveInt },
+  { name: "temporal", ...BODY.positiveInt },
+  { name: "fallback", ...BODY.positiveInt },
+];
+
 export const CONFIGURE_FIELDS: readonly BodyField[] = [
   { name: "mid", ...BODY.string },
   { name: "send", ...BODY.bool },
+  ...SIMULCAST_FIELDS,
+  { name: "spatial_layer", ...BODY.positiveInt },
+  { name: "temporal_layer", ...BODY.positiveInt },
   { name: "audio", ...BODY.bool },
   { name: "video", ...BODY.bool },
   { name: "data", ...BODY.bool },
@@ -73,6 +85,16 @@ interface Line {
   stream: number;
   /** `configure` `send`. */
   send: boolean;
+}
+
+/** The layer targets a request names (`fallback` from microseconds to ms). */
+function layerTargets(body: JsonObject): LayerTargets {
+  const { substream, temporal, fallback } = body;
+  return {
+    ...(typeof substream === "number" ? { substream } : {}),
+    ...(typeof temporal === "number" ? { temporal } : {}),
+    ...(typeof fallback === "number" ? { fallbackMs: fallback / 1000 } : {}),
+  };
 }
 
 const event = (result: JsonObject): JsonObject => ({ streaming: "event", result });
@@ -212,6 +234,8 @@ export class StreamingSession implements PluginSession, Viewer {
     if (chosen.length === 0) {
       throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, "No media to offer");
     }
+    // As the reference, the targets are checked only for a simulcast stream.
+    if (chosen.some(({ s }) => s.simulcastPorts)) checkBody(body, SIMULCAST_FIELDS, CODES);
     // A source lost with its media worker is being bound again: watch the new one.
     await mp.restoring;
     if (this.#destroyed || this.#ctx.mountpoints.get(mp.id) !== mp) {
@@ -230,13 +254,19 @@ export class StreamingSession implements PluginSession, Viewer {
         this.#own = await openViewerSource(this.#ctx, mp.spec, () => this.end("stopped"));
       }
       for (const { s, i } of chosen) {
-        const mid = await this.#sourceOf(mp).forward({
+        const source = this.#sourceOf(mp);
+        const mid = await source.forward({
           to: webrtc,
           fromMid: s.mid,
           newMid: s.mid,
           active: mp.enabled,
+          ...this.#layerEvents(s.mid),
         });
         this.#lines.push({ mid, kind: s.type, stream: i, send: true });
+        const targets = layerTargets(body);
+        if (s.simulcastPorts && Object.keys(targets).length > 0) {
+          await source.setLayers({ to: webrtc, toMid: mid, ...targets });
+        }
       }
       // Datagrams of a data stream go over the data channel this offer's m=application makes.
       const data = chosen.some(({ s }) => s.type === "data");
@@ -253,9 +283,48 @@ export class StreamingSession implements PluginSession, Viewer {
     }
   }
 
+  /** A simulcast stream's layer changes, told to the viewer as the reference does. */
+  #layerEvents(streamMid: string): { onLayer: (change: LayerChange) => void } {
+    return {
+      onLayer: (change) => {
+        if (!this.#destroyed) {
+          this.#handle.pushEvent({ data: event({ mid: streamMid, ...change }) });
+        }
+      },
+    };
+  }
+
+  /**
+   * `configure`'s simulcast targets for the simulcast lines (of `mid` when given); a target
+   * already reached is told at once, as the reference does.
+   */
+  async #configureLayers(mp: Mountpoint, body: JsonObject): Promise<void> {
+    const targets = layerTargets(body);
+    if (Object.keys(targets).length === 0) return;
+    for (const line of this.#lines) {
+      const stream = mp.streams[line.stream];
+      if (!stream?.simulcastPorts || (typeof body.mid === "string" && body.mid !== line.mid)) {
+        continue;
+      }
+      const now = await this.#sourceOf(mp).setLayers({
+        to: this.#handle.webrtc,
+        toMid: line.mid,
+        ...targets,
+      }).catch(() => undefined);
+      if (!now) continue;
+      if (targets.substream !== undefined && now.substream === targets.substream) {
+        this.#handle.pushEvent({ data: event({ substream: now.substream }) });
+      }
+      if (targets.temporal !== undefined && now.temporal === targets.temporal) {
+        this.#handle.pushEvent({ data: event({ temporal: now.temporal }) });
+      }
+    }
+  }
+
   async #configure(body: JsonObject): Promise<PluginEvent> {
     if (!this.#mp) throw noMountpoint("Can't configure: not on a mountpoint");
     checkBody(body, CONFIGURE_FIELDS, CODES);
+    await this.#configureLayers(this.#mp, body);
     if (typeof body.send === "boolean") {
       const mid = body.mid;
       for (const line of this.#lines) {
@@ -317,6 +386,7 @@ export class StreamingSession implements PluginSession, Viewer {
             fromMid: mp.streams[next]!.mid,
             toMid: line.mid,
             active: this.#sends(line, mp),
+            ...this.#layerEvents(mp.streams[next]!.mid),
           });
         } else if (line.stream >= 0 && line.kind !== "data") {
           await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});

@@ -20,10 +20,13 @@ export const AFFINITY = "janus.plugin.streaming";
 /** Waits before each new try to bind a lost source again, in ms (then the mountpoint goes). */
 export const RESTORE_DELAYS_MS: readonly number[] = [0, 500, 1000, 2000, 4000];
 
+/** The ports a source has bound, which a source bound again takes. */
+type Bound = Pick<PluginRtpSource, "ports" | "rtcpPorts" | "layerPorts">;
+
 /** The source streams of `spec`; `bound` (ports, RTCP ports) replaces what was requested. */
 function sourceStreams(
   spec: MountpointSpec,
-  bound?: { ports: readonly number[]; rtcpPorts: readonly number[] },
+  bound?: Bound,
 ): RtpSourceStream[] {
   return spec.streams.map((s, i) => {
     const rtcpPort = s.rtcpPort === undefined ? undefined : bound?.rtcpPorts[i] ?? s.rtcpPort;
@@ -40,6 +43,9 @@ function sourceStreams(
       ...(s.mcast !== undefined ? { multicast: s.mcast } : {}),
       ...(rtcpPort !== undefined ? { rtcpPort } : {}),
       ...(s.bufferKf ? { bufferKeyframe: true } : {}),
+      ...(s.simulcastPorts
+        ? { simulcastPorts: s.simulcastPorts.map((p, l) => bound?.layerPorts[i]?.[l] ?? p) }
+        : {}),
       ...(s.binary ? { binary: true } : {}),
       ...(s.bufferMsg ? { bufferMessage: true } : {}),
       ...(spec.file ? { file: spec.file } : {}),
@@ -59,7 +65,7 @@ export async function openSource(
   ctx: StreamingContext,
   id: number,
   spec: MountpointSpec,
-  bound?: { ports: readonly number[]; rtcpPorts: readonly number[] },
+  bound?: Bound,
 ): Promise<PluginRtpSource> {
   const media = ctx.media;
   if (!media) throw new Error("no media engine is running");
@@ -126,8 +132,10 @@ async function restore(
   mp: Mountpoint,
   old: PluginRtpSource,
 ): Promise<void> {
-  const bound = { ports: old.ports, rtcpPorts: old.rtcpPorts };
-  const picked = mp.spec.streams.some((s) => s.port === 0 || s.rtcpPort === 0);
+  const bound = { ports: old.ports, rtcpPorts: old.rtcpPorts, layerPorts: old.layerPorts };
+  const picked = mp.spec.streams.some((s) =>
+    s.port === 0 || s.rtcpPort === 0 || s.simulcastPorts?.includes(0)
+  );
   let error = "";
   for (const [attempt, delay] of RESTORE_DELAYS_MS.entries()) {
     if (delay > 0) await abortableSleep(delay, ctx.stopped);

@@ -33,6 +33,13 @@ export interface StreamSpec {
   rtcpPort?: number;
   /** Video: keep the last keyframe for new viewers (`bufferkf`). */
   bufferKf?: boolean;
+  /** VP8 video: simulcast, with the requested ports of substreams 1 and 2 (0: free ones). */
+  simulcastPorts?: number[];
+  /**
+   * Video: `svc` as asked; shown, with no effect: SVC layers are VP9's, which is not served
+   * (the reference takes it on any video stream too).
+   */
+  svc?: boolean;
   /** Data: `datatype` binary (else text). */
   binary?: boolean;
   /** Data: keep the last message for new viewers (`buffermsg`). */
@@ -131,7 +138,15 @@ function legacyFields(kind: "audio" | "video"): BodyField[] {
     { name: `${kind}fmtp`, ...BODY.string },
     { name: `${kind}iface`, ...BODY.string },
     { name: `${kind}skew`, ...BODY.bool },
-    ...(kind === "video" ? [{ name: "videobufferkf", ...BODY.bool }] : []),
+    ...(kind === "video"
+      ? [
+        { name: "videobufferkf", ...BODY.bool },
+        { name: "videosimulcast", ...BODY.bool },
+        { name: "videoport2", ...positive },
+        { name: "videoport3", ...positive },
+        { name: "videosvc", ...BODY.bool },
+      ]
+      : []),
   ];
 }
 
@@ -316,7 +331,10 @@ function parseMedia(entry: unknown, root: JsonObject): StreamSpec {
     fmtp: m.fmtp,
     iface: m.iface,
     mcast: m.mcast,
-    simulcast: m.simulcast === true || m.svc === true,
+    simulcast: m.simulcast === true,
+    svc: m.svc === true,
+    port2: m.port2,
+    port3: m.port3,
     rtcpport: m.rtcpport,
     bufferkf: type === "video" && m.bufferkf === true,
   });
@@ -343,7 +361,10 @@ function legacyStreams(body: JsonObject): StreamSpec[] {
       fmtp: body[`${kind}fmtp`],
       iface: body[`${kind}iface`],
       mcast: body[`${kind}mcast`],
-      simulcast: body.videosimulcast === true || body.videosvc === true,
+      simulcast: kind === "video" && body.videosimulcast === true,
+      svc: kind === "video" && body.videosvc === true,
+      port2: body.videoport2,
+      port3: body.videoport3,
       rtcpport: body[`${kind}rtcpport`],
       bufferkf: kind === "video" && body.videobufferkf === true,
     }));
@@ -376,11 +397,15 @@ function stream(
     iface: unknown;
     mcast: unknown;
     simulcast: boolean;
+    svc: boolean;
+    port2?: unknown;
+    port3?: unknown;
     rtcpport?: unknown;
     bufferkf?: boolean;
   },
 ): StreamSpec {
-  if (m.simulcast) throw cantCreate("Can't add 'rtp' stream: simulcast/SVC is not supported");
+  // As the reference, a simulcast stream keeps no keyframe: its viewers' layers differ.
+  const simulcast = m.simulcast && type === "video";
   const port = m.port as number;
   // No payload type or codec: the reference cannot make the stream either.
   if (typeof m.pt !== "number" || typeof m.codec !== "string" || port > 65535) {
@@ -405,7 +430,13 @@ function stream(
     ...(typeof m.iface === "string" && m.iface !== "" ? { iface: m.iface } : {}),
     ...(isMulticast(m.mcast) && port > 0 ? { mcast: m.mcast } : {}),
     ...(typeof m.rtcpport === "number" ? { rtcpPort: checkPort(m.rtcpport) } : {}),
-    ...(m.bufferkf ? { bufferKf: true } : {}),
+    ...(m.bufferkf && !simulcast ? { bufferKf: true } : {}),
+    ...(m.svc && type === "video" ? { svc: true } : {}),
+    ...(simulcast
+      ? {
+        simulcastPorts: [m.port2, m.port3].map((p) => checkPort(typeof p === "number" ? p : 0)),
+      }
+      : {}),
   };
 }
 

@@ -231,9 +231,11 @@ export async function watchWrtc(
   wrtc: Wrtc,
   id: number,
   options: ClientPeerOptions = {},
+  /** More of the `watch` request (simulcast targets). */
+  extra: JsonObject = {},
 ): Promise<WrtcViewer> {
   const h = await StHandle.open(c);
-  const watched = await h.ask({ request: "watch", id });
+  const watched = await h.ask({ request: "watch", id, ...extra });
   same(watched.data, { streaming: "event", result: { status: "preparing" } });
   const peer = new ClientPeer(wrtc, options);
   const offer = watched.jsep as { type: "offer"; sdp: string };

@@ -70,6 +70,14 @@ export class StreamRewriter {
     this.#prevInSsrc = -1;
   }
 
+  /**
+   * The next input sequence number was dropped on purpose (a temporal layer not relayed): the
+   * packets after it map one lower, so the subscriber sees no gap.
+   */
+  skip(): void {
+    if (!this.#resync) this.#seqOffset = (this.#seqOffset - 1) & 0xffff;
+  }
+
   /** Highest outgoing sequence number so far (for SR and NACK mapping). */
   get highestSeq(): number {
     return this.#highestSeq;

@@ -9,7 +9,12 @@
  *
  * @module
  */
-import type { RtpSourceStream, RtpSourceStreamStats } from "../source_types.ts";
+import type {
+  LayerChange,
+  LayerTargets,
+  RtpSourceStream,
+  RtpSourceStreamStats,
+} from "../source_types.ts";
 import {
   isRtp,
   payloadType,
@@ -26,6 +31,7 @@ import { MjrRecorder } from "./mjr_recorder.ts";
 import { srtpMasterKey, SrtpReceiver } from "./srtp.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
 import { type ForwardSource, SendLine } from "./send_lines.ts";
+import { SimulcastForward } from "./simulcast_source.ts";
 import { SourceDataStream } from "./source_data.ts";
 import { type PacketSink, SourceRtcp, StreamTap } from "./source_feedback.ts";
 import { bindMulticastUdp, bindUdp, type UdpSocket } from "./udp_socket.ts";
@@ -152,25 +158,44 @@ class SourceStream {
   }
 }
 
+/** A viewer's line changed substream or temporal layer (`peerId` owns the line). */
+export type LayerEvent = { peerId: string; mid: string } & LayerChange;
+
 /** An RTP source: bound sockets, forwarded by mid. */
 export class RtpSource {
   readonly id: string;
   #streams: SourceStream[];
   #data: SourceDataStream[];
+  /** Simulcast streams by mid: substream 0 is in `#streams`, the others only here. */
+  #simulcast = new Map<string, { forward: SimulcastForward; layers: SourceStream[] }>();
+  /** Which peer each line fed by a simulcast stream belongs to, for its layer events. */
+  #lineOwners = new WeakMap<SendLine, string>();
   /** Ports and RTCP ports (0: none) in the order of the streams asked for. */
   readonly ports: number[];
   readonly rtcpPorts: number[];
+  /** Ports of substreams 1 and 2 of each simulcast stream ([] for others), in that order. */
+  readonly layerPorts: number[][];
   #closed = false;
 
   private constructor(
     id: string,
     streams: SourceStream[],
     data: SourceDataStream[],
+    layered: Map<SourceStream, SourceStream[]>,
     order: RtpSourceStream[],
+    onLayer: ((event: LayerEvent) => void) | undefined,
   ) {
     this.id = id;
     this.#streams = streams;
     this.#data = data;
+    for (const [base, more] of layered) {
+      const layers = [base, ...more];
+      const forward = new SimulcastForward(base.forward, layers, (line, change) => {
+        const peerId = this.#lineOwners.get(line);
+        if (peerId !== undefined) onLayer?.({ peerId, mid: line.mid, ...change });
+      });
+      this.#simulcast.set(base.spec.mid, { forward, layers: more });
+    }
     const of = (spec: RtpSourceStream) =>
       streams.find((s) => s.spec === spec) ?? data.find((d) => d.spec === spec)!;
     this.ports = order.map((spec) => of(spec).port);
@@ -178,6 +203,9 @@ export class RtpSource {
       const s = of(spec);
       return s instanceof SourceStream ? s.rtcp?.port ?? 0 : 0;
     });
+    this.layerPorts = order.map((spec) =>
+      this.#simulcast.get(spec.mid)?.layers.map((l) => l.port) ?? []
+    );
   }
 
   /**
@@ -192,6 +220,8 @@ export class RtpSource {
       streams: RtpSourceStream[];
       /** The worker's peers by id, for a data stream's viewers. */
       peerOf: (id: string) => RtpPeer | undefined;
+      /** A viewer's line of a simulcast stream changed substream or temporal layer. */
+      onLayer?: (event: LayerEvent) => void;
     },
   ): Promise<RtpSource> {
     if (options.streams.some((s) => s.srtp && !srtpMasterKey(s.srtp.key))) {
@@ -199,6 +229,7 @@ export class RtpSource {
     }
     const streams: SourceStream[] = [];
     const data: SourceDataStream[] = [];
+    const layered = new Map<SourceStream, SourceStream[]>();
     try {
       for (const spec of options.streams) {
         let socket: Socket;
@@ -245,16 +276,30 @@ export class RtpSource {
         // An on-demand file plays only while one of its lines is open.
         if (socket instanceof FileFeed && file?.onDemand) socket.ready = () => made.viewed();
         streams.push(made);
+        if (spec.simulcastPorts) {
+          const more: SourceStream[] = [];
+          layered.set(made, more);
+          for (const port of spec.simulcastPorts) {
+            try {
+              socket = port === 0
+                ? await bindInRange(host, options.portRange)
+                : await bindUdp(host, port);
+            } catch (e) {
+              throw new Error(`Can't bind ${host}:${port}: ${String(e)}`);
+            }
+            more.push(new SourceStream(spec, socket));
+          }
+        }
       }
     } catch (e) {
-      for (const s of streams) {
+      for (const s of [...streams, ...[...layered.values()].flat()]) {
         s.socket.close();
         s.rtcp?.close();
       }
       for (const d of data) d.close();
       throw e;
     }
-    return new RtpSource(id, streams, data, options.streams);
+    return new RtpSource(id, streams, data, layered, options.streams, options.onLayer);
   }
 
   /** The data stream `mid`, if it is one. */
@@ -262,11 +307,33 @@ export class RtpSource {
     return this.#data.find((d) => d.spec.mid === mid);
   }
 
-  /** The stream `mid` as a forward source. */
+  /** The stream `mid` as a forward source (a simulcast one: every substream). */
   sourceOf(mid: string): ForwardSource {
+    const simulcast = this.#simulcast.get(mid);
+    if (simulcast) return simulcast.forward.forward;
     const stream = this.#streams.find((s) => s.spec.mid === mid);
     if (!stream) throw new Error(`No stream ${mid} in source ${this.id}`);
     return stream.forward;
+  }
+
+  /** `line` (of peer `peerId`) is fed by this source: its layer events name the peer. */
+  noteLine(line: SendLine, peerId: string): void {
+    this.#lineOwners.set(line, peerId);
+  }
+
+  /**
+   * Sets what `line` aims at on the simulcast stream feeding it; returns the substream and
+   * temporal layer it is on (-1: none yet).
+   *
+   * @throws {Error} when no simulcast stream of this source feeds `line`
+   */
+  setLayers(line: SendLine, targets: LayerTargets): { substream: number; temporal: number } {
+    for (const { forward } of this.#simulcast.values()) {
+      if (line.source === forward.forward) {
+        return forward.setTargets(line, targets, performance.now());
+      }
+    }
+    throw new Error(`No simulcast stream of ${this.id} feeds m-line ${line.mid}`);
   }
 
   /**
@@ -300,7 +367,8 @@ export class RtpSource {
 
   /** Whether `source` is one of our streams. */
   owns(source: ForwardSource | undefined): boolean {
-    return this.#streams.some((s) => s.forward === source);
+    return this.#streams.some((s) => s.forward === source) ||
+      [...this.#simulcast.values()].some((s) => s.forward.forward === source);
   }
 
   stats(): RtpSourceStreamStats[] {
@@ -321,6 +389,10 @@ export class RtpSource {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const { forward, layers } of this.#simulcast.values()) {
+      for (const line of forward.lines()) line.detach();
+      for (const s of layers) s.socket.close();
+    }
     for (const s of this.#streams) {
       for (const line of [...s.outputs]) line.detach();
       s.socket.close();

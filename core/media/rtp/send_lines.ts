@@ -160,6 +160,16 @@ export class SendLine {
     if (active) this.#restart(nowMs);
   }
 
+  /** The source's packets now come from another stream (a simulcast switch): a new epoch. */
+  newEpoch(): void {
+    this.#rewriter.resync();
+  }
+
+  /** The source's next sequence number is not sent on purpose: no gap is left for it. */
+  skipSequence(): void {
+    this.#rewriter.skip();
+  }
+
   /** Stops the forward; the line stays, free. */
   detach(): void {
     this.source?.removeOutput(this);

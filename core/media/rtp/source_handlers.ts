@@ -6,12 +6,14 @@
  */
 import type { Handlers } from "../rpc.ts";
 import type { SourceMethods } from "../source_protocol.ts";
+import type { WorkerEvents } from "../protocol.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
 import { RtpSource } from "./rtp_source.ts";
 
 /** The handlers, and `closeAll` for the worker's exit. */
 export function rtpSourceHandlers(
   peerOf: (peerId: string) => RtpPeer | undefined,
+  onLayer: (event: WorkerEvents["sourceLayer"]) => void,
 ): { handlers: Handlers<SourceMethods>; closeAll(): void } {
   const sources = new Map<string, RtpSource>();
   const source = (id: string): RtpSource => {
@@ -27,9 +29,13 @@ export function rtpSourceHandlers(
   const handlers: Handlers<SourceMethods> = {
     createSource: async ({ sourceId, ...options }) => {
       if (sources.has(sourceId)) throw new Error(`Source ${sourceId} exists`);
-      const s = await RtpSource.open(sourceId, { ...options, peerOf });
+      const s = await RtpSource.open(sourceId, {
+        ...options,
+        peerOf,
+        onLayer: ({ peerId, ...change }) => onLayer({ sourceId, target: peerId, ...change }),
+      });
       sources.set(sourceId, s);
-      return { ports: s.ports, rtcpPorts: s.rtcpPorts };
+      return { ports: s.ports, rtcpPorts: s.rtcpPorts, layerPorts: s.layerPorts };
     },
     sourceForward: ({ sourceId, target, fromMid, toMid, newMid, active }) => {
       const data = source(sourceId).dataOf(fromMid);
@@ -38,12 +44,15 @@ export function rtpSourceHandlers(
         data.add(peer(target).id, active ?? true);
         return Promise.resolve({ mid: fromMid });
       }
-      const from = source(sourceId).sourceOf(fromMid);
-      const mid = peer(target).attachSource(from, {
+      const s = source(sourceId);
+      const to = peer(target);
+      const mid = to.attachSource(s.sourceOf(fromMid), {
         ...(toMid !== undefined ? { toMid } : {}),
         ...(newMid !== undefined ? { newMid } : {}),
         ...(active !== undefined ? { active } : {}),
       });
+      const line = to.sendLine(mid);
+      if (line) s.noteLine(line, to.id);
       return Promise.resolve({ mid });
     },
     sourceSetForwarding: ({ sourceId, target, toMid, active }) => {
@@ -68,6 +77,11 @@ export function rtpSourceHandlers(
       const line = peerOf(target)?.sendLine(toMid);
       if (s && line && s.owns(line.source)) line.detach();
       return Promise.resolve(null);
+    },
+    sourceSetLayers: ({ sourceId, target, toMid, ...targets }) => {
+      const line = peer(target).sendLine(toMid);
+      if (!line) throw new Error(`No m-line ${toMid} on ${target}`);
+      return Promise.resolve(source(sourceId).setLayers(line, targets));
     },
     sourceStats: ({ sourceId }) => Promise.resolve(source(sourceId).stats()),
     sourceStartRecording: ({ sourceId, mid, path, codec }) => {

@@ -48,7 +48,10 @@ async function main(): Promise<void> {
     return p;
   };
 
-  const sources = rtpSourceHandlers((peerId) => peers.get(peerId));
+  const sources = rtpSourceHandlers(
+    (peerId) => peers.get(peerId),
+    (event) => server.notify("sourceLayer", event),
+  );
   // AudioBridge: members' audio decoded and their mixes encoded here (mix_member.ts).
   const mixers = new MixerHub(rtpMemberFactory, {
     onLevels: (key, levels) => server.notify("mixerLevels", { key, levels }),
