@@ -388,6 +388,10 @@ export class StreamingSession implements PluginSession, Viewer {
             active: this.#sends(line, mp),
             ...this.#layerEvents(mp.streams[next]!.mid),
           });
+          // The line is the new source's now: this only drops the old one's layer listener.
+          if (line.stream >= 0) {
+            await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});
+          }
         } else if (line.stream >= 0 && line.kind !== "data") {
           await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});
         }
