@@ -54,6 +54,11 @@ export interface RtpSourceStream {
    * viewer gets one substream at a time ({@link RtpSource.setLayers}).
    */
   simulcastPorts?: number[];
+  /**
+   * RTCP on the port after the RTP one (an RTSP client's `client_port` pair): with `port: 0`
+   * an even port is picked whose next one is free too; `rtcpPort` is then ignored.
+   */
+  rtcpNext?: boolean;
 }
 
 /** What a viewer of a simulcast stream aims at (absent: unchanged). */

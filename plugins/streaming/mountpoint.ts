@@ -6,6 +6,7 @@
  */
 import { basename } from "node:path";
 import type { JsonObject, PluginRtpSource } from "../../core/plugin.ts";
+import type { RtspFeed } from "./rtsp_feed.ts";
 import { CODECS, type MountpointSpec, type StreamSpec } from "./spec.ts";
 
 /** What a mountpoint needs of a viewer. */
@@ -29,11 +30,12 @@ export class Mountpoint {
   isPrivate: boolean;
   enabled = true;
   readonly legacy: boolean;
-  readonly streams: readonly StreamSpec[];
   readonly viewers = new Set<Viewer>();
   readonly #createdAt = performance.now();
   /** Ports as requested (0: picked), for the saved entry. */
-  readonly #spec: MountpointSpec;
+  #spec: MountpointSpec;
+  /** An `rtsp` mountpoint's session with its server. */
+  rtsp: RtspFeed | undefined;
   #source: PluginRtpSource;
   /** Set while a source lost with its media worker is being bound again on a live one. */
   restoring: Promise<void> | undefined;
@@ -43,14 +45,28 @@ export class Mountpoint {
   constructor(id: number, spec: MountpointSpec, source: PluginRtpSource) {
     this.id = id;
     this.#spec = spec;
-    this.name = spec.name ?? `mp-${id}`;
+    // The reference names an RTSP mountpoint by its id alone.
+    this.name = spec.name ?? (spec.rtsp ? String(id) : `mp-${id}`);
     this.description = spec.description ?? this.name;
     this.metadata = spec.metadata;
     this.secret = spec.secret;
     this.pin = spec.pin;
     this.isPrivate = spec.isPrivate;
     this.legacy = spec.legacy;
-    this.streams = spec.streams;
+    this.#source = source;
+  }
+
+  /** The streams: as created, or (RTSP) as the server described them. */
+  get streams(): readonly StreamSpec[] {
+    return this.#spec.streams;
+  }
+
+  /**
+   * An RTSP mountpoint made before its server answered gets its streams and their source.
+   * The old source is the caller's to close.
+   */
+  setStreams(streams: StreamSpec[], source: PluginRtpSource): void {
+    this.#spec = { ...this.#spec, streams };
     this.#source = source;
   }
 
@@ -104,8 +120,8 @@ export class Mountpoint {
       description: this.description,
       is_private: this.isPrivate,
     };
-    // A file has no ports to name.
-    if (this.file) return base;
+    // A file has no ports to name, nor does an RTSP source (the reference's).
+    if (this.file || this.#spec.rtsp) return base;
     if (this.legacy) {
       for (const [i, s] of this.streams.entries()) {
         if (s.host !== undefined) base[`${s.type}_host`] = s.host;
@@ -177,6 +193,24 @@ export class Mountpoint {
       ...(admin ? { viewers: this.viewers.size } : {}),
       type: this.typeName,
       ...(this.file ? this.#fileInfo(admin) : { media: this.#infoMedia(admin, ages) }),
+      ...this.#rtspInfo(admin),
+    };
+  }
+
+  /** An RTSP mountpoint's `info` fields after its media: and (admin) where it comes from. */
+  #rtspInfo(admin: boolean): JsonObject {
+    const rtsp = this.#spec.rtsp;
+    if (!rtsp) return {};
+    return {
+      rtsp: true,
+      ...(admin
+        ? {
+          url: rtsp.url,
+          ...(rtsp.user !== undefined ? { rtsp_user: rtsp.user } : {}),
+          ...(rtsp.password !== undefined ? { rtsp_pwd: rtsp.password } : {}),
+          ...(rtsp.quirk ? { rtsp_quirk: true } : {}),
+        }
+        : {}),
     };
   }
 
@@ -211,15 +245,23 @@ export class Mountpoint {
       ...(s.bufferKf ? { videobufferkf: true } : {}),
       ...(s.simulcastPorts ? { videosimulcast: true } : {}),
       ...(s.svc ? { videosvc: true } : {}),
-      ...(admin ? { port: this.port(i) } : {}),
-      ...(admin && s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
-      ...(admin ? Object.fromEntries(this.layerPorts(i).map((p, l) => [`port${l + 2}`, p])) : {}),
+      ...(admin ? this.#adminPorts(i, s) : {}),
       age_ms: ages[i] ?? 0,
       // The file's name without its folder, as the reference's recorder keeps it.
       ...(admin && this.recordings.has(s.mid)
         ? { recording: basename(this.recordings.get(s.mid) ?? "") }
         : {}),
     }));
+  }
+
+  /** Stream `i`'s ports in an admin's `info` (an RTSP one's as the reference shows them: 0). */
+  #adminPorts(i: number, s: StreamSpec): JsonObject {
+    if (this.#spec.rtsp) return { port: 0, rtcpport: 0, port2: 0, port3: 0 };
+    return {
+      port: this.port(i),
+      ...(s.rtcpPort !== undefined ? { rtcpport: this.rtcpPort(i) } : {}),
+      ...Object.fromEntries(this.layerPorts(i).map((p, l) => [`port${l + 2}`, p])),
+    };
   }
 
   /** The configuration entry a `permanent` mountpoint is saved as (multistream form). */
@@ -235,6 +277,38 @@ export class Mountpoint {
       ...(this.pin !== undefined ? { pin: this.pin } : {}),
       is_private: this.isPrivate,
     };
+    const rtsp = this.#spec.rtsp;
+    if (rtsp) {
+      const given = (kind: "audio" | "video") => {
+        const g = rtsp[kind];
+        if (!g) return {};
+        return {
+          [kind]: true,
+          ...(g.codec !== undefined ? { [`${kind}codec`]: g.codec } : {}),
+          ...(g.pt !== undefined ? { [`${kind}pt`]: g.pt } : {}),
+          ...(g.fmtp !== undefined ? { [`${kind}fmtp`]: g.fmtp } : {}),
+        };
+      };
+      return {
+        ...head,
+        type: "rtsp",
+        url: rtsp.url,
+        ...(rtsp.user !== undefined ? { rtsp_user: rtsp.user } : {}),
+        ...(rtsp.password !== undefined ? { rtsp_pwd: rtsp.password } : {}),
+        ...(rtsp.quirk ? { rtsp_quirk: true } : {}),
+        ...given("audio"),
+        ...given("video"),
+        ...(rtsp.video?.bufferKf ? { videobufferkf: true } : {}),
+        ...(rtsp.iface !== undefined ? { rtspiface: rtsp.iface } : {}),
+        ...(rtsp.failcheck ? {} : { rtsp_failcheck: false }),
+        rtsp_reconnect_delay: rtsp.reconnectDelayMs / 1000,
+        ...(rtsp.sessionTimeoutMs > 0
+          ? { rtsp_session_timeout: rtsp.sessionTimeoutMs / 1000 }
+          : {}),
+        rtsp_timeout: rtsp.timeoutMs / 1000,
+        rtsp_conn_timeout: rtsp.connectTimeoutMs / 1000,
+      };
+    }
     if (file) {
       const audio = this.streams[0];
       return {

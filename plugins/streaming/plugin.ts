@@ -19,6 +19,7 @@ import { STREAMING_ERROR } from "./errors.ts";
 import { MountpointStore } from "./persist.ts";
 import {
   answerRequest,
+  closeMountpoint,
   createMountpoint,
   type StreamingContext,
   SYNC_REQUESTS,
@@ -196,7 +197,7 @@ export function createStreamingPlugin(): StreamingPlugin {
       ctx.mountpoints.clear();
       for (const mp of all) {
         for (const v of [...mp.viewers]) v.end("stopped");
-        await mp.source.close().catch(() => {});
+        await closeMountpoint(mp).catch(() => {});
       }
     },
     createSession(handle) {

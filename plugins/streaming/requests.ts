@@ -17,12 +17,14 @@ import {
 import { CODES, STREAMING_ERROR } from "./errors.ts";
 import { Mountpoint } from "./mountpoint.ts";
 import type { MountpointStore } from "./persist.ts";
+import { RtspFeed } from "./rtsp_feed.ts";
 import { AFFINITY, openSource } from "./source.ts";
 import {
   checkFileExists,
   ID_TAKEN,
   type MountpointSpec,
   parseMountpoint,
+  RTSP_ERROR,
   type StreamSpec,
 } from "./spec.ts";
 
@@ -356,6 +358,7 @@ export async function createMountpoint(
   }
   ctx.reserved.add(id);
   try {
+    if (spec.rtsp) return await createRtspMountpoint(ctx, id, spec);
     const source = await openSource(ctx, id, spec).catch((e: unknown) => {
       log.warn(`mountpoint ${id}: ${e instanceof Error ? e.message : String(e)}`);
       throw new PluginError(
@@ -371,6 +374,85 @@ export async function createMountpoint(
   } finally {
     ctx.reserved.delete(id);
   }
+}
+
+/**
+ * An `rtsp` mountpoint: its session is set up first (its streams are what the server
+ * describes); with `rtsp_failcheck: false` a server that does not answer leaves it with no
+ * streams until a later try succeeds, as the reference.
+ */
+async function createRtspMountpoint(
+  ctx: StreamingContext,
+  id: number,
+  requested: MountpointSpec,
+): Promise<Mountpoint> {
+  const rtsp = requested.rtsp!;
+  let spec = requested;
+  if (rtsp.iface !== undefined) {
+    const host = localAddressOf(rtsp.iface);
+    if (host === undefined) {
+      throw new PluginError(
+        STREAMING_ERROR.CANT_CREATE,
+        "Invalid network interface configuration for stream",
+      );
+    }
+    spec = { ...spec, streams: [], rtsp: { ...rtsp, iface: host } };
+  }
+  const host = spec.rtsp?.iface;
+  const withHost = (streams: StreamSpec[]) =>
+    host === undefined ? streams : streams.map((s) => ({ ...s, host }));
+  // Set once made; until then the first play's streams and source wait in `first`.
+  const made: { mp?: Mountpoint } = {};
+  let first: { streams: StreamSpec[]; source: Awaited<ReturnType<typeof openSource>> } | undefined;
+  const feed = new RtspFeed({
+    spec: spec.rtsp!,
+    name: String(id),
+    source: () => made.mp?.source,
+    onFirstPlay: async (described) => {
+      const streams = withHost(described);
+      const source = await openSource(ctx, id, { ...spec, streams });
+      const mp = made.mp;
+      if (mp) {
+        const old = mp.source;
+        mp.setStreams(streams, source);
+        await old.close().catch(() => {});
+      } else {
+        await first?.source.close().catch(() => {});
+        first = { streams, source };
+      }
+      return source;
+    },
+  });
+  try {
+    await feed.connect();
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    await first?.source.close().catch(() => {});
+    first = undefined;
+    if (rtsp.failcheck) {
+      log.warn(`mountpoint ${id}: ${why}`);
+      const unsupported = / codec '.*' is not supported/.test(why);
+      throw new PluginError(
+        STREAMING_ERROR.CANT_CREATE,
+        unsupported ? `Can't add 'rtsp' stream: ${why}` : RTSP_ERROR,
+      );
+    }
+    log.warn(`mountpoint ${id}: ${why}; trying again every ${rtsp.reconnectDelayMs / 1000} s`);
+  }
+  // Before the server answered, an empty source stands in (no ports).
+  const source = first?.source ?? await openSource(ctx, id, { ...spec, streams: [] });
+  const mp = new Mountpoint(id, { ...spec, streams: first?.streams ?? [] }, source);
+  made.mp = mp;
+  mp.rtsp = feed;
+  feed.start();
+  ctx.mountpoints.set(id, mp);
+  return mp;
+}
+
+/** Closes a mountpoint's source and (RTSP) its session. */
+export async function closeMountpoint(mp: Mountpoint): Promise<void> {
+  await mp.rtsp?.close();
+  await mp.source.close();
 }
 
 async function edit(
@@ -431,7 +513,7 @@ async function destroy(
   checkSecret(mp.secret, body, "secret");
   ctx.mountpoints.delete(mp.id);
   for (const v of [...mp.viewers]) v.end("stopped");
-  await mp.source.close();
+  await closeMountpoint(mp);
   if (permanent) await ctx.store.forget(mp.id);
   notify({ event: "destroyed", id: mp.id });
   return { streaming: "destroyed", destroyed: mp.id };

@@ -42,6 +42,7 @@ function sourceStreams(
       ...(s.host !== undefined ? { host: s.host } : {}),
       ...(s.mcast !== undefined ? { multicast: s.mcast } : {}),
       ...(rtcpPort !== undefined ? { rtcpPort } : {}),
+      ...(s.rtcpNext ? { rtcpNext: true } : {}),
       ...(s.bufferKf ? { bufferKeyframe: true } : {}),
       ...(s.simulcastPorts
         ? { simulcastPorts: s.simulcastPorts.map((p, l) => bound?.layerPorts[i]?.[l] ?? p) }

@@ -1,9 +1,9 @@
 /**
  * A mountpoint's settings from a `create` request or a configuration entry, checked as the
  * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
- * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). Only `rtp` mountpoints
- * of Opus, G.711 (PCMU, PCMA), VP8 and data, and `live`/`ondemand` audio files, are served;
- * `rtsp` gets a clear error.
+ * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). `rtp` mountpoints of
+ * Opus, G.711 (PCMU, PCMA), VP8 (simulcast too) and data, `live`/`ondemand` audio files, and
+ * `rtsp` sources of those codecs (their streams learnt from the server, `rtsp_feed.ts`).
  *
  * @module
  */
@@ -31,6 +31,8 @@ export interface StreamSpec {
   host?: string;
   /** The source's RTCP port as requested (0: a free one); absent: no RTCP. */
   rtcpPort?: number;
+  /** RTCP on the port after the RTP one (an RTSP source's `client_port` pair). */
+  rtcpNext?: boolean;
   /** Video: keep the last keyframe for new viewers (`bufferkf`). */
   bufferKf?: boolean;
   /** VP8 video: simulcast, with the requested ports of substreams 1 and 2 (0: free ones). */
@@ -65,7 +67,35 @@ export interface MountpointSpec {
   file?: { path: string; onDemand: boolean };
   /** SRTP sources (`srtpsuite` and `srtpcrypto` both given): every stream is decrypted. */
   srtp?: { suite: 32 | 80; crypto: string };
+  /**
+   * An RTSP source: its streams (mids `a` and `v`) are learnt from the server's DESCRIBE, and
+   * are empty until it answered.
+   */
+  rtsp?: RtspSpec;
   streams: StreamSpec[];
+}
+
+/** What an `rtsp` mountpoint was asked for (the reference's create fields). */
+export interface RtspSpec {
+  url: string;
+  user?: string;
+  password?: string;
+  /** On a 404, DESCRIBE (and PLAY) the URL's path alone (`rtsp_quirk`). */
+  quirk: boolean;
+  /** Per kind asked: the codec, payload type and fmtp given instead of the server's. */
+  audio?: { codec?: string; pt?: number; fmtp?: string };
+  video?: { codec?: string; pt?: number; fmtp?: string; bufferKf: boolean };
+  /** `rtspiface`: the local interface (name or address) its RTP is received on. */
+  iface?: string;
+  /** `rtsp_failcheck`: a server that cannot be reached fails `create` (else it is retried). */
+  failcheck: boolean;
+  /** No media for this long: the session is set up again (`rtsp_reconnect_delay`, s). */
+  reconnectDelayMs: number;
+  /** Upper bound of the keep-alive period (`rtsp_session_timeout`, s; 0: the server's). */
+  sessionTimeoutMs: number;
+  /** Each request's answer (`rtsp_timeout`, s) and the connection (`rtsp_conn_timeout`, s). */
+  timeoutMs: number;
+  connectTimeoutMs: number;
 }
 
 /** Codecs the rtp media engine forwards, with their rtpmap. */
@@ -181,10 +211,7 @@ export function parseMountpoint(
     );
   }
   const type = String(body.type).toLowerCase();
-  if (type === "rtsp") {
-    throw cantCreate("Can't add 'rtsp' stream: RTSP mountpoints are not supported yet");
-  }
-  if (type !== "rtp" && type !== "live" && type !== "ondemand") {
+  if (type !== "rtp" && type !== "live" && type !== "ondemand" && type !== "rtsp") {
     throw new PluginError(STREAMING_ERROR.INVALID_ELEMENT, `Unknown stream type '${type}'...\n`);
   }
   if (typeof id === "number" && id !== 0 && taken(id)) {
@@ -199,6 +226,7 @@ export function parseMountpoint(
     ...(typeof body.pin === "string" ? { pin: body.pin } : {}),
     isPrivate: body.is_private === true,
   };
+  if (type === "rtsp") return { ...common, legacy: false, streams: [], rtsp: rtspSource(body) };
   if (type !== "rtp") return { ...common, ...fileSource(body, type) };
   const suite = body.srtpsuite;
   if (suite !== undefined && suite !== 32 && suite !== 80) {
@@ -218,6 +246,72 @@ export function parseMountpoint(
     legacy,
     ...(srtp ? { srtp } : {}),
     streams,
+  };
+}
+
+const RTSP_FIELDS: readonly BodyField[] = [
+  { name: "url", ...BODY.string },
+  { name: "rtsp_user", ...BODY.string },
+  { name: "rtsp_pwd", ...BODY.string },
+  { name: "rtsp_reconnect_delay", ...positive },
+  { name: "rtsp_session_timeout", ...positive },
+  { name: "rtsp_timeout", ...positive },
+  { name: "rtsp_conn_timeout", ...positive },
+  { name: "audiocodec", ...BODY.string },
+  { name: "audiortpmap", ...BODY.string },
+  { name: "audiofmtp", ...BODY.string },
+  { name: "audiopt", ...positive },
+  { name: "videocodec", ...BODY.string },
+  { name: "videortpmap", ...BODY.string },
+  { name: "videofmtp", ...BODY.string },
+  { name: "videopt", ...positive },
+  { name: "videobufferkf", ...BODY.bool },
+  { name: "threads", ...positive },
+  { name: "rtspiface", ...BODY.string },
+  { name: "rtsp_failcheck", ...BODY.bool },
+];
+
+/** The reference's words when an RTSP source cannot be made (no URL, no server, no media). */
+export const RTSP_ERROR = "Error creating 'RTSP' stream";
+
+/** An `rtsp` mountpoint's settings, checked in the reference's order. */
+function rtspSource(body: JsonObject): RtspSpec {
+  checkBody(body, RTSP_FIELDS, CODES);
+  const audio = body.audio === true;
+  const video = body.video === true;
+  if (!audio && !video) {
+    throw cantCreate("Can't add 'rtsp' stream, no audio or video have to be streamed...");
+  }
+  if (typeof body.url !== "string") throw cantCreate(RTSP_ERROR);
+  const str = (key: string) => typeof body[key] === "string" ? body[key] as string : undefined;
+  const num = (key: string) => typeof body[key] === "number" ? body[key] as number : undefined;
+  const given = (kind: "audio" | "video") => {
+    const codec = str(`${kind}codec`) ?? codecOf(body[`${kind}rtpmap`]);
+    const pt = num(`${kind}pt`);
+    const fmtp = str(`${kind}fmtp`);
+    return {
+      ...(codec !== undefined ? { codec: codec.toLowerCase() } : {}),
+      ...(pt !== undefined ? { pt } : {}),
+      ...(fmtp !== undefined ? { fmtp } : {}),
+    };
+  };
+  // `rtsp_check` is an old spelling the reference still reads.
+  const failcheck = body.rtsp_failcheck ?? body.rtsp_check;
+  const user = str("rtsp_user");
+  const password = str("rtsp_pwd");
+  const iface = str("rtspiface");
+  return {
+    url: body.url,
+    ...(user !== undefined && password !== undefined ? { user, password } : {}),
+    quirk: body.rtsp_quirk === true,
+    ...(audio ? { audio: given("audio") } : {}),
+    ...(video ? { video: { ...given("video"), bufferKf: body.videobufferkf === true } } : {}),
+    ...(iface !== undefined && iface !== "" ? { iface } : {}),
+    failcheck: failcheck !== false,
+    reconnectDelayMs: (num("rtsp_reconnect_delay") ?? 5) * 1000,
+    sessionTimeoutMs: (num("rtsp_session_timeout") ?? 0) * 1000,
+    timeoutMs: (num("rtsp_timeout") ?? 10) * 1000,
+    connectTimeoutMs: (num("rtsp_conn_timeout") ?? 5) * 1000,
   };
 }
 

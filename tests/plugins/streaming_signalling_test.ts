@@ -150,9 +150,23 @@ const CASES: Case[] = [
         await h.sync({ request: "create", type: "live", id: 7005 }),
         stErr(453, "Missing mandatory element (filename)"),
       );
-      const rtsp = await h.sync({ request: "create", type: "rtsp", url: "rtsp://x" });
-      assert.equal(rtsp.error_code, 456, JSON.stringify(rtsp));
-      assert.match(rtsp.error as string, /not supported yet/);
+      // RTSP: the reference's checks before any connection (streaming_rtsp_test.ts connects).
+      same(
+        await h.sync({ request: "create", type: "rtsp", url: "rtsp://x" }),
+        stErr(456, "Can't add 'rtsp' stream, no audio or video have to be streamed..."),
+      );
+      same(
+        await h.sync({ request: "create", type: "rtsp", audio: true }),
+        stErr(456, "Error creating 'RTSP' stream"),
+      );
+      same(
+        await h.sync({ request: "create", type: "rtsp", audio: true, url: 5 }),
+        stErr(454, "Invalid element type (url should be a string)"),
+      );
+      same(
+        await h.sync({ request: "create", type: "rtsp", video: true, url: "x", rtsp_timeout: -1 }),
+        stErr(454, "Invalid element type (rtsp_timeout should be a positive integer)"),
+      );
       for (const type of ["live", "ondemand"]) {
         same(
           await h.sync({ request: "create", type, filename: "x" }),

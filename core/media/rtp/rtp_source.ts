@@ -58,6 +58,29 @@ async function bindInRange(host: string, range: { min: number; max: number }): P
   throw new Error(`No free port in ${range.min}-${range.max}: ${String(last)}`);
 }
 
+/** An even port from `range` and the one after it, both bound (RTP, then RTCP). */
+async function bindPairInRange(
+  host: string,
+  range: { min: number; max: number },
+  mediaSsrc: () => number,
+): Promise<[Socket, SourceRtcp]> {
+  const first = range.min + (range.min % 2);
+  const pairs = Math.floor((range.max - first + 1) / 2);
+  let last: unknown;
+  for (let i = 0; i < Math.min(PORT_ATTEMPTS, pairs); i++) {
+    const port = first + 2 * ((nextPort++) % pairs);
+    let socket: Socket | undefined;
+    try {
+      socket = await bindUdp(host, port);
+      return [socket, await SourceRtcp.open(host, port + 1, range, mediaSsrc)];
+    } catch (e) {
+      socket?.close();
+      last = e;
+    }
+  }
+  throw new Error(`No free port pair in ${range.min}-${range.max}: ${String(last)}`);
+}
+
 /** One stream: its socket and the lines it feeds. */
 class SourceStream {
   readonly spec: RtpSourceStream;
@@ -239,6 +262,40 @@ export class RtpSource {
           continue;
         }
         const file = spec.file;
+        const tapOf = () =>
+          spec.kind === "video" && (spec.bufferKeyframe || spec.rtcpPort !== undefined ||
+              spec.rtcpNext)
+            ? new StreamTap(spec.bufferKeyframe === true)
+            : undefined;
+        if (spec.rtcpNext) {
+          // RTP and RTCP on adjacent ports, as an RTSP server is told.
+          const tap = tapOf();
+          let pair: [Socket, SourceRtcp];
+          try {
+            pair = spec.port === 0
+              ? await bindPairInRange(host, options.portRange, () => tap?.ssrc ?? 0)
+              : await bindUdp(host, spec.port).then(async (s) => {
+                try {
+                  return [
+                    s,
+                    await SourceRtcp.open(
+                      host,
+                      spec.port + 1,
+                      options.portRange,
+                      () => tap?.ssrc ?? 0,
+                    ),
+                  ] as [Socket, SourceRtcp];
+                } catch (e) {
+                  s.close();
+                  throw e;
+                }
+              });
+          } catch (e) {
+            throw new Error(`Can't bind ${host}:${spec.port} and the port after: ${String(e)}`);
+          }
+          streams.push(new SourceStream(spec, pair[0], { ...(tap ? { tap } : {}), rtcp: pair[1] }));
+          continue;
+        }
         try {
           socket = file
             ? new FileFeed(file.path, spec.payloadType)
@@ -252,9 +309,7 @@ export class RtpSource {
             `Can't ${file ? "play" : "bind"} ${file?.path ?? `${host}:${spec.port}`}: ${String(e)}`,
           );
         }
-        const tap = spec.kind === "video" && (spec.bufferKeyframe || spec.rtcpPort !== undefined)
-          ? new StreamTap(spec.bufferKeyframe === true)
-          : undefined;
+        const tap = tapOf();
         let rtcp: SourceRtcp | undefined;
         if (spec.rtcpPort !== undefined) {
           try {
