@@ -248,9 +248,9 @@ async function startRecording(
 ): Promise<void> {
   const path = `${filename}.mjr`;
   try {
-    // Data streams' datagrams are not recorded here (see README).
-    if (stream.type === "data") throw new Error("data streams are not recorded");
-    await mp.source.startRecording({ mid: stream.mid, path, codec: stream.codec });
+    // A data stream's codec is `text`, whatever its datatype (the reference's).
+    const codec = stream.type === "data" ? "text" : stream.codec;
+    await mp.source.startRecording({ mid: stream.mid, path, codec });
   } catch (e) {
     log.error(`mountpoint ${mp.id}: recording ${path}: ${e instanceof Error ? e.message : e}`);
     throw new PluginError(STREAMING_ERROR.CANT_RECORD, failure);

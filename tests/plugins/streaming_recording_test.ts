@@ -4,9 +4,11 @@
  * the deprecated fields), which Janus's own `janus-pp-rec` converts to WebM and Opus that
  * ffprobe reads with the recorded duration. The reference's replies and errors on the way,
  * `info` naming the files, `disable` stopping the recordings, and `destroy` while recording
- * leaving a readable file. Runs in the test network namespace (`deno task test`).
+ * leaving a readable file; a data stream recorded as MJR text that janus-pp-rec turns into
+ * subtitles. Runs in the test network namespace (`deno task test`).
  */
 import assert from "node:assert/strict";
+import dgram from "node:dgram";
 import { join } from "node:path";
 import type { JsonObject } from "../../core/protocol.ts";
 import { httpClient } from "../_helpers/janus_client.ts";
@@ -170,3 +172,49 @@ wrtcTest(
 );
 
 type JsonLike = { media: { recording?: string }[] };
+
+wrtcTest(
+  "streaming recording: a data stream's datagrams recorded as MJR text that janus-pp-rec reads",
+  async () => {
+    await requireTool("janus-pp-rec", "janus-tools");
+    const dir = await Deno.makeTempDir();
+    await using gw = await startStreamingGateway();
+    await using c = httpClient(gw.httpUrl);
+    const admin = await StHandle.open(c);
+    const created = await admin.sync({
+      request: "create",
+      type: "rtp",
+      id: ID,
+      secret: "s",
+      media: [{ type: "data", mid: "d", port: 0 }],
+    });
+    const port = ((created.stream as JsonObject).ports as JsonObject[])[0]!.port as number;
+    const socket = dgram.createSocket("udp4");
+    try {
+      const file = join(dir, "st-data");
+      same(await rec(admin, "start", { media: [{ mid: "d", filename: file }] }), {
+        streaming: "ok",
+      });
+      assert.deepEqual(await recorded(admin), { d: "st-data.mjr" });
+      const texts = ["first line", "second line", "third line"];
+      for (const text of texts) {
+        await new Promise((r) => socket.send(text, port, "127.0.0.1", r));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      same(await rec(admin, "stop", { media: [{ mid: "d" }] }), { streaming: "ok" });
+      const srt = join(dir, "st-data.srt");
+      const done = await janusPpRec(`${file}.mjr`, srt);
+      assert.ok(done.success, done.log);
+      const lines = Deno.readTextFileSync(srt).split(/\r?\n/);
+      for (const text of texts) assert.ok(lines.includes(text), lines.join("\n"));
+      same(await admin.sync({ request: "destroy", id: ID, secret: "s" }), {
+        streaming: "destroyed",
+        destroyed: ID,
+      });
+    } finally {
+      socket.close();
+      await admin.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -398,6 +398,8 @@ export class RtpSource {
    * @throws {Error} when the stream is unknown, already recorded, or the file cannot be made
    */
   startRecording(mid: string, path: string, codec: string): void {
+    const data = this.dataOf(mid);
+    if (data) return data.startRecording(path);
     const stream = this.#streams.find((s) => s.spec.mid === mid);
     if (!stream) throw new Error(`No stream ${mid} in source ${this.id}`);
     if (stream.recording) throw new Error(`Stream ${mid} is being recorded`);
@@ -417,6 +419,7 @@ export class RtpSource {
 
   /** Closes the recording of stream `mid`, if any; what was written stays readable. */
   stopRecording(mid: string): void {
+    this.dataOf(mid)?.stopRecording();
     this.#streams.find((s) => s.spec.mid === mid)?.recording?.detach();
   }
 

@@ -2,18 +2,23 @@
  * The data stream of an RTP source (a Streaming mountpoint's `dataport`): each UDP datagram
  * goes to every viewer peer fed from it as one data-channel message, text or binary as the
  * mountpoint says (`datatype`). With `databuffermsg` the last datagram is kept and sent to a
- * viewer as soon as its data channel is open (tried every 100 ms for up to 10 s).
+ * viewer as soon as its data channel is open (tried every 100 ms for up to 10 s). A recording
+ * (Streaming's `recording`) writes each datagram as a data frame of an MJR file, codec `text`
+ * as the reference's.
  *
  * @module
  */
 import type { RtpSourceStream, RtpSourceStreamStats } from "../source_types.ts";
 import type { RtpPeer } from "./rtp_peer.ts";
+import { MjrWriter, openMjrFile } from "./mjr_writer.ts";
 import { bindSourceSocket } from "./source_feedback.ts";
 
 type Socket = Awaited<ReturnType<typeof bindSourceSocket>>;
 
 const RETRY_MS = 100;
 const RETRY_FOR_MS = 10_000;
+/** A recording's buffered frames are written at least this often. */
+const FLUSH_MS = 1000;
 
 export class SourceDataStream {
   readonly spec: RtpSourceStream;
@@ -29,6 +34,7 @@ export class SourceDataStream {
   /** Viewers still waiting for the kept message: until when to try. */
   readonly #owed = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
+  #recording: { writer: MjrWriter; flush: ReturnType<typeof setInterval> } | undefined;
 
   private constructor(
     spec: RtpSourceStream,
@@ -70,6 +76,31 @@ export class SourceDataStream {
     this.#owed.delete(peer);
   }
 
+  /** Whether the datagrams are being recorded. */
+  get recording(): boolean {
+    return this.#recording !== undefined;
+  }
+
+  /**
+   * Writes each datagram from now on into the MJR file `path` (codec `text`, as the reference).
+   *
+   * @throws {Error} when already recorded or the file cannot be made
+   */
+  startRecording(path: string): void {
+    if (this.#recording) throw new Error(`Stream ${this.spec.mid} is being recorded`);
+    const writer = new MjrWriter(openMjrFile(path), { kind: "data", codec: "text" });
+    this.#recording = { writer, flush: setInterval(() => writer.flush(), FLUSH_MS) };
+  }
+
+  /** Closes the recording, if any; what was written stays readable. */
+  stopRecording(): void {
+    const recording = this.#recording;
+    if (!recording) return;
+    this.#recording = undefined;
+    clearInterval(recording.flush);
+    recording.writer.close();
+  }
+
   /** Viewers fed (for leak checks). */
   get viewers(): number {
     return this.#viewers.size;
@@ -86,6 +117,7 @@ export class SourceDataStream {
   }
 
   close(): void {
+    this.stopRecording();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
     this.#viewers.clear();
@@ -97,6 +129,7 @@ export class SourceDataStream {
     this.packets++;
     this.bytes += buf.length;
     this.lastMs = performance.now();
+    this.#recording?.writer.writeData(buf, this.lastMs);
     const message = this.#message(buf);
     if (this.spec.bufferMessage) this.#last = buf.slice();
     for (const [peer, active] of this.#viewers) {
