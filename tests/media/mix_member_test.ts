@@ -17,6 +17,8 @@ const MEDIA: OfferMedia = {
   codec: "pcmu",
   payloadType: 0,
   clockRate: 8000,
+  channels: 0,
+  fmtp: "",
   rtxPayloadType: 0,
   ssrc: 1,
   rtxSsrc: 0,

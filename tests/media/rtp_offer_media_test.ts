@@ -47,6 +47,8 @@ Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () =>
       codec: "opus",
       payloadType: 111,
       clockRate: 48000,
+      channels: 2,
+      fmtp: "",
       rtxPayloadType: 0,
       ssrc: 2302872618,
       rtxSsrc: 0,
@@ -61,6 +63,8 @@ Deno.test("offer media: codec, RTX and the publisher's SSRCs per section", () =>
       codec: "vp8",
       payloadType: 96,
       clockRate: 90000,
+      channels: 0,
+      fmtp: "",
       rtxPayloadType: 97,
       ssrc: 3300648385,
       rtxSsrc: 211573723,
@@ -78,6 +82,8 @@ Deno.test("offer media: a section without the codec or SSRCs reports zeros", () 
       codec: "",
       payloadType: 0,
       clockRate: 0,
+      channels: 0,
+      fmtp: "",
       rtxPayloadType: 0,
       ssrc: 0,
       rtxSsrc: 0,
@@ -97,4 +103,23 @@ Deno.test("offer media: of a set of codecs, the first the section maps is taken"
   assert.equal(media?.codec, "pcmu");
   assert.equal(media?.payloadType, 0);
   assert.equal(media?.clockRate, 8000);
+});
+
+Deno.test("offer media: multiopus keeps its channels and channel mapping (the multiopus demo)", () => {
+  const sdp = [
+    "v=0",
+    "m=audio 9 UDP/TLS/RTP/SAVPF 111 0",
+    "a=mid:0",
+    "a=rtpmap:111 multiopus/48000/6",
+    "a=fmtp:111 minptime=10;useinbandfec=1;channel_mapping=0,4,1,2,3,5;num_streams=4;coupled_streams=2",
+    "a=rtpmap:0 PCMU/8000",
+    "",
+  ].join("\r\n");
+  const [media] = readOfferMedia(sdp, { audio: new Set(["multiopus"]), video: "vp8" });
+  assert.equal(media?.codec, "multiopus");
+  assert.equal(media?.channels, 6);
+  assert.equal(
+    media?.fmtp,
+    "minptime=10;useinbandfec=1;channel_mapping=0,4,1,2,3,5;num_streams=4;coupled_streams=2",
+  );
 });

@@ -117,6 +117,9 @@ export class EchoMedia {
       payloadType: media.payloadType,
       rtxPayloadType: media.rtxPayloadType,
       clockRate: media.clockRate,
+      ...(media.kind === "audio"
+        ? { audioFormat: { channels: media.channels, fmtp: media.fmtp } }
+        : {}),
       extensions: media.extensions,
       requestKeyframe: (nowMs) => this.#requestKeyframe(stream, nowMs),
       keyframeReceived: () => stream.limiter.keyframeReceived(),

@@ -16,6 +16,10 @@ export interface OfferMedia {
   /** Payload type of the chosen codec (0 is PCMU's: `codec` "" says none was taken). */
   payloadType: number;
   clockRate: number;
+  /** Channels the rtpmap names (multiopus' 6), 0 when it names none. */
+  channels: number;
+  /** The chosen payload type's `a=fmtp` parameters, "" when none. */
+  fmtp: string;
   /** RTX payload type tied to `payloadType` (apt=), 0 when none is offered. */
   rtxPayloadType: number;
   /** The publisher's media SSRC, 0 when the offer lists none. */
@@ -50,12 +54,14 @@ export function readOfferMedia(
     let codec = "";
     let payloadType = 0;
     let clockRate = 0;
+    let channels = 0;
     for (const map of attr("rtpmap")) {
-      const m = /^(\d+) ([^/]+)\/(\d+)/.exec(map);
+      const m = /^(\d+) ([^/]+)\/(\d+)(?:\/(\d+))?/.exec(map);
       if (m && want.has(m[2]!.toLowerCase())) {
         codec = m[2]!.toLowerCase();
         payloadType = Number(m[1]);
         clockRate = Number(m[3]);
+        channels = Number(m[4] ?? 0);
         break;
       }
     }
@@ -71,6 +77,11 @@ export function readOfferMedia(
       }
     }
     let rtxPayloadType = 0;
+    let fmtp = "";
+    for (const f of attr("fmtp")) {
+      const m = /^(\d+) (.*)$/.exec(f.trim());
+      if (m && codec !== "" && Number(m[1]) === payloadType) fmtp = m[2]!;
+    }
     for (const fmtp of attr("fmtp")) {
       const m = /^(\d+) apt=(\d+)$/.exec(fmtp.trim());
       if (m && payloadType > 0 && Number(m[2]) === payloadType) rtxPayloadType = Number(m[1]);
@@ -83,6 +94,8 @@ export function readOfferMedia(
       codec,
       payloadType,
       clockRate,
+      channels,
+      fmtp,
       rtxPayloadType,
       ssrc: Number(fid?.[1] ?? first?.[1] ?? 0),
       rtxSsrc: Number(fid?.[2] ?? 0),

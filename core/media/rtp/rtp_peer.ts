@@ -69,17 +69,30 @@ const log = createLogger("rtp-worker");
 
 /**
  * Codecs this engine answers (it forwards without decoding; VP8 keyframes are recognised; the
- * audio mixer decodes and encodes Opus and G.711).
+ * audio mixer decodes and encodes Opus and G.711). Multiopus (surround Opus, as the
+ * reference's `multiopus` demo offers it) is echoed and forwarded as it comes.
  */
 export const RTP_SUPPORTED = {
-  audio: new Set(["opus", "pcmu", "pcma"]) as ReadonlySet<string>,
+  audio: new Set(["opus", "pcmu", "pcma", "multiopus"]) as ReadonlySet<string>,
   video: new Set(["vp8"]) as ReadonlySet<string>,
 };
 
-/** Adds `codec` (an `RTP_SUPPORTED` audio codec) on `payloadType` to an audio description. */
-function addAudioCodec(description: Audio, codec: string, payloadType: number): void {
+/**
+ * Adds `codec` (an `RTP_SUPPORTED` audio codec) on `payloadType` to an audio description;
+ * multiopus takes the channels and fmtp it was offered with (its channel mapping).
+ */
+function addAudioCodec(
+  description: Audio,
+  codec: string,
+  payloadType: number,
+  offered?: { channels: number; fmtp: string },
+): void {
   if (codec === "pcmu" || codec === "pcma") {
     description.addAudioCodec(payloadType, `${codec.toUpperCase()}/8000`);
+  } else if (codec === "multiopus") {
+    const channels = offered?.channels || 6;
+    const fmtp = offered?.fmtp;
+    description.addAudioCodec(payloadType, `multiopus/48000/${channels}`, fmtp || undefined);
   } else description.addOpusCodec(payloadType);
 }
 
@@ -241,7 +254,7 @@ export class RtpPeer {
       description.addVideoCodec(media.payloadType, "VP8");
       if (rtx) description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
     } else {
-      addAudioCodec(description, media.codec, media.payloadType);
+      addAudioCodec(description, media.codec, media.payloadType, media);
     }
     if (levelId > 0) description.parseSdpLine(`a=extmap:${levelId} ${AUDIO_LEVEL_URI}`);
     const msid = `janus${media.kind}`;
@@ -490,7 +503,7 @@ export class RtpPeer {
         description.addRTXCodec(line.rtxPayloadType, line.payloadType, line.clockRate);
       }
     } else {
-      addAudioCodec(description, line.codec, line.payloadType);
+      addAudioCodec(description, line.codec, line.payloadType, line.audioFormat);
     }
     const msid = `janus${line.mid}`;
     description.addSSRC(line.ssrc, "janus", "janus", msid);

@@ -39,6 +39,8 @@ export interface ForwardSource {
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
+  /** Audio: the offered channels and fmtp (multiopus needs its channel mapping offered on). */
+  readonly audioFormat?: { channels: number; fmtp: string };
   /** Header extension ids the publisher's packets carry: id -> URI. */
   readonly extensions: ReadonlyMap<number, string>;
   /** Asks the publisher for a keyframe (at most one a second per publisher). */
@@ -84,6 +86,8 @@ export class SendLine {
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
+  /** The first source's audio channels and fmtp, for our offer. */
+  readonly audioFormat: { channels: number; fmtp: string } | undefined;
   track: Track | undefined;
   source: ForwardSource | undefined;
   /**
@@ -137,6 +141,7 @@ export class SendLine {
     this.payloadType = source.payloadType;
     this.rtxPayloadType = source.kind === "video" ? source.rtxPayloadType : 0;
     this.clockRate = source.clockRate;
+    this.audioFormat = source.audioFormat;
     this.#rewriter = new StreamRewriter({ ssrc: this.ssrc, clockRate: source.clockRate });
     this.#cache = new NackCache(source.kind === "video" ? 1024 : 128);
   }
