@@ -85,6 +85,25 @@ interface Line {
   stream: number;
   /** `configure` `send`. */
   send: boolean;
+  /** A simulcast stream's layers as last told, and the targets (for the admin's handle info). */
+  layers?: SimulcastState;
+}
+
+/** Where a simulcast line is and aims (the reference's `sim_context` in its handle info). */
+interface SimulcastState {
+  substream: number;
+  substreamTarget: number;
+  temporal: number;
+  temporalTarget: number;
+  /** `fallback` as asked, in microseconds (0: the default). */
+  fallback: number;
+}
+
+/** Applies a request's targets to a line's simulcast state. */
+function applyTargets(state: SimulcastState, body: JsonObject): void {
+  if (typeof body.substream === "number") state.substreamTarget = body.substream;
+  if (typeof body.temporal === "number") state.temporalTarget = body.temporal;
+  if (typeof body.fallback === "number") state.fallback = body.fallback;
 }
 
 /** The layer targets a request names (`fallback` from microseconds to ms). */
@@ -255,14 +274,27 @@ export class StreamingSession implements PluginSession, Viewer {
       }
       for (const { s, i } of chosen) {
         const source = this.#sourceOf(mp);
-        const mid = await source.forward({
+        const line: Line = { mid: "", kind: s.type, stream: i, send: true };
+        if (s.simulcastPorts) {
+          // As the reference: aim high unless told otherwise.
+          line.layers = {
+            substream: -1,
+            substreamTarget: 2,
+            temporal: -1,
+            temporalTarget: 2,
+            fallback: 0,
+          };
+          applyTargets(line.layers, body);
+        }
+        line.mid = await source.forward({
           to: webrtc,
           fromMid: s.mid,
           newMid: s.mid,
           active: mp.enabled,
-          ...this.#layerEvents(s.mid),
+          ...this.#layerEvents(s.mid, line),
         });
-        this.#lines.push({ mid, kind: s.type, stream: i, send: true });
+        const mid = line.mid;
+        this.#lines.push(line);
         const targets = layerTargets(body);
         if (s.simulcastPorts && Object.keys(targets).length > 0) {
           await source.setLayers({ to: webrtc, toMid: mid, ...targets });
@@ -284,9 +316,12 @@ export class StreamingSession implements PluginSession, Viewer {
   }
 
   /** A simulcast stream's layer changes, told to the viewer as the reference does. */
-  #layerEvents(streamMid: string): { onLayer: (change: LayerChange) => void } {
+  #layerEvents(streamMid: string, line?: Line): { onLayer: (change: LayerChange) => void } {
     return {
       onLayer: (change) => {
+        const layers = line?.layers;
+        if (layers && "substream" in change) layers.substream = change.substream;
+        if (layers && "temporal" in change) layers.temporal = change.temporal;
         if (!this.#destroyed) {
           this.#handle.pushEvent({ data: event({ mid: streamMid, ...change }) });
         }
@@ -306,6 +341,7 @@ export class StreamingSession implements PluginSession, Viewer {
       if (!stream?.simulcastPorts || (typeof body.mid === "string" && body.mid !== line.mid)) {
         continue;
       }
+      if (line.layers) applyTargets(line.layers, body);
       const now = await this.#sourceOf(mp).setLayers({
         to: this.#handle.webrtc,
         toMid: line.mid,
@@ -381,12 +417,22 @@ export class StreamingSession implements PluginSession, Viewer {
           });
         } else if (next >= 0) {
           used.add(next);
+          // A new simulcast context aiming high, as the reference's switch resets it.
+          if (mp.streams[next]!.simulcastPorts) {
+            line.layers = {
+              substream: -1,
+              substreamTarget: 2,
+              temporal: -1,
+              temporalTarget: 2,
+              fallback: 0,
+            };
+          } else delete line.layers;
           await mp.source.forward({
             to: webrtc,
             fromMid: mp.streams[next]!.mid,
             toMid: line.mid,
             active: this.#sends(line, mp),
-            ...this.#layerEvents(mp.streams[next]!.mid),
+            ...this.#layerEvents(mp.streams[next]!.mid, line),
           });
           // The line is the new source's now: this only drops the old one's layer listener.
           if (line.stream >= 0) {
@@ -484,13 +530,42 @@ export class StreamingSession implements PluginSession, Viewer {
 
   query(): JsonObject {
     const mp = this.#mp;
+    // The reference's handle info: the mountpoint, then each stream (or a file) and the flags.
+    const media = mp?.file ? { type: "audio", filename: mp.file.path } : this.#lines.map((l, i) => {
+      const layers = l.layers;
+      return {
+        type: l.kind,
+        mindex: i,
+        mid: mp?.streams[l.stream]?.mid ?? l.mid,
+        ...(layers
+          ? {
+            simulcast: {
+              substream: layers.substream,
+              "substream-target": layers.substreamTarget,
+              "temporal-layer": layers.temporal,
+              "temporal-layer-target": layers.temporalTarget,
+              ...(layers.fallback > 0 ? { fallback: layers.fallback } : {}),
+            },
+          }
+          : {}),
+      };
+    });
     return {
       state: mp ? "watching" : "idle",
-      ...(mp ? { mountpoint_id: mp.id } : {}),
+      ...(mp
+        ? {
+          mountpoint_id: mp.id,
+          mountpoint_name: mp.name,
+          mountpoint_viewers: mp.viewers.size,
+          media,
+        }
+        : {}),
+      hangingup: 0,
       started: this.#started ? 1 : 0,
+      dataready: this.#started && this.#lines.some((l) => l.kind === "data") ? 1 : 0,
       paused: this.#paused ? 1 : 0,
       stopping: this.#stopping ? 1 : 0,
-      media: this.#lines.map((l, i) => ({ mindex: i, type: l.kind, mid: l.mid, send: l.send })),
+      destroyed: this.#destroyed ? 1 : 0,
     };
   }
 }

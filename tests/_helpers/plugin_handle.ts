@@ -76,3 +76,16 @@ export function same(actual: JsonObject | undefined, expected: JsonObject): void
   assert.deepEqual(actual, expected);
   assert.deepEqual(Object.keys(actual ?? {}), Object.keys(expected), JSON.stringify(actual));
 }
+
+/** The plugin's part of the admin API's `handle_info` of a handle (`adminUrl`: the gateway's). */
+export async function handleInfo(
+  gw: { adminUrl: string },
+  h: { session: number; handle: number },
+): Promise<JsonObject> {
+  const res = await fetch(`${gw.adminUrl}/${h.session}/${h.handle}`, {
+    method: "POST",
+    body: JSON.stringify({ janus: "handle_info", admin_secret: "janusoverlord", transaction: "i" }),
+  });
+  const info = ((await res.json()) as JsonObject).info as JsonObject;
+  return info.plugin_specific as JsonObject;
+}

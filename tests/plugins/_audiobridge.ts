@@ -16,7 +16,7 @@ import { waitUntil } from "../media/_client.ts";
 import type { ToneClient } from "./_audiobridge_tone.ts";
 
 /** Replies compared with their key order (shared by the plugin helpers). */
-export { same } from "../_helpers/plugin_handle.ts";
+export { handleInfo, same } from "../_helpers/plugin_handle.ts";
 
 export const AUDIOBRIDGE = "janus.plugin.audiobridge";
 
@@ -126,13 +126,3 @@ export const abErr = (code: number, error: string): JsonObject => ({
   error_code: code,
   error,
 });
-
-/** The plugin's part of the admin API's `handle_info` of `h`. */
-export async function handleInfo(gw: TestGateway, h: AbHandle): Promise<JsonObject> {
-  const res = await fetch(`${gw.adminUrl}/${h.session}/${h.handle}`, {
-    method: "POST",
-    body: JSON.stringify({ janus: "handle_info", admin_secret: "janusoverlord", transaction: "i" }),
-  });
-  const info = ((await res.json()) as JsonObject).info as JsonObject;
-  return info.plugin_specific as JsonObject;
-}

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import type { JsonObject } from "../../core/protocol.ts";
 import { httpClient } from "../_helpers/janus_client.ts";
+import { handleInfo } from "../_helpers/plugin_handle.ts";
 import { waitUntil, wrtcTest } from "../media/_client.ts";
 import {
   closeViewers,
@@ -117,6 +118,30 @@ wrtcTest(
         result: { event: "configured" },
       });
       same(await high.h.next(1000), { streaming: "event", result: { substream: 1 } });
+      // The admin's handle info names where the viewer is and aims, as the reference's.
+      same(await handleInfo(gw, high.h), {
+        state: "watching",
+        mountpoint_id: 31,
+        mountpoint_name: "mp-31",
+        mountpoint_viewers: 2,
+        media: [{
+          type: "video",
+          mindex: 0,
+          mid: "v",
+          simulcast: {
+            substream: 1,
+            "substream-target": 1,
+            "temporal-layer": -1,
+            "temporal-layer-target": 2,
+          },
+        }],
+        hangingup: 0,
+        started: 1,
+        dataready: 0,
+        paused: 0,
+        stopping: 0,
+        destroyed: 0,
+      });
       // Up again with the streams form's mid.
       same((await low.h.ask({ request: "configure", mid: "v", substream: 2 })).data, {
         streaming: "event",
