@@ -120,7 +120,7 @@ Deno.test({
       const a = await engine.createPeer({ listener: {} });
       const b = await engine.createPeer({ listener: {} });
       assert.deepEqual(engine.capabilities?.(), {
-        codecs: { audio: ["opus", "pcmu", "pcma"], video: ["vp8"] },
+        codecs: { audio: ["opus", "pcmu", "pcma", "multiopus"], video: ["vp8"] },
         decodes: false,
         rtp: true,
       });
