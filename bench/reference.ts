@@ -20,6 +20,8 @@ export interface Reference {
   startedPid: number | undefined;
   /** The run directory start.sh made for an instance the bench started. */
   runDir: string | undefined;
+  /** The admin API's HTTP port of an instance the bench started (secret `janusoverlord`). */
+  adminHttpPort?: number;
 }
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
@@ -153,9 +155,11 @@ export async function startFreshReference(): Promise<Reference | { unreachable: 
     basePath: "/janus",
     wsPort: freePort(),
   };
-  const started = await startReference(endpoint, { http: freePort(), ws: freePort() });
+  const admin = { http: freePort(), ws: freePort() };
+  const started = await startReference(endpoint, admin);
   if (started.pid === undefined) return { unreachable: started.note };
   const fresh: Reference = {
+    adminHttpPort: admin.http,
     endpoint,
     pid: started.pid,
     pidSource: "started by the bench",

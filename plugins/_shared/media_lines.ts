@@ -61,3 +61,17 @@ export function liveMediaLines(sdp: string): MediaLine[] {
   }
   return out;
 }
+
+/**
+ * The codec of the first live audio and video m-line of an answer, as the reference names a
+ * call's `audio_codec` and `video_codec` in its handle info.
+ */
+export function answeredCodecs(sdp: string): { audio_codec?: string; video_codec?: string } {
+  const live = mediaSections(sdp).filter((s) => s.port !== 0 && s.codec !== undefined);
+  const audio = live.find((s) => s.kind === "audio")?.codec;
+  const video = live.find((s) => s.kind === "video")?.codec;
+  return {
+    ...(audio !== undefined ? { audio_codec: audio } : {}),
+    ...(video !== undefined ? { video_codec: video } : {}),
+  };
+}

@@ -47,6 +47,8 @@ export interface ParticipantSettings {
   group?: string | undefined;
   /** Panning in a spatial-audio room: 0 left, 50 centre, 100 right. */
   spatialPosition: number;
+  /** Packets buffered before its audio is mixed (`prebuffer`, the room's by default). */
+  prebuffer: number;
 }
 
 /** A handle in a room. */
@@ -66,6 +68,7 @@ export class Participant implements Member, ParticipantSettings {
   activePackets: number;
   levelAverage: number;
   spatialPosition: number;
+  prebuffer: number;
   talking = false;
   group: string | undefined;
   readonly #session: ParticipantSession;
@@ -85,6 +88,7 @@ export class Participant implements Member, ParticipantSettings {
     this.levelAverage = settings.levelAverage;
     this.group = settings.group;
     this.spatialPosition = settings.spatialPosition;
+    this.prebuffer = settings.prebuffer;
     this.#session = session;
   }
 

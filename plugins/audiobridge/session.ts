@@ -65,6 +65,8 @@ export interface Shared {
 export class AudioBridgeSession implements PluginSession, ParticipantSession {
   participant: Participant | undefined;
   started = false;
+  /** The last audio level heard (dBov), in `audiolevel_event` rooms. */
+  #lastLevel = 0;
   readonly #handle: PluginHandle;
   readonly #shared: Shared;
   #queue: Promise<unknown> = Promise.resolve();
@@ -269,6 +271,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
       activePackets: (body.audio_active_packets as number | undefined) ?? 0,
       levelAverage: (body.audio_level_average as number | undefined) ?? 0,
       spatialPosition: room.props.spatial_audio ? positionOf(body.spatial_position, 50) : 50,
+      // Over the reference's 50, the room's default (as it does, with a warning).
+      prebuffer: typeof body.prebuffer === "number" && body.prebuffer <= MAX_PREBUFFERING
+        ? body.prebuffer
+        : room.props.default_prebuffering,
     }, this);
     const others = [...room.participants.values()];
     room.participants.set(id, p);
@@ -351,6 +357,10 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
     if (body.bitrate !== undefined) p.bitrate = bitrateOf(body.bitrate, 0);
     if (body.quality !== undefined) p.quality = body.quality as number;
     if (body.expected_loss !== undefined) p.expectedLoss = body.expected_loss as number;
+    // Over the reference's 50 the previous value stays.
+    if (typeof body.prebuffer === "number" && body.prebuffer <= MAX_PREBUFFERING) {
+      p.prebuffer = body.prebuffer;
+    }
     let changed = false;
     if (body.muted !== undefined) {
       p.muted = body.muted === true;
@@ -521,6 +531,7 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
   #talked(report: AudioLevelReport): void {
     const p = this.participant;
     if (!p) return;
+    this.#lastLevel = Math.round(report.level);
     const change = this.#talk.feed(report);
     if (!change) return;
     p.talking = change.talking;
@@ -773,23 +784,50 @@ export class AudioBridgeSession implements PluginSession, ParticipantSession {
 
   query(): JsonObject {
     const p = this.participant;
-    if (!p) return { state: "idle", started: this.started };
+    const flags = { started: this.started, hangingup: false, destroyed: this.#destroyed };
+    if (!p) return { state: "idle", ...flags };
+    const plain = this.#plainRtp;
+    // The reference's fields and order; its buffers are ours to mirror: a WebRTC participant's
+    // jitter buffer holds its prebuffer once audio flows, and its sender waits on the mix (-1).
     return {
+      state: "inroom",
       room: p.room.id,
       id: p.id,
       ...(p.group !== undefined ? { group: p.group } : {}),
       ...(p.display !== undefined ? { display: p.display } : {}),
+      ...(p.admin ? { admin: true } : {}),
       muted: p.muted,
-      volume_gain: p.volume,
+      active: this.started,
+      "pre-buffering": !this.started,
+      "prebuffer-count": p.prebuffer,
+      ...(this.started ? { "queue-in": p.prebuffer } : {}),
+      "queue-out": -1,
+      ...(p.room.props.spatial_audio ? { spatial_position: p.spatialPosition } : {}),
       ...(this.#recording.fileName ? { "audio-recording": this.#recording.fileName } : {}),
-      talking: p.talking,
+      ...(this.measured
+        ? {
+          "audio-level-dBov": p.room.props.audiolevel_event ? this.#lastLevel : 0,
+          talking: p.talking,
+        }
+        : {}),
       fec: p.fec,
       ...(p.fec ? { "expected-loss": p.expectedLoss } : {}),
-      started: this.started,
-      mixer: this.#mixer ?? null,
+      ...(p.bitrate > 0 ? { "opus-bitrate": p.bitrate } : {}),
+      ...(plain
+        ? {
+          "plain-rtp": {
+            ...(plain.remote ? { "remote-ip": plain.remote.host } : {}),
+            ...(plain.remote ? { "remote-port": plain.remote.port } : {}),
+          },
+        }
+        : {}),
+      ...flags,
     };
   }
 }
+
+/** The most packets a participant's audio may be buffered (the reference's MAX_PREBUFFERING). */
+const MAX_PREBUFFERING = 50;
 
 /** How a participant joined with plain RTP. */
 interface PlainRtp {

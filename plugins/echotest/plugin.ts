@@ -15,7 +15,7 @@ import {
   type PluginReply,
   type PluginSession,
 } from "../../core/plugin.ts";
-import { liveMediaLines, type MediaLine } from "../_shared/media_lines.ts";
+import { answeredCodecs, liveMediaLines, type MediaLine } from "../_shared/media_lines.ts";
 import { checkBody } from "../_shared/validate.ts";
 import { ECHOTEST_ERROR } from "./errors.ts";
 import { ECHOTEST_FIELDS, EchoTestBody } from "./schemas.ts";
@@ -44,6 +44,8 @@ class EchoTestSession implements PluginSession {
   #slowlinks = 0;
   /** The answered m-lines, each forwarded to ourselves (echo) once the PC has it. */
   #lines: MediaLine[] = [];
+  /** The codecs of our answer (`audio_codec`, `video_codec` in the handle info). */
+  #codecs: { audio_codec?: string; video_codec?: string } = {};
   #echoing = new Set<string>();
   #hangingUp = false;
   #destroyed = false;
@@ -94,6 +96,7 @@ class EchoTestSession implements PluginSession {
         throw new PluginError(ECHOTEST_ERROR.INVALID_SDP, (e as Error).message);
       }
       this.#lines = liveMediaLines(event.jsep.sdp);
+      this.#codecs = answeredCodecs(event.jsep.sdp);
     }
     if (webrtc.active) await this.#echo();
     // Event handlers hear the state after each message, as the reference's notify_event.
@@ -131,6 +134,7 @@ class EchoTestSession implements PluginSession {
   hangupMedia(): void {
     // The PeerConnection is gone, and its forwards with it.
     this.#lines = [];
+    this.#codecs = {};
     this.#echoing.clear();
     // Only the first hangup after a media setup is announced (the reference's hangingup flag).
     if (this.#hangingUp) return;
@@ -150,10 +154,12 @@ class EchoTestSession implements PluginSession {
     const info: JsonObject = {
       audio_active: this.#audio,
       video_active: this.#video,
+      ...this.#codecs,
       bitrate: this.#bitrate,
       "peer-bitrate": 0,
       slowlink_count: this.#slowlinks,
-      hangingup: this.#hangingUp ? 1 : 0,
+      // The reference clears its flag once a hangup is handled, as ours are at once.
+      hangingup: 0,
       destroyed: this.#destroyed ? 1 : 0,
     };
     if (this.#substream !== undefined) info.substream = this.#substream;

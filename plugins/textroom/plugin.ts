@@ -207,11 +207,8 @@ class TextRoomSession implements PluginSession {
   }
 
   query(): JsonObject {
-    return {
-      setup: this.#setup,
-      rooms: [...this.rooms.keys()],
-      destroyed: this.#destroyed ? 1 : 0,
-    };
+    // The reference's whole handle info (its "TODO: participant details" is not done there).
+    return { destroyed: this.#destroyed ? 1 : 0 };
   }
 }
 

@@ -22,6 +22,7 @@ import {
   type PluginSession,
 } from "../../core/plugin.ts";
 import { createLogger } from "../../core/log.ts";
+import { answeredCodecs } from "../_shared/media_lines.ts";
 import { checkBody } from "../_shared/validate.ts";
 import { Call } from "./call.ts";
 import { recordableLines, type RecordedKind, recordingName, recordingPath } from "./recording.ts";
@@ -450,6 +451,8 @@ class VideoCallSession implements PluginSession {
       if (peer.username !== undefined) info.peer = peer.username;
       info.audio_active = this.#audio;
       info.video_active = this.#video;
+      // The codecs both sides use, once the callee answered (the reference's).
+      if (call.accepted && call.answer) Object.assign(info, answeredCodecs(call.answer.sdp));
       info.bitrate = this.#bitrate;
       info["peer-bitrate"] = 0;
       info.slowlink_count = 0;
@@ -457,7 +460,8 @@ class VideoCallSession implements PluginSession {
     const recording = this.#recordingInfo();
     if (recording) info.recording = recording;
     info.incall = call ? 1 : 0;
-    info.hangingup = this.#hangingUp ? 1 : 0;
+    // The reference clears its flag once a hangup is handled, as ours are at once.
+    info.hangingup = 0;
     info.destroyed = this.#destroyed ? 1 : 0;
     return info;
   }

@@ -118,6 +118,7 @@ class VideoRoomSession implements PluginSession {
   #publisher: Publisher | undefined;
   #subscriber: Subscriber | undefined;
   #queue: Promise<unknown> = Promise.resolve();
+  #destroyed = false;
 
   constructor(handle: PluginHandle, shared: Shared) {
     this.#handle = handle;
@@ -315,6 +316,7 @@ class VideoRoomSession implements PluginSession {
   }
 
   destroy(): Promise<void> {
+    this.#destroyed = true;
     this.#publisher?.destroy();
     this.#subscriber?.destroy();
     this.#publisher = undefined;
@@ -323,7 +325,9 @@ class VideoRoomSession implements PluginSession {
   }
 
   query(): JsonObject {
-    return this.#publisher?.query() ?? this.#subscriber?.query() ?? { type: "none" };
+    // The reference's flags after the participant's part (none before a join).
+    const part = this.#publisher?.query() ?? this.#subscriber?.query() ?? {};
+    return { ...part, hangingup: 0, destroyed: this.#destroyed ? 1 : 0 };
   }
 }
 

@@ -62,7 +62,10 @@ export class Publisher implements Member {
   /** The reference's `recording_active`, its `filename` base and the mids being recorded. */
   #recording = false;
   #recordingBase: string | undefined;
-  #recorded = new Set<string>();
+  /** The recording file of each recorded stream, by mid. */
+  #recorded = new Map<string, string>();
+  /** The last `audio-level-dBov-avg` told per audio mid (`audiolevel_event` rooms). */
+  #levels = new Map<string, number>();
   /** The recording of our data stream (written here: the plugin gets the messages). */
   #dataRecorder: DataRecorder | undefined;
   /** Data forwarders by stream id (the audio/video ones live in the media worker). */
@@ -359,7 +362,7 @@ export class Publisher implements Member {
           codec: s.codec,
           ...(s.description !== undefined ? { description: s.description } : {}),
         });
-        this.#recorded.add(s.mid);
+        this.#recorded.set(s.mid, path);
       } catch (e) {
         log.warn(`Couldn't open a ${s.type} recording file for this publisher: ${String(e)}`);
       }
@@ -385,7 +388,9 @@ export class Publisher implements Member {
   }
 
   #stopRecordings(): void {
-    for (const mid of this.#recorded) void this.webrtc.stopRecording(mid).catch(() => {});
+    for (const mid of this.#recorded.keys()) {
+      void this.webrtc.stopRecording(mid).catch(() => {});
+    }
     this.#recorded.clear();
     this.#dataRecorder?.close();
     this.#dataRecorder = undefined;
@@ -468,6 +473,7 @@ export class Publisher implements Member {
     if (!stream) return;
     const change = this.#talk.feed(report);
     if (!change) return;
+    this.#levels.set(stream.mid, Math.round(change.average));
     this.room.notify({
       videoroom: change.talking ? "talking" : "stopped-talking",
       room: this.room.id,
@@ -612,14 +618,31 @@ export class Publisher implements Member {
     if (this.room.members.get(this.id) === this) this.room.members.delete(this.id);
   }
 
-  /** State for admin `handle_info`. */
+  /** State for admin `handle_info`, as the reference's. */
   query(): JsonObject {
-    const out: JsonObject = { type: "publisher", room: this.room.id, id: this.id };
+    const out: JsonObject = {
+      type: "publisher",
+      room: this.room.id,
+      id: this.id,
+      private_id: this.privateId,
+    };
     if (this.#display !== undefined) out.display = this.#display;
-    out.publishing = this.#publishing;
-    out.active = this.#active;
     out.bitrate = this.#bitrate;
-    out.subscribers = this.subscribers.size;
+    const levels = this.room.props.audiolevel_ext;
+    out.streams = this.#streams.map((s) => {
+      const entry: JsonObject = { type: s.type, mindex: s.mindex, mid: s.mid };
+      if (s.description !== undefined) entry.description = s.description;
+      if (s.type !== "data" && s.codec !== undefined) entry.codec = s.codec;
+      const recording = this.#recorded.get(s.mid);
+      if (recording !== undefined) entry.recording = recording;
+      if (s.type === "audio" && levels) {
+        entry["audio-level-dBov"] = this.#levels.get(s.mid) ?? 0;
+        entry.talking = this.talking;
+      }
+      entry.subscribers = [...this.subscribers].filter((w) => w.takes(this, s.mid, s.type))
+        .length;
+      return entry;
+    });
     return out;
   }
 }

@@ -118,6 +118,8 @@ export interface Watcher {
   feedGone(member: Member, options: { update: boolean; by?: PluginHandle }): Promise<void>;
   /** Streams of `member` were muted or unmuted (moderation, publisher `send`). */
   streamsChanged(member: Member): void;
+  /** Whether it takes `member`'s stream `mid` of `type` (the admin's per-stream counts). */
+  takes(member: Member, mid: string, type: string): boolean;
   /** A data-channel message of `member`, relayed when its data is subscribed to and flows. */
   relayData(member: Member, data: string | Uint8Array): void;
   roomDestroyed(): void;

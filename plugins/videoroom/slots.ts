@@ -73,6 +73,12 @@ export class Slots {
     return this.list.some((s) => s.feed === member) || this.data?.sources.includes(member) === true;
   }
 
+  /** Whether `member`'s stream `mid` (of `type`) is one this subscriber takes. */
+  takes(member: Member, mid: string, type: string): boolean {
+    if (type === "data") return this.data?.sources.includes(member) === true;
+    return this.list.some((s) => s.feed === member && s.stream?.mid === mid);
+  }
+
   /**
    * Relays `member`'s data on the data m-line (made on first use, after the m-lines there are);
    * false when it was relayed already.

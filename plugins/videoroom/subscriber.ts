@@ -39,6 +39,8 @@ export class Subscriber implements Watcher {
   /** The m-lines active in the last offer (the answer makes them ready). */
   #offered = new Set<{ ready: boolean }>();
   #awaitingAnswer = false;
+  /** An offer of ours was answered (the reference's `answered`). */
+  #answered = false;
   #pending = false;
   #autoupdate: boolean;
   /** A feed went without an offer: the next `update` renegotiates even with no change. */
@@ -208,6 +210,7 @@ export class Subscriber implements Watcher {
   async start(jsep: Jsep | undefined): Promise<{ data: JsonObject; follow: boolean }> {
     if (jsep?.type === "answer") {
       this.#awaitingAnswer = false;
+      this.#answered = true;
       // The m-lines active in the offer answered, even those whose stream left meanwhile:
       // Janus 1.1.2 lists them ready: true in the offer that follows.
       for (const s of this.#offered) s.ready = true;
@@ -424,11 +427,20 @@ export class Subscriber implements Watcher {
     this.room.watchers.delete(this);
   }
 
-  /** State for admin `handle_info`. */
+  takes(member: Member, mid: string, type: string): boolean {
+    return this.#slots.takes(member, mid, type);
+  }
+
+  /** State for admin `handle_info`, as the reference's. */
   query(): JsonObject {
     return {
       type: "subscriber",
       room: this.room.id,
+      private_id: this.#privateId,
+      answered: this.#answered && !this.#awaitingAnswer,
+      pending_offer: this.#pending,
+      // ICE restarts are refused here, so none is ever pending.
+      pending_restart: false,
       paused: this.#slots.paused,
       streams: this.#slots.json(),
     };

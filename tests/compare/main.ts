@@ -87,8 +87,9 @@ async function main(): Promise<number> {
     const only = (Deno.env.get("COMPARE_ONLY") ?? "").split(",");
     for (const scenario of SCENARIOS.filter((s) => only.some((o) => s.name.includes(o)))) {
       const recordings: string[][] = [];
-      for (const url of [ours.httpUrl, refUrl]) {
-        await using r = await Recorder.open(url, wrtc);
+      const refAdmin = `http://${ref.endpoint.host}:${ref.adminHttpPort}/admin`;
+      for (const [url, admin] of [[ours.httpUrl, ours.adminUrl], [refUrl, refAdmin]]) {
+        await using r = await Recorder.open(url!, wrtc, admin);
         await scenario.run(r);
         recordings.push(r.lines);
       }

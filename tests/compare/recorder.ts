@@ -67,14 +67,38 @@ export class Recorder implements AsyncDisposable {
   /** TextRoom data-channel clients, by name, and what they received since the last settle. */
   readonly #channels = new Map<string, { peer: ClientPeer; received: string[] }>();
   #dcCount = 0;
+  /** The server's admin API (`.../admin`), for `handleInfo`. */
+  readonly #adminUrl: string | undefined;
 
-  private constructor(client: VideoRoomClient, wrtc: Wrtc) {
+  private constructor(client: VideoRoomClient, wrtc: Wrtc, adminUrl?: string) {
     this.#client = client;
     this.#wrtc = wrtc;
+    this.#adminUrl = adminUrl;
   }
 
-  static async open(url: string, wrtc: Wrtc): Promise<Recorder> {
-    return new Recorder(await VideoRoomClient.open(url), wrtc);
+  static async open(url: string, wrtc: Wrtc, adminUrl?: string): Promise<Recorder> {
+    return new Recorder(await VideoRoomClient.open(url), wrtc, adminUrl);
+  }
+
+  /** Records the plugin's part of the admin API's `handle_info` of `name`'s handle. */
+  async handleInfo(name: string): Promise<void> {
+    if (!this.#adminUrl) throw new Error("no admin API to ask");
+    const res = await fetch(
+      `${this.#adminUrl}/${this.#client.session}/${await this.handle(name)}`,
+      {
+        method: "POST",
+        body: JSON.stringify({
+          janus: "handle_info",
+          admin_secret: "janusoverlord",
+          transaction: "i",
+        }),
+      },
+    );
+    const info = ((await res.json()) as JsonObject).info as JsonObject | undefined;
+    this.lines.push(
+      `> ${name} handle_info`,
+      `  = ${JSON.stringify(comparable(info?.plugin_specific ?? null))}`,
+    );
   }
 
   /** The handle called `name`, attached on first use (to the VideoRoom unless told). */

@@ -84,11 +84,15 @@ const PUBLISH_SUBSCRIBE: Scenario = {
     await r.settle("bob joined");
     await r.ask("alice", { request: "join", room: R, ptype: "publisher", display: "alice", id: A });
     await r.settle("alice joined");
+    await r.handleInfo("admin");
+    await r.handleInfo("bob");
     await r.publish("alice", { request: "configure", audio: true, video: true }, {
       audio: true,
       video: true,
     });
     const pc = await joinSubscriber(r, "carol", R, [A]);
+    await r.handleInfo("alice");
+    await r.handleInfo("carol");
     await probe(r, "carol", [
       { request: "configure", streams: [{ mid: "1", send: false }] },
       { request: "configure", streams: [{ mid: "9", send: false }] },
@@ -284,6 +288,7 @@ const ECHOTEST: Scenario = {
     await r.handle("caller", echo);
     await probe(r, "caller", [{}, { audio: "x" }, { fallback: "x", temporal: "x" }]);
     await r.publish("caller", { audio: true, video: true }, { audio: true, video: true }, true);
+    await r.handleInfo("caller");
     await probe(r, "caller", [
       { audio: false },
       { video: false, bitrate: 128000 },
@@ -319,6 +324,7 @@ const TEXTROOM: Scenario = {
       { request: "listparticipants", room: R },
       { request: "destroy", room: 999 },
     ]);
+    await r.handleInfo("tradmin");
     await r.textroom("alice");
     await r.textroom("bob");
     const steps: [string, JsonObject | string | Uint8Array][] = [
@@ -350,7 +356,12 @@ const TEXTROOM: Scenario = {
     for (const [who, body] of steps) {
       r.dc(who, body);
       await r.settle(`${who} data`, 400);
+      // Where a participant is in rooms, as the admin API shows it.
+      if (who === "bob" && typeof body === "object" && "textroom" in body) {
+        if (body.textroom === "listparticipants") await r.handleInfo("bob");
+      }
     }
+    await r.handleInfo("alice");
     await r.detach("bob");
   },
 };
