@@ -136,8 +136,6 @@ export class RtspFeed {
   #lastAlive = performance.now();
   #busy = false;
   #closed = false;
-  /** Sessions set up again after media stopped. */
-  reconnects = 0;
 
   constructor(options: {
     spec: RtspSpec;
@@ -149,11 +147,6 @@ export class RtspFeed {
     this.#name = options.name;
     this.#source = options.source;
     this.#onFirstPlay = options.onFirstPlay;
-  }
-
-  /** Whether the server is playing to us now. */
-  get connected(): boolean {
-    return this.#conn !== undefined;
   }
 
   /**
@@ -248,7 +241,6 @@ export class RtspFeed {
       this.#conn = undefined;
       clearInterval(this.#keepalive);
       await this.connect();
-      this.reconnects++;
       log.info(`mountpoint ${this.#name}: the RTSP server plays again`);
     } catch (e) {
       log.warn(`mountpoint ${this.#name}: RTSP reconnection failed: ${String(e)}`);

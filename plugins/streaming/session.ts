@@ -99,6 +99,11 @@ interface SimulcastState {
   fallback: number;
 }
 
+/** A simulcast line before any packet: aiming high unless told otherwise (the reference's). */
+function freshLayers(): SimulcastState {
+  return { substream: -1, substreamTarget: 2, temporal: -1, temporalTarget: 2, fallback: 0 };
+}
+
 /** Applies a request's targets to a line's simulcast state. */
 function applyTargets(state: SimulcastState, body: JsonObject): void {
   if (typeof body.substream === "number") state.substreamTarget = body.substream;
@@ -276,14 +281,7 @@ export class StreamingSession implements PluginSession, Viewer {
         const source = this.#sourceOf(mp);
         const line: Line = { mid: "", kind: s.type, stream: i, send: true };
         if (s.simulcastPorts) {
-          // As the reference: aim high unless told otherwise.
-          line.layers = {
-            substream: -1,
-            substreamTarget: 2,
-            temporal: -1,
-            temporalTarget: 2,
-            fallback: 0,
-          };
+          line.layers = freshLayers();
           applyTargets(line.layers, body);
         }
         line.mid = await source.forward({
@@ -417,16 +415,9 @@ export class StreamingSession implements PluginSession, Viewer {
           });
         } else if (next >= 0) {
           used.add(next);
-          // A new simulcast context aiming high, as the reference's switch resets it.
-          if (mp.streams[next]!.simulcastPorts) {
-            line.layers = {
-              substream: -1,
-              substreamTarget: 2,
-              temporal: -1,
-              temporalTarget: 2,
-              fallback: 0,
-            };
-          } else delete line.layers;
+          // A new simulcast context, as the reference's switch resets it.
+          if (mp.streams[next]!.simulcastPorts) line.layers = freshLayers();
+          else delete line.layers;
           await mp.source.forward({
             to: webrtc,
             fromMid: mp.streams[next]!.mid,
