@@ -412,6 +412,11 @@ async function createRtspMountpoint(
       const streams = withHost(described);
       const source = await openSource(ctx, id, { ...spec, streams });
       const mp = made.mp;
+      // Destroyed while the server answered: the source goes with it.
+      if (mp && ctx.mountpoints.get(id) !== mp) {
+        await source.close().catch(() => {});
+        throw new Error("the mountpoint was destroyed");
+      }
       if (mp) {
         const old = mp.source;
         mp.setStreams(streams, source);
