@@ -38,6 +38,9 @@ export function comparable(value: unknown): unknown {
       ? "<port>"
       : key === "age_ms"
       ? "<age>"
+      // An AudioBridge participant's jitter buffer depth moves with every packet.
+      : key === "queue-in"
+      ? "<queue>"
       : comparable(v);
   }
   return out;
