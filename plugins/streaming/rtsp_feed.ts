@@ -230,7 +230,8 @@ export class RtspFeed {
       const freshest = ages.length > 0 ? Math.min(...ages) : Infinity;
       if (now - freshest > this.#lastAlive) this.#lastAlive = now - freshest;
     }
-    if (now - this.#lastAlive <= this.#spec.reconnectDelayMs) return;
+    // Destroyed while the stats came: no new session for it.
+    if (this.#closed || now - this.#lastAlive <= this.#spec.reconnectDelayMs) return;
     this.#busy = true;
     try {
       log.warn(

@@ -78,13 +78,13 @@ export function readOfferMedia(
     }
     let rtxPayloadType = 0;
     let fmtp = "";
-    for (const f of attr("fmtp")) {
-      const m = /^(\d+) (.*)$/.exec(f.trim());
-      if (m && codec !== "" && Number(m[1]) === payloadType) fmtp = m[2]!;
-    }
-    for (const fmtp of attr("fmtp")) {
-      const m = /^(\d+) apt=(\d+)$/.exec(fmtp.trim());
-      if (m && payloadType > 0 && Number(m[2]) === payloadType) rtxPayloadType = Number(m[1]);
+    for (const line of attr("fmtp")) {
+      const m = /^(\d+) (.*)$/.exec(line.trim());
+      if (!m || codec === "") continue;
+      // The chosen codec's parameters, and the RTX payload tied to it (apt=).
+      if (Number(m[1]) === payloadType) fmtp = m[2]!;
+      const apt = /^apt=(\d+)$/.exec(m[2]!);
+      if (apt && payloadType > 0 && Number(apt[1]) === payloadType) rtxPayloadType = Number(m[1]);
     }
     const fid = attr("ssrc-group").map((g) => /^FID (\d+) (\d+)/.exec(g)).find((m) => m);
     const first = attr("ssrc").map((s) => /^(\d+) /.exec(s)).find((m) => m);

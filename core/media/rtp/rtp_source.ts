@@ -58,6 +58,22 @@ async function bindInRange(host: string, range: { min: number; max: number }): P
   throw new Error(`No free port in ${range.min}-${range.max}: ${String(last)}`);
 }
 
+/** RTP on `port` and RTCP on the port after it; neither stays bound when one fails. */
+async function bindPair(
+  host: string,
+  port: number,
+  range: { min: number; max: number },
+  mediaSsrc: () => number,
+): Promise<[Socket, SourceRtcp]> {
+  const socket = await bindUdp(host, port);
+  try {
+    return [socket, await SourceRtcp.open(host, port + 1, range, mediaSsrc)];
+  } catch (e) {
+    socket.close();
+    throw e;
+  }
+}
+
 /** An even port from `range` and the one after it, both bound (RTP, then RTCP). */
 async function bindPairInRange(
   host: string,
@@ -68,13 +84,9 @@ async function bindPairInRange(
   const pairs = Math.floor((range.max - first + 1) / 2);
   let last: unknown;
   for (let i = 0; i < Math.min(PORT_ATTEMPTS, pairs); i++) {
-    const port = first + 2 * ((nextPort++) % pairs);
-    let socket: Socket | undefined;
     try {
-      socket = await bindUdp(host, port);
-      return [socket, await SourceRtcp.open(host, port + 1, range, mediaSsrc)];
+      return await bindPair(host, first + 2 * ((nextPort++) % pairs), range, mediaSsrc);
     } catch (e) {
-      socket?.close();
       last = e;
     }
   }
@@ -272,24 +284,10 @@ export class RtpSource {
           const tap = tapOf();
           let pair: [Socket, SourceRtcp];
           try {
+            const ssrc = () => tap?.ssrc ?? 0;
             pair = spec.port === 0
-              ? await bindPairInRange(host, options.portRange, () => tap?.ssrc ?? 0)
-              : await bindUdp(host, spec.port).then(async (s) => {
-                try {
-                  return [
-                    s,
-                    await SourceRtcp.open(
-                      host,
-                      spec.port + 1,
-                      options.portRange,
-                      () => tap?.ssrc ?? 0,
-                    ),
-                  ] as [Socket, SourceRtcp];
-                } catch (e) {
-                  s.close();
-                  throw e;
-                }
-              });
+              ? await bindPairInRange(host, options.portRange, ssrc)
+              : await bindPair(host, spec.port, options.portRange, ssrc);
           } catch (e) {
             throw new Error(`Can't bind ${host}:${spec.port} and the port after: ${String(e)}`);
           }

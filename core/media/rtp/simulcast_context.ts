@@ -41,6 +41,23 @@ export class SimulcastContext {
   /** A lower target we fell back to while the wanted substream is silent, -1: none. */
   #targetTemp = -1;
   #lastRelayed = 0;
+  /** Reused for every packet (this runs per packet and viewer): valid until the next call. */
+  readonly #verdict: LayerVerdict = {
+    relay: false,
+    changedSubstream: false,
+    changedTemporal: false,
+    needKeyframe: false,
+    aboveTemporal: false,
+    descriptor: null,
+  };
+  readonly #descriptor: Vp8Descriptor = {
+    pictureId: -1,
+    longPictureId: false,
+    pictureIdAt: -1,
+    tl0PicIdx: -1,
+    tl0PicIdxAt: -1,
+    tid: 0,
+  };
 
   /** The monotonic ms of the last packet relayed (0: none yet). */
   get lastRelayed(): number {
@@ -49,7 +66,7 @@ export class SimulcastContext {
 
   /**
    * Decides on the packet that came on `substream` (its VP8 payload in `buf[payload, end)`)
-   * at `nowMs`.
+   * at `nowMs`. The verdict is reused: read it before the next call.
    */
   process(
     substream: number,
@@ -58,14 +75,13 @@ export class SimulcastContext {
     end: number,
     nowMs: number,
   ): LayerVerdict {
-    const verdict: LayerVerdict = {
-      relay: false,
-      changedSubstream: false,
-      changedTemporal: false,
-      needKeyframe: false,
-      aboveTemporal: false,
-      descriptor: null,
-    };
+    const verdict = this.#verdict;
+    verdict.relay = false;
+    verdict.changedSubstream = false;
+    verdict.changedTemporal = false;
+    verdict.needKeyframe = false;
+    verdict.aboveTemporal = false;
+    verdict.descriptor = null;
     if (
       this.#targetTemp !== -1 &&
       (substream > this.#targetTemp || this.substreamTarget <= this.#targetTemp)
@@ -109,7 +125,7 @@ export class SimulcastContext {
     }
     if (this.substream < 0 || substream !== this.substream) return verdict;
     this.#lastRelayed = nowMs;
-    const descriptor = vp8Descriptor(buf, payload, end);
+    const descriptor = vp8Descriptor(buf, payload, end, this.#descriptor);
     if (descriptor) {
       if (this.templayer !== this.templayerTarget && descriptor.tid === this.templayerTarget) {
         this.templayer = this.templayerTarget;

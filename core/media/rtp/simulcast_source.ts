@@ -86,7 +86,6 @@ class LayerSelector {
 /** The substreams of one simulcast stream, forwarded as one source. */
 export class SimulcastForward {
   readonly forward: ForwardSource;
-  readonly #layers: readonly LayerOutputs[];
   readonly #selectors = new Map<SendLine, LayerSelector>();
 
   /**
@@ -98,7 +97,6 @@ export class SimulcastForward {
     layers: readonly LayerOutputs[],
     onLayer: (line: SendLine, change: LayerChange) => void,
   ) {
-    this.#layers = layers;
     this.forward = {
       kind: base.kind,
       ...(base.codec !== undefined ? { codec: base.codec } : {}),
@@ -150,18 +148,8 @@ export class SimulcastForward {
     return { substream: ctx.substream, temporal: ctx.templayer };
   }
 
-  /** Whether a viewer's line of it is open and sending. */
-  viewed(): boolean {
-    return [...this.#selectors.keys()].some((l) => l.active && !!l.track?.isOpen());
-  }
-
   /** Lines fed now, for `close`. */
   lines(): SendLine[] {
     return [...this.#selectors.keys()];
-  }
-
-  /** How many substreams. */
-  get layers(): number {
-    return this.#layers.length;
   }
 }

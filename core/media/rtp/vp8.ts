@@ -67,17 +67,30 @@ export interface Vp8Descriptor {
   tid: number;
 }
 
-/** Reads the VP8 payload descriptor in `buf[offset, end)`; null when it is cut short. */
-export function vp8Descriptor(buf: Uint8Array, offset: number, end: number): Vp8Descriptor | null {
-  if (end - offset < 1) return null;
-  const out: Vp8Descriptor = {
+/**
+ * Reads the VP8 payload descriptor in `buf[offset, end)` into `out` (a new object by default;
+ * a per-packet caller passes its own, reused); null when it is cut short.
+ */
+export function vp8Descriptor(
+  buf: Uint8Array,
+  offset: number,
+  end: number,
+  out: Vp8Descriptor = {
     pictureId: -1,
     longPictureId: false,
     pictureIdAt: -1,
     tl0PicIdx: -1,
     tl0PicIdxAt: -1,
     tid: 0,
-  };
+  },
+): Vp8Descriptor | null {
+  if (end - offset < 1) return null;
+  out.pictureId = -1;
+  out.longPictureId = false;
+  out.pictureIdAt = -1;
+  out.tl0PicIdx = -1;
+  out.tl0PicIdxAt = -1;
+  out.tid = 0;
   if ((buf[offset]! & 0x80) === 0) return out;
   let at = offset + 1;
   if (at >= end) return null;
