@@ -84,6 +84,11 @@ export const ConfigSchema = z.object({
     /** Longest wait for a media worker to answer a call, in ms; one that misses it is replaced. */
     call_timeout_ms: z.number().int().positive().default(5000),
     /**
+     * Keep each RTP media worker on one CPU (worker i on the i-th the gateway may use): a
+     * packet's handoffs between its threads then stay on one CPU (`rtp/cpu_pin.ts`).
+     */
+    pin_rtp_workers: z.boolean().default(true),
+    /**
      * The media engine of each plugin's peers, by plugin package: "wrtc" (decodes) or "rtp"
      * (forwards RTP without decoding; echo only so far). Entries override
      * `DEFAULT_MEDIA_ENGINES`; other plugins use wrtc.
@@ -186,6 +191,7 @@ export const ENV_KEYS: Readonly<Record<string, { path: string[]; kind: Kind }>> 
   JANUS_RTP_PORT_RANGE: { path: ["media", "rtp_port_range"], kind: "range" },
   JANUS_LOG_LEVEL: { path: ["general", "log_level"], kind: "int" },
   JANUS_MEDIA_WORKERS: { path: ["media", "workers"], kind: "int" },
+  JANUS_MEDIA_PIN_RTP_WORKERS: { path: ["media", "pin_rtp_workers"], kind: "bool" },
   JANUS_METRICS_PUBLIC: { path: ["metrics", "public"], kind: "bool" },
   JANUS_METRICS_TOKEN: { path: ["metrics", "token"], kind: "string" },
 };

@@ -104,6 +104,11 @@ export interface MediaEngineOptions {
   workerMain?: URL;
   /** How to start a worker (default: this Deno running `workerMain` with all permissions). */
   workerCommand?: WorkerCommand;
+  /**
+   * Keep each worker on one CPU, worker i on the i-th the gateway may use (default false;
+   * only the RTP worker acts on it: `rtp/cpu_pin.ts`).
+   */
+  pinCpus?: boolean;
 }
 
 /**
@@ -176,6 +181,9 @@ class WorkerMediaEngine implements MediaEngine {
   #workers: MediaWorker[] = [];
   #startedAt = new Map<MediaWorker, number>();
   #affinity = new Map<string, MediaWorker>();
+  #pinCpus: boolean;
+  /** Each live worker's CPU slot, when pinning: a replacement takes the lowest free one. */
+  #slots = new Map<MediaWorker, number>();
   #nextWorker = 0;
   #nextPeer = 0;
   #closed = false;
@@ -197,6 +205,7 @@ class WorkerMediaEngine implements MediaEngine {
     this.#callTimeoutMs = Math.max(0, options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
     this.#lazy = options.lazy ?? false;
     this.#idleStopMs = Math.max(0, options.idleStopMs ?? DEFAULT_IDLE_STOP_MS);
+    this.#pinCpus = options.pinCpus ?? false;
     this.#config = {
       iceEnforceList: options.iceEnforceList ?? [],
       iceIgnoreList: options.iceIgnoreList ?? [],
@@ -474,10 +483,11 @@ class WorkerMediaEngine implements MediaEngine {
   }
 
   #spawn(): MediaWorker {
+    const slot = this.#pinCpus ? this.#freeSlot() : undefined;
     const worker = new MediaWorker({
       index: this.#nextWorker++,
       command: this.#command,
-      config: this.#config,
+      config: slot !== undefined ? { ...this.#config, pinSlot: slot } : this.#config,
       callTimeoutMs: this.#callTimeoutMs,
       onExit: (w, expected) => this.#exited(w, expected),
       onIdle: () => this.#idleStopSoon(),
@@ -485,13 +495,23 @@ class WorkerMediaEngine implements MediaEngine {
       onSourceLayer: ({ sourceId, ...change }) => this.#sources.get(sourceId)?.layerChanged(change),
     });
     this.#workers.push(worker);
+    if (slot !== undefined) this.#slots.set(worker, slot);
     this.#startedAt.set(worker, Date.now());
     log.verbose(`media worker ${worker.index} started (pid ${worker.pid})`);
     return worker;
   }
 
+  /** The lowest CPU slot no live worker holds. */
+  #freeSlot(): number {
+    const taken = new Set(this.#slots.values());
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    return slot;
+  }
+
   #exited(worker: MediaWorker, expected: boolean): void {
     this.#workers = this.#workers.filter((w) => w !== worker);
+    this.#slots.delete(worker);
     for (const s of [...this.#sources.values()]) if (s.worker === worker) s.lost();
     for (const m of [...this.#mixers.values()]) if (m.worker === worker) m.lost();
     for (const [key, w] of this.#affinity) if (w === worker) this.#affinity.delete(key);

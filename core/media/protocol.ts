@@ -48,6 +48,8 @@ export interface WorkerConfig {
   /** Longest wait for ICE gathering before an SDP is returned, in ms. */
   gatherTimeoutMs: number;
   logLevel: number;
+  /** Pin the worker to the `pinSlot`-th CPU it may use (`cpu_pin.ts`; RTP workers only). */
+  pinSlot?: number;
 }
 
 type P = { peerId: string };

@@ -31,6 +31,7 @@ export async function startMediaEngine(config: Config): Promise<MediaEngine | un
       callTimeoutMs: media.call_timeout_ms,
       iceTcp: media.ice_tcp,
       workerMain: name === "rtp" ? RTP_WORKER_MAIN_URL : WORKER_MAIN_URL,
+      pinCpus: name === "rtp" && media.pin_rtp_workers,
     });
   const byPlugin = new Map(Object.entries({ ...DEFAULT_MEDIA_ENGINES, ...media.engines }));
   if (![...byPlugin.values()].includes("rtp")) return await start("wrtc");

@@ -25,6 +25,7 @@ import {
 } from "../protocol.ts";
 import { type Handlers, RpcServer } from "../rpc.ts";
 import { chooseBindAddress } from "./bind_address.ts";
+import { pinProcess } from "./cpu_pin.ts";
 import { RTP_SUPPORTED, RtpPeer, type RtpPeerContext } from "./rtp_peer.ts";
 import { rtpSourceHandlers } from "./source_handlers.ts";
 import { mixerHandlers } from "../mixer_protocol.ts";
@@ -61,6 +62,11 @@ async function main(): Promise<void> {
     ...mixerHandlers(mixers),
     configure: (config: WorkerConfig) => {
       setLogLevel(config.logLevel);
+      // Before the first PeerConnection: libdatachannel's threads inherit the pin.
+      if (config.pinSlot !== undefined) {
+        const cpu = pinProcess(config.pinSlot);
+        log.verbose(cpu !== undefined ? `pinned to CPU ${cpu}` : "not pinned to a CPU");
+      }
       const interfaces = localInterfaces();
       const filter = workerCandidateFilter(config, interfaces, log);
       context = {
