@@ -84,8 +84,9 @@ export const ConfigSchema = z.object({
     /** Longest wait for a media worker to answer a call, in ms; one that misses it is replaced. */
     call_timeout_ms: z.number().int().positive().default(5000),
     /**
-     * Keep each RTP media worker on one CPU (worker i on the i-th the gateway may use): a
-     * packet's handoffs between its threads then stay on one CPU (`rtp/cpu_pin.ts`).
+     * Keep each RTP media worker on one CPU (consecutive CPUs of those the gateway may use,
+     * from a random one): a packet's handoffs between its threads then stay on one CPU
+     * (`rtp/cpu_pin.ts`).
      */
     pin_rtp_workers: z.boolean().default(true),
     /**

@@ -105,8 +105,8 @@ export interface MediaEngineOptions {
   /** How to start a worker (default: this Deno running `workerMain` with all permissions). */
   workerCommand?: WorkerCommand;
   /**
-   * Keep each worker on one CPU, worker i on the i-th the gateway may use (default false;
-   * only the RTP worker acts on it: `rtp/cpu_pin.ts`).
+   * Keep each worker on one CPU, the engine's workers on consecutive CPUs from a random one
+   * (default false; only the RTP worker acts on it: `rtp/cpu_pin.ts`).
    */
   pinCpus?: boolean;
 }
@@ -182,6 +182,11 @@ class WorkerMediaEngine implements MediaEngine {
   #startedAt = new Map<MediaWorker, number>();
   #affinity = new Map<string, MediaWorker>();
   #pinCpus: boolean;
+  /**
+   * Where this engine's CPU slots start: at random, so that gateways sharing a host without
+   * cpusets (each seeing every CPU) do not all pin their first worker to CPU 0.
+   */
+  #pinBase = Math.floor(Math.random() * 1024);
   /** Each live worker's CPU slot, when pinning: a replacement takes the lowest free one. */
   #slots = new Map<MediaWorker, number>();
   #nextWorker = 0;
@@ -487,7 +492,9 @@ class WorkerMediaEngine implements MediaEngine {
     const worker = new MediaWorker({
       index: this.#nextWorker++,
       command: this.#command,
-      config: slot !== undefined ? { ...this.#config, pinSlot: slot } : this.#config,
+      config: slot !== undefined
+        ? { ...this.#config, pinSlot: this.#pinBase + slot }
+        : this.#config,
       callTimeoutMs: this.#callTimeoutMs,
       onExit: (w, expected) => this.#exited(w, expected),
       onIdle: () => this.#idleStopSoon(),

@@ -5,8 +5,8 @@
  * inter-processor interrupt, dearer still in a VM). Bench on 2 cores, one VideoRoom publisher
  * alone: the worker took 2.2-3.4% of a core unpinned, 1.5-2.0% pinned; per subscriber at 1, 2
  * and 4 subscribers, 1.13x, 1.05x and 0.79x of the reference's unpinned, 1.02x, 0.89x and
- * 0.87x pinned. A worker's JavaScript runs on one thread anyway, and workers are spread over
- * the CPUs the gateway may use (worker i on the i-th).
+ * 0.87x pinned. A worker's JavaScript runs on one thread anyway, and an engine's workers are
+ * spread over the CPUs the gateway may use (consecutive ones from a random first one).
  *
  * @module
  */
