@@ -3,6 +3,10 @@
  * a-law/mu-law files sent as G.711 RTP (160 bytes, 20 ms a packet) and Ogg/Opus files as their
  * packets (960 samples a packet, as the reference counts them), looping at the end, as the
  * reference's file threads do. Packets are paced on the clock, catching up after a late timer.
+ * Nobody listening (no open line; for an on-demand file, its viewer not yet there), the feed
+ * checks every `IDLE_CHECK_MS` instead of every packet, and a live file's position moves on
+ * with the clock without sending: an unwatched mountpoint wakes the worker 10 times a second,
+ * not 50 (each wakeup costs more than the packet it sends).
  *
  * @module
  */
@@ -17,6 +21,8 @@ const G711_BYTES = 160;
 const HEADER_BYTES = 12;
 /** Packets sent at once at most when the timer was late (more are skipped, not bunched). */
 const MAX_CATCH_UP = 5;
+/** How often a feed nobody listens to checks again. */
+export const IDLE_CHECK_MS = 100;
 
 /** The format a file name's extension names, or undefined. */
 export function fileFormatOf(path: string): FileFormat | undefined {
@@ -41,9 +47,12 @@ export class FileFeed implements UdpSocket {
   readonly #payloads: Uint8Array[];
   readonly #payloadType: number;
   readonly #step: number;
-  /** Whether packets should flow now (an on-demand file waits for its viewer). */
+  /** Whether anyone listens now (an open line); until then nothing is sent. */
   ready: () => boolean = () => true;
-  readonly #timer: ReturnType<typeof setInterval>;
+  /** A live file plays on while nobody listens (its position follows the clock). */
+  readonly #live: boolean;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #periodMs = 0;
   #next = 0;
   #seq = 1;
   #ts = 0;
@@ -53,21 +62,42 @@ export class FileFeed implements UdpSocket {
    * @param path the file (read whole here)
    * @throws {Error} when the file cannot be read, has no packet, or is not of a known format
    */
-  constructor(path: string, payloadType: number) {
+  constructor(path: string, payloadType: number, live = true) {
     const format = fileFormatOf(path);
     if (!format) throw new Error(`Unsupported file format: ${path}`);
     this.#payloads = payloadsOf(Deno.readFileSync(path), format);
     if (this.#payloads.length === 0) throw new Error(`No audio in ${path}`);
     this.#payloadType = payloadType & 0x7f;
     this.#step = format === "opus" ? 960 : G711_BYTES;
-    this.#timer = setInterval(() => this.#tick(performance.now()), PACKET_MS);
+    this.#live = live;
+    if (live) this.#dueMs = performance.now();
+    this.#every(PACKET_MS);
+  }
+
+  /** Ticks every `periodMs` from now on (unless it already does). */
+  #every(periodMs: number): void {
+    if (this.#periodMs === periodMs) return;
+    clearInterval(this.#timer);
+    this.#periodMs = periodMs;
+    this.#timer = setInterval(() => this.#tick(performance.now()), periodMs);
   }
 
   #tick(nowMs: number): void {
     if (!this.ready()) {
-      this.#dueMs = undefined;
+      this.#every(IDLE_CHECK_MS);
+      if (!this.#live) {
+        this.#dueMs = undefined;
+        return;
+      }
+      // Live: the packets due go by unsent, as if played to nobody.
+      const due = Math.floor((nowMs - (this.#dueMs ?? nowMs)) / PACKET_MS) + 1;
+      if (due > 0) {
+        this.#advance(due);
+        this.#dueMs = (this.#dueMs ?? nowMs) + due * PACKET_MS;
+      }
       return;
     }
+    this.#every(PACKET_MS);
     this.#dueMs ??= nowMs;
     let sent = 0;
     while (this.#dueMs <= nowMs && sent < MAX_CATCH_UP) {
@@ -77,6 +107,13 @@ export class FileFeed implements UdpSocket {
     }
     // Far behind (a stalled process): go on from now rather than burst.
     if (this.#dueMs <= nowMs) this.#dueMs = nowMs + PACKET_MS;
+  }
+
+  /** Moves `count` packets on: the file position, sequence number and timestamp. */
+  #advance(count: number): void {
+    this.#next = (this.#next + count) % this.#payloads.length;
+    this.#seq = (this.#seq + count) & 0xffff;
+    this.#ts = (this.#ts + count * this.#step) >>> 0;
   }
 
   #send(): void {
@@ -99,5 +136,6 @@ export class FileFeed implements UdpSocket {
 
   close(): void {
     clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 }

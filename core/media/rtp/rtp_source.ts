@@ -296,7 +296,7 @@ export class RtpSource {
         }
         try {
           socket = file
-            ? new FileFeed(file.path, spec.payloadType)
+            ? new FileFeed(file.path, spec.payloadType, !file.onDemand)
             : spec.port === 0
             ? await bindInRange(host, options.portRange)
             : spec.multicast !== undefined
@@ -326,8 +326,8 @@ export class RtpSource {
           ...(tap ? { tap } : {}),
           ...(rtcp ? { rtcp } : {}),
         });
-        // An on-demand file plays only while one of its lines is open.
-        if (socket instanceof FileFeed && file?.onDemand) socket.ready = () => made.viewed();
+        // A file sends only while one of its lines is open (a live one plays on unheard).
+        if (socket instanceof FileFeed) socket.ready = () => made.viewed();
         streams.push(made);
         if (spec.simulcastPorts) {
           const more: SourceStream[] = [];
