@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { isVp8Keyframe, type Vp8Descriptor, vp8Descriptor } from "./vp8.ts";
+import { emptyVp8Descriptor, isVp8Keyframe, type Vp8Descriptor, vp8Descriptor } from "./vp8.ts";
 
 /** No packet relayed for this long on a substream above 0: drop to the one below (ms). */
 export const DEFAULT_FALLBACK_MS = 250;
@@ -50,14 +50,7 @@ export class SimulcastContext {
     aboveTemporal: false,
     descriptor: null,
   };
-  readonly #descriptor: Vp8Descriptor = {
-    pictureId: -1,
-    longPictureId: false,
-    pictureIdAt: -1,
-    tl0PicIdx: -1,
-    tl0PicIdxAt: -1,
-    tid: 0,
-  };
+  readonly #descriptor: Vp8Descriptor = emptyVp8Descriptor();
 
   /** The monotonic ms of the last packet relayed (0: none yet). */
   get lastRelayed(): number {

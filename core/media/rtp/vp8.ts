@@ -67,6 +67,18 @@ export interface Vp8Descriptor {
   tid: number;
 }
 
+/** A descriptor with nothing read yet, for `vp8Descriptor` to fill. */
+export function emptyVp8Descriptor(): Vp8Descriptor {
+  return {
+    pictureId: -1,
+    longPictureId: false,
+    pictureIdAt: -1,
+    tl0PicIdx: -1,
+    tl0PicIdxAt: -1,
+    tid: 0,
+  };
+}
+
 /**
  * Reads the VP8 payload descriptor in `buf[offset, end)` into `out` (a new object by default;
  * a per-packet caller passes its own, reused); null when it is cut short.
@@ -75,14 +87,7 @@ export function vp8Descriptor(
   buf: Uint8Array,
   offset: number,
   end: number,
-  out: Vp8Descriptor = {
-    pictureId: -1,
-    longPictureId: false,
-    pictureIdAt: -1,
-    tl0PicIdx: -1,
-    tl0PicIdxAt: -1,
-    tid: 0,
-  },
+  out: Vp8Descriptor = emptyVp8Descriptor(),
 ): Vp8Descriptor | null {
   if (end - offset < 1) return null;
   out.pictureId = -1;
