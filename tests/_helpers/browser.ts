@@ -64,6 +64,7 @@ export function capturePageLog(page: Page, label: string, limit = 3000): PageLog
   };
   page.on("console", (m) => push(`${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => push(`pageerror: ${e.message}`));
+  page.on("crash", () => push("the page crashed"));
   page.on(
     "requestfailed",
     (r) => push(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ""}`),

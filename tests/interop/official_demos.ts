@@ -202,6 +202,41 @@ export async function openDemoPages(
   return { people, describe, noDialogs };
 }
 
+/** How long a demo page may take to load and initialise janus.js. */
+const DEMO_READY_MS = 20_000;
+
+/**
+ * Opens an official demo page and clicks its Start button once janus.js is initialised: the
+ * demos bind Start in `Janus.init`'s callback, so an earlier click would be lost. A page
+ * whose scripts have not run within {@link DEMO_READY_MS} is reloaded once, with a warning
+ * naming its state (CI saw a fresh page in a loaded run print nothing for 20 s); a second
+ * such page fails the test.
+ */
+export async function startDemo(page: Page, url: string): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    await page.goto(url);
+    try {
+      await page.waitForFunction(
+        () => (globalThis as { Janus?: { initDone?: boolean } }).Janus?.initDone === true,
+        undefined,
+        { timeout: DEMO_READY_MS },
+      );
+      break;
+    } catch (e) {
+      const state = await page.evaluate(
+        "({ readyState: document.readyState, jquery: typeof jQuery, janus: typeof Janus })",
+      ).catch((err) => `unknown (${err})`);
+      const what = `${url}: janus.js not initialised in ${DEMO_READY_MS} ms (${e}); page: ${
+        JSON.stringify(state)
+      }`;
+      if (attempt === 2) throw new Error(what);
+      // Shown in the test output: a reload that helped is still worth seeing.
+      await Deno.stderr.write(new TextEncoder().encode(`${what}; reloading it once\n`));
+    }
+  }
+  await page.click("#start");
+}
+
 /**
  * On each page in turn: opens `url`, Start, types the page's name into the demo's
  * `#username` form and registers, then waits until `done(page, name)` (`${name} ${what}`).
@@ -214,8 +249,7 @@ export async function startAndRegister(
 ): Promise<void> {
   const { describe } = demo;
   for (const { name, page } of demo.people) {
-    await page.goto(url);
-    await page.click("#start");
+    await startDemo(page, url);
     await page.waitForSelector("#username", { state: "visible", timeout: 20_000 })
       .catch(async (e) => {
         throw new Error(`${name}: no username field (${e}):\n${await describe()}`);

@@ -19,6 +19,7 @@ import {
   framesDecoded,
   officialDemoUrl,
   requireOfficialDemos,
+  startDemo,
   untilNothingLeft,
 } from "./official_demos.ts";
 
@@ -57,12 +58,12 @@ for (
           return `gateway: ${JSON.stringify(gw.counts())}; dialog: ${dialog || "none"}\n` +
             log.tail(80);
         };
-        await page.goto(
+        await startDemo(
+          page,
           how === ""
             ? officialDemoUrl(gw, transport, "echotest.html")
             : `http://127.0.0.1:${gw.app.ports.http}/demos/echotest.html?transport=ws`,
         );
-        await page.click("#start");
         const frames = await pollUntil(
           "decoded echoed frames",
           async () => {

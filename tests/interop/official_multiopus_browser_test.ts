@@ -20,6 +20,7 @@ import {
   inboundAudio,
   officialDemoUrl,
   requireOfficialDemos,
+  startDemo,
   untilNothingLeft,
 } from "./official_demos.ts";
 
@@ -48,8 +49,7 @@ for (const transport of DEMO_TRANSPORTS) {
           return `gateway: ${JSON.stringify(gw.counts())}; dialog: ${dialog || "none"}\n` +
             log.tail(80);
         };
-        await page.goto(officialDemoUrl(gw, transport, "multiopus.html"));
-        await page.click("#start");
+        await startDemo(page, officialDemoUrl(gw, transport, "multiopus.html"));
         await pollUntil(
           "echoed audio and video",
           async () => {

@@ -21,6 +21,7 @@ import {
   framesDecoded,
   officialDemoUrl,
   requireOfficialDemos,
+  startDemo,
 } from "./official_demos.ts";
 
 /** How long the demo's recording is paused. */
@@ -46,8 +47,7 @@ for (const transport of DEMO_TRANSPORTS) {
           return `gateway: ${JSON.stringify(gw.counts())}; dialog: ${dialog || "none"}\n` +
             log.tail(80);
         };
-        await page.goto(officialDemoUrl(gw, transport, "recordplaytest.html"));
-        await page.click("#start");
+        await startDemo(page, officialDemoUrl(gw, transport, "recordplaytest.html"));
         await page.locator("#record:not([disabled])").waitFor({ timeout: 15_000 });
         // Record under a name typed into the demo's prompt.
         await page.click("#record");

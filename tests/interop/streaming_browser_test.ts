@@ -18,6 +18,7 @@ import {
   inboundAudio,
   officialDemoUrl,
   requireOfficialDemos,
+  startDemo,
 } from "./official_demos.ts";
 
 const STREAMING_PC = "return [globalThis.streaming && globalThis.streaming.webrtcStuff.pc];";
@@ -46,8 +47,7 @@ for (const transport of DEMO_TRANSPORTS) {
             JSON.stringify(streamingCounts(gw))
           }; dialog: ${dialog || "none"}\n` + log.tail(80);
         };
-        await page.goto(officialDemoUrl(gw, transport, "streamingtest.html"));
-        await page.click("#start");
+        await startDemo(page, officialDemoUrl(gw, transport, "streamingtest.html"));
         await page.locator("#streamslist a[id='1']").waitFor({ state: "attached" });
         await page.click("#streamset");
         await page.click("#streamslist a[id='1']");

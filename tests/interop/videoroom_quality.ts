@@ -12,7 +12,7 @@ import type { Browser, Page } from "playwright-core";
 import type { ConfigInput } from "../../core/config.ts";
 import { capturePageLog, type PageLog, pollUntil } from "../_helpers/browser.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
-import { officialDemoUrl, present } from "./official_demos.ts";
+import { officialDemoUrl, present, startDemo } from "./official_demos.ts";
 
 /** The demo's room. */
 export const DEMO_ROOM = 1234;
@@ -67,8 +67,7 @@ export async function openDemo(
   const page = await (await browser.newContext()).newPage();
   const log = capturePageLog(page, name);
   const describe = () => `${name}:\n${log.tail(40)}`;
-  await page.goto(officialDemoUrl(gw, options.transport ?? "http", "videoroomtest.html"));
-  await page.click("#start");
+  await startDemo(page, officialDemoUrl(gw, options.transport ?? "http", "videoroomtest.html"));
   // The username field shows once the session exists and the publisher handle is attached.
   await page.waitForSelector("#username", { state: "visible", timeout: 20_000 });
   if (options.publish) {
