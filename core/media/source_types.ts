@@ -21,6 +21,8 @@ export interface RtpSourceStream {
   payloadType: number;
   /** Codec name as in an rtpmap (`opus`, `VP8`). */
   codec: string;
+  /** The codec's parameters viewers are offered (H.264's profile and packetization mode). */
+  fmtp?: string;
   clockRate: number;
   /** The RTX payload type offered with video (0: none). */
   rtxPayloadType: number;

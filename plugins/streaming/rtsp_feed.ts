@@ -11,7 +11,7 @@
 import { createLogger } from "../../core/log.ts";
 import type { PluginRtpSource } from "../../core/plugin.ts";
 import { clientTransport, describedMedia, RtspConnection, type RtspMedia } from "./rtsp_client.ts";
-import { CODECS, type RtspSpec, type StreamSpec } from "./spec.ts";
+import { CODEC_NAMES, CODECS, type RtspSpec, type StreamSpec } from "./spec.ts";
 
 const log = createLogger("streaming");
 
@@ -102,7 +102,7 @@ export function describedStreams(spec: RtspSpec, described: RtspDescription): St
     if (!media || !given) continue;
     const codec = (given.codec ?? media.rtpmap.split("/")[0] ?? "").toLowerCase();
     if (CODECS[codec]?.kind !== kind) {
-      throw new Error(`${kind} codec '${codec}' is not supported (opus, pcmu, pcma, vp8)`);
+      throw new Error(`${kind} codec '${codec}' is not supported (${CODEC_NAMES})`);
     }
     out.push({
       type: kind,

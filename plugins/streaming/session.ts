@@ -23,6 +23,7 @@ import { BODY, type BodyField, checkBody } from "../_shared/validate.ts";
 import { CODES, STREAMING_ERROR } from "./errors.ts";
 import type { Mountpoint, Viewer } from "./mountpoint.ts";
 import { openViewerSource } from "./source.ts";
+import type { StreamSpec } from "./spec.ts";
 import {
   AFFINITY,
   answerRequest,
@@ -81,6 +82,8 @@ export const CONFIGURE_FIELDS: readonly BodyField[] = [
 interface Line {
   mid: string;
   kind: "audio" | "video" | "data";
+  /** The codec it was offered with: a switch feeds it only a stream of that codec. */
+  codec: string;
   /** Index of the feeding stream in the mountpoint, -1 when none (after a switch). */
   stream: number;
   /** `configure` `send`. */
@@ -279,7 +282,7 @@ export class StreamingSession implements PluginSession, Viewer {
       }
       for (const { s, i } of chosen) {
         const source = this.#sourceOf(mp);
-        const line: Line = { mid: "", kind: s.type, stream: i, send: true };
+        const line: Line = { mid: "", kind: s.type, codec: s.codec, stream: i, send: true };
         if (s.simulcastPorts) {
           line.layers = freshLayers();
           applyTargets(line.layers, body);
@@ -395,13 +398,12 @@ export class StreamingSession implements PluginSession, Viewer {
       const webrtc = this.#handle.webrtc;
       const used = new Set<number>();
       for (const line of this.#lines) {
-        // The stream of the same mid, else the next unused one of the kind.
-        let next = mp.streams.findIndex((s, i) =>
-          s.mid === line.mid && s.type === line.kind && !used.has(i)
-        );
-        if (next < 0) {
-          next = mp.streams.findIndex((s, i) => s.type === line.kind && !used.has(i));
-        }
+        // The stream of the same mid, else the next unused one of the kind; of the line's
+        // codec only (packets are relayed as they come: none is better than undecodable ones).
+        const fits = (s: StreamSpec, i: number) =>
+          s.type === line.kind && s.codec === line.codec && !used.has(i);
+        let next = mp.streams.findIndex((s, i) => s.mid === line.mid && fits(s, i));
+        if (next < 0) next = mp.streams.findIndex(fits);
         if (line.kind === "data" && line.stream >= 0) {
           // A data channel is fed by the data stream itself, not by a replaced m-line.
           await old.source.stopForward({ to: webrtc, toMid: line.mid }).catch(() => {});

@@ -36,6 +36,7 @@ function sourceStreams(
       port: bound?.ports[i] ?? s.port,
       payloadType: s.pt,
       codec: s.codec === "vp8" ? "VP8" : s.codec,
+      ...(s.fmtp !== undefined ? { fmtp: s.fmtp } : {}),
       clockRate: CODECS[s.codec]?.clockRate ?? (s.type === "video" ? 90000 : 48000),
       // As the reference offers: the video PT and the next one for its RTX.
       rtxPayloadType: s.type === "video" && s.pt < 127 ? s.pt + 1 : 0,

@@ -2,7 +2,7 @@
  * A mountpoint's settings from a `create` request or a configuration entry, checked as the
  * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
  * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). `rtp` mountpoints of
- * Opus, G.711 (PCMU, PCMA), VP8 (simulcast too) and data, `live`/`ondemand` audio files, and
+ * Opus, G.711 (PCMU, PCMA), VP8 (simulcast too), VP9, H.264, AV1 and data, `live`/`ondemand` audio files, and
  * `rtsp` sources of those codecs (their streams learnt from the server, `rtsp_feed.ts`).
  *
  * @module
@@ -106,7 +106,16 @@ export const CODECS: Readonly<
   pcmu: { kind: "audio", rtpmap: "PCMU/8000", clockRate: 8000 },
   pcma: { kind: "audio", rtpmap: "PCMA/8000", clockRate: 8000 },
   vp8: { kind: "video", rtpmap: "VP8/90000", clockRate: 90000 },
+  vp9: { kind: "video", rtpmap: "VP9/90000", clockRate: 90000 },
+  h264: { kind: "video", rtpmap: "H264/90000", clockRate: 90000 },
+  av1: { kind: "video", rtpmap: "AV1/90000", clockRate: 90000 },
 };
+
+/** The names of {@link CODECS}, as a refusal lists them. */
+export const CODEC_NAMES = Object.keys(CODECS).join(", ");
+
+/** A simulcast source's layers are told apart by their VP8 descriptors. */
+const SIMULCAST_CODEC = "vp8";
 
 const positive = BODY.positiveInt;
 
@@ -508,8 +517,11 @@ function stream(
   const codec = m.codec.toLowerCase();
   if (CODECS[codec]?.kind !== type) {
     throw cantCreate(
-      `Can't add 'rtp' stream: ${type} codec '${m.codec}' is not supported (opus, pcmu, pcma, vp8)`,
+      `Can't add 'rtp' stream: ${type} codec '${m.codec}' is not supported (${CODEC_NAMES})`,
     );
+  }
+  if (simulcast && codec !== SIMULCAST_CODEC) {
+    throw cantCreate(`Can't add 'rtp' stream: simulcast is supported for VP8 only, not '${codec}'`);
   }
   if (m.pt > 127) throw cantCreate(SOURCE_ERROR);
   return {

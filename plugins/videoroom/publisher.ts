@@ -35,12 +35,6 @@ import { TalkDetector } from "./talking.ts";
 
 const log = createLogger("videoroom");
 
-/** Codecs the media engine can decode and re-encode (wrtc: no H264/H265). */
-const ENGINE_CODECS = {
-  audio: new Set(["opus", "g722", "pcmu", "pcma"]),
-  video: new Set(["vp8", "vp9", "av1"]),
-};
-
 /** A publisher handle in a room. */
 export class Publisher implements Member {
   readonly id: number;
@@ -484,11 +478,14 @@ export class Publisher implements Member {
     });
   }
 
+  /**
+   * The room's codecs for `kind`, or the one the publisher forces if the room has it; the
+   * media engine answers the first of them it supports and the m-line offers.
+   */
   #codecs(kind: "audio" | "video", forced: unknown): string[] {
     const room = codecList(
       kind === "audio" ? this.room.props.audiocodec : this.room.props.videocodec,
-    )
-      .filter((c) => ENGINE_CODECS[kind].has(c));
+    );
     if (typeof forced === "string" && room.includes(forced.toLowerCase())) {
       return [forced.toLowerCase()];
     }

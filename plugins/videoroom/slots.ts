@@ -19,6 +19,8 @@ export interface Slot {
   mindex: number;
   mid: string;
   kind: "audio" | "video";
+  /** The codec the m-line was offered with: only a stream in it can feed the slot later. */
+  codec: string | undefined;
   feed: Member | undefined;
   stream: FeedStream | undefined;
   send: boolean;
@@ -115,18 +117,21 @@ export class Slots {
   }
 
   /**
-   * Puts `stream` of `member` on a free slot of its kind (an m-line kept `inactive`), or on a
-   * new one, and starts its forward.
+   * Puts `stream` of `member` on a free slot of its kind and codec (an m-line kept
+   * `inactive`), or on a new one, and starts its forward.
    *
    * @throws {PluginError} 499 when the publisher's PC cannot forward
    */
   async attach(member: Member, stream: FeedStream, ready: boolean): Promise<Slot> {
     const kind = stream.type === "audio" ? "audio" : "video";
-    const free = this.list.find((s) => s.kind === kind && s.feed === undefined);
+    const free = this.list.find((s) =>
+      s.kind === kind && s.feed === undefined && s.codec === stream.codec
+    );
     const slot: Slot = free ?? {
       mindex: this.list.length,
       mid: "",
       kind,
+      codec: stream.codec,
       feed: undefined,
       stream: undefined,
       send: true,

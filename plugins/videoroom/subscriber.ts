@@ -325,7 +325,7 @@ export class Subscriber implements Watcher {
   async switchFeeds(body: JsonObject): Promise<JsonObject> {
     const changes: { slot: Slot; member: Member; stream: FeedStream }[] = [];
     // As on the reference: an empty `streams` is the legacy form, whose missing feed is
-    // "No such feed (0)"; an unknown `sub_mid` or another kind is skipped, not refused.
+    // "No such feed (0)"; an unknown `sub_mid`, another kind or codec is skipped, not refused.
     if (Array.isArray(body.streams) && body.streams.length > 0) {
       for (const e of checkEach(body.streams, STREAM_FIELDS)) {
         if (typeof e.feed !== "number") throw missing("feed");
@@ -333,13 +333,17 @@ export class Subscriber implements Watcher {
         if (typeof e.sub_mid !== "string") throw missing("sub_mid");
         const [want] = this.#resolve([{ feed: e.feed, mid: e.mid }]);
         const slot = this.#slots.byMid(e.sub_mid);
-        if (slot && want && slot.kind === want.stream.type) changes.push({ slot, ...want });
+        if (slot && want && slot.kind === want.stream.type && slot.codec === want.stream.codec) {
+          changes.push({ slot, ...want });
+        }
       }
     } else {
       const feed = typeof body.feed === "number" ? body.feed : 0;
       const wants = this.#resolve([{ feed }]);
       for (const slot of this.#slots.list) {
-        const want = wants.find((w) => w.stream.type === slot.kind);
+        const want = wants.find((w) =>
+          w.stream.type === slot.kind && w.stream.codec === slot.codec
+        );
         if (want && slot.feed) changes.push({ slot, ...want });
       }
     }

@@ -57,17 +57,19 @@ export interface DemoPage {
 /**
  * Opens the demo over `transport` in a fresh context and starts its session; with `publish`
  * it also joins as `name` and publishes the fake camera (resolves once the local video shows).
+ * `query` goes after the page's URL (the demo reads e.g. `vcodec=h264`).
  */
 export async function openDemo(
   browser: Browser,
   gw: TestGateway,
   name: string,
-  options: { transport?: "http" | "ws"; publish: boolean },
+  options: { transport?: "http" | "ws"; publish: boolean; query?: string },
 ): Promise<DemoPage> {
   const page = await (await browser.newContext()).newPage();
   const log = capturePageLog(page, name);
   const describe = () => `${name}:\n${log.tail(40)}`;
-  await startDemo(page, officialDemoUrl(gw, options.transport ?? "http", "videoroomtest.html"));
+  const url = officialDemoUrl(gw, options.transport ?? "http", "videoroomtest.html");
+  await startDemo(page, options.query ? `${url}?${options.query}` : url);
   // The username field shows once the session exists and the publisher handle is attached.
   await page.waitForSelector("#username", { state: "visible", timeout: 20_000 });
   if (options.publish) {

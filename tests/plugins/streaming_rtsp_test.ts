@@ -170,17 +170,18 @@ wrtcTest(
       same(await v.h.next(5000), { streaming: "event", result: { status: "started" } });
       await waitUntil("frames", () => v.peer.videoFrames >= 5, 8000);
       // A codec this gateway does not forward is named.
-      const h264 = TestRtspServer.start({ onPlay: () => () => {}, videoRtpmap: "H264/90000" });
+      const h265 = TestRtspServer.start({ onPlay: () => () => {}, videoRtpmap: "H265/90000" });
       try {
         same(
-          await admin.sync({ ...base, id: 44, url: h264.url }),
+          await admin.sync({ ...base, id: 44, url: h265.url }),
           stErr(
             456,
-            "Can't add 'rtsp' stream: video codec 'h264' is not supported (opus, pcmu, pcma, vp8)",
+            "Can't add 'rtsp' stream: video codec 'h265' is not supported " +
+              "(opus, pcmu, pcma, vp8, vp9, h264, av1)",
           ),
         );
       } finally {
-        await h264.close();
+        await h265.close();
       }
       await destroyWatched(gw, admin, 43, viewers);
       assert.deepEqual(streamingCounts(gw), {

@@ -101,14 +101,13 @@ export class EchoMedia {
 
   /**
    * Adds a stream whose track is already on the PeerConnection, sending as `ssrcs` (announced
-   * in our answer; `rtxSsrc` for resends when RTX is negotiated); `vp8` video echoes from a
-   * keyframe (other codecs at once: their keyframes are not recognised).
+   * in our answer; `rtxSsrc` for resends when RTX is negotiated); video echoes from a
+   * keyframe.
    */
   add(
     media: OfferMedia,
     track: Track,
     ssrcs: { ssrc: number; rtxSsrc: number },
-    vp8: boolean,
     levelId = 0,
   ): void {
     const source: ForwardSource = {
@@ -117,9 +116,7 @@ export class EchoMedia {
       payloadType: media.payloadType,
       rtxPayloadType: media.rtxPayloadType,
       clockRate: media.clockRate,
-      ...(media.kind === "audio"
-        ? { audioFormat: { channels: media.channels, fmtp: media.fmtp } }
-        : {}),
+      format: { channels: media.channels, fmtp: media.fmtp },
       extensions: media.extensions,
       requestKeyframe: (nowMs) => this.#requestKeyframe(stream, nowMs),
       keyframeReceived: () => stream.limiter.keyframeReceived(),
@@ -133,7 +130,7 @@ export class EchoMedia {
         if (i >= 0) stream.outputs.splice(i, 1);
       },
     };
-    const echo = new SendLine(media.mid, source, { ...ssrcs, vp8 });
+    const echo = new SendLine(media.mid, source, ssrcs);
     echo.track = track;
     // The client hears its own packets back: the ids it sends are its own.
     echo.extensions = media.extensions;

@@ -1,6 +1,6 @@
 /**
  * Records one received stream of a peer on the RTP engine (a `PacketTap`): packets go to an
- * `MjrWriter` as received, VP8 video from its first keyframe (asked for when the recording
+ * `MjrWriter` as received, video from its first keyframe (asked for when the recording
  * starts, as the reference's PLI "Recording video"), so the file starts decodable. As Janus's
  * recorder, the packets written are renumbered (`SwitchingContext`) and a paused recording
  * drops them; resumed, it asks for a keyframe and goes on with no gap in RTP time. With a
@@ -13,10 +13,10 @@ import { createLogger } from "../../log.ts";
 import type { RecordingOptions, RecordingUpdate } from "../types.ts";
 import type { PacketTap } from "./echo_media.ts";
 import { headerLength, paddingLength, setSequenceNumber, setTimestamp } from "./header.ts";
+import { type KeyframeTest, keyframeTest } from "./keyframes.ts";
 import { MjrWriter, openMjrFile } from "./mjr_writer.ts";
 import type { ForwardSource } from "./send_lines.ts";
 import { SwitchingContext } from "./switching_context.ts";
-import { isVp8Keyframe } from "./vp8.ts";
 
 const log = createLogger("rtp-worker");
 
@@ -29,7 +29,8 @@ export class MjrRecorder implements PacketTap {
   readonly #writer: MjrWriter;
   readonly #source: ForwardSource;
   readonly #context: SwitchingContext;
-  #waitKeyframe: boolean;
+  /** Video waits for a keyframe of its codec; undefined once one came (or not recognised). */
+  #waitKeyframe: KeyframeTest | undefined;
   #paused = false;
   #muted = false;
   #keyframeIntervalMs: number | undefined;
@@ -49,7 +50,7 @@ export class MjrRecorder implements PacketTap {
       extensions: source.extensions,
     });
     this.#context = new SwitchingContext(source.kind === "video");
-    this.#waitKeyframe = source.kind === "video" && codec === "vp8";
+    this.#waitKeyframe = source.kind === "video" ? keyframeTest(codec) : undefined;
     this.#keyframeIntervalMs = options.keyframeIntervalMs;
     this.#muted = options.muted === true;
     this.#lastKeyframeRequest = nowMs;
@@ -84,8 +85,9 @@ export class MjrRecorder implements PacketTap {
     if (this.#paused || this.#muted) return;
     if (this.#waitKeyframe) {
       const header = headerLength(buf, length);
-      if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;
-      this.#waitKeyframe = false;
+      const end = length - paddingLength(buf, length);
+      if (header < 0 || !this.#waitKeyframe(buf, header, end)) return;
+      this.#waitKeyframe = undefined;
       this.#source.keyframeReceived();
     }
     // The header as written, then back as received for the other taps.

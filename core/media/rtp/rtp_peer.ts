@@ -61,21 +61,42 @@ import { EchoMedia, type PacketTap } from "./echo_media.ts";
 import { MjrPlayer } from "./mjr_player.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
 import { RtpForwarder } from "./rtp_forwarder.ts";
+import { KEYFRAME_CODECS } from "./keyframes.ts";
 import { type OfferMedia, readOfferMedia } from "./offer_media.ts";
 import { randomSsrc } from "./rtp_send.ts";
-import { type ForwardSource, type SendLine, SendLines } from "./send_lines.ts";
+import { codecOf, type ForwardSource, type SendLine, SendLines } from "./send_lines.ts";
 
 const log = createLogger("rtp-worker");
 
 /**
- * Codecs this engine answers (it forwards without decoding; VP8 keyframes are recognised; the
- * audio mixer decodes and encodes Opus and G.711). Multiopus (surround Opus, as the
- * reference's `multiopus` demo offers it) is echoed and forwarded as it comes.
+ * Codecs this engine answers: it forwards without decoding, so video is any codec whose
+ * keyframes it recognises (VP8, VP9, H.264, AV1); the audio mixer decodes and encodes Opus
+ * and G.711. Multiopus (surround Opus, as the reference's `multiopus` demo offers it) is
+ * echoed and forwarded as it comes.
  */
 export const RTP_SUPPORTED = {
   audio: new Set(["opus", "pcmu", "pcma", "multiopus"]) as ReadonlySet<string>,
-  video: new Set(["vp8"]) as ReadonlySet<string>,
+  video: KEYFRAME_CODECS,
 };
+
+/** H.264's parameters when a source names none (what libdatachannel offers by default). */
+const H264_DEFAULT_FMTP = "profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1";
+
+/**
+ * Adds `codec` (an `RTP_SUPPORTED` video codec) on `payloadType` to a video description, with
+ * the fmtp it was offered with (H.264's profile and packetization mode, VP9's profile).
+ */
+function addVideoCodec(
+  description: Video,
+  codec: string,
+  payloadType: number,
+  offered?: { fmtp: string },
+): void {
+  const fmtp = offered?.fmtp || (codec === "h264" ? H264_DEFAULT_FMTP : "");
+  // The binding refuses an explicit undefined profile: no fmtp, no argument.
+  if (fmtp) description.addVideoCodec(payloadType, codec.toUpperCase(), fmtp);
+  else description.addVideoCodec(payloadType, codec.toUpperCase());
+}
 
 /**
  * Adds `codec` (an `RTP_SUPPORTED` audio codec) on `payloadType` to an audio description;
@@ -92,8 +113,27 @@ function addAudioCodec(
   } else if (codec === "multiopus") {
     const channels = offered?.channels || 6;
     const fmtp = offered?.fmtp;
-    description.addAudioCodec(payloadType, `multiopus/48000/${channels}`, fmtp || undefined);
+    const name = `multiopus/48000/${channels}`;
+    // As for video: the binding takes no explicit undefined profile.
+    if (fmtp) description.addAudioCodec(payloadType, name, fmtp);
+    else description.addAudioCodec(payloadType, name);
   } else description.addOpusCodec(payloadType);
+}
+
+/**
+ * `line` (the target's m-line `mid`) when `source` can feed it: same kind and codec (packets
+ * are forwarded as they come, so a line offered VP8 cannot carry H.264).
+ */
+function fitLine(line: SendLine | undefined, mid: string, source: ForwardSource): SendLine {
+  if (!line) throw new Error(`No m-line ${mid} on the target`);
+  if (line.kind !== source.kind) {
+    throw new Error(`m-line ${mid} of the target is not ${source.kind}`);
+  }
+  const codec = codecOf(source);
+  if (line.codec !== codec) {
+    throw new Error(`m-line ${mid} of the target is ${line.codec}, not ${codec}`);
+  }
+  return line;
 }
 
 /** Fast polls right after connecting, so `media` follows `webrtcup` closely. */
@@ -186,7 +226,7 @@ export class RtpPeer {
     const pc = this.#createPc();
     // Tracks go in before the remote description so the answer carries our SSRCs and codecs.
     const sections = audioVideoSections(narrowed.sdp);
-    // One codec per kind is supported (opus, VP8): whatever was kept is it.
+    // One codec per kind was kept: it is the one answered.
     const offered = readOfferMedia(narrowed.sdp, RTP_SUPPORTED);
     for (const [i, media] of offered.entries()) {
       const section = sections[i];
@@ -194,7 +234,7 @@ export class RtpPeer {
       // The RFC 6464 level is read from each packet (VideoRoom's talking): answer its extmap.
       const levelId = media.kind === "audio" ? audioLevelId(section.join("\n")) : 0;
       const { track, ssrcs } = this.#addSendRecvTrack(pc, media, levelId);
-      this.#media.add(media, track, ssrcs, true, levelId);
+      this.#media.add(media, track, ssrcs, levelId);
     }
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
@@ -251,7 +291,7 @@ export class RtpPeer {
       ? new Video(media.mid, "SendRecv")
       : new Audio(media.mid, "SendRecv");
     if (description instanceof Video) {
-      description.addVideoCodec(media.payloadType, "VP8");
+      addVideoCodec(description, media.codec, media.payloadType, media);
       if (rtx) description.addRTXCodec(media.rtxPayloadType, media.payloadType, media.clockRate);
     } else {
       addAudioCodec(description, media.codec, media.payloadType, media);
@@ -284,7 +324,7 @@ export class RtpPeer {
       const { track, ssrcs } = this.#addSendRecvTrack(pc, media, 0);
       // No extensions offered, none received; the sender's SSRCs come with its answer.
       const received = { ...media, ssrc: 0, rtxSsrc: 0, extensions: new Map<number, string>() };
-      this.#media.add(received, track, ssrcs, true);
+      this.#media.add(received, track, ssrcs);
     }
     return hasDataLine(template);
   }
@@ -320,13 +360,9 @@ export class RtpPeer {
       }
       line = this.#media.echoLine(options.fromMid);
     } else if (options.toMid !== undefined) {
-      line = target.#lineAt(options.toMid);
-      if (!line) throw new Error(`No m-line ${options.toMid} on the target`);
-      if (line.kind !== source.kind) {
-        throw new Error(`m-line ${options.toMid} of the target is not ${source.kind}`);
-      }
+      line = fitLine(target.#lineAt(options.toMid), options.toMid, source);
     } else {
-      line = target.#lines.free(source.kind) ??
+      line = target.#lines.free(source.kind, codecOf(source)) ??
         target.#lines.add(target.#newLineMid(), source);
     }
     if (!line) throw new Error(`No m-line ${options.fromMid} to echo on`);
@@ -358,14 +394,10 @@ export class RtpPeer {
     if (this.#closed) throw new Error("Peer closed");
     let line: SendLine | undefined;
     if (options.toMid !== undefined) {
-      line = this.#lines.byMid(options.toMid);
-      if (!line) throw new Error(`No m-line ${options.toMid} on the target`);
-      if (line.kind !== source.kind) {
-        throw new Error(`m-line ${options.toMid} of the target is not ${source.kind}`);
-      }
+      line = fitLine(this.#lines.byMid(options.toMid), options.toMid, source);
     } else {
       const named = options.newMid !== undefined && !this.#lines.byMid(options.newMid);
-      line = this.#lines.free(source.kind) ??
+      line = this.#lines.free(source.kind, codecOf(source)) ??
         this.#lines.add(named ? options.newMid! : String(this.#lines.list.length), source);
     }
     line.attach(source, options.active ?? true, performance.now());
@@ -498,12 +530,12 @@ export class RtpPeer {
       ? new Video(line.mid, "SendOnly")
       : new Audio(line.mid, "SendOnly");
     if (description instanceof Video) {
-      description.addVideoCodec(line.payloadType, "VP8");
+      addVideoCodec(description, line.codec, line.payloadType, line.format);
       if (line.rtxPayloadType > 0) {
         description.addRTXCodec(line.rtxPayloadType, line.payloadType, line.clockRate);
       }
     } else {
-      addAudioCodec(description, line.codec, line.payloadType, line.audioFormat);
+      addAudioCodec(description, line.codec, line.payloadType, line.format);
     }
     const msid = `janus${line.mid}`;
     description.addSSRC(line.ssrc, "janus", "janus", msid);

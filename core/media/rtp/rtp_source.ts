@@ -26,6 +26,7 @@ import {
   ssrc,
   timestamp,
 } from "./header.ts";
+import { keyframeTest } from "./keyframes.ts";
 import { FileFeed } from "./file_feed.ts";
 import { MjrRecorder } from "./mjr_recorder.ts";
 import { srtpMasterKey, SrtpReceiver } from "./srtp.ts";
@@ -131,6 +132,7 @@ class SourceStream {
       payloadType: spec.payloadType,
       rtxPayloadType: spec.kind === "video" ? spec.rtxPayloadType : 0,
       clockRate: spec.clockRate,
+      format: { channels: 0, fmtp: spec.fmtp ?? "" },
       extensions: new Map(),
       requestKeyframe: (nowMs) => this.#keyframeWanted(nowMs),
       keyframeReceived: () => this.rtcp?.keyframeReceived(),
@@ -277,7 +279,7 @@ export class RtpSource {
         const tapOf = () =>
           spec.kind === "video" && (spec.bufferKeyframe || spec.rtcpPort !== undefined ||
               spec.rtcpNext)
-            ? new StreamTap(spec.bufferKeyframe === true)
+            ? new StreamTap(spec.bufferKeyframe ? keyframeTest(spec.codec) : undefined)
             : undefined;
         if (spec.rtcpNext) {
           // RTP and RTCP on adjacent ports, as an RTSP server is told.

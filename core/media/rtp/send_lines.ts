@@ -26,7 +26,7 @@ import { NACK_SLOT_BYTES, NackCache } from "./nack_cache.ts";
 import { StreamRewriter } from "./rewriter.ts";
 import { buildSr, ntpTime, parseRtcp, type ReportBlock, type RtcpPacket } from "./rtcp.ts";
 import { wrapRtx } from "./rtx.ts";
-import { isVp8Keyframe } from "./vp8.ts";
+import { type KeyframeTest, keyframeTest } from "./keyframes.ts";
 import type { Stat } from "../stats.ts";
 import { randomSsrc, RtcpDeduper, sendTo } from "./rtp_send.ts";
 import { RTP_TOTALS } from "./totals.ts";
@@ -39,8 +39,11 @@ export interface ForwardSource {
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
-  /** Audio: the offered channels and fmtp (multiopus needs its channel mapping offered on). */
-  readonly audioFormat?: { channels: number; fmtp: string };
+  /**
+   * The offered channels (audio) and fmtp: multiopus needs its channel mapping offered on,
+   * H.264 its profile and packetization mode.
+   */
+  readonly format?: { channels: number; fmtp: string };
   /** Header extension ids the publisher's packets carry: id -> URI. */
   readonly extensions: ReadonlyMap<number, string>;
   /** Asks the publisher for a keyframe (at most one a second per publisher). */
@@ -55,6 +58,11 @@ export interface ForwardSource {
   /** Stops feeding `line` (the line detaches itself). */
   removeOutput(line: SendLine): void;
   addOutput(line: SendLine): void;
+}
+
+/** The codec of `source`'s packets, lower case (Opus or VP8 when it names none). */
+export function codecOf(source: Pick<ForwardSource, "kind" | "codec">): string {
+  return source.codec ?? (source.kind === "audio" ? "opus" : "vp8");
 }
 
 /**
@@ -86,8 +94,8 @@ export class SendLine {
   readonly payloadType: number;
   readonly rtxPayloadType: number;
   readonly clockRate: number;
-  /** The first source's audio channels and fmtp, for our offer. */
-  readonly audioFormat: { channels: number; fmtp: string } | undefined;
+  /** The first source's channels and fmtp, for our offer. */
+  readonly format: { channels: number; fmtp: string } | undefined;
   track: Track | undefined;
   source: ForwardSource | undefined;
   /**
@@ -120,28 +128,25 @@ export class SendLine {
   /** The source's extension bytes, put back after we rewrote them for this line. */
   #extensionSaved = new Uint8Array(64);
 
-  /** Video waits for a VP8 keyframe (other codecs' keyframes are not recognised). */
-  readonly #waitsKeyframe: boolean;
+  /** Video waits for a keyframe of its codec (one not recognised is forwarded at once). */
+  readonly #isKeyframe: KeyframeTest | undefined;
 
-  /**
-   * `options`: our SSRCs when already announced (an echo's answer), else random ones; `vp8`
-   * false for video of another codec, forwarded without waiting for a keyframe.
-   */
+  /** `options`: our SSRCs when already announced (an echo's answer), else random ones. */
   constructor(
     mid: string,
     source: ForwardSource,
-    options: { ssrc?: number; rtxSsrc?: number; vp8?: boolean } = {},
+    options: { ssrc?: number; rtxSsrc?: number } = {},
   ) {
     this.mid = mid;
     this.ssrc = options.ssrc ?? randomSsrc();
     this.rtxSsrc = options.rtxSsrc ?? randomSsrc();
-    this.#waitsKeyframe = source.kind === "video" && options.vp8 !== false;
     this.kind = source.kind;
-    this.codec = source.codec ?? (source.kind === "audio" ? "opus" : "vp8");
+    this.codec = codecOf(source);
+    this.#isKeyframe = source.kind === "video" ? keyframeTest(this.codec) : undefined;
     this.payloadType = source.payloadType;
     this.rtxPayloadType = source.kind === "video" ? source.rtxPayloadType : 0;
     this.clockRate = source.clockRate;
-    this.audioFormat = source.audioFormat;
+    this.format = source.format;
     this.#rewriter = new StreamRewriter({ ssrc: this.ssrc, clockRate: source.clockRate });
     this.#cache = new NackCache(source.kind === "video" ? 1024 : 128);
   }
@@ -185,7 +190,7 @@ export class SendLine {
   /** The track opened: the subscriber can decode from the next keyframe. */
   opened(nowMs: number): void {
     if (this.active && this.source && this.kind === "video") {
-      this.started = !this.#waitsKeyframe;
+      this.started = this.#isKeyframe === undefined;
       this.source.requestKeyframe(nowMs);
     }
   }
@@ -199,7 +204,8 @@ export class SendLine {
     if (!this.active || !track || !track.isOpen()) return;
     if (!this.started) {
       const header = headerLength(buf, length);
-      if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;
+      const end = length - paddingLength(buf, length);
+      if (header < 0 || !this.#isKeyframe?.(buf, header, end)) return;
       this.started = true;
       this.source?.keyframeReceived();
     }
@@ -298,7 +304,7 @@ export class SendLine {
 
   #restart(nowMs: number): void {
     this.#rewriter.resync();
-    this.started = !this.#waitsKeyframe;
+    this.started = this.#isKeyframe === undefined;
     // A line not open yet asks when it opens: a keyframe now would arrive before it can go.
     if (!this.track?.isOpen()) return;
     if (this.active && this.source && this.kind === "video") this.source.requestKeyframe(nowMs);
@@ -315,9 +321,9 @@ export class SendLines {
     return this.list.find((l) => l.mid === mid);
   }
 
-  /** A line of `kind` carrying nothing, if any. */
-  free(kind: "audio" | "video"): SendLine | undefined {
-    return this.list.find((l) => l.kind === kind && l.source === undefined);
+  /** A line of `kind` offered with `codec`, carrying nothing, if any. */
+  free(kind: "audio" | "video", codec: string): SendLine | undefined {
+    return this.list.find((l) => l.kind === kind && l.codec === codec && l.source === undefined);
   }
 
   add(mid: string, source: ForwardSource): SendLine {

@@ -1,6 +1,6 @@
 /**
  * What an RTP source stream does besides fanning packets out (`rtp_source.ts`): a tap on its
- * packets that learns the source's SSRC and keeps the last VP8 keyframe (`videobufferkf`, sent
+ * packets that learns the source's SSRC and keeps the last keyframe (`videobufferkf`, sent
  * first to a line that starts, as janus_streaming.c does on setup_media), and the RTCP port of
  * an RTCP-capable source (`videortcpport`): the source's address is learnt from what it sends
  * there, and keyframe requests go back to it as a PLI (only: janus_streaming.c sends no FIR), at most one a second
@@ -13,10 +13,10 @@
 import dgram from "node:dgram";
 import { headerLength, marker, paddingLength, setSsrc, ssrc, timestamp } from "./header.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
+import { type KeyframeTest } from "./keyframes.ts";
 import { buildPli, buildRemb, parseRtcp } from "./rtcp.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import type { SendLine } from "./send_lines.ts";
-import { isVp8Keyframe } from "./vp8.ts";
 
 type Socket = ReturnType<typeof dgram.createSocket>;
 
@@ -29,17 +29,18 @@ export interface PacketSink {
 /** How often a held-back keyframe request is checked. */
 const DUE_CHECK_MS = 100;
 
-/** The source's SSRC and (with `bufferKeyframe`) its last complete keyframe. */
+/** The source's SSRC and (given its codec's keyframe test) its last complete keyframe. */
 export class StreamTap implements PacketSink {
   /** The SSRC of the source's last packet (0 before one). */
   ssrc = 0;
-  readonly #buffer: boolean;
+  readonly #isKeyframe: KeyframeTest | undefined;
   #latest: Uint8Array[] = [];
   #pending: Uint8Array[] = [];
   #pendingTs = -1;
 
-  constructor(bufferKeyframe: boolean) {
-    this.#buffer = bufferKeyframe;
+  /** `isKeyframe`: keeps the last keyframe (`videobufferkf`); undefined keeps none. */
+  constructor(isKeyframe: KeyframeTest | undefined) {
+    this.#isKeyframe = isKeyframe;
   }
 
   /** Packets of the last complete keyframe. */
@@ -49,7 +50,8 @@ export class StreamTap implements PacketSink {
 
   send(buf: Uint8Array, length: number): void {
     this.ssrc = ssrc(buf);
-    if (!this.#buffer) return;
+    const isKeyframe = this.#isKeyframe;
+    if (!isKeyframe) return;
     const ts = timestamp(buf);
     if (this.#pendingTs >= 0) {
       if (ts === this.#pendingTs) {
@@ -61,7 +63,7 @@ export class StreamTap implements PacketSink {
       this.#complete();
     }
     const header = headerLength(buf, length);
-    if (header < 0 || !isVp8Keyframe(buf, header, length - paddingLength(buf, length))) return;
+    if (header < 0 || !isKeyframe(buf, header, length - paddingLength(buf, length))) return;
     this.#pendingTs = ts;
     this.#pending = [buf.slice(0, length)];
     if (marker(buf)) this.#complete();
