@@ -288,8 +288,9 @@ export interface AnswerOptions {
   /**
    * Codecs to answer with, per kind, in order of preference. Every audio/video m-line is
    * answered with one codec (plus the rtx repairing it): the first of the kind's list that the
-   * m-line offers and the engine can use (none, or an empty list: the m-line is rejected), or
-   * without a list the first offered one the engine can use.
+   * m-line offers and the engine can use (none, or an empty list: the m-line is rejected);
+   * without a list, the rtp engine takes the reference's order (Opus, PCMU, PCMA...; VP8, VP9,
+   * H.264, AV1) and wrtc the first offered one it can use.
    */
   codecs?: { audio?: string[]; video?: string[] };
   /**

@@ -82,6 +82,9 @@ const PLAY_FIELDS: BodyField[] = [
   { name: "restart", ...BODY.bool },
 ];
 
+/** The codec of each kind recorded: the one written in the files and played back. */
+const RECORDED_CODECS = { audio: "opus", video: "vp8" } as const;
+
 /** Default `configure` settings, as the reference starts a session. */
 const DEFAULT_KEYFRAME_INTERVAL = 15000;
 const DEFAULT_BITRATE = 1024 * 1024;
@@ -278,7 +281,7 @@ class RecordPlaySession implements PluginSession {
     for (const line of [audio, video]) {
       if (!line) continue;
       const file = `${base}-${line.kind}`;
-      const codec = line.kind === "audio" ? "opus" : "vp8";
+      const codec = RECORDED_CODECS[line.kind];
       if (line.kind === "audio") {
         rec.audio = file;
         rec.audioCodec = codec;
@@ -362,7 +365,10 @@ class RecordPlaySession implements PluginSession {
 
   async #answer(jsep: Jsep): Promise<Jsep> {
     try {
-      const answer = await this.#handle.webrtc.acceptOffer(jsep);
+      // Recordings are Opus and VP8 (what is written and played back here); the reference
+      // too picks VP8 first whatever the offer's order (janus_sdp_find_preferred_codec).
+      const codecs = { audio: [RECORDED_CODECS.audio], video: [RECORDED_CODECS.video] };
+      const answer = await this.#handle.webrtc.acceptOffer(jsep, { codecs });
       return { type: "answer", sdp: recvOnly(answer.sdp) };
     } catch (e) {
       if (e instanceof PluginError) throw e;

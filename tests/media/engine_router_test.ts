@@ -120,7 +120,10 @@ Deno.test({
       const a = await engine.createPeer({ listener: {} });
       const b = await engine.createPeer({ listener: {} });
       assert.deepEqual(engine.capabilities?.(), {
-        codecs: { audio: ["opus", "pcmu", "pcma", "multiopus"], video: ["vp8"] },
+        codecs: {
+          audio: ["opus", "pcmu", "pcma", "multiopus"],
+          video: ["vp8", "vp9", "h264", "av1"],
+        },
         decodes: false,
         rtp: true,
       });

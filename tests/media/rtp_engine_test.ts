@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { createMediaEngine, RTP_WORKER_MAIN_URL } from "../../core/media/engine.ts";
+import { joinSdp, mediaKind, splitSdp } from "../../core/media/sdp.ts";
 import type { MediaStateChange, SlowLinkReport } from "../../core/media/types.ts";
 import { ClientPeer, waitUntil, wrtcTest } from "./_client.ts";
 import { LossyRelay } from "./_lossy_relay.ts";
@@ -129,3 +130,70 @@ wrtcTest("rtp engine: rtpPortRange binds every candidate inside the range", asyn
   }
   assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
 });
+
+/** `sdp` with the m-line's payloads of `codec` (and their rtx) moved to the end of its list. */
+function lastInOrder(sdp: string, kind: "audio" | "video", codec: string): string {
+  const split = splitSdp(sdp);
+  split.media = split.media.map((section) => {
+    if (mediaKind(section) !== kind) return section;
+    const names = new Map(
+      section.map((l) => /^a=rtpmap:(\d+) ([^/]+)/.exec(l)).filter((m) => m !== null)
+        .map((m) => [m[1]!, m[2]!.toLowerCase()]),
+    );
+    const own = new Set([...names].filter(([, n]) => n === codec).map(([pt]) => pt));
+    for (const l of section) {
+      const rtx = /^a=fmtp:(\d+) apt=(\d+)/.exec(l);
+      if (rtx && own.has(rtx[2]!)) own.add(rtx[1]!);
+    }
+    const [head = "", ...rest] = section;
+    const parts = head.split(" ");
+    const formats = parts.slice(3);
+    const reordered = [...formats.filter((p) => !own.has(p)), ...formats.filter((p) => own.has(p))];
+    return [[...parts.slice(0, 3), ...reordered].join(" "), ...rest];
+  });
+  return joinSdp(split);
+}
+
+/** The codec names of an answer's live m-lines of `kind` (rtx aside). */
+function answered(sdp: string, kind: "audio" | "video"): string[] {
+  const names: string[] = [];
+  for (const s of splitSdp(sdp).media) {
+    if (mediaKind(s) !== kind || /^m=\S+ 0 /.test(s[0] ?? "")) continue;
+    for (const l of s) {
+      const name = /^a=rtpmap:\d+ ([^/]+)/.exec(l)?.[1]?.toLowerCase();
+      if (name !== undefined && name !== "rtx") names.push(name);
+    }
+  }
+  return names;
+}
+
+wrtcTest(
+  "rtp engine: with no codec asked, the reference's preference (Opus, VP8), not the offer's order",
+  async (wrtc) => {
+    const engine = await createMediaEngine({ workerMain: RTP_WORKER_MAIN_URL });
+    const client = new ClientPeer(wrtc, { audio: true, video: true });
+    try {
+      const offer = await client.offer();
+      assert.ok(answered(offer, "video").includes("vp9"), "the client offers VP9 too");
+      // VP8 and Opus offered last: a Safari-like order.
+      const reordered = lastInOrder(lastInOrder(offer, "video", "vp8"), "audio", "opus");
+      const first = /^m=video \d+ \S+ (\d+)/m.exec(reordered)?.[1];
+      assert.doesNotMatch(reordered, new RegExp(`^a=rtpmap:${first} VP8/`, "m"));
+      const peer = await engine.createPeer({ listener: {} });
+      const answer = await peer.acceptOffer(reordered);
+      assert.deepEqual(answered(answer, "video"), ["vp8"]);
+      assert.deepEqual(answered(answer, "audio"), ["opus"]);
+      await peer.close();
+      // A codec asked is answered, whatever the order.
+      const asked = await engine.createPeer({ listener: {} });
+      const vp9 = await asked.acceptOffer(reordered, { codecs: { video: ["vp9"] } });
+      assert.deepEqual(answered(vp9, "video"), ["vp9"]);
+      assert.deepEqual(answered(vp9, "audio"), ["opus"]);
+      await asked.close();
+    } finally {
+      client.close();
+      await engine.close();
+    }
+    assert.deepEqual(engine.counts(), { peers: 0, workers: 0 });
+  },
+);

@@ -79,6 +79,25 @@ export const RTP_SUPPORTED = {
   video: KEYFRAME_CODECS,
 };
 
+/**
+ * The reference's order of preference when a plugin names no codec for a kind
+ * (janus_sdp_generate_answer): Opus before G.711 and VP8 first, whatever the offer's order.
+ */
+const REFERENCE_PREFERENCE = {
+  audio: ["opus", "pcmu", "pcma", "g722", "multiopus"],
+  video: ["vp8", "vp9", "h264", "av1", "h265"],
+};
+
+/** The plugin's codec lists, with the reference's preference for a kind it names none for. */
+function answerCodecs(
+  asked: { audio?: string[]; video?: string[] } = {},
+): { audio: readonly string[]; video: readonly string[] } {
+  return {
+    audio: asked.audio ?? REFERENCE_PREFERENCE.audio,
+    video: asked.video ?? REFERENCE_PREFERENCE.video,
+  };
+}
+
 /** H.264's parameters when a source names none (what libdatachannel offers by default). */
 const H264_DEFAULT_FMTP = "profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1";
 
@@ -222,7 +241,7 @@ export class RtpPeer {
     if (this.#closed) throw new Error("Peer closed");
     if (this.#pc) return this.#renegotiate(sdp, options);
     const usable = rejectUnsupportedMedia(sdp, RTP_SUPPORTED);
-    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.codecs ?? {});
+    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, answerCodecs(options.codecs));
     const pc = this.#createPc();
     // Tracks go in before the remote description so the answer carries our SSRCs and codecs.
     const sections = audioVideoSections(narrowed.sdp);
@@ -729,7 +748,7 @@ export class RtpPeer {
       throw new Error("ICE restart is not supported by the rtp media engine");
     }
     const usable = rejectUnsupportedMedia(sdp, RTP_SUPPORTED);
-    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, options.codecs ?? {});
+    const narrowed = keepSingleCodec(usable.sdp, RTP_SUPPORTED, answerCodecs(options.codecs));
     this.#remoteSdp = sdp;
     pc.setRemoteDescription(narrowed.sdp, "offer");
     this.#media.updateSsrcs(readOfferMedia(narrowed.sdp, RTP_SUPPORTED));
