@@ -25,6 +25,7 @@ import {
   officialDemoUrl,
   requireOfficialDemos,
   startDemo,
+  stopWatching,
   untilNothingLeft,
 } from "./official_demos.ts";
 import {
@@ -379,13 +380,7 @@ Deno.test({
         );
         assert.equal(seen.mimeType, `video/${codec.toUpperCase()}`, await describe());
         assert.equal(seen.width, 640, await describe());
-        await page.click("#watch");
-        await pollUntil(
-          "the viewer gone",
-          () => Promise.resolve(streamingCounts(gw).viewers === 0 && gw.counts().peers === 0),
-          { describe },
-        );
-        assert.equal(await dialogText(page).catch(() => ""), "", "no error dialog");
+        await stopWatching(page, gw, describe);
         await page.context().close();
       }
     } finally {

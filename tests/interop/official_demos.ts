@@ -9,6 +9,7 @@ import type { Browser, Page } from "playwright-core";
 import { DEFAULT_DEMOS_DIR } from "../../transports/demo/official.ts";
 import { capturePageLog, type PageLog, pollUntil } from "../_helpers/browser.ts";
 import type { TestGateway } from "../_helpers/gateway.ts";
+import { streamingCounts } from "../plugins/_streaming.ts";
 
 /** The Janus transports the demo pages are driven over. */
 export const DEMO_TRANSPORTS = ["http", "ws"] as const;
@@ -273,4 +274,22 @@ export async function untilNothingLeft(
     },
     { describe },
   );
+}
+
+/**
+ * On the official Streaming demo: clicks Stop (`stop`, then the page hangs up) and waits until
+ * the gateway holds no viewer and no PeerConnection; no error dialog shows.
+ */
+export async function stopWatching(
+  page: Page,
+  gw: TestGateway,
+  describe: () => Promise<string>,
+): Promise<void> {
+  await page.click("#watch");
+  await pollUntil(
+    "the viewer gone",
+    () => Promise.resolve(streamingCounts(gw).viewers === 0 && gw.counts().peers === 0),
+    { describe },
+  );
+  assert.equal(await dialogText(page).catch(() => ""), "", "no error dialog");
 }

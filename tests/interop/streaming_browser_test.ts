@@ -19,6 +19,7 @@ import {
   officialDemoUrl,
   requireOfficialDemos,
   startDemo,
+  stopWatching,
 } from "./official_demos.ts";
 
 const STREAMING_PC = "return [globalThis.streaming && globalThis.streaming.webrtcStuff.pc];";
@@ -64,14 +65,7 @@ for (const transport of DEMO_TRANSPORTS) {
         assert.equal(streamingCounts(gw).viewers, 1);
         // The page's metadata box shows what `info` returned.
         assert.match(await page.locator("#metadata").textContent() ?? "", /metadata section/);
-        // Stop: `stop`, then the page hangs up; the viewer is gone.
-        await page.click("#watch");
-        await pollUntil(
-          "the viewer gone",
-          () => Promise.resolve(streamingCounts(gw).viewers === 0 && gw.counts().peers === 0),
-          { describe },
-        );
-        assert.equal(await dialogText(page).catch(() => ""), "", "no error dialog");
+        await stopWatching(page, gw, describe);
 
         // The on-demand file mountpoint 3 (Debian's music.mulaw): its audio plays, from the
         // start, on a source of this viewer's own.
