@@ -13,7 +13,7 @@
 import dgram from "node:dgram";
 import { headerLength, marker, paddingLength, setSsrc, ssrc, timestamp } from "./header.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
-import { type KeyframeTest } from "./keyframes.ts";
+import type { KeyframeTest } from "./keyframes.ts";
 import { buildPli, buildRemb, parseRtcp } from "./rtcp.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import type { SendLine } from "./send_lines.ts";
