@@ -2,8 +2,9 @@
  * A mountpoint's settings from a `create` request or a configuration entry, checked as the
  * reference checks them: the multistream form (`media: [{type, mid, port, pt, codec, ...}]`)
  * and the legacy one (`audio`/`audioport`/`audiopt`/..., mids `a`/`v`/`d`). `rtp` mountpoints of
- * Opus, G.711 (PCMU, PCMA), VP8 (simulcast too), VP9, H.264, AV1 and data, `live`/`ondemand` audio files, and
- * `rtsp` sources of those codecs (their streams learnt from the server, `rtsp_feed.ts`).
+ * Opus, G.711 (PCMU, PCMA), VP8 (simulcast too), VP9, H.264, AV1 and data, `live`/`ondemand`
+ * audio files, and `rtsp` sources of those codecs (their streams learnt from the server,
+ * `rtsp_feed.ts`).
  *
  * @module
  */

@@ -27,6 +27,7 @@ import {
   startDemo,
   stopWatching,
   untilNothingLeft,
+  videoStreams,
 } from "./official_demos.ts";
 import {
   attachProbe,
@@ -39,46 +40,6 @@ import {
 
 /** The codecs besides VP8 (which every other browser test uses). */
 const CODECS = ["vp9", "h264", "av1"] as const;
-
-/** One video stream of a page's PeerConnections, from `getStats`. */
-interface VideoStream {
-  mimeType: string;
-  frames: number;
-  width: number;
-}
-
-/**
- * The inbound (or outbound) video streams of the PeerConnections `pcs` returns (a page-side
- * function body), each with its codec's MIME type, frames decoded (encoded) and width.
- */
-function videoStreams(page: Page, pcs: string, direction: "in" | "out"): Promise<VideoStream[]> {
-  return page.evaluate(async ({ body, direction }) => {
-    type Report = Record<string, unknown> & { type: string; kind?: string; id: string };
-    type StatsPc = { getStats(): Promise<Map<string, Report>> };
-    let list: (StatsPc | null | undefined)[] = [];
-    try {
-      list = new Function(body)() as (StatsPc | null | undefined)[];
-    } catch {
-      return [];
-    }
-    const out: { mimeType: string; frames: number; width: number }[] = [];
-    const type = direction === "in" ? "inbound-rtp" : "outbound-rtp";
-    for (const pc of list) {
-      if (!pc) continue;
-      const stats = await pc.getStats();
-      stats.forEach((r) => {
-        if (r.type !== type || r.kind !== "video") return;
-        const codec = stats.get(String(r.codecId));
-        out.push({
-          mimeType: String(codec?.mimeType ?? ""),
-          frames: Number((direction === "in" ? r.framesDecoded : r.framesEncoded) ?? 0),
-          width: Number(r.frameWidth ?? 0),
-        });
-      });
-    }
-    return out;
-  }, { body: pcs, direction });
-}
 
 const ECHO_PC = "return [globalThis.echotest && globalThis.echotest.webrtcStuff.pc];";
 const FEEDS_PC = "return (globalThis.feeds || []).map((f) => f && f.webrtcStuff.pc);";

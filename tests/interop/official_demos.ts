@@ -35,29 +35,56 @@ export function officialDemoUrl(
   return `http://127.0.0.1:${gw.app.ports.http}/demos/${transport}/${page}`;
 }
 
+/** One video stream of a page's PeerConnections, from `getStats`. */
+export interface VideoStream {
+  mimeType: string;
+  frames: number;
+  width: number;
+}
+
 /**
- * Inbound video frames decoded, summed over the PeerConnections that `pcs` (a page-side
- * function body returning an array of them, e.g. `return [echotest.webrtcStuff.pc]`) returns.
+ * The inbound (or outbound) video streams of the PeerConnections `pcs` returns (a page-side
+ * function body), each with its codec's MIME type, frames decoded (encoded) and width.
  */
-export function framesDecoded(page: Page, pcs: string): Promise<number> {
-  return page.evaluate(async (body) => {
-    type StatsPc = { getStats(): Promise<Map<string, unknown>> };
+export function videoStreams(
+  page: Page,
+  pcs: string,
+  direction: "in" | "out",
+): Promise<VideoStream[]> {
+  return page.evaluate(async ({ body, direction }) => {
+    type Report = Record<string, unknown> & { type: string; kind?: string; id: string };
+    type StatsPc = { getStats(): Promise<Map<string, Report>> };
     let list: (StatsPc | null | undefined)[] = [];
     try {
       list = new Function(body)() as (StatsPc | null | undefined)[];
     } catch {
-      return 0;
+      return [];
     }
-    let frames = 0;
+    const out: { mimeType: string; frames: number; width: number }[] = [];
+    const type = direction === "in" ? "inbound-rtp" : "outbound-rtp";
     for (const pc of list) {
       if (!pc) continue;
-      (await pc.getStats()).forEach((value) => {
-        const r = value as { type: string; kind?: string; framesDecoded?: number };
-        if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded ?? 0;
+      const stats = await pc.getStats();
+      stats.forEach((r) => {
+        if (r.type !== type || r.kind !== "video") return;
+        const codec = stats.get(String(r.codecId));
+        out.push({
+          mimeType: String(codec?.mimeType ?? ""),
+          frames: Number((direction === "in" ? r.framesDecoded : r.framesEncoded) ?? 0),
+          width: Number(r.frameWidth ?? 0),
+        });
       });
     }
-    return frames;
-  }, pcs);
+    return out;
+  }, { body: pcs, direction });
+}
+
+/**
+ * Inbound video frames decoded, summed over the PeerConnections that `pcs` (a page-side
+ * function body returning an array of them, e.g. `return [echotest.webrtcStuff.pc]`) returns.
+ */
+export async function framesDecoded(page: Page, pcs: string): Promise<number> {
+  return (await videoStreams(page, pcs, "in")).reduce((n, s) => n + s.frames, 0);
 }
 
 /**

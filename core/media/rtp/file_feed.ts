@@ -118,7 +118,6 @@ export class FileFeed implements UdpSocket {
 
   #send(): void {
     const payload = this.#payloads[this.#next]!;
-    this.#next = (this.#next + 1) % this.#payloads.length;
     const packet = new Uint8Array(HEADER_BYTES + payload.length);
     const view = new DataView(packet.buffer);
     packet[0] = 0x80;
@@ -127,8 +126,7 @@ export class FileFeed implements UdpSocket {
     view.setUint32(4, this.#ts);
     view.setUint32(8, 1); // the viewers' lines put their own SSRC
     packet.set(payload, HEADER_BYTES);
-    this.#seq = (this.#seq + 1) & 0xffff;
-    this.#ts = (this.#ts + this.#step) >>> 0;
+    this.#advance(1);
     this.onPacket(packet, { address: "file", port: 0 });
   }
 

@@ -11,10 +11,17 @@
  *
  * @module
  */
+import { headerLength, paddingLength } from "./header.ts";
 import { isVp8Keyframe } from "./vp8.ts";
 
 /** True when the payload in `buf[offset, end)` starts a keyframe. */
 export type KeyframeTest = (buf: Uint8Array, offset: number, end: number) => boolean;
+
+/** Whether the RTP packet `buf[0, length)` starts a keyframe by `test` (its payload only). */
+export function startsKeyframe(test: KeyframeTest, buf: Uint8Array, length: number): boolean {
+  const header = headerLength(buf, length);
+  return header >= 0 && test(buf, header, length - paddingLength(buf, length));
+}
 
 /**
  * VP9: the payload descriptor carries a scalability structure with a non-zero resolution, or

@@ -12,8 +12,8 @@
 import { createLogger } from "../../log.ts";
 import type { RecordingOptions, RecordingUpdate } from "../types.ts";
 import type { PacketTap } from "./echo_media.ts";
-import { headerLength, paddingLength, setSequenceNumber, setTimestamp } from "./header.ts";
-import { type KeyframeTest, keyframeTest } from "./keyframes.ts";
+import { setSequenceNumber, setTimestamp } from "./header.ts";
+import { type KeyframeTest, keyframeTest, startsKeyframe } from "./keyframes.ts";
 import { MjrWriter, openMjrFile } from "./mjr_writer.ts";
 import type { ForwardSource } from "./send_lines.ts";
 import { SwitchingContext } from "./switching_context.ts";
@@ -84,9 +84,7 @@ export class MjrRecorder implements PacketTap {
     }
     if (this.#paused || this.#muted) return;
     if (this.#waitKeyframe) {
-      const header = headerLength(buf, length);
-      const end = length - paddingLength(buf, length);
-      if (header < 0 || !this.#waitKeyframe(buf, header, end)) return;
+      if (!startsKeyframe(this.#waitKeyframe, buf, length)) return;
       this.#waitKeyframe = undefined;
       this.#source.keyframeReceived();
     }

@@ -12,21 +12,13 @@
  * @module
  */
 import type { Track } from "node-datachannel";
-import {
-  hasExtension,
-  headerLength,
-  isRtcp,
-  paddingLength,
-  payloadType,
-  sequenceNumber,
-  setPayloadType,
-} from "./header.ts";
+import { hasExtension, isRtcp, payloadType, sequenceNumber, setPayloadType } from "./header.ts";
 import { extensionBlock, extensionIdTable, rewriteExtensions } from "./header_ext.ts";
 import { NACK_SLOT_BYTES, NackCache } from "./nack_cache.ts";
 import { StreamRewriter } from "./rewriter.ts";
 import { buildSr, ntpTime, parseRtcp, type ReportBlock, type RtcpPacket } from "./rtcp.ts";
 import { wrapRtx } from "./rtx.ts";
-import { type KeyframeTest, keyframeTest } from "./keyframes.ts";
+import { type KeyframeTest, keyframeTest, startsKeyframe } from "./keyframes.ts";
 import type { Stat } from "../stats.ts";
 import { randomSsrc, RtcpDeduper, sendTo } from "./rtp_send.ts";
 import { RTP_TOTALS } from "./totals.ts";
@@ -203,9 +195,7 @@ export class SendLine {
     const track = this.track;
     if (!this.active || !track || !track.isOpen()) return;
     if (!this.started) {
-      const header = headerLength(buf, length);
-      const end = length - paddingLength(buf, length);
-      if (header < 0 || !this.#isKeyframe?.(buf, header, end)) return;
+      if (!this.#isKeyframe || !startsKeyframe(this.#isKeyframe, buf, length)) return;
       this.started = true;
       this.source?.keyframeReceived();
     }

@@ -11,9 +11,9 @@
  * @module
  */
 import dgram from "node:dgram";
-import { headerLength, marker, paddingLength, setSsrc, ssrc, timestamp } from "./header.ts";
+import { marker, setSsrc, ssrc, timestamp } from "./header.ts";
 import { KeyframeLimiter } from "./keyframe_limiter.ts";
-import type { KeyframeTest } from "./keyframes.ts";
+import { type KeyframeTest, startsKeyframe } from "./keyframes.ts";
 import { buildPli, buildRemb, parseRtcp } from "./rtcp.ts";
 import { randomSsrc } from "./rtp_send.ts";
 import type { SendLine } from "./send_lines.ts";
@@ -62,8 +62,7 @@ export class StreamTap implements PacketSink {
       // A packet of the next frame ends the keyframe (the reference's rule, for a lost marker).
       this.#complete();
     }
-    const header = headerLength(buf, length);
-    if (header < 0 || !isKeyframe(buf, header, length - paddingLength(buf, length))) return;
+    if (!startsKeyframe(isKeyframe, buf, length)) return;
     this.#pendingTs = ts;
     this.#pending = [buf.slice(0, length)];
     if (marker(buf)) this.#complete();
