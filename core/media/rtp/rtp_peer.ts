@@ -20,6 +20,7 @@ import {
   Video,
 } from "node-datachannel";
 import { createLogger } from "../../log.ts";
+import { candidatePorts, type EarlyPacketGate, shutEarlyPackets } from "./early_packet_gate.ts";
 import { CandidateBook } from "../candidates.ts";
 import type { CandidateFilter } from "../ice_filter.ts";
 import { toWire, type WorkerConfig, type WorkerEvents } from "../protocol.ts";
@@ -207,6 +208,8 @@ export class RtpPeer {
   #remoteSdp: string | undefined;
   /** Our DTLS role as an answer to our offer set it (the opposite of the remote side's). */
   #offeredRole: "active" | "passive" | undefined;
+  /** Our first offer's socket filter, dropping the peer's packets until its answer is stored. */
+  #gate: EarlyPacketGate | undefined;
   #connected = false;
   /** ICE reached connected: a failure after it is DTLS's, whatever iceState() says by then. */
   #iceUp = false;
@@ -288,10 +291,13 @@ export class RtpPeer {
       ? { ...this.#origin, version: this.#origin.version + 1 }
       : sessionOrigin(local);
     const { codecs, inactive } = options;
-    return await this.#finalLocalSdp(undefined, {
+    const offer = await this.#finalLocalSdp(undefined, {
       ...(codecs !== undefined ? { codecs } : {}),
       ...(inactive !== undefined ? { inactive } : {}),
     });
+    // Until the answer is stored, nothing the peer sends may reach the library (see the gate).
+    if (this.#remoteSdp === undefined) this.#gate ??= shutEarlyPackets(candidatePorts(offer));
+    return offer;
   }
 
   /**
@@ -352,7 +358,12 @@ export class RtpPeer {
   acceptAnswer(sdp: string): void {
     const pc = this.#pc;
     if (this.#closed || !pc) throw new Error("No offer to answer");
-    pc.setRemoteDescription(sdp, "answer");
+    try {
+      pc.setRemoteDescription(sdp, "answer");
+    } finally {
+      this.#gate?.open();
+      this.#gate = undefined;
+    }
     this.#remoteSdp = sdp;
     const remoteRole = /^a=setup:(active|passive)/m.exec(sdp)?.[1];
     if (remoteRole) this.#offeredRole = remoteRole === "active" ? "passive" : "active";
@@ -665,6 +676,8 @@ export class RtpPeer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    // Its sockets close with the PeerConnection; their numbers may soon be another's.
+    this.#gate?.forget();
     clearTimeout(this.#timer);
     for (const mid of [...this.#recorders.keys()]) this.stopRecording(mid);
     for (const id of [...this.#forwarders.keys()]) this.stopRtpForward(id);
