@@ -61,9 +61,87 @@ export function parseRequest(text: string): { ok: true; value: unknown } | Parse
     const reason = token.length <= NEAR_LIMIT ? `${message} near '${token}'` : message;
     return { ok: false, reason, line, column };
   }
+  const tooDeep = depthFailure(text);
+  if (tooDeep) return tooDeep;
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (e) {
     return { ok: false, reason: (e as Error).message, line: 1, column: 0 };
   }
+}
+
+/**
+ * jansson's JSON_PARSER_MAX_DEPTH: a value (container or scalar) nested deeper than this fails
+ * to parse, "maximum parsing depth reached near '<token>'". Deeper values would also overflow
+ * recursive code further on (`structuredClone` gives up at about 3000 levels).
+ */
+export const MAX_JSON_DEPTH = 2048;
+
+/** The reference's depth error for `text` (valid or not), or undefined within the limit. */
+function depthFailure(text: string): ParseFailure | undefined {
+  // Cheap bound first: fewer brackets than the limit cannot nest that deep.
+  let brackets = 0;
+  for (let i = 0; i < text.length && brackets < MAX_JSON_DEPTH; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) brackets++;
+  }
+  if (brackets < MAX_JSON_DEPTH) return undefined;
+  const open: string[] = []; // the containers around the current position
+  let keyNext = false; // in an object, after `{` or `,`: the next string is a key
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") continue;
+    if (c === ":") {
+      keyNext = false;
+      continue;
+    }
+    if (c === ",") {
+      keyNext = open[open.length - 1] === "{";
+      continue;
+    }
+    if (c === "]" || c === "}") {
+      open.pop();
+      keyNext = false;
+      continue;
+    }
+    const end = tokenEnd(text, i);
+    if (keyNext) {
+      i = end - 1;
+      continue;
+    }
+    // A value, at depth open.length + 1 (the top-level value is at depth 1).
+    if (open.length >= MAX_JSON_DEPTH) {
+      const token = text.slice(i, end);
+      const before = text.slice(0, i);
+      return {
+        ok: false,
+        reason: `maximum parsing depth reached${
+          token.length <= NEAR_LIMIT ? ` near '${token}'` : ""
+        }`,
+        line: before.split("\n").length,
+        column: end - (before.lastIndexOf("\n") + 1), // the token's last character
+      };
+    }
+    if (c === "[" || c === "{") {
+      open.push(c);
+      keyNext = c === "{";
+    } else {
+      i = end - 1;
+    }
+  }
+  return undefined;
+}
+
+/** Where the token starting at `start` ends: a string (escapes skipped), a bracket, a word. */
+function tokenEnd(text: string, start: number): number {
+  const c = text[start];
+  if (c === "[" || c === "{") return start + 1;
+  if (c === '"') {
+    let i = start + 1;
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    return Math.min(i + 1, text.length);
+  }
+  let i = start + 1;
+  while (i < text.length && !" \t\n\r,:[]{}".includes(text[i]!)) i++;
+  return i;
 }

@@ -162,6 +162,57 @@ Deno.test("parse errors word long tokens and open strings as the reference (no 1
   await socket.close();
 });
 
+Deno.test("nesting deeper than jansson's 2048 levels is a 454 naming the token, as on the reference; 2047 levels are served (EchoTest's admin echo too)", async () => {
+  await using gw = await startTestGateway();
+  const nest = (n: number, leaf: string) => "[".repeat(n) + leaf + "]".repeat(n);
+  const ping = (x: string, sep = "") => `{"janus":"ping",${sep}"transaction":"t","x":${x}}`;
+  // Answers recorded from the reference Janus 1.1.2 over WebSocket (HTTP says "on line N").
+  const cases: [string, string | undefined][] = [
+    [ping(nest(2046, "1")), undefined],
+    [ping(nest(2047, "1")), "(1,2086): maximum parsing depth reached near '1'"],
+    [ping(nest(2048, "1")), "(1,2086): maximum parsing depth reached near '['"],
+    [ping(nest(2047, '"abc"')), `(1,2090): maximum parsing depth reached near '"abc"'`],
+    [ping(nest(2046, '{"k":"v"}')), `(1,2092): maximum parsing depth reached near '"v"'`],
+    [ping(nest(2047, '{"k":"v"}')), "(1,2086): maximum parsing depth reached near '{'"],
+    [ping(nest(2047, "true"), "\n"), "(2,2073): maximum parsing depth reached near 'true'"],
+  ];
+  for (const [body, ws] of cases) {
+    const reply = await (await fetch(gw.httpUrl, { method: "POST", body })).json();
+    const line = ws?.slice(1, ws.indexOf(","));
+    assert.deepEqual(
+      reply,
+      ws === undefined ? { janus: "pong", transaction: "t" } : {
+        janus: "error",
+        error: {
+          code: 454,
+          reason: `JSON error: on line ${line}: ${ws.slice(ws.indexOf(" ") + 1)}`,
+        },
+      },
+    );
+  }
+  const socket = await openRawSocket(gw.wsUrl, "janus-protocol");
+  for (const [body] of cases) socket.ws.send(body);
+  await socket.waitFor(cases.length);
+  // The pong may come after the errors, which are sent as soon as the text is parsed.
+  assert.deepEqual(
+    socket.messages.map((m) => (m.error as { reason: string } | undefined)?.reason ?? m.janus)
+      .sort(),
+    cases.map(([, ws]) => ws === undefined ? "pong" : `Invalid Janus API request - <string>${ws}`)
+      .sort(),
+  );
+  await socket.close();
+  // The admin echo of a 2045-level object (the reference echoes it); 2100 levels are refused.
+  const deep = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
+  const admin = (n: number) =>
+    `{"janus":"message_plugin","transaction":"m","admin_secret":"janusoverlord",` +
+    `"plugin":"janus.plugin.echotest","request":{"request":"destroy","room":${deep(n)}}}`;
+  const echoed = await (await fetch(gw.adminUrl, { method: "POST", body: admin(2045) })).json();
+  assert.equal(echoed.janus, "success");
+  assert.equal(JSON.stringify(echoed.response.room), deep(2045));
+  const refused = await (await fetch(gw.adminUrl, { method: "POST", body: admin(2100) })).json();
+  assert.equal(refused.error.code, 454);
+});
+
 Deno.test("API and admin HTTP: a body in more than max_body_chunks chunks is 413 + 454; in fewer chunks it is served", async () => {
   await using gw = await startTestGateway({ limits: { max_body_chunks: 1000 } });
   const ping = encoder.encode(JSON.stringify({ janus: "ping", transaction: "p" }));
