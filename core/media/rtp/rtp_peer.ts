@@ -68,6 +68,8 @@ import { randomSsrc } from "./rtp_send.ts";
 import { codecOf, type ForwardSource, type SendLine, SendLines } from "./send_lines.ts";
 
 const log = createLogger("rtp-worker");
+/** Whether the missing early packet gate was logged (once per worker). */
+let gateMissingTold = false;
 
 /**
  * Codecs this engine answers: it forwards without decoding, so video is any codec whose
@@ -296,7 +298,17 @@ export class RtpPeer {
       ...(inactive !== undefined ? { inactive } : {}),
     });
     // Until the answer is stored, nothing the peer sends may reach the library (see the gate).
-    if (this.#remoteSdp === undefined) this.#gate ??= shutEarlyPackets(candidatePorts(offer));
+    if (this.#remoteSdp === undefined && !this.#gate) {
+      const ports = candidatePorts(offer);
+      this.#gate = shutEarlyPackets(ports);
+      if (!this.#gate && ports.size > 0 && !gateMissingTold) {
+        gateMissingTold = true;
+        log.warn(
+          "no early packet gate (no FFI or no Linux socket filter): an offer's peer may " +
+            "end in 'DTLS error' when the worker is busy (early_packet_gate.ts)",
+        );
+      }
+    }
     return offer;
   }
 
