@@ -45,21 +45,15 @@ export function parseRequest(text: string): { ok: true; value: unknown } | Parse
   const start = text.search(/\S/);
   const first = start < 0 ? "" : text[start];
   if (first !== "{" && first !== "[") {
-    const token = start < 0
-      ? ""
-      : /^("(?:[^"\\]|\\.)*"?|[^\s,:\[\]{}]+|.)/.exec(text.slice(start))?.[0] ?? "";
-    const before = start < 0 ? text : text.slice(0, start);
-    const line = before.split("\n").length;
-    const column = before.length - (before.lastIndexOf("\n") + 1) + token.length;
-    if (token === "") {
+    if (start < 0) {
+      const { line, column } = failAt(text, text.length, text.length, "");
       return { ok: false, reason: "'[' or '{' expected near end of file", line, column };
     }
+    const token = text.slice(start, tokenEnd(text, start));
     // A string that never closes is jansson's "premature end of input".
     const unterminated = token.startsWith('"') && !/^"(?:[^"\\]|\\.)*"$/.test(token);
     const message = unterminated ? "premature end of input" : "'[' or '{' expected";
-    // Long tokens are not quoted back (as jansson): a 1 MB one would make a 1 MB reply.
-    const reason = token.length <= NEAR_LIMIT ? `${message} near '${token}'` : message;
-    return { ok: false, reason, line, column };
+    return failAt(text, start, start + token.length, message);
   }
   const tooDeep = depthFailure(text);
   if (tooDeep) return tooDeep;
@@ -75,11 +69,12 @@ export function parseRequest(text: string): { ok: true; value: unknown } | Parse
  * to parse, "maximum parsing depth reached near '<token>'". Deeper values would also overflow
  * recursive code further on (`structuredClone` gives up at about 3000 levels).
  */
-export const MAX_JSON_DEPTH = 2048;
+const MAX_JSON_DEPTH = 2048;
 
 /** The reference's depth error for `text` (valid or not), or undefined within the limit. */
 function depthFailure(text: string): ParseFailure | undefined {
-  // Cheap bound first: fewer brackets than the limit cannot nest that deep.
+  // Cheap bounds first: fewer brackets than the limit cannot nest that deep.
+  if (text.length < MAX_JSON_DEPTH) return undefined;
   let brackets = 0;
   for (let i = 0; i < text.length && brackets < MAX_JSON_DEPTH; i++) {
     const c = text.charCodeAt(i);
@@ -111,16 +106,7 @@ function depthFailure(text: string): ParseFailure | undefined {
     }
     // A value, at depth open.length + 1 (the top-level value is at depth 1).
     if (open.length >= MAX_JSON_DEPTH) {
-      const token = text.slice(i, end);
-      const before = text.slice(0, i);
-      return {
-        ok: false,
-        reason: `maximum parsing depth reached${
-          token.length <= NEAR_LIMIT ? ` near '${token}'` : ""
-        }`,
-        line: before.split("\n").length,
-        column: end - (before.lastIndexOf("\n") + 1), // the token's last character
-      };
+      return failAt(text, i, end, "maximum parsing depth reached");
     }
     if (c === "[" || c === "{") {
       open.push(c);
@@ -132,10 +118,33 @@ function depthFailure(text: string): ParseFailure | undefined {
   return undefined;
 }
 
-/** Where the token starting at `start` ends: a string (escapes skipped), a bracket, a word. */
+/**
+ * jansson's error for the token `text[start, end)`: the token quoted (`near`) when short (a
+ * 1 MB one would make a 1 MB reply), at its line and the column of its last character.
+ */
+function failAt(
+  text: string,
+  start: number,
+  end: number,
+  message: string,
+): ParseFailure {
+  const near = text.slice(start, end);
+  const before = text.slice(0, start);
+  return {
+    ok: false,
+    reason: near.length <= NEAR_LIMIT ? `${message} near '${near}'` : message,
+    line: before.split("\n").length,
+    column: end - (before.lastIndexOf("\n") + 1),
+  };
+}
+
+/**
+ * Where the token starting at `start` ends, as jansson's lexer cuts it: a string (escapes
+ * skipped, to the end of the text if it never closes), one punctuation character, a word.
+ */
 function tokenEnd(text: string, start: number): number {
-  const c = text[start];
-  if (c === "[" || c === "{") return start + 1;
+  const c = text[start]!;
+  if ("[]{},:".includes(c)) return start + 1;
   if (c === '"') {
     let i = start + 1;
     while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
